@@ -1,0 +1,27 @@
+# Capstan's two entry points on a fresh Debian machine (run as root):
+#   make up    installs what is missing, builds, and runs Capstan
+#   make test  installs what is missing, builds, and runs every test
+SWIFT ?= swift
+CAPSTAN = .build/debug/capstan
+
+.PHONY: deps build up test clean
+
+deps:
+	bash ops/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+# Until the whole cluster (`capstan up`) exists this runs the most complete
+# path there is: validate the starter manifest repository and print what
+# Capstan understood from it.
+up: build
+	$(CAPSTAN) validate repo-template
+	$(CAPSTAN) render repo-template -o yaml
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build
