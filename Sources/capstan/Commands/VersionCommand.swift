@@ -6,7 +6,9 @@ struct VersionCommand: ParsableCommand {
         abstract: "Print Capstan's version and the git commit it was built from."
     )
 
+    static let version = "0.1.0"
+
     func run() throws {
-        print("capstan 0.1.0")
+        print("capstan \(Self.version) (commit \(BuildInfo.commit))")
     }
 }

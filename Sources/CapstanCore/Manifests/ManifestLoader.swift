@@ -1,0 +1,121 @@
+/// Reads manifest files into Kubernetes objects and checks them, reporting
+/// every problem at its `file:line:column`.
+///
+/// Pure: callers hand in file names and bytes (from disk, or from a git tree),
+/// so the same code serves `capstan validate` and the GitOps render step.
+public struct ManifestLoader: Sendable {
+    public var yaml: YAMLLoader
+    /// Run ``ObjectValidator`` on each object (the API server's create-time checks).
+    public var validates: Bool
+
+    public init(yaml: YAMLLoader = YAMLLoader(), validates: Bool = true) {
+        self.yaml = yaml
+        self.validates = validates
+    }
+
+    /// Whether a path names a manifest file (`.yaml`, `.yml` or `.json`).
+    public static func isManifestFile(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json")
+    }
+
+    /// Loads and checks a set of files. Objects defined twice across the set
+    /// are reported at the second definition.
+    public func load(files: [(path: String, contents: [UInt8])]) -> ManifestSet {
+        var set = ManifestSet()
+        var firstDefinitions: [ObjectIdentity: Manifest] = [:]
+        for (path, contents) in files {
+            let (manifests, errors, documentCount) = loadFile(path, contents)
+            set.errors += errors
+            set.documentCount += documentCount
+            for manifest in manifests {
+                let identity = manifest.identity
+                if !identity.name.isEmpty, let first = firstDefinitions[identity] {
+                    set.errors.append(
+                        ManifestError(
+                            file: manifest.file, position: manifest.position(of: .root), subject: identity.description,
+                            message: "defined twice: first at \(first.file):\(first.position(of: .root))"))
+                    continue
+                }
+                firstDefinitions[identity] = manifest
+                set.manifests.append(manifest)
+            }
+        }
+        return set
+    }
+
+    /// Loads one file: its objects, and every problem found in it.
+    public func load(file: String, contents: [UInt8]) -> (manifests: [Manifest], errors: [ManifestError]) {
+        let (manifests, errors, _) = loadFile(file, contents)
+        return (manifests, errors)
+    }
+
+    private func loadFile(_ file: String, _ contents: [UInt8]) -> (manifests: [Manifest], errors: [ManifestError], documentCount: Int) {
+        let documents: [YAMLDocument]
+        do {
+            documents = try yaml.load(contents, file: file)
+        } catch {
+            return ([], [ManifestError(error)], 0)
+        }
+        var manifests: [Manifest] = []
+        var errors: [ManifestError] = []
+        for document in documents {
+            guard case .object(let object) = document.value else {
+                errors.append(
+                    ManifestError(
+                        file: file, position: document.position,
+                        message: "document \(document.index + 1) is \(article(document.value.typeName)), not a Kubernetes object (a mapping with apiVersion, kind and metadata)"))
+                continue
+            }
+            let unstructured = Unstructured(json: object)
+            if unstructured.kind == "List", unstructured.apiVersion == "v1", let items = object["items"]?.arrayValue {
+                for (index, item) in items.enumerated() {
+                    appendChecked(item, document: document, listIndex: index, into: &manifests, errors: &errors)
+                }
+                continue
+            }
+            appendChecked(document.value, document: document, listIndex: nil, into: &manifests, errors: &errors)
+        }
+        return (manifests, errors, documents.count)
+    }
+
+    private func appendChecked(
+        _ value: JSONValue, document: YAMLDocument, listIndex: Int?, into manifests: inout [Manifest], errors: inout [ManifestError]
+    ) {
+        guard case .object(let object) = value else {
+            let position = document.sourceMap.position(of: FieldPath([.field("items"), .index(listIndex ?? 0)]))
+            errors.append(ManifestError(file: document.file, position: position, message: "list item is \(article(value.typeName)), not a Kubernetes object"))
+            return
+        }
+        let manifest = Manifest(object: Unstructured(json: object), source: document, listIndex: listIndex)
+        if validates {
+            let problems = ObjectValidator.validate(value)
+            if !problems.isEmpty {
+                let subject = manifest.object.displayName
+                let located = problems.map {
+                    ManifestError(file: document.file, position: manifest.position(of: $0.path), subject: subject, message: $0.description)
+                }
+                // Top to bottom, as people read the file; ties keep validation order.
+                errors += located.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
+                return
+            }
+        }
+        manifests.append(manifest)
+    }
+
+    private func article(_ typeName: String) -> String {
+        (typeName.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + typeName
+    }
+}
+
+/// The objects of a set of manifest files, and everything wrong with them.
+public struct ManifestSet: Sendable {
+    public var manifests: [Manifest] = []
+    public var errors: [ManifestError] = []
+    /// Documents read, including ones with errors.
+    public var documentCount = 0
+
+    public init() {}
+
+    public var isValid: Bool { errors.isEmpty }
+}

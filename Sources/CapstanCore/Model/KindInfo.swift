@@ -1,0 +1,58 @@
+/// What Capstan knows about a kind: where it lives in the API and how it is named.
+public struct KindInfo: Hashable, Sendable {
+    public var group: String
+    public var version: String
+    public var kind: String
+    /// The lower-case plural used in URLs (`deployments`).
+    public var resource: String
+    public var namespaced: Bool
+    public var shortNames: [String]
+
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+
+    public init(group: String, version: String, kind: String, resource: String, namespaced: Bool, shortNames: [String] = []) {
+        self.group = group
+        self.version = version
+        self.kind = kind
+        self.resource = resource
+        self.namespaced = namespaced
+        self.shortNames = shortNames
+    }
+}
+
+/// The built-in kinds Capstan serves and validates.
+public enum BuiltinKinds {
+    public static let namespace = KindInfo(group: "", version: "v1", kind: "Namespace", resource: "namespaces", namespaced: false, shortNames: ["ns"])
+    public static let node = KindInfo(group: "", version: "v1", kind: "Node", resource: "nodes", namespaced: false, shortNames: ["no"])
+    public static let pod = KindInfo(group: "", version: "v1", kind: "Pod", resource: "pods", namespaced: true, shortNames: ["po"])
+    public static let service = KindInfo(group: "", version: "v1", kind: "Service", resource: "services", namespaced: true, shortNames: ["svc"])
+    public static let endpoints = KindInfo(group: "", version: "v1", kind: "Endpoints", resource: "endpoints", namespaced: true, shortNames: ["ep"])
+    public static let configMap = KindInfo(group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"])
+    public static let secret = KindInfo(group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true)
+    public static let event = KindInfo(group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
+    public static let serviceAccount = KindInfo(group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"])
+    public static let deployment = KindInfo(group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"])
+    public static let replicaSet = KindInfo(group: "apps", version: "v1", kind: "ReplicaSet", resource: "replicasets", namespaced: true, shortNames: ["rs"])
+    public static let daemonSet = KindInfo(group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", namespaced: true, shortNames: ["ds"])
+    public static let statefulSet = KindInfo(group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"])
+    public static let job = KindInfo(group: "batch", version: "v1", kind: "Job", resource: "jobs", namespaced: true)
+    public static let cronJob = KindInfo(group: "batch", version: "v1", kind: "CronJob", resource: "cronjobs", namespaced: true, shortNames: ["cj"])
+    public static let lease = KindInfo(group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true)
+
+    public static let all: [KindInfo] = [
+        namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
+        deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease,
+    ]
+
+    private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)
+
+    /// The built-in kind with this apiVersion and kind, if Capstan models it.
+    public static func lookup(apiVersion: String, kind: String) -> KindInfo? {
+        byKind[kind]?.first { $0.apiVersion == apiVersion }
+    }
+
+    /// The apiVersions a built-in kind is served at (to explain a wrong apiVersion).
+    public static func apiVersions(ofKind kind: String) -> [String] {
+        byKind[kind]?.map(\.apiVersion) ?? []
+    }
+}

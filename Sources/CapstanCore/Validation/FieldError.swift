@@ -1,0 +1,117 @@
+/// One thing wrong with one field, printed exactly as the Kubernetes API
+/// prints it: `spec.template.spec.containers[0].image: Required value`.
+public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case required = "FieldValueRequired"
+        case invalid = "FieldValueInvalid"
+        case notSupported = "FieldValueNotSupported"
+        case duplicate = "FieldValueDuplicate"
+        case notFound = "FieldValueNotFound"
+        case forbidden = "FieldValueForbidden"
+        case tooLong = "FieldValueTooLong"
+        case tooMany = "FieldValueTooMany"
+        case typeInvalid = "FieldValueTypeInvalid"
+
+        /// The words Kubernetes prints for the kind.
+        var phrase: String {
+            switch self {
+            case .required: "Required value"
+            case .invalid, .typeInvalid: "Invalid value"
+            case .notSupported: "Unsupported value"
+            case .duplicate: "Duplicate value"
+            case .notFound: "Not found"
+            case .forbidden: "Forbidden"
+            case .tooLong: "Too long"
+            case .tooMany: "Too many"
+            }
+        }
+    }
+
+    public var kind: Kind
+    public var path: FieldPath
+    /// The offending value, when there is one to show.
+    public var value: JSONValue?
+    public var detail: String
+
+    public init(_ kind: Kind, _ path: FieldPath, value: JSONValue? = nil, _ detail: String = "") {
+        self.kind = kind
+        self.path = path
+        self.value = value
+        self.detail = detail
+    }
+
+    public static func required(_ path: FieldPath, _ detail: String = "") -> FieldError {
+        FieldError(.required, path, detail)
+    }
+
+    public static func invalid(_ path: FieldPath, _ value: JSONValue, _ detail: String) -> FieldError {
+        FieldError(.invalid, path, value: value, detail)
+    }
+
+    public static func notSupported(_ path: FieldPath, _ value: JSONValue, supported: [String]) -> FieldError {
+        FieldError(.notSupported, path, value: value, "supported values: " + supported.map { "\"\($0)\"" }.joined(separator: ", "))
+    }
+
+    public static func duplicate(_ path: FieldPath, _ value: JSONValue) -> FieldError {
+        FieldError(.duplicate, path, value: value)
+    }
+
+    public static func notFound(_ path: FieldPath, _ value: JSONValue) -> FieldError {
+        FieldError(.notFound, path, value: value)
+    }
+
+    public static func forbidden(_ path: FieldPath, _ detail: String) -> FieldError {
+        FieldError(.forbidden, path, detail)
+    }
+
+    public static func tooLong(_ path: FieldPath, maxBytes: Int) -> FieldError {
+        FieldError(.tooLong, path, "may not be more than \(maxBytes) bytes")
+    }
+
+    public static func tooMany(_ path: FieldPath, count: Int, max: Int) -> FieldError {
+        FieldError(.tooMany, path, value: .int(Int64(count)), "must have at most \(max) items")
+    }
+
+    public static func wrongType(_ path: FieldPath, _ value: JSONValue, expected: String) -> FieldError {
+        FieldError(.typeInvalid, path, value: value, "must be \(expected), not \(value.typeName)")
+    }
+
+    /// The body after the path: `Invalid value: "Foo": a lowercase RFC 1123…`.
+    public var message: String {
+        var text = kind.phrase
+        if let value, kind != .required, kind != .forbidden, kind != .tooLong {
+            text += ": " + Self.show(value)
+        }
+        if !detail.isEmpty { text += ": " + detail }
+        return text
+    }
+
+    public var description: String {
+        path.isRoot ? message : "\(path): \(message)"
+    }
+
+    /// Values print as Go's `%#v` would for them, short enough for one line.
+    static func show(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text):
+            let clipped = text.count > 120 ? String(text.prefix(120)) + "…" : text
+            return JSONSerializer.string(.string(clipped))
+        case .array, .object:
+            let text = JSONSerializer.string(value)
+            return text.count > 120 ? String(text.prefix(120)) + "…" : text
+        default:
+            return JSONSerializer.string(value)
+        }
+    }
+}
+
+/// Every problem found in one object (validation reports them all at once).
+public struct ValidationErrors: Error, Hashable, Sendable, CustomStringConvertible {
+    public var errors: [FieldError]
+
+    public init(_ errors: [FieldError]) {
+        self.errors = errors
+    }
+
+    public var description: String { errors.map(\.description).joined(separator: "; ") }
+}

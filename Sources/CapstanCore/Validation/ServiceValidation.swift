@@ -1,0 +1,114 @@
+extension FieldChecker {
+    static let serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
+
+    mutating func validateServiceSpec(_ value: JSONValue?, _ path: FieldPath) {
+        guard let spec = object(value, path) else {
+            add(.required(path.child("ports")))
+            return
+        }
+        let type = oneOf(spec["type"], path.child("type"), Self.serviceTypes) ?? "ClusterIP"
+        let clusterIP = string(spec["clusterIP"], path.child("clusterIP"))
+        if let clusterIP, !clusterIP.isEmpty, clusterIP != "None", !IPAddress.isValid(clusterIP) {
+            add(.invalid(path.child("clusterIP"), .string(clusterIP), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+        }
+        if type == "ExternalName" {
+            if let name = requiredString(spec["externalName"], path.child("externalName")) {
+                check(NameRules.dns1123Subdomain(name.hasSuffix(".") ? String(name.dropLast()) : name), path.child("externalName"), name)
+            }
+        }
+        let headless = clusterIP == "None"
+        let ports = objects(spec["ports"], path.child("ports"))
+        if ports.isEmpty, type != "ExternalName", !headless {
+            add(.required(path.child("ports")))
+        }
+        var names = Set<String>()
+        var seen = Set<String>()
+        for (index, port) in ports {
+            let portPath = path.child("ports").index(index)
+            let name = string(port["name"], portPath.child("name")) ?? ""
+            if ports.count > 1, name.isEmpty {
+                add(.required(portPath.child("name")))
+            } else if !name.isEmpty {
+                check(NameRules.dns1123Label(name), portPath.child("name"), name)
+                if !names.insert(name).inserted { add(.duplicate(portPath.child("name"), .string(name))) }
+            }
+            self.port(port["port"], portPath.child("port"), required: true)
+            let proto = oneOf(port["protocol"], portPath.child("protocol"), Self.protocols) ?? "TCP"
+            if let number = port["port"]?.intValue, !seen.insert("\(number)/\(proto)").inserted {
+                add(.duplicate(portPath, .object(["port": .int(number), "protocol": .string(proto)])))
+            }
+            if let target = port["targetPort"], !target.isNull, !(target.intValue == 0) {
+                validatePortReference(target, portPath.child("targetPort"))
+            }
+            if let nodePort = port["nodePort"], !nodePort.isNull {
+                if type == "ClusterIP" || type == "ExternalName" {
+                    add(.forbidden(portPath.child("nodePort"), "may not be used when `type` is '\(type)'"))
+                } else {
+                    self.port(nodePort, portPath.child("nodePort"), required: false)
+                }
+            }
+        }
+        if type != "ExternalName" {
+            validateLabels(spec["selector"], path.child("selector"))
+        }
+        oneOf(spec["sessionAffinity"], path.child("sessionAffinity"), ["ClientIP", "None"])
+        oneOf(spec["externalTrafficPolicy"], path.child("externalTrafficPolicy"), ["Cluster", "Local"])
+        oneOf(spec["internalTrafficPolicy"], path.child("internalTrafficPolicy"), ["Cluster", "Local"])
+    }
+
+    mutating func validateEndpoints(_ object: JSONObject, _ path: FieldPath) {
+        for (index, subset) in objects(object["subsets"], path.child("subsets")) {
+            let subsetPath = path.child("subsets").index(index)
+            for field in ["addresses", "notReadyAddresses"] {
+                for (addressIndex, address) in objects(subset[field], subsetPath.child(field)) {
+                    let addressPath = subsetPath.child(field).index(addressIndex)
+                    if let ip = requiredString(address["ip"], addressPath.child("ip")), !IPAddress.isValid(ip) {
+                        add(.invalid(addressPath.child("ip"), .string(ip), "must be a valid IP address"))
+                    }
+                }
+            }
+            for (portIndex, port) in objects(subset["ports"], subsetPath.child("ports")) {
+                let portPath = subsetPath.child("ports").index(portIndex)
+                self.port(port["port"], portPath.child("port"), required: true)
+                oneOf(port["protocol"], portPath.child("protocol"), Self.protocols)
+            }
+        }
+    }
+}
+
+/// IPv4 and IPv6 address syntax, for fields that hold addresses.
+public enum IPAddress {
+    public static func isValid(_ text: String) -> Bool {
+        isIPv4(text) || isIPv6(text)
+    }
+
+    public static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        return parts.allSatisfy { part in
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = Int(part), value <= 255 else { return false }
+            return part == "0" || !part.hasPrefix("0")
+        }
+    }
+
+    public static func isIPv6(_ text: String) -> Bool {
+        guard text.contains(":"), text.count <= 45 else { return false }
+        let halves = text.split(separator: "::", omittingEmptySubsequences: false)
+        guard halves.count <= 2 else { return false }
+        var groups = 0
+        for (halfIndex, half) in halves.enumerated() where !half.isEmpty {
+            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
+            for (index, part) in parts.enumerated() {
+                let isLast = halfIndex == halves.count - 1 && index == parts.count - 1
+                if isLast, part.contains("."), isIPv4(String(part)) {
+                    groups += 2
+                    continue
+                }
+                guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit) else { return false }
+                groups += 1
+            }
+        }
+        return halves.count == 2 ? groups < 8 : groups == 8
+    }
+}
+

@@ -1,0 +1,62 @@
+import CapstanCore
+import Foundation
+
+/// Finds and reads manifest files on disk for the CLI.
+enum ManifestFiles {
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The manifest files at `path`: the file itself, or every `.yaml`,
+    /// `.yml` and `.json` file below a directory (hidden folders such as
+    /// `.git` skipped), in a stable order.
+    static func discover(_ path: String) throws(ReadError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ReadError(description: "\(path): no such file or directory")
+        }
+        guard isDirectory.boolValue else { return [path] }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            throw ReadError(description: "\(path): cannot list directory")
+        }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            let full = (path as NSString).appendingPathComponent(relative)
+            if name.hasPrefix(".") {
+                if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { enumerator.skipDescendants() }
+                continue
+            }
+            if ManifestLoader.isManifestFile(name), (enumerator.fileAttributes?[.type] as? FileAttributeType) != .typeDirectory {
+                files.append(full)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Reads files, refusing any larger than the loader would accept before
+    /// reading it into memory.
+    static func read(_ paths: [String], limit: Int) -> (files: [(path: String, contents: [UInt8])], errors: [ManifestError]) {
+        var files: [(path: String, contents: [UInt8])] = []
+        var errors: [ManifestError] = []
+        let start = SourcePosition(line: 1, column: 1)
+        for path in paths {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size > limit {
+                errors.append(ManifestError(file: path, position: start, message: "file is \(size) bytes, larger than the \(limit)-byte limit"))
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                errors.append(ManifestError(file: path, position: start, message: "cannot read file"))
+                continue
+            }
+            files.append((path, [UInt8](data)))
+        }
+        return (files, errors)
+    }
+}
+
+/// Writes to standard error, for diagnostics that must not mix with output.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
