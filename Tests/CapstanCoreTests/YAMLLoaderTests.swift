@@ -175,7 +175,7 @@ func scalarsAreTypedAsKubectlTypesThem(yaml: String, expected: JSONValue) throws
     #expect(error?.message.contains("alias expansion bomb") == true)
 }
 
-@Test func deepNestingIsRefused() {
+@Test func deepYAMLNestingIsRefused() {
     let yaml = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
     let error = loadError(yaml)
     #expect(error?.message == "nesting is deeper than 100 levels")

@@ -193,11 +193,17 @@ private struct Cursor {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
-            if byte == UInt8(ascii: "\\") || byte >= 0x80 { sawEscapeOrHighByte = true }
             if byte < 0x20 { throw error("control character in string (escape it as \\u00\(hex2(byte)))") }
+            if byte >= 0x80 { sawEscapeOrHighByte = true }
+            if byte == UInt8(ascii: "\\") {
+                // Skip the escaped character so that `\"` does not end the string.
+                sawEscapeOrHighByte = true
+                index += 1
+            }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string", at: start) }
+        guard bytes[index] == UInt8(ascii: "\"") else { throw error("unterminated string", at: start) }
         let contentEnd = index
         index += 1  // closing quote
         let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<contentEnd])
