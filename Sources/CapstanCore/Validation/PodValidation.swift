@@ -2,6 +2,9 @@
 struct PodSpecContext {
     /// Restart policies allowed here (`Always` only, for Deployments and friends).
     var allowedRestartPolicies = ["Always", "OnFailure", "Never"]
+    /// Volumes provided outside the pod spec that containers may mount
+    /// (a StatefulSet's `volumeClaimTemplates`).
+    var extraVolumeNames: Set<String> = []
 }
 
 extension FieldChecker {
@@ -14,7 +17,7 @@ extension FieldChecker {
             add(.required(path.child("containers")))
             return
         }
-        let volumeNames = validateVolumes(spec["volumes"], path.child("volumes"))
+        let volumeNames = validateVolumes(spec["volumes"], path.child("volumes")).union(context.extraVolumeNames)
 
         var containerNames = Set<String>()
         let containers = objects(spec["containers"], path.child("containers"))

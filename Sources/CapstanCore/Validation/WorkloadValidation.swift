@@ -1,7 +1,9 @@
 extension FieldChecker {
     /// `spec.selector` and `spec.template` of controllers: the selector must be
     /// present, non-empty, and select the template's own labels.
-    mutating func validateSelectorAndTemplate(_ spec: JSONObject, _ path: FieldPath, restartPolicies: [String]) {
+    mutating func validateSelectorAndTemplate(
+        _ spec: JSONObject, _ path: FieldPath, restartPolicies: [String], extraVolumeNames: Set<String> = []
+    ) {
         let selectorPath = path.child("selector")
         validateLabelSelector(spec["selector"], selectorPath)
         let selectorSpec = spec["selector"]?.objectValue.map(LabelSelectorSpec.init(json:))
@@ -10,7 +12,7 @@ extension FieldChecker {
         } else if let selectorSpec, selectorSpec.matchLabels.isEmpty, selectorSpec.matchExpressions.isEmpty {
             add(.invalid(selectorPath, .object(selectorSpec.json), "empty selector is invalid for deployment"))
         }
-        validatePodTemplate(spec["template"], path.child("template"), restartPolicies: restartPolicies)
+        validatePodTemplate(spec["template"], path.child("template"), restartPolicies: restartPolicies, extraVolumeNames: extraVolumeNames)
         guard let selector = selectorSpec?.selector, !selector.selectsEverything,
             let template = spec["template"]?.objectValue.map(PodTemplateSpec.init(json:))
         else { return }
@@ -21,7 +23,9 @@ extension FieldChecker {
         }
     }
 
-    mutating func validatePodTemplate(_ value: JSONValue?, _ path: FieldPath, restartPolicies: [String]) {
+    mutating func validatePodTemplate(
+        _ value: JSONValue?, _ path: FieldPath, restartPolicies: [String], extraVolumeNames: Set<String> = []
+    ) {
         guard let template = object(value, path) else {
             add(.required(path))
             return
@@ -32,6 +36,7 @@ extension FieldChecker {
         }
         var context = PodSpecContext()
         context.allowedRestartPolicies = restartPolicies
+        context.extraVolumeNames = extraVolumeNames
         validatePodSpec(template["spec"], path.child("spec"), context: context)
     }
 
@@ -126,7 +131,9 @@ extension FieldChecker {
             check(NameRules.dns1123Label(serviceName), path.child("serviceName"), serviceName)
         }
         oneOf(spec["podManagementPolicy"], path.child("podManagementPolicy"), ["OrderedReady", "Parallel"])
-        validateSelectorAndTemplate(spec, path, restartPolicies: ["Always"])
+        let claimTemplateNames = Set(
+            (spec["volumeClaimTemplates"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue })
+        validateSelectorAndTemplate(spec, path, restartPolicies: ["Always"], extraVolumeNames: claimTemplateNames)
         if let strategy = object(spec["updateStrategy"], path.child("updateStrategy")) {
             let type = oneOf(strategy["type"], path.child("updateStrategy").child("type"), ["RollingUpdate", "OnDelete"])
             if let rolling = object(strategy["rollingUpdate"], path.child("updateStrategy").child("rollingUpdate")) {
