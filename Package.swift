@@ -58,6 +58,7 @@ let package = Package(
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
+        // Runs the built `capstan` binary as a user would.
         .testTarget(
             name: "CapstanCLITests",
             dependencies: ["capstan", "CapstanCore"],

@@ -93,7 +93,7 @@ public struct ManifestLoader: Sendable {
             if !problems.isEmpty {
                 let subject = manifest.object.displayName
                 let located = problems.map {
-                    ManifestError(file: document.file, position: manifest.position(of: $0.path), subject: subject, message: $0.description)
+                    ManifestError(file: document.file, position: manifest.position(of: $0.locationPath), subject: subject, message: $0.description)
                 }
                 // Top to bottom, as people read the file; ties keep validation order.
                 errors += located.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)

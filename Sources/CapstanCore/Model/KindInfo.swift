@@ -37,11 +37,13 @@ public enum BuiltinKinds {
     public static let statefulSet = KindInfo(group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"])
     public static let job = KindInfo(group: "batch", version: "v1", kind: "Job", resource: "jobs", namespaced: true)
     public static let cronJob = KindInfo(group: "batch", version: "v1", kind: "CronJob", resource: "cronjobs", namespaced: true, shortNames: ["cj"])
+    /// The newer Event API; same objects, more structured fields.
+    public static let eventV1 = KindInfo(group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
     public static let lease = KindInfo(group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true)
 
     public static let all: [KindInfo] = [
         namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
-        deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease,
+        deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1,
     ]
 
     private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)

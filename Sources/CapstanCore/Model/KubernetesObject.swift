@@ -16,6 +16,7 @@ extension KubernetesObjectView {
     public var displayName: String {
         let meta = metadata
         let name = meta.name.isEmpty ? (meta.generateName.map { $0 + "*" } ?? "<unnamed>") : meta.name
+        let kind = self.kind.isEmpty ? "object" : self.kind
         if let namespace = meta.namespace, !namespace.isEmpty { return "\(kind) \(namespace)/\(name)" }
         return "\(kind) \(name)"
     }

@@ -37,13 +37,13 @@ public struct CronSchedule: Hashable, Sendable {
         }
         let fields = expanded.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw ParseError(description: "expected exactly 5 fields, found \(fields.count): \(trimmed)")
+            throw ParseError(description: "expected exactly 5 fields, found \(fields.count): [\(fields.joined(separator: " "))]")
         }
-        minutes = try Self.parseField(fields[0], name: "minute", range: 0...59, names: [:])
-        hours = try Self.parseField(fields[1], name: "hour", range: 0...23, names: [:])
-        daysOfMonth = try Self.parseField(fields[2], name: "day of month", range: 1...31, names: [:])
-        months = try Self.parseField(fields[3], name: "month", range: 1...12, names: Self.monthNames)
-        daysOfWeek = try Self.parseField(fields[4], name: "day of week", range: 0...6, names: Self.weekdayNames)
+        minutes = try Self.parseField(fields[0], range: 0...59, names: [:])
+        hours = try Self.parseField(fields[1], range: 0...23, names: [:])
+        daysOfMonth = try Self.parseField(fields[2], range: 1...31, names: [:])
+        months = try Self.parseField(fields[3], range: 1...12, names: Self.monthNames)
+        daysOfWeek = try Self.parseField(fields[4], range: 0...6, names: Self.weekdayNames)
         dayOfMonthIsWildcard = fields[2] == "*" || fields[2] == "?"
         dayOfWeekIsWildcard = fields[4] == "*" || fields[4] == "?"
     }
@@ -53,18 +53,12 @@ public struct CronSchedule: Hashable, Sendable {
     ]
     private static let weekdayNames = ["sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6]
 
-    private static func parseField(_ field: String, name: String, range: ClosedRange<Int>, names: [String: Int]) throws(ParseError) -> Set<Int> {
+    /// One field, with the messages of robfig/cron (the parser Kubernetes uses).
+    private static func parseField(_ field: String, range: ClosedRange<Int>, names: [String: Int]) throws(ParseError) -> Set<Int> {
         var values = Set<Int>()
         for part in field.split(separator: ",", omittingEmptySubsequences: false) {
             let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
-            guard pieces.count <= 2 else { throw ParseError(description: "too many slashes in \(name) field: \(part)") }
-            var step = 1
-            if pieces.count == 2 {
-                guard let parsed = Int(pieces[1]), parsed > 0 else {
-                    throw ParseError(description: "invalid step in \(name) field: \(part)")
-                }
-                step = parsed
-            }
+            guard pieces.count <= 2 else { throw ParseError(description: "too many slashes: \(part)") }
             let span = pieces[0]
             var low: Int
             var high: Int
@@ -73,25 +67,40 @@ public struct CronSchedule: Hashable, Sendable {
                 high = range.upperBound
             } else {
                 let bounds = span.split(separator: "-", omittingEmptySubsequences: false)
-                guard bounds.count <= 2 else { throw ParseError(description: "too many hyphens in \(name) field: \(part)") }
-                low = try value(bounds[0], name: name, names: names)
-                high = bounds.count == 2 ? try value(bounds[1], name: name, names: names) : (pieces.count == 2 ? range.upperBound : low)
+                guard bounds.count <= 2 else { throw ParseError(description: "too many hyphens: \(part)") }
+                low = try value(bounds[0], names: names)
+                high = bounds.count == 2 ? try value(bounds[1], names: names) : low
             }
-            guard range.contains(low), range.contains(high) else {
-                throw ParseError(description: "\(name) out of range (\(range.lowerBound)-\(range.upperBound)): \(part)")
+            var step = 1
+            if pieces.count == 2 {
+                guard let parsed = Int(pieces[1]) else {
+                    throw ParseError(description: "failed to parse int from \(pieces[1]): strconv.Atoi: parsing \"\(pieces[1])\": invalid syntax")
+                }
+                guard parsed > 0 else { throw ParseError(description: "step of range should be a positive number: \(part)") }
+                step = parsed
+                // `N/step` means from N to the end of the range.
+                if !span.contains("-"), span != "*", span != "?" { high = range.upperBound }
             }
-            guard low <= high else {
-                throw ParseError(description: "beginning of range (\(low)) beyond end of range (\(high)) in \(name) field: \(part)")
+            if low < range.lowerBound {
+                throw ParseError(description: "beginning of range (\(low)) below minimum (\(range.lowerBound)): \(part)")
+            }
+            if high > range.upperBound {
+                throw ParseError(description: "end of range (\(high)) above maximum (\(range.upperBound)): \(part)")
+            }
+            if low > high {
+                throw ParseError(description: "beginning of range (\(low)) beyond end of range (\(high)): \(part)")
             }
             values.formUnion(stride(from: low, through: high, by: step))
         }
         return values
     }
 
-    private static func value(_ text: Substring, name: String, names: [String: Int]) throws(ParseError) -> Int {
-        if let number = Int(text) { return number }
+    private static func value(_ text: Substring, names: [String: Int]) throws(ParseError) -> Int {
         if let named = names[text.lowercased()] { return named }
-        throw ParseError(description: "failed to parse int from \(text.isEmpty ? "empty text" : String(text)) in \(name) field")
+        guard let number = Int(text), number >= 0 else {
+            throw ParseError(description: "failed to parse int from \(text): strconv.Atoi: parsing \"\(text)\": invalid syntax")
+        }
+        return number
     }
 
     /// Whether the schedule fires at this minute (weekday: 0 is Sunday).

@@ -6,17 +6,17 @@ extension FieldChecker {
         var keys = Set<String>()
         var total = 0
         for (key, value) in stringMap(object["data"], path.child("data")) {
-            check(NameRules.configMapKey(key), path.child("data"), key)
+            check(NameRules.configMapKey(key), path.child("data").key(key), key)
             keys.insert(key)
             total += key.utf8.count + value.utf8.count
         }
         for (key, value) in stringMap(object["binaryData"], path.child("binaryData")) {
-            check(NameRules.configMapKey(key), path.child("binaryData"), key)
+            check(NameRules.configMapKey(key), path.child("binaryData").key(key), key)
             if keys.contains(key) {
                 add(.invalid(path.child("binaryData"), .string(key), "duplicate of key present in data"))
             }
-            if !Base64.isValid(value) {
-                add(.invalid(path.child("binaryData").key(key), .string("<binary>"), "illegal base64 data"))
+            if let offset = Base64.firstInvalidByte(value) {
+                add(.invalid(path.child("binaryData").key(key), .string("<binary>"), "illegal base64 data at input byte \(offset)"))
             }
             total += key.utf8.count + value.utf8.count * 3 / 4
         }
@@ -30,16 +30,16 @@ extension FieldChecker {
         var total = 0
         var keys = Set<String>()
         for (key, value) in stringMap(object["data"], path.child("data")) {
-            check(NameRules.configMapKey(key), path.child("data"), key)
+            check(NameRules.configMapKey(key), path.child("data").key(key), key)
             // Never echo a secret's value in a message.
-            if !Base64.isValid(value) {
-                add(.invalid(path.child("data").key(key), .string("<secret contents redacted>"), "illegal base64 data"))
+            if let offset = Base64.firstInvalidByte(value) {
+                add(.invalid(path.child("data").key(key), .string("<secret contents redacted>"), "illegal base64 data at input byte \(offset)"))
             }
             keys.insert(key)
             total += key.utf8.count + value.utf8.count * 3 / 4
         }
         for (key, value) in stringMap(object["stringData"], path.child("stringData")) {
-            check(NameRules.configMapKey(key), path.child("stringData"), key)
+            check(NameRules.configMapKey(key), path.child("stringData").key(key), key)
             keys.insert(key)
             total += key.utf8.count + value.utf8.count
         }
@@ -99,6 +99,22 @@ extension FieldChecker {
 public enum Base64 {
     public static func isValid(_ text: String) -> Bool {
         decode(text) != nil
+    }
+
+    /// Where decoding fails, as Go's `illegal base64 data at input byte N`; nil when valid.
+    public static func firstInvalidByte(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        func isAlphabet(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+        }
+        guard decode(text) == nil else { return nil }
+        if let bad = bytes.firstIndex(where: { !isAlphabet($0) && $0 != UInt8(ascii: "=") }) { return bad }
+        if let padding = bytes.firstIndex(of: UInt8(ascii: "=")), padding < bytes.count - 2 || bytes[padding...].contains(where: { $0 != UInt8(ascii: "=") }) {
+            return padding
+        }
+        // Truncated: Go reports the offset where the incomplete group starts.
+        return bytes.count - bytes.count % 4
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

@@ -13,8 +13,8 @@ struct FieldChecker {
     }
 
     /// Records each reason a name rule gave, as `Invalid value` errors.
-    mutating func check(_ reasons: [String], _ path: FieldPath, _ value: String) {
-        for reason in reasons { add(.invalid(path, .string(value), reason)) }
+    mutating func check(_ reasons: [String], _ path: FieldPath, _ value: String, at sourcePath: FieldPath? = nil) {
+        for reason in reasons { add(FieldError(.invalid, path, value: .string(value), reason, sourcePath: sourcePath)) }
     }
 
     // MARK: Typed reads (nil when absent; wrong types are recorded)
@@ -133,10 +133,14 @@ struct FieldChecker {
         return number
     }
 
-    /// A port number: 1 to 65535.
+    /// A port number: 1 to 65535. A required port of 0 is missing, as in Kubernetes.
     mutating func port(_ value: JSONValue?, _ path: FieldPath, required: Bool) {
         guard let number = int(value, path) else {
-            if required, value == nil { add(.required(path)) }
+            if required, value == nil || value?.isNull == true { add(.required(path)) }
+            return
+        }
+        if required, number == 0 {
+            add(.required(path))
             return
         }
         if !(1...65535).contains(number) {

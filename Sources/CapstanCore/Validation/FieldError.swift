@@ -32,13 +32,21 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The offending value, when there is one to show.
     public var value: JSONValue?
     public var detail: String
+    /// Where in the document the problem sits when that is more precise than
+    /// `path` (Kubernetes reports a bad label key at `metadata.labels`; the
+    /// key itself is where the user must look).
+    public var sourcePath: FieldPath?
 
-    public init(_ kind: Kind, _ path: FieldPath, value: JSONValue? = nil, _ detail: String = "") {
+    public init(_ kind: Kind, _ path: FieldPath, value: JSONValue? = nil, _ detail: String = "", sourcePath: FieldPath? = nil) {
         self.kind = kind
         self.path = path
         self.value = value
         self.detail = detail
+        self.sourcePath = sourcePath
     }
+
+    /// The path to look up in the source: ``sourcePath`` or ``path``.
+    public var locationPath: FieldPath { sourcePath ?? path }
 
     public static func required(_ path: FieldPath, _ detail: String = "") -> FieldError {
         FieldError(.required, path, detail)
@@ -48,6 +56,7 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
         FieldError(.invalid, path, value: value, detail)
     }
 
+    /// Lists the supported values in the order given (Kubernetes sorts some lists, not others).
     public static func notSupported(_ path: FieldPath, _ value: JSONValue, supported: [String]) -> FieldError {
         FieldError(.notSupported, path, value: value, "supported values: " + supported.map { "\"\($0)\"" }.joined(separator: ", "))
     }
@@ -92,6 +101,7 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Values print as Go's `%#v` would for them, short enough for one line.
     static func show(_ value: JSONValue) -> String {
+        if case .string(let text) = value, text.hasPrefix("map[string]string{") { return text }
         switch value {
         case .string(let text):
             let clipped = text.count > 120 ? String(text.prefix(120)) + "…" : text

@@ -57,17 +57,18 @@ extension FieldChecker {
         int(meta["generation"], path.child("generation"), atLeast: 0)
     }
 
+    /// Kubernetes reports label problems at the map's path; positions point at the label.
     mutating func validateLabels(_ value: JSONValue?, _ path: FieldPath) {
         for (key, labelValue) in stringMap(value, path) {
-            check(NameRules.qualifiedName(key), path, key)
-            check(NameRules.labelValue(labelValue), path.key(key), labelValue)
+            check(NameRules.qualifiedName(key), path, key, at: path.key(key))
+            check(NameRules.labelValue(labelValue), path, labelValue, at: path.key(key))
         }
     }
 
     mutating func validateAnnotations(_ value: JSONValue?, _ path: FieldPath) {
         var total = 0
         for (key, annotation) in stringMap(value, path) {
-            check(NameRules.qualifiedName(key.lowercased()), path, key)
+            check(NameRules.qualifiedName(key.lowercased()), path, key, at: path.key(key))
             total += key.utf8.count + annotation.utf8.count
         }
         if total > Self.annotationsSizeLimit {

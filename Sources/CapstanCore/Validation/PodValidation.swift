@@ -8,7 +8,8 @@ struct PodSpecContext {
 }
 
 extension FieldChecker {
-    static let protocols = ["TCP", "UDP", "SCTP"]
+    /// Sorted, as Kubernetes lists them in its messages.
+    static let protocols = ["SCTP", "TCP", "UDP"]
     static let pullPolicies = ["Always", "IfNotPresent", "Never"]
     static let standardResources: Set<String> = ["cpu", "memory", "ephemeral-storage", "storage", "pods"]
 

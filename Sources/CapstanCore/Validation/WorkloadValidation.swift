@@ -13,13 +13,14 @@ extension FieldChecker {
             add(.invalid(selectorPath, .object(selectorSpec.json), "empty selector is invalid for deployment"))
         }
         validatePodTemplate(spec["template"], path.child("template"), restartPolicies: restartPolicies, extraVolumeNames: extraVolumeNames)
-        guard let selector = selectorSpec?.selector, !selector.selectsEverything,
-            let template = spec["template"]?.objectValue.map(PodTemplateSpec.init(json:))
-        else { return }
-        let labels = template.metadata.labels
-        if !selector.matches(labels) {
-            let shown = template.json["metadata"]?["labels"] ?? .object([:])
-            add(.invalid(path.child("template").child("metadata").child("labels"), shown, "`selector` does not match template `labels`"))
+        guard let template = spec["template"]?.objectValue.map(PodTemplateSpec.init(json:)) else { return }
+        // A missing selector selects nothing, so it cannot match either (as Kubernetes reports).
+        let matches = selectorSpec == nil ? false : (selectorSpec?.selector.map { $0.selectsEverything || $0.matches(template.metadata.labels) } ?? true)
+        if !matches {
+            add(
+                FieldError(
+                    .invalid, path.child("template").child("metadata").child("labels"),
+                    value: .string(Self.goMapLiteral(template.metadata.labels)), "`selector` does not match template `labels`"))
         }
     }
 
@@ -198,5 +199,10 @@ extension FieldChecker {
         }
         validateJobSpec(template["spec"], path.child("jobTemplate").child("spec"))
     }
-}
 
+    /// Labels as Go's `%#v` prints a `map[string]string`, the form Kubernetes shows them in.
+    static func goMapLiteral(_ labels: [String: String]) -> String {
+        let entries = labels.keys.sorted().map { "\(JSONSerializer.string(.string($0))):\(JSONSerializer.string(.string(labels[$0]!)))" }
+        return "map[string]string{" + entries.joined(separator: ", ") + "}"
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import capstan
-
-@Test func versionCommandParses() throws {
-    _ = try Capstan.parseAsRoot(["version"])
-}
