@@ -11,38 +11,72 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
         case key(String)
     }
 
-    public private(set) var components: [Component]
+    /// Paths share their prefixes: validation builds a path for every field
+    /// it visits, and appending must not copy the whole path each time.
+    private final class Link: Sendable {
+        let parent: Link?
+        let component: Component
+        let depth: Int
+
+        init(parent: Link?, component: Component) {
+            self.parent = parent
+            self.component = component
+            self.depth = (parent?.depth ?? 0) + 1
+        }
+    }
+
+    private let last: Link?
+
+    private init(last: Link?) {
+        self.last = last
+    }
 
     public init(_ components: [Component] = []) {
-        self.components = components
+        var link: Link? = nil
+        for component in components { link = Link(parent: link, component: component) }
+        self.last = link
     }
 
     /// A path of plain field names: `FieldPath("spec", "replicas")`.
     public init(_ fields: String...) {
-        self.components = fields.map(Component.field)
+        self.init(fields.map(Component.field))
     }
 
     public static let root = FieldPath()
 
+    /// The components from the root down.
+    public var components: [Component] {
+        var result: [Component] = []
+        result.reserveCapacity(last?.depth ?? 0)
+        var link = last
+        while let current = link {
+            result.append(current.component)
+            link = current.parent
+        }
+        return result.reversed()
+    }
+
     public func child(_ name: String) -> FieldPath {
-        var copy = self
-        copy.components.append(.field(name))
-        return copy
+        FieldPath(last: Link(parent: last, component: .field(name)))
     }
 
     public func index(_ index: Int) -> FieldPath {
-        var copy = self
-        copy.components.append(.index(index))
-        return copy
+        FieldPath(last: Link(parent: last, component: .index(index)))
     }
 
     public func key(_ key: String) -> FieldPath {
-        var copy = self
-        copy.components.append(.key(key))
-        return copy
+        FieldPath(last: Link(parent: last, component: .key(key)))
     }
 
-    public var isRoot: Bool { components.isEmpty }
+    public var isRoot: Bool { last == nil }
+
+    public static func == (lhs: FieldPath, rhs: FieldPath) -> Bool {
+        lhs.last === rhs.last || lhs.components == rhs.components
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(components)
+    }
 
     public var description: String {
         var text = ""
@@ -86,6 +120,6 @@ extension FieldPath: ExpressibleByStringLiteral {
             }
         }
         if !current.isEmpty { components.append(.field(current)) }
-        self.components = components
+        self.init(components)
     }
 }

@@ -14,6 +14,50 @@ public enum NameRules {
         isLowerAlphanumeric(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
     }
 
+    /// Byte-level checks without allocation: the common case is a valid
+    /// name, and validation runs them for every label of every object.
+    private static func isDNS1123Label<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        var count = 0
+        var last: UInt8 = 0
+        for byte in bytes {
+            if count == 0, !isLowerAlphanumeric(byte) { return false }
+            guard isLowerAlphanumeric(byte) || byte == UInt8(ascii: "-") else { return false }
+            last = byte
+            count += 1
+        }
+        return count > 0 && count <= dns1123LabelMaxLength && isLowerAlphanumeric(last)
+    }
+
+    private static func isDNS1123Subdomain(_ value: Substring.UTF8View) -> Bool {
+        guard value.count <= dns1123SubdomainMaxLength else { return false }
+        var rest = value[...]
+        while true {
+            let end = rest.firstIndex(of: UInt8(ascii: ".")) ?? rest.endIndex
+            guard isDNS1123Label(rest[rest.startIndex..<end]) else { return false }
+            guard end < rest.endIndex else { return true }
+            rest = rest[rest.index(after: end)...]
+        }
+    }
+
+    private static func isQualifiedNamePart<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        var count = 0
+        var last: UInt8 = 0
+        for byte in bytes {
+            if count == 0, !isAlphanumeric(byte) { return false }
+            guard isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") else { return false }
+            last = byte
+            count += 1
+        }
+        return count > 0 && count <= qualifiedNameMaxLength && isAlphanumeric(last)
+    }
+
+    private static func isQualifiedName(_ value: String) -> Bool {
+        let utf8 = Substring(value).utf8
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return isQualifiedNamePart(utf8) }
+        let name = utf8[utf8.index(after: slash)...]
+        return !name.contains(UInt8(ascii: "/")) && isDNS1123Subdomain(Substring(value)[..<slash].utf8) && isQualifiedNamePart(name)
+    }
+
     private static func matchesDNS1123Label(_ bytes: ArraySlice<UInt8>) -> Bool {
         guard let first = bytes.first, let last = bytes.last, isLowerAlphanumeric(first), isLowerAlphanumeric(last) else { return false }
         return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
@@ -23,6 +67,7 @@ public enum NameRules {
 
     /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters: namespaces, container names.
     public static func dns1123Label(_ value: String) -> [String] {
+        if isDNS1123Label(value.utf8) { return [] }
         var reasons: [String] = []
         if value.utf8.count > dns1123LabelMaxLength { reasons.append(maxLengthMessage(dns1123LabelMaxLength)) }
         if !matchesDNS1123Label(ArraySlice(value.utf8)) {
@@ -35,6 +80,7 @@ public enum NameRules {
 
     /// Dot-separated DNS-1123 labels, at most 253 characters: most object names.
     public static func dns1123Subdomain(_ value: String) -> [String] {
+        if isDNS1123Subdomain(Substring(value).utf8) { return [] }
         var reasons: [String] = []
         if value.utf8.count > dns1123SubdomainMaxLength { reasons.append(maxLengthMessage(dns1123SubdomainMaxLength)) }
         let labels = Array(value.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -66,6 +112,7 @@ public enum NameRules {
 
     /// `[prefix/]name`: label keys, annotation keys, finalizers.
     public static func qualifiedName(_ value: String) -> [String] {
+        if isQualifiedName(value) { return [] }
         var reasons: [String] = []
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
         let name: Substring
@@ -100,6 +147,7 @@ public enum NameRules {
 
     /// Empty, or `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]` of at most 63 characters.
     public static func labelValue(_ value: String) -> [String] {
+        if value.isEmpty || isQualifiedNamePart(value.utf8) { return [] }
         var reasons: [String] = []
         if value.utf8.count > labelValueMaxLength { reasons.append(maxLengthMessage(labelValueMaxLength)) }
         if !value.isEmpty, !matchesQualifiedNamePart(value.utf8) {

@@ -39,7 +39,10 @@ enum YAMLScalarResolver {
     }
 
     private static func keyword(_ text: String) -> Resolved? {
-        switch text {
+        // Every keyword is at most five bytes; most scalars that reach here
+        // (`name`, `namespace`, `false`…) are decided by this or one compare.
+        guard text.utf8.count <= 5 else { return nil }
+        return switch text {
         case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": .bool(true)
         case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": .bool(false)
         case "~", "null", "Null", "NULL": .null
@@ -52,7 +55,7 @@ enum YAMLScalarResolver {
 
     private static func number(_ text: String) -> Resolved? {
         if let timestamp = timestamp(text) { return .string(timestamp) }
-        let plain = text.replacing("_", with: "")
+        let plain = text.utf8.contains(UInt8(ascii: "_")) ? text.replacing("_", with: "") : text
         if let value = goParseInt(plain) { return .int(value) }
         if let value = goParseUInt(plain) { return .double(Double(value)) }
         if isDecimalFloat(plain, allowLeadingDot: true), let value = Double(plain) { return .double(value) }
@@ -136,6 +139,12 @@ enum YAMLScalarResolver {
     /// `2001-12-14T21:59:43.10-05:00`, `2001-12-14 21:59:43.10`), returned in
     /// the RFC 3339 form that kubectl sends for them.
     static func timestamp(_ text: String) -> String? {
+        // Quick refusal without allocating: every timestamp starts `YYYY-`.
+        var prefix = text.utf8.makeIterator()
+        for position in 0..<5 {
+            guard let byte = prefix.next() else { return nil }
+            if position < 4 ? !isDigit(byte) : byte != UInt8(ascii: "-") { return nil }
+        }
         let bytes = Array(text.utf8)
         guard bytes.count >= 8, bytes[0..<4].allSatisfy(isDigit), bytes[4] == UInt8(ascii: "-") else { return nil }
         var index = 5
