@@ -41,6 +41,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Git as the source of desired state: fetch, read trees, revert, render.
+        .target(
+            name: "CapstanGitOps",
+            dependencies: [
+                "CapstanCore",
+                "CLibGit2",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The CLI: wiring only.
         .executableTarget(
             name: "capstan",
@@ -57,6 +67,10 @@ let package = Package(
             name: "CapstanCoreTests",
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanGitOpsTests",
+            dependencies: ["CapstanGitOps", "CapstanCore"],
             swiftSettings: swiftSettings),
         // Runs the built `capstan` binary as a user would.
         .testTarget(
