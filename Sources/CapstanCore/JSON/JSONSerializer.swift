@@ -62,7 +62,7 @@ public enum JSONSerializer {
 
     /// Numbers print as Go's encoding/json prints them, so values round-trip
     /// through kubectl unchanged: integral values without a fraction.
-    static func formatDouble(_ number: Double) -> String {
+    public static func formatDouble(_ number: Double) -> String {
         if number.rounded() == number, abs(number) < 1e21 {
             if let exact = Int64(exactly: number) { return String(exact) }
         }

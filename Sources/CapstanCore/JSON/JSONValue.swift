@@ -90,9 +90,33 @@ extension JSONValue {
 
     /// Follows a path of object keys; `nil` as soon as one is missing.
     public subscript(path keys: String...) -> JSONValue? {
-        var current: JSONValue? = self
-        for key in keys { current = current?[key] }
-        return current
+        self[path: keys]
+    }
+
+    /// Reads or replaces the value at a path of object keys. Setting creates
+    /// missing objects along the way; setting `nil` removes the last key.
+    public subscript(path keys: [String]) -> JSONValue? {
+        get {
+            var current: JSONValue? = self
+            for key in keys { current = current?[key] }
+            return current
+        }
+        set {
+            guard let first = keys.first else {
+                if let newValue { self = newValue }
+                return
+            }
+            guard case .object(var object) = self else { return }
+            self = .null  // release the payload so the object below is uniquely referenced
+            if keys.count == 1 {
+                object[first] = newValue
+            } else {
+                var child = object[first] ?? .object([:])
+                child[path: Array(keys.dropFirst())] = newValue
+                object[first] = child
+            }
+            self = .object(object)
+        }
     }
 }
 

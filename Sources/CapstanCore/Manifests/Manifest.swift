@@ -7,6 +7,12 @@ public struct Manifest: Sendable {
     /// resolve inside that item.
     public var listIndex: Int?
 
+    public init(object: Unstructured, source: YAMLDocument, listIndex: Int? = nil) {
+        self.object = object
+        self.source = source
+        self.listIndex = listIndex
+    }
+
     public var file: String { source.file }
 
     /// Where a field of this object was written (`spec.replicas` → its line).

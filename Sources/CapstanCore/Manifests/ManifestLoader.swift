@@ -23,25 +23,50 @@ public struct ManifestLoader: Sendable {
     /// are reported at the second definition.
     public func load(files: [(path: String, contents: [UInt8])]) -> ManifestSet {
         var set = ManifestSet()
-        var firstDefinitions: [ObjectIdentity: Manifest] = [:]
+        var loaded: [Manifest] = []
         for (path, contents) in files {
             let (manifests, errors, documentCount) = loadFile(path, contents)
             set.errors += errors
             set.documentCount += documentCount
-            for manifest in manifests {
-                let identity = manifest.identity
-                if !identity.name.isEmpty, let first = firstDefinitions[identity] {
-                    set.errors.append(
-                        ManifestError(
-                            file: manifest.file, position: manifest.position(of: .root), subject: identity.description,
-                            message: "defined twice: first at \(first.file):\(first.position(of: .root))"))
-                    continue
-                }
-                firstDefinitions[identity] = manifest
-                set.manifests.append(manifest)
-            }
+            loaded += manifests
         }
+        let (unique, duplicates) = Self.removingDuplicates(loaded)
+        set.manifests = unique
+        set.errors += duplicates
         return set
+    }
+
+    /// Keeps the first definition of each object; later ones become errors
+    /// pointing back at the first.
+    public static func removingDuplicates(_ manifests: [Manifest]) -> (manifests: [Manifest], errors: [ManifestError]) {
+        var firstDefinitions: [ObjectIdentity: Manifest] = [:]
+        var unique: [Manifest] = []
+        var errors: [ManifestError] = []
+        for manifest in manifests {
+            let identity = manifest.identity
+            if !identity.name.isEmpty, let first = firstDefinitions[identity] {
+                errors.append(
+                    ManifestError(
+                        file: manifest.file, position: manifest.position(of: .root), subject: identity.description,
+                        message: "defined twice: first at \(first.file):\(first.position(of: .root))"))
+                continue
+            }
+            firstDefinitions[identity] = manifest
+            unique.append(manifest)
+        }
+        return (unique, errors)
+    }
+
+    /// The object's validation problems, each at its `file:line:column`, top to bottom.
+    public static func errors(validating manifest: Manifest) -> [ManifestError] {
+        let problems = ObjectValidator.validate(manifest.object.jsonValue)
+        guard !problems.isEmpty else { return [] }
+        let subject = manifest.object.displayName
+        let located = problems.map {
+            ManifestError(file: manifest.file, position: manifest.position(of: $0.locationPath), subject: subject, message: $0.description)
+        }
+        // Top to bottom, as people read the file; ties keep validation order.
+        return located.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
     }
 
     /// Loads one file: its objects, and every problem found in it.
@@ -89,14 +114,9 @@ public struct ManifestLoader: Sendable {
         }
         let manifest = Manifest(object: Unstructured(json: object), source: document, listIndex: listIndex)
         if validates {
-            let problems = ObjectValidator.validate(value)
+            let problems = Self.errors(validating: manifest)
             if !problems.isEmpty {
-                let subject = manifest.object.displayName
-                let located = problems.map {
-                    ManifestError(file: document.file, position: manifest.position(of: $0.locationPath), subject: subject, message: $0.description)
-                }
-                // Top to bottom, as people read the file; ties keep validation order.
-                errors += located.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
+                errors += problems
                 return
             }
         }

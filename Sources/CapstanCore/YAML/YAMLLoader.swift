@@ -11,6 +11,13 @@ public struct YAMLDocument: Sendable {
     public var index: Int
 
     public var position: SourcePosition { sourceMap.documentPosition }
+
+    public init(value: JSONValue, sourceMap: SourceMap, file: String, index: Int) {
+        self.value = value
+        self.sourceMap = sourceMap
+        self.file = file
+        self.index = index
+    }
 }
 
 /// A YAML stream that could not be loaded: where and why.
