@@ -8,7 +8,7 @@ import Testing
         return
     }
     #expect(Array(object.keys) == ["z", "a", "m"])
-    #expect(value["a"] == [true, nil, 1.5, -2000.0, "xé\n"])
+    #expect(value["a"] == [true, .null, 1.5, -2000.0, "xé\n"])
     #expect(value["z"] == .int(1))
 }
 
@@ -91,7 +91,7 @@ func malformedJSONIsRefusedWithAReason(text: String, reason: String) {
 
 @Test func codableBridgesToFoundationEncoders() throws {
     struct Wrapper: Codable, Equatable { var value: JSONValue }
-    let original = Wrapper(value: ["a": [1, "two", nil, true]])
+    let original = Wrapper(value: ["a": [1, "two", .null, true]])
     let encoded = try JSONSerializer.string(JSONValue(encodingWithCodable: original))
     #expect(encoded == #"{"value":{"a":[1,"two",null,true]}}"#)
 }

@@ -17,7 +17,7 @@ import Testing
         "number": 3,
         "fraction": 0.5,
         "flag": false,
-        "nothing": nil,
+        "nothing": .null,
         "list": [1, "two", [:], []],
         "nested": ["deeper": ["deepest": "ok"]],
     ]

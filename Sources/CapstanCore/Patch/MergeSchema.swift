@@ -1,0 +1,107 @@
+/// How the built-in kinds' lists merge — the `x-kubernetes-list-type` and
+/// `patchMergeKey` markers of the Kubernetes API types, as one table.
+///
+/// Server-side apply and strategic merge patch both need to know, for each
+/// list, whether it is atomic (replaced whole), a set of scalars, or a map
+/// keyed by some fields of its elements (containers by `name`).
+public enum MergeSchema {
+    public enum ListType: Hashable, Sendable {
+        /// Replaced as a whole; owned as one field.
+        case atomic
+        /// A set of scalars (finalizers).
+        case set
+        /// Elements identified by these fields (server-side apply's keys).
+        case map(keys: [String])
+    }
+
+    struct ListRule {
+        var type: ListType
+        /// The single key strategic merge patch merges on, if it merges at all.
+        var patchMergeKey: String?
+    }
+
+    /// Rules relative to a pod spec, which sits at different places in different kinds.
+    private static let podSpecRules: [String: ListRule] = [
+        "containers": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "initContainers": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "ephemeralContainers": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "containers.ports": ListRule(type: .map(keys: ["containerPort", "protocol"]), patchMergeKey: "containerPort"),
+        "initContainers.ports": ListRule(type: .map(keys: ["containerPort", "protocol"]), patchMergeKey: "containerPort"),
+        "containers.env": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "initContainers.env": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "containers.volumeMounts": ListRule(type: .map(keys: ["mountPath"]), patchMergeKey: "mountPath"),
+        "initContainers.volumeMounts": ListRule(type: .map(keys: ["mountPath"]), patchMergeKey: "mountPath"),
+        "containers.volumeDevices": ListRule(type: .map(keys: ["devicePath"]), patchMergeKey: "devicePath"),
+        "volumes": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "imagePullSecrets": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "hostAliases": ListRule(type: .map(keys: ["ip"]), patchMergeKey: "ip"),
+        "topologySpreadConstraints": ListRule(type: .map(keys: ["topologyKey", "whenUnsatisfiable"]), patchMergeKey: "topologyKey"),
+        "schedulingGates": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+        "resourceClaims": ListRule(type: .map(keys: ["name"]), patchMergeKey: "name"),
+    ]
+
+    /// Rules relative to the object root, for every kind.
+    private static let objectRules: [String: ListRule] = [
+        "metadata.finalizers": ListRule(type: .set, patchMergeKey: ""),
+        "metadata.ownerReferences": ListRule(type: .map(keys: ["uid"]), patchMergeKey: "uid"),
+        "status.conditions": ListRule(type: .map(keys: ["type"]), patchMergeKey: "type"),
+    ]
+
+    /// Rules for particular kinds, relative to the object root.
+    private static let kindRules: [String: [String: ListRule]] = [
+        "Service": [
+            "spec.ports": ListRule(type: .map(keys: ["port", "protocol"]), patchMergeKey: "port"),
+        ],
+        "Node": [
+            "spec.taints": ListRule(type: .atomic, patchMergeKey: "key"),
+            "status.addresses": ListRule(type: .map(keys: ["type"]), patchMergeKey: "type"),
+        ],
+        "Pod": [
+            "status.containerStatuses": ListRule(type: .atomic, patchMergeKey: nil),
+            "status.podIPs": ListRule(type: .map(keys: ["ip"]), patchMergeKey: "ip"),
+        ],
+    ]
+
+    /// Where each kind keeps its pod spec.
+    private static let podSpecRoots: [String: String] = [
+        "Pod": "spec",
+        "Deployment": "spec.template.spec",
+        "ReplicaSet": "spec.template.spec",
+        "DaemonSet": "spec.template.spec",
+        "StatefulSet": "spec.template.spec",
+        "Job": "spec.template.spec",
+        "CronJob": "spec.jobTemplate.spec.template.spec",
+    ]
+
+    /// Fields that hold a label selector, which Kubernetes treats as one atomic value.
+    private static let atomicObjects: [String: Set<String>] = [
+        "Deployment": ["spec.selector"],
+        "ReplicaSet": ["spec.selector"],
+        "DaemonSet": ["spec.selector"],
+        "StatefulSet": ["spec.selector"],
+        "Job": ["spec.selector"],
+    ]
+
+    static func rule(kind: String, path: String) -> ListRule? {
+        if let rule = objectRules[path] ?? kindRules[kind]?[path] { return rule }
+        if let root = podSpecRoots[kind], path.hasPrefix(root + ".") {
+            return podSpecRules[String(path.dropFirst(root.count + 1))]
+        }
+        return nil
+    }
+
+    /// The list type of the list at `path` (field names joined by dots, list indices left out).
+    public static func listType(kind: String, path: String) -> ListType {
+        rule(kind: kind, path: path)?.type ?? .atomic
+    }
+
+    /// The key strategic merge patch merges the list at `path` on; `nil` when the list is replaced.
+    public static func patchMergeKey(kind: String, path: String) -> String? {
+        rule(kind: kind, path: path)?.patchMergeKey
+    }
+
+    /// Whether the object at `path` is owned and replaced as one value.
+    public static func isAtomicObject(kind: String, path: String) -> Bool {
+        atomicObjects[kind]?.contains(path) ?? false
+    }
+}
