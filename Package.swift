@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CapstanCore", targets: ["CapstanCore"]),
         .library(name: "CapstanStore", targets: ["CapstanStore"]),
         .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
+        .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -92,13 +93,24 @@ let package = Package(
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
+        // Helpers shared by tests and benchmarks: temp dirs, child processes, a real etcd.
+        .target(
+            name: "CapstanTestSupport",
+            swiftSettings: swiftSettings),
+
         .testTarget(
             name: "CapstanStoreTests",
             dependencies: [
                 "CapstanStore",
-                "EtcdAPI",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanStoreEndToEndTests",
+            dependencies: [
+                "CapstanStore",
+                "CapstanTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
