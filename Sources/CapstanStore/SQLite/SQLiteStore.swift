@@ -64,6 +64,8 @@ public final class SQLiteStore: Store {
             let db = try SQLiteConnection(path: path, readOnly: false)
             // WAL lets readers run beside the one writer; set before migrating
             // so even the schema is written through the WAL.
+            // auto_vacuum must precede the first table so compaction can hand
+            // freed pages back to the file system (PRAGMA incremental_vacuum).
             if try db.integer("SELECT count(*) FROM sqlite_master") == 0 {
                 try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             }

@@ -224,8 +224,9 @@ final class SQLiteWriter: @unchecked Sendable {
         compactRevision = transaction.compactRevision
         for (id, change) in transaction.leaseChanges { schedule[id] = change }
         hub.publish(transaction.eventBatches, compactRevision: compactRevision)
-        for job in jobs { job.finish(nil) }
+        // Before answering: a compaction promises its space is reclaimed on return.
         for work in transaction.afterCommit { work() }
+        for job in jobs { job.finish(nil) }
     }
 
     /// After a failed commit, the database holds the last committed state.

@@ -51,9 +51,6 @@ enum Schema {
     /// Brings the database to the latest schema; refuses a database written
     /// by a newer Capstan.
     static func migrate(_ db: SQLiteConnection) throws(SQLiteError) {
-        // Must precede the first table so freed pages can be returned to the
-        // file system after compaction (PRAGMA incremental_vacuum).
-        try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         try db.execute("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")
         let current = try db.integer("SELECT coalesce(max(version), 0) FROM schema_version")
         if current > latestVersion {
