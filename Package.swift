@@ -109,6 +109,7 @@ let package = Package(
         .testTarget(
             name: "CapstanStoreEndToEndTests",
             dependencies: [
+                "capstan",
                 "CapstanStore",
                 "CapstanTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -33,6 +33,12 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// How the process ended: its exit status, or the signal that ended it
+    /// (see `terminatedBySignal`). Only meaningful once it has stopped.
+    public var terminationStatus: Int32 { process.terminationStatus }
+
+    public var terminatedBySignal: Bool { process.terminationReason == .uncaughtSignal }
+
     /// Sends `signal` to the process (SIGKILL by default) and reaps it.
     public func kill(signal: Int32 = SIGKILL) {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
