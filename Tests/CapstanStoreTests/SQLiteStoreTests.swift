@@ -171,3 +171,56 @@ import Testing
         }
     }
 }
+
+/// Automatic compaction as a service.
+@Suite struct AutoCompactorTests {
+    @Test func keepsTheLastRevisionsAndCompactsTheRest() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try SQLiteStore(directory: directory.path, logger: Backend.logger)
+            defer { store.close() }
+            var last: Revision = 0
+            for index in 0..<20 { last = try await store.put(PutRequest(key: "k".bytes, value: "\(index)".bytes)).revision }
+            let compactor = AutoCompactor(
+                store: store, policy: .keepRevisions(5), logger: Backend.logger, checkInterval: .milliseconds(20))
+            let compacted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await compactor.run()
+                    return false
+                }
+                let reached = try await eventually(timeout: .seconds(5)) {
+                    try await store.status().compactRevision == last - 5
+                }
+                group.cancelAll()
+                return reached
+            }
+            #expect(compacted)
+            await #expect(throws: StoreError.self) { try await store.range(RangeRequest(.single("k".bytes), revision: last - 6)) }
+            #expect(try await store.range(RangeRequest(.single("k".bytes), revision: last - 5)).kvs.first?.value == "14".bytes)
+        }
+    }
+
+    @Test func periodicModeCompactsToTheRevisionSeenOnePeriodAgo() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try SQLiteStore(directory: directory.path, logger: Backend.logger)
+            defer { store.close() }
+            let early = try await store.put(PutRequest(key: "k".bytes, value: "early".bytes)).revision
+            let compactor = AutoCompactor(
+                store: store, policy: .keepDuration(.milliseconds(200)), logger: Backend.logger,
+                checkInterval: .milliseconds(20))
+            let compacted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await compactor.run()
+                    return false
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                _ = try await store.put(PutRequest(key: "k".bytes, value: "later".bytes))
+                let reached = try await eventually(timeout: .seconds(5)) {
+                    try await store.status().compactRevision >= early
+                }
+                group.cancelAll()
+                return reached
+            }
+            #expect(compacted)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import CapstanStore
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -93,6 +94,26 @@ import Testing
             _ = try await store.delete(DeleteRequest(.single("f/1".bytes)))
             let events = try await collectEvents(deletesOnly, count: 1)
             #expect(events.map(\.kind) == [.delete])
+        }
+    }
+}
+
+/// Progress notifications the API server sends on its own.
+@Suite struct WatchProgressNotifyTests {
+    @Test func watchesAskingForProgressGetPeriodicNotifications() async throws {
+        try await TemporaryDirectory.with { directory in
+            let store = try SQLiteStore(directory: directory.path, logger: Backend.logger)
+            defer { store.close() }
+            let written = try await store.put(PutRequest(key: "k".bytes, value: "v".bytes)).revision
+            try await withServer(for: store, progressNotifyInterval: .milliseconds(100)) { port in
+                try await EtcdStore.withConnection(host: "127.0.0.1", port: port, logger: Backend.logger) { client in
+                    let stream = try await client.watch(WatchRequest(.single("k".bytes), progressNotify: true))
+                    defer { stream.cancel() }
+                    let batch = try #require(try await stream.next())
+                    #expect(batch.isProgressNotification)
+                    #expect(batch.headerRevision == written)
+                }
+            }
         }
     }
 }

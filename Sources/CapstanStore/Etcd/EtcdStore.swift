@@ -189,6 +189,7 @@ public final class EtcdStore: Store {
         create.rangeEnd = request.range.rangeEnd
         create.startRevision = request.startRevision
         create.prevKv = request.includePrevious
+        create.progressNotify = request.progressNotify
         var message = Etcdserverpb_WatchRequest()
         message.createRequest = create
         let createMessage = message

@@ -11,16 +11,21 @@ public struct WatchRequest: Sendable, Hashable {
     public var skipPuts = false
     /// Leave out delete events.
     public var skipDeletes = false
+    /// Ask a server (etcd, or Capstan's etcd API server) to send progress
+    /// notifications periodically while the watch is idle. In-process
+    /// watches ignore it: call ``WatchStream/requestProgress()`` instead.
+    public var progressNotify = false
 
     public init(
         _ range: KeyRange, startRevision: Revision = 0, includePrevious: Bool = false,
-        skipPuts: Bool = false, skipDeletes: Bool = false
+        skipPuts: Bool = false, skipDeletes: Bool = false, progressNotify: Bool = false
     ) {
         self.range = range
         self.startRevision = startRevision
         self.includePrevious = includePrevious
         self.skipPuts = skipPuts
         self.skipDeletes = skipDeletes
+        self.progressNotify = progressNotify
     }
 }
 

@@ -82,7 +82,7 @@ struct EtcdWatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
         let request = WatchRequest(
             KeyRange(key: create.key, rangeEnd: create.rangeEnd), startRevision: create.startRevision,
             includePrevious: create.prevKv, skipPuts: create.filters.contains(.noput),
-            skipDeletes: create.filters.contains(.nodelete))
+            skipDeletes: create.filters.contains(.nodelete), progressNotify: create.progressNotify)
         let stream: WatchStream
         do {
             stream = try await store.watch(request)
