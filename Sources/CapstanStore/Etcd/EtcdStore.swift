@@ -37,7 +37,11 @@ public final class EtcdStore: Store {
         let target: any ResolvableTarget = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(
             target: target, transportSecurity: .plaintext,
-            config: .defaults { $0.connection.maxIdleTime = nil })
+            config: .defaults { config in
+                config.connection.maxIdleTime = nil
+                // Room for large range responses without a round trip per 64 KiB.
+                config.http2.targetWindowSize = 8 << 20
+            })
         return try await withGRPCClient(transport: transport) { client in
             let (jobStream, jobs) = AsyncStream<@Sendable () async -> Void>.makeStream()
             let store = EtcdStore(client: client, jobs: jobs)

@@ -39,7 +39,12 @@ public struct EtcdAPIServer: Service {
         let address: SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let transport = HTTP2ServerTransport.Posix(
             address: address, transportSecurity: .plaintext,
-            config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxRequestPayload })
+            config: .defaults { config in
+                config.rpc.maxRequestPayloadSize = Self.maxRequestPayload
+                // Large responses (a range over many keys) need more than the
+                // 64 KiB default window to flow without a round trip per window.
+                config.http2.targetWindowSize = 8 << 20
+            })
         let server = GRPCServer(
             transport: transport,
             services: [
