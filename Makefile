@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CAPSTAN = .build/debug/capstan
 
-.PHONY: deps build up test clean
+.PHONY: deps build up test bench-store clean
 
 deps:
 	bash ops/install-deps.sh
@@ -22,6 +22,10 @@ up: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Capstan's store against a real etcd, same etcd v3 workload, fsync on for both.
+bench-store: deps
+	Benchmarks/store-vs-etcd.sh
 
 clean:
 	rm -rf .build

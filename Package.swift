@@ -14,11 +14,21 @@ let package = Package(
     products: [
         .executable(name: "capstan", targets: ["capstan"]),
         .library(name: "CapstanCore", targets: ["CapstanCore"]),
+        .library(name: "CapstanStore", targets: ["CapstanStore"]),
+        .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
+        .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -41,6 +51,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Generated swift-protobuf + grpc-swift-2 code for the etcd v3 API
+        // (scripts/generate-etcd-api.sh, committed; never generated in CI).
+        .target(
+            name: "EtcdAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+
+        // etcd-like MVCC key-value store: SQLite and etcd backends, etcd v3 API server.
+        .target(
+            name: "CapstanStore",
+            dependencies: [
+                "CSQLite3",
+                "EtcdAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Git as the source of desired state: fetch, read trees, revert, render.
         .target(
             name: "CapstanGitOps",
@@ -51,11 +87,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The Kubernetes-shaped REST API over the store: registry, discovery, tables, watch.
+        .target(
+            name: "CapstanAPIServer",
+            dependencies: [
+                "CapstanCore",
+                "CapstanStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The CLI: wiring only.
         .executableTarget(
             name: "capstan",
             dependencies: [
                 "CapstanCore",
+                "CapstanStore",
+                "CapstanAPIServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,6 +118,37 @@ let package = Package(
             name: "CapstanCoreTests",
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        // Helpers shared by tests and benchmarks: temp dirs, child processes, a real etcd.
+        .target(
+            name: "CapstanTestSupport",
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "CapstanStoreTests",
+            dependencies: [
+                "CapstanStore",
+                "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanStoreEndToEndTests",
+            dependencies: [
+                "capstan",
+                "CapstanStore",
+                "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanAPIServerTests",
+            dependencies: ["CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        // The real kubectl and Python kubernetes client against a running `capstan server`.
+        .testTarget(
+            name: "APIServerEndToEndTests",
+            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",

@@ -9,6 +9,8 @@ struct Capstan: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self,
             RenderCommand.self,
+            ServerCommand.self,
+            StoreCommand.self,
             VersionCommand.self,
         ]
     )

@@ -1,0 +1,60 @@
+import CapstanCore
+public import CapstanStore
+import Foundation
+import Hummingbird
+public import Logging
+public import ServiceLifecycle
+
+/// The API server as a long-running service: Hummingbird over the registry.
+public struct APIServer: ServiceLifecycle.Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var capstanVersion: String
+
+        public init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
+            self.host = host
+            self.port = port
+            self.capstanVersion = capstanVersion
+        }
+    }
+
+    let configuration: Configuration
+    public let registry: ResourceRegistry
+    public let status: StatusReporter
+    let logger: Logger
+    let onListening: @Sendable (Int) async -> Void
+
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public init(
+        configuration: Configuration, store: any Store, backend: String, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.registry = ResourceRegistry(store: store)
+        self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        try await ensureBuiltinNamespaces()
+        let responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger)
+        let onListening = self.onListening
+        let application = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "capstan"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await application.runService()
+    }
+
+    /// `default`, `kube-system`, `kube-public` and `kube-node-lease` exist from the start, as in Kubernetes.
+    func ensureBuiltinNamespaces() async throws {
+        for name in ResourceRegistry.builtinNamespaces.sorted() {
+            let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]]
+            if (try? await registry.get(BuiltinKinds.namespace, namespace: nil, name: name)) != nil { continue }
+            _ = try await registry.create(BuiltinKinds.namespace, namespace: nil, object: namespace, options: .init(fieldManager: "capstan"))
+        }
+    }
+}

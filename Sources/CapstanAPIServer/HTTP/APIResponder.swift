@@ -1,0 +1,394 @@
+import CapstanCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Answers every HTTP request of the Kubernetes-shaped API: discovery,
+/// health, and the resources, dispatched on the parsed path rather than a
+/// route table (Kubernetes paths are regular, and one parser keeps them so).
+struct APIResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let registry: ResourceRegistry
+    let status: StatusReporter
+    let capstanVersion: String
+    let logger: Logger
+    /// Largest request body accepted (Kubernetes' limit is 3 MiB).
+    let maxBodyBytes = 3 * 1024 * 1024
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        do {
+            if let response = try await fixedEndpoint(path, request) { return response }
+            guard let resourcePath = ResourcePath(path) else {
+                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
+            guard let info = resourcePath.kind else {
+                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))")
+            }
+            return try await resource(info, resourcePath, request)
+        } catch let error as APIError {
+            return Self.json(error.status, status: .init(code: error.code))
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            return Self.json(APIError.internalError("\(error)").status, status: .internalServerError)
+        }
+    }
+
+    // MARK: Discovery, health, status
+
+    private func fixedEndpoint(_ path: String, _ request: Request) async throws -> Response? {
+        let accept = request.headers[.accept] ?? ""
+        let aggregated = accept.contains("as=APIGroupDiscoveryList")
+        switch path {
+        case "/version", "/version/":
+            return Self.json(Discovery.version(capstanVersion: capstanVersion))
+        case "/healthz", "/livez", "/readyz":
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case "/api", "/api/":
+            return aggregated
+                ? Self.json(Discovery.aggregated(core: true), contentType: Discovery.aggregatedContentType) : Self.json(Discovery.legacyVersions())
+        case "/apis", "/apis/":
+            return aggregated
+                ? Self.json(Discovery.aggregated(core: false), contentType: Discovery.aggregatedContentType) : Self.json(Discovery.legacyGroups())
+        case "/openapi/v3":
+            return Self.json(Discovery.openAPIIndex())
+        case "/status":
+            return Self.json(await status.report())
+        default:
+            break
+        }
+        let segments = path.split(separator: "/").map(String.init)
+        if segments.first == "openapi", segments.count >= 3, segments[1] == "v3" {
+            let group = segments[2] == "api" ? "" : (segments.count > 3 ? segments[3] : "")
+            let version = segments.last ?? ""
+            if let document = Discovery.openAPIDocument(group: group, version: version) { return Self.json(document) }
+            throw APIError(code: 404, reason: "NotFound", message: "no OpenAPI document for \(path)")
+        }
+        if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1]) {
+            return Self.json(list)
+        }
+        if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
+            return Self.json(list)
+        }
+        if segments.count == 2, segments[0] == "apis" {
+            guard let entry = Discovery.groups.first(where: { $0.group == segments[1] }) else { return nil }
+            let version: JSONValue = ["groupVersion": .string("\(entry.group)/\(entry.version)"), "version": .string(entry.version)]
+            return Self.json(["kind": "APIGroup", "apiVersion": "v1", "name": .string(entry.group), "versions": [version], "preferredVersion": version])
+        }
+        return nil
+    }
+
+    // MARK: Resources
+
+    private func resource(_ info: KindInfo, _ path: ResourcePath, _ request: Request) async throws -> Response {
+        let query = Query(request)
+        let table = (request.headers[.accept] ?? "").contains("as=Table")
+        if !info.namespaced, path.namespace != nil {
+            throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) is not namespaced")
+        }
+        let manager = query["fieldManager"] ?? defaultManager(request)
+        let options = ResourceRegistry.WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
+        switch (request.method, path.name, path.subresource) {
+        case (.get, nil, nil):
+            let listOptions = try query.listOptions()
+            if query["watch"] == "true" || query["watch"] == "1" {
+                return watch(info, path.namespace, listOptions, table: table)
+            }
+            let list = try await registry.list(info, namespace: path.namespace, options: listOptions)
+            if table {
+                return Self.json(Tables.table(for: info.kind, objects: list.items, resourceVersion: list.resourceVersion, continueToken: list.continueToken, now: Date()))
+            }
+            var metadata: JSONObject = ["resourceVersion": .string(list.resourceVersion)]
+            if let token = list.continueToken { metadata["continue"] = .string(token) }
+            return Self.json(["kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object(metadata), "items": .array(list.items)])
+        case (.get, let name?, let subresource) where subresource == nil || subresource == "status":
+            let object = try await registry.get(info, namespace: path.namespace, name: name)
+            return table ? Self.json(Tables.table(for: info.kind, objects: [object], resourceVersion: nil, now: Date())) : Self.json(object)
+        case (.get, let name?, "scale"):
+            return Self.json(try Scale.view(of: try await registry.get(info, namespace: path.namespace, name: name), info))
+        case (.get, let name?, "log"):
+            _ = try await registry.get(info, namespace: path.namespace, name: name)
+            throw APIError.badRequest("logs of pod \"\(name)\" are not available: no node agent is running this pod")
+        case (.post, nil, nil):
+            let body = try await readJSON(request)
+            let created = try await registry.create(info, namespace: path.namespace, object: body, options: options)
+            return Self.json(created, status: .created)
+        case (.post, let name?, "binding") where info.kind == "Pod":
+            let binding = try await readJSON(request)
+            guard let node = binding[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
+                throw APIError.badRequest("a binding needs target.name")
+            }
+            _ = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+                var pod = current ?? .object([:])
+                if let assigned = pod[path: ["spec", "nodeName"]]?.stringValue, !assigned.isEmpty {
+                    throw APIError(code: 409, reason: "Conflict", message: "pod \(name) is already assigned to node \"\(assigned)\"")
+                }
+                pod[path: ["spec", "nodeName"]] = .string(node)
+                return pod
+            }
+            return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": 201], status: .created)
+        case (.put, let name?, let subresource) where subresource == nil || subresource == "status":
+            let body = try await readJSON(request)
+            return Self.json(try await registry.update(info, namespace: path.namespace, name: name, object: body, options: options, subresource: subresource))
+        case (let method, let name?, "scale") where method == .put || method == .patch:
+            return try await scale(info, path, name, request, options)
+        case (.patch, let name?, let subresource) where subresource == nil || subresource == "status":
+            return try await patch(info, path, name, subresource, request, query, options)
+        case (.delete, let name?, nil):
+            let body = try await readOptionalJSON(request)
+            let grace = query["gracePeriodSeconds"].flatMap { Int64($0) } ?? body?["gracePeriodSeconds"]?.intValue
+            let uid = body?[path: ["preconditions", "uid"]]?.stringValue
+            switch try await registry.delete(info, namespace: path.namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: grace, preconditionUID: uid) {
+            case .deleted(let object):
+                var details: JSONObject = ["name": .string(name), "group": .string(info.group), "kind": .string(info.resource)]
+                if let uid = object[path: ["metadata", "uid"]] { details["uid"] = uid }
+                return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "details": .object(details)])
+            case .pending(let object):
+                return Self.json(object)
+            }
+        case (.delete, nil, nil):
+            let list = try await registry.list(info, namespace: path.namespace, options: try query.listOptions())
+            var deleted: [JSONValue] = []
+            for item in list.items {
+                guard let name = item[path: ["metadata", "name"]]?.stringValue else { continue }
+                // Objects deleted meanwhile by someone else are simply skipped.
+                let outcome = try? await registry.delete(info, namespace: item[path: ["metadata", "namespace"]]?.stringValue, name: name, dryRun: options.dryRun)
+                switch outcome {
+                case .deleted(let object)?: deleted.append(object)
+                case .pending(let object)?: deleted.append(object)
+                case nil: continue
+                }
+            }
+            return Self.json(["kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object([:]), "items": .array(deleted)])
+        default:
+            throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+        }
+    }
+
+    private func patch(
+        _ info: KindInfo, _ path: ResourcePath, _ name: String, _ subresource: String?, _ request: Request, _ query: Query,
+        _ options: ResourceRegistry.WriteOptions
+    ) async throws -> Response {
+        let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let body = try await readBody(request)
+        switch contentType {
+        case "application/apply-patch+yaml", "application/apply-patch+cbor":
+            guard query["fieldManager"] != nil else {
+                throw APIError.badRequest("PATCH \(request.uri.path): fieldManager is required for apply requests")
+            }
+            let config: JSONValue
+            do {
+                let documents = try YAMLLoader().load(Array(body.readableBytesView), file: "request")
+                guard documents.count == 1, case .object = documents[0].value else { throw APIError.badRequest("an apply request must hold exactly one object") }
+                config = documents[0].value
+            } catch let error as YAMLError {
+                throw APIError.badRequest("error decoding YAML: \(error.position): \(error.message)")
+            }
+            let force = query["force"] == "true"
+            let time = registry.timestamp()
+            do {
+                let (object, created) = try await registry.patch(info, namespace: path.namespace, name: name, options: options, subresource: subresource, createIfMissing: true) { (current: JSONValue?) throws -> JSONValue in
+                    var desired = config
+                    if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
+                    do {
+                        return try ServerSideApply.apply(desired, to: current, manager: options.fieldManager, force: force, time: time)
+                    } catch let conflict as ServerSideApply.ConflictError {
+                        throw Self.conflict(conflict)
+                    } catch {
+                        throw APIError.badRequest("\(error)")
+                    }
+                }
+                return Self.json(object, status: created ? .created : .ok)
+            }
+        case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
+            let patch = try parseJSON(body)
+            let manager = options.fieldManager
+            let time = registry.timestamp()
+            let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options, subresource: subresource) { (current: JSONValue?) throws -> JSONValue in
+                let original = current ?? .object([:])
+                var patched: JSONValue
+                do {
+                    switch contentType {
+                    case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: original)
+                    case "application/merge-patch+json": patched = JSONMergePatch.apply(patch, to: original)
+                    default: patched = try StrategicMergePatch.apply(patch, to: original, kind: info.kind)
+                    }
+                } catch {
+                    throw APIError(code: 422, reason: "Invalid", message: "the patch could not be applied: \(error)")
+                }
+                patched[path: ["metadata", "resourceVersion"]] = original[path: ["metadata", "resourceVersion"]]
+                do {
+                    return try ServerSideApply.recordUpdate(from: original, to: patched, manager: manager, time: time, subresource: subresource)
+                } catch {
+                    throw APIError.internalError("\(error)")
+                }
+            }
+            return Self.json(object)
+        default:
+            throw APIError.unsupportedMediaType(contentType)
+        }
+    }
+
+    private func scale(_ info: KindInfo, _ path: ResourcePath, _ name: String, _ request: Request, _ options: ResourceRegistry.WriteOptions) async throws -> Response {
+        guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind) else {
+            throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
+        }
+        let body = try parseJSON(try await readBody(request))
+        let isMergePatch = request.method == .patch
+        let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+            var object = current ?? .object([:])
+            let view = try Scale.view(of: object, info)
+            let updated = isMergePatch ? JSONMergePatch.apply(body, to: view) : body
+            guard let replicas = updated[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
+                throw APIError.invalid(kind: "Scale", name: name, errors: [FieldError(.invalid, FieldPath("spec", "replicas"), value: updated[path: ["spec", "replicas"]] ?? .null, "must be greater than or equal to 0")])
+            }
+            object[path: ["spec", "replicas"]] = .int(replicas)
+            return object
+        }
+        return Self.json(try Scale.view(of: object, info))
+    }
+
+    private func watch(_ info: KindInfo, _ namespace: String?, _ options: ListOptions, table: Bool) -> Response {
+        let registry = self.registry
+        let timeout = options.timeoutSeconds ?? 1800
+        let (lines, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        // The producer lives as long as the response body is being sent: when
+        // the client goes away the stream terminates and cancels it.
+        let producer = Task {
+            do {
+                try await Self.produceWatchLines(
+                    registry: registry, info: info, namespace: namespace, options: options, table: table, timeout: timeout, into: continuation)
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        let body = ResponseBody(asyncSequence: lines)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+    }
+
+    private static func produceWatchLines(
+        registry: ResourceRegistry, info: KindInfo, namespace: String?, options: ListOptions, table: Bool, timeout: Int,
+        into continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await registry.watch(info, namespace: namespace, options: options) { event in
+                    var event = event
+                    if table, event.type != .bookmark, event.type != .error {
+                        event.object = Tables.table(for: info.kind, objects: [event.object], resourceVersion: nil, now: Date())
+                    }
+                    var bytes = JSONSerializer.bytes(event.json)
+                    bytes.append(UInt8(ascii: "\n"))
+                    continuation.yield(ByteBuffer(bytes: bytes))
+                }
+            }
+            group.addTask { try await Task.sleep(for: .seconds(timeout)) }
+            // Whichever ends first (the watch, or its timeout) ends both.
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Bodies
+
+    private func readBody(_ request: Request) async throws -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw APIError.tooLarge("the request body is larger than the \(maxBodyBytes)-byte limit")
+        }
+    }
+
+    private func readJSON(_ request: Request) async throws -> JSONValue {
+        try parseJSON(try await readBody(request))
+    }
+
+    private func readOptionalJSON(_ request: Request) async throws -> JSONValue? {
+        let body = try await readBody(request)
+        return body.readableBytes == 0 ? nil : try parseJSON(body)
+    }
+
+    private func parseJSON(_ body: ByteBuffer) throws -> JSONValue {
+        do {
+            return try JSONParser().parse(Array(body.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON: \(error)")
+        }
+    }
+
+    private func defaultManager(_ request: Request) -> String {
+        let agent = request.headers[.userAgent] ?? "unknown"
+        return String(agent.prefix { $0 != "/" })
+    }
+
+    static func conflict(_ error: ServerSideApply.ConflictError) -> APIError {
+        let causes: [JSONValue] = error.conflicts.map {
+            ["type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string($0.field)]
+        }
+        return APIError(code: 409, reason: "Conflict", message: error.description, details: ["causes": .array(causes)])
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: JSONSerializer.bytes(value))))
+    }
+}
+
+/// `autoscaling/v1` Scale views of workloads, for `kubectl scale`.
+enum Scale {
+    static func view(of object: JSONValue, _ info: KindInfo) throws(APIError) -> JSONValue {
+        guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind) else {
+            throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
+        }
+        let selector = (object[path: ["spec", "selector"]]?.objectValue).map(LabelSelectorSpec.init(json:))?.selector?.description ?? ""
+        var metadata = JSONObject()
+        for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { metadata[key] = object[path: ["metadata", key]] }
+        return [
+            "kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": .object(metadata),
+            "spec": ["replicas": object[path: ["spec", "replicas"]] ?? .int(1)],
+            "status": ["replicas": object[path: ["status", "replicas"]] ?? .int(0), "selector": .string(selector)],
+        ]
+    }
+}
+
+/// Query parameters, with the list and watch options parsed.
+struct Query {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        self.parameters = parameters
+    }
+
+    subscript(_ name: String) -> String? { parameters[name] }
+
+    func listOptions() throws(APIError) -> ListOptions {
+        var options = ListOptions()
+        if let selector = parameters["labelSelector"], !selector.isEmpty {
+            do {
+                options.labelSelector = try LabelSelector(parsing: selector)
+            } catch {
+                throw APIError.badRequest("unable to parse requirement: \(error.message)")
+            }
+        }
+        if let selector = parameters["fieldSelector"], !selector.isEmpty { options.fieldSelector = try FieldSelector(parsing: selector) }
+        options.resourceVersion = parameters["resourceVersion"] ?? ""
+        options.resourceVersionMatch = parameters["resourceVersionMatch"]
+        if let limit = parameters["limit"] {
+            guard let value = Int(limit), value >= 0 else { throw APIError.badRequest("limit must be a non-negative integer, not \"\(limit)\"") }
+            options.limit = value
+        }
+        options.continueToken = parameters["continue"]
+        options.allowWatchBookmarks = parameters["allowWatchBookmarks"] == "true"
+        if let timeout = parameters["timeoutSeconds"] {
+            guard let value = Int(timeout), value >= 0 else { throw APIError.badRequest("timeoutSeconds must be a non-negative integer") }
+            options.timeoutSeconds = value
+        }
+        return options
+    }
+}

@@ -1,0 +1,168 @@
+import CapstanCore
+import Foundation
+
+/// Server-side printing for `kubectl get`: the columns kubectl shows for each
+/// kind, as `meta.k8s.io/v1` Tables (kubectl no longer prints them itself).
+enum Tables {
+    struct Column: Sendable {
+        var name: String
+        var type = "string"
+        var format = ""
+        var priority = 0
+        var cell: @Sendable (JSONValue, Date) -> JSONValue
+    }
+
+    static func table(for kind: String, objects: [JSONValue], resourceVersion: String?, continueToken: String? = nil, now: Date) -> JSONValue {
+        let columns = self.columns(for: kind)
+        var metadata: JSONObject = [:]
+        if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+        if let continueToken { metadata["continue"] = .string(continueToken) }
+        let definitions: [JSONValue] = columns.map {
+            ["name": .string($0.name), "type": .string($0.type), "format": .string($0.format), "description": .string($0.name), "priority": .int(Int64($0.priority))]
+        }
+        let rows: [JSONValue] = objects.map { object in
+            var partial: JSONObject = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1"]
+            partial["metadata"] = object["metadata"] ?? .object([:])
+            return ["cells": .array(columns.map { $0.cell(object, now) }), "object": .object(partial)]
+        }
+        return ["kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": .object(metadata), "columnDefinitions": .array(definitions), "rows": .array(rows)]
+    }
+
+    static var nameColumn: Column { Column(name: "Name", format: "name") { object, _ in object[path: ["metadata", "name"]] ?? "" } }
+    static var ageColumn: Column { Column(name: "Age") { object, now in .string(age(object, now)) } }
+
+    static func columns(for kind: String) -> [Column] {
+        switch kind {
+        case "Pod":
+            return [
+                nameColumn,
+                Column(name: "Ready") { object, _ in
+                    let statuses = Pod(jsonValue: object)?.status.containerStatuses ?? []
+                    let total = Pod(jsonValue: object)?.spec.containers.count ?? 0
+                    return .string("\(statuses.filter(\.ready).count)/\(total)")
+                },
+                Column(name: "Status") { object, _ in .string(podStatus(object)) },
+                Column(name: "Restarts", type: "integer") { object, _ in
+                    .int(Pod(jsonValue: object)?.status.containerStatuses.reduce(0) { $0 + $1.restartCount } ?? 0)
+                },
+                ageColumn,
+                Column(name: "IP", priority: 1) { object, _ in .string(object[path: ["status", "podIP"]]?.stringValue ?? "<none>") },
+                Column(name: "Node", priority: 1) { object, _ in .string(object[path: ["spec", "nodeName"]]?.stringValue ?? "<none>") },
+                Column(name: "Nominated Node", priority: 1) { _, _ in "<none>" },
+                Column(name: "Readiness Gates", priority: 1) { _, _ in "<none>" },
+            ]
+        case "Deployment":
+            return [
+                nameColumn,
+                Column(name: "Ready") { object, _ in
+                    let deployment = Deployment(jsonValue: object)
+                    return .string("\(deployment?.status.readyReplicas ?? 0)/\(deployment?.spec.replicas ?? 0)")
+                },
+                Column(name: "Up-to-date", type: "integer") { object, _ in .int(Deployment(jsonValue: object)?.status.updatedReplicas ?? 0) },
+                Column(name: "Available", type: "integer") { object, _ in .int(Deployment(jsonValue: object)?.status.availableReplicas ?? 0) },
+                ageColumn,
+                Column(name: "Containers", priority: 1) { object, _ in .string(containerNames(object[path: ["spec", "template", "spec"]])) },
+                Column(name: "Images", priority: 1) { object, _ in .string(images(object[path: ["spec", "template", "spec"]])) },
+                Column(name: "Selector", priority: 1) { object, _ in
+                    .string(Deployment(jsonValue: object)?.spec.selector.selector?.description ?? "<none>")
+                },
+            ]
+        case "ReplicaSet":
+            return [
+                nameColumn,
+                Column(name: "Desired", type: "integer") { object, _ in .int(ReplicaSet(jsonValue: object)?.spec.replicas ?? 0) },
+                Column(name: "Current", type: "integer") { object, _ in .int(ReplicaSet(jsonValue: object)?.status.replicas ?? 0) },
+                Column(name: "Ready", type: "integer") { object, _ in .int(ReplicaSet(jsonValue: object)?.status.readyReplicas ?? 0) },
+                ageColumn,
+            ]
+        case "Service":
+            return [
+                nameColumn,
+                Column(name: "Type") { object, _ in .string(Service(jsonValue: object)?.spec.type ?? "ClusterIP") },
+                Column(name: "Cluster-IP") { object, _ in .string(Service(jsonValue: object)?.spec.clusterIP ?? "<none>") },
+                Column(name: "External-IP") { _, _ in "<none>" },
+                Column(name: "Port(s)") { object, _ in
+                    let ports = Service(jsonValue: object)?.spec.ports ?? []
+                    return .string(ports.isEmpty ? "<none>" : ports.map { "\($0.port)/\($0.protocol)" }.joined(separator: ","))
+                },
+                ageColumn,
+                Column(name: "Selector", priority: 1) { object, _ in
+                    let selector = Service(jsonValue: object)?.spec.selector ?? [:]
+                    return .string(selector.isEmpty ? "<none>" : LabelSelector(matchLabels: selector).description)
+                },
+            ]
+        case "ConfigMap":
+            return [nameColumn, Column(name: "Data", type: "integer") { object, _ in .int(Int64((object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0))) }, ageColumn]
+        case "Secret":
+            return [
+                nameColumn, Column(name: "Type") { object, _ in object["type"] ?? "Opaque" },
+                Column(name: "Data", type: "integer") { object, _ in .int(Int64(object["data"]?.objectValue?.count ?? 0)) }, ageColumn,
+            ]
+        case "Namespace":
+            return [nameColumn, Column(name: "Status") { object, _ in object[path: ["status", "phase"]] ?? "Active" }, ageColumn]
+        case "Node":
+            return [
+                nameColumn,
+                Column(name: "Status") { object, _ in
+                    let ready = Node(jsonValue: object)?.status.conditions.first { $0.type == "Ready" }?.isTrue ?? false
+                    let unschedulable = Node(jsonValue: object)?.spec.unschedulable ?? false
+                    return .string((ready ? "Ready" : "NotReady") + (unschedulable ? ",SchedulingDisabled" : ""))
+                },
+                Column(name: "Roles") { _, _ in "<none>" },
+                ageColumn,
+                Column(name: "Version") { object, _ in object[path: ["status", "nodeInfo", "kubeletVersion"]] ?? "" },
+            ]
+        case "Event":
+            return [
+                Column(name: "Last Seen") { object, now in .string(age(object, now, field: ["lastTimestamp"])) },
+                Column(name: "Type") { object, _ in object["type"] ?? "Normal" },
+                Column(name: "Reason") { object, _ in object["reason"] ?? "" },
+                Column(name: "Object") { object, _ in
+                    .string("\((object[path: ["involvedObject", "kind"]]?.stringValue ?? "").lowercased())/\(object[path: ["involvedObject", "name"]]?.stringValue ?? "")")
+                },
+                Column(name: "Message") { object, _ in object["message"] ?? "" },
+            ]
+        default:
+            return [nameColumn, ageColumn]
+        }
+    }
+
+    static func podStatus(_ object: JSONValue) -> String {
+        if object[path: ["metadata", "deletionTimestamp"]] != nil { return "Terminating" }
+        let pod = Pod(jsonValue: object)
+        for status in pod?.status.containerStatuses ?? [] {
+            if let reason = status.state?["waiting"]?["reason"]?.stringValue { return reason }
+            if let reason = status.state?["terminated"]?["reason"]?.stringValue, pod?.status.phase != "Succeeded" { return reason }
+        }
+        return pod?.status.reason ?? pod?.status.phase ?? "Pending"
+    }
+
+    static func containerNames(_ spec: JSONValue?) -> String {
+        (spec?["containers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.joined(separator: ",")
+    }
+
+    static func images(_ spec: JSONValue?) -> String {
+        (spec?["containers"]?.arrayValue ?? []).compactMap { $0["image"]?.stringValue }.joined(separator: ",")
+    }
+
+    /// Kubernetes' human durations: `45s`, `3m20s`, `5h`, `2d3h`, `400d`.
+    static func age(_ object: JSONValue, _ now: Date, field: [String] = ["metadata", "creationTimestamp"]) -> String {
+        guard let text = object[path: field]?.stringValue, let created = ISO8601DateFormatter().date(from: text) else { return "<unknown>" }
+        return humanDuration(now.timeIntervalSince(created))
+    }
+
+    static func humanDuration(_ interval: TimeInterval) -> String {
+        let seconds = max(0, Int(interval))
+        if seconds < 120 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = minutes / 60
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        let days = hours / 24
+        if days < 8 { return hours % 24 == 0 ? "\(days)d" : "\(days)d\(hours % 24)h" }
+        if days < 730 { return "\(days)d" }
+        return "\(days / 365)y"
+    }
+}

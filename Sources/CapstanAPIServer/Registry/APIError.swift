@@ -1,0 +1,89 @@
+public import CapstanCore
+
+/// An API failure, answered as a Kubernetes `Status` body: kubectl builds its
+/// messages (`Error from server (NotFound): pods "nope" not found`) from these fields.
+public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var code: Int
+    /// `NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, `BadRequest`, `Expired`…
+    public var reason: String
+    public var message: String
+    public var details: JSONObject?
+
+    public init(code: Int, reason: String, message: String, details: JSONObject? = nil) {
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+    }
+
+    public var description: String { message }
+
+    public static func notFound(_ resource: String, _ name: String, group: String = "") -> APIError {
+        var details: JSONObject = ["name": .string(name), "kind": .string(resource)]
+        if !group.isEmpty { details["group"] = .string(group) }
+        return APIError(code: 404, reason: "NotFound", message: "\(qualified(resource, group)) \"\(name)\" not found", details: details)
+    }
+
+    public static func alreadyExists(_ resource: String, _ name: String, group: String = "") -> APIError {
+        var details: JSONObject = ["name": .string(name), "kind": .string(resource)]
+        if !group.isEmpty { details["group"] = .string(group) }
+        return APIError(code: 409, reason: "AlreadyExists", message: "\(qualified(resource, group)) \"\(name)\" already exists", details: details)
+    }
+
+    public static func conflict(_ resource: String, _ name: String, group: String = "") -> APIError {
+        APIError(
+            code: 409, reason: "Conflict",
+            message: "Operation cannot be fulfilled on \(qualified(resource, group)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            details: ["name": .string(name), "kind": .string(resource)])
+    }
+
+    /// 422 with one cause per field error, as kubectl prints them.
+    public static func invalid(kind: String, name: String, group: String = "", errors: [FieldError]) -> APIError {
+        let causes: [JSONValue] = errors.map {
+            ["reason": .string($0.kind.rawValue), "message": .string($0.message), "field": .string($0.path.description)]
+        }
+        let summary = errors.count == 1 ? errors[0].description : "[" + errors.map(\.description).joined(separator: ", ") + "]"
+        return APIError(
+            code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(summary)",
+            details: ["name": .string(name), "group": .string(group), "kind": .string(kind), "causes": .array(causes)])
+    }
+
+    public static func badRequest(_ message: String) -> APIError {
+        APIError(code: 400, reason: "BadRequest", message: message)
+    }
+
+    public static func expired(_ message: String) -> APIError {
+        APIError(code: 410, reason: "Expired", message: message)
+    }
+
+    public static func methodNotAllowed(_ message: String) -> APIError {
+        APIError(code: 405, reason: "MethodNotAllowed", message: message)
+    }
+
+    public static func unsupportedMediaType(_ contentType: String) -> APIError {
+        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")
+    }
+
+    public static func tooLarge(_ message: String) -> APIError {
+        APIError(code: 413, reason: "RequestEntityTooLarge", message: message)
+    }
+
+    public static func internalError(_ message: String) -> APIError {
+        APIError(code: 500, reason: "InternalError", message: "Internal error occurred: \(message)")
+    }
+
+    /// `deployments.apps`, or `pods` for the core group.
+    static func qualified(_ resource: String, _ group: String) -> String {
+        group.isEmpty ? resource : "\(resource).\(group)"
+    }
+
+    /// The `Status` object.
+    public var status: JSONValue {
+        var object: JSONObject = [
+            "kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Failure",
+            "message": .string(message), "reason": .string(reason), "code": .int(Int64(code)),
+        ]
+        if let details { object["details"] = .object(details) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,411 @@
+public import CapstanCore
+public import CapstanStore
+public import Foundation
+
+/// The one path every read and write of cluster state takes, from HTTP or in
+/// process: defaulting, validation, resourceVersion checks, field ownership
+/// and storage encoding live here and nowhere else.
+public struct ResourceRegistry: Sendable {
+    let store: any Store
+    let now: @Sendable () -> Date
+
+    public init(store: any Store, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.now = now
+    }
+
+    // MARK: Reading
+
+    public func get(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> JSONValue {
+        let result = try await range(RangeRequest(.single(StorageKeys.key(info, namespace: namespace, name: name))))
+        guard let kv = result.kvs.first else { throw .notFound(info.resource, name, group: info.group) }
+        return try decode(kv)
+    }
+
+    /// A list: matching objects, the revision it was read at, and a continue token when limited.
+    public struct ObjectList: Sendable {
+        public var items: [JSONValue]
+        public var resourceVersion: String
+        public var continueToken: String?
+    }
+
+    public func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
+        try options.fieldSelector.validate(for: info)
+        let prefix = StorageKeys.prefix(info, namespace: namespace)
+        var start = Data(prefix.utf8)
+        var revision: Revision = 0
+        if let token = options.continueToken, !token.isEmpty {
+            let decoded = try ContinueToken(token)
+            revision = decoded.revision
+            start = decoded.startKey
+        } else if options.resourceVersionMatch == "Exact", let exact = Revision(options.resourceVersion) {
+            revision = exact
+        }
+        let end = KeyRange.prefixEnd(of: Data(prefix.utf8))
+        var items: [JSONValue] = []
+        var next: Data? = start
+        var readAt: Revision = revision
+        // Filtering happens after reading, so read pages until the limit is met.
+        while let from = next {
+            let page = try await range(RangeRequest(KeyRange(key: from, rangeEnd: end), revision: readAt, limit: options.limit > 0 ? Int64(options.limit * 2 + 10) : 0))
+            if readAt == 0 { readAt = page.headerRevision }
+            next = nil
+            for (index, kv) in page.kvs.enumerated() {
+                let object = try decode(kv)
+                if matches(object, options) { items.append(object) }
+                if options.limit > 0, items.count == options.limit {
+                    let remaining = index < page.kvs.count - 1 || page.more
+                    let token = remaining ? ContinueToken(revision: readAt, startKey: kv.key + Data([0])).encoded : nil
+                    return ObjectList(items: items, resourceVersion: String(readAt), continueToken: token)
+                }
+            }
+            if page.more, let last = page.kvs.last { next = last.key + Data([0]) }
+        }
+        return ObjectList(items: items, resourceVersion: String(readAt), continueToken: nil)
+    }
+
+    func matches(_ object: JSONValue, _ options: ListOptions) -> Bool {
+        let labels = Unstructured(jsonValue: object)?.metadata.labels ?? [:]
+        return options.labelSelector.matches(labels) && options.fieldSelector.matches(object)
+    }
+
+    // MARK: Writing
+
+    public struct WriteOptions: Sendable {
+        public var fieldManager: String
+        public var dryRun = false
+        public init(fieldManager: String, dryRun: Bool = false) {
+            self.fieldManager = fieldManager
+            self.dryRun = dryRun
+        }
+    }
+
+    public func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
+        guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
+        var meta = Unstructured(jsonValue: object)!
+        try checkTypeMeta(meta, info)
+        let namespace = try resolveNamespace(info, path: namespace, body: meta.metadata.namespace)
+        var metadata = meta.metadata
+        if metadata.name.isEmpty, let prefix = metadata.generateName, !prefix.isEmpty {
+            metadata.name = prefix + Self.randomSuffix()
+        }
+        if info.namespaced { metadata.namespace = namespace }
+        metadata.uid = UUID().uuidString.lowercased()
+        metadata.creationTimestamp = timestamp()
+        metadata.resourceVersion = nil
+        metadata.json.removeValue(forKey: "deletionTimestamp")
+        if meta.json["spec"] != nil { metadata.generation = 1 }
+        meta.metadata = metadata
+        meta.apiVersion = info.apiVersion
+        meta.kind = info.kind
+        try validate(meta, info)
+        if info.namespaced, let namespace, !Self.builtinNamespaces.contains(namespace) {
+            _ = try await get(BuiltinKinds.namespace, namespace: nil, name: namespace)
+        }
+        var stored = meta.jsonValue
+        do {
+            stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
+        } catch {
+            throw .internalError("\(error)")
+        }
+        if options.dryRun { return stored }
+        let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
+        let result = try await txn(TxnRequest(
+            compare: [Compare(key: key, .createRevision(0), .equal)],
+            success: [.put(PutRequest(key: key, value: encode(stored)))]))
+        guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
+        return withResourceVersion(stored, result.revision)
+    }
+
+    /// Replaces an object. A resourceVersion in the body must match the stored one.
+    public func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil) async throws(APIError) -> JSONValue {
+        guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
+        let (current, revision) = try await read(info, namespace: namespace, name: name)
+        let body = Unstructured(jsonValue: object)!
+        try checkTypeMeta(body, info)
+        if !body.metadata.name.isEmpty, body.metadata.name != name {
+            throw .badRequest("the name of the object (\(body.metadata.name)) does not match the name on the URL (\(name))")
+        }
+        if let expected = body.metadata.resourceVersion, !expected.isEmpty, expected != String(revision) {
+            throw .conflict(info.resource, name, group: info.group)
+        }
+        return try await write(info, namespace: namespace, name: name, current: current, revision: revision, proposed: object, options: options, subresource: subresource)
+    }
+
+    /// Reads, transforms and writes back, retrying when someone else wrote in between.
+    public func patch(
+        _ info: KindInfo, namespace: String?, name: String, options: WriteOptions, subresource: String? = nil,
+        createIfMissing: Bool = false, _ transform: (JSONValue?) throws -> JSONValue
+    ) async throws(APIError) -> (object: JSONValue, created: Bool) {
+        func run(_ current: JSONValue?) throws(APIError) -> JSONValue {
+            do {
+                return try transform(current)
+            } catch let error as APIError {
+                throw error
+            } catch {
+                throw .internalError("\(error)")
+            }
+        }
+        for _ in 0..<5 {
+            let existing: (JSONValue, Revision)?
+            do {
+                existing = try await read(info, namespace: namespace, name: name)
+            } catch where error.code == 404 && createIfMissing {
+                existing = nil
+            }
+            guard let (current, revision) = existing else {
+                var created = try run(nil)
+                created[path: ["metadata", "name"]] = .string(name)
+                do {
+                    return (try await create(info, namespace: namespace, object: created, options: options), true)
+                } catch where error.reason == "AlreadyExists" {
+                    continue
+                }
+            }
+            let proposed = try run(current)
+            do {
+                return (try await write(info, namespace: namespace, name: name, current: current, revision: revision, proposed: proposed, options: options, subresource: subresource, recordManagers: false), false)
+            } catch where error.reason == "Conflict" {
+                continue
+            }
+        }
+        throw .conflict(info.resource, name, group: info.group)
+    }
+
+    private func write(
+        _ info: KindInfo, namespace: String?, name: String, current: JSONValue, revision: Revision, proposed: JSONValue,
+        options: WriteOptions, subresource: String?, recordManagers: Bool = true
+    ) async throws(APIError) -> JSONValue {
+        var next = Unstructured(jsonValue: proposed)!
+        let old = Unstructured(jsonValue: current)!
+        next.apiVersion = info.apiVersion
+        next.kind = info.kind
+        // Identity and server-owned metadata cannot be changed by writers.
+        var metadata = next.metadata
+        metadata.name = name
+        if info.namespaced { metadata.namespace = old.metadata.namespace }
+        metadata.uid = old.metadata.uid
+        metadata.creationTimestamp = old.metadata.creationTimestamp
+        metadata.resourceVersion = nil
+        if let deletion = old.metadata.deletionTimestamp { metadata.deletionTimestamp = deletion } else { metadata.json.removeValue(forKey: "deletionTimestamp") }
+        // Status and spec are written through their own endpoints.
+        if subresource == "status" {
+            var merged = old
+            merged.json["status"] = next.json["status"]
+            merged.metadata = old.metadata
+            next = merged
+        } else {
+            next.metadata = metadata
+            if Self.kindsWithStatus.contains(info.kind) { next.json["status"] = old.json["status"] }
+            let specChanged = next.json["spec"] != old.json["spec"]
+            next.metadata.generation = (old.metadata.generation ?? 0) + (specChanged ? 1 : 0)
+            if next.json["spec"] == nil { next.metadata.generation = old.metadata.generation }
+        }
+        try validate(next, info)
+        var stored = next.jsonValue
+        if recordManagers {
+            do {
+                stored = try ServerSideApply.recordUpdate(from: current, to: stored, manager: options.fieldManager, time: timestamp(), subresource: subresource)
+            } catch {
+                throw .internalError("\(error)")
+            }
+        }
+        // A terminating object whose last finalizer went away is gone.
+        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty {
+            if options.dryRun { return stored }
+            _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
+            return withResourceVersion(stored, revision)
+        }
+        if stored == withoutResourceVersion(current) { return current }  // nothing changed: no new revision
+        if options.dryRun { return stored }
+        let key = StorageKeys.key(info, namespace: namespace, name: name)
+        let result = try await txn(TxnRequest(
+            compare: [Compare(key: key, .modRevision(revision), .equal)],
+            success: [.put(PutRequest(key: key, value: encode(stored)))]))
+        guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
+        return withResourceVersion(stored, result.revision)
+    }
+
+    // MARK: Deleting
+
+    public enum DeleteOutcome: Sendable {
+        /// Removed; the object as it last was.
+        case deleted(JSONValue)
+        /// Marked for deletion; finalizers or a node still have to let go.
+        case pending(JSONValue)
+    }
+
+    public func delete(_ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil) async throws(APIError) -> DeleteOutcome {
+        for _ in 0..<5 {
+            let (current, revision) = try await read(info, namespace: namespace, name: name)
+            var object = Unstructured(jsonValue: current)!
+            if let preconditionUID, object.metadata.uid != preconditionUID {
+                throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
+            }
+            // Pods on a node end gracefully: their node agent finishes the deletion.
+            let graceful = info.kind == "Pod" && !(Pod(json: object.json).spec.nodeName ?? "").isEmpty && (gracePeriodSeconds ?? 1) > 0
+            if object.metadata.finalizers.isEmpty && !graceful {
+                if dryRun { return .deleted(current) }
+                do {
+                    _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
+                    return .deleted(current)
+                } catch where error.reason == "Conflict" {
+                    continue
+                }
+            }
+            if object.metadata.deletionTimestamp != nil { return .pending(current) }
+            object.metadata.deletionTimestamp = timestamp()
+            if graceful {
+                object.metadata.deletionGracePeriodSeconds = gracePeriodSeconds ?? Pod(json: object.json).spec.terminationGracePeriodSeconds
+            }
+            if dryRun { return .pending(object.jsonValue) }
+            let key = StorageKeys.key(info, namespace: namespace, name: name)
+            let stored = withoutResourceVersion(object.jsonValue)
+            let result = try await txn(TxnRequest(
+                compare: [Compare(key: key, .modRevision(revision), .equal)],
+                success: [.put(PutRequest(key: key, value: encode(stored)))]))
+            if result.succeeded { return .pending(withResourceVersion(stored, result.revision)) }
+        }
+        throw .conflict(info.resource, name, group: info.group)
+    }
+
+    private func deleteNow(_ info: KindInfo, namespace: String?, name: String, revision: Revision) async throws(APIError) -> Revision {
+        let key = StorageKeys.key(info, namespace: namespace, name: name)
+        let result = try await txn(TxnRequest(
+            compare: [Compare(key: key, .modRevision(revision), .equal)],
+            success: [.delete(DeleteRequest(.single(key)))]))
+        guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
+        return result.revision
+    }
+
+    // MARK: Helpers
+
+    static let builtinNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
+    static let kindsWithStatus: Set<String> = [
+        "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace",
+    ]
+
+    func read(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> (JSONValue, Revision) {
+        let result = try await range(RangeRequest(.single(StorageKeys.key(info, namespace: namespace, name: name))))
+        guard let kv = result.kvs.first else { throw .notFound(info.resource, name, group: info.group) }
+        return (try decode(kv), kv.modRevision)
+    }
+
+    private func resolveNamespace(_ info: KindInfo, path: String?, body: String?) throws(APIError) -> String? {
+        guard info.namespaced else { return nil }
+        let namespace = path ?? body ?? "default"
+        if let body, !body.isEmpty, body != namespace {
+            throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        return namespace
+    }
+
+    private func checkTypeMeta(_ object: Unstructured, _ info: KindInfo) throws(APIError) {
+        if !object.kind.isEmpty, object.kind != info.kind {
+            throw .badRequest("the kind \(object.kind) in the request body does not match the resource \(info.resource) (kind \(info.kind))")
+        }
+        if !object.apiVersion.isEmpty, object.apiVersion != info.apiVersion {
+            throw .badRequest("the apiVersion \(object.apiVersion) in the request body does not match \(info.apiVersion)")
+        }
+    }
+
+    private func validate(_ object: Unstructured, _ info: KindInfo) throws(APIError) {
+        let problems = ObjectValidator.validate(object.jsonValue)
+        if !problems.isEmpty {
+            throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems)
+        }
+    }
+
+    func decode(_ kv: KeyValue) throws(APIError) -> JSONValue {
+        do {
+            return withResourceVersion(try JSONParser(duplicateKeys: .keepLast).parse(kv.value), kv.modRevision)
+        } catch {
+            throw .internalError("stored object \(String(decoding: kv.key, as: UTF8.self)) is not valid JSON: \(error)")
+        }
+    }
+
+    func encode(_ object: JSONValue) -> Data {
+        Data(JSONSerializer.bytes(withoutResourceVersion(object)))
+    }
+
+    func withResourceVersion(_ object: JSONValue, _ revision: Revision) -> JSONValue {
+        var copy = object
+        copy[path: ["metadata", "resourceVersion"]] = .string(String(revision))
+        return copy
+    }
+
+    func withoutResourceVersion(_ object: JSONValue) -> JSONValue {
+        var copy = object
+        copy[path: ["metadata", "resourceVersion"]] = nil
+        return copy
+    }
+
+    func timestamp() -> String {
+        Self.format(now())
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    func range(_ request: RangeRequest) async throws(APIError) -> RangeResult {
+        do {
+            return try await store.range(request)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    func txn(_ request: TxnRequest) async throws(APIError) -> TxnResult {
+        do {
+            return try await store.txn(request)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    static func map(_ error: StoreError) -> APIError {
+        switch error {
+        case .compacted(let requested, let compactRevision):
+            return .expired("too old resource version: \(requested) (\(compactRevision))")
+        case .futureRevision(let requested, let current):
+            return APIError(code: 504, reason: "Timeout", message: "Too large resource version: \(requested), current: \(current)")
+        case .requestTooLarge(let bytes, let limit):
+            return .tooLarge("the object is \(bytes) bytes, larger than the store's \(limit)-byte limit")
+        default:
+            return .internalError("\(error)")
+        }
+    }
+}
+
+/// An opaque list continuation: the revision the list was read at and the key to resume from.
+struct ContinueToken {
+    var revision: Revision
+    var startKey: Data
+
+    init(revision: Revision, startKey: Data) {
+        self.revision = revision
+        self.startKey = startKey
+    }
+
+    init(_ text: String) throws(APIError) {
+        guard let bytes = Base64.decode(text), case .object(let object)? = try? JSONParser().parse(bytes),
+            let revision = object["rv"]?.intValue, let start = object["start"]?.stringValue.flatMap(Base64.decode)
+        else {
+            throw .badRequest("invalid continue token")
+        }
+        self.revision = revision
+        self.startKey = Data(start)
+    }
+
+    var encoded: String {
+        Base64.encode(JSONSerializer.bytes(["rv": .int(revision), "start": .string(Base64.encode(startKey))]))
+    }
+}

@@ -1,0 +1,54 @@
+public import CapstanCore
+public import CapstanStore
+import Foundation
+
+/// `/status`: one document for people and scripts saying how the cluster
+/// stands — version, uptime, store, nodes, pods by phase, and the GitOps sync.
+public actor StatusReporter {
+    private let registry: ResourceRegistry
+    private let store: any Store
+    private let backend: String
+    private let version: String
+    private let started = Date()
+    private var gitOps: JSONValue = ["state": "NotConfigured", "message": "no git repository is configured; start capstan server with --repo"]
+
+    public init(registry: ResourceRegistry, store: any Store, backend: String, version: String) {
+        self.registry = registry
+        self.store = store
+        self.backend = backend
+        self.version = version
+    }
+
+    /// The GitOps engine reports its synced commit, state and drift summary here.
+    public func setGitOps(_ report: JSONValue) {
+        gitOps = report
+    }
+
+    public func report() async -> JSONValue {
+        var report: JSONObject = [
+            "version": .string(version),
+            "uptimeSeconds": .int(Int64(Date().timeIntervalSince(started))),
+        ]
+        var storeReport: JSONObject = ["backend": .string(backend)]
+        if let status = try? await store.status() {
+            storeReport["revision"] = .int(status.revision)
+            storeReport["compactRevision"] = .int(status.compactRevision)
+            storeReport["sizeBytes"] = .int(status.sizeOnDisk)
+        } else {
+            storeReport["error"] = "the store did not answer"
+        }
+        report["store"] = .object(storeReport)
+        let nodes = (try? await registry.list(BuiltinKinds.node, namespace: nil, options: ListOptions()).items) ?? []
+        let ready = nodes.filter { Node(jsonValue: $0)?.status.conditions.first { $0.type == "Ready" }?.isTrue ?? false }.count
+        report["nodes"] = ["total": .int(Int64(nodes.count)), "ready": .int(Int64(ready))]
+        let pods = (try? await registry.list(BuiltinKinds.pod, namespace: nil, options: ListOptions()).items) ?? []
+        var phases: JSONObject = ["Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Unknown": 0]
+        for pod in pods {
+            let phase = pod[path: ["status", "phase"]]?.stringValue ?? "Pending"
+            phases[phase] = .int((phases[phase]?.intValue ?? 0) + 1)
+        }
+        report["pods"] = ["total": .int(Int64(pods.count)), "byPhase": .object(phases)]
+        report["gitops"] = gitOps
+        return .object(report)
+    }
+}

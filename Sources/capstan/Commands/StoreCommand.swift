@@ -1,0 +1,96 @@
+import ArgumentParser
+import CapstanStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `capstan store`: the embedded etcd-like store on its own.
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Run Capstan's key-value store on its own.",
+        subcommands: [StoreServeCommand.self]
+    )
+}
+
+/// `capstan store serve`: the SQLite store over the etcd v3 gRPC API, so
+/// etcdctl and other etcd v3 clients work against it.
+struct StoreServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the SQLite store over the etcd v3 gRPC API (KV, Watch, Lease, Maintenance.Status)."
+    )
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding the store's database (created if missing).")
+    var dataDirectory: String
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:2379"
+
+    @Option(help: "full: fsync every commit (default); normal: fsync at checkpoints only, may lose the last writes on power loss.")
+    var durability: String = "full"
+
+    @Option(
+        name: .customLong("auto-compaction-mode"),
+        help: "periodic: keep history younger than the retention (seconds); revision: keep the last <retention> revisions.")
+    var autoCompactionMode: String = "periodic"
+
+    @Option(
+        name: .customLong("auto-compaction-retention"),
+        help: "Seconds (periodic) or revisions (revision) of history to keep; 0 turns automatic compaction off.")
+    var autoCompactionRetention: Int64 = 3600
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
+        guard SQLiteStore.Durability(rawValue: durability) != nil else {
+            throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
+        }
+        guard ["periodic", "revision"].contains(autoCompactionMode) else {
+            throw ValidationError("--auto-compaction-mode must be 'periodic' or 'revision', not '\(autoCompactionMode)'")
+        }
+        guard autoCompactionRetention >= 0 else {
+            throw ValidationError("--auto-compaction-retention must not be negative")
+        }
+        _ = try listenAddress()
+    }
+
+    private func listenAddress() throws -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ValidationError("--listen must be HOST:PORT, not '\(listen)'")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "capstan.store")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let (host, port) = try listenAddress()
+        let options = SQLiteStore.Options(durability: SQLiteStore.Durability(rawValue: durability) ?? .full)
+        let store = try SQLiteStore(directory: dataDirectory, options: options, logger: logger)
+        defer { store.close() }
+
+        let server = EtcdAPIServer(store: store, host: host, port: port, logger: logger) { address in
+            print("capstan store listening on \(address) (data dir \(dataDirectory))")
+            fflush(nil)
+        }
+        var services: [any Service] = [server]
+        if autoCompactionRetention > 0 {
+            let policy: AutoCompactor.Policy = autoCompactionMode == "revision"
+                ? .keepRevisions(autoCompactionRetention)
+                : .keepDuration(.seconds(autoCompactionRetention))
+            services.append(AutoCompactor(store: store, policy: policy, logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

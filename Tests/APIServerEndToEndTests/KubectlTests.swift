@@ -1,0 +1,166 @@
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Testing
+
+/// A running `capstan server` on a free loopback port with a kubeconfig for it.
+final class RunningServer: Sendable {
+    let directory: TemporaryDirectory
+    let process: ChildProcess
+    let port: Int
+    let kubeconfig: String
+
+    static var capstanBinary: String {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "capstan").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: ".build/debug/capstan").path
+    }
+
+    init() async throws {
+        directory = try TemporaryDirectory(prefix: "capstan-apiserver")
+        port = try freeLoopbackPort()
+        process = try ChildProcess(
+            executable: Self.capstanBinary,
+            arguments: ["server", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(port)", "--durability", "normal"],
+            logPath: directory.appending("server.log"))
+        _ = try await process.waitForLog(containing: "listening on")
+        kubeconfig = directory.appending("kubeconfig")
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: capstan
+              cluster: {server: "http://127.0.0.1:\(port)"}
+            contexts:
+            - name: capstan
+              context: {cluster: capstan, user: admin}
+            users:
+            - name: admin
+              user: {}
+            current-context: capstan
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+    }
+
+    func stop() {
+        process.kill(signal: SIGTERM)
+        directory.remove()
+    }
+
+    /// Runs the real kubectl against this server.
+    func kubectl(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String) {
+        var environment = ProcessInfo.processInfo.environment
+        environment["KUBECONFIG"] = kubeconfig
+        environment["HOME"] = directory.path
+        return try await runCommand(
+            "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], input: input, environment: environment,
+            timeout: .seconds(60))
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = directory.appending(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+private let configMap = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: web-config
+      labels: {app: web}
+    data:
+      mode: fast
+    """
+
+private let deployment = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      replicas: 1
+      selector:
+        matchLabels: {app: web}
+      template:
+        metadata:
+          labels: {app: web}
+        spec:
+          containers:
+          - name: web
+            image: localhost/capstan/busybox:1.35
+            ports: [{containerPort: 8080}]
+    """
+
+@Suite(.serialized) struct KubectlTests {
+    @Test func kubectlDrivesTheServerUnchanged() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+
+        let version = try await server.kubectl("version", "-o", "json")
+        #expect(version.status == 0, "\(version.output)")
+        #expect(version.output.contains("\"minor\": \"32\""))
+
+        let resources = try await server.kubectl("api-resources")
+        #expect(resources.output.contains("deployments") && resources.output.contains("deploy") && resources.output.contains("apps/v1"), "\(resources.output)")
+
+        // Client-side apply: create, then a change (a strategic merge patch), then nothing to do.
+        let cmFile = try server.write("cm.yaml", configMap)
+        var result = try await server.kubectl("apply", "-f", cmFile)
+        #expect(result.status == 0 && result.output.contains("configmap/web-config created"), "\(result.output)")
+        _ = try server.write("cm.yaml", configMap.replacingOccurrences(of: "mode: fast", with: "mode: slow"))
+        result = try await server.kubectl("apply", "-f", cmFile)
+        #expect(result.output.contains("configmap/web-config configured"), "\(result.output)")
+        result = try await server.kubectl("apply", "-f", cmFile)
+        #expect(result.output.contains("configmap/web-config unchanged"), "\(result.output)")
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "jsonpath={.data.mode}")
+        #expect(result.output == "slow")
+
+        // Server-side apply, then tables.
+        let deployFile = try server.write("deploy.yaml", deployment)
+        result = try await server.kubectl("apply", "--server-side", "-f", deployFile)
+        #expect(result.status == 0 && result.output.contains("deployment.apps/web serverside-applied"), "\(result.output)")
+        result = try await server.kubectl("get", "deployments")
+        #expect(result.output.contains("NAME") && result.output.contains("READY") && result.output.contains("UP-TO-DATE") && result.output.contains("web"), "\(result.output)")
+        result = try await server.kubectl("get", "deploy", "-o", "wide")
+        #expect(result.output.contains("localhost/capstan/busybox:1.35") && result.output.contains("app=web"), "\(result.output)")
+
+        // Scale, the three patch types, labels.
+        result = try await server.kubectl("scale", "deployment", "web", "--replicas=3")
+        #expect(result.output.contains("deployment.apps/web scaled"), "\(result.output)")
+        result = try await server.kubectl("patch", "deployment", "web", "--type=merge", "-p", #"{"spec":{"minReadySeconds":5}}"#)
+        #expect(result.output.contains("patched"), "\(result.output)")
+        result = try await server.kubectl("patch", "deployment", "web", "--type=json", "-p", #"[{"op":"replace","path":"/spec/replicas","value":2}]"#)
+        #expect(result.output.contains("patched"), "\(result.output)")
+        result = try await server.kubectl("patch", "deployment", "web", "-p", #"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"localhost/capstan/busybox:1.36"}]}}}}"#)
+        #expect(result.output.contains("patched"), "\(result.output)")
+        result = try await server.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.minReadySeconds} {.spec.template.spec.containers[0].image} {.metadata.generation}")
+        #expect(result.output == "2 5 localhost/capstan/busybox:1.36 5", "\(result.output)")
+        result = try await server.kubectl("label", "configmap", "web-config", "team=shop")
+        #expect(result.output.contains("configmap/web-config labeled"), "\(result.output)")
+        result = try await server.kubectl("get", "configmaps", "-l", "team=shop", "-o", "name")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "configmap/web-config")
+
+        // Server-side apply conflicts with the other managers' fields, as in Kubernetes.
+        result = try await server.kubectl("apply", "--server-side", "-f", deployFile)
+        #expect(result.status != 0 && result.output.contains("conflict") && result.output.contains(".spec.replicas"), "\(result.output)")
+        result = try await server.kubectl("apply", "--server-side", "--force-conflicts", "-f", deployFile)
+        #expect(result.status == 0, "\(result.output)")
+
+        // Errors come back as Kubernetes Status messages.
+        result = try await server.kubectl("get", "configmap", "nope")
+        #expect(result.status != 0 && result.output.contains(#"Error from server (NotFound): configmaps "nope" not found"#), "\(result.output)")
+        let badFile = try server.write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n")
+        result = try await server.kubectl("create", "-f", badFile)
+        #expect(result.status != 0 && result.output.contains(#"The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name""#), "\(result.output)")
+
+        // Delete; the object is gone.
+        result = try await server.kubectl("delete", "configmap", "web-config")
+        #expect(result.output.contains(#"configmap "web-config" deleted"#), "\(result.output)")
+        result = try await server.kubectl("get", "configmaps", "-o", "name")
+        #expect(!result.output.contains("web-config"))
+        result = try await server.kubectl("get", "namespaces")
+        #expect(result.output.contains("kube-system") && result.output.contains("Active"), "\(result.output)")
+    }
+}

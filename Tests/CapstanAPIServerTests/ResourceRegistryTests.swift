@@ -1,0 +1,179 @@
+@testable import CapstanAPIServer
+import CapstanCore
+import CapstanStore
+import CapstanTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// A registry over a real SQLite store in a temporary directory.
+private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
+    try await TemporaryDirectory.with(prefix: "capstan-registry") { directory in
+        let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
+        defer { store.close() }
+        let registry = ResourceRegistry(store: store)
+        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+        try await server.ensureBuiltinNamespaces()
+        try await body(registry)
+    }
+}
+
+private let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+
+private func configMap(_ name: String, labels: JSONValue = .object([:]), data: JSONValue = ["a": "1"]) -> JSONValue {
+    ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "labels": labels], "data": data]
+}
+
+@Suite struct ResourceRegistryTests {
+    @Test func createSetsIdentityAndGetReturnsIt() async throws {
+        try await withRegistry { registry in
+            let created = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            let meta = try #require(Unstructured(jsonValue: created)).metadata
+            #expect(meta.namespace == "default")
+            #expect(meta.uid?.count == 36)
+            #expect(meta.creationTimestamp != nil)
+            #expect(meta.resourceVersion != nil)
+            #expect(meta.managedFields.first?["manager"] == "test")
+            let fetched = try await registry.get(BuiltinKinds.configMap, namespace: "default", name: "cm")
+            #expect(fetched == created)
+        }
+    }
+
+    @Test func duplicatesAndMissingObjectsAreKubernetesErrors() async throws {
+        try await withRegistry { registry in
+            _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer) } throws: { error in
+                (error as? APIError)?.message == "configmaps \"cm\" already exists" && (error as? APIError)?.code == 409
+            }
+            await #expect { _ = try await registry.get(BuiltinKinds.deployment, namespace: "default", name: "nope") } throws: { error in
+                (error as? APIError)?.message == "deployments.apps \"nope\" not found"
+            }
+            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "missing", object: configMap("cm"), options: writer) } throws: { error in
+                (error as? APIError)?.message == "namespaces \"missing\" not found"
+            }
+        }
+    }
+
+    @Test func staleResourceVersionIsConflict() async throws {
+        try await withRegistry { registry in
+            let created = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            var first = created
+            first["data"] = ["a": "2"]
+            _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: first, options: writer)
+            var stale = created
+            stale["data"] = ["a": "3"]
+            await #expect { _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer) } throws: { error in
+                (error as? APIError)?.reason == "Conflict" && (error as? APIError)?.code == 409
+            }
+            #expect(try await registry.get(BuiltinKinds.configMap, namespace: "default", name: "cm")["data"] == ["a": "2"])
+        }
+    }
+
+    @Test func invalidObjectsAre422WithFieldCauses() async throws {
+        try await withRegistry { registry in
+            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("Bad_Name"), options: writer) } throws: { error in
+                guard let error = error as? APIError else { return false }
+                return error.code == 422 && error.message.hasPrefix("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value")
+                    && error.details?["causes"]?[0]?["field"] == "metadata.name"
+            }
+            let list = try await registry.list(BuiltinKinds.configMap, namespace: "default", options: ListOptions())
+            #expect(list.items.isEmpty)
+        }
+    }
+
+    @Test func generationBumpsOnlyOnSpecChanges() async throws {
+        try await withRegistry { registry in
+            let deployment: JSONValue = try JSONParser().parse(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}"#)
+            let created = try await registry.create(BuiltinKinds.deployment, namespace: "default", object: deployment, options: writer)
+            #expect(created[path: ["metadata", "generation"]] == 1)
+            var relabelled = created
+            relabelled[path: ["metadata", "labels"]] = ["x": "y"]
+            let same = try await registry.update(BuiltinKinds.deployment, namespace: "default", name: "web", object: relabelled, options: writer)
+            #expect(same[path: ["metadata", "generation"]] == 1)
+            var scaled = same
+            scaled[path: ["spec", "replicas"]] = 3
+            let bumped = try await registry.update(BuiltinKinds.deployment, namespace: "default", name: "web", object: scaled, options: writer)
+            #expect(bumped[path: ["metadata", "generation"]] == 2)
+        }
+    }
+
+    @Test func listsFilterAndPage() async throws {
+        try await withRegistry { registry in
+            for index in 0..<7 {
+                let labels: JSONValue = ["tier": .string(index % 2 == 0 ? "even" : "odd")]
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm-\(index)", labels: labels), options: writer)
+            }
+            var options = ListOptions()
+            options.labelSelector = try LabelSelector(parsing: "tier=even")
+            #expect(try await registry.list(BuiltinKinds.configMap, namespace: "default", options: options).items.count == 4)
+            options = ListOptions()
+            options.fieldSelector = try FieldSelector(parsing: "metadata.name=cm-3")
+            #expect(try await registry.list(BuiltinKinds.configMap, namespace: nil, options: options).items.count == 1)
+            options = ListOptions()
+            options.limit = 3
+            var names: [String] = []
+            var pages = 0
+            repeat {
+                let page = try await registry.list(BuiltinKinds.configMap, namespace: "default", options: options)
+                names += page.items.compactMap { $0[path: ["metadata", "name"]]?.stringValue }
+                options.continueToken = page.continueToken
+                pages += 1
+            } while options.continueToken != nil
+            #expect(names == (0..<7).map { "cm-\($0)" })
+            #expect(pages == 3)
+            options = ListOptions()
+            options.fieldSelector = try FieldSelector(parsing: "spec.bogus=1")
+            await #expect(throws: APIError.self) { _ = try await registry.list(BuiltinKinds.configMap, namespace: nil, options: options) }
+        }
+    }
+
+    @Test func watchDeliversChangesInOrder() async throws {
+        try await withRegistry { registry in
+            let created = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            let start = created[path: ["metadata", "resourceVersion"]]!.stringValue!
+            var options = ListOptions()
+            options.resourceVersion = start
+            let events = EventBox()
+            let watcher = Task {
+                try await registry.watch(BuiltinKinds.configMap, namespace: "default", options: options) { event in
+                    let count = await events.append(event)
+                    if count == 3 { throw CancellationError() }
+                }
+            }
+            var updated = created
+            updated["data"] = ["a": "2"]
+            _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: updated, options: writer)
+            _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("other"), options: writer)
+            _ = try await registry.delete(BuiltinKinds.configMap, namespace: "default", name: "cm")
+            _ = await watcher.result
+            let seen = await events.events
+            #expect(seen.map(\.type.rawValue) == ["MODIFIED", "ADDED", "DELETED"])
+            #expect(seen[2].object[path: ["metadata", "name"]] == "cm")
+        }
+    }
+
+    @Test func finalizersKeepObjectsUntilRemoved() async throws {
+        try await withRegistry { registry in
+            var object = configMap("held")
+            object[path: ["metadata", "finalizers"]] = ["example.com/hold"]
+            _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: object, options: writer)
+            guard case .pending(let pending) = try await registry.delete(BuiltinKinds.configMap, namespace: "default", name: "held") else {
+                Issue.record("deleted despite a finalizer")
+                return
+            }
+            #expect(pending[path: ["metadata", "deletionTimestamp"]] != nil)
+            var released = pending
+            released[path: ["metadata", "finalizers"]] = .array([])
+            _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "held", object: released, options: writer)
+            await #expect(throws: APIError.self) { _ = try await registry.get(BuiltinKinds.configMap, namespace: "default", name: "held") }
+        }
+    }
+}
+
+private actor EventBox {
+    var events: [WatchEvent] = []
+    func append(_ event: WatchEvent) -> Int {
+        events.append(event)
+        return events.count
+    }
+}
