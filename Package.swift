@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "capstan", targets: ["capstan"]),
         .library(name: "CapstanCore", targets: ["CapstanCore"]),
+        .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -41,11 +42,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Kyverno-style validate policies (a documented subset) checked against manifests. No I/O.
+        .target(
+            name: "CapstanPolicy",
+            dependencies: ["CapstanCore"],
+            swiftSettings: swiftSettings),
+
         // The CLI: wiring only.
         .executableTarget(
             name: "capstan",
             dependencies: [
                 "CapstanCore",
+                "CapstanPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -57,6 +65,10 @@ let package = Package(
             name: "CapstanCoreTests",
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanPolicyTests",
+            dependencies: ["CapstanPolicy", "CapstanCore"],
             swiftSettings: swiftSettings),
         // Runs the built `capstan` binary as a user would.
         .testTarget(

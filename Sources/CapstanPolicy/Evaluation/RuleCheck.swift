@@ -1,0 +1,78 @@
+internal import CapstanCore
+
+/// One rule's `validate` applied to one object (or pod template).
+struct RuleCheck {
+    var rule: Rule
+    var object: JSONValue
+
+    /// Why the object fails the rule, or `nil` when it passes or the rule does not apply.
+    struct Failure {
+        enum Reason {
+            /// Pattern failures, one per pattern tried (one for `pattern`, one per `anyPattern` entry).
+            case pattern([FieldPath])
+            case deny
+        }
+
+        var ruleName: String
+        var text: String
+        var reason: Reason
+        /// Relative to the object checked.
+        var path: FieldPath
+
+        /// Kyverno's wording, with paths written from the manifest's root.
+        func message(fullPath: FieldPath) -> String {
+            var message = "validation error: "
+            let text = self.text.hasSuffix(".") ? String(self.text.dropLast()) : self.text
+            if !text.isEmpty { message += text + ". " }
+            switch reason {
+            case .deny:
+                message += "rule \(ruleName) failed: its deny conditions hold"
+            case .pattern(let paths) where paths.count == 1:
+                message += "rule \(ruleName) failed at path \(Self.kyvernoPath(fullPath))"
+            case .pattern(let paths):
+                let prefix = fullPath.components.dropLast(path.components.count)
+                message += paths.enumerated().map { index, path in
+                    "rule \(ruleName)[\(index)] failed at path \(Self.kyvernoPath(FieldPath(Array(prefix) + path.components)))"
+                }.joined(separator: " ")
+            }
+            return message
+        }
+
+        /// `/spec/containers/0/image/`, as Kyverno writes paths.
+        static func kyvernoPath(_ path: FieldPath) -> String {
+            "/" + path.components.map { component in
+                switch component {
+                case .field(let name), .key(let name): name + "/"
+                case .index(let index): "\(index)/"
+                }
+            }.joined()
+        }
+    }
+
+    func failure() -> Failure? {
+        if let preconditions = rule.preconditions, !preconditions.evaluate(for: object).holds { return nil }
+        let matcher = PatternMatcher(object: object)
+        let text = rule.message?.text(for: object) ?? ""
+        switch rule.check {
+        case .pattern(let pattern):
+            guard case .fail(let path) = matcher.match(object, pattern, at: .root) else { return nil }
+            return Failure(ruleName: rule.name, text: text, reason: .pattern([path]), path: path)
+        case .anyPattern(let patterns):
+            var failures: [FieldPath] = []
+            for pattern in patterns {
+                switch matcher.match(object, pattern, at: .root) {
+                case .pass: return nil
+                case .skip, .skipRule: continue
+                case .fail(let path): failures.append(path)
+                }
+            }
+            // Every pattern skipped: the rule does not apply.
+            guard let first = failures.first else { return nil }
+            return Failure(ruleName: rule.name, text: text, reason: .pattern(failures), path: first)
+        case .deny(let conditions):
+            let outcome = conditions.evaluate(for: object)
+            guard outcome.holds else { return nil }
+            return Failure(ruleName: rule.name, text: text, reason: .deny, path: outcome.path ?? .root)
+        }
+    }
+}
