@@ -12,6 +12,15 @@ public struct PolicyLoader: Sendable {
         self.yaml = yaml
     }
 
+    /// Whether a file found under a policy folder holds policies: a manifest
+    /// file (`.yaml`, `.yml`, `.json`) that is not inside a `tests` folder,
+    /// where the example manifests each policy is tested with live.
+    /// `relativePath` is relative to the policy folder.
+    public static func isPolicyFile(_ relativePath: String) -> Bool {
+        let components = relativePath.split(separator: "/")
+        return ManifestLoader.isManifestFile(relativePath) && !components.dropLast().contains("tests")
+    }
+
     /// Loads every policy in `files`. YAML errors, objects that are not
     /// Kyverno policies, and unsupported or malformed policy fields are all
     /// reported; a policy with any error is left out of ``PolicySet/policies``.
