@@ -72,3 +72,35 @@ enum PolicyTesting {
         """
     }
 }
+
+extension PolicyTesting {
+    /// A one-rule Enforce ClusterPolicy for the custom kind `Widget`
+    /// (whose fields CapstanCore leaves alone) with the given pattern, in flow YAML.
+    static func widgetPolicy(pattern: String) -> String {
+        """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata: {name: widget-policy}
+        spec:
+          validationFailureAction: Enforce
+          rules:
+            - name: check
+              match: {any: [{resources: {kinds: [example.com/v1/Widget]}}]}
+              validate:
+                message: widgets must match
+                pattern: \(pattern)
+        """
+    }
+
+    /// A `Widget` whose top-level fields besides its identity are `fields`, in flow YAML (`spec: {a: 1}`).
+    static func widget(_ fields: String) -> String {
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\n\(fields)\n"
+    }
+
+    /// Where `fields` fail `pattern` (`spec.containers[0].image`), or `nil` when they pass.
+    static func failure(pattern: String, _ fields: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
+        let violations = violations(widgetPolicy(pattern: pattern), widget(fields), sourceLocation: sourceLocation)
+        #expect(violations.count <= 1, sourceLocation: sourceLocation)
+        return violations.first.map(\.path.description)
+    }
+}
