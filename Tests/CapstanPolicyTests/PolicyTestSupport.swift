@@ -93,8 +93,8 @@ extension PolicyTesting {
     }
 
     /// A `Widget` whose top-level fields besides its identity are `fields`, in flow YAML (`spec: {a: 1}`).
-    static func widget(_ fields: String) -> String {
-        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\n\(fields)\n"
+    static func widget(_ fields: String, metadata: String = "{name: w, namespace: default}") -> String {
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: \(metadata)\n\(fields)\n"
     }
 
     /// Where `fields` fail `pattern` (`spec.containers[0].image`), or `nil` when they pass.
