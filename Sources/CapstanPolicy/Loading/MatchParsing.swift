@@ -28,6 +28,7 @@ extension PolicyParser {
             let entryPath = listPath.index(index)
             guard let fields = reader.object(entry, entryPath, required: true) else { continue }
             reader.checkFields(fields, entryPath, known: ["resources"], refused: unsupportedSubjects)
+            if fields.keys.contains(where: { unsupportedSubjects[$0] != nil }) { continue }
             if let filter = parseFilter(fields["resources"], entryPath.child("resources"), requiresKinds: requiresKinds) { filters.append(filter) }
         }
         return ResourceMatch(mode: forms[0] == "any" ? .any : .all, filters: filters)

@@ -96,16 +96,18 @@ struct PolicyParser {
         guard let validate = reader.object(rule["validate"], validatePath, required: !rule.keys.contains { ["mutate", "generate", "verifyImages"].contains($0) }) else {
             return nil
         }
+        let refusedChecks = [
+            "foreach": "foreach loops; write the pattern for the list itself (a list pattern applies to every element)",
+            "podSecurity": "Pod Security Standards checks",
+            "cel": "CEL expressions",
+            "manifests": "signed manifests",
+            "assert": "assertion trees",
+        ]
         reader.checkFields(
             validate, validatePath, known: ["message", "pattern", "anyPattern", "deny", "failureAction", "allowExistingViolations"],
-            refused: [
-                "foreach": "foreach loops; write the pattern for the list itself (a list pattern applies to every element)",
-                "podSecurity": "Pod Security Standards checks",
-                "cel": "CEL expressions",
-                "manifests": "signed manifests",
-                "assert": "assertion trees",
-                "failureActionOverrides": "per-namespace failure actions",
-            ])
+            refused: refusedChecks.merging(["failureActionOverrides": "per-namespace failure actions"]) { first, _ in first })
+        // A refused kind of check has been reported; asking for another would only add noise.
+        if validate.keys.contains(where: { refusedChecks[$0] != nil }) { return nil }
         let action = reader.failureAction(validate["failureAction"], validatePath.child("failureAction")) ?? defaultAction
         let message = validate["message"].flatMap { reader.template($0, validatePath.child("message")) }
         let checks = ["pattern", "anyPattern", "deny"].filter { validate[$0] != nil }
