@@ -39,7 +39,7 @@ extension PolicyParser {
                 guard let node = patternNode(field, fieldPath, &budget) else { continue }
                 entries.append(PatternEntry(key: name, anchor: anchor, value: node))
             }
-            return .object(entries)
+            return .object(ordering: entries)
         case .array(let elements):
             guard let first = elements.first else {
                 reader.report(path, "an empty list pattern matches nothing; remove it or give the pattern every element must match")

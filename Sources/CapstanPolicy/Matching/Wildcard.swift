@@ -12,29 +12,35 @@ enum Wildcard {
     /// patterns such as `*a*a*a*…b` cannot take exponential time.
     static func matches(_ pattern: String, _ text: String) -> Bool {
         if !containsWildcard(pattern) { return pattern == text }
-        let pattern = Array(pattern.unicodeScalars)
-        let text = Array(text.unicodeScalars)
+        // `?` is one character; for ASCII text a byte is one, and cheaper to compare.
+        if pattern.utf8.allSatisfy({ $0 < 0x80 }), text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return matches(Array(pattern.utf8), Array(text.utf8), star: UInt8(ascii: "*"), one: UInt8(ascii: "?"))
+        }
+        return matches(Array(pattern.unicodeScalars), Array(text.unicodeScalars), star: "*", one: "?")
+    }
+
+    private static func matches<Unit: Equatable>(_ pattern: [Unit], _ text: [Unit], star: Unit, one: Unit) -> Bool {
         var p = 0
         var t = 0
         var lastStar: Int? = nil
         var textAtStar = 0
         while t < text.count {
-            if p < pattern.count, pattern[p] == "?" || pattern[p] == text[t] && pattern[p] != "*" {
+            if p < pattern.count, pattern[p] == one || pattern[p] == text[t] && pattern[p] != star {
                 p += 1
                 t += 1
-            } else if p < pattern.count, pattern[p] == "*" {
+            } else if p < pattern.count, pattern[p] == star {
                 lastStar = p
                 textAtStar = t
                 p += 1
-            } else if let star = lastStar {
-                p = star + 1
+            } else if let starIndex = lastStar {
+                p = starIndex + 1
                 textAtStar += 1
                 t = textAtStar
             } else {
                 return false
             }
         }
-        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        while p < pattern.count, pattern[p] == star { p += 1 }
         return p == pattern.count
     }
 }

@@ -39,45 +39,39 @@ struct PatternMatcher {
         }
     }
 
+    /// Entries come in evaluation order (see ``PatternNode/object(_:)``).
     private func matchObject(_ fields: JSONObject, _ entries: [PatternEntry], at path: FieldPath) -> PatternResult {
         for entry in entries {
-            guard let anchor = entry.anchor else { continue }
             let fieldPath = path.child(entry.key)
             let field = fields[entry.key]
-            switch anchor {
-            case .condition:
+            switch entry.anchor {
+            case .condition?:
                 guard let field else { return .skip }
                 let result = match(field, entry.value, at: fieldPath)
                 if result == .skipRule { return result }
                 if result != .pass { return .skip }
-            case .global:
+            case .global?:
                 guard let field else { continue }
                 if match(field, entry.value, at: fieldPath) != .pass { return .skipRule }
-            case .equality:
+            case .equality?:
                 guard let field else { continue }
                 let result = match(field, entry.value, at: fieldPath)
                 if result != .pass { return result }
-            case .existence:
+            case .existence?:
                 guard let field else { continue }
                 let result = matchExistence(field, entry.value, at: fieldPath)
                 if result != .pass { return result }
-            case .negation:
+            case .negation?:
                 if field != nil { return .fail(fieldPath) }
+            case nil:
+                if case .scalar(.string(let pattern)) = entry.value, pattern.text == "*" {
+                    // `*` alone asks only that the field be there.
+                    if field == nil || field == .null { return .fail(fieldPath) }
+                    continue
+                }
+                let result = match(field, entry.value, at: fieldPath)
+                if result != .pass { return result }
             }
-        }
-        // Fields holding anchors go first, so that a skip decided deep down
-        // wins over a failure in a sibling, as in Kyverno.
-        let plain = entries.filter { $0.anchor == nil }
-        for entry in plain.filter(\.value.containsAnchors) + plain.filter({ !$0.value.containsAnchors }) {
-            let fieldPath = path.child(entry.key)
-            let field = fields[entry.key]
-            if case .scalar(.string(let pattern)) = entry.value, pattern.text == "*" {
-                // `*` alone asks only that the field be there.
-                if field == nil || field == .null { return .fail(fieldPath) }
-                continue
-            }
-            let result = match(field, entry.value, at: fieldPath)
-            if result != .pass { return result }
         }
         return .pass
     }

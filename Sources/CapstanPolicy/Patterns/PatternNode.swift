@@ -2,11 +2,21 @@ internal import CapstanCore
 
 /// A parsed `validate.pattern`: the shape the object must have.
 indirect enum PatternNode: Sendable {
-    /// Fields, anchors first when evaluated.
+    /// Fields in the order they are evaluated, as Kyverno evaluates them:
+    /// anchors first, then fields whose patterns hold anchors (so that a skip
+    /// decided deep down wins over a failure in a sibling), then the rest;
+    /// each group in the order written.
     case object([PatternEntry])
     /// One pattern for every element (maps and scalars), or element by element (nested arrays).
     case array([PatternNode])
     case scalar(ScalarPattern)
+
+    /// Builds an object pattern with its entries in evaluation order.
+    static func object(ordering entries: [PatternEntry]) -> PatternNode {
+        let anchored = entries.filter { $0.anchor != nil }
+        let plain = entries.filter { $0.anchor == nil }
+        return .object(anchored + plain.filter(\.value.containsAnchors) + plain.filter { !$0.value.containsAnchors })
+    }
 
     var containsAnchors: Bool {
         switch self {
