@@ -93,9 +93,9 @@ struct PolicyParser {
         let exclude = parseMatch(rule["exclude"], path.child("exclude"), required: false)
         let preconditions = rule["preconditions"].flatMap { parseConditions($0, path.child("preconditions")) }
         let validatePath = path.child("validate")
-        guard let validate = reader.object(rule["validate"], validatePath, required: !rule.keys.contains { ["mutate", "generate", "verifyImages"].contains($0) }) else {
-            return nil
-        }
+        // A rule of a refused kind (mutate, generate…) is reported above; it needs no validate block too.
+        let isRefusedKind = rule.keys.contains { ["mutate", "generate", "verifyImages"].contains($0) }
+        guard let validate = reader.object(rule["validate"], validatePath, required: !isRefusedKind) else { return nil }
         let refusedChecks = [
             "foreach": "foreach loops; write the pattern for the list itself (a list pattern applies to every element)",
             "podSecurity": "Pod Security Standards checks",
@@ -110,39 +110,39 @@ struct PolicyParser {
         if validate.keys.contains(where: { refusedChecks[$0] != nil }) { return nil }
         let action = reader.failureAction(validate["failureAction"], validatePath.child("failureAction")) ?? defaultAction
         let message = validate["message"].flatMap { reader.template($0, validatePath.child("message")) }
+        guard let check = parseCheck(validate, validatePath), let match else { return nil }
+        return Rule(
+            name: name, match: match, exclude: exclude, preconditions: preconditions, action: action, message: message,
+            check: check, appliesToPodTemplates: match.selectsOnlyPods)
+    }
+
+    /// The one check a `validate` block holds: `pattern`, `anyPattern` or `deny`.
+    private mutating func parseCheck(_ validate: JSONObject, _ path: FieldPath) -> Rule.Check? {
         let checks = ["pattern", "anyPattern", "deny"].filter { validate[$0] != nil }
-        guard checks.count == 1 else {
+        guard checks.count == 1, let value = validate[checks[0]] else {
             reader.report(
-                validatePath,
+                path,
                 checks.isEmpty
                     ? "must have one of pattern, anyPattern or deny"
                     : "must have only one of pattern, anyPattern or deny, not \(checks.joined(separator: " and "))")
             return nil
         }
-        let check: Rule.Check
+        let checkPath = path.child(checks[0])
         switch checks[0] {
         case "pattern":
-            guard let pattern = parsePattern(validate["pattern"]!, validatePath.child("pattern")) else { return nil }
-            check = .pattern(pattern)
+            return parsePattern(value, checkPath).map(Rule.Check.pattern)
         case "anyPattern":
-            let listPath = validatePath.child("anyPattern")
-            guard let values = reader.array(validate["anyPattern"], listPath, required: true) else { return nil }
-            if values.isEmpty { reader.report(listPath, "must have at least one pattern") }
-            let patterns = values.enumerated().compactMap { parsePattern($0.element, listPath.index($0.offset)) }
-            guard patterns.count == values.count else { return nil }
-            check = .anyPattern(patterns)
+            guard let values = reader.array(value, checkPath, required: true) else { return nil }
+            if values.isEmpty { reader.report(checkPath, "must have at least one pattern") }
+            let patterns = values.enumerated().compactMap { parsePattern($0.element, checkPath.index($0.offset)) }
+            return patterns.count == values.count ? .anyPattern(patterns) : nil
         default:
-            let denyPath = validatePath.child("deny")
-            guard let deny = reader.object(validate["deny"], denyPath) ?? (validate["deny"] == .null ? [:] : nil) else { return nil }
-            reader.checkFields(deny, denyPath, known: ["conditions"])
-            // No conditions: every object the rule selects is denied.
-            let conditions = deny["conditions"].map { parseConditions($0, denyPath.child("conditions")) } ?? ConditionBlock(any: [], all: [])
-            guard let conditions else { return nil }
-            check = .deny(conditions)
+            // `deny: {}` (or an empty `deny:`) denies every object the rule selects.
+            if value == .null { return .deny(ConditionBlock(any: [], all: [])) }
+            guard let deny = reader.object(value, checkPath) else { return nil }
+            reader.checkFields(deny, checkPath, known: ["conditions"])
+            guard let conditions = deny["conditions"] else { return .deny(ConditionBlock(any: [], all: [])) }
+            return parseConditions(conditions, checkPath.child("conditions")).map(Rule.Check.deny)
         }
-        guard let match else { return nil }
-        return Rule(
-            name: name, match: match, exclude: exclude, preconditions: preconditions, action: action, message: message,
-            check: check, appliesToPodTemplates: match.selectsOnlyPods)
     }
 }
