@@ -18,67 +18,66 @@ struct ConditionBlock: Sendable {
     var any: [Condition]
     var all: [Condition]
 
-    /// Whether the block holds, and the field the deciding condition looked
-    /// at (to point at in the source).
-    func evaluate(for object: JSONValue) -> (holds: Bool, path: FieldPath?) {
+    /// A block that holds, and the field the deciding condition looked at.
+    struct Match {
+        /// Where to point in the source; `nil` when no deciding condition refers to a field.
+        var path: FieldPath?
+    }
+
+    /// Whether the block holds for `object`: `nil` when it does not.
+    func evaluate(for object: JSONValue) -> Match? {
         var path: FieldPath? = nil
         if !any.isEmpty {
-            guard let met = any.first(where: { $0.holds(for: object) }) else { return (false, nil) }
+            guard let met = any.first(where: { $0.holds(for: object) }) else { return nil }
             path = met.key.referencedPath
         }
-        for condition in all where !condition.holds(for: object) { return (false, nil) }
-        return (true, path ?? all.lazy.compactMap(\.key.referencedPath).first)
+        for condition in all where !condition.holds(for: object) { return nil }
+        return Match(path: path ?? all.lazy.compactMap(\.key.referencedPath).first)
     }
 }
 
 /// A JSON value from a policy whose strings may hold references, filled in per object.
 struct TemplatedValue: Sendable {
     var raw: JSONValue
-    /// Whether some string in ``raw`` holds a reference.
-    private var hasReferences: Bool
+    /// The strings of ``raw`` that hold references, parsed once when loaded.
+    private var templates: [String: Template] = [:]
 
-    /// Checks every reference in `raw`.
+    /// Parses and checks every reference in `raw`.
     init(_ raw: JSONValue) throws(PolicyIssue) {
         self.raw = raw
-        hasReferences = try Self.checkReferences(raw)
+        try collectTemplates(raw)
     }
 
-    private static func checkReferences(_ value: JSONValue) throws(PolicyIssue) -> Bool {
+    private mutating func collectTemplates(_ value: JSONValue) throws(PolicyIssue) {
         switch value {
-        case .string(let text):
-            guard text.contains("{{") else { return false }
-            return try Template(parsing: text).hasReferences
+        case .string(let text) where text.contains("{{"):
+            let template = try Template(parsing: text)
+            if template.hasReferences { templates[text] = template }
         case .array(let elements):
-            var found = false
-            for element in elements { found = try checkReferences(element) || found }
-            return found
+            for element in elements { try collectTemplates(element) }
         case .object(let fields):
-            var found = false
-            for (_, field) in fields { found = try checkReferences(field) || found }
-            return found
+            for (_, field) in fields { try collectTemplates(field) }
         default:
-            return false
+            break
         }
     }
 
     func value(for object: JSONValue) -> JSONValue {
-        hasReferences ? Self.fill(raw, object) : raw
+        templates.isEmpty ? raw : fill(raw, object)
     }
 
-    private static func fill(_ value: JSONValue, _ object: JSONValue) -> JSONValue {
+    private func fill(_ value: JSONValue, _ object: JSONValue) -> JSONValue {
         switch value {
-        case .string(let text) where text.contains("{{"):
-            // Checked when loaded, so parsing cannot fail here.
-            return (try? Template(parsing: text))?.value(for: object) ?? value
-        case .array(let elements): return .array(elements.map { fill($0, object) })
-        case .object(let fields): return .object(fields.mapValues { fill($0, object) })
-        default: return value
+        case .string(let text): templates[text]?.value(for: object) ?? value
+        case .array(let elements): .array(elements.map { fill($0, object) })
+        case .object(let fields): .object(fields.mapValues { fill($0, object) })
+        default: value
         }
     }
 
     /// The field a key refers to when it is a single reference (`{{ request.object.spec.replicas }}`).
     var referencedPath: FieldPath? {
-        guard case .string(let text) = raw, text.contains("{{") else { return nil }
-        return (try? Template(parsing: text))?.firstReference?.fieldPath
+        guard case .string(let text) = raw else { return nil }
+        return templates[text]?.firstReference?.fieldPath
     }
 }

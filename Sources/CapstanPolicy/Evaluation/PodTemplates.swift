@@ -19,12 +19,18 @@ enum PodTemplates {
     /// comma-separated list of kinds), as in Kyverno.
     static let annotation = "pod-policies.kyverno.io/autogen-controllers"
 
-    /// The pod template of `object` and where it sits, when `object` is one of `controllers`.
-    static func template(of object: Unstructured, controllers: Set<String>) -> (template: JSONValue, path: FieldPath)? {
+    /// A controller's pod template and where it sits in the controller.
+    struct Template {
+        var value: JSONValue
+        var path: FieldPath
+    }
+
+    /// The pod template of `object`, when `object` is one of `controllers` and has one.
+    static func template(of object: Unstructured, controllers: Set<String>) -> Template? {
         guard controllers.contains(object.kind), let location = locations[object.kind], object.group == location.group else { return nil }
         var value: JSONValue? = object.jsonValue
         for case .field(let name) in location.path.components { value = value?[name] }
         guard let value, case .object = value else { return nil }
-        return (value, location.path)
+        return Template(value: value, path: location.path)
     }
 }

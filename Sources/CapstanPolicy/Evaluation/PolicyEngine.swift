@@ -22,9 +22,7 @@ public struct PolicyEngine: Sendable {
             let subject = MatchSubject(manifest.object)
             for policy in policies {
                 if let namespace = policy.namespace, subject.namespace != namespace { continue }
-                for rule in policy.rules {
-                    violations += evaluate(rule, of: policy, on: manifest, subject)
-                }
+                violations += policy.rules.compactMap { evaluate($0, of: policy, on: manifest, subject) }
             }
         }
         return violations
@@ -36,25 +34,24 @@ public struct PolicyEngine: Sendable {
         PolicyCheck(violations: evaluate(manifests))
     }
 
-    private func evaluate(_ rule: Rule, of policy: Policy, on manifest: Manifest, _ subject: MatchSubject) -> [PolicyViolation] {
-        let target: (object: JSONValue, path: FieldPath)
+    private func evaluate(_ rule: Rule, of policy: Policy, on manifest: Manifest, _ subject: MatchSubject) -> PolicyViolation? {
+        // The object itself, or for a rule written for Pods, a controller's pod template.
+        let target: PodTemplates.Template
         if selects(rule, subject) {
-            target = (manifest.object.jsonValue, .root)
+            target = PodTemplates.Template(value: manifest.object.jsonValue, path: .root)
         } else if rule.appliesToPodTemplates, selects(rule, subject.asPod),
             let template = PodTemplates.template(of: manifest.object, controllers: policy.podControllers)
         {
-            target = (template.template, template.path)
+            target = template
         } else {
-            return []
+            return nil
         }
-        guard let failure = RuleCheck(rule: rule, object: target.object).failure() else { return [] }
+        guard let failure = RuleCheck(rule: rule, object: target.value).failure() else { return nil }
         let path = FieldPath(target.path.components + failure.path.components)
-        return [
-            PolicyViolation(
-                policy: policy.name, rule: rule.name, action: rule.action,
-                message: failure.message(fullPath: path), path: path, subject: manifest.object.displayName,
-                file: manifest.file, position: manifest.position(of: path))
-        ]
+        return PolicyViolation(
+            policy: policy.name, rule: rule.name, action: rule.action,
+            message: failure.message(fullPath: path), path: path, subject: manifest.object.displayName,
+            file: manifest.file, position: manifest.position(of: path))
     }
 
     private func selects(_ rule: Rule, _ subject: MatchSubject) -> Bool {

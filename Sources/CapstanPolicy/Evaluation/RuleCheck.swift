@@ -50,7 +50,7 @@ struct RuleCheck {
     }
 
     func failure() -> Failure? {
-        if let preconditions = rule.preconditions, !preconditions.evaluate(for: object).holds { return nil }
+        if let preconditions = rule.preconditions, preconditions.evaluate(for: object) == nil { return nil }
         let matcher = PatternMatcher(object: object)
         let text = rule.message?.text(for: object) ?? ""
         switch rule.check {
@@ -70,9 +70,8 @@ struct RuleCheck {
             guard let first = failures.first else { return nil }
             return Failure(ruleName: rule.name, text: text, reason: .pattern(failures), path: first)
         case .deny(let conditions):
-            let outcome = conditions.evaluate(for: object)
-            guard outcome.holds else { return nil }
-            return Failure(ruleName: rule.name, text: text, reason: .deny, path: outcome.path ?? .root)
+            guard let match = conditions.evaluate(for: object) else { return nil }
+            return Failure(ruleName: rule.name, text: text, reason: .deny, path: match.path ?? .root)
         }
     }
 }
