@@ -139,6 +139,17 @@ import Testing
     }
 
     @Test(arguments: [
+        ("{app.kubernetes.io/name: shop, app.kubernetes.io/part-of: store}", nil),
+        ("{app.kubernetes.io/name: shop, app.kubernetes.io/part-of: ''}", "metadata.labels[app.kubernetes.io/part-of]"),
+        ("{team: a}", "metadata.labels.app.kubernetes.io/*"),
+    ] as [(String, String?)])
+    func labelAndAnnotationKeysMayBeWildcards(labels: String, failure: String?) {
+        let policy = PolicyTesting.widgetPolicy(pattern: "{metadata: {labels: {'app.kubernetes.io/*': '?*'}}}")
+        let violations = PolicyTesting.violations(policy, PolicyTesting.widget("spec: {}", metadata: "{name: w, labels: \(labels)}"))
+        #expect(violations.map(\.path.description) == (failure.map { [$0] } ?? []))
+    }
+
+    @Test(arguments: [
         ("spec: {replicas: 3, maxReplicas: 5}", nil),
         ("spec: {replicas: 6, maxReplicas: 5}", "spec.replicas"),
     ] as [(String, String?)])

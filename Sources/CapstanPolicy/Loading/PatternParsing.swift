@@ -10,7 +10,7 @@ extension PolicyParser {
         }
         var budget = Limits.maxPatternValues
         let errorsBefore = errors.count
-        let node = patternNode(value, path, &budget)
+        let node = patternNode(value, path, .root, &budget)
         if budget < 0 {
             reader.report(path, "pattern has more than \(Limits.maxPatternValues) values; split it into several rules")
             return nil
@@ -18,7 +18,21 @@ extension PolicyParser {
         return errors.count == errorsBefore ? node : nil
     }
 
-    private mutating func patternNode(_ value: JSONValue, _ path: FieldPath, _ budget: inout Int) -> PatternNode? {
+    /// Where a pattern object sits: wildcard keys are allowed only in
+    /// `metadata.labels` and `metadata.annotations`, as in Kyverno.
+    private enum Location {
+        case root, metadata, labelsOrAnnotations, elsewhere
+
+        func child(_ name: String) -> Location {
+            switch (self, name) {
+            case (.root, "metadata"): .metadata
+            case (.metadata, "labels"), (.metadata, "annotations"): .labelsOrAnnotations
+            default: .elsewhere
+            }
+        }
+    }
+
+    private mutating func patternNode(_ value: JSONValue, _ path: FieldPath, _ location: Location, _ budget: inout Int) -> PatternNode? {
         budget -= 1
         guard budget >= 0 else { return nil }
         switch value {
@@ -26,18 +40,20 @@ extension PolicyParser {
             var entries: [PatternEntry] = []
             for (key, field) in fields {
                 let fieldPath = path.child(key)
-                guard let (anchor, name) = parseKey(key, fieldPath) else { continue }
+                let wildcardsAllowed = location == .labelsOrAnnotations
+                guard let (anchor, name) = parseKey(key, fieldPath, wildcardsAllowed: wildcardsAllowed) else { continue }
                 if anchor == .negation {
                     // Only the field's absence matters; its value is not looked at.
-                    entries.append(PatternEntry(key: name, anchor: anchor, value: .scalar(.null)))
+                    entries.append(PatternEntry(key: name, anchor: anchor, value: .scalar(.null), isWildcard: false))
                     continue
                 }
                 if anchor == .existence, !isListOfObjects(field) {
                     reader.report(fieldPath, "an existence anchor ^(...) needs a list of object patterns")
                     continue
                 }
-                guard let node = patternNode(field, fieldPath, &budget) else { continue }
-                entries.append(PatternEntry(key: name, anchor: anchor, value: node))
+                guard let node = patternNode(field, fieldPath, location.child(name), &budget) else { continue }
+                let isWildcard = anchor == nil && wildcardsAllowed && Wildcard.containsWildcard(name)
+                entries.append(PatternEntry(key: name, anchor: anchor, value: node, isWildcard: isWildcard))
             }
             return .object(ordering: entries)
         case .array(let elements):
@@ -51,7 +67,7 @@ extension PolicyParser {
             }
             var nodes: [PatternNode] = []
             for (index, element) in elements.enumerated() {
-                guard let node = patternNode(element, path.index(index), &budget) else { return nil }
+                guard let node = patternNode(element, path.index(index), .elsewhere, &budget) else { return nil }
                 nodes.append(node)
             }
             return .array(nodes)
@@ -78,7 +94,7 @@ extension PolicyParser {
     }
 
     /// Splits a pattern key into its anchor and field name.
-    private mutating func parseKey(_ key: String, _ path: FieldPath) -> (Anchor?, String)? {
+    private mutating func parseKey(_ key: String, _ path: FieldPath, wildcardsAllowed: Bool) -> (Anchor?, String)? {
         if key.hasPrefix("+(") {
             reader.report(path, "not supported: add-if-not-present anchors +(...) belong to mutate rules")
             return nil
@@ -90,20 +106,25 @@ extension PolicyParser {
                 return nil
             }
             let name = String(key.dropFirst(anchor.rawValue.count).dropLast())
-            guard checkFieldName(name, key, path) else { return nil }
+            guard checkFieldName(name, key, path, wildcardsAllowed: false) else { return nil }
             return (anchor, name)
         }
-        guard checkFieldName(key, key, path) else { return nil }
+        guard checkFieldName(key, key, path, wildcardsAllowed: wildcardsAllowed) else { return nil }
         return (nil, key)
     }
 
-    private mutating func checkFieldName(_ name: String, _ key: String, _ path: FieldPath) -> Bool {
+    private mutating func checkFieldName(_ name: String, _ key: String, _ path: FieldPath, wildcardsAllowed: Bool) -> Bool {
         if name.contains("{{") {
             reader.report(path, "not supported: references in pattern keys (\"\(key)\")")
             return false
         }
-        if Wildcard.containsWildcard(name) || name.contains("(") || name.contains(")") {
-            reader.report(path, "not supported: wildcards and nested anchors in pattern keys (\"\(key)\")")
+        if name.contains("(") || name.contains(")") {
+            reader.report(path, "not supported: nested anchors in pattern keys (\"\(key)\")")
+            return false
+        }
+        if Wildcard.containsWildcard(name), !wildcardsAllowed {
+            reader.report(
+                path, "not supported: wildcards in pattern keys other than plain keys of metadata.labels and metadata.annotations (\"\(key)\")")
             return false
         }
         return true

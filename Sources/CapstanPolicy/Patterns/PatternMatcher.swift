@@ -63,17 +63,31 @@ struct PatternMatcher {
                 if result != .pass { return result }
             case .negation?:
                 if field != nil { return .fail(fieldPath) }
-            case nil:
-                if case .scalar(.string(let pattern)) = entry.value, pattern.text == "*" {
-                    // `*` alone asks only that the field be there.
-                    if field == nil || field == .null { return .fail(fieldPath) }
-                    continue
+            case nil where entry.isWildcard:
+                let keys = fields.keys.filter { Wildcard.matches(entry.key, $0) }
+                if keys.isEmpty {
+                    let result = matchPlain(nil, entry.value, at: fieldPath)
+                    if result != .pass { return result }
                 }
-                let result = match(field, entry.value, at: fieldPath)
+                for key in keys {
+                    let result = matchPlain(fields[key], entry.value, at: path.key(key))
+                    if result != .pass { return result }
+                }
+            case nil:
+                let result = matchPlain(field, entry.value, at: fieldPath)
                 if result != .pass { return result }
             }
         }
         return .pass
+    }
+
+    /// A field without an anchor.
+    private func matchPlain(_ field: JSONValue?, _ pattern: PatternNode, at path: FieldPath) -> PatternResult {
+        if case .scalar(.string(let stringPattern)) = pattern, stringPattern.text == "*" {
+            // `*` alone asks only that the field be there.
+            return field == nil || field == .null ? .fail(path) : .pass
+        }
+        return match(field, pattern, at: path)
     }
 
     private func matchArray(_ elements: [JSONValue], _ patterns: [PatternNode], at path: FieldPath) -> PatternResult {

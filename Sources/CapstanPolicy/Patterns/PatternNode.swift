@@ -32,6 +32,10 @@ struct PatternEntry: Sendable {
     var key: String
     var anchor: Anchor?
     var value: PatternNode
+    /// A key with wildcards (`app.kubernetes.io/*`), allowed in
+    /// `metadata.labels` and `metadata.annotations`: every matching key must
+    /// match the value; with none, the field counts as missing.
+    var isWildcard: Bool
 }
 
 /// Kyverno's anchors, written around a field name in a pattern.
