@@ -141,7 +141,7 @@ import Testing
     @Test(arguments: [
         ("{app.kubernetes.io/name: shop, app.kubernetes.io/part-of: store}", nil),
         ("{app.kubernetes.io/name: shop, app.kubernetes.io/part-of: ''}", "metadata.labels[app.kubernetes.io/part-of]"),
-        ("{team: a}", "metadata.labels.app.kubernetes.io/*"),
+        ("{team: a}", "metadata.labels[app.kubernetes.io/*]"),
     ] as [(String, String?)])
     func labelAndAnnotationKeysMayBeWildcards(labels: String, failure: String?) {
         let policy = PolicyTesting.widgetPolicy(pattern: "{metadata: {labels: {'app.kubernetes.io/*': '?*'}}}")

@@ -92,7 +92,7 @@ struct ObjectReference: Hashable, Sendable {
         var path = FieldPath.root
         for step in steps {
             switch step {
-            case .field(let name): path = path.child(name)
+            case .field(let name): path = path.member(name)
             case .index(let index): path = path.index(index)
             case .projection: return path
             }

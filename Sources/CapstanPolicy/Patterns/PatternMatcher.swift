@@ -42,7 +42,7 @@ struct PatternMatcher {
     /// Entries come in evaluation order (see ``PatternNode/object(_:)``).
     private func matchObject(_ fields: JSONObject, _ entries: [PatternEntry], at path: FieldPath) -> PatternResult {
         for entry in entries {
-            let fieldPath = path.child(entry.key)
+            let fieldPath = path.member(entry.key)
             let field = fields[entry.key]
             switch entry.anchor {
             case .condition?:
