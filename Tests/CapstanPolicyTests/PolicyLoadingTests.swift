@@ -96,6 +96,14 @@ import Testing
         Self.expectError(yaml, prefix, fragment)
     }
 
+    @Test func hostileYAMLIsRefusedByTheLoaderWithAPosition() {
+        let deep = String(repeating: "{a: ", count: 150) + "x" + String(repeating: "}", count: 150)
+        Self.expectError(Self.withValidate("pattern: {spec: \(deep)}"), "policy.yaml:10:", "nesting is deeper than 100 levels")
+        var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...7 { bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        Self.expectError("apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: bomb}\n" + bomb, "policy.yaml:", "alias expansion bomb")
+    }
+
     @Test func hugePatternsAreRefused() {
         let fields = (0...Limits.maxPatternValues).map { "f\($0): x" }.joined(separator: ", ")
         Self.expectError(Self.withValidate("pattern: {spec: {\(fields)}}"), "policy.yaml:10:9: ", "pattern has more than 10000 values")
