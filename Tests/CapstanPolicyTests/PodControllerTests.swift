@@ -78,6 +78,17 @@ import Testing
     }
 
     @Test(arguments: [
+        ("{any: [{resources: {kinds: [Deployment]}}]}", 0),
+        ("{any: [{resources: {kinds: [Pod], names: [c]}}]}", 0),
+        ("{any: [{resources: {kinds: [DaemonSet]}}]}", 1),
+    ])
+    func excludingAControllerExcludesItsTemplate(exclude: String, expected: Int) {
+        let policy = Self.noLatest.replacingOccurrences(of: "      validate:", with: "      exclude: \(exclude)\n      validate:")
+        let yaml = Self.controller("Deployment", apiVersion: "apps/v1", spec: "selector: {matchLabels: {app: x}}")
+        #expect(PolicyTesting.violations(policy, yaml).count == expected)
+    }
+
+    @Test(arguments: [
         ("none", 0),
         ("Deployment", 1),
         ("DaemonSet,CronJob", 0),

@@ -35,11 +35,12 @@ public struct PolicyEngine: Sendable {
     }
 
     private func evaluate(_ rule: Rule, of policy: Policy, on manifest: Manifest, _ subject: MatchSubject) -> PolicyViolation? {
-        // The object itself, or for a rule written for Pods, a controller's pod template.
+        // The object itself, or for a rule written for Pods, a controller's pod
+        // template: unless `exclude` names the controller as it is (`kinds: [Deployment]`).
         let target: PodTemplates.Template
         if selects(rule, subject) {
             target = PodTemplates.Template(value: manifest.object.jsonValue, path: .root)
-        } else if rule.appliesToPodTemplates, selects(rule, subject.asPod),
+        } else if rule.appliesToPodTemplates, selects(rule, subject.asPod), !(rule.exclude?.matches(subject) ?? false),
             let template = PodTemplates.template(of: manifest.object, controllers: policy.podControllers)
         {
             target = template
