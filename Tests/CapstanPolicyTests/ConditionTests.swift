@@ -30,6 +30,8 @@ import Testing
           timeout: 90s
           enabled: true
           tags: [blue, green]
+          initContainers:
+            - {name: i, image: 'busybox:1.36'}
           containers:
             - {name: a, image: 'nginx:1.25', ports: [{containerPort: 80}, {containerPort: 443}]}
             - {name: b, image: 'redis:7', ports: [{containerPort: 6379}]}
@@ -76,6 +78,12 @@ import Testing
         ("'{{ request.object.spec.containers[].image }}'", "AllIn", "['nginx:*', 'redis:*']", true),
         ("'{{ request.object.spec.containers[].ports[].containerPort }}'", "AnyIn", "[6379]", true),
         ("'{{ request.object.spec.containers[].ports[].containerPort }}'", "AllIn", "[80, 443]", false),
+        // Lists of sub-paths, flattened by the following [].
+        ("'{{ request.object.spec.[initContainers, containers][].image }}'", "AnyIn", "['busybox:*']", true),
+        ("'{{ request.object.spec.[ephemeralContainers, initContainers][].image }}'", "AllIn", "['busybox:*']", true),
+        ("'{{ request.object.spec.[initContainers, containers][].ports[].containerPort }}'", "AnyNotIn", "1-1000", true),
+        ("'{{ request.object.spec.[initContainers, containers][].ports[].containerPort }}'", "AnyNotIn", "1-10000", false),
+        ("'{{ request.object.spec.[replicas, memory] }}'", "Equals", "[3, 1Gi]", true),
         ("'{{ request.object.spec.replicas }}'", "AnyIn", "'1-5'", true),
         ("'{{ request.object.spec.replicas }}'", "AnyIn", "'5-9'", false),
     ] as [(String, String, String, Bool)])

@@ -52,6 +52,8 @@ import Testing
         ("message: '{{ request.operation }}'\npattern: {spec: {}}", "policy.yaml:10:9: ", "variable \"{{ request.operation }}\" is not supported: only {{ request.object... }} paths are"),
         ("deny: {conditions: {any: [{key: '{{ length(request.object.spec.containers) }}', operator: Equals, value: 1}]}}", "policy.yaml:10:36: ", "is not supported"),
         ("deny: {conditions: {any: [{key: '{{ request.object.spec | length(@) }}', operator: Equals, value: 1}]}}", "policy.yaml:10:36: ", "no JMESPath functions, filters or pipes"),
+        ("deny: {conditions: {any: [{key: '{{ request.object.spec.[a, ] }}', operator: Equals, value: 1}]}}", "policy.yaml:10:36: ", "only paths of .field, .\"quoted\", [index], [] and .[a, b] are"),
+        ("deny: {conditions: {any: [{key: '{{ request.object.spec.containers[?name == `a`] }}', operator: Equals, value: 1}]}}", "policy.yaml:10:36: ", "no JMESPath functions, filters or pipes"),
         ("deny: {conditions: {any: [{key: a, operator: Contains, value: b}]}}", "policy.yaml:10:44: ", "Unsupported value: \"Contains\": supported values: \"Equals\""),
         ("deny: {conditions: {any: [{key: a, operator: Equals}]}}", "policy.yaml:10:35: ", "value: Required value"),
         ("deny: {conditions: {some: []}}", "policy.yaml:10:29: ", "unknown field \"some\""),

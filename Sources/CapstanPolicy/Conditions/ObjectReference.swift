@@ -1,16 +1,21 @@
 internal import CapstanCore
 
 /// A `request.object` path inside `{{ }}`: the object being checked, then
-/// `.field`, `."quoted.field"`, `[2]` (an index) and `[]` (every element,
-/// as a JMESPath projection), e.g. `request.object.spec.containers[].image`.
+/// `.field`, `."quoted.field"`, `[2]` (an index), `[]` (flatten and project,
+/// as in JMESPath) and `.[a, b.c]` (a list of sub-paths), e.g.
+/// `request.object.spec.containers[].image` or
+/// `request.object.spec.[initContainers, containers][].image`.
 ///
 /// The rest of JMESPath (functions, filters, pipes, `||` defaults) is not
 /// supported and refused where the policy is loaded.
 struct ObjectReference: Hashable, Sendable {
-    enum Step: Hashable, Sendable {
+    indirect enum Step: Hashable, Sendable {
         case field(String)
         case index(Int)
+        /// `[]`: flattens the list one level and applies the following steps to each element.
         case projection
+        /// `.[a, b]`: a list of what each sub-path yields (`null` where missing).
+        case multiSelect([[Step]])
     }
 
     static let root = "request.object"
@@ -23,81 +28,137 @@ struct ObjectReference: Hashable, Sendable {
             throw PolicyIssue(
                 "variable \"{{ \(text) }}\" is not supported: only {{ request.object... }} paths are (the object being checked)")
         }
-        var scanner = Array(text.unicodeScalars.dropFirst(Self.root.unicodeScalars.count))
-        var steps: [Step] = []
-        let unsupported = PolicyIssue(
-            "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index] and [] are (no JMESPath functions, filters or pipes)")
-        while !scanner.isEmpty {
-            switch scanner.removeFirst() {
-            case ".":
-                if scanner.first == "\"" {
-                    scanner.removeFirst()
-                    guard let close = scanner.firstIndex(of: "\"") else { throw unsupported }
-                    steps.append(.field(String(String.UnicodeScalarView(scanner[..<close]))))
-                    scanner.removeFirst(close + 1)
-                } else {
-                    let name = scanner.prefix { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
-                    guard let first = name.first, !("0"..."9").contains(first) else { throw unsupported }
-                    steps.append(.field(String(String.UnicodeScalarView(name))))
-                    scanner.removeFirst(name.count)
-                }
-            case "[":
-                guard let close = scanner.firstIndex(of: "]") else { throw unsupported }
-                let inside = String(String.UnicodeScalarView(scanner[..<close]))
-                scanner.removeFirst(close + 1)
-                if inside.isEmpty {
-                    steps.append(.projection)
-                } else if let index = Int(inside), index >= 0 {
-                    steps.append(.index(index))
-                } else {
-                    throw unsupported
-                }
-            default:
-                throw unsupported
-            }
+        var parser = PathParser(Array(text.unicodeScalars.dropFirst(Self.root.unicodeScalars.count)))
+        guard let steps = parser.steps(until: nil), parser.isAtEnd else {
+            throw PolicyIssue(
+                "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index], [] and .[a, b] are (no JMESPath functions, filters or pipes)")
         }
         self.steps = steps
     }
 
     /// The value at the path in `object`; `nil` when the path leads nowhere.
-    /// A projection yields the array of what each element holds at the rest
-    /// of the path, skipping elements where it is missing.
+    /// After a `[]`, each step applies to every element and elements where
+    /// the path leads nowhere are left out, as in JMESPath.
     func resolve(in object: JSONValue) -> JSONValue? {
-        Self.resolve(object, steps[...])
+        Self.resolve(steps, in: object)
     }
 
-    private static func resolve(_ value: JSONValue, _ steps: ArraySlice<Step>) -> JSONValue? {
-        guard let step = steps.first else { return value }
-        let rest = steps.dropFirst()
-        switch step {
-        case .field(let name):
-            return value[name].flatMap { resolve($0, rest) }
-        case .index(let index):
-            return value[index].flatMap { resolve($0, rest) }
-        case .projection:
-            guard let elements = value.arrayValue else { return nil }
-            let flattensAgain = rest.contains(.projection)
-            var results: [JSONValue] = []
-            for element in elements {
-                guard let result = resolve(element, rest), !result.isNull else { continue }
-                // A later `[]` flattens what this one projected, as JMESPath does.
-                if flattensAgain, let nested = result.arrayValue { results += nested } else { results.append(result) }
+    private static func resolve(_ steps: [Step], in object: JSONValue) -> JSONValue? {
+        var current: JSONValue? = object
+        var projecting = false
+        for step in steps {
+            if case .projection = step {
+                guard let elements = current?.arrayValue else { return nil }
+                current = .array(elements.flatMap { $0.arrayValue ?? [$0] }.filter { !$0.isNull })
+                projecting = true
+            } else if projecting, let elements = current?.arrayValue {
+                current = .array(elements.compactMap { apply(step, to: $0) }.filter { !$0.isNull })
+            } else {
+                current = current.flatMap { apply(step, to: $0) }
             }
-            return .array(results)
+        }
+        return current
+    }
+
+    private static func apply(_ step: Step, to value: JSONValue) -> JSONValue? {
+        switch step {
+        case .field(let name): value[name]
+        case .index(let index): value[index]
+        case .multiSelect(let paths): .array(paths.map { resolve($0, in: value) ?? .null })
+        case .projection: nil  // handled by resolve(_:in:)
         }
     }
 
-    /// The path up to the first projection, to point at in the source.
+    /// The path up to the first projection or list of sub-paths, to point at in the source.
     var fieldPath: FieldPath {
         var path = FieldPath.root
         for step in steps {
             switch step {
             case .field(let name): path = path.member(name)
             case .index(let index): path = path.index(index)
-            case .projection: return path
+            case .projection, .multiSelect: return path
             }
         }
         return path
+    }
+}
+
+/// Reads the steps of a reference path.
+private struct PathParser {
+    private var scalars: [Unicode.Scalar]
+    private var position = 0
+
+    init(_ scalars: [Unicode.Scalar]) {
+        self.scalars = scalars
+    }
+
+    var isAtEnd: Bool { position == scalars.count }
+
+    private var next: Unicode.Scalar? { position < scalars.count ? scalars[position] : nil }
+
+    /// Steps up to one of `terminators` (inside a list of sub-paths) or the end; `nil` when malformed.
+    mutating func steps(until terminators: Set<Unicode.Scalar>?) -> [ObjectReference.Step]? {
+        var result: [ObjectReference.Step] = []
+        while let scalar = next, !(terminators?.contains(scalar) ?? false) {
+            position += 1
+            switch scalar {
+            case "." where next == "[":
+                position += 1
+                guard let paths = subPaths() else { return nil }
+                result.append(.multiSelect(paths))
+            case ".":
+                guard let field = field() else { return nil }
+                result.append(field)
+            case "[":
+                guard let close = scalars[position...].firstIndex(of: "]") else { return nil }
+                let inside = String(String.UnicodeScalarView(scalars[position..<close]))
+                position = close + 1
+                if inside.isEmpty {
+                    result.append(.projection)
+                } else if let index = Int(inside), index >= 0 {
+                    result.append(.index(index))
+                } else {
+                    return nil
+                }
+            default:
+                return nil
+            }
+        }
+        return result
+    }
+
+    /// `a, b.c]` after `.[`: sub-paths that each start with a field name.
+    private mutating func subPaths() -> [[ObjectReference.Step]]? {
+        var paths: [[ObjectReference.Step]] = []
+        while true {
+            skipSpaces()
+            guard let first = field(), let rest = steps(until: [",", "]", " "]) else { return nil }
+            paths.append([first] + rest)
+            skipSpaces()
+            guard let separator = next, separator == "," || separator == "]" else { return nil }
+            position += 1
+            if separator == "]" { return paths }
+        }
+    }
+
+    /// `name` or `"quoted name"`.
+    private mutating func field() -> ObjectReference.Step? {
+        if next == "\"" {
+            guard let close = scalars[(position + 1)...].firstIndex(of: "\"") else { return nil }
+            let name = String(String.UnicodeScalarView(scalars[(position + 1)..<close]))
+            position = close + 1
+            return .field(name)
+        }
+        let start = position
+        while let scalar = next, scalar == "_" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
+            position += 1
+        }
+        guard position > start, !("0"..."9").contains(scalars[start]) else { return nil }
+        return .field(String(String.UnicodeScalarView(scalars[start..<position])))
+    }
+
+    private mutating func skipSpaces() {
+        while next == " " { position += 1 }
     }
 }
 
