@@ -51,7 +51,7 @@ public struct PolicyEngine: Sendable {
         let path = FieldPath(target.path.components + failure.path.components)
         return PolicyViolation(
             policy: policy.name, rule: rule.name, action: rule.action,
-            message: failure.message(fullPath: path), path: path, subject: manifest.object.displayName,
+            message: failure.message(under: target.path), path: path, subject: manifest.object.displayName,
             file: manifest.file, position: manifest.position(of: path))
     }
 

@@ -5,7 +5,7 @@ struct RuleCheck {
     var rule: Rule
     var object: JSONValue
 
-    /// Why the object fails the rule, or `nil` when it passes or the rule does not apply.
+    /// Why the object fails the rule.
     struct Failure {
         enum Reason {
             /// Pattern failures, one per pattern tried (one for `pattern`, one per `anyPattern` entry).
@@ -19,21 +19,21 @@ struct RuleCheck {
         /// Relative to the object checked.
         var path: FieldPath
 
-        /// Kyverno's wording, with paths written from the manifest's root.
-        func message(fullPath: FieldPath) -> String {
+        /// Kyverno's wording, with paths written from the manifest's root:
+        /// `prefix` is where the checked object sits in it (a pod template's path, or the root).
+        func message(under prefix: FieldPath) -> String {
             var message = "validation error: "
             let text = self.text.hasSuffix(".") ? String(self.text.dropLast()) : self.text
             if !text.isEmpty { message += text + ". " }
+            func fullPath(_ path: FieldPath) -> String { Self.kyvernoPath(FieldPath(prefix.components + path.components)) }
             switch reason {
             case .deny:
                 message += "rule \(ruleName) failed: its deny conditions hold"
             case .pattern(let paths) where paths.count == 1:
-                message += "rule \(ruleName) failed at path \(Self.kyvernoPath(fullPath))"
+                message += "rule \(ruleName) failed at path \(fullPath(paths[0]))"
             case .pattern(let paths):
-                let prefix = fullPath.components.dropLast(path.components.count)
-                message += paths.enumerated().map { index, path in
-                    "rule \(ruleName)[\(index)] failed at path \(Self.kyvernoPath(FieldPath(Array(prefix) + path.components)))"
-                }.joined(separator: " ")
+                message += paths.enumerated().map { index, path in "rule \(ruleName)[\(index)] failed at path \(fullPath(path))" }
+                    .joined(separator: " ")
             }
             return message
         }
@@ -49,6 +49,8 @@ struct RuleCheck {
         }
     }
 
+    /// Why the object fails the rule; `nil` when it passes, or when the rule
+    /// does not apply (preconditions unmet, pattern skipped by an anchor).
     func failure() -> Failure? {
         if let preconditions = rule.preconditions, preconditions.evaluate(for: object) == nil { return nil }
         let matcher = PatternMatcher(object: object)
