@@ -13,10 +13,10 @@ build: deps
 	$(SWIFT) build
 
 # Until the whole cluster (`capstan up`) exists this runs the most complete
-# path there is: validate the starter manifest repository and print what
-# Capstan understood from it.
+# path there is: validate the starter manifest repository against the default
+# policies and print what Capstan understood from it.
 up: build
-	$(CAPSTAN) validate repo-template
+	$(CAPSTAN) validate --policies policies repo-template
 	$(CAPSTAN) render repo-template -o yaml
 
 test: deps

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CapstanStore", targets: ["CapstanStore"]),
         .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
+        .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -99,6 +100,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Kyverno-style validate policies (a documented subset) checked against manifests. No I/O.
+        .target(
+            name: "CapstanPolicy",
+            dependencies: ["CapstanCore"],
+            swiftSettings: swiftSettings),
+
         // The CLI: wiring only.
         .executableTarget(
             name: "capstan",
@@ -107,6 +114,7 @@ let package = Package(
                 "CapstanStore",
                 "CapstanAPIServer",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CapstanPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -153,6 +161,11 @@ let package = Package(
         .testTarget(
             name: "CapstanGitOpsTests",
             dependencies: ["CapstanGitOps", "CapstanCore"],
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "CapstanPolicyTests",
+            dependencies: ["CapstanPolicy", "CapstanCore"],
             swiftSettings: swiftSettings),
         // Runs the built `capstan` binary as a user would.
         .testTarget(
