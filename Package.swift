@@ -14,11 +14,18 @@ let package = Package(
     products: [
         .executable(name: "capstan", targets: ["capstan"]),
         .library(name: "CapstanCore", targets: ["CapstanCore"]),
+        .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -41,11 +48,42 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
+        // generated in CI). Generated code keeps its own import style, so no upcoming features.
+        .target(
+            name: "CRIAPI",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]),
+
+        // prctl wrappers (variadic in C, so not callable from Swift).
+        .target(name: "CCRIShims"),
+
+        // CRI v1 runtime and image services over gRPC on a unix socket: runc, CNI, images, logs.
+        .target(
+            name: "CapstanCRI",
+            dependencies: [
+                "CRIAPI",
+                "CCRIShims",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The CLI: wiring only.
         .executableTarget(
             name: "capstan",
             dependencies: [
                 "CapstanCore",
+                "CapstanCRI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -55,6 +93,16 @@ let package = Package(
             name: "CapstanCoreTests",
             dependencies: ["CapstanCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanCRITests",
+            dependencies: ["CapstanCRI", "CRIAPI"],
+            swiftSettings: swiftSettings),
+        // Runs the built `capstan cri` under a Python CRI client (grpcio) with real runc and CNI.
+        .testTarget(
+            name: "CRIEndToEndTests",
+            dependencies: ["capstan"],
+            exclude: ["Client"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanCLITests",
