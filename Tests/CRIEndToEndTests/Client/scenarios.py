@@ -1,0 +1,288 @@
+"""End-to-end scenarios for `capstan cri`, each driving a fresh shim over its socket.
+
+Usage: python3 scenarios.py SCENARIO --capstan PATH   (as root)
+Prints `1 passed, 0 failed` (or the failure) and exits non-zero on failure.
+"""
+import argparse
+import os
+import socket
+import time
+import traceback
+
+import grpc
+
+from crihelper import Shim, expect_code, parse_cri_log, pb
+
+BUSYBOX = "localhost/busybox:latest"
+SCENARIOS = {}
+
+
+def scenario(index):
+    def register(function):
+        SCENARIOS[function.__name__] = (index, function)
+        return function
+
+    return register
+
+
+@scenario(1)
+def lifecycle(shim):
+    version = shim.runtime.Version(pb.VersionRequest())
+    assert version.runtime_name == "capstan" and version.runtime_api_version == "v1", version
+    conditions = {c.type: c for c in shim.runtime.Status(pb.StatusRequest()).status.conditions}
+    assert conditions["RuntimeReady"].status and conditions["NetworkReady"].status, conditions
+
+    config = shim.sandbox_config("web", hostname="web-host")
+    sandbox_id, status = shim.run_sandbox(config)
+    assert status.state == pb.SANDBOX_READY
+    assert status.network.ip.startswith(shim.subnet.rsplit(".", 2)[0]), status.network.ip
+    netns = f"/var/run/netns/capstan-{sandbox_id[:16]}"
+    assert os.path.exists(netns), netns
+
+    container = shim.container_config(
+        "app", ["sh", "-c", "echo hello; echo oops >&2; printf 'no newline'; sleep 1000"],
+        envs=[pb.KeyValue(key="GREETING", value=b"hi")])
+    container_id = shim.run_container(sandbox_id, config, container)
+    status = shim.status(container_id)
+    assert status.state == pb.CONTAINER_RUNNING, status
+    assert status.started_at > 0 and status.log_path.endswith("web/app.log"), status
+
+    records = shim.wait_for("three log records", lambda: len(parse_cri_log(status.log_path)) >= 2 and parse_cri_log(status.log_path))
+    assert ("stdout", "F", "hello") in records, records
+    assert ("stderr", "F", "oops") in records, records
+
+    result = shim.exec(container_id, ["sh", "-c", "cat /etc/hostname; echo $GREETING; id -u; exit 3"])
+    assert result.exit_code == 3, result
+    assert result.stdout.decode().split() == ["web-host", "hi", "0"], result.stdout
+    details = expect_code(grpc.StatusCode.DEADLINE_EXCEEDED, shim.exec, container_id, ["sleep", "30"], timeout=1)
+    assert "timed out" in details, details
+
+    stats = shim.runtime.ContainerStats(pb.ContainerStatsRequest(container_id=container_id)).stats
+    assert stats.attributes.id == container_id
+    assert stats.cpu.usage_core_nano_seconds.value > 0, stats.cpu
+    assert stats.memory.working_set_bytes.value > 0, stats.memory
+    listed = shim.runtime.ListContainerStats(pb.ListContainerStatsRequest()).stats
+    assert [s.attributes.id for s in listed] == [container_id]
+
+    listed = shim.runtime.ListContainers(pb.ListContainersRequest(filter=pb.ContainerFilter(
+        state=pb.ContainerStateValue(state=pb.CONTAINER_RUNNING), label_selector={"container": "app"}))).containers
+    assert [c.id for c in listed] == [container_id], listed
+    sandboxes = shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest(filter=pb.PodSandboxFilter(label_selector={"app": "web"}))).items
+    assert [s.id for s in sandboxes] == [sandbox_id]
+    assert not shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest(filter=pb.PodSandboxFilter(label_selector={"app": "other"}))).items
+
+    # sh as PID 1 ignores SIGTERM, so the stop must escalate to SIGKILL after the timeout.
+    started = time.monotonic()
+    shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=1), timeout=30)
+    assert 0.9 < time.monotonic() - started < 10
+    status = shim.status(container_id)
+    assert status.state == pb.CONTAINER_EXITED and status.exit_code == 137, status
+    assert status.finished_at >= status.started_at and status.reason == "Error", status
+    shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=1))  # idempotent
+
+    shim.runtime.RemoveContainer(pb.RemoveContainerRequest(container_id=container_id))
+    shim.runtime.RemoveContainer(pb.RemoveContainerRequest(container_id=container_id))  # idempotent
+    assert not shim.runtime.ListContainers(pb.ListContainersRequest()).containers
+    assert os.path.exists(status.log_path), "the log file outlives the container (the kubelet owns it)"
+
+    shim.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sandbox_id))
+    shim.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sandbox_id))  # idempotent
+    assert shim.runtime.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id)).status.state == pb.SANDBOX_NOTREADY
+    assert not os.path.exists(netns)
+    shim.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sandbox_id))
+    shim.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sandbox_id))  # idempotent
+    assert not shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest()).items
+
+
+@scenario(2)
+def exit_code_and_short_lived(shim):
+    config = shim.sandbox_config("job")
+    sandbox_id, _ = shim.run_sandbox(config)
+    container_id = shim.run_container(sandbox_id, config, shim.container_config("once", ["sh", "-c", "echo done; exit 7"]))
+    status = shim.wait_for("exit", lambda: (s := shim.status(container_id)).state == pb.CONTAINER_EXITED and s)
+    assert status.exit_code == 7 and status.reason == "Error", status
+    assert ("stdout", "F", "done") in parse_cri_log(status.log_path)
+    expect_code(grpc.StatusCode.FAILED_PRECONDITION, shim.exec, container_id, ["true"])
+    expect_code(grpc.StatusCode.FAILED_PRECONDITION, shim.runtime.StartContainer, pb.StartContainerRequest(container_id=container_id))
+    # A created-but-never-started container stops and removes cleanly too.
+    created = shim.runtime.CreateContainer(pb.CreateContainerRequest(
+        pod_sandbox_id=sandbox_id, config=shim.container_config("idle", ["sleep", "100"]), sandbox_config=config)).container_id
+    assert shim.status(created).state == pb.CONTAINER_CREATED
+    # Removing the sandbox takes its containers with it.
+    shim.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sandbox_id))
+    assert not shim.runtime.ListContainers(pb.ListContainersRequest()).containers
+
+
+HTTP_SERVER = ["sh", "-c", "mkdir -p /www && echo pong-$HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www"]
+
+
+def http_get(shim, container_id, address):
+    """GET / from inside a container with busybox nc (static busybox's wget crashes in NSS)."""
+    command = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {address} 8080"
+    result = shim.exec(container_id, ["sh", "-c", command])
+    body = result.stdout.decode(errors="replace").split("\r\n\r\n", 1)
+    return result.exit_code == 0 and len(body) == 2 and body[1].strip()
+
+
+@scenario(3)
+def containers_in_one_pod_share_localhost(shim):
+    config = shim.sandbox_config("duo", hostname="duo")
+    sandbox_id, _ = shim.run_sandbox(config)
+    shim.run_container(sandbox_id, config, shim.container_config("server", HTTP_SERVER))
+    client = shim.run_container(sandbox_id, config, shim.container_config("client", ["sleep", "1000"]))
+
+    assert shim.wait_for("server over localhost", lambda: http_get(shim, client, "127.0.0.1")) == "pong-duo"
+
+
+@scenario(4)
+def pods_talk_over_pod_ips(shim):
+    server_config = shim.sandbox_config("server")
+    server_sandbox, server_status = shim.run_sandbox(server_config)
+    shim.run_container(server_sandbox, server_config, shim.container_config("http", HTTP_SERVER))
+    client_config = shim.sandbox_config("client")
+    client_sandbox, client_status = shim.run_sandbox(client_config)
+    assert server_status.network.ip != client_status.network.ip
+    client = shim.run_container(client_sandbox, client_config, shim.container_config("probe", ["sleep", "1000"]))
+    server_ip = server_status.network.ip
+    assert shim.wait_for("server over its pod IP", lambda: http_get(shim, client, server_ip)) == "pong-server"
+    # A pod's own hostname and address are in its /etc/hosts.
+    hosts = shim.exec(client, ["cat", "/etc/hosts"]).stdout.decode()
+    assert client_status.network.ip in hosts and "client" in hosts, hosts
+
+
+@scenario(5)
+def port_mapping(shim):
+    host_port = 20000 + os.getpid() % 10000
+    config = shim.sandbox_config("mapped", port_mappings=[(host_port, 8080)])
+    sandbox_id, status = shim.run_sandbox(config)
+    shim.run_container(sandbox_id, config, shim.container_config("http", HTTP_SERVER))
+    gateway = status.network.ip.rsplit(".", 1)[0] + ".1"
+
+    def fetch():
+        try:
+            with socket.create_connection((gateway, host_port), timeout=2) as connection:
+                connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                return connection.recv(4096).decode(errors="replace")
+        except OSError:
+            return None
+
+    reply = shim.wait_for(f"hostPort {host_port} on {gateway}", fetch)
+    assert "pong-mapped" in reply, reply
+
+
+@scenario(6)
+def shim_restart_adopts_running_containers(shim):
+    config = shim.sandbox_config("survivor")
+    sandbox_id, _ = shim.run_sandbox(config)
+    container_id = shim.run_container(sandbox_id, config, shim.container_config(
+        "ticker", ["sh", "-c", "trap 'echo bye; exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"]))
+    log_path = shim.status(container_id).log_path
+    shim.wait_for("ticks", lambda: len(parse_cri_log(log_path)) >= 3)
+    shim.seen_pids.add(shim.process.pid)
+    shim.kill9()
+    before = len(parse_cri_log(log_path))
+    time.sleep(0.5)
+    assert len(parse_cri_log(log_path)) > before, "the log keeps growing while the shim is down"
+    shim.start()
+    status = shim.status(container_id)
+    assert status.state == pb.CONTAINER_RUNNING, status
+    sandbox = shim.runtime.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id)).status
+    assert sandbox.state == pb.SANDBOX_READY and sandbox.network.ip
+    assert shim.exec(container_id, ["echo", "still here"]).stdout == b"still here\n"
+    shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=10), timeout=30)
+    status = shim.status(container_id)
+    assert status.state == pb.CONTAINER_EXITED and status.exit_code == 0, status
+    records = parse_cri_log(log_path)
+    assert ("stdout", "F", "bye") in records, records[-3:]
+    ticks = [int(content.split()[1]) for stream, tag, content in records if content.startswith("tick")]
+    assert ticks == list(range(len(ticks))), "no tick was lost or repeated across the restart"
+
+
+@scenario(7)
+def bad_requests_get_precise_codes(shim):
+    r = shim.runtime
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.RunPodSandbox, pb.RunPodSandboxRequest())
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.RunPodSandbox, pb.RunPodSandboxRequest(config=pb.PodSandboxConfig(hostname="x")))
+    config = shim.sandbox_config("a" * 300)
+    details = expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.RunPodSandbox, pb.RunPodSandboxRequest(config=config))
+    assert "limit is 253" in details, details
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.RunPodSandbox,
+                pb.RunPodSandboxRequest(config=shim.sandbox_config("ok"), runtime_handler="kata"))
+    unknown = "f" * 64
+    expect_code(grpc.StatusCode.NOT_FOUND, r.PodSandboxStatus, pb.PodSandboxStatusRequest(pod_sandbox_id=unknown))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.StopPodSandbox, pb.StopPodSandboxRequest(pod_sandbox_id=unknown))
+    r.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=unknown))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.ContainerStatus, pb.ContainerStatusRequest(container_id=unknown))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.StartContainer, pb.StartContainerRequest(container_id=unknown))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.StopContainer, pb.StopContainerRequest(container_id=unknown))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.ExecSync, pb.ExecSyncRequest(container_id=unknown, cmd=["true"]))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.ContainerStats, pb.ContainerStatsRequest(container_id=unknown))
+    r.RemoveContainer(pb.RemoveContainerRequest(container_id=unknown))
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.ContainerStatus, pb.ContainerStatusRequest())
+
+    sandbox_config = shim.sandbox_config("valid")
+    sandbox_id, _ = shim.run_sandbox(sandbox_config)
+    expect_code(grpc.StatusCode.ALREADY_EXISTS, r.RunPodSandbox, pb.RunPodSandboxRequest(config=sandbox_config))
+    create = lambda config: r.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=sandbox_id, config=config, sandbox_config=sandbox_config))
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, create, pb.ContainerConfig(image=pb.ImageSpec(image=BUSYBOX)))
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, create, shim.container_config("x", ["true"], image=""))
+    details = expect_code(grpc.StatusCode.NOT_FOUND, create, shim.container_config("x", ["true"], image="localhost/absent:1"))
+    assert "localhost/absent:1" in details, details
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, create, shim.container_config("n" * 300, ["true"]))
+    expect_code(grpc.StatusCode.NOT_FOUND, r.CreateContainer, pb.CreateContainerRequest(
+        pod_sandbox_id=unknown, config=shim.container_config("x", ["true"]), sandbox_config=sandbox_config))
+    container_id = shim.run_container(sandbox_id, sandbox_config, shim.container_config("c", ["sleep", "100"]))
+    expect_code(grpc.StatusCode.ALREADY_EXISTS, create, shim.container_config("c", ["sleep", "100"]))
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, r.ExecSync, pb.ExecSyncRequest(container_id=container_id))
+    details = expect_code(grpc.StatusCode.UNIMPLEMENTED, r.Exec, pb.ExecRequest(container_id=container_id, cmd=["sh"]))
+    assert "ExecSync" in details, details
+    expect_code(grpc.StatusCode.UNIMPLEMENTED, r.Attach, pb.AttachRequest(container_id=container_id))
+    # The shim is unharmed by all of that.
+    assert shim.exec(container_id, ["true"]).exit_code == 0
+
+
+@scenario(8)
+def image_service(shim):
+    images = shim.images
+    listed = images.ListImages(pb.ListImagesRequest()).images
+    assert [list(i.repo_tags) for i in listed] == [[BUSYBOX]], listed
+    image = images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=BUSYBOX))).image
+    assert image.id.startswith("sha256:") and image.size > 0 and image.uid.value == 0, image
+    by_id = images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=image.id))).image
+    assert by_id.id == image.id
+    absent = images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image="localhost/absent:1")))
+    assert not absent.HasField("image")
+    assert images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=BUSYBOX))).image_ref == image.id
+    expect_code(grpc.StatusCode.NOT_FOUND, images.PullImage, pb.PullImageRequest(image=pb.ImageSpec(image="localhost/absent:1")))
+    expect_code(grpc.StatusCode.INVALID_ARGUMENT, images.PullImage, pb.PullImageRequest(image=pb.ImageSpec(image="Not A Ref")))
+    info = images.ImageFsInfo(pb.ImageFsInfoRequest())
+    assert info.image_filesystems[0].used_bytes.value > 0, info
+    images.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image=BUSYBOX)))
+    images.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image=BUSYBOX)))  # idempotent
+    assert not images.ListImages(pb.ListImagesRequest()).images
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--capstan", required=True)
+    args = parser.parse_args()
+    index, function = SCENARIOS[args.scenario]
+    shim = Shim(args.capstan, index=index, name=args.scenario)
+    try:
+        shim.build_busybox()
+        shim.start()
+        function(shim)
+    except Exception:
+        traceback.print_exc()
+        print(f"shim log: {open(os.path.join(shim.base, 'shim.log'), errors='replace').read()[-4000:]}")
+        print("0 passed, 1 failed")
+        return 1
+    finally:
+        shim.cleanup()
+    print("1 passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
