@@ -16,6 +16,8 @@ struct CRIEndToEndTests {
         "shim_restart_adopts_running_containers",
         "bad_requests_get_precise_codes",
         "image_service",
+        "registry_pull",
+        "import_and_resources",
     ]
 
     @Test(arguments: scenarios)

@@ -1,7 +1,7 @@
 import Crypto
 package import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Builds a small OCI image from Debian's static busybox, so demos and tests need no registry.
@@ -75,7 +75,10 @@ package struct BusyboxImageBuilder: Sendable {
             manifests: [
                 OCIDescriptor(
                     mediaType: MediaType.ociManifest, digest: manifestDigest, size: Int64(manifestData.count),
-                    annotations: ["org.opencontainers.image.ref.name": name.tag ?? "latest"])
+                    annotations: [
+                        "org.opencontainers.image.ref.name": name.tag ?? "latest",
+                        "io.containerd.image.name": name.description,
+                    ])
             ])
         try JSONEncoder.sorted.encode(index).write(to: layout.appending(path: "index.json"))
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: layout.appending(path: "oci-layout"))

@@ -57,14 +57,16 @@ package struct ImageImporter: Sendable {
             var names: [ImageReference] = []
             if let name, index.manifests.count == 1 {
                 names = [name]
-            } else if let annotated = entry.annotations?["org.opencontainers.image.ref.name"]
-                ?? entry.annotations?["io.containerd.image.name"]
-            {
-                // A bare tag ("latest") only makes sense together with a name given on the command line.
-                if let reference = ImageReference(annotated), annotated.contains("/") || name == nil {
+            } else if let full = entry.annotations?["io.containerd.image.name"], let reference = ImageReference(full) {
+                names = [reference]
+            } else if let annotated = entry.annotations?["org.opencontainers.image.ref.name"] {
+                // ref.name is usually just a tag; it names an image only with a name given
+                // on the command line, or when it is a full reference itself.
+                if annotated.contains("/"), let reference = ImageReference(annotated) {
                     names = [reference]
                 } else if let name, var reference = ImageReference(name.name) {
                     reference.tag = annotated
+                    reference.digest = nil
                     names = [reference]
                 }
             }

@@ -1,6 +1,6 @@
 package import CRIAPI
 import Crypto
-package import Foundation
+import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,5 +1,8 @@
 import Crypto
 package import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One image the store holds.
 package struct ImageRecord: Codable, Hashable, Sendable {
@@ -30,6 +33,9 @@ package struct ImageRecord: Codable, Hashable, Sendable {
 package actor ImageStore {
     package let root: URL
     private var images: [ImageRecord]
+    /// Modification time of images.json when last read: `capstan image import` may change
+    /// the file while a shim has the store open, so readers reload when it moves.
+    private var loadedModification: Date?
 
     /// Opens (creating if needed) the store at `root`.
     package init(root: URL) throws {
@@ -38,19 +44,49 @@ package actor ImageStore {
         for folder in ["blobs/sha256", "layers", "tmp"] {
             try fileManager.createDirectory(at: root.appending(path: folder), withIntermediateDirectories: true)
         }
+        (images, loadedModification) = try Self.load(root)
+    }
+
+    private static func load(_ root: URL) throws -> ([ImageRecord], Date?) {
         let index = root.appending(path: "images.json")
-        if let data = try? Data(contentsOf: index) {
-            images = try JSONDecoder().decode([ImageRecord].self, from: data)
-        } else {
-            images = []
+        let modification = (try? FileManager.default.attributesOfItem(atPath: index.path))?[.modificationDate] as? Date
+        guard let data = try? Data(contentsOf: index) else { return ([], modification) }
+        return (try JSONDecoder().decode([ImageRecord].self, from: data), modification)
+    }
+
+    private func refresh() {
+        let index = root.appending(path: "images.json")
+        let modification = (try? FileManager.default.attributesOfItem(atPath: index.path))?[.modificationDate] as? Date
+        if modification != loadedModification, let (records, loaded) = try? Self.load(root) {
+            images = records
+            loadedModification = loaded
         }
     }
 
+    /// Runs `body` holding an exclusive lock on the store, after reloading the records, so
+    /// a CLI import and a running shim never overwrite each other's changes.
+    private func withStoreLock<T>(_ body: () async throws -> T) async throws -> T {
+        let fd = open(root.appending(path: "images.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CRIError.internal("cannot open the image store lock: \(errnoText())") }
+        defer { close(fd) }
+        // Another process holds it only for one registration; wait in short steps.
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        defer { flock(fd, LOCK_UN) }
+        refresh()
+        return try await body()
+    }
+
     /// Every image, in the order they were added.
-    package func list() -> [ImageRecord] { images }
+    package func list() -> [ImageRecord] {
+        refresh()
+        return images
+    }
 
     /// Finds an image by id (full or `sha256:` prefix of at least 12 hex), name, or digest name.
     package func find(_ text: String) -> ImageRecord? {
+        refresh()
         if Digest.isValid(text), let image = images.first(where: { $0.id == text }) { return image }
         let bareHex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if bareHex.count >= 12, bareHex.allSatisfy(\.isHexDigit) {
@@ -130,6 +166,10 @@ package actor ImageStore {
     /// - Returns: the stored record.
     @discardableResult
     package func register(manifestDigest: String, names: [ImageReference]) async throws -> ImageRecord {
+        try await withStoreLock { try await registerLocked(manifestDigest: manifestDigest, names: names) }
+    }
+
+    private func registerLocked(manifestDigest: String, names: [ImageReference]) async throws -> ImageRecord {
         let manifest = try JSONDecoder().decode(OCIManifest.self, from: Data(contentsOf: blobURL(manifestDigest)))
         for descriptor in [manifest.config] + manifest.layers where !hasBlob(descriptor.digest) {
             throw CRIError.invalidArgument("image is missing blob \(descriptor.digest)")
@@ -164,7 +204,11 @@ package actor ImageStore {
     }
 
     /// Removes an image and the blobs and layers no other image uses. Absent images are fine.
-    package func remove(_ text: String) throws {
+    package func remove(_ text: String) async throws {
+        try await withStoreLock { try removeLocked(text) }
+    }
+
+    private func removeLocked(_ text: String) throws {
         guard let image = find(text) else { return }
         images.removeAll { $0.id == image.id }
         try save()
@@ -201,7 +245,9 @@ package actor ImageStore {
 
     private func save() throws {
         let data = try JSONEncoder.sorted.encode(images)
-        try data.writeAtomically(to: root.appending(path: "images.json"))
+        let index = root.appending(path: "images.json")
+        try data.writeAtomically(to: index)
+        loadedModification = (try? FileManager.default.attributesOfItem(atPath: index.path))?[.modificationDate] as? Date
     }
 }
 

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Media types Capstan reads and writes.
 package enum MediaType {

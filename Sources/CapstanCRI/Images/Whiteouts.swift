@@ -1,7 +1,7 @@
 import CCRIShims
 package import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Converts OCI whiteouts in an unpacked layer to the form overlayfs understands.

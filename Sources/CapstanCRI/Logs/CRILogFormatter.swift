@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Formats container output in the CRI log format the kubelet reads:
 /// `<RFC3339Nano timestamp> <stdout|stderr> <P|F> <content>\n`, where `F` ends a line and

@@ -1,8 +1,8 @@
 import CCRIShims
-package import Foundation
+import Foundation
 import Synchronization
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// What the shim tells a container's monitor process (written as `monitor.json` in the
@@ -42,12 +42,6 @@ package enum ContainerMonitor {
             report("error cannot become a child subreaper: \(errnoText())")
             return 1
         }
-        // SIGUSR1 is consumed by a sigwait thread; block it before any thread starts.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGUSR1)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
         guard capstan_pipe_cloexec(&stdoutPipe) == 0, capstan_pipe_cloexec(&stderrPipe) == 0 else {
@@ -85,15 +79,13 @@ package enum ContainerMonitor {
         dup2(devNull, 1)
 
         let writer = LogFileWriter(path: configuration.logPath)
-        let waitedSignals = signals
-        let signalThread = Thread {
-            var waitSet = waitedSignals
-            var received: Int32 = 0
-            while sigwait(&waitSet, &received) == 0 {
-                if received == SIGUSR1 { writer.reopen() }
-            }
-        }
-        signalThread.start()
+        // SIGUSR1 (ReopenContainerLog) reopens the log file. Dispatch turns the signal into an
+        // event on its own thread; ignoring it first keeps the default action (exit) away.
+        signal(SIGUSR1, SIG_IGN)
+        let reopenSource = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        reopenSource.setEventHandler { writer.reopen() }
+        reopenSource.resume()
+        defer { reopenSource.cancel() }
         let readersDone = DispatchGroup()
         for (fd, stream) in [(stdoutPipe[0], CRILogFormatter.Stream.stdout), (stderrPipe[0], .stderr)] {
             readersDone.enter()

@@ -1,8 +1,8 @@
 package import CRIAPI
-package import Foundation
-package import SwiftProtobuf
+import Foundation
+import SwiftProtobuf
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// A container's lifecycle state as derived from its files (records never store it, so it

@@ -1,5 +1,5 @@
 package import CRIAPI
-package import Foundation
+import Foundation
 
 extension CRIRuntime {
     package func containerStats(_ id: String) throws -> Runtime_V1_ContainerStats {

@@ -1,9 +1,9 @@
 package import CRIAPI
 package import Foundation
 package import Logging
-package import SwiftProtobuf
+import SwiftProtobuf
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Where the runtime keeps things and which helpers it uses.

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Reads a container's usage from its cgroup v1 folders (cgroupfs, as runc sets them up here).
 package struct CgroupStats: Sendable {

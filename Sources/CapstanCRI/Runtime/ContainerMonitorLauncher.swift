@@ -1,7 +1,7 @@
 import CCRIShims
-package import Foundation
+import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Starts a container's monitor (`<executable> cri-monitor <dir>`) in its own session and

@@ -1,5 +1,5 @@
 package import CRIAPI
-package import Foundation
+import Foundation
 
 /// Builds a container's OCI runtime spec from its image configuration, the CreateContainer
 /// request and its pod sandbox, with containerd's defaults where the request is silent.

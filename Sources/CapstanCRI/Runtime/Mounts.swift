@@ -1,6 +1,6 @@
-package import Foundation
+import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// Mount syscalls the runtime needs, with errors that say what failed.

@@ -1,6 +1,6 @@
 package import CRIAPI
-package import Foundation
-package import SwiftProtobuf
+import Foundation
+import SwiftProtobuf
 
 /// Longest name, namespace, uid or hostname accepted (Kubernetes' DNS-1123 subdomain limit).
 let maximumNameLength = 253

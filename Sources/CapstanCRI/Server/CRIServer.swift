@@ -1,8 +1,8 @@
-package import Foundation
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// Serves the CRI runtime and image services over HTTP/2 on a unix socket until graceful
 /// shutdown, which stops accepting calls and lets the ones in flight finish.

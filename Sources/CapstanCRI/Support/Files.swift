@@ -1,6 +1,6 @@
 package import Foundation
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 extension JSONEncoder {

@@ -2,7 +2,7 @@ import CCRIShims
 package import Foundation
 import Synchronization
 #if canImport(Glibc)
-package import Glibc
+import Glibc
 #endif
 
 /// What a finished child process left behind.

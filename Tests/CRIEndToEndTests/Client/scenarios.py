@@ -262,6 +262,103 @@ def image_service(shim):
     assert not images.ListImages(pb.ListImagesRequest()).images
 
 
+@scenario(9)
+def registry_pull(shim):
+    import subprocess
+
+    from registry import Registry, add_foreign_platform
+
+    layout = os.path.join(shim.base, "layout")
+    subprocess.run([shim.capstan, "image", "build-busybox", "--root", os.path.join(shim.base, "scratch"),
+                    "--oci-layout", layout, "localhost/pushed:v1"], check=True, stdout=subprocess.DEVNULL)
+    native_manifest = add_foreign_platform(layout)
+    registry = Registry(shim.base)
+    try:
+        registry.push_layout(layout, "v1", "test/busybox:v1", all_platforms=True)
+        reference = f"{registry.address}/test/busybox:v1"
+        image_ref = shim.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=reference)), timeout=120).image_ref
+        assert registry.token_requests >= 1, "the pull went through the bearer-token flow"
+        image = shim.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=reference))).image
+        assert image.id == image_ref and reference in image.repo_tags, image
+        assert f"{registry.address}/test/busybox@{native_manifest}" in image.repo_digests, image.repo_digests
+        # By digest, too; and the pulled image runs.
+        by_digest = f"{registry.address}/test/busybox@{native_manifest}"
+        assert shim.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=by_digest))).image_ref == image_ref
+        config = shim.sandbox_config("pulled")
+        sandbox_id, _ = shim.run_sandbox(config)
+        container_id = shim.run_container(sandbox_id, config, shim.container_config("c", ["echo", "from registry"], image=reference))
+        status = shim.wait_for("exit", lambda: (s := shim.status(container_id)).state == pb.CONTAINER_EXITED and s)
+        assert status.exit_code == 0 and ("stdout", "F", "from registry") in parse_cri_log(status.log_path)
+        expect_code(grpc.StatusCode.NOT_FOUND, shim.images.PullImage,
+                    pb.PullImageRequest(image=pb.ImageSpec(image=f"{registry.address}/test/absent:v1")), timeout=60)
+        wrong = "sha256:" + "0" * 64
+        expect_code(grpc.StatusCode.NOT_FOUND, shim.images.PullImage,
+                    pb.PullImageRequest(image=pb.ImageSpec(image=f"{registry.address}/test/busybox@{wrong}")), timeout=60)
+    finally:
+        registry.close()
+
+
+@scenario(10)
+def import_and_resources(shim):
+    """Images imported by the CLI while the shim runs; limits and security context applied."""
+    import subprocess
+
+    layout = os.path.join(shim.base, "layout2")
+    subprocess.run([shim.capstan, "image", "build-busybox", "--root", os.path.join(shim.base, "scratch"),
+                    "--oci-layout", layout, "localhost/tools:v2"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([shim.capstan, "image", "import", "--root", shim.root, layout], check=True, stdout=subprocess.DEVNULL)
+    image = shim.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image="localhost/tools:v2"))).image
+    assert "localhost/tools:v2" in image.repo_tags, image
+
+    config = shim.sandbox_config("limited")
+    sandbox_id, _ = shim.run_sandbox(config)
+    container = shim.container_config("c", ["sleep", "1000"], image="localhost/tools:v2")
+    container.linux.resources.memory_limit_in_bytes = 64 * 1024 * 1024
+    container.linux.resources.cpu_shares = 512
+    container.linux.resources.cpu_quota = 50000
+    container.linux.resources.cpu_period = 100000
+    security = container.linux.security_context
+    security.run_as_user.value = 65534
+    security.readonly_rootfs = True
+    security.capabilities.drop_capabilities.append("ALL")
+    security.capabilities.add_capabilities.append("NET_BIND_SERVICE")
+    security.no_new_privs = True
+    container_id = shim.run_container(sandbox_id, config, container)
+    result = shim.exec(container_id, ["sh", "-c",
+                                      "id -u; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                                      "cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us; "
+                                      "grep CapBnd /proc/self/status; grep NoNewPrivs /proc/self/status; "
+                                      "touch /rootfs-write 2>/dev/null && echo writable || echo read-only"])
+    lines = result.stdout.decode().split("\n")
+    assert lines[0] == "65534", lines
+    assert lines[1] == str(64 * 1024 * 1024), lines
+    assert lines[2:4] == ["512", "50000"], lines
+    assert lines[4].split() == ["CapBnd:", "0000000000000400"], lines  # NET_BIND_SERVICE only
+    assert lines[5].split() == ["NoNewPrivs:", "1"], lines
+    assert lines[6] == "read-only", lines
+
+    shim.runtime.UpdateContainerResources(pb.UpdateContainerResourcesRequest(
+        container_id=container_id, linux=pb.LinuxContainerResources(memory_limit_in_bytes=96 * 1024 * 1024)))
+    limit = shim.exec(container_id, ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]).stdout.decode().strip()
+    assert limit == str(96 * 1024 * 1024), limit
+
+    # Log rotation: the kubelet renames the file, then asks for a reopen.
+    talker = shim.run_container(sandbox_id, config, shim.container_config(
+        "talker", ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"]))
+    log_path = shim.status(talker).log_path
+    shim.wait_for("first lines", lambda: len(parse_cri_log(log_path)) >= 2)
+    os.rename(log_path, log_path + ".1")
+    shim.runtime.ReopenContainerLog(pb.ReopenContainerLogRequest(container_id=talker))
+    shim.wait_for("lines in the new file", lambda: os.path.exists(log_path) and len(parse_cri_log(log_path)) >= 2)
+
+    # A memory hog is OOM-killed and reported so.
+    hog = shim.container_config("hog", ["sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); sleep 5"])
+    hog.linux.resources.memory_limit_in_bytes = 16 * 1024 * 1024
+    hog_id = shim.run_container(sandbox_id, config, hog)
+    status = shim.wait_for("OOM kill", lambda: (s := shim.status(hog_id)).state == pb.CONTAINER_EXITED and s, seconds=30)
+    assert status.reason == "OOMKilled" and status.exit_code == 137, status
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
