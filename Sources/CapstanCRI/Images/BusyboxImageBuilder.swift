@@ -7,13 +7,18 @@ import Glibc
 /// Builds a small OCI image from Debian's static busybox, so demos and tests need no registry.
 ///
 /// The image has one layer: `/bin/busybox`, a symlink per applet in `/bin`, a minimal
-/// `/etc/passwd` and `/etc/group` (root and nobody), and `/tmp`. Its default command is `sh`.
+/// `/etc/passwd` and `/etc/group` (root and nobody), and `/tmp`. Its default command is `sh`
+/// unless `command` says otherwise (e.g. `sleep 2147483647` for a pause-like sandbox image).
 /// The layer is built reproducibly (sorted names, zero mtimes, numeric owners), so the same
 /// busybox binary always gives the same image id.
 package struct BusyboxImageBuilder: Sendable {
     package var busyboxPath: String
+    package var command: [String]
 
-    package init(busyboxPath: String = "/bin/busybox") { self.busyboxPath = busyboxPath }
+    package init(busyboxPath: String = "/bin/busybox", command: [String] = ["sh"]) {
+        self.busyboxPath = busyboxPath
+        self.command = command
+    }
 
     /// Writes an OCI image layout to `layout` holding one image named `name`.
     package func buildLayout(at layout: URL, name: ImageReference) async throws {
@@ -60,7 +65,7 @@ package struct BusyboxImageBuilder: Sendable {
             architecture: hostArchitecture, os: "linux",
             config: .init(
                 User: nil, Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                Entrypoint: nil, Cmd: ["sh"], WorkingDir: "/", StopSignal: nil, Labels: nil),
+                Entrypoint: nil, Cmd: command, WorkingDir: "/", StopSignal: nil, Labels: nil),
             rootfs: .init(type: "layers", diff_ids: [diffID]))
         let configData = try JSONEncoder.sorted.encode(configuration)
         let configDigest = try write(configData, into: blobs)

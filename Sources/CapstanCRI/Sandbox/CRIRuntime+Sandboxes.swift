@@ -75,10 +75,10 @@ extension CRIRuntime {
             try await stopContainer(container.id, timeout: 0)
         }
         let config = try Runtime_V1_PodSandboxConfig(serializedBytes: record.configData)
-        if let netns = record.netnsPath {
-            if record.cniResult != nil || record.state == .ready {
-                try await cni.delete(attachment(for: record, config: config, netns: netns), addResult: record.cniResult)
-            }
+        // DEL whenever the pod may still hold an address: also after a crash between ADD and
+        // the record update (no stored result then, but plugins accept DEL without one).
+        if let netns = record.netnsPath, record.cniResult != nil || FileManager.default.fileExists(atPath: netns) {
+            try await cni.delete(attachment(for: record, config: config, netns: netns), addResult: record.cniResult)
         }
         namespaces(of: record).destroy()
         record.state = .notReady

@@ -162,7 +162,10 @@ def port_mapping(shim):
         try:
             with socket.create_connection((gateway, host_port), timeout=2) as connection:
                 connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                return connection.recv(4096).decode(errors="replace")
+                reply = b""
+                while chunk := connection.recv(4096):  # HTTP/1.0: the server closes at the end
+                    reply += chunk
+                return reply.decode(errors="replace")
         except OSError:
             return None
 
