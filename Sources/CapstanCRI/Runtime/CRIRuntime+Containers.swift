@@ -71,6 +71,7 @@ extension CRIRuntime {
                 imageName: image.repoTags.first ?? config.image.image, createdAt: nowNanoseconds(), startedAt: nil,
                 logPath: logPath, bundle: bundle.path, cgroupPath: cgroupPath, pid: started.initPID,
                 monitorPID: started.monitorPID, stopSignal: stopSignal)
+            startedMonitors.insert(started.monitorPID)
             try save(record)
             logger.info("container created", metadata: ["container": "\(id)", "name": "\(config.metadata.name)", "pid": "\(started.initPID)"])
             return id
@@ -242,6 +243,9 @@ extension CRIRuntime {
     func lifecycle(of record: ContainerRecord) -> ContainerLifecycle {
         let exitFile = containerDirectory(record.id).appending(path: "exit.json")
         if let data = try? Data(contentsOf: exitFile), let exit = try? JSONDecoder().decode(ContainerExit.self, from: data) {
+            // The monitor exits right after recording this; collect it so it doesn't linger
+            // as a zombie until the container is removed.
+            reapMonitor(record)
             return .exited(exit)
         }
         if kill(record.monitorPID, 0) != 0 && errno == ESRCH && kill(record.pid, 0) != 0 {
@@ -262,10 +266,15 @@ extension CRIRuntime {
         return false
     }
 
-    /// Collects the monitor's exit status when it is our child (it is not after a restart).
+    /// Collects the monitor's exit status when this shim started it. Monitors adopted after
+    /// a restart are not our children, and their PIDs may since belong to a child of ours
+    /// (a runc call) whose status must not be stolen, so those are left alone.
     func reapMonitor(_ record: ContainerRecord) {
+        guard startedMonitors.contains(record.monitorPID) else { return }
         var status: Int32 = 0
-        _ = waitpid(record.monitorPID, &status, WNOHANG)
+        if waitpid(record.monitorPID, &status, WNOHANG) == record.monitorPID {
+            startedMonitors.remove(record.monitorPID)
+        }
     }
 
     static func protoState(_ lifecycle: ContainerLifecycle) -> Runtime_V1_ContainerState {

@@ -40,6 +40,8 @@ package actor CRIRuntime {
     var containers: [String: ContainerRecord] = [:]
     /// Names being created right now, so concurrent creates of one name can't both win.
     var reservedNames: Set<String> = []
+    /// Monitors this instance started (its children, so it must reap them).
+    var startedMonitors: Set<Int32> = []
 
     package init(configuration: CRIRuntimeConfiguration, logger: Logger) throws {
         self.configuration = configuration

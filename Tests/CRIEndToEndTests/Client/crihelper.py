@@ -82,6 +82,7 @@ class Shim:
         self.channel = None
         self.seen_pids = set()
         self.seen_sandboxes = set()
+        self.created_sandboxes = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -204,6 +205,7 @@ class Shim:
 
     def run_sandbox(self, config):
         response = self.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config), timeout=60)
+        self.created_sandboxes.add(response.pod_sandbox_id)
         status = self.runtime.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=response.pod_sandbox_id))
         return response.pod_sandbox_id, status.status
 

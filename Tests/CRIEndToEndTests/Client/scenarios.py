@@ -6,6 +6,7 @@ Prints `1 passed, 0 failed` (or the failure) and exits non-zero on failure.
 import argparse
 import os
 import socket
+import subprocess
 import time
 import traceback
 
@@ -104,6 +105,16 @@ def exit_code_and_short_lived(shim):
     assert ("stdout", "F", "done") in parse_cri_log(status.log_path)
     expect_code(grpc.StatusCode.FAILED_PRECONDITION, shim.exec, container_id, ["true"])
     expect_code(grpc.StatusCode.FAILED_PRECONDITION, shim.runtime.StartContainer, pb.StartContainerRequest(container_id=container_id))
+    # Host-network pods share the host's network and hostname, and get no pod IP.
+    host_config = shim.sandbox_config("hostnet")
+    host_config.linux.security_context.namespace_options.network = pb.NODE
+    host_sandbox, host_status = shim.run_sandbox(host_config)
+    assert host_status.network.ip == "", host_status.network
+    host_container = shim.run_container(host_sandbox, host_config, shim.container_config("h", ["sleep", "100"]))
+    assert shim.exec(host_container, ["hostname"]).stdout.decode().strip() == socket.gethostname()
+    interfaces = shim.exec(host_container, ["cat", "/proc/net/dev"]).stdout.decode()
+    assert shim.bridge in interfaces, "the host's pod bridge is visible from a host-network pod"
+    shim.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=host_sandbox))
     # A created-but-never-started container stops and removes cleanly too.
     created = shim.runtime.CreateContainer(pb.CreateContainerRequest(
         pod_sandbox_id=sandbox_id, config=shim.container_config("idle", ["sleep", "100"]), sandbox_config=config)).container_id
@@ -312,6 +323,13 @@ def import_and_resources(shim):
     subprocess.run([shim.capstan, "image", "import", "--root", shim.root, layout], check=True, stdout=subprocess.DEVNULL)
     image = shim.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image="localhost/tools:v2"))).image
     assert "localhost/tools:v2" in image.repo_tags, image
+    # `docker save` archives import too (made here by skopeo from the same layout).
+    archive = os.path.join(shim.base, "saved.tar")
+    subprocess.run(["skopeo", "copy", f"oci:{layout}:v2", f"docker-archive:{archive}:localhost/saved:v3"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([shim.capstan, "image", "import", "--root", shim.root, archive], check=True, stdout=subprocess.DEVNULL)
+    saved = shim.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image="localhost/saved:v3"))).image
+    assert saved.id == image.id, (saved, image)  # same config blob, same image id
 
     config = shim.sandbox_config("limited")
     sandbox_id, _ = shim.run_sandbox(config)
@@ -326,7 +344,14 @@ def import_and_resources(shim):
     security.capabilities.drop_capabilities.append("ALL")
     security.capabilities.add_capabilities.append("NET_BIND_SERVICE")
     security.no_new_privs = True
+    shared = os.path.join(shim.base, "shared")
+    os.makedirs(shared)
+    with open(os.path.join(shared, "greeting"), "w") as f:
+        f.write("from the host")
+    container.mounts.append(pb.Mount(container_path="/data", host_path=shared, readonly=True))
     container_id = shim.run_container(sandbox_id, config, container)
+    assert shim.exec(container_id, ["cat", "/data/greeting"]).stdout == b"from the host"
+    assert shim.exec(container_id, ["touch", "/data/new"]).exit_code != 0, "read-only bind mount"
     result = shim.exec(container_id, ["sh", "-c",
                                       "id -u; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
                                       "cat /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us; "
@@ -362,6 +387,38 @@ def import_and_resources(shim):
     assert status.reason == "OOMKilled" and status.exit_code == 137, status
 
 
+def assert_nothing_left(shim):
+    """After removing every pod through the API, nothing of them may remain on the host."""
+    if shim.process is None or shim.process.poll() is not None:
+        return
+    for sandbox in shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest()).items:
+        shim.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sandbox.id), timeout=60)
+    assert not shim.runtime.ListContainers(pb.ListContainersRequest()).containers
+
+    def leftovers():
+        found = []
+        with open("/proc/self/mountinfo") as f:
+            found += [line.split()[4] for line in f if shim.root in line.split()[4]]
+        found += [f"netns {name}" for name in os.listdir("/var/run/netns")
+                  if any(name == f"capstan-{sandbox_id[:16]}" for sandbox_id in shim.created_sandboxes)]
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if "cri-monitor" in cmdline and shim.root in cmdline and state != "Z":
+                found.append(f"monitor pid {pid}")
+        return found
+
+    deadline = time.monotonic() + 5
+    while (left := leftovers()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"left behind after removing every pod: {left}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
@@ -373,6 +430,7 @@ def main():
         shim.build_busybox()
         shim.start()
         function(shim)
+        assert_nothing_left(shim)
     except Exception:
         traceback.print_exc()
         print(f"shim log: {open(os.path.join(shim.base, 'shim.log'), errors='replace').read()[-4000:]}")
