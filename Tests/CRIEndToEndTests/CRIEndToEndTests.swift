@@ -18,6 +18,7 @@ struct CRIEndToEndTests {
         "image_service",
         "registry_pull",
         "import_and_resources",
+        "layered_image_whiteouts",
     ]
 
     @Test(arguments: scenarios)

@@ -127,3 +127,30 @@ struct ContainerSpecBuilderTests {
         }
     }
 }
+
+struct SeccompProfilesTests {
+    @Test func unsetAndUnconfinedProfilesFilterNothing() throws {
+        var security = Runtime_V1_LinuxContainerSecurityContext()
+        #expect(try SeccompProfiles.filter(for: security) == nil)
+        security.seccomp.profileType = .unconfined
+        #expect(try SeccompProfiles.filter(for: security) == nil)
+    }
+
+    @Test func runtimeDefaultRefusesNamespaceAndModuleCalls() throws {
+        var security = Runtime_V1_LinuxContainerSecurityContext()
+        security.seccomp.profileType = .runtimeDefault
+        let filter = try #require(try SeccompProfiles.filter(for: security))
+        #expect(filter.defaultAction == "SCMP_ACT_ALLOW")
+        let denied = Set(filter.syscalls?.flatMap(\.names) ?? [])
+        #expect(denied.isSuperset(of: ["unshare", "setns", "mount", "init_module", "bpf", "keyctl"]))
+        security.privileged = true
+        #expect(try SeccompProfiles.filter(for: security) == nil)
+    }
+
+    @Test func localhostProfilesNeedAnAbsolutePath() {
+        var security = Runtime_V1_LinuxContainerSecurityContext()
+        security.seccomp.profileType = .localhost
+        security.seccomp.localhostRef = "profiles/x.json"
+        #expect(throws: CRIError.self) { try SeccompProfiles.filter(for: security) }
+    }
+}

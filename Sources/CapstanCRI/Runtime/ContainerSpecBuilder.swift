@@ -149,7 +149,8 @@ package struct ContainerSpecBuilder: Sendable {
                 resources: Self.resources(container.linux.resources, privileged: privileged),
                 maskedPaths: privileged ? [] : (security.maskedPaths.isEmpty ? Self.defaultMaskedPaths : security.maskedPaths),
                 readonlyPaths: privileged ? [] : (security.readonlyPaths.isEmpty ? Self.defaultReadonlyPaths : security.readonlyPaths),
-                sysctl: sysctl.isEmpty ? nil : sysctl))
+                sysctl: sysctl.isEmpty ? nil : sysctl,
+                seccomp: try SeccompProfiles.filter(for: security)))
     }
 
     /// cgroup limits from CRI resources; zero means "not set" in CRI.

@@ -59,6 +59,7 @@ package struct OCIRuntimeSpec: Codable, Sendable {
         package var maskedPaths: [String]?
         package var readonlyPaths: [String]?
         package var sysctl: [String: String]?
+        package var seccomp: OCISeccomp?
     }
 
     package struct Namespace: Codable, Sendable {

@@ -4,6 +4,7 @@ Usage: python3 scenarios.py SCENARIO --capstan PATH   (as root)
 Prints `1 passed, 0 failed` (or the failure) and exits non-zero on failure.
 """
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -370,6 +371,29 @@ def import_and_resources(shim):
     limit = shim.exec(container_id, ["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]).stdout.decode().strip()
     assert limit == str(96 * 1024 * 1024), limit
 
+    # Seccomp: the runtime default refuses namespace creation; a Localhost profile is loaded
+    # from its path; Unconfined (and an unset profile) filter nothing.
+    profile = os.path.join(shim.base, "no-mkdir.json")
+    with open(profile, "w") as f:
+        json.dump({"defaultAction": "SCMP_ACT_ALLOW",
+                   "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}, f)
+    for name, profile_type, ref, probe, allowed in (
+            ("sc-default", pb.SecurityProfile.RuntimeDefault, "", "unshare -n true", False),
+            ("sc-unconfined", pb.SecurityProfile.Unconfined, "", "unshare -n true", True),
+            ("sc-local", pb.SecurityProfile.Localhost, profile, "mkdir /tmp/x", False)):
+        probe_config = shim.container_config(name, ["sleep", "100"])
+        probe_config.linux.security_context.capabilities.add_capabilities.append("SYS_ADMIN")
+        probe_config.linux.security_context.seccomp.profile_type = profile_type
+        probe_config.linux.security_context.seccomp.localhost_ref = ref
+        probe_id = shim.run_container(sandbox_id, config, probe_config)
+        code = shim.exec(probe_id, ["sh", "-c", probe]).exit_code
+        assert (code == 0) == allowed, f"{name}: {probe} exited {code}"
+    bad = shim.container_config("sc-missing", ["true"])
+    bad.linux.security_context.seccomp.profile_type = pb.SecurityProfile.Localhost
+    bad.linux.security_context.seccomp.localhost_ref = "/nonexistent/profile.json"
+    expect_code(grpc.StatusCode.NOT_FOUND, shim.runtime.CreateContainer,
+                pb.CreateContainerRequest(pod_sandbox_id=sandbox_id, config=bad, sandbox_config=config))
+
     # Log rotation: the kubelet renames the file, then asks for a reopen.
     talker = shim.run_container(sandbox_id, config, shim.container_config(
         "talker", ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"]))
@@ -385,6 +409,71 @@ def import_and_resources(shim):
     hog_id = shim.run_container(sandbox_id, config, hog)
     status = shim.wait_for("OOM kill", lambda: (s := shim.status(hog_id)).state == pb.CONTAINER_EXITED and s, seconds=30)
     assert status.reason == "OOMKilled" and status.exit_code == 137, status
+
+
+@scenario(11)
+def layered_image_whiteouts(shim):
+    """A three-layer image whose top layer deletes a file and makes a folder opaque: the
+    container must see the merged result, as overlayfs does with OCI whiteouts converted."""
+    import gzip
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    layout = os.path.join(shim.base, "layered")
+    subprocess.run([shim.capstan, "image", "build-busybox", "--root", os.path.join(shim.base, "scratch"),
+                    "--oci-layout", layout, "localhost/layered:v1"], check=True, stdout=subprocess.DEVNULL)
+
+    def blob(data):
+        digest = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+            f.write(data)
+        return "sha256:" + digest
+
+    def layer(files):
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as tar:
+            for name, content in files:
+                info = tarfile.TarInfo(name)
+                if content is None:
+                    info.type = tarfile.DIRTYPE
+                    info.mode = 0o755
+                    tar.addfile(info)
+                else:
+                    info.size = len(content)
+                    tar.addfile(info, io.BytesIO(content))
+        uncompressed = raw.getvalue()
+        compressed = gzip.compress(uncompressed, mtime=0)
+        return ({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(compressed),
+                 "size": len(compressed)}, "sha256:" + hashlib.sha256(uncompressed).hexdigest())
+
+    index = json.load(open(os.path.join(layout, "index.json")))
+    manifest = json.load(open(os.path.join(layout, "blobs", "sha256", index["manifests"][0]["digest"][7:])))
+    config = json.load(open(os.path.join(layout, "blobs", "sha256", manifest["config"]["digest"][7:])))
+    for files in ([("stuff", None), ("stuff/a", b"a"), ("stuff/b", b"b")],
+                  [("stuff", None), ("stuff/.wh..wh..opq", b""), ("stuff/c", b"c"), ("bin/.wh.vi", b"")]):
+        descriptor, diff_id = layer(files)
+        manifest["layers"].append(descriptor)
+        config["rootfs"]["diff_ids"].append(diff_id)
+    config_data = json.dumps(config).encode()
+    manifest["config"] = {"mediaType": manifest["config"]["mediaType"], "digest": blob(config_data), "size": len(config_data)}
+    manifest_data = json.dumps(manifest).encode()
+    index["manifests"][0].update(digest=blob(manifest_data), size=len(manifest_data))
+    json.dump(index, open(os.path.join(layout, "index.json"), "w"))
+    subprocess.run([shim.capstan, "image", "import", "--root", shim.root, layout], check=True, stdout=subprocess.DEVNULL)
+
+    sandbox_config = shim.sandbox_config("layers")
+    sandbox_id, _ = shim.run_sandbox(sandbox_config)
+    container_id = shim.run_container(sandbox_id, sandbox_config, shim.container_config(
+        "c", ["sleep", "100"], image="localhost/layered:v1"))
+    result = shim.exec(container_id, ["sh", "-c", "ls /stuff; test -e /bin/vi && echo vi-present || echo vi-deleted"])
+    assert result.stdout.decode().split() == ["c", "vi-deleted"], result.stdout
+    # Changes stay in the container's own upper layer; the shared layers are untouched.
+    shim.exec(container_id, ["sh", "-c", "echo mine > /stuff/c"])
+    other = shim.run_container(sandbox_id, sandbox_config, shim.container_config(
+        "d", ["sleep", "100"], image="localhost/layered:v1"))
+    assert shim.exec(other, ["cat", "/stuff/c"]).stdout == b"c"
 
 
 def assert_nothing_left(shim):
