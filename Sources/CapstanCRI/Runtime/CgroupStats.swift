@@ -14,6 +14,8 @@ package struct CgroupStats: Sendable {
         package var memoryRSSBytes: UInt64?
         package var pageFaults: UInt64?
         package var majorPageFaults: UInt64?
+        /// Tasks in the group and its descendants (pids controller).
+        package var processCount: UInt64?
     }
 
     /// Usage of the cgroup at `path` (relative to each controller root); nil fields where the
@@ -31,6 +33,7 @@ package struct CgroupStats: Sendable {
         sample.memoryRSSBytes = stat["total_rss"]
         sample.pageFaults = stat["total_pgfault"]
         sample.majorPageFaults = stat["total_pgmajfault"]
+        sample.processCount = number("\(cgroupRoot)/pids\(path)/pids.current")
         return sample
     }
 
@@ -39,6 +42,18 @@ package struct CgroupStats: Sendable {
         guard let controllers = try? FileManager.default.contentsOfDirectory(atPath: cgroupRoot) else { return }
         for controller in controllers where controller != "unified" {
             rmdir("\(cgroupRoot)/\(controller)\(path)")
+        }
+    }
+
+    /// Per-interface counters of the network namespace `pid` lives in (`/proc/<pid>/net/dev`).
+    package func interfaces(ofProcess pid: Int32) -> [(name: String, rxBytes: UInt64, rxErrors: UInt64, txBytes: UInt64, txErrors: UInt64)] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/net/dev", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropFirst(2).compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            let fields = parts[1].split(separator: " ").compactMap { UInt64($0) }
+            guard fields.count >= 11 else { return nil }
+            return (String(parts[0].trimmingCharacters(in: .whitespaces)), fields[0], fields[2], fields[8], fields[10])
         }
     }
 

@@ -31,9 +31,10 @@ package struct PodNamespaces: Sendable {
         }
         if let network = namespaces.networkPath { arguments.append("--net=\(network)") }
         if let uts = namespaces.utsPath {
-            arguments += ["--uts=\(uts)", "/bin/busybox", "hostname", hostname]
+            // Debian's `hostname` (priority: required) sets the name inside the new UTS namespace.
+            arguments += ["--uts=\(uts)", "hostname", hostname]
         } else {
-            arguments.append("/bin/true")
+            arguments.append("true")
         }
         do {
             try await Subprocess.check("unshare", arguments, timeout: .seconds(30))

@@ -138,6 +138,22 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         return response
     }
 
+    package func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatsResponse {
+        try await mappingErrors {
+            var response = Runtime_V1_PodSandboxStatsResponse()
+            response.stats = try await runtime.podSandboxStats(request.podSandboxID)
+            return response
+        }
+    }
+
+    package func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
+        try await mappingErrors {
+            var response = Runtime_V1_ListPodSandboxStatsResponse()
+            response.stats = try await runtime.listPodSandboxStats(request.hasFilter ? request.filter : nil)
+            return response
+        }
+    }
+
     // MARK: Not offered by capstan cri
 
     package func streamPodSandboxes(request: Runtime_V1_StreamPodSandboxesRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxesResponse>, context: ServerContext) async throws {
@@ -162,14 +178,6 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
 
     package func streamContainerStats(request: Runtime_V1_StreamContainerStatsRequest, response: RPCWriter<Runtime_V1_StreamContainerStatsResponse>, context: ServerContext) async throws {
         throw Self.unimplemented("StreamContainerStats", "use ListContainerStats")
-    }
-
-    package func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatsResponse {
-        throw Self.unimplemented("PodSandboxStats", "use ListContainerStats with a pod_sandbox_id filter")
-    }
-
-    package func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
-        throw Self.unimplemented("ListPodSandboxStats", "use ListContainerStats")
     }
 
     package func streamPodSandboxStats(request: Runtime_V1_StreamPodSandboxStatsRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxStatsResponse>, context: ServerContext) async throws {

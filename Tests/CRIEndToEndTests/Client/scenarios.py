@@ -157,6 +157,15 @@ def pods_talk_over_pod_ips(shim):
     client = shim.run_container(client_sandbox, client_config, shim.container_config("probe", ["sleep", "1000"]))
     server_ip = server_status.network.ip
     assert shim.wait_for("server over its pod IP", lambda: http_get(shim, client, server_ip)) == "pong-server"
+    stats = shim.runtime.PodSandboxStats(pb.PodSandboxStatsRequest(pod_sandbox_id=server_sandbox)).stats
+    assert stats.attributes.id == server_sandbox and len(stats.linux.containers) == 1, stats.attributes
+    assert stats.linux.cpu.usage_core_nano_seconds.value > 0 and stats.linux.memory.working_set_bytes.value > 0
+    assert stats.linux.process.process_count.value >= 1, stats.linux.process
+    assert stats.linux.network.default_interface.name == "eth0", stats.linux.network
+    assert stats.linux.network.default_interface.rx_bytes.value > 0, stats.linux.network
+    listed = shim.runtime.ListPodSandboxStats(pb.ListPodSandboxStatsRequest(
+        filter=pb.PodSandboxStatsFilter(label_selector={"app": "client"}))).stats
+    assert [s.attributes.id for s in listed] == [client_sandbox]
     # A pod's own hostname and address are in its /etc/hosts.
     hosts = shim.exec(client, ["cat", "/etc/hosts"]).stdout.decode()
     assert client_status.network.ip in hosts and "client" in hosts, hosts
