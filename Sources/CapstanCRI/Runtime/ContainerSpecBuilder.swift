@@ -126,10 +126,10 @@ package struct ContainerSpecBuilder: Sendable {
         case .node: break
         case .target:
             throw CRIError.unimplemented("pid namespace mode TARGET is not supported by capstan cri")
+        case .pod where namespaces.pidPath != nil:
+            linuxNamespaces.append(.init(type: "pid", path: namespaces.pidPath))
         default:
-            // CONTAINER, and also POD: proto3 can't tell an unset mode from POD (its zero
-            // value), and without a pause process there is no pod-wide PID namespace to
-            // join, so each container gets its own (docs/cri.md lists this gap).
+            // CONTAINER; also POD in a pod that was started without a shared PID namespace.
             linuxNamespaces.append(.init(type: "pid"))
         }
         if security.namespaceOptions.ipc == .node { linuxNamespaces.removeAll { $0.type == "ipc" } }

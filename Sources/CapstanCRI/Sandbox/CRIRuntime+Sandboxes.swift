@@ -43,6 +43,10 @@ extension CRIRuntime {
                 sandboxID: id, directory: directory, netnsDirectory: configuration.netnsDirectory,
                 hostname: hostname, hostNetwork: hostNetwork)
             record.netnsPath = namespaces?.networkPath
+            if config.linux.securityContext.namespaceOptions.pid == .pod {
+                record.pidHolderPID = try await PodPIDNamespace.start(
+                    at: directory.appending(path: "pid").path, pauseExecutable: configuration.monitorExecutable)
+            }
             // Persist before CNI so a crash mid-ADD still leaves a record that Remove can clean up.
             try save(record)
             if let netns = record.netnsPath {
@@ -57,6 +61,9 @@ extension CRIRuntime {
             logger.error("RunPodSandbox failed, cleaning up", metadata: ["sandbox": "\(id)", "error": "\(error)"])
             if let netns = record.netnsPath {
                 try? await cni.delete(attachment(for: record, config: config, netns: netns), addResult: record.cniResult)
+            }
+            if let holder = record.pidHolderPID {
+                PodPIDNamespace.stop(holder: holder, path: directory.appending(path: "pid").path)
             }
             namespaces?.destroy()
             sandboxes[id] = nil
@@ -81,6 +88,10 @@ extension CRIRuntime {
             try await cni.delete(attachment(for: record, config: config, netns: netns), addResult: record.cniResult)
         }
         namespaces(of: record).destroy()
+        if let holder = record.pidHolderPID {
+            PodPIDNamespace.stop(holder: holder, path: "\(record.directory)/pid")
+            record.pidHolderPID = nil
+        }
         record.state = .notReady
         record.cniResult = nil
         try save(record)
@@ -156,7 +167,8 @@ extension CRIRuntime {
         let hostNetwork = record.netnsPath == nil
         return PodNamespaces(
             networkPath: record.netnsPath, ipcPath: "\(record.directory)/ipc",
-            utsPath: hostNetwork ? nil : "\(record.directory)/uts")
+            utsPath: hostNetwork ? nil : "\(record.directory)/uts",
+            pidPath: record.pidHolderPID == nil ? nil : "\(record.directory)/pid")
     }
 
     func attachment(for record: SandboxRecord, config: Runtime_V1_PodSandboxConfig, netns: String) -> CNI.Attachment {

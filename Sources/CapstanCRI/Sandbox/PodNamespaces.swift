@@ -11,6 +11,8 @@ package struct PodNamespaces: Sendable {
     package var networkPath: String?
     package var ipcPath: String
     package var utsPath: String?
+    /// The pod-wide PID namespace, when the pod shares one (see `PodPIDNamespace`).
+    package var pidPath: String? = nil
 
     /// Creates the namespaces with one `unshare` call.
     /// - Parameters:
@@ -46,10 +48,11 @@ package struct PodNamespaces: Sendable {
     }
 
     /// Namespaces recorded for an existing sandbox.
-    package init(networkPath: String?, ipcPath: String, utsPath: String?) {
+    package init(networkPath: String?, ipcPath: String, utsPath: String?, pidPath: String? = nil) {
         self.networkPath = networkPath
         self.ipcPath = ipcPath
         self.utsPath = utsPath
+        self.pidPath = pidPath
     }
 
     /// Unmounts and removes the namespace files. Safe to call repeatedly.

@@ -20,6 +20,8 @@ package struct SandboxRecord: Codable, Sendable {
     package var cniResult: Data?
     /// Cgroup parent for the pod's containers (relative to each v1 controller root).
     package var cgroupParent: String
+    /// PID of the holder of the pod's shared PID namespace (PID namespace mode POD only).
+    package var pidHolderPID: Int32? = nil
 }
 
 /// What the shim remembers about a container, persisted as `containers/<id>/container.json`.

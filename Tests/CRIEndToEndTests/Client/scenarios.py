@@ -42,7 +42,7 @@ def lifecycle(shim):
     assert os.path.exists(netns), netns
 
     container = shim.container_config(
-        "app", ["sh", "-c", "echo hello; echo oops >&2; printf 'no newline'; sleep 1000"],
+        "app", ["sh", "-c", "trap '' TERM; echo hello; echo oops >&2; printf 'no newline'; sleep 1000"],
         envs=[pb.KeyValue(key="GREETING", value=b"hi")])
     container_id = shim.run_container(sandbox_id, config, container)
     status = shim.status(container_id)
@@ -73,7 +73,7 @@ def lifecycle(shim):
     assert [s.id for s in sandboxes] == [sandbox_id]
     assert not shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest(filter=pb.PodSandboxFilter(label_selector={"app": "other"}))).items
 
-    # sh as PID 1 ignores SIGTERM, so the stop must escalate to SIGKILL after the timeout.
+    # The container ignores SIGTERM, so the stop must escalate to SIGKILL after the timeout.
     started = time.monotonic()
     shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=1), timeout=30)
     assert 0.9 < time.monotonic() - started < 10
@@ -144,6 +144,20 @@ def containers_in_one_pod_share_localhost(shim):
     client = shim.run_container(sandbox_id, config, shim.container_config("client", ["sleep", "1000"]))
 
     assert shim.wait_for("server over localhost", lambda: http_get(shim, client, "127.0.0.1")) == "pong-duo"
+    # PID namespace mode POD (the proto default here): containers see each other's processes,
+    # and PID 1 is the pod's holder, not a container process.
+    processes = shim.exec(client, ["ps", "-o", "pid,args"]).stdout.decode()
+    assert "httpd -f -p 8080" in processes, processes
+    assert any(line.split()[:1] == ["1"] and "cri-pause" in line for line in processes.splitlines()), processes
+    # Containers of a pod in CONTAINER mode see only themselves.
+    solo_config = shim.sandbox_config("solo")
+    solo_config.linux.security_context.namespace_options.pid = pb.CONTAINER
+    solo_sandbox, _ = shim.run_sandbox(solo_config)
+    solo = shim.container_config("solo", ["sleep", "1000"])
+    solo.linux.security_context.namespace_options.pid = pb.CONTAINER
+    solo_id = shim.run_container(solo_sandbox, solo_config, solo)
+    assert shim.exec(solo_id, ["sh", "-c", "echo $$"]).stdout.decode().strip() != "1"
+    assert "sleep 1000" in shim.exec(solo_id, ["ps", "-o", "pid,args"]).stdout.decode().splitlines()[1]
 
 
 @scenario(4)
@@ -507,8 +521,8 @@ def assert_nothing_left(shim):
                     state = f.read().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if "cri-monitor" in cmdline and shim.root in cmdline and state != "Z":
-                found.append(f"monitor pid {pid}")
+            if ("cri-monitor" in cmdline or "cri-pause" in cmdline) and shim.root in cmdline and state != "Z":
+                found.append(f"helper pid {pid}: {cmdline}")
         return found
 
     deadline = time.monotonic() + 5
