@@ -60,7 +60,7 @@ CAPSTAN_PID=$!
 for _ in $(seq 100); do grep -q listening "$BASE/capstan.out" && break; sleep 0.1; done
 python3 Benchmarks/cri-vs-containerd/bench.py --socket "$BASE/capstan.sock" --image localhost/busybox:bench \
   --pods "$PODS" --concurrency "$CONCURRENCY" --log-dir "$BASE/logs-capstan" --label "capstan cri" \
-  --process "capstan cri --socket $BASE/capstan.sock" --process "cri-monitor $BASE/capstan/" > "$BASE/capstan.json"
+  --process "capstan cri --socket $BASE/capstan.sock" --process "cri-monitor --spare $BASE/capstan" > "$BASE/capstan.json"
 kill "$CAPSTAN_PID"; wait "$CAPSTAN_PID" || true; CAPSTAN_PID=""
 
 # --- containerd 1.6 CRI -------------------------------------------------------------

@@ -28,6 +28,27 @@ package struct ContainerMonitorConfiguration: Codable, Sendable {
 /// `exit.json` with the exit code when it reaps the container's init process. SIGUSR1 makes
 /// it reopen the log file (ReopenContainerLog after rotation).
 package enum ContainerMonitor {
+    /// Runs a spare monitor: waits for its container folder as one line on stdin (EOF, when
+    /// the shim goes away unused, ends it quietly), sends its diagnostics to the folder's
+    /// `monitor.log`, then runs as `run(directory:)`.
+    package static func runSpare() -> Int32 {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 4096 {
+            let count = read(0, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return 0 }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        let directory = String(decoding: line, as: UTF8.self)
+        let diagnostics = open("\(directory)/monitor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if diagnostics >= 0 { dup2(diagnostics, 2) }
+        if devNull >= 0 { dup2(devNull, 0) }
+        return run(directory: directory)
+    }
+
     /// Runs the monitor; returns the process exit code.
     package static func run(directory: String) -> Int32 {
         let configuration: ContainerMonitorConfiguration

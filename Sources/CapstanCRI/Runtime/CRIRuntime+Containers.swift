@@ -59,8 +59,7 @@ extension CRIRuntime {
                 namespaces: namespaces(of: sandboxRecord), sandboxDirectory: sandboxRecord.directory,
                 rootfs: rootfs.path, cgroupPath: cgroupPath, minimumOOMScoreAdjust: Self.ownOOMScoreAdjust())
             try JSONEncoder.sorted.encode(try builder.build()).write(to: bundle.appending(path: "config.json"))
-            let launcher = ContainerMonitorLauncher(executable: configuration.monitorExecutable)
-            let started = try await launcher.launch(
+            let started = try await monitors.launch(
                 ContainerMonitorConfiguration(
                     containerID: id, runcRoot: runc.root, bundle: bundle.path, directory: directory.path,
                     logPath: logPath, memoryCgroup: "\(cgroups.cgroupRoot)/memory\(cgroupPath)"))

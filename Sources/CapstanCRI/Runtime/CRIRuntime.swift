@@ -36,6 +36,7 @@ package actor CRIRuntime {
     let runc: Runc
     let cni: CNI
     let cgroups = CgroupStats()
+    let monitors: ContainerMonitorLauncher
     var sandboxes: [String: SandboxRecord] = [:]
     var containers: [String: ContainerRecord] = [:]
     /// Names being created right now, so concurrent creates of one name can't both win.
@@ -52,6 +53,7 @@ package actor CRIRuntime {
         }
         images = try ImageStore(root: root.appending(path: "images"))
         runc = Runc(root: root.appending(path: "runc").path)
+        monitors = ContainerMonitorLauncher(executable: configuration.monitorExecutable, label: root.path)
         cni = CNI(
             pluginDirectory: configuration.cniPluginDirectory,
             configurationDirectory: configuration.cniConfigurationDirectory)
@@ -74,6 +76,11 @@ package actor CRIRuntime {
         self.sandboxes = sandboxes
         self.containers = containers
         logger.info("adopted state", metadata: ["sandboxes": "\(sandboxes.count)", "containers": "\(containers.count)"])
+    }
+
+    /// Releases what only a running shim needs (the spare monitor). Containers keep running.
+    package func shutdown() async {
+        await monitors.shutdown()
     }
 
     // MARK: Paths and persistence

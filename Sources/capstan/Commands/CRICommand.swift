@@ -35,6 +35,9 @@ struct CRICommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Writes to a helper that already exited (a CNI plugin, a monitor) must fail with
+        // EPIPE, not kill the shim. Children get default signal handling back at spawn.
+        signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "capstan.cri")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = CRIRuntimeConfiguration(
@@ -52,6 +55,7 @@ struct CRICommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        await runtime.shutdown()
     }
 
     /// The running binary, which also serves as each container's monitor.
@@ -68,11 +72,14 @@ struct CRIMonitorCommand: ParsableCommand {
         abstract: "Hold one container's stdio and exit status for `capstan cri` (started by the shim).",
         shouldDisplay: false)
 
-    @Argument(help: "The container's state folder (holds monitor.json).")
+    @Flag(help: "Start idle and read the container folder from stdin (the shim keeps one such spare).")
+    var spare = false
+
+    @Argument(help: "The container's state folder (holds monitor.json); with --spare, the shim's root (a label).")
     var directory: String
 
     func run() throws {
-        let code = ContainerMonitor.run(directory: directory)
+        let code = spare ? ContainerMonitor.runSpare() : ContainerMonitor.run(directory: directory)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -521,7 +521,8 @@ def assert_nothing_left(shim):
                     state = f.read().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if ("cri-monitor" in cmdline or "cri-pause" in cmdline) and shim.root in cmdline and state != "Z":
+            helper = ("cri-monitor" in cmdline and "--spare" not in cmdline) or "cri-pause" in cmdline
+            if helper and shim.root in cmdline and state != "Z":
                 found.append(f"helper pid {pid}: {cmdline}")
         return found
 
