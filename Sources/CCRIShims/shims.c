@@ -2,6 +2,7 @@
 #include "CCRIShims.h"
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -17,4 +18,10 @@ short capstan_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
 
 int capstan_set_xattr(const char *path, const char *name, const char *value, unsigned long size) {
     return setxattr(path, name, value, size, 0);
+}
+
+int capstan_is_namespace_file(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return info.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
 }

@@ -22,4 +22,7 @@ short capstan_spawn_setsid_flag(void);
 /// setxattr(2) on a path.
 int capstan_set_xattr(const char *path, const char *name, const char *value, unsigned long size);
 
+/// 1 when `path` is on nsfs (a bind-mounted namespace), 0 when not, -1 with errno on error.
+int capstan_is_namespace_file(const char *path);
+
 #endif

@@ -11,6 +11,10 @@ package struct Runc: Sendable {
 
     package init(root: String) { self.root = root }
 
+    /// Bytes of ExecSync stdout (and of stderr) returned; more is dropped. Two of these stay
+    /// under the 16 MiB gRPC message limit clients such as the kubelet use.
+    package static let execOutputLimit = 7 << 20
+
     package struct State: Decodable, Sendable {
         package var status: String
         package var pid: Int32
@@ -87,7 +91,8 @@ package struct Runc: Sendable {
             return true
         }
         let result = try await Subprocess.run(
-            "runc", ["--root", root, "exec", "--process", processFile.path, "--pid-file", pidFile.path, id])
+            "runc", ["--root", root, "exec", "--process", processFile.path, "--pid-file", pidFile.path, id],
+            outputLimit: Self.execOutputLimit)
         timer.cancel()
         let timedOut = await timer.value
         return (result, timedOut)

@@ -23,8 +23,10 @@ package enum PodPIDNamespace {
         let pid = try Subprocess.spawn(
             "unshare", ["--pid=\(path)", "--fork", "--kill-child", pauseExecutable, "cri-pause"],
             stdin: devNull, stdout: devNull, stderr: devNull, newSession: true)
-        for _ in 0..<400 {
-            if Mounts.isMountPoint(path) { return pid }
+        // unshare bind-mounts the namespace from a helper process; wait for the nsfs mount
+        // (generously: under load this can take a while, and failing a pod is worse).
+        for _ in 0..<2000 {
+            if isNamespaceFile(path) { return pid }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw CRIError.internal("the pod PID namespace holder exited with \(Subprocess.exitCode(fromWaitStatus: status))")
@@ -51,6 +53,11 @@ package enum PodPIDNamespace {
         }
         try? Mounts.unmount(path)
         unlink(path)
+    }
+
+    /// Whether `path` is a bind-mounted namespace (its filesystem is nsfs).
+    static func isNamespaceFile(_ path: String) -> Bool {
+        capstan_is_namespace_file(path) == 1
     }
 
     /// Guards against PID reuse: only signal a process that is still this pod's holder.

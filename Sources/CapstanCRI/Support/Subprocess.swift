@@ -36,16 +36,19 @@ package enum Subprocess {
     /// Runs `program` to completion, feeding `input` on stdin and capturing stdout and stderr.
     /// - Parameter timeout: when set, the child gets SIGKILL after this long and the result
     ///   reports exit code 137.
+    /// - Parameter outputLimit: bytes kept of stdout and of stderr each; the rest is read and
+    ///   dropped, so a chatty child can neither block nor exhaust our memory.
     package static func run(
         _ program: String, _ arguments: [String], environment: [String: String]? = nil,
-        input: Data? = nil, timeout: Duration? = nil
+        input: Data? = nil, timeout: Duration? = nil, outputLimit: Int = 64 << 20
     ) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
                     continuation.resume(
                         returning: try runBlocking(
-                            program, arguments, environment: environment, input: input, timeout: timeout))
+                            program, arguments, environment: environment, input: input, timeout: timeout,
+                            outputLimit: outputLimit))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -74,7 +77,7 @@ package enum Subprocess {
     /// Synchronous body of `run`; call only from a thread that may block.
     package static func runBlocking(
         _ program: String, _ arguments: [String], environment: [String: String]? = nil,
-        input: Data? = nil, timeout: Duration? = nil
+        input: Data? = nil, timeout: Duration? = nil, outputLimit: Int = 64 << 20
     ) throws -> ProcessResult {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
@@ -117,7 +120,7 @@ package enum Subprocess {
         let errorFD = stderrPipe[0]
         let errorDone = DispatchSemaphore(value: 0)
         let errorReader = Thread {
-            errorBox.set(readAll(errorFD))
+            errorBox.set(readAll(errorFD, limit: outputLimit))
             close(errorFD)
             errorDone.signal()
         }
@@ -132,7 +135,7 @@ package enum Subprocess {
             source.resume()
             timer = source
         }
-        let output = readAll(stdoutPipe[0])
+        let output = readAll(stdoutPipe[0], limit: outputLimit)
         close(stdoutPipe[0])
         errorDone.wait()
         let code = waitForExit(pid)
@@ -199,13 +202,15 @@ package enum Subprocess {
         return 128 + signal
     }
 
-    static func readAll(_ fd: Int32) -> Data {
+    /// Reads `fd` to EOF, keeping at most `limit` bytes.
+    static func readAll(_ fd: Int32, limit: Int = .max) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = read(fd, &buffer, buffer.count)
             if count > 0 {
-                data.append(contentsOf: buffer[0..<count])
+                let room = limit - data.count
+                if room > 0 { data.append(contentsOf: buffer[0..<min(count, room)]) }
             } else if count < 0 && errno == EINTR {
                 continue
             } else {

@@ -99,7 +99,9 @@ class Shim:
         line = self.process.stdout.readline().decode()
         if "listening on" not in line:
             raise RuntimeError(f"shim did not start: {line!r}; see {self.base}/shim.log")
-        self.channel = grpc.insecure_channel(f"unix://{self.socket}")
+        # 16 MiB, as the kubelet's CRI client allows.
+        self.channel = grpc.insecure_channel(f"unix://{self.socket}",
+                                             options=[("grpc.max_receive_message_length", 16 << 20)])
         self.runtime = pb_grpc.RuntimeServiceStub(self.channel)
         self.images = pb_grpc.ImageServiceStub(self.channel)
         return self

@@ -56,6 +56,8 @@ def lifecycle(shim):
     result = shim.exec(container_id, ["sh", "-c", "cat /etc/hostname; echo $GREETING; id -u; exit 3"])
     assert result.exit_code == 3, result
     assert result.stdout.decode().split() == ["web-host", "hi", "0"], result.stdout
+    big = shim.exec(container_id, ["sh", "-c", "head -c 20000000 /dev/zero"], timeout=30)
+    assert big.exit_code == 0 and len(big.stdout) == 7 << 20, len(big.stdout)  # capped, not fatal
     details = expect_code(grpc.StatusCode.DEADLINE_EXCEEDED, shim.exec, container_id, ["sleep", "30"], timeout=1)
     assert "timed out" in details, details
 
@@ -81,6 +83,7 @@ def lifecycle(shim):
     assert status.state == pb.CONTAINER_EXITED and status.exit_code == 137, status
     assert status.finished_at >= status.started_at and status.reason == "Error", status
     shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=1))  # idempotent
+    assert ("stdout", "F", "no newline") in parse_cri_log(status.log_path), "a trailing partial line is flushed"
 
     shim.runtime.RemoveContainer(pb.RemoveContainerRequest(container_id=container_id))
     shim.runtime.RemoveContainer(pb.RemoveContainerRequest(container_id=container_id))  # idempotent
@@ -227,6 +230,10 @@ def shim_restart_adopts_running_containers(shim):
     sandbox = shim.runtime.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id)).status
     assert sandbox.state == pb.SANDBOX_READY and sandbox.network.ip
     assert shim.exec(container_id, ["echo", "still here"]).stdout == b"still here\n"
+    # A graceful restart (SIGTERM) adopts just the same.
+    shim.stop()
+    shim.start()
+    assert shim.status(container_id).state == pb.CONTAINER_RUNNING
     shim.runtime.StopContainer(pb.StopContainerRequest(container_id=container_id, timeout=10), timeout=30)
     status = shim.status(container_id)
     assert status.state == pb.CONTAINER_EXITED and status.exit_code == 0, status
