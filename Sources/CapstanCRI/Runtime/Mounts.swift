@@ -20,13 +20,4 @@ package enum Mounts {
             throw CRIError.internal("unmount \(target): \(errnoText())")
         }
     }
-
-    /// Whether `path` is a mount point (per /proc/self/mountinfo).
-    package static func isMountPoint(_ path: String) -> Bool {
-        guard let info = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        return info.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 && fields[4] == path
-        }
-    }
 }

@@ -285,6 +285,20 @@ def bad_requests_get_precise_codes(shim):
     # The shim is unharmed by all of that.
     assert shim.exec(container_id, ["true"]).exit_code == 0
 
+    # NetworkReady follows the CNI configuration, with a reason when it can't be used.
+    conflist = os.path.join(shim.cni_dir, "10-test.conflist")
+    original = open(conflist).read()
+    with open(conflist, "w") as f:
+        f.write(original.replace('"type": "portmap"', '"type": "no-such-plugin"'))
+    try:
+        network = {c.type: c for c in r.Status(pb.StatusRequest()).status.conditions}["NetworkReady"]
+        assert not network.status and network.reason == "NetworkPluginNotReady", network
+        assert "no-such-plugin" in network.message, network.message
+    finally:
+        with open(conflist, "w") as f:
+            f.write(original)
+    assert {c.type: c for c in r.Status(pb.StatusRequest()).status.conditions}["NetworkReady"].status
+
 
 @scenario(8)
 def image_service(shim):
