@@ -19,6 +19,7 @@ struct CRIEndToEndTests {
         "registry_pull",
         "import_and_resources",
         "layered_image_whiteouts",
+        "kill_during_pod_start",
     ]
 
     @Test(arguments: scenarios)

@@ -65,12 +65,17 @@ package actor CRIRuntime {
             let file = root.appending(path: "sandboxes/\(id)/sandbox.json")
             if let data = try? Data(contentsOf: file), let record = try? decoder.decode(SandboxRecord.self, from: data) {
                 sandboxes[record.id] = record
+            } else {
+                // Interrupted before its first save, which precedes any namespace or mount.
+                try? FileManager.default.removeItem(at: root.appending(path: "sandboxes/\(id)"))
             }
         }
         for id in (try? FileManager.default.contentsOfDirectory(atPath: root.appending(path: "containers").path)) ?? [] {
             let file = root.appending(path: "containers/\(id)/container.json")
             if let data = try? Data(contentsOf: file), let record = try? decoder.decode(ContainerRecord.self, from: data) {
                 containers[record.id] = record
+            } else {
+                Self.removeUnrecordedContainer(id, root: root, logger: logger)
             }
         }
         self.sandboxes = sandboxes
@@ -81,6 +86,18 @@ package actor CRIRuntime {
     /// Releases what only a running shim needs (the spare monitor). Containers keep running.
     package func shutdown() async {
         await monitors.shutdown()
+    }
+
+    /// A container folder without a record is a create the previous shim died in: no client
+    /// was told its id, so nobody can remove it. Delete its runc state (killing it), its
+    /// rootfs mount and folder.
+    private static func removeUnrecordedContainer(_ id: String, root: URL, logger: Logger) {
+        logger.warning("removing a container whose create was interrupted", metadata: ["container": "\(id)"])
+        _ = try? Subprocess.runBlocking(
+            "runc", ["--root", root.appending(path: "runc").path, "delete", "--force", id], timeout: .seconds(30))
+        let folder = root.appending(path: "containers/\(id)")
+        try? Mounts.unmount(folder.appending(path: "bundle/rootfs").path)
+        try? FileManager.default.removeItem(at: folder)
     }
 
     // MARK: Paths and persistence

@@ -1,3 +1,4 @@
+import CCRIShims
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,5 +20,10 @@ package enum Mounts {
         if umount2(target, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
             throw CRIError.internal("unmount \(target): \(errnoText())")
         }
+    }
+
+    /// Whether `path` is a bind-mounted namespace (its filesystem is nsfs).
+    package static func isNamespaceFile(_ path: String) -> Bool {
+        capstan_is_namespace_file(path) == 1
     }
 }

@@ -39,10 +39,13 @@ extension CRIRuntime {
             try Data((hostname + "\n").utf8).write(to: directory.appending(path: "hostname"))
             try Data(Self.resolvConf(config.dnsConfig).utf8).write(to: directory.appending(path: "resolv.conf"))
             try Data(Self.hosts(hostname: hostname, ips: []).utf8).write(to: directory.appending(path: "hosts"))
+            // Persist first, naming the namespace about to be made, so that a crash from here
+            // on leaves a record RemovePodSandbox can clean up (unmounting what is absent is fine).
+            record.netnsPath = hostNetwork ? nil : PodNamespaces.networkPath(sandboxID: id, in: configuration.netnsDirectory)
+            try save(record)
             namespaces = try await PodNamespaces.create(
                 sandboxID: id, directory: directory, netnsDirectory: configuration.netnsDirectory,
                 hostname: hostname, hostNetwork: hostNetwork)
-            record.netnsPath = namespaces?.networkPath
             if config.linux.securityContext.namespaceOptions.pid == .pod {
                 record.pidHolderPID = try await PodPIDNamespace.start(
                     at: directory.appending(path: "pid").path, pauseExecutable: configuration.monitorExecutable)
@@ -84,13 +87,20 @@ extension CRIRuntime {
         let config = try Runtime_V1_PodSandboxConfig(serializedBytes: record.configData)
         // DEL whenever the pod may still hold an address: also after a crash between ADD and
         // the record update (no stored result then, but plugins accept DEL without one).
-        if let netns = record.netnsPath, record.cniResult != nil || FileManager.default.fileExists(atPath: netns) {
-            try await cni.delete(attachment(for: record, config: config, netns: netns), addResult: record.cniResult)
+        // An empty CNI_NETNS tells the plugins the namespace is gone (the spec allows it).
+        if let netns = record.netnsPath {
+            let mounted = Mounts.isNamespaceFile(netns)
+            if mounted || record.cniResult != nil {
+                try await cni.delete(
+                    attachment(for: record, config: config, netns: mounted ? netns : ""), addResult: record.cniResult)
+            }
         }
         namespaces(of: record).destroy()
         if let holder = record.pidHolderPID {
             PodPIDNamespace.stop(holder: holder, path: "\(record.directory)/pid")
             record.pidHolderPID = nil
+        } else {
+            PodPIDNamespace.stopUnrecorded(path: "\(record.directory)/pid")
         }
         record.state = .notReady
         record.cniResult = nil

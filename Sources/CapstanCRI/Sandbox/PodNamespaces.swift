@@ -21,7 +21,7 @@ package struct PodNamespaces: Sendable {
         sandboxID: String, directory: URL, netnsDirectory: String, hostname: String, hostNetwork: Bool
     ) async throws -> PodNamespaces {
         let namespaces = PodNamespaces(
-            networkPath: hostNetwork ? nil : "\(netnsDirectory)/capstan-\(sandboxID.prefix(16))",
+            networkPath: hostNetwork ? nil : networkPath(sandboxID: sandboxID, in: netnsDirectory),
             ipcPath: directory.appending(path: "ipc").path,
             utsPath: hostNetwork ? nil : directory.appending(path: "uts").path)
         try FileManager.default.createDirectory(atPath: netnsDirectory, withIntermediateDirectories: true)
@@ -45,6 +45,11 @@ package struct PodNamespaces: Sendable {
             throw error
         }
         return namespaces
+    }
+
+    /// Where a pod's network namespace is bind-mounted.
+    package static func networkPath(sandboxID: String, in netnsDirectory: String) -> String {
+        "\(netnsDirectory)/capstan-\(sandboxID.prefix(16))"
     }
 
     /// Namespaces recorded for an existing sandbox.

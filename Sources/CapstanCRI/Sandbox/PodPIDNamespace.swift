@@ -26,7 +26,7 @@ package enum PodPIDNamespace {
         // unshare bind-mounts the namespace from a helper process; wait for the nsfs mount
         // (generously: under load this can take a while, and failing a pod is worse).
         for _ in 0..<2000 {
-            if isNamespaceFile(path) { return pid }
+            if Mounts.isNamespaceFile(path) { return pid }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw CRIError.internal("the pod PID namespace holder exited with \(Subprocess.exitCode(fromWaitStatus: status))")
@@ -55,15 +55,20 @@ package enum PodPIDNamespace {
         unlink(path)
     }
 
-    /// Whether `path` is a bind-mounted namespace (its filesystem is nsfs).
-    static func isNamespaceFile(_ path: String) -> Bool {
-        capstan_is_namespace_file(path) == 1
+    /// Ends whatever holder serves `path` when its PID was never recorded (the shim died
+    /// between starting it and saving the sandbox): finds it by its command line.
+    package static func stopUnrecorded(path: String) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let holder = processes.compactMap(Int32.init).first { isHolder($0, path: path) }
+        stop(holder: holder ?? 0, path: path)
     }
 
     /// Guards against PID reuse: only signal a process that is still this pod's holder.
     private static func isHolder(_ pid: Int32, path: String) -> Bool {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        return String(decoding: data, as: UTF8.self).contains("--pid=\(path)")
+        // Arguments are NUL-separated: match the whole argument, not a prefix of a longer path.
+        return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "--pid=\(path)" }
     }
 
     /// The body of `capstan cri-pause`: PID 1 of a pod's PID namespace. Sleeps, and reaps

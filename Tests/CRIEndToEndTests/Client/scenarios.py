@@ -520,6 +520,38 @@ def layered_image_whiteouts(shim):
     assert shim.exec(other, ["cat", "/stuff/c"]).stdout == b"c"
 
 
+@scenario(12)
+def kill_during_pod_start(shim):
+    """kill -9 of the shim while pods are being started, at a few different moments: after a
+    restart every pod can be removed and nothing is left (mounts, netns, IPs, processes)."""
+    import threading
+
+    for attempt, delay in enumerate((0.005, 0.02, 0.05, 0.1)):
+        config = shim.sandbox_config(f"crash{attempt}")
+        container = shim.container_config("c", ["sleep", "1000"])
+
+        def start_pod():
+            try:
+                sandbox_id, _ = shim.run_sandbox(config)
+                shim.run_container(sandbox_id, config, container)
+            except grpc.RpcError:
+                pass  # the shim died under the call
+
+        caller = threading.Thread(target=start_pod)
+        caller.start()
+        time.sleep(delay)
+        shim.seen_pids.add(shim.process.pid)
+        shim.kill9()
+        caller.join(timeout=30)
+        shim.start()
+    for sandbox in shim.runtime.ListPodSandbox(pb.ListPodSandboxRequest()).items:
+        shim.created_sandboxes.add(sandbox.id)
+    assert_nothing_left(shim)
+    ipam = os.path.join(shim.base, "ipam")
+    leased = [name for root, _, files in os.walk(ipam) for name in files if name[0].isdigit()]
+    assert not leased, f"pod IPs still leased after removing every pod: {leased}"
+
+
 def assert_nothing_left(shim):
     """After removing every pod through the API, nothing of them may remain on the host."""
     if shim.process is None or shim.process.poll() is not None:
