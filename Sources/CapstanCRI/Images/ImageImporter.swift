@@ -118,6 +118,7 @@ package struct ImageImporter: Sendable {
 
 /// Picks the manifest for this host from an index or manifest list.
 package enum PlatformChooser {
+    /// The linux/<host arch> entry, else one without a platform; nil when neither exists.
     package static func choose(from manifests: [OCIDescriptor]) -> OCIDescriptor? {
         manifests.first { $0.platform?.os == "linux" && $0.platform?.architecture == hostArchitecture }
             ?? manifests.first { $0.platform == nil }

@@ -66,6 +66,7 @@ package struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
 /// Content digests of the form `sha256:<64 hex>`.
 package enum Digest {
+    /// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
     package static func isValid(_ digest: String) -> Bool {
         guard digest.hasPrefix("sha256:") else { return false }
         let hex = digest.dropFirst(7)

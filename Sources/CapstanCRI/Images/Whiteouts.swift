@@ -10,6 +10,7 @@ import Glibc
 /// overlayfs expects a 0/0 character device named `<name>` and the `trusted.overlay.opaque`
 /// xattr on the folder. Without this, files deleted in an upper layer would reappear.
 package enum Whiteouts {
+    /// Rewrites every whiteout under `root` in place.
     package static func convertToOverlay(in root: URL) throws {
         guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return }
         var found: [URL] = []

@@ -14,6 +14,9 @@ package enum ContainerLifecycle: Equatable, Sendable {
 }
 
 extension CRIRuntime {
+    /// Creates (but does not start) a container in a ready pod: bundle, overlay rootfs, and
+    /// its monitor running `runc create`. Returns the new id. INVALID_ARGUMENT for a bad
+    /// config, NOT_FOUND for an unknown pod or absent image, ALREADY_EXISTS for a reused name.
     package func createContainer(_ request: Runtime_V1_CreateContainerRequest) async throws -> String {
         let config = request.config
         try Validation.containerConfig(config, hasConfig: request.hasConfig)
@@ -83,6 +86,7 @@ extension CRIRuntime {
         }
     }
 
+    /// Starts a created container. FAILED_PRECONDITION when it is running or has exited.
     package func startContainer(_ id: String) async throws {
         var record = try container(id)
         switch lifecycle(of: record) {
@@ -125,6 +129,7 @@ extension CRIRuntime {
         cgroups.removeGroup(record.cgroupPath)
     }
 
+    /// State, times, exit code and reason, image and log path of a container; NOT_FOUND if unknown.
     package func containerStatus(_ id: String, verbose: Bool) throws -> Runtime_V1_ContainerStatusResponse {
         let record = try container(id)
         let config = try Runtime_V1_ContainerConfig(serializedBytes: record.configData)
@@ -161,6 +166,7 @@ extension CRIRuntime {
         return response
     }
 
+    /// Containers matching every part of `filter` (id and pod id match by prefix), oldest first.
     package func listContainers(_ filter: Runtime_V1_ContainerFilter?) throws -> [Runtime_V1_Container] {
         var result: [Runtime_V1_Container] = []
         for record in containers.values.sorted(by: { $0.createdAt < $1.createdAt }) {
@@ -188,6 +194,8 @@ extension CRIRuntime {
         return result
     }
 
+    /// Runs `cmd` in a running container and returns its output (each stream capped at
+    /// `Runc.execOutputLimit`) and exit code. DEADLINE_EXCEEDED once `timeout` seconds pass.
     package func execSync(_ request: Runtime_V1_ExecSyncRequest) async throws -> Runtime_V1_ExecSyncResponse {
         let record = try container(request.containerID)
         guard !request.cmd.isEmpty else { throw CRIError.invalidArgument("cmd is required") }
@@ -211,6 +219,7 @@ extension CRIRuntime {
         return response
     }
 
+    /// Applies new CPU and memory limits to a created or running container.
     package func updateContainerResources(_ request: Runtime_V1_UpdateContainerResourcesRequest) async throws {
         let record = try container(request.containerID)
         guard request.hasLinux else { return }

@@ -2,10 +2,12 @@ package import CRIAPI
 import Foundation
 
 extension CRIRuntime {
+    /// One container's CPU, memory and writable-layer usage; NOT_FOUND if unknown.
     package func containerStats(_ id: String) throws -> Runtime_V1_ContainerStats {
         try stats(of: container(id))
     }
 
+    /// Stats of the containers matching `filter`, oldest first.
     package func listContainerStats(_ filter: Runtime_V1_ContainerStatsFilter?) throws -> [Runtime_V1_ContainerStats] {
         try containers.values.sorted(by: { $0.createdAt < $1.createdAt }).compactMap { record in
             let config = try Runtime_V1_ContainerConfig(serializedBytes: record.configData)
@@ -18,10 +20,12 @@ extension CRIRuntime {
         }
     }
 
+    /// A pod's totals and its containers' stats; NOT_FOUND if unknown.
     package func podSandboxStats(_ id: String) throws -> Runtime_V1_PodSandboxStats {
         try sandboxStats(of: sandbox(id))
     }
 
+    /// Stats of the pods matching `filter`, oldest first.
     package func listPodSandboxStats(_ filter: Runtime_V1_PodSandboxStatsFilter?) throws -> [Runtime_V1_PodSandboxStats] {
         try sandboxes.values.sorted(by: { $0.createdAt < $1.createdAt }).compactMap { record in
             let config = try Runtime_V1_PodSandboxConfig(serializedBytes: record.configData)

@@ -140,6 +140,7 @@ package actor CRIRuntime {
 
     // MARK: Runtime-wide calls
 
+    /// Runtime name and versions (CRI API v1).
     package func version() -> Runtime_V1_VersionResponse {
         var response = Runtime_V1_VersionResponse()
         response.version = "0.1.0"
@@ -149,6 +150,7 @@ package actor CRIRuntime {
         return response
     }
 
+    /// RuntimeReady (runc installed) and NetworkReady (CNI configuration usable), with reasons.
     package func status(verbose: Bool) -> Runtime_V1_StatusResponse {
         var runtimeReady = Runtime_V1_RuntimeCondition()
         runtimeReady.type = "RuntimeReady"
@@ -182,6 +184,7 @@ package actor CRIRuntime {
         return response
     }
 
+    /// Bytes and inodes used by the image store and by containers' writable layers.
     package func imageFilesystemInfo() -> Runtime_V1_ImageFsInfoResponse {
         func usage(_ url: URL) -> Runtime_V1_FilesystemUsage {
             let (bytes, inodes) = diskUsage(of: url)

@@ -35,6 +35,8 @@ package actor ContainerMonitorLauncher {
         self.label = label
     }
 
+    /// Writes `monitor.json`, hands the container to a monitor, and returns once `runc create`
+    /// succeeded (with the monitor's and the container init's PIDs) or throws its error.
     package func launch(_ configuration: ContainerMonitorConfiguration) async throws -> Started {
         let directory = URL(fileURLWithPath: configuration.directory)
         try JSONEncoder.sorted.encode(configuration).writeAtomically(to: directory.appending(path: "monitor.json"))

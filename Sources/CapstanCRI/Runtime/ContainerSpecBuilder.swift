@@ -43,6 +43,8 @@ package struct ContainerSpecBuilder: Sendable {
     /// The shim's own oom_score_adj: runc cannot lower it (no CAP_SYS_RESOURCE on these hosts).
     package var minimumOOMScoreAdjust: Int
 
+    /// The runtime spec; INVALID_ARGUMENT when the request can't be honoured (no command,
+    /// unknown user, relative mount paths), UNIMPLEMENTED for PID namespace mode TARGET.
     package func build() throws -> OCIRuntimeSpec {
         let security = container.linux.securityContext
         let privileged = security.privileged

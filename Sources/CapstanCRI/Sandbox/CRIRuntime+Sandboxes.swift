@@ -6,6 +6,8 @@ import SwiftProtobuf
 let maximumNameLength = 253
 
 extension CRIRuntime {
+    /// Creates a ready pod: namespaces, hostname, hosts and resolv.conf, and (unless host
+    /// network) a CNI attachment. Returns its id. ALREADY_EXISTS for reused pod metadata.
     package func runPodSandbox(_ request: Runtime_V1_RunPodSandboxRequest) async throws -> String {
         let config = request.config
         try Validation.sandboxConfig(config, hasConfig: request.hasConfig)
@@ -120,6 +122,7 @@ extension CRIRuntime {
         logger.info("pod sandbox removed", metadata: ["sandbox": "\(record.id)"])
     }
 
+    /// State, creation time, IPs, namespace options and labels of a pod; NOT_FOUND if unknown.
     package func podSandboxStatus(_ id: String, verbose: Bool) throws -> Runtime_V1_PodSandboxStatusResponse {
         let record = try sandbox(id)
         var response = Runtime_V1_PodSandboxStatusResponse()
@@ -131,6 +134,7 @@ extension CRIRuntime {
         return response
     }
 
+    /// Pods matching every part of `filter` (id by prefix), oldest first.
     package func listPodSandbox(_ filter: Runtime_V1_PodSandboxFilter?) throws -> [Runtime_V1_PodSandbox] {
         var result: [Runtime_V1_PodSandbox] = []
         for record in sandboxes.values.sorted(by: { $0.createdAt < $1.createdAt }) {

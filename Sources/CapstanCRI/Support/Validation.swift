@@ -2,6 +2,8 @@ package import CRIAPI
 
 /// Request checks shared by the RPCs, each failing with INVALID_ARGUMENT and the field path.
 package enum Validation {
+    /// Checks a RunPodSandbox config: metadata present, names non-empty and ≤ 253 bytes,
+    /// ports in range, log directory absolute.
     package static func sandboxConfig(_ config: Runtime_V1_PodSandboxConfig, hasConfig: Bool) throws {
         guard hasConfig else { throw CRIError.invalidArgument("config is required") }
         guard config.hasMetadata else { throw CRIError.invalidArgument("config.metadata is required") }
@@ -20,6 +22,7 @@ package enum Validation {
         }
     }
 
+    /// Checks a CreateContainer config: metadata and image present, sane log path, no tty/stdin.
     package static func containerConfig(_ config: Runtime_V1_ContainerConfig, hasConfig: Bool) throws {
         guard hasConfig else { throw CRIError.invalidArgument("config is required") }
         guard config.hasMetadata else { throw CRIError.invalidArgument("config.metadata is required") }
