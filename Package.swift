@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ]),
 
-        // prctl wrappers (variadic in C, so not callable from Swift).
+        // Linux calls Swift can't reach directly (variadic prctl, GNU extensions).
         .target(name: "CCRIShims"),
 
         // CRI v1 runtime and image services over gRPC on a unix socket: runc, CNI, images, logs.
@@ -69,7 +69,6 @@ let package = Package(
                 "CCRIShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
