@@ -95,7 +95,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanCRITests",
-            dependencies: ["CapstanCRI", "CRIAPI"],
+            dependencies: [
+                "CapstanCRI", "CRIAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // Runs the built `capstan cri` under a Python CRI client (grpcio) with real runc and CNI.
         .testTarget(
