@@ -144,6 +144,17 @@ class Shim:
             subprocess.run(["runc", "--root", runc_root, "delete", "--force", record["id"]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.seen_pids.add(record.get("monitorPID"))
+        # PID-namespace holders (unshare --pid=<sandbox>/pid … cri-pause) of this root's pods:
+        # matched by their exact --pid= argument; unshare ignores SIGTERM, so SIGKILL.
+        holder_args = {f"--pid={path}".encode() for path in glob.glob(os.path.join(self.root, "sandboxes", "*", "pid"))}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    arguments = set(f.read().split(b"\0"))
+            except OSError:
+                continue
+            if arguments & holder_args:
+                self.seen_pids.add(int(pid))
         for pid in self.seen_pids:
             if pid:
                 try:
