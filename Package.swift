@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
         .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
+        .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -100,6 +102,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
+        // generated in CI). Generated code keeps its own import style, so no upcoming features.
+        .target(
+            name: "CRIAPI",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]),
+
+        // Linux calls Swift can't reach directly (variadic prctl, GNU extensions).
+        .target(name: "CCRIShims"),
+
+        // CRI v1 runtime and image services over gRPC on a unix socket: runc, CNI, images, logs.
+        .target(
+            name: "CapstanCRI",
+            dependencies: [
+                "CRIAPI",
+                "CCRIShims",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Kyverno-style validate policies (a documented subset) checked against manifests. No I/O.
         .target(
             name: "CapstanPolicy",
@@ -115,6 +145,7 @@ let package = Package(
                 "CapstanAPIServer",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CapstanPolicy",
+                "CapstanCRI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -168,6 +199,21 @@ let package = Package(
             dependencies: ["CapstanPolicy", "CapstanCore"],
             swiftSettings: swiftSettings),
         // Runs the built `capstan` binary as a user would.
+        .testTarget(
+            name: "CapstanCRITests",
+            dependencies: [
+                "CapstanCRI", "CRIAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        // Runs the built `capstan cri` under a Python CRI client (grpcio) with real runc and CNI.
+        .testTarget(
+            name: "CRIEndToEndTests",
+            dependencies: ["capstan"],
+            exclude: ["Client"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanCLITests",
             dependencies: ["capstan", "CapstanCore"],

@@ -11,7 +11,11 @@ struct Capstan: AsyncParsableCommand {
             RenderCommand.self,
             ServerCommand.self,
             StoreCommand.self,
+            CRICommand.self,
+            ImageCommand.self,
             VersionCommand.self,
+            CRIMonitorCommand.self,
+            CRIPauseCommand.self,
         ]
     )
 }

@@ -1,0 +1,28 @@
+// Thin wrappers for Linux calls that Swift cannot reach directly: variadic ones (prctl)
+// and GNU extensions that Glibc's Swift module does not export without _GNU_SOURCE.
+#ifndef CAPSTAN_CRI_SHIMS_H
+#define CAPSTAN_CRI_SHIMS_H
+
+#include <spawn.h>
+
+/// Makes the calling process a child subreaper (PR_SET_CHILD_SUBREAPER), so orphaned
+/// descendants, such as a container's init process once `runc create` exits, are
+/// re-parented to it and it can collect their exit status. Returns 0 or -1 with errno.
+int capstan_set_child_subreaper(void);
+
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends are not inherited across exec.
+int capstan_pipe_cloexec(int fds[2]);
+
+/// posix_spawn_file_actions_addclosefrom_np: closes every descriptor >= `from` in the child.
+int capstan_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
+
+/// The POSIX_SPAWN_SETSID flag (start the child in a new session).
+short capstan_spawn_setsid_flag(void);
+
+/// setxattr(2) on a path.
+int capstan_set_xattr(const char *path, const char *name, const char *value, unsigned long size);
+
+/// 1 when `path` is on nsfs (a bind-mounted namespace), 0 when not, -1 with errno on error.
+int capstan_is_namespace_file(const char *path);
+
+#endif

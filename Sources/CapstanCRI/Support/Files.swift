@@ -1,0 +1,53 @@
+package import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension JSONEncoder {
+    /// An encoder with stable key order, so files diff cleanly and tests can compare them.
+    package static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension Data {
+    /// Writes to a temporary sibling, fsyncs, and renames over `url`, so readers and crashes
+    /// see either the old or the new content.
+    package func writeAtomically(to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID().uuidString)")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CRIError.internal("cannot write \(temporary.path): \(errnoText())") }
+        let ok = withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { return false }
+                offset += written
+            }
+            return true
+        }
+        fsync(fd)
+        close(fd)
+        guard ok, rename(temporary.path, url.path) == 0 else {
+            unlink(temporary.path)
+            throw CRIError.internal("cannot write \(url.path): \(errnoText())")
+        }
+    }
+}
+
+/// Bytes and inodes under a folder (not following symlinks, counting hard links once each time met).
+package func diskUsage(of url: URL) -> (bytes: UInt64, inodes: UInt64) {
+    var bytes: UInt64 = 0
+    var inodes: UInt64 = 0
+    guard let enumerator = FileManager.default.enumerator(
+        at: url, includingPropertiesForKeys: [.totalFileAllocatedSizeKey], options: [])
+    else { return (0, 0) }
+    for case let file as URL in enumerator {
+        inodes += 1
+        var status = stat()
+        if lstat(file.path, &status) == 0 { bytes += UInt64(status.st_blocks) * 512 }
+    }
+    return (bytes, inodes)
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import CapstanCRI
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `capstan cri`: the CRI v1 runtime shim on a unix socket.
+struct CRICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cri",
+        abstract: "Serve the CRI v1 runtime and image services (runc, CNI, OCI images) on a unix socket.")
+
+    @Option(help: "Unix socket to serve gRPC on.")
+    var socket = "/run/capstan/cri.sock"
+
+    @Option(help: "State folder: sandboxes, containers, images, runc state.")
+    var root = "/var/lib/capstan/cri"
+
+    @Option(help: "Folder of CNI network configuration lists (a default is written when it has none).")
+    var cniConfDir = "/etc/cni/net.d"
+
+    @Option(help: "Folder of CNI plugin binaries.")
+    var cniBinDir = "/usr/lib/cni"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard socket.hasPrefix("/") else { throw ValidationError("--socket must be an absolute path") }
+        guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard getuid() == 0 else { throw ValidationError("capstan cri must run as root (it mounts, creates namespaces and runs runc)") }
+    }
+
+    func run() async throws {
+        // Writes to a helper that already exited (a CNI plugin, a monitor) must fail with
+        // EPIPE, not kill the shim. Children get default signal handling back at spawn.
+        signal(SIGPIPE, SIG_IGN)
+        var logger = Logger(label: "capstan.cri")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var configuration = CRIRuntimeConfiguration(
+            root: URL(fileURLWithPath: root), monitorExecutable: try Self.ownExecutable())
+        configuration.cniConfigurationDirectory = cniConfDir
+        configuration.cniPluginDirectory = cniBinDir
+        let runtime = try CRIRuntime(configuration: configuration, logger: logger)
+        let server = CRIServer(socketPath: socket, runtime: runtime, logger: logger) { path in
+            print("capstan cri listening on unix://\(path)")
+            fflush(nil)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        await runtime.shutdown()
+    }
+
+    /// The running binary, which also serves as each container's monitor.
+    static func ownExecutable() throws -> String {
+        let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return path
+    }
+}
+
+/// `capstan cri-monitor DIR`: the per-container monitor the shim starts (not for people).
+struct CRIMonitorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cri-monitor",
+        abstract: "Hold one container's stdio and exit status for `capstan cri` (started by the shim).",
+        shouldDisplay: false)
+
+    @Flag(help: "Start idle and read the container folder from stdin (the shim keeps one such spare).")
+    var spare = false
+
+    @Argument(help: "The container's state folder (holds monitor.json); with --spare, the shim's root (a label).")
+    var directory: String
+
+    func run() throws {
+        let code = spare ? ContainerMonitor.runSpare() : ContainerMonitor.run(directory: directory)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `capstan cri-pause`: PID 1 of a pod's shared PID namespace (started by the shim).
+struct CRIPauseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cri-pause",
+        abstract: "Hold a pod's PID namespace and reap its orphans (started by `capstan cri`).",
+        shouldDisplay: false)
+
+    func run() throws {
+        PodPIDNamespace.runPause()
+    }
+}
