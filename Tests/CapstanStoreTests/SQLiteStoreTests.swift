@@ -31,10 +31,11 @@ import Testing
     @Test func leaseExpiryIsKeptAcrossRestarts() async throws {
         try await TemporaryDirectory.with { directory in
             var store = try open(directory)
-            let lease = try await store.grantLease(ttl: 1, id: 0)
+            // Two seconds, so a loaded machine still attaches the key before the lease runs out.
+            let lease = try await store.grantLease(ttl: 2, id: 0)
             _ = try await store.put(PutRequest(key: "ephemeral".bytes, value: "x".bytes, lease: lease.id))
             store.close()
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(2200))
 
             store = try open(directory)
             defer { store.close() }
