@@ -42,8 +42,12 @@ final class RunningServer: Sendable {
             """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
 
+    /// Stops the server gracefully, forcefully if it takes longer than ten seconds.
     func stop() {
-        process.kill(signal: SIGTERM)
+        kill(process.pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        process.kill()
         directory.remove()
     }
 
@@ -163,4 +167,25 @@ private let deployment = """
         result = try await server.kubectl("get", "namespaces")
         #expect(result.output.contains("kube-system") && result.output.contains("Active"), "\(result.output)")
     }
+
+    @Test func getWatchPrintsUpdatesAsTableRows() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let cmFile = try server.write("cm.yaml", configMap)
+        _ = try await server.kubectl("apply", "-f", cmFile)
+        var environment = ProcessInfo.processInfo.environment
+        environment["KUBECONFIG"] = server.kubeconfig
+        environment["HOME"] = server.directory.path
+        // kubectl runs as its own process, as a user's `kubectl get -w` does; the request timeout ends it.
+        let watcher = try ChildProcess(
+            executable: "/usr/bin/kubectl",
+            arguments: ["get", "configmaps", "--watch", "--request-timeout=20s", "-o", "jsonpath={.data.mode}{\"\\n\"}", "--cache-dir", server.directory.appending("watch-cache")],
+            logPath: server.directory.appending("watch.log"), environment: environment)
+        defer { watcher.kill() }
+        _ = try await watcher.waitForLog(containing: "fast")
+        _ = try await server.kubectl("patch", "configmap", "web-config", "--type=merge", "-p", #"{"data":{"mode":"watched"}}"#)
+        let log = try await watcher.waitForLog(containing: "watched")
+        #expect(log.contains("fast\nwatched"), "\(log)")
+    }
 }
+

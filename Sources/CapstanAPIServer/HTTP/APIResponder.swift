@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Answers every HTTP request of the Kubernetes-shaped API: discovery,
 /// health, and the resources, dispatched on the parsed path rather than a
@@ -258,8 +259,11 @@ struct APIResponder: HTTPResponder {
         // the client goes away the stream terminates and cancels it.
         let producer = Task {
             do {
-                try await Self.produceWatchLines(
-                    registry: registry, info: info, namespace: namespace, options: options, table: table, timeout: timeout, into: continuation)
+                // A server shutting down ends its watches, as Kubernetes' does; clients re-watch.
+                try await cancelWhenGracefulShutdown {
+                    try await Self.produceWatchLines(
+                        registry: registry, info: info, namespace: namespace, options: options, table: table, timeout: timeout, into: continuation)
+                }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
