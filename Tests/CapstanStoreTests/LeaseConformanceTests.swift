@@ -65,9 +65,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func expiredLeasesDeleteTheirKeysWithWatchEvents(backend: Backend) async throws {
         try await backend.withStore { store in
-            // Two seconds, so a loaded machine still attaches the key before the lease runs out.
-            let lease = try await store.grantLease(ttl: 2, id: 0)
-            _ = try await store.put(PutRequest(key: "ephemeral".bytes, value: "x".bytes, lease: lease.id))
+            let lease = try await attachToShortLease(store, key: "ephemeral".bytes)
             let watch = try await store.watch(WatchRequest(.single("ephemeral".bytes)))
             defer { watch.cancel() }
             let events = try await collectEvents(watch, count: 1, timeout: .seconds(lease.ttl + 10))
@@ -76,4 +74,23 @@ import Testing
             await #expect(throws: StoreError.leaseNotFound(lease.id)) { try await store.keepAlive(lease.id) }
         }
     }
+}
+
+/// Grants a two-second lease and attaches `key` to it. On a loaded machine the
+/// lease can run out between the two calls (the store is right to refuse the
+/// put then), so this tries again with a fresh lease a few times.
+func attachToShortLease(_ store: any Store, key: Data) async throws -> LeaseGrant {
+    for _ in 0..<4 {
+        let lease = try await store.grantLease(ttl: 2, id: 0)
+        let attached: Bool
+        do {
+            _ = try await store.put(PutRequest(key: key, value: Data("x".utf8), lease: lease.id))
+            attached = true
+        } catch {
+            guard error == StoreError.leaseNotFound(lease.id) else { throw error }
+            attached = false
+        }
+        if attached { return lease }
+    }
+    throw StoreError.leaseNotFound(0)
 }

@@ -31,9 +31,7 @@ import Testing
     @Test func leaseExpiryIsKeptAcrossRestarts() async throws {
         try await TemporaryDirectory.with { directory in
             var store = try open(directory)
-            // Two seconds, so a loaded machine still attaches the key before the lease runs out.
-            let lease = try await store.grantLease(ttl: 2, id: 0)
-            _ = try await store.put(PutRequest(key: "ephemeral".bytes, value: "x".bytes, lease: lease.id))
+            _ = try await attachToShortLease(store, key: "ephemeral".bytes)
             store.close()
             try await Task.sleep(for: .milliseconds(2200))
 
