@@ -14,3 +14,21 @@ public struct SourcePosition: Hashable, Sendable, Comparable, CustomStringConver
 
     public var description: String { "\(line):\(column)" }
 }
+
+extension SourcePosition {
+    /// The position of byte `offset` in UTF-8 `bytes`: columns count
+    /// characters, not bytes, as editors do.
+    init(offset: Int, in bytes: some Collection<UInt8>) {
+        var line = 1
+        var column = 1
+        for byte in bytes.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        self.init(line: line, column: column)
+    }
+}

@@ -59,17 +59,7 @@ private struct Cursor {
 
     func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
         let offset = offset ?? index
-        var line = 1
-        var column = 1
-        for byte in bytes[..<min(offset, bytes.count)] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        return JSONParseError(message: message, offset: offset, position: SourcePosition(line: line, column: column))
+        return JSONParseError(message: message, offset: offset, position: SourcePosition(offset: offset, in: bytes))
     }
 
     func describeCurrent() -> String {

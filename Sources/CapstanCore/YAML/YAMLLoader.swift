@@ -398,16 +398,6 @@ private struct DocumentBuilder {
     }
 
     func positionOf(offset: Int) -> SourcePosition {
-        var line = 1
-        var column = 1
-        for byte in bytes[..<min(offset, bytes.count)] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        return SourcePosition(line: line, column: column)
+        SourcePosition(offset: offset, in: bytes)
     }
 }
