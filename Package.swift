@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -85,8 +87,10 @@ let package = Package(
             name: "CapstanGitOps",
             dependencies: [
                 "CapstanCore",
+                "CapstanPolicy",
                 "CLibGit2",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
 
@@ -146,6 +150,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CapstanPolicy",
                 "CapstanCRI",
+                "CapstanGitOps",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +200,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",
-            dependencies: ["CapstanGitOps", "CapstanCore"],
+            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // A real git repository, the real `capstan server` and the real kubectl: commits become objects.
+        .testTarget(
+            name: "GitOpsEndToEndTests",
+            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
             swiftSettings: swiftSettings),
 
         .testTarget(

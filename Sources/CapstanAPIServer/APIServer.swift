@@ -1,4 +1,4 @@
-import CapstanCore
+public import CapstanCore
 public import CapstanStore
 import Foundation
 import Hummingbird
@@ -23,6 +23,10 @@ public struct APIServer: ServiceLifecycle.Service {
     public let registry: ResourceRegistry
     public let status: StatusReporter
     let logger: Logger
+    /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
+    public var routes: [APIRoute] = []
+    /// The GitOps engine's part of `/status`; set before ``run()``.
+    public var gitOpsStatus: (@Sendable () async -> JSONValue)?
     let onListening: @Sendable (Int) async -> Void
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
@@ -39,7 +43,9 @@ public struct APIServer: ServiceLifecycle.Service {
 
     public func run() async throws {
         try await ensureBuiltinNamespaces()
-        let responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger)
+        var responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger)
+        responder.routes = routes
+        responder.gitOpsStatus = gitOpsStatus
         let onListening = self.onListening
         let application = Application(
             responder: responder,

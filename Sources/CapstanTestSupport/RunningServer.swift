@@ -50,13 +50,31 @@ public final class RunningServer: Sendable {
     }
 
     /// Runs the real kubectl against this server.
-    public func kubectl(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment
+    public func kubectl(_ arguments: String..., input: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
         environment["KUBECONFIG"] = kubeconfig
         environment["HOME"] = directory.path
         return try await runCommand(
             "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], input: input, environment: environment,
             timeout: .seconds(60))
+    }
+
+    /// Runs a `capstan` subcommand (status, drift, rollback…) against this server.
+    public func capstan(_ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await runCommand(Self.capstanBinary, arguments + ["--kubeconfig", kubeconfig], timeout: .seconds(120))
+    }
+
+    /// The server's data directory.
+    public var dataDirectory: String { directory.appending("data") }
+
+    /// An HTTP request with curl; returns the status code and body.
+    public func http(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
+        var arguments = ["-s", "-X", method, "-w", "\n%{http_code}"]
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
+        if let body { arguments += ["--data-binary", body] }
+        let result = try await runCommand("/usr/bin/curl", arguments + ["http://127.0.0.1:\(port)\(path)"])
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
     public func write(_ name: String, _ text: String) throws -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanAPIServer
+import CapstanGitOps
 import CapstanStore
 import Foundation
 import Logging
@@ -29,6 +30,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Desired state from git")
+    var gitOps: GitOpsOptions
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
@@ -56,14 +60,23 @@ struct ServerCommand: AsyncParsableCommand {
         let store = try SQLiteStore(
             directory: dataDirectory + "/store", options: .init(durability: SQLiteStore.Durability(rawValue: durability) ?? .full), logger: logger)
         defer { store.close() }
-        let server = APIServer(
+        var server = APIServer(
             configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
             logger: logger
         ) { boundPort in
             print("capstan server listening on http://\(host):\(boundPort) (data dir \(dataDirectory))")
             fflush(nil)
         }
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = []
+        if let repo = gitOps.repo {
+            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: server.registry, dataDirectory: dataDirectory, logger: logger)
+            server.routes += wiring.routes
+            server.gitOpsStatus = wiring.statusProvider
+            services.append(wiring.service)
+            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
+        }
+        services.insert(server, at: 0)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
