@@ -56,6 +56,8 @@ extension GitOpsEngine {
 extension GitOpsEngine {
     /// Re-evaluates health while the applied commit is not yet healthy, and
     /// now and then afterwards; publishes the result.
+    var isHealthy: Bool { health.status == .healthy }
+
     func refreshHealth() async {
         guard appliedCommit != nil, !syncing else { return }
         await evaluateHealth()

@@ -335,6 +335,11 @@ public actor GitOpsEngine {
         }
     }
 
+    /// Kinds whose health says more than "it exists"; existence of the rest is the drift check's business.
+    static let kindsWithHealth: Set<String> = [
+        "Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod", "Job", "Service", "PersistentVolumeClaim", "Namespace",
+    ]
+
     func health(of object: DesiredObject) async -> Health {
         let live = try? await cluster.get(object.identity, apiVersion: object.apiVersion)
         var health = Health.of(live)
@@ -354,6 +359,10 @@ public actor GitOpsEngine {
         var worst = Health.healthy
         var counts: [Health.Status: Int] = [:]
         for object in desired.values.sorted(by: { $0.identity < $1.identity }) {
+            guard Self.kindsWithHealth.contains(object.identity.kind) else {
+                counts[.healthy, default: 0] += 1
+                continue
+            }
             let health = await health(of: object)
             counts[health.status, default: 0] += 1
             if health.status > worst.status { worst = Health(status: health.status, message: "\(object.identity): \(health.message)") }

@@ -121,12 +121,15 @@ public struct GitOpsService: ServiceLifecycle.Service {
             }
             if !work.changed.isEmpty { await engine.checkDrift(work.changed) }
             if work.ticked {
+                // The full pass (every object read) is the safety net behind the watches: once a minute at most.
                 let interval = max(60, await engine.pollInterval * 4)
-                if clock.now - lastFullDriftCheck > .seconds(interval) {
+                let full = clock.now - lastFullDriftCheck > .seconds(interval)
+                if full {
                     await engine.checkDrift()
                     lastFullDriftCheck = clock.now
                 }
-                await engine.refreshHealth()
+                let healthy = await engine.isHealthy
+                if full || !healthy { await engine.refreshHealth() }
                 if await engine.autoRollbackIfDegraded() { await engine.sync(trigger: "auto-rollback") }
             }
         }
