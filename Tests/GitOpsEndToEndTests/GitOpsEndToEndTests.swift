@@ -183,5 +183,50 @@ private var projectPolicies: String {
 
         let finalHistory = try await server.http("GET", "/history")
         #expect(finalHistory.status == 200 && finalHistory.body.contains("\"result\""))
+
+        // capstan diff: an uncommitted change in the working tree, checked by the server.
+        try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        // With self-heal off, the hand-made drift is what applying the tree would undo.
+        let clean = try await server.capstan("diff", git.work.path)
+        #expect(clean.status == 1 && clean.output.contains("update Deployment demo/web") && clean.output.contains("spec.replicas: 4 → 2"), "\(clean.output)")
+        try configMap("settings", "local edit").write(to: git.work.appending(path: "deploy/settings.yaml"), atomically: true, encoding: .utf8)
+        let diff = try await server.capstan("diff", git.work.path)
+        #expect(diff.status == 1 && diff.output.contains("update ConfigMap demo/settings") && diff.output.contains("data.value"), "\(diff.output)")
+        try "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x]}\n".write(to: git.work.appending(path: "deploy/bad.yaml"), atomically: true, encoding: .utf8)
+        let badDiff = try await server.capstan("diff", git.work.path)
+        #expect(badDiff.status == 2 && badDiff.output.contains("deploy/bad.yaml:3:"), "\(badDiff.output)")
+    }
+
+    @Test func hostileRequestsGetClearErrorsAndChangeNothing() async throws {
+        let git = try GitFixture()
+        let commit = try git.commit(
+            [
+                "capstan.yaml": repositoryConfig, "deploy/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n",
+                "deploy/settings.yaml": configMap("settings", "one"),
+            ], message: "Start")
+        let server = try await RunningServer(arguments: ["--repo", git.remote.path, "--default-policies", projectPolicies])
+        defer { server.stop() }
+        try await eventually("the first commit is applied") { try await lastSync(server)?["commit"]?.stringValue == commit }
+
+        // Webhooks without the secret, with a wrong one, with broken JSON.
+        var response = try await server.http("POST", "/hooks/git", body: "{}")
+        #expect(response.status == 401 && response.body.contains("no webhook signature or token"), "\(response.body)")
+        response = try await server.http("POST", "/hooks/git", body: "{}", headers: ["X-Hub-Signature-256": "sha256=0000"])
+        #expect(response.status == 401 && response.body.contains("does not match"), "\(response.body)")
+        let secret = try String(contentsOfFile: server.dataDirectory + "/webhook-secret", encoding: .utf8)
+        response = try await server.http("POST", "/hooks/git", body: "{\"ref\": [", headers: ["X-Capstan-Token": secret])
+        #expect(response.status == 400 && response.body.contains("not valid JSON"), "\(response.body)")
+        response = try await server.http("POST", "/hooks/git", body: #"{"ref":"refs/heads/other"}"#, headers: ["X-Capstan-Token": secret])
+        #expect(response.status == 202 && response.body.contains("ignored"), "\(response.body)")
+
+        // Rollback of a commit that does not exist; diff with a malformed body.
+        response = try await server.http("POST", "/rollback", body: #"{"commit":"0123456789012345678901234567890123456789"}"#)
+        #expect(response.status == 422, "\(response.body)")
+        response = try await server.http("POST", "/diff", body: "[1, 2")
+        #expect(response.status == 400 && response.body.contains("files"), "\(response.body)")
+        let history = try await server.http("GET", "/history")
+        #expect(history.body.components(separatedBy: "\"sequence\"").count == 2, "one sync only: \(history.body)")
+        let settings = try await server.kubectl("get", "configmap", "settings", "-n", "demo", "-o", "jsonpath={.data.value}")
+        #expect(settings.output == "one", "\(settings.output)")
     }
 }
