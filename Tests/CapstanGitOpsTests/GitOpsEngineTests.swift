@@ -2,6 +2,7 @@ import CapstanTestSupport
 import CapstanCore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import CapstanGitOps
@@ -321,5 +322,51 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(found.map(\.path) == ["spec.selector.app"] && found.first?.pointer == "/spec/selector/app")
         #expect(DriftDetector(ignoredPointers: ["/spec/selector"]).differences(desired: desired, live: live).isEmpty)
         #expect(DriftDetector().differences(desired: desired, live: nil).first?.path == "")
+    }
+}
+
+@Suite struct AutoRollbackTests {
+    final class Clock: Sendable {
+        let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        func advance(_ seconds: Double) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+        var now: Date { current.withLock { $0 } }
+    }
+
+    @Test func aRolloutThatStaysUnhealthyIsRevertedOnceWithTheReason() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        let clock = Clock()
+        let engine = GitOpsEngine(
+            configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory), cluster: cluster,
+            logger: Logger(label: "test"), now: { clock.now })
+        let settings = """
+            apiVersion: capstan.io/v1alpha1
+            kind: Repository
+            healthTimeout: 30s
+            autoRollback: {enabled: true, after: 60s}
+
+            """
+        try git.commit(["capstan.yaml": settings, "ns.yaml": namespace], message: "base")
+        _ = await engine.sync(trigger: "test")
+        let bad = try git.commit(["web.yaml": deployment(image: "web:broken")], message: "Ship web")
+        let applied = try #require(await engine.sync(trigger: "test"))
+        #expect(applied.result == .progressing, "the fake cluster never rolls the Deployment out")
+
+        // Not yet: the deadline has not passed.
+        clock.advance(20)
+        await engine.evaluateHealth()
+        #expect(await engine.autoRollbackIfDegraded() == false)
+
+        clock.advance(50)
+        await engine.evaluateHealth()
+        #expect(await engine.statusReport()["state"] == "Degraded")
+        #expect(await engine.autoRollbackIfDegraded())
+        #expect(await engine.autoRollbackIfDegraded() == false, "a commit is reverted once")
+
+        let revert = try #require(await engine.sync(trigger: "auto-rollback"))
+        #expect(revert.pruned == 1 && cluster.objects[id("Deployment", "web", group: "apps")] == nil)
+        try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        let message = try git.git(["log", "-1", "--format=%B"], in: git.work)
+        #expect(message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically") && message.contains("Deployment demo/web"), "\(message)")
     }
 }
