@@ -197,8 +197,9 @@ public actor GitOpsEngine {
             }
         }
         if !dryRunErrors.isEmpty {
+            // The cluster may change under the commit (a namespace created by hand): try again at the next poll.
             record.errors = dryRunErrors
-            return await finish(.failed)
+            return await finish(.failed, settled: false)
         }
 
         // Apply, step by step; a step must be healthy before the next starts.
@@ -376,6 +377,10 @@ public actor GitOpsEngine {
     }
 
     func remember(_ record: SyncRecord) async {
+        // A retry that fails the same way again is not news: keep one record of it.
+        if let last = history.last, last.commit == record.commit, last.result == .failed, record.result == .failed, last.errors == record.errors {
+            return
+        }
         history.append(record)
         do {
             _ = try await cluster.apply(SyncHistory.configMap(record), dryRun: false)
