@@ -10,6 +10,8 @@ struct Capstan: AsyncParsableCommand {
             ValidateCommand.self,
             RenderCommand.self,
             ServerCommand.self,
+            KubeconfigCommand.self,
+            TokenCommand.self,
             StoreCommand.self,
             CRICommand.self,
             ImageCommand.self,

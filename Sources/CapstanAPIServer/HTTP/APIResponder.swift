@@ -15,12 +15,16 @@ struct APIResponder: HTTPResponder {
     let status: StatusReporter
     let capstanVersion: String
     let logger: Logger
+    /// Who may do what: checked before anything else (Auth/AccessControl.swift).
+    let access: AccessControl
     /// Largest request body accepted (Kubernetes' limit is 3 MiB).
     let maxBodyBytes = 3 * 1024 * 1024
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        var request = request
         let path = request.uri.path
         do {
+            _ = try await access.admit(&request)
             if let response = try await fixedEndpoint(path, request) { return response }
             guard let resourcePath = ResourcePath(path) else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")

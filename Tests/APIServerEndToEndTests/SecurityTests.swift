@@ -1,0 +1,149 @@
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Testing
+
+private let configMap = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: shop-config}
+    data: {marker: plaintext-configmap-marker-4711}
+    """
+
+/// Every file of the server's SQLite store (database, write-ahead log, shared memory), as bytes.
+private func storeBytes(_ server: RunningServer) throws -> Data {
+    var all = Data()
+    for name in try FileManager.default.contentsOfDirectory(atPath: server.storeDirectory) {
+        all.append(try Data(contentsOf: URL(fileURLWithPath: server.storeDirectory + "/" + name)))
+    }
+    return all
+}
+
+private func contains(_ haystack: Data, _ needle: String) -> Bool {
+    haystack.range(of: Data(needle.utf8)) != nil
+}
+
+/// TLS, tokens and roles, and Secrets at rest, through the real kubectl, curl and Python client.
+@Suite(.serialized) struct SecurityTests {
+    @Test func viewerCanGetButNotDeleteOrReadSecrets() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        #expect(server.url.hasPrefix("https://"))
+        var result = try await server.kubectl("apply", "-f", try server.write("cm.yaml", configMap))
+        #expect(result.status == 0, "\(result.output)")
+
+        let viewer = try await server.writeKubeconfig(token: try await server.token(role: "viewer"), name: "viewer.kubeconfig")
+        result = try await server.kubectl(kubeconfig: viewer, ["get", "configmap", "shop-config", "-o", "jsonpath={.data.marker}"])
+        #expect(result.status == 0 && result.output == "plaintext-configmap-marker-4711", "\(result.output)")
+        result = try await server.kubectl(kubeconfig: viewer, ["get", "configmaps"])
+        #expect(result.status == 0 && result.output.contains("shop-config"), "\(result.output)")
+
+        result = try await server.kubectl(kubeconfig: viewer, ["delete", "configmap", "shop-config"])
+        #expect(result.status != 0)
+        #expect(result.output.contains(#"Error from server (Forbidden): configmaps "shop-config" is forbidden: User "viewer" cannot delete resource "configmaps" in API group "" in the namespace "default""#), "\(result.output)")
+        result = try await server.kubectl(kubeconfig: viewer, ["get", "secrets"])
+        #expect(result.status != 0 && result.output.contains("(Forbidden)") && result.output.contains(#"cannot list resource "secrets""#), "\(result.output)")
+
+        // The admin still can; the refusal changed nothing.
+        result = try await server.kubectl("delete", "configmap", "shop-config")
+        #expect(result.status == 0 && result.output.contains("deleted"), "\(result.output)")
+    }
+
+    @Test func withoutAValidTokenKubectlIsUnauthorized() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let ca = Base64.encode(Array(try Data(contentsOf: URL(fileURLWithPath: server.caPath))))
+        func kubeconfig(user: String) -> String {
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: capstan, cluster: {server: "\(server.url)", certificate-authority-data: "\(ca)"}}]
+            users: [{name: someone, user: \(user)}]
+            contexts: [{name: c, context: {cluster: capstan, user: someone}}]
+            current-context: c
+            """
+        }
+        // A wrong token, and a kubeconfig with a user name and password but no token:
+        // kubectl says what it says against Kubernetes.
+        let wrong = try server.write("wrong.kubeconfig", kubeconfig(user: "{token: not-a-capstan-token}"))
+        var result = try await server.kubectl(kubeconfig: wrong, ["get", "namespaces"])
+        #expect(result.status != 0 && result.output.contains("error: You must be logged in to the server"), "\(result.output)")
+        let basic = try server.write("basic.kubeconfig", kubeconfig(user: "{username: admin, password: admin}"))
+        result = try await server.kubectl(kubeconfig: basic, ["get", "pods"])
+        #expect(result.status != 0 && result.output.contains("error: You must be logged in to the server"), "\(result.output)")
+        result = try await server.kubectl(kubeconfig: wrong, ["get", "--raw", "/api/v1/namespaces"])
+        #expect(result.status != 0 && result.output.contains("Unauthorized"), "\(result.output)")
+
+        // curl checks the certificate against the CA on its own; health is open, the rest is not.
+        let healthz = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, server.url + "/healthz"])
+        #expect(healthz.status == 0 && healthz.output == "ok", "\(healthz.output)")
+        for path in ["/status", "/metrics", "/api/v1/namespaces"] {
+            let refused = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, server.url + path])
+            #expect(refused.output == #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#, "\(path): \(refused.output)")
+        }
+        let authorized = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, "-H", "Authorization: Bearer \(try server.adminToken)", server.url + "/status"])
+        #expect(authorized.output.contains(#""backend":"sqlite""#), "\(authorized.output)")
+        // Without the CA the certificate is not trusted: it is Capstan's own.
+        let untrusted = try await runCommand("/usr/bin/curl", ["-sS", server.url + "/healthz"])
+        #expect(untrusted.status != 0 && untrusted.output.contains("certificate"), "\(untrusted.output)")
+    }
+
+    @Test func secretsReadBackForTheAdminButAreNotInTheDatabaseFile() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let value = "s3cr3t-value-that-must-not-leak-9c1e"
+        let encoded = Base64.encode(Array(value.utf8))
+        // `kubectl create secret` sends protobuf, which the server does not read; apply sends JSON.
+        let secretFile = try server.write("secret.yaml", """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: db-credentials}
+            data: {password: \(encoded)}
+            """)
+        var result = try await server.kubectl("apply", "-f", secretFile)
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("apply", "-f", try server.write("cm.yaml", configMap))
+        #expect(result.status == 0, "\(result.output)")
+
+        result = try await server.kubectl("get", "secret", "db-credentials", "-o", "yaml")
+        #expect(result.status == 0 && result.output.contains("password: \(encoded)") && result.output.contains("kind: Secret"), "\(result.output)")
+
+        let bytes = try storeBytes(server)
+        // Reading the files works (the ConfigMap is there in plain text), and the Secret is not.
+        #expect(contains(bytes, "plaintext-configmap-marker-4711"))
+        #expect(contains(bytes, "k8s:enc:aesgcm:v1:key1:"))
+        #expect(!contains(bytes, value))
+        #expect(!contains(bytes, encoded))
+        #expect(!contains(bytes, #""kind":"Secret""#))
+    }
+
+    @Test func pythonClientTrustsTheGeneratedCertificate() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let script = """
+            import ssl, sys
+            from kubernetes import client, config
+            config.load_kube_config(config_file=sys.argv[1])
+            names = sorted(ns.metadata.name for ns in client.CoreV1Api().list_namespace().items)
+            print(" ".join(names))
+            """
+        let result = try await runCommand("/usr/bin/env", ["python3", "-c", script, server.kubeconfig], timeout: .seconds(60))
+        #expect(result.status == 0 && result.output.contains("default kube-node-lease kube-public kube-system"), "\(result.output)")
+    }
+
+    @Test func plainHTTPIsOptInAndLoopbackOnly() async throws {
+        let refused = try await runCommand(
+            RunningServer.capstanBinary, ["server", "--insecure-http", "--listen", "0.0.0.0:0", "--data-dir", "/nonexistent/capstan"])
+        #expect(refused.status != 0 && refused.output.contains("--insecure-http needs a loopback --listen address"), "\(refused.output)")
+
+        let server = try await RunningServer(insecureHTTP: true)
+        defer { server.stop() }
+        #expect(server.url.hasPrefix("http://"))
+        #expect(!FileManager.default.fileExists(atPath: server.caPath))
+        let result = try await server.kubectl("get", "namespaces", "-o", "name")
+        #expect(result.status == 0 && result.output.contains("namespace/default"), "\(result.output)")
+        // No authentication on the loopback-only plain port: curl needs no token either.
+        let raw = try await runCommand("/usr/bin/curl", ["-sS", server.url + "/api/v1/namespaces/default"])
+        #expect(raw.output.contains(#""name":"default""#), "\(raw.output)")
+    }
+}
