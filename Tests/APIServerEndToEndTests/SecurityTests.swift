@@ -117,6 +117,51 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         #expect(!contains(bytes, #""kind":"Secret""#))
     }
 
+    @Test func nodeTokenWritesOnlyItsOwnNodeAndPods() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let node = try await server.writeKubeconfig(token: try await server.token(role: "node", node: "worker-1"), name: "node.kubeconfig")
+        func nodeManifest(_ name: String) throws -> String {
+            try server.write("\(name).yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: \(name)}\n")
+        }
+        func pod(_ name: String, on nodeName: String) throws -> String {
+            try server.write("\(name).yaml", """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: \(name)}
+                spec:
+                  nodeName: \(nodeName)
+                  containers: [{name: c, image: localhost/capstan/busybox:1.35}]
+                """)
+        }
+        var result = try await server.kubectl(kubeconfig: node, ["create", "-f", try nodeManifest("worker-1")])
+        #expect(result.status == 0 && result.output.contains("node/worker-1 created"), "\(result.output)")
+        result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-1", "ready=yes"])
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(kubeconfig: node, ["create", "-f", try nodeManifest("worker-2")])
+        #expect(result.status != 0 && result.output.contains(#"a node may only create the object named "worker-1", not "worker-2""#), "\(result.output)")
+        result = try await server.kubectl("create", "-f", try nodeManifest("worker-2"))
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-2", "stolen=yes"])
+        #expect(result.output.contains(#"nodes "worker-2" is forbidden: User "system:node:worker-1" cannot patch resource "nodes" in API group "" at the cluster scope"#), "\(result.output)")
+
+        _ = try await server.kubectl("create", "-f", try pod("mine", on: "worker-1"))
+        _ = try await server.kubectl("create", "-f", try pod("theirs", on: "worker-2"))
+        let running = #"{"status":{"phase":"Running"}}"#
+        result = try await server.kubectl(kubeconfig: node, ["patch", "pod", "mine", "--subresource=status", "--type=merge", "-p", running])
+        #expect(result.status == 0 && result.output.contains("patched"), "\(result.output)")
+        result = try await server.kubectl(kubeconfig: node, ["patch", "pod", "theirs", "--subresource=status", "--type=merge", "-p", running])
+        #expect(result.status != 0 && result.output.contains(#"the pod is bound to node "worker-2", not "worker-1""#), "\(result.output)")
+        result = try await server.kubectl("get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase};{end}")
+        #expect(result.output.contains("mine=Running") && !result.output.contains("theirs=Running"), "\(result.output)")
+
+        // It reads what its pods need, Secrets included, and writes nothing else.
+        result = try await server.kubectl(kubeconfig: node, ["get", "secrets", "-A"])
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(kubeconfig: node, ["delete", "pod", "theirs"])
+        #expect(result.status != 0 && result.output.contains("(Forbidden)"), "\(result.output)")
+    }
+
     @Test func pythonClientTrustsTheGeneratedCertificate() async throws {
         let server = try await RunningServer()
         defer { server.stop() }

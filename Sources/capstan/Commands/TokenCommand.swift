@@ -56,7 +56,7 @@ struct TokenCreateCommand: ParsableCommand {
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("no data directory at \(dataDirectory): start `capstan server --data-dir \(dataDirectory)` once first")
+            throw SecurityFileError(path: dataDirectory, "no such data directory: start `capstan server --data-dir \(dataDirectory)` once first")
         }
         let user: User
         switch role {
