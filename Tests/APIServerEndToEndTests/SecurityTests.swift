@@ -47,6 +47,17 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         // The admin still can; the refusal changed nothing.
         result = try await server.kubectl("delete", "configmap", "shop-config")
         #expect(result.status == 0 && result.output.contains("deleted"), "\(result.output)")
+
+        // Revoked with the CLI while the server runs: refused from the next request on.
+        let list = try await runCommand(RunningServer.capstanBinary, ["token", "list", "--data-dir", server.dataDirectory])
+        let viewerLine = try #require(list.output.split(separator: "\n").first { $0.contains(" viewer ") }, "\(list.output)")
+        let id = String(viewerLine.prefix { $0 != " " })
+        let revoked = try await runCommand(RunningServer.capstanBinary, ["token", "revoke", "--data-dir", server.dataDirectory, id])
+        #expect(revoked.status == 0 && revoked.output.contains("token \(id) revoked"), "\(revoked.output)")
+        result = try await server.kubectl(kubeconfig: viewer, ["get", "configmaps"])
+        #expect(result.status != 0 && result.output.contains("You must be logged in to the server"), "\(result.output)")
+        result = try await server.kubectl("get", "configmaps")
+        #expect(result.status == 0, "\(result.output)")
     }
 
     @Test func withoutAValidTokenKubectlIsUnauthorized() async throws {
@@ -72,7 +83,7 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         result = try await server.kubectl(kubeconfig: basic, ["get", "pods"])
         #expect(result.status != 0 && result.output.contains("error: You must be logged in to the server"), "\(result.output)")
         result = try await server.kubectl(kubeconfig: wrong, ["get", "--raw", "/api/v1/namespaces"])
-        #expect(result.status != 0 && result.output.contains("Unauthorized"), "\(result.output)")
+        #expect(result.status != 0 && result.output.contains("error: You must be logged in to the server (Unauthorized)"), "\(result.output)")
 
         // curl checks the certificate against the CA on its own; health is open, the rest is not.
         let healthz = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, server.url + "/healthz"])

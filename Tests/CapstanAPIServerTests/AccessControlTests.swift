@@ -153,6 +153,11 @@ private func pod(_ name: String, node: String?) -> JSONValue {
             let other = try TokenStore(path: f.tokens.path)
             let fresh = try other.mint(for: User(name: "late-viewer", role: .viewer))
             #expect(await f.admit(.get, "/api/v1/pods", token: fresh).user?.name == "late-viewer")
+            // Revoked elsewhere (`capstan token revoke`), refused at the next request.
+            let id = try #require(other.entries.first { $0.user.name == "late-viewer" }?.id)
+            #expect(try other.revoke(id: id) == 1)
+            #expect(await f.admit(.get, "/api/v1/pods", token: fresh) == .failure(.unauthorized))
+            #expect(await f.admit(.get, "/api/v1/pods", token: f.viewer).user?.name == "viewer")
         }
     }
 }

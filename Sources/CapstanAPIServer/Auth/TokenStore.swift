@@ -66,6 +66,25 @@ public final class TokenStore: Sendable {
         return token
     }
 
+    /// Removes the tokens whose id (or whole hash) is `id`; returns how many.
+    /// A running server stops accepting them at its next request.
+    @discardableResult
+    public func revoke(id: String) throws -> Int {
+        let id = id.lowercased()
+        var removed = 0
+        try PrivateFile.withLock(path) {
+            let entries = try Self.load(path)
+            let kept = entries.filter { $0.id != id && $0.sha256 != id }
+            removed = entries.count - kept.count
+            if removed > 0 { try PrivateFile.write(Data(JSONSerializer.bytes(Self.document(kept), pretty: true)), to: path) }
+        }
+        state.withLock { state in
+            state.byHash = state.byHash.filter { $0.value.id != id && $0.key != id }
+            state.stamp = FileStamp(path)
+        }
+        return removed
+    }
+
     // MARK: File
 
     private func reloadIfChanged() {

@@ -8,7 +8,7 @@ struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Manage the API server's bearer tokens.",
-        subcommands: [TokenCreateCommand.self]
+        subcommands: [TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self]
     )
 }
 
@@ -66,5 +66,47 @@ struct TokenCreateCommand: ParsableCommand {
         }
         let store = try TokenStore(path: ServerSecurity.tokensPath(dataDirectory: dataDirectory))
         print(try store.mint(for: user))
+    }
+}
+
+/// `capstan token list`: the stored tokens, by id (never the tokens themselves).
+struct TokenListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the stored tokens: id, user, role, creation time."
+    )
+
+    @Option(name: .customLong("data-dir"), help: "The server's data directory.")
+    var dataDirectory: String = "/var/lib/capstan"
+
+    func run() throws {
+        let entries = try TokenStore(path: ServerSecurity.tokensPath(dataDirectory: dataDirectory)).entries
+        let rows = [["ID", "USER", "ROLE", "CREATED"]] + entries.map { [$0.id, $0.user.name, "\($0.user.role)", $0.created] }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1 + 3, withPad: " ", startingAt: 0) }.joined().trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+/// `capstan token revoke ID`: removes a token; a running server refuses it at once.
+struct TokenRevokeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Remove a token by the id `capstan token list` shows; a running server refuses it at once."
+    )
+
+    @Option(name: .customLong("data-dir"), help: "The server's data directory.")
+    var dataDirectory: String = "/var/lib/capstan"
+
+    @Argument(help: "The token's id.")
+    var id: String
+
+    func run() throws {
+        let path = ServerSecurity.tokensPath(dataDirectory: dataDirectory)
+        guard try TokenStore(path: path).revoke(id: id) > 0 else {
+            throw SecurityFileError(path: path, "holds no token with id '\(id)'")
+        }
+        print("token \(id) revoked")
     }
 }
