@@ -32,8 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
@@ -88,8 +89,10 @@ let package = Package(
             name: "CapstanGitOps",
             dependencies: [
                 "CapstanCore",
+                "CapstanPolicy",
                 "CLibGit2",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
 
@@ -156,6 +159,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "CapstanPolicy",
                 "CapstanCRI",
+                "CapstanGitOps",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,7 +212,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",
-            dependencies: ["CapstanGitOps", "CapstanCore"],
+            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // A real git repository, the real `capstan server` and the real kubectl: commits become objects.
+        .testTarget(
+            name: "GitOpsEndToEndTests",
+            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
             swiftSettings: swiftSettings),
 
         .testTarget(

@@ -8,7 +8,7 @@ APT_PACKAGES=(
   # build: system libraries Capstan links through pkg-config
   pkg-config libyaml-dev libgit2-dev libsqlite3-dev
   # run: git source, containers, pod networking, protocol tools
-  git sqlite3 e2fsprogs runc containernetworking-plugins iproute2 nftables iptables util-linux
+  git curl ca-certificates sqlite3 e2fsprogs runc containernetworking-plugins iproute2 nftables iptables util-linux
   etcd-server etcd-client protobuf-compiler
   # images and reference peers for tests and benchmarks
   busybox-static umoci skopeo docker-registry containerd

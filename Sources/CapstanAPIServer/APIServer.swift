@@ -1,4 +1,4 @@
-import CapstanCore
+public import CapstanCore
 public import CapstanStore
 import Foundation
 import Hummingbird
@@ -27,6 +27,10 @@ public struct APIServer: ServiceLifecycle.Service {
     public let registry: ResourceRegistry
     public let status: StatusReporter
     let logger: Logger
+    /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
+    public var routes: [APIRoute] = []
+    /// The GitOps engine's part of `/status`; set before ``run()``.
+    public var gitOpsStatus: (@Sendable () async -> JSONValue)?
     let onListening: @Sendable (Int) async -> Void
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
@@ -44,8 +48,11 @@ public struct APIServer: ServiceLifecycle.Service {
 
     public func run() async throws {
         try await ensureBuiltinNamespaces()
-        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry)
-        let responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access)
+        let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
+        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, routes: routeAccess)
+        var responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access)
+        responder.routes = routes
+        responder.gitOpsStatus = gitOpsStatus
         let onListening = self.onListening
         let server: HTTPServerBuilder
         if let tls = try security.tlsConfiguration() {

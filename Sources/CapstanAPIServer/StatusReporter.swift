@@ -10,8 +10,6 @@ public actor StatusReporter {
     private let backend: String
     private let version: String
     private let started = Date()
-    private var gitOps: JSONValue = ["state": "NotConfigured", "message": "no git repository is configured; start capstan server with --repo"]
-
     public init(registry: ResourceRegistry, store: any Store, backend: String, version: String) {
         self.registry = registry
         self.store = store
@@ -19,12 +17,8 @@ public actor StatusReporter {
         self.version = version
     }
 
-    /// The GitOps engine reports its synced commit, state and drift summary here.
-    public func setGitOps(_ report: JSONValue) {
-        gitOps = report
-    }
-
-    public func report() async -> JSONValue {
+    /// - Parameter gitOps: the GitOps engine's slot (synced commit, sync state, health, drift summary), when one runs.
+    public func report(gitOps: JSONValue? = nil) async -> JSONValue {
         var report: JSONObject = [
             "version": .string(version),
             "uptimeSeconds": .int(Int64(Date().timeIntervalSince(started))),
@@ -48,7 +42,7 @@ public actor StatusReporter {
             phases[phase] = .int((phases[phase]?.intValue ?? 0) + 1)
         }
         report["pods"] = ["total": .int(Int64(pods.count)), "byPhase": .object(phases)]
-        report["gitops"] = gitOps
+        report["gitops"] = gitOps ?? ["state": "NotConfigured", "message": "no git repository is configured; start capstan server with --repo"]
         return .object(report)
     }
 }

@@ -56,18 +56,41 @@ public final class RunningServer: Sendable {
     }
 
     /// Runs the real kubectl against this server as the admin.
-    public func kubectl(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String) {
-        try await kubectl(kubeconfig: kubeconfig, arguments, input: input)
+    public func kubectl(_ arguments: String..., input: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await kubectl(kubeconfig: kubeconfig, arguments, input: input, environment: extra)
     }
 
     /// Runs the real kubectl with another kubeconfig (a viewer's, say).
-    public func kubectl(kubeconfig: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
-        var environment = ProcessInfo.processInfo.environment
+    public func kubectl(
+        kubeconfig: String, _ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]
+    ) async throws -> (status: Int32, output: String) {
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
         environment["KUBECONFIG"] = kubeconfig
         environment["HOME"] = directory.path
         return try await runCommand(
             "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], input: input, environment: environment,
             timeout: .seconds(60))
+    }
+
+    /// Runs a `capstan` subcommand (status, drift, rollback…) against this server, as the admin.
+    public func capstan(_ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await runCommand(Self.capstanBinary, arguments + ["--kubeconfig", kubeconfig], timeout: .seconds(120))
+    }
+
+    /// An HTTP request with curl, trusting the server's CA; returns the status code and body.
+    /// - Parameter authenticated: send the admin token (a webhook, which checks its own signature, needs none).
+    public func http(
+        _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:], authenticated: Bool = true
+    ) async throws -> (status: Int, body: String) {
+        var arguments = ["-s", "-X", method, "-w", "\n%{http_code}"]
+        if url.hasPrefix("https://") { arguments += ["--cacert", caPath] }
+        var headers = headers
+        if authenticated, url.hasPrefix("https://") { headers["Authorization"] = "Bearer \(try adminToken)" }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
+        if let body { arguments += ["--data-binary", body] }
+        let result = try await runCommand("/usr/bin/curl", arguments + [url + path])
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
     /// The admin bearer token, as written in the admin kubeconfig.

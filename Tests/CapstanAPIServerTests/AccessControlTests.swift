@@ -147,6 +147,26 @@ private func pod(_ name: String, node: String?) -> JSONValue {
         }
     }
 
+    @Test func addedRoutesAreCheckedByTheirAccessLevel() async throws {
+        try await withFixture { f in
+            var access = f.access
+            access.routes = ["POST /hooks/git": .anyone, "GET /history": .reader, "POST /sync": .writer]
+            var hook = f.request(.post, "/hooks/git", token: nil)
+            let hookUser = try await access.admit(&hook)
+            #expect(hookUser == nil)
+            var history = f.request(.get, "/history", token: f.viewer)
+            let historyUser = try await access.admit(&history)
+            #expect(historyUser?.name == "viewer")
+            var anonymous = f.request(.get, "/history", token: nil)
+            await #expect(throws: APIError.unauthorized) { try await access.admit(&anonymous) }
+            var sync = f.request(.post, "/sync", token: f.viewer)
+            await #expect(throws: APIError.self) { try await access.admit(&sync) }
+            var adminSync = f.request(.post, "/sync", token: f.admin)
+            let syncUser = try await access.admit(&adminSync)
+            #expect(syncUser?.role == .admin)
+        }
+    }
+
     @Test func tokensMintedElsewhereWorkWithoutRestart() async throws {
         try await withFixture { f in
             // `capstan token create` is another process with its own TokenStore over the same file.

@@ -90,6 +90,17 @@ private let n1 = Role.node("n1")
         #expect(!Authorizer.isPublic(RequestAttributes(method: "GET", path: path, watch: false)))
     }
 
+    @Test func addedRoutesFollowTheirAccessLevel() {
+        let viewer = User(name: "viewer", role: .viewer)
+        let node = User(name: "system:node:n1", role: .node("n1"))
+        let admin = User(name: "admin", role: .admin)
+        #expect(Authorizer.decide(viewer, route: .reader) == .allow)
+        #expect(Authorizer.decide(viewer, route: .writer) == .deny)
+        #expect(Authorizer.decide(node, route: .reader) == .deny)
+        #expect(Authorizer.decide(admin, route: .writer) == .allow)
+        #expect(Authorizer.decide(node, route: .anyone) == .allow)
+    }
+
     @Test func verbsFollowKubernetes() {
         #expect(RequestAttributes(method: "GET", path: "/api/v1/pods", watch: false).verb == "list")
         #expect(RequestAttributes(method: "GET", path: "/api/v1/pods", watch: true).verb == "watch")

@@ -29,7 +29,7 @@ import Testing
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2, "\(lines)")
-        #expect(lines.first?.hasPrefix("repo-template/deploy/web.yaml:32:11: warning: Deployment demo/web: policy require-probes: validation error: ") ?? false, "\(lines)")
+        #expect(lines.first?.hasPrefix("repo-template/deploy/web.yaml:33:11: warning: Deployment demo/web: policy require-probes: validation error: ") ?? false, "\(lines)")
         #expect(lines.last == "valid: 4 objects in 2 files, 1 warning")
     }
 

@@ -1,3 +1,4 @@
+import CapstanTestSupport
 import CapstanGitOps
 import Foundation
 import Testing

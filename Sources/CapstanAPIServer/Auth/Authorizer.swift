@@ -47,6 +47,15 @@ enum Authorizer {
         }
     }
 
+    /// Endpoints other modules add (GitOps `/history`, `/sync`…): readers are
+    /// admins and viewers, writers admins only; nodes call none of them.
+    static func decide(_ user: User, route access: APIRoute.Access) -> Decision {
+        switch (access, user.role) {
+        case (.anyone, _), (_, .admin), (.reader, .viewer): .allow
+        default: .deny
+        }
+    }
+
     // MARK: viewer
 
     /// Subresources that are views of their object, readable by a viewer.

@@ -17,6 +17,9 @@ struct APIResponder: HTTPResponder {
     let logger: Logger
     /// Who may do what: checked before anything else (Auth/AccessControl.swift).
     let access: AccessControl
+    /// Endpoints other modules add (GitOps history, drift, webhook).
+    var routes: [APIRoute] = []
+    var gitOpsStatus: (@Sendable () async -> JSONValue)?
     /// Largest request body accepted (Kubernetes' limit is 3 MiB).
     let maxBodyBytes = 3 * 1024 * 1024
 
@@ -26,6 +29,9 @@ struct APIResponder: HTTPResponder {
         do {
             _ = try await access.admit(&request)
             if let response = try await fixedEndpoint(path, request) { return response }
+            if let route = routes.first(where: { $0.path == path && $0.method == request.method.rawValue }) {
+                return try await serve(route, request)
+            }
             guard let resourcePath = ResourcePath(path) else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
@@ -60,7 +66,7 @@ struct APIResponder: HTTPResponder {
         case "/openapi/v3":
             return Self.json(Discovery.openAPIIndex())
         case "/status":
-            return Self.json(await status.report())
+            return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         default:
             break
         }
@@ -191,22 +197,10 @@ struct APIResponder: HTTPResponder {
             } catch let error as YAMLError {
                 throw APIError.badRequest("error decoding YAML: \(error.position): \(error.message)")
             }
-            let force = query["force"] == "true"
-            let time = registry.timestamp()
-            do {
-                let (object, created) = try await registry.patch(info, namespace: path.namespace, name: name, options: options, subresource: subresource, createIfMissing: true) { (current: JSONValue?) throws -> JSONValue in
-                    var desired = config
-                    if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
-                    do {
-                        return try ServerSideApply.apply(desired, to: current, manager: options.fieldManager, force: force, time: time)
-                    } catch let conflict as ServerSideApply.ConflictError {
-                        throw Self.conflict(conflict)
-                    } catch {
-                        throw APIError.badRequest("\(error)")
-                    }
-                }
-                return Self.json(object, status: created ? .created : .ok)
-            }
+            let (object, created) = try await registry.apply(
+                info, namespace: path.namespace, name: name, configuration: config, options: options, force: query["force"] == "true",
+                subresource: subresource)
+            return Self.json(object, status: created ? .created : .ok)
         case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
             let patch = try parseJSON(body)
             let manager = options.fieldManager
@@ -303,6 +297,14 @@ struct APIResponder: HTTPResponder {
 
     // MARK: Bodies
 
+    private func serve(_ route: APIRoute, _ request: Request) async throws -> Response {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let body = try await readBody(request)
+        let response = await route.handle(APIRoute.Request(query: Query(request).parameters, headers: headers, body: Array(body.readableBytesView)))
+        return Self.json(response.body, status: .init(code: response.status))
+    }
+
     private func readBody(_ request: Request) async throws -> ByteBuffer {
         var request = request
         do {
@@ -332,13 +334,6 @@ struct APIResponder: HTTPResponder {
     private func defaultManager(_ request: Request) -> String {
         let agent = request.headers[.userAgent] ?? "unknown"
         return String(agent.prefix { $0 != "/" })
-    }
-
-    static func conflict(_ error: ServerSideApply.ConflictError) -> APIError {
-        let causes: [JSONValue] = error.conflicts.map {
-            ["type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string($0.field)]
-        }
-        return APIError(code: 409, reason: "Conflict", message: error.description, details: ["causes": .array(causes)])
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {

@@ -87,3 +87,13 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         return .object(object)
     }
 }
+
+extension APIError {
+    /// A server-side apply conflict, reported as Kubernetes does: one cause per field, naming its manager.
+    static func applyConflict(_ error: ServerSideApply.ConflictError) -> APIError {
+        let causes: [JSONValue] = error.conflicts.map {
+            ["type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string($0.field)]
+        }
+        return APIError(code: 409, reason: "Conflict", message: error.description, details: ["causes": .array(causes)])
+    }
+}

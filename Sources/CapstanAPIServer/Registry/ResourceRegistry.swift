@@ -175,6 +175,30 @@ public struct ResourceRegistry: Sendable {
         throw .conflict(info.resource, name, group: info.group)
     }
 
+    /// Server-side apply of `configuration` (the fields a manager wants set)
+    /// by `options.fieldManager`: creates the object when missing, reports
+    /// conflicts with other managers as 409 unless `force` takes the fields.
+    /// The HTTP apply-patch and in-process appliers (the GitOps engine) both
+    /// come through here, so they get the same checks.
+    public func apply(
+        _ info: KindInfo, namespace: String?, name: String, configuration: JSONValue, options: WriteOptions, force: Bool,
+        subresource: String? = nil
+    ) async throws(APIError) -> (object: JSONValue, created: Bool) {
+        let time = timestamp()
+        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: true) {
+            (current: JSONValue?) throws -> JSONValue in
+            var desired = configuration
+            if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
+            do {
+                return try ServerSideApply.apply(desired, to: current, manager: options.fieldManager, force: force, time: time)
+            } catch let conflict as ServerSideApply.ConflictError {
+                throw APIError.applyConflict(conflict)
+            } catch {
+                throw APIError.badRequest("\(error)")
+            }
+        }
+    }
+
     private func write(
         _ info: KindInfo, namespace: String?, name: String, current: JSONValue, revision: Revision, proposed: JSONValue,
         options: WriteOptions, subresource: String?, recordManagers: Bool = true

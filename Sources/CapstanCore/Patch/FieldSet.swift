@@ -13,6 +13,10 @@ public struct FieldSet: Hashable, Sendable {
         public struct KeyField: Hashable, Sendable, Comparable {
             public var name: String
             public var value: JSONValue
+            public init(name: String, value: JSONValue) {
+                self.name = name
+                self.value = value
+            }
             public static func < (lhs: KeyField, rhs: KeyField) -> Bool { lhs.name < rhs.name }
         }
 

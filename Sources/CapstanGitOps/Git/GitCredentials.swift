@@ -39,7 +39,7 @@ public enum GitCredentials: Sendable, Hashable {
     }
 
     /// A remote URL safe to print: any password or token in it is hidden.
-    static func redacted(_ url: String) -> String {
+    public static func redacted(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
         return url[..<scheme.upperBound] + "***" + url[at...]
     }

@@ -22,6 +22,11 @@ public struct GitCommit: Hashable, Sendable, Codable {
 public struct GitTreeFile: Hashable, Sendable {
     public var path: String
     public var blobID: String
+
+    public init(path: String, blobID: String) {
+        self.path = path
+        self.blobID = blobID
+    }
 }
 
 /// A local clone of the remote that holds the desired state.

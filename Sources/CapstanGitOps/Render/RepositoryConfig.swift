@@ -117,7 +117,7 @@ public struct RepositoryConfig: Hashable, Sendable {
         }
         if let rollback = reader.object(object["autoRollback"], FieldPath("autoRollback")) {
             if let enabled = reader.bool(rollback["enabled"], FieldPath("autoRollback", "enabled")) { autoRollback = enabled }
-            if let after = reader.duration(rollback["after"], FieldPath("autoRollback", "after"), within: 10...86_400) {
+            if let after = reader.duration(rollback["after"], FieldPath("autoRollback", "after"), within: 1...86_400) {
                 autoRollbackAfterSeconds = after
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanAPIServer
+import CapstanGitOps
 import CapstanStore
 import Foundation
 import Logging
@@ -41,6 +42,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Desired state from git")
+    var gitOps: GitOpsOptions
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
@@ -71,13 +75,22 @@ struct ServerCommand: AsyncParsableCommand {
         defer { store.close() }
         let security = try prepareSecurity(host: host)
         let serverLogger = logger
-        let server = APIServer(
+        var server = APIServer(
             configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
             security: security, logger: logger
         ) { boundPort in
             announce(security, host: host, port: boundPort, logger: serverLogger)
         }
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = []
+        if let repo = gitOps.repo {
+            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: server.registry, dataDirectory: dataDirectory, logger: logger)
+            server.routes += wiring.routes
+            server.gitOpsStatus = wiring.statusProvider
+            services.append(wiring.service)
+            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
+        }
+        services.insert(server, at: 0)
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

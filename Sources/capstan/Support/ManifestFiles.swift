@@ -1,4 +1,5 @@
 import CapstanCore
+import CapstanPolicy
 import Foundation
 
 /// Finds and reads manifest files on disk for the CLI.
@@ -53,6 +54,17 @@ enum ManifestFiles {
             files.append((path, [UInt8](data)))
         }
         return (files, errors)
+    }
+}
+
+extension ManifestFiles {
+    /// The policy files below `folder` (example manifests in `tests/` folders left out), with paths relative to it.
+    static func policyFiles(in folder: String) throws -> [(path: String, contents: [UInt8])] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        let paths = try discover(folder).filter { PolicyLoader.isPolicyFile(String($0.dropFirst(prefix.count))) }
+        let read = read(paths, limit: 4 << 20)
+        if let error = read.errors.first { throw ReadError(description: error.description) }
+        return read.files.map { (String($0.path.dropFirst(prefix.count)), $0.contents) }
     }
 }
 

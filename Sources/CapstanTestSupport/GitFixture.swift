@@ -1,18 +1,18 @@
-import Foundation
+public import Foundation
 
 /// A real git setup for tests, made with the `git` command line as users make
 /// it: a bare "remote" repository and a working clone that commits and pushes.
 /// Removed when the fixture is released.
-final class GitFixture {
-    let root: URL
-    let remote: URL
-    let work: URL
+public final class GitFixture {
+    public let root: URL
+    public let remote: URL
+    public let work: URL
 
-    struct CommandError: Error, CustomStringConvertible {
-        var description: String
+    public struct CommandError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    init() throws {
+    public init() throws {
         root = FileManager.default.temporaryDirectory.appending(path: "capstan-git-\(UUID().uuidString)")
         remote = root.appending(path: "remote.git")
         work = root.appending(path: "work")
@@ -27,11 +27,11 @@ final class GitFixture {
     }
 
     /// A fresh directory for Capstan's mirror.
-    var mirrorDirectory: String { root.appending(path: "mirror-\(UUID().uuidString)").path }
+    public var mirrorDirectory: String { root.appending(path: "mirror-\(UUID().uuidString)").path }
 
     /// Writes files (path → contents; nil deletes), commits them and pushes. Returns the commit id.
     @discardableResult
-    func commit(_ files: [String: String?], message: String) throws -> String {
+    public func commit(_ files: [String: String?], message: String) throws -> String {
         for (path, contents) in files {
             let url = work.appending(path: path)
             if let contents {
@@ -49,7 +49,7 @@ final class GitFixture {
 
     /// Runs git with a fixed identity; returns standard output.
     @discardableResult
-    func git(_ arguments: [String], in directory: URL) throws -> String {
+    public func git(_ arguments: [String], in directory: URL) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         process.arguments = ["-c", "user.name=Test Author", "-c", "user.email=author@example.com", "-c", "init.defaultBranch=main"] + arguments

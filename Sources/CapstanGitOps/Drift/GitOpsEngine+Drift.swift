@@ -1,0 +1,85 @@
+public import CapstanCore
+import Foundation
+
+extension GitOpsEngine {
+    /// Compares these objects (all of them when nil) with the applied commit,
+    /// records field-level drift, and — with self-heal on — re-applies git's
+    /// version. Returns how many objects were healed.
+    @discardableResult
+    public func checkDrift(_ identities: Set<ObjectIdentity>? = nil) async -> Int {
+        guard let commit = appliedCommit, !syncing else { return 0 }
+        let targets = identities.map { $0.compactMap { desired[$0] } } ?? Array(desired.values)
+        let ignore = repositoryConfig.ignoreDifferences
+        var healed = 0
+        for object in targets.sorted(by: { $0.identity < $1.identity }) {
+            let live: JSONValue?
+            do {
+                live = try await cluster.get(object.identity, apiVersion: object.apiVersion)
+            } catch {
+                logger.warning("drift check could not read an object", metadata: ["object": "\(object.identity)", "error": "\(error)"])
+                continue
+            }
+            let pointers = ignore.filter { $0.matches(object.identity) }.flatMap(\.jsonPointers)
+            var wanted = object.object
+            wanted[path: ["metadata", "annotations", DesiredObject.commitAnnotation]] = nil
+            let differences = DriftDetector(ignoredPointers: pointers).differences(desired: wanted, live: live)
+            guard !differences.isEmpty else {
+                drift.objects[object.identity] = nil
+                continue
+            }
+            var found = DriftReport.ObjectDrift(
+                identity: object.identity, apiVersion: object.apiVersion, file: object.file, differences: differences,
+                detectedAt: drift.objects[object.identity]?.detectedAt ?? now())
+            logger.notice(
+                "drift detected", metadata: ["object": "\(object.identity)", "fields": "\(differences.map(\.path).joined(separator: ", "))"])
+            guard repositoryConfig.selfHeal else {
+                drift.objects[object.identity] = found
+                continue
+            }
+            let stamp = live?[path: ["metadata", "annotations", DesiredObject.commitAnnotation]]?.stringValue ?? commit.id
+            do {
+                _ = try await cluster.apply(object.stamped(commit: stamp), dryRun: false)
+                found.healedAt = now()
+                drift.heals.append(found)
+                if drift.heals.count > 100 { drift.heals.removeFirst(drift.heals.count - 100) }
+                drift.objects[object.identity] = nil
+                healed += 1
+            } catch {
+                drift.objects[object.identity] = found
+                logger.error("self-heal failed", metadata: ["object": "\(object.identity)", "error": "\(error)"])
+            }
+        }
+        if identities == nil { drift.objectsChecked = desired.count }
+        drift.checkedAt = now()
+        if healed > 0 {
+            var record = SyncRecord(
+                sequence: (history.last?.sequence ?? 0) + 1, commit: commit.id, author: "\(commit.authorName) <\(commit.authorEmail)>",
+                message: commit.summary, startedAt: now(), trigger: "self-heal", result: .healed)
+            record.updated = healed
+            record.warnings = drift.heals.suffix(healed).map { heal in
+                let who = Set(heal.differences.compactMap(\.changedBy)).sorted().joined(separator: ", ")
+                let what = heal.missing ? "recreated (it had been deleted)" : heal.differences.map(\.path).joined(separator: ", ")
+                return "\(heal.identity): \(what)\(who.isEmpty ? "" : " — changed by \(who)")"
+            }
+            await remember(record)
+        }
+        await publishStatus()
+        return healed
+    }
+
+    /// The drift report as `GET /drift` serves it.
+    public func driftReport() -> JSONValue {
+        drift.json(commit: appliedCommit?.id, selfHeal: repositoryConfig.selfHeal)
+    }
+
+    /// The kinds the applied commit holds: what the drift watch follows.
+    public var watchedKinds: [KindInfo] {
+        Set(desired.values.map { "\($0.apiVersion) \($0.identity.kind)" }).sorted().compactMap { key in
+            let parts = key.split(separator: " ")
+            return BuiltinKinds.lookup(apiVersion: String(parts[0]), kind: String(parts[1]))
+        }
+    }
+
+    /// Whether an identity is one git manages (so its changes are worth a drift check).
+    public func manages(_ identity: ObjectIdentity) -> Bool { desired[identity] != nil }
+}

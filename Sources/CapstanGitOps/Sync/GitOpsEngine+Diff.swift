@@ -1,0 +1,57 @@
+public import CapstanCore
+import Foundation
+
+extension GitOpsEngine {
+    /// What applying a local, uncommitted tree would change — `capstan diff`.
+    /// The tree is rendered and policy-checked like a commit, every object is
+    /// dry-run applied (the API's own validation), and compared with the live
+    /// object; objects of the inventory that the tree lacks would be pruned.
+    public func diff(files: [(path: String, contents: [UInt8])]) async -> JSONValue {
+        let tree = files.map { file in
+            GitTreeFile(path: file.path, blobID: SHA256.hex(file.contents))
+        }
+        let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
+        let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
+        let rendered = await ManifestRenderer().render(input)
+        var errors = rendered.errors.map(\.description)
+        let gate = await policyGate(rendered: rendered, input: input)
+        errors += gate.errors
+        guard errors.isEmpty else { return ["errors": .array(errors.map { .string($0) }), "objects": []] }
+
+        var objects: [JSONValue] = []
+        var unchanged = 0
+        let wanted = rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+        for object in wanted.sorted(by: { $0.identity < $1.identity }) {
+            do {
+                _ = try await cluster.apply(object.stamped(commit: appliedCommit?.id ?? "uncommitted"), dryRun: true)
+                let live = try await cluster.get(object.identity, apiVersion: object.apiVersion)
+                let pointers = rendered.config.ignoreDifferences.filter { $0.matches(object.identity) }.flatMap(\.jsonPointers)
+                let differences = DriftDetector(ignoredPointers: pointers).differences(desired: object.object, live: live)
+                if differences.isEmpty {
+                    unchanged += 1
+                    continue
+                }
+                objects.append(Self.entry(object.identity, object.apiVersion, file: object.file, action: live == nil ? "create" : "update", differences: live == nil ? [] : differences))
+            } catch {
+                errors.append("\(object.file):\(object.line): \(object.identity): \(error.message)")
+            }
+        }
+        let local = Set(wanted.map(\.identity))
+        if rendered.config.prune {
+            for entry in inventory.entries.values.sorted() where !local.contains(entry.identity) {
+                objects.append(Self.entry(entry.identity, entry.apiVersion, file: entry.file, action: "prune", differences: []))
+            }
+        }
+        return [
+            "baseCommit": appliedCommit.map { .string($0.id) } ?? .null, "errors": .array(errors.map { .string($0) }),
+            "objects": .array(objects), "unchanged": .int(Int64(unchanged)),
+        ]
+    }
+
+    private static func entry(_ identity: ObjectIdentity, _ apiVersion: String, file: String, action: String, differences: [FieldDifference]) -> JSONValue {
+        [
+            "action": .string(action), "apiVersion": .string(apiVersion), "kind": .string(identity.kind), "namespace": .string(identity.namespace),
+            "name": .string(identity.name), "file": .string(file), "differences": .array(differences.map(\.json)),
+        ]
+    }
+}

@@ -1,0 +1,38 @@
+import CapstanCore
+import Foundation
+
+extension GitOpsEngine {
+    /// Creates and pushes a commit reverting `commit` (default: the applied
+    /// one), so git stays the source of truth; the next sync applies it.
+    public func rollback(_ commit: String?, reason: String?) async throws(GitError) -> GitCommit {
+        guard let target = commit ?? appliedCommit?.id else {
+            throw GitError(operation: "rollback", message: "no commit has been applied yet; name the commit to revert", code: -1)
+        }
+        let original = try await mirror.commit(target)
+        var message = "Revert \"\(original.summary)\"\n\nThis reverts commit \(original.id)."
+        if let reason { message += "\n\n\(reason)" }
+        let created = try await mirror.revert(original.id, message: message, author: (name: "Capstan", email: "capstan@localhost"))
+        logger.notice("pushed a revert commit", metadata: ["reverted": "\(original.shortID)", "commit": "\(created.shortID)"])
+        return created
+    }
+
+    /// Auto-rollback: when the applied commit is still not healthy (Degraded,
+    /// or stuck Progressing) `autoRollback.after` past its sync, revert it
+    /// (once) and say why in the commit message.
+    func autoRollbackIfDegraded() async -> Bool {
+        guard repositoryConfig.autoRollback, let commit = appliedCommit, let appliedAt, !rolledBack.contains(commit.id),
+            health.status != .healthy, now().timeIntervalSince(appliedAt) >= repositoryConfig.autoRollbackAfterSeconds
+        else { return false }
+        // A commit that is itself a revert is not reverted again: that would flip-flop.
+        if commit.message.hasPrefix("Revert \"") { return false }
+        rolledBack.insert(commit.id)
+        let reason = "Capstan rolled this back automatically: the rollout stayed \(health.status.rawValue): \(health.message)"
+        do {
+            _ = try await rollback(commit.id, reason: reason)
+            return true
+        } catch {
+            logger.error("auto-rollback failed", metadata: ["commit": "\(commit.shortID)", "error": "\(error)"])
+            return false
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import CapstanCore
+import Foundation
+
+/// Where the CLI finds the server: a kubeconfig (as kubectl does) or an explicit URL.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "kubeconfig naming the server, its CA and a token (default: $KUBECONFIG, /var/lib/capstan/admin.kubeconfig, ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "Server URL, overriding the kubeconfig's (e.g. http://127.0.0.1:6443).")
+    var server: String?
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: String = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(output) else { throw ValidationError("--output must be text or json, not '\(output)'") }
+    }
+
+    func client() throws -> ServerClient {
+        let path = ServerClient.defaultKubeconfig(kubeconfig)
+        if let server {
+            guard let url = URL(string: server), url.host != nil else { throw ValidationError("--server must be a URL, not '\(server)'") }
+            var client = (try? ServerClient(kubeconfig: path)) ?? ServerClient(url: url)
+            client.url = url
+            return client
+        }
+        do {
+            return try ServerClient(kubeconfig: path)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// GETs a JSON document, turning failures into one clear line.
+    func fetch(_ path: String) async throws -> JSONValue {
+        let client = try client()
+        let response: ServerClient.Response
+        do {
+            response = try await client.get(path)
+        } catch {
+            throw CLIFailure("cannot reach the server at \(client.url.absoluteString): \(error)")
+        }
+        guard response.status == 200, let json = response.json else {
+            throw CLIFailure("GET \(path) failed with HTTP \(response.status): \(response.message)")
+        }
+        return json
+    }
+
+    var json: Bool { output == "json" }
+}
+
+/// A failure already explained to the user: printed as is, exit status 2
+/// (1 is kept for "drift found").
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension CLIFailure {
+    static func exit(_ error: any Error) -> ExitCode {
+        printError("error: \(error)")
+        return ExitCode(2)
+    }
+}
+
+/// Terminal colours, only when writing to a terminal.
+enum Colour {
+    static let enabled = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    static func red(_ text: String) -> String { enabled ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
+    static func green(_ text: String) -> String { enabled ? "\u{1B}[32m\(text)\u{1B}[0m" : text }
+    static func yellow(_ text: String) -> String { enabled ? "\u{1B}[33m\(text)\u{1B}[0m" : text }
+    static func bold(_ text: String) -> String { enabled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+
+    static func state(_ state: String) -> String {
+        switch state {
+        case "Synced", "Healthy": green(state)
+        case "Failed", "Degraded", "FetchFailed", "Missing": red(state)
+        default: yellow(state)
+        }
+    }
+}
+
+/// Renders a JSON scalar for people.
+func display(_ value: JSONValue?) -> String {
+    guard let value else { return "(unset)" }
+    switch value {
+    case .string(let text): return text
+    case .null: return "null"
+    default: return JSONSerializer.string(value)
+    }
+}

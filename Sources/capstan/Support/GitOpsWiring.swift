@@ -1,0 +1,152 @@
+import ArgumentParser
+import CapstanAPIServer
+import CapstanCore
+import CapstanGitOps
+import Foundation
+import Logging
+
+/// `capstan server` flags that name the desired-state repository.
+struct GitOpsOptions: ParsableArguments {
+    @Option(help: "Git repository holding the desired state: a path, file://, https:// or ssh:// URL.")
+    var repo: String?
+
+    @Option(help: "Branch to follow.")
+    var branch: String = "main"
+
+    @Option(help: "Folder inside the repository holding capstan.yaml and the manifests.")
+    var path: String = ""
+
+    @Option(name: .customLong("sync-interval"), help: "Seconds between polls (1 to 86400); overrides syncInterval in capstan.yaml.")
+    var syncInterval: Double?
+
+    @Option(name: .customLong("git-token-file"), help: "File holding an https access token for the repository.")
+    var gitTokenFile: String?
+
+    @Option(name: .customLong("git-ssh-key"), help: "SSH private key for ssh:// repositories.")
+    var gitSSHKey: String?
+
+    @Option(name: .customLong("default-policies"), help: "Folder of Capstan's default policies ('none' to check only the repository's own).")
+    var defaultPolicies: String?
+
+    @Option(name: .customLong("webhook-secret-file"), help: "File holding the shared secret for POST /hooks/git (created in the data dir when missing).")
+    var webhookSecretFile: String?
+
+    func validate() throws {
+        if let syncInterval, !(1...86_400).contains(syncInterval) {
+            throw ValidationError("--sync-interval must be between 1 and 86400 seconds, not \(syncInterval)")
+        }
+        if repo == nil, gitTokenFile != nil || gitSSHKey != nil {
+            throw ValidationError("--git-token-file and --git-ssh-key need --repo")
+        }
+    }
+
+    func credentials() throws -> GitCredentials {
+        if let gitTokenFile {
+            let token = try String(contentsOfFile: gitTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return .token(username: "capstan", token: token)
+        }
+        if let gitSSHKey { return .sshKey(username: "git", privateKeyPath: gitSSHKey, passphrase: nil) }
+        return .none
+    }
+
+    /// Capstan's default policies: the named folder, else the project's `policies/` beside the binary's checkout, else /usr/share/capstan/policies.
+    func policyFiles(logger: Logger) throws -> [GitOpsConfiguration.PolicyFile] {
+        if defaultPolicies == "none" { return [] }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates =
+            defaultPolicies.map { [$0] } ?? [
+                executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appending(path: "policies").path,
+                "/usr/share/capstan/policies",
+            ]
+        for folder in candidates where FileManager.default.fileExists(atPath: folder) {
+            return try ManifestFiles.policyFiles(in: folder).map { .init(path: $0.path, contents: $0.contents) }
+        }
+        if let defaultPolicies { throw ValidationError("--default-policies: no folder \(defaultPolicies)") }
+        logger.warning("no default policies found; only the repository's own policies are checked", metadata: ["looked in": "\(candidates)"])
+        return []
+    }
+
+    /// The webhook secret, created (0600) in the data dir on first start.
+    func webhookSecret(dataDirectory: String) throws -> (secret: [UInt8], path: String) {
+        let path = webhookSecretFile ?? dataDirectory + "/webhook-secret"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            return (Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8), path)
+        }
+        guard webhookSecretFile == nil else { throw ValidationError("--webhook-secret-file: cannot read \(path)") }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        return (Array(secret.utf8), path)
+    }
+}
+
+/// The GitOps engine wired to the API server: its service, its routes and its `/status` slot.
+struct GitOpsWiring {
+    let service: GitOpsService
+    let routes: [APIRoute]
+    let webhookSecretPath: String
+
+    init(options: GitOpsOptions, repo: String, registry: ResourceRegistry, dataDirectory: String, logger: Logger) throws {
+        var gitLogger = logger
+        gitLogger[metadataKey: "component"] = "gitops"
+        let configuration = GitOpsConfiguration(
+            remote: repo, branch: options.branch, path: options.path, directory: dataDirectory + "/git", credentials: try options.credentials(),
+            pollInterval: options.syncInterval, defaultPolicies: try options.policyFiles(logger: gitLogger))
+        let engine = GitOpsEngine(configuration: configuration, cluster: RegistryGitOpsCluster(registry: registry), logger: gitLogger)
+        let service = GitOpsService(engine: engine, logger: gitLogger)
+        let (secret, secretPath) = try options.webhookSecret(dataDirectory: dataDirectory)
+        let webhook = Webhook(secret: secret, branch: options.branch)
+        self.service = service
+        self.webhookSecretPath = secretPath
+        routes = [
+            APIRoute("GET", "/history", access: .reader) { _ in .init(body: await engine.historyReport()) },
+            APIRoute("GET", "/drift", access: .reader) { _ in .init(body: await engine.driftReport()) },
+            APIRoute("POST", "/sync", access: .writer) { _ in
+                service.trigger("capstan sync")
+                return .init(status: 202, body: ["message": "sync requested"])
+            },
+            APIRoute("POST", "/rollback", access: .writer) { request in
+                let body = (try? JSONParser().parse(request.body)) ?? .object([:])
+                do {
+                    let commit = try await engine.rollback(body["commit"]?.stringValue, reason: body["reason"]?.stringValue)
+                    service.trigger("rollback \(commit.shortID)")
+                    return .init(status: 201, body: ["commit": .string(commit.id), "summary": .string(commit.summary)])
+                } catch {
+                    return .init(status: 422, body: ["message": .string("\(error)")])
+                }
+            },
+            APIRoute("POST", "/diff", access: .reader) { request in
+                let body = (try? JSONParser().parse(request.body)) ?? .null
+                guard let items = body["files"]?.arrayValue else {
+                    return .init(status: 400, body: ["message": "POST /diff needs {\"files\": [{\"path\": …, \"content\": base64}]}"])
+                }
+                var files: [(path: String, contents: [UInt8])] = []
+                for item in items {
+                    guard let path = item["path"]?.stringValue, let content = item["content"]?.stringValue.flatMap(Base64.decode) else {
+                        return .init(status: 400, body: ["message": "every file needs a path and base64 content"])
+                    }
+                    files.append((path, content))
+                }
+                return .init(body: await engine.diff(files: files))
+            },
+            APIRoute("POST", "/hooks/git", access: .anyone) { request in
+                switch webhook.handle(headers: request.headers, query: request.query, body: request.body) {
+                case .sync(let reason):
+                    service.trigger(reason)
+                    return .init(status: 202, body: ["message": .string("sync requested: \(reason)")])
+                case .ignored(let reason):
+                    return .init(status: 202, body: ["message": .string("ignored: \(reason)")])
+                case .unauthorized(let reason):
+                    return .init(status: 401, body: ["message": .string(reason)])
+                case .badRequest(let reason):
+                    return .init(status: 400, body: ["message": .string(reason)])
+                }
+            },
+        ]
+    }
+
+    var statusProvider: @Sendable () async -> JSONValue {
+        let engine = service.engine
+        return { await engine.statusReport() }
+    }
+}

@@ -1,0 +1,143 @@
+import CapstanCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// How the CLI reaches a running `capstan server`: its URL, the CA that
+/// signed its certificate and a bearer token — read from a kubeconfig, so
+/// `capstan status` works with the same file kubectl uses.
+struct ServerClient {
+    var url: URL
+    var certificateAuthority: [UInt8]?
+    var token: String?
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    struct Response {
+        var status: Int
+        var body: [UInt8]
+
+        var json: JSONValue? { try? JSONParser().parse(body) }
+
+        /// The server's message for a failed request: a Status message, or the body itself.
+        var message: String {
+            json?["message"]?.stringValue ?? String(decoding: body.prefix(500), as: UTF8.self)
+        }
+    }
+
+    /// Reads the current context of a kubeconfig.
+    init(kubeconfig path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(description: "cannot read kubeconfig \(path); pass --kubeconfig or --server")
+        }
+        let document: JSONValue
+        do {
+            guard let first = try YAMLLoader().load(Array(data), file: path).first else { throw Failure(description: "\(path) is empty") }
+            document = first.value
+        } catch let error as YAMLError {
+            throw Failure(description: "\(error.position): \(error.message)")
+        }
+        func named(_ list: String, _ name: String?) -> JSONValue? {
+            let items = document[list]?.arrayValue ?? []
+            return items.first { $0["name"]?.stringValue == name } ?? items.first
+        }
+        let context = named("contexts", document["current-context"]?.stringValue)?["context"]
+        let cluster = named("clusters", context?["cluster"]?.stringValue)?["cluster"]
+        let user = named("users", context?["user"]?.stringValue)?["user"]
+        guard let server = cluster?["server"]?.stringValue, let url = URL(string: server) else {
+            throw Failure(description: "\(path) names no server for its current context")
+        }
+        self.url = url
+        if let data = cluster?["certificate-authority-data"]?.stringValue {
+            certificateAuthority = Base64.decode(data)
+        } else if let file = cluster?["certificate-authority"]?.stringValue {
+            certificateAuthority = FileManager.default.contents(atPath: file).map { Array($0) }
+        }
+        token = user?["token"]?.stringValue
+    }
+
+    init(url: URL, certificateAuthority: [UInt8]? = nil, token: String? = nil) {
+        self.url = url
+        self.certificateAuthority = certificateAuthority
+        self.token = token
+    }
+
+    /// The kubeconfig to use: the flag, `$KUBECONFIG`, the server's default data dir, then ~/.kube/config.
+    static func defaultKubeconfig(_ flag: String?) -> String {
+        if let flag { return flag }
+        if let environment = ProcessInfo.processInfo.environment["KUBECONFIG"], !environment.isEmpty {
+            return String(environment.split(separator: ":").first ?? "")
+        }
+        for candidate in ["/var/lib/capstan/admin.kubeconfig", NSHomeDirectory() + "/.kube/config"]
+        where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return NSHomeDirectory() + "/.kube/config"
+    }
+
+    func get(_ path: String) async throws -> Response {
+        try await send(.GET, path, body: nil)
+    }
+
+    func post(_ path: String, json: JSONValue) async throws -> Response {
+        try await send(.POST, path, body: JSONSerializer.bytes(json))
+    }
+
+    /// One HTTP/1.1 request on its own connection.
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async throws -> Response {
+        let secure = url.scheme == "https"
+        guard let host = url.host, url.scheme == "http" || secure else { throw Failure(description: "unsupported server URL \(url)") }
+        let port = url.port ?? (secure ? 443 : 80)
+        let tls: NIOSSLContext?
+        if secure {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let certificateAuthority {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(certificateAuthority))
+            }
+            tls = try NIOSSLContext(configuration: configuration)
+        } else {
+            tls = nil
+        }
+        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: host)
+            headers.add(name: "Accept", value: "application/json")
+            headers.add(name: "User-Agent", value: "capstan/\(VersionCommand.version)")
+            headers.add(name: "Connection", value: "close")
+            if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if let body {
+                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Length", value: String(body.count))
+            }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
+            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            var status = 0
+            var received: [UInt8] = []
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = Int(head.status.code)
+                case .body(let buffer): received += buffer.readableBytesView
+                case .end: return Response(status: status, body: received)
+                }
+            }
+            throw Failure(description: "the server closed the connection before answering")
+        }
+    }
+}
