@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian's -dev packages).
@@ -94,13 +96,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // The Kubernetes-shaped REST API over the store: registry, discovery, tables, watch.
+        // The Kubernetes-shaped REST API over the store: registry, discovery, tables, watch,
+        // TLS (generated CA + serving certificate), bearer tokens, roles, secrets encrypted at rest.
         .target(
             name: "CapstanAPIServer",
             dependencies: [
                 "CapstanCore",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -191,7 +200,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanAPIServerTests",
-            dependencies: ["CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(

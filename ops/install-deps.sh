@@ -12,6 +12,8 @@ APT_PACKAGES=(
   etcd-server etcd-client protobuf-compiler
   # images and reference peers for tests and benchmarks
   busybox-static umoci skopeo docker-registry containerd
+  # independent TLS peers for the API server's certificate tests
+  openssl curl
 )
 
 # python-module:pip-package pairs for the independent test clients and benchmarks.

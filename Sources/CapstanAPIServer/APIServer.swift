@@ -2,6 +2,8 @@ public import CapstanCore
 public import CapstanStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import ServiceLifecycle
 
@@ -20,6 +22,8 @@ public struct APIServer: ServiceLifecycle.Service {
     }
 
     let configuration: Configuration
+    /// Certificates, tokens and the Secrets key: TLS, who may do what, encryption at rest.
+    public let security: ServerSecurity
     public let registry: ResourceRegistry
     public let status: StatusReporter
     let logger: Logger
@@ -31,11 +35,12 @@ public struct APIServer: ServiceLifecycle.Service {
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public init(
-        configuration: Configuration, store: any Store, backend: String, logger: Logger,
+        configuration: Configuration, store: any Store, backend: String, security: ServerSecurity, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.registry = ResourceRegistry(store: store)
+        self.security = security
+        self.registry = ResourceRegistry(store: store, encryption: security.encryption)
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
         self.logger = logger
         self.onListening = onListening
@@ -43,12 +48,21 @@ public struct APIServer: ServiceLifecycle.Service {
 
     public func run() async throws {
         try await ensureBuiltinNamespaces()
-        var responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger)
+        let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
+        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, routes: routeAccess)
+        var responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access)
         responder.routes = routes
         responder.gitOpsStatus = gitOpsStatus
         let onListening = self.onListening
+        let server: HTTPServerBuilder
+        if let tls = try security.tlsConfiguration() {
+            server = try HTTPServerBuilder.tls(HTTPServerBuilder.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
         let application = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "capstan"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)

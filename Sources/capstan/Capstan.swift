@@ -10,6 +10,8 @@ struct Capstan: AsyncParsableCommand {
             ValidateCommand.self,
             RenderCommand.self,
             ServerCommand.self,
+            KubeconfigCommand.self,
+            TokenCommand.self,
             StatusCommand.self,
             SyncCommand.self,
             HistoryCommand.self,

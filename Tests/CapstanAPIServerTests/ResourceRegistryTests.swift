@@ -12,7 +12,8 @@ private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async
         let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
         defer { store.close() }
         let registry = ResourceRegistry(store: store)
-        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+        let security = try ServerSecurity.prepare(dataDirectory: directory.appending("security"), tls: false, names: [])
+        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", security: security, logger: Logger(label: "test"))
         try await server.ensureBuiltinNamespaces()
         try await body(registry)
     }

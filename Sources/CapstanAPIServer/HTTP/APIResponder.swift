@@ -15,6 +15,8 @@ struct APIResponder: HTTPResponder {
     let status: StatusReporter
     let capstanVersion: String
     let logger: Logger
+    /// Who may do what: checked before anything else (Auth/AccessControl.swift).
+    let access: AccessControl
     /// Endpoints other modules add (GitOps history, drift, webhook).
     var routes: [APIRoute] = []
     var gitOpsStatus: (@Sendable () async -> JSONValue)?
@@ -22,8 +24,10 @@ struct APIResponder: HTTPResponder {
     let maxBodyBytes = 3 * 1024 * 1024
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        var request = request
         let path = request.uri.path
         do {
+            _ = try await access.admit(&request)
             if let response = try await fixedEndpoint(path, request) { return response }
             if let route = routes.first(where: { $0.path == path && $0.method == request.method.rawValue }) {
                 return try await serve(route, request)

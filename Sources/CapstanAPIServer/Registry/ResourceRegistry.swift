@@ -8,10 +8,13 @@ public import Foundation
 public struct ResourceRegistry: Sendable {
     let store: any Store
     let now: @Sendable () -> Date
+    /// Seals Secrets before they reach the store; nil stores them as plain JSON.
+    let encryption: SecretEncryption?
 
-    public init(store: any Store, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil) {
         self.store = store
         self.now = now
+        self.encryption = encryption
     }
 
     // MARK: Reading
@@ -112,7 +115,7 @@ public struct ResourceRegistry: Sendable {
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .createRevision(0), .equal)],
-            success: [.put(PutRequest(key: key, value: encode(stored)))]))
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
         guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -245,7 +248,7 @@ public struct ResourceRegistry: Sendable {
         let key = StorageKeys.key(info, namespace: namespace, name: name)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .modRevision(revision), .equal)],
-            success: [.put(PutRequest(key: key, value: encode(stored)))]))
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -287,7 +290,7 @@ public struct ResourceRegistry: Sendable {
             let stored = withoutResourceVersion(object.jsonValue)
             let result = try await txn(TxnRequest(
                 compare: [Compare(key: key, .modRevision(revision), .equal)],
-                success: [.put(PutRequest(key: key, value: encode(stored)))]))
+                success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
             if result.succeeded { return .pending(withResourceVersion(stored, result.revision)) }
         }
         throw .conflict(info.resource, name, group: info.group)
@@ -341,15 +344,33 @@ public struct ResourceRegistry: Sendable {
     }
 
     func decode(_ kv: KeyValue) throws(APIError) -> JSONValue {
+        var value = kv.value
+        if SecretEncryption.isSealed(value) {
+            guard let encryption else {
+                throw .internalError("stored object \(String(decoding: kv.key, as: UTF8.self)) is encrypted, and this server has no encryption key")
+            }
+            do {
+                value = try encryption.open(value, storageKey: kv.key)
+            } catch {
+                throw .internalError("stored object \(String(decoding: kv.key, as: UTF8.self)) cannot be decrypted: \(error)")
+            }
+        }
         do {
-            return withResourceVersion(try JSONParser(duplicateKeys: .keepLast).parse(kv.value), kv.modRevision)
+            return withResourceVersion(try JSONParser(duplicateKeys: .keepLast).parse(value), kv.modRevision)
         } catch {
             throw .internalError("stored object \(String(decoding: kv.key, as: UTF8.self)) is not valid JSON: \(error)")
         }
     }
 
-    func encode(_ object: JSONValue) -> Data {
-        Data(JSONSerializer.bytes(withoutResourceVersion(object)))
+    /// The stored bytes of an object: its JSON, sealed for the kinds encrypted at rest.
+    func encode(_ object: JSONValue, _ info: KindInfo, key: Data) throws(APIError) -> Data {
+        let plain = Data(JSONSerializer.bytes(withoutResourceVersion(object)))
+        guard let encryption, SecretEncryption.encrypts(info) else { return plain }
+        do {
+            return try encryption.seal(plain, storageKey: key)
+        } catch {
+            throw .internalError("cannot encrypt \(info.resource) for storage: \(error)")
+        }
     }
 
     func withResourceVersion(_ object: JSONValue, _ revision: Revision) -> JSONValue {

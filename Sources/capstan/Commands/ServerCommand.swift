@@ -12,17 +12,29 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "server",
         abstract: "Run the API server on Capstan's embedded store.",
         discussion: """
-            Serves the Kubernetes API that kubectl and the Python kubernetes client use. \
-            It listens on plain HTTP and therefore only on a loopback address; TLS and \
-            token authentication are not built yet, so do not expose it.
+            Serves the Kubernetes API that kubectl and the Python kubernetes client use, over \
+            HTTPS with bearer tokens. On first start it makes, in the data directory, a CA and \
+            serving certificate (pki/), an admin token (auth/tokens.json holds only hashes), \
+            the key Secrets are encrypted with (secrets.key) and admin.kubeconfig; later starts \
+            reuse them. `capstan kubeconfig` prints the admin kubeconfig, `capstan token create` \
+            mints viewer and node tokens. --insecure-http serves plain HTTP without authentication \
+            (every request is admin, as Kubernetes' old insecure port; kubectl sends no token over \
+            plain HTTP), on loopback only. \
+            See docs/security.md.
             """
     )
 
     @Option(name: .customLong("data-dir"), help: "Directory holding the store's database (created if missing).")
     var dataDirectory: String = "/var/lib/capstan"
 
-    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Loopback only.")
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen: String = "127.0.0.1:6443"
+
+    @Option(name: .customLong("tls-san"), help: "Extra DNS name or IP for the serving certificate (repeatable).")
+    var tlsSANs: [String] = []
+
+    @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication (every caller is admin); loopback only.")
+    var insecureHTTP = false
 
     @Option(help: "full: fsync every commit (default); normal: fsync at checkpoints only.")
     var durability: String = "full"
@@ -39,9 +51,10 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
         }
         let (host, _) = try address()
-        guard ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") else {
-            throw ValidationError("--listen must be a loopback address: plain HTTP without authentication must not leave this machine")
+        if insecureHTTP, !(["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")) {
+            throw ValidationError("--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
         }
+        if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
     }
 
     private func address() throws -> (host: String, port: Int) {
@@ -60,12 +73,13 @@ struct ServerCommand: AsyncParsableCommand {
         let store = try SQLiteStore(
             directory: dataDirectory + "/store", options: .init(durability: SQLiteStore.Durability(rawValue: durability) ?? .full), logger: logger)
         defer { store.close() }
+        let security = try prepareSecurity(host: host)
+        let serverLogger = logger
         var server = APIServer(
             configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
-            logger: logger
+            security: security, logger: logger
         ) { boundPort in
-            print("capstan server listening on http://\(host):\(boundPort) (data dir \(dataDirectory))")
-            fflush(nil)
+            announce(security, host: host, port: boundPort, logger: serverLogger)
         }
         var services: [any Service] = []
         if let repo = gitOps.repo {
@@ -78,5 +92,27 @@ struct ServerCommand: AsyncParsableCommand {
         services.insert(server, at: 0)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    // MARK: Security (docs/security.md)
+
+    /// Certificates, tokens and the Secrets key in the data directory, made on first start.
+    private func prepareSecurity(host: String) throws -> ServerSecurity {
+        let wildcard = ["0.0.0.0", "::", ""].contains(host)
+        let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [host]) + tlsSANs)
+        return try ServerSecurity.prepare(dataDirectory: dataDirectory, tls: !insecureHTTP, names: names)
+    }
+
+    /// Writes admin.kubeconfig for the bound address, then says where the server listens.
+    private func announce(_ security: ServerSecurity, host: String, port: Int, logger: Logger) {
+        let reachable = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
+        let url = "\(insecureHTTP ? "http" : "https")://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
+        do {
+            try security.writeAdminKubeconfig(serverURL: url)
+        } catch {
+            logger.error("cannot write the admin kubeconfig", metadata: ["error": "\(error)"])
+        }
+        print("capstan server listening on \(url) (data dir \(dataDirectory); kubeconfig \(ServerSecurity.adminKubeconfigPath(dataDirectory: dataDirectory)))")
+        fflush(nil)
     }
 }

@@ -1,0 +1,114 @@
+import CapstanCore
+import Hummingbird
+import NIOCore
+
+/// Authentication and authorization of every API request, called from one
+/// place in ``APIResponder``: the bearer token names a user (``TokenStore``),
+/// the ``Authorizer`` rules on the request, and the conditions it returns for
+/// nodes are checked here against the request body or the stored pod.
+///
+/// Without a token store (plain HTTP, `--insecure-http`) every request is
+/// admitted as ``insecureUser``, an admin — Kubernetes' old `--insecure-port`
+/// did the same — because kubectl sends no credentials over plain HTTP.
+/// The server allows that mode on loopback addresses only.
+struct AccessControl: Sendable {
+    /// nil: plain HTTP on loopback, no authentication.
+    let tokens: TokenStore?
+    let registry: ResourceRegistry
+    /// Who may call the endpoints other modules add (``APIRoute``), by `"METHOD /path"`.
+    var routes: [String: APIRoute.Access] = [:]
+    /// A node's create request is read up to Kubernetes' 3 MiB body limit here;
+    /// the responder applies its own limit when it reads the body again.
+    var maxBodyBytes = 3 * 1024 * 1024
+
+    /// The caller (nil for a request without a token to an open path such as
+    /// `/healthz`), or a 401 / 403 `APIError` to answer with. May buffer the
+    /// request body, to read the name of the object a node creates.
+    func admit(_ request: inout Request) async throws(APIError) -> User? {
+        guard let tokens else { return Self.insecureUser }
+        let route = routes["\(request.method.rawValue) \(request.uri.path)"]
+        // A webhook checks its own signature; the git host sends no token.
+        if route == .anyone { return nil }
+        let watch = request.uri.queryParameters.contains { $0.key == "watch" && ($0.value == "true" || $0.value == "1") }
+        let attributes = RequestAttributes(method: request.method.rawValue, path: request.uri.path, watch: watch)
+        guard let header = request.headers[.authorization] else {
+            if Authorizer.isPublic(attributes) { return nil }
+            throw .unauthorized
+        }
+        // A wrong token is refused even on open paths, as Kubernetes does.
+        guard let token = Self.bearerToken(header), let user = tokens.authenticate(token) else { throw .unauthorized }
+        switch route.map({ Authorizer.decide(user, route: $0) }) ?? Authorizer.decide(user, attributes) {
+        case .allow:
+            return user
+        case .deny:
+            throw .forbidden(user, attributes)
+        case .allowIf(let condition):
+            if let reason = try await violation(of: condition, attributes, &request) {
+                throw .forbidden(user, attributes, reason: reason)
+            }
+            return user
+        }
+    }
+
+    /// Who every request is on the unauthenticated plain-HTTP port.
+    static let insecureUser = User(name: "system:insecure-http", role: .admin)
+
+    /// Why the condition does not hold, or nil when it does.
+    private func violation(of condition: Authorizer.Condition, _ attributes: RequestAttributes, _ request: inout Request) async throws(APIError) -> String? {
+        switch condition {
+        case .createsObjectNamed(let name):
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maxBodyBytes)
+            } catch {
+                throw .tooLarge("the request body is larger than the \(maxBodyBytes)-byte limit")
+            }
+            let created = (try? JSONParser().parse(Array(body.readableBytesView)))?[path: ["metadata", "name"]]?.stringValue ?? ""
+            return created == name ? nil : "a node may only create the object named \"\(name)\", not \"\(created)\""
+        case .podBoundToNode(let node):
+            guard let resource = attributes.resource, let name = resource.name else { return "the request names no pod" }
+            let pod: JSONValue
+            do {
+                pod = try await registry.get(BuiltinKinds.pod, namespace: resource.namespace, name: name)
+            } catch let error where error.code == 404 {
+                return nil  // the request itself answers NotFound
+            }
+            let bound = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
+            if bound == node { return nil }
+            return bound.isEmpty ? "the pod is not bound to any node" : "the pod is bound to node \"\(bound)\", not \"\(node)\""
+        }
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+extension APIError {
+    /// 401: no token, or one that is not known. kubectl prints
+    /// `error: You must be logged in to the server (Unauthorized)`.
+    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
+
+    /// 403 worded as Kubernetes words it, e.g. `pods "x" is forbidden: User
+    /// "viewer" cannot delete resource "pods" in API group "" in the namespace "default"`.
+    static func forbidden(_ user: User, _ request: RequestAttributes, reason: String? = nil) -> APIError {
+        let suffix = reason.map { ": \($0)" } ?? ""
+        guard let resource = request.resource else {
+            return APIError(code: 403, reason: "Forbidden", message: "forbidden: User \"\(user.name)\" cannot \(request.verb) path \"\(request.path)\"\(suffix)")
+        }
+        let qualified = APIError.qualified(resource.resource, resource.group)
+        let subject = resource.name.map { "\(qualified) \"\($0)\" is forbidden" } ?? "\(qualified) is forbidden"
+        let scope = resource.namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
+        var details: JSONObject = ["kind": .string(resource.resource)]
+        if let name = resource.name { details["name"] = .string(name) }
+        if !resource.group.isEmpty { details["group"] = .string(resource.group) }
+        return APIError(
+            code: 403, reason: "Forbidden",
+            message: "\(subject): User \"\(user.name)\" cannot \(request.verb) resource \"\(resource.resourceWithSubresource)\" in API group \"\(resource.group)\" \(scope)\(suffix)",
+            details: details)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+public import NIOSSL
+
+/// Everything in the data directory that keeps the API server private,
+/// made on first start and reused after:
+///
+/// - `pki/` — the CA and serving certificate (``ServerPKI``), unless plain HTTP;
+/// - `auth/tokens.json` — hashed bearer tokens (``TokenStore``);
+/// - `secrets.key` — the key Secrets are encrypted with (``SecretEncryption``);
+/// - `admin.kubeconfig` — the CA, the server URL and an admin token.
+///
+/// Key and token files are mode 0600, their directories 0700.
+public struct ServerSecurity: Sendable {
+    public let dataDirectory: String
+    /// nil when the server speaks plain HTTP.
+    public let pki: ServerPKI?
+    public let tokens: TokenStore
+    public let encryption: SecretEncryption
+    /// The admin token in `admin.kubeconfig`, kept to rewrite the file with the bound address.
+    let adminToken: String
+
+    public static func adminKubeconfigPath(dataDirectory: String) -> String { dataDirectory + "/admin.kubeconfig" }
+    public static func tokensPath(dataDirectory: String) -> String { dataDirectory + "/auth/tokens.json" }
+    public static func pkiDirectory(dataDirectory: String) -> String { dataDirectory + "/pki" }
+    public static func secretsKeyPath(dataDirectory: String) -> String { dataDirectory + "/secrets.key" }
+
+    /// Loads or makes the data directory's keys, certificates and tokens.
+    /// - Parameters:
+    ///   - tls: false for plain HTTP (no certificates are made or loaded).
+    ///   - names: DNS names and IPs the serving certificate must cover (see ``ServerPKI/defaultNames(extra:)``).
+    public static func prepare(dataDirectory: String, tls: Bool, names: [String]) throws -> ServerSecurity {
+        try PrivateFile.makeDirectory(dataDirectory)
+        let pki = tls ? try ServerPKI.loadOrCreate(directory: pkiDirectory(dataDirectory: dataDirectory), names: names) : nil
+        let tokens = try TokenStore(path: tokensPath(dataDirectory: dataDirectory))
+        let encryption = try SecretEncryption.loadOrCreate(path: secretsKeyPath(dataDirectory: dataDirectory))
+        // The admin kubeconfig's token is reused while it is still a valid admin
+        // token; otherwise (first start, file removed, token revoked) a new one is minted.
+        let kubeconfigPath = adminKubeconfigPath(dataDirectory: dataDirectory)
+        var adminToken: String?
+        if let data = try PrivateFile.read(kubeconfigPath),
+            let existing = try? Kubeconfig(yaml: String(decoding: data, as: UTF8.self), file: kubeconfigPath),
+            tokens.authenticate(existing.token)?.role == .admin
+        {
+            adminToken = existing.token
+        }
+        let token = try adminToken ?? tokens.mint(for: User(name: "admin", role: .admin))
+        return ServerSecurity(dataDirectory: dataDirectory, pki: pki, tokens: tokens, encryption: encryption, adminToken: token)
+    }
+
+    /// Writes `admin.kubeconfig` (0600) for the address the server listens on.
+    public func writeAdminKubeconfig(serverURL: String) throws {
+        let config = Kubeconfig(server: serverURL, certificateAuthorityPEM: pki?.caCertificatePEM, token: adminToken)
+        try PrivateFile.write(Data(config.yaml.utf8), to: Self.adminKubeconfigPath(dataDirectory: dataDirectory))
+    }
+
+    /// The NIOSSL server configuration for the serving certificate; nil for plain HTTP.
+    public func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let pki else { return nil }
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(pki.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(bytes: Array(pki.privateKeyPEM.utf8), format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        // HTTP/1.1 only: clients that offer h2 (kubectl does) fall back to it.
+        configuration.applicationProtocols = ["http/1.1"]
+        return configuration
+    }
+}
