@@ -112,3 +112,35 @@ import Testing
         #expect(result.stderr.contains("xml"))
     }
 }
+
+@Suite struct InitTests {
+    @Test func initMakesAGitRepositoryFromTheTemplateThatValidates() throws {
+        let parent = try CapstanProcess.makeTree([:])
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let target = parent.appending(path: "cluster").path
+        let result = try CapstanProcess.run(["init", target])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("capstan server --repo \(target)"))
+        for file in ["capstan.yaml", "deploy/web.yaml", "deploy/namespace.yaml", "policies/require-team-label.yaml", "README.md", ".git/HEAD"] {
+            #expect(FileManager.default.fileExists(atPath: target + "/" + file), "\(file)")
+        }
+        let validate = try CapstanProcess.run(["validate", target])
+        #expect(validate.status == 0 && validate.stdout.contains("valid: 4 objects in 2 files"), "\(validate.stdout)")
+
+        // A second init into the same, now non-empty folder is refused and changes nothing.
+        let again = try CapstanProcess.run(["init", target])
+        #expect(again.status != 0 && again.stderr.contains("not empty"), "\(again.stderr)")
+    }
+
+    @Test func aRepositoryPolicyOfTheTemplateIsEnforced() throws {
+        let parent = try CapstanProcess.makeTree([:])
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let target = parent.appending(path: "cluster").path
+        _ = try CapstanProcess.run(["init", target])
+        let web = target + "/deploy/web.yaml"
+        let text = try String(contentsOfFile: web, encoding: .utf8).replacingOccurrences(of: "    app.kubernetes.io/part-of: capstan-demo\n", with: "")
+        try text.write(toFile: web, atomically: true, encoding: .utf8)
+        let result = try CapstanProcess.run(["validate", target])
+        #expect(result.status == 1 && result.stdout.contains("deploy/web.yaml:") && result.stdout.contains("require-team-label"), "\(result.stdout)")
+    }
+}

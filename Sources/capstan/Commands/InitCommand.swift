@@ -32,13 +32,8 @@ struct InitCommand: ParsableCommand {
 
     private func templateFolder() throws -> String {
         if let template { return template }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [
-            executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appending(path: "repo-template").path,
-            "/usr/share/capstan/repo-template",
-        ]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/capstan.yaml") }) else {
-            throw ValidationError("no repo-template found (looked in \(candidates.joined(separator: ", "))); pass --template")
+        guard let found = ProjectFiles.folder("repo-template", containing: "capstan.yaml") else {
+            throw ValidationError("no repo-template found beside the capstan binary or in /usr/share/capstan; pass --template")
         }
         return found
     }

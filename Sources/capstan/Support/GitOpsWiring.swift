@@ -52,17 +52,15 @@ struct GitOpsOptions: ParsableArguments {
     /// Capstan's default policies: the named folder, else the project's `policies/` beside the binary's checkout, else /usr/share/capstan/policies.
     func policyFiles(logger: Logger) throws -> [GitOpsConfiguration.PolicyFile] {
         if defaultPolicies == "none" { return [] }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates =
-            defaultPolicies.map { [$0] } ?? [
-                executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appending(path: "policies").path,
-                "/usr/share/capstan/policies",
-            ]
-        for folder in candidates where FileManager.default.fileExists(atPath: folder) {
+        if let defaultPolicies {
+            guard FileManager.default.fileExists(atPath: defaultPolicies) else { throw ValidationError("--default-policies: no folder \(defaultPolicies)") }
+            return try ManifestFiles.policyFiles(in: defaultPolicies).map { .init(path: $0.path, contents: $0.contents) }
+        }
+        if let folder = ProjectFiles.folder("policies") {
+            logger.info("default policies", metadata: ["folder": "\(folder)"])
             return try ManifestFiles.policyFiles(in: folder).map { .init(path: $0.path, contents: $0.contents) }
         }
-        if let defaultPolicies { throw ValidationError("--default-policies: no folder \(defaultPolicies)") }
-        logger.warning("no default policies found; only the repository's own policies are checked", metadata: ["looked in": "\(candidates)"])
+        logger.warning("no default policies found beside the binary or in /usr/share/capstan; only the repository's own policies are checked")
         return []
     }
 
