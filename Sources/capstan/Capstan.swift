@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Capstan: AsyncParsableCommand {
@@ -27,4 +28,16 @@ struct Capstan: AsyncParsableCommand {
             CRIPauseCommand.self,
         ]
     )
+
+    /// Expands `--config FILE` into options before parsing (flags on the command line win).
+    static func main() async {
+        let arguments: [String]
+        do {
+            arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(64)
+        }
+        await main(arguments)
+    }
 }

@@ -144,3 +144,23 @@ import Testing
         #expect(result.status == 1 && result.stdout.contains("deploy/web.yaml:") && result.stdout.contains("require-team-label"), "\(result.stdout)")
     }
 }
+
+@Suite struct ConfigFileTests {
+    @Test func serverOptionsComeFromAFileAndAreCheckedLikeFlags() throws {
+        let tree = try CapstanProcess.makeTree([
+            "bad-value.yaml": "repo: /srv/git/cluster.git\nsync-interval: 0.5\n",
+            "bad-yaml.yaml": "repo: [\n",
+            "bad-shape.yaml": "repo:\n  url: x\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: tree) }
+        var result = try CapstanProcess.run(["server", "--config", tree.appending(path: "bad-value.yaml").path, "--data-dir", tree.path])
+        #expect(result.status == 64 && result.stderr.contains("--sync-interval must be between 1 and 86400 seconds, not 0.5"), "\(result.stderr)")
+        result = try CapstanProcess.run(["server", "--config", tree.appending(path: "bad-yaml.yaml").path])
+        #expect(result.status == 64 && result.stderr.contains("bad-yaml.yaml:2:1:"), "\(result.stderr)")
+        result = try CapstanProcess.run(["server", "--config", tree.appending(path: "bad-shape.yaml").path])
+        #expect(result.status == 64 && result.stderr.contains("bad-shape.yaml:1:1: repo: expected a string"), "\(result.stderr)")
+        // The command line wins over the file.
+        result = try CapstanProcess.run(["server", "--config", tree.appending(path: "bad-value.yaml").path, "--sync-interval", "0"])
+        #expect(result.stderr.contains("not 0.0"), "\(result.stderr)")
+    }
+}

@@ -20,7 +20,9 @@ struct ServerCommand: AsyncParsableCommand {
             mints viewer and node tokens. --insecure-http serves plain HTTP without authentication \
             (every request is admin, as Kubernetes' old insecure port; kubectl sends no token over \
             plain HTTP), on loopback only. \
-            See docs/security.md.
+            See docs/security.md. With --repo, a git repository is the desired state (docs/gitops.md). \
+            --config FILE reads options from a YAML mapping of long option names to values \
+            (repo: URL, sync-interval: 5, …); options given on the command line win.
             """
     )
 
