@@ -370,3 +370,23 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically") && message.contains("Deployment demo/web"), "\(message)")
     }
 }
+
+@Suite struct InventoryTests {
+    @Test func largeInventoriesSpanSeveralConfigMapsAndShrinkCleanly() async throws {
+        let cluster = FakeCluster()
+        let entries = (0..<4500).map { index in
+            InventoryEntry(apiVersion: "v1", identity: id("ConfigMap", "cm-\(index)"), hash: "h\(index)", file: "deploy/f\(index / 100).yaml")
+        }
+        let inventory = Inventory(commit: "abc", entries: entries)
+        try await inventory.save(to: cluster, previousChunkCount: 0)
+        #expect(cluster.gitObjects.isEmpty)
+        #expect(cluster.objects.keys.filter { $0.name.hasPrefix("gitops-inventory-") }.count == 3)
+        let loaded = try await Inventory.load(from: cluster)
+        #expect(loaded == inventory)
+
+        let smaller = Inventory(commit: "def", entries: Array(entries.prefix(10)))
+        try await smaller.save(to: cluster, previousChunkCount: inventory.chunkCount)
+        #expect(cluster.objects.keys.filter { $0.name.hasPrefix("gitops-inventory-") }.count == 1)
+        #expect(try await Inventory.load(from: cluster) == smaller)
+    }
+}

@@ -144,7 +144,16 @@ public actor GitOpsEngine {
         var record = SyncRecord(
             sequence: (history.last?.sequence ?? 0) + 1, commit: commit.id, author: "\(commit.authorName) <\(commit.authorEmail)>",
             message: commit.summary, startedAt: startedAt, trigger: trigger, result: .failed)
+        var lapStarted = now()
+        var lapName = "read"
+        func lap(_ next: String) {
+            let current = now()
+            record.stepSeconds.append((lapName, current.timeIntervalSince(lapStarted)))
+            lapStarted = current
+            lapName = next
+        }
         func finish(_ result: SyncRecord.Result, settled: Bool = true) async -> SyncRecord {
+            lap("done")
             record.result = result
             record.duration = now().timeIntervalSince(startedAt)
             lastAttempt = (commit.id, settled)
@@ -160,6 +169,7 @@ public actor GitOpsEngine {
             record.errors = ["commit \(commit.shortID): cannot read its files: \(error)"]
             return await finish(.failed, settled: false)
         }
+        lap("render")
         let rendered = await renderer.render(input)
         if !rendered.errors.isEmpty {
             record.errors = rendered.errors.map { "commit \(commit.shortID): \($0)" }
@@ -167,6 +177,7 @@ public actor GitOpsEngine {
         }
 
         // Policy gate: the repository's policies and Capstan's defaults.
+        lap("policy")
         let gate = await policyGate(rendered: rendered, input: input)
         record.warnings += gate.warnings.map { "commit \(commit.shortID): \($0)" }
         if !gate.errors.isEmpty {
@@ -175,6 +186,7 @@ public actor GitOpsEngine {
         }
 
         // Plan against the previous inventory; refuse mass pruning.
+        lap("plan")
         let objects = rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
         let plan = SyncPlan(desired: objects, inventory: inventory, reapplyAll: false)
         if rendered.config.prune,
@@ -184,6 +196,7 @@ public actor GitOpsEngine {
             return await finish(.failed)
         }
 
+        lap("dryRun")
         // Dry run every object that changed: the API's own validation, before any write.
         let newNamespaces = Set(objects.filter { $0.identity.kind == "Namespace" }.map(\.identity.name))
         var dryRunErrors: [String] = []
@@ -197,10 +210,12 @@ public actor GitOpsEngine {
             }
         }
         if !dryRunErrors.isEmpty {
+            // The cluster may change under the commit (a namespace created by hand): try again at the next poll.
             record.errors = dryRunErrors
-            return await finish(.failed)
+            return await finish(.failed, settled: false)
         }
 
+        lap("apply")
         // Apply, step by step; a step must be healthy before the next starts.
         var next = inventory
         next.commit = commit.id
@@ -229,6 +244,7 @@ public actor GitOpsEngine {
         }
         for object in plan.unchanged { next.entries[object.identity] = object.entry }
 
+        lap("prune")
         // Prune what left git — only objects Capstan's inventory owns.
         if stopped == nil, rendered.config.prune {
             for entry in plan.prune {
@@ -259,6 +275,7 @@ public actor GitOpsEngine {
             record.warnings.append("\(plan.prune.count) objects left git and are kept because prune is off in capstan.yaml")
         }
 
+        lap("record")
         // Remember the new inventory and desired state.
         do {
             try await next.save(to: cluster, previousChunkCount: inventory.chunkCount)
@@ -272,6 +289,7 @@ public actor GitOpsEngine {
         appliedAt = now()
         drift = DriftReport()
         if let stopped { return await finish(stopped, settled: stopped != .failed) }
+        lap("health")
         let current = await evaluateHealth()
         return await finish(current.status == .healthy ? .synced : current.status == .degraded ? .degraded : .progressing)
     }
@@ -376,6 +394,10 @@ public actor GitOpsEngine {
     }
 
     func remember(_ record: SyncRecord) async {
+        // A retry that fails the same way again is not news: keep one record of it.
+        if let last = history.last, last.commit == record.commit, last.result == .failed, record.result == .failed, last.errors == record.errors {
+            return
+        }
         history.append(record)
         do {
             _ = try await cluster.apply(SyncHistory.configMap(record), dryRun: false)

@@ -2,7 +2,7 @@ public import CapstanCore
 public import Foundation
 
 /// One sync attempt or self-heal, as `capstan history` and `GET /history` show it.
-public struct SyncRecord: Sendable, Hashable {
+public struct SyncRecord: Sendable {
     public enum Result: String, Sendable {
         /// Everything applied and healthy.
         case synced = "Synced"
@@ -32,6 +32,8 @@ public struct SyncRecord: Sendable, Hashable {
     public var errors: [String] = []
     /// Audit-only policy findings and skipped prunes.
     public var warnings: [String] = []
+    /// Where the time went: read, render, policy, plan, dryRun, apply, prune, record, health.
+    public var stepSeconds: [(String, Double)] = []
 
     public var json: JSONValue {
         [
@@ -40,6 +42,7 @@ public struct SyncRecord: Sendable, Hashable {
             "trigger": .string(trigger), "result": .string(result.rawValue),
             "objects": ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "pruned": .int(Int64(pruned)), "unchanged": .int(Int64(unchanged))],
             "errors": .array(errors.map { .string($0) }), "warnings": .array(warnings.map { .string($0) }),
+            "stepSeconds": .object(JSONObject(stepSeconds.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) }, uniquingKeysWith: { first, _ in first })),
         ]
     }
 
