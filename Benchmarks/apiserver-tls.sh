@@ -28,17 +28,20 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Starts a server in the background (not in a subshell, so cleanup sees its pid).
 start() {  # name, extra flags...
   local name=$1; shift
   local port; port=$(free_port)
   "$capstan" server --data-dir "$work/$name" --listen "127.0.0.1:$port" --durability normal "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -q "capstan server listening on" "$work/$name.log" 2>/dev/null && break; sleep 0.1; done
-  grep -o 'capstan server listening on [^ ]*' "$work/$name.log" | cut -d' ' -f5
 }
+url_of() { grep -o 'capstan server listening on [^ ]*' "$work/$1.log" | cut -d' ' -f5; }
 
-tls_url=$(start tls)
-plain_url=$(start plain --insecure-http)
+start tls
+start plain --insecure-http
+tls_url=$(url_of tls)
+plain_url=$(url_of plain)
 token=$(sed -n 's/^ *token: *//p' "$work/tls/admin.kubeconfig" | tr -d "\"'")
 path=/api/v1/namespaces/default
 

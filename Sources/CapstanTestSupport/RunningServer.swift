@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A running `capstan server` on a free loopback port. It serves HTTPS with
 /// the certificate it made in its data directory, and ``kubeconfig`` is the
