@@ -12,12 +12,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Until the whole cluster (`capstan up`) exists this runs the most complete
-# path there is: validate the starter manifest repository against the default
-# policies and print what Capstan understood from it.
+# Capstan on this machine: a repository from repo-template/, the API server
+# following it, the CRI shim. Ctrl-C stops it; running it again reuses it all.
 up: build
-	$(CAPSTAN) validate --policies policies repo-template
-	$(CAPSTAN) render repo-template -o yaml
+	$(CAPSTAN) up --data-dir /var/lib/capstan
 
 test: deps
 	$(SWIFT) build --build-tests

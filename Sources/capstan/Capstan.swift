@@ -10,6 +10,7 @@ struct Capstan: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self,
             RenderCommand.self,
+            UpCommand.self,
             ServerCommand.self,
             KubeconfigCommand.self,
             TokenCommand.self,

@@ -87,6 +87,6 @@ final class FakeCluster: GitOpsCluster {
 
     /// Objects that came from git (inventory and history ConfigMaps left out).
     var gitObjects: [ObjectIdentity] {
-        objects.keys.filter { $0.namespace != "capstan-system" }.sorted()
+        objects.keys.filter { $0.namespace != "capstan-system" && $0.name != "capstan-system" }.sorted()
     }
 }

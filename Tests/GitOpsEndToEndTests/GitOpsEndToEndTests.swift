@@ -102,6 +102,8 @@ private var projectPolicies: String {
         #expect(result.output == "one", "\(result.output)")
         result = try await server.kubectl("get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.metadata.labels.capstan\\.io/inventory}")
         #expect(result.output == "default")
+        result = try await server.kubectl("get", "all", "-n", "demo")
+        #expect(result.status == 0 && result.output.contains("deployment.apps/web"), "\(result.output)")
 
         // A commit and a webhook: the object appears.
         commit = try git.commit(["deploy/extra.yaml": configMap("extra", "new")], message: "Add extra")
@@ -180,6 +182,10 @@ private var projectPolicies: String {
         try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
         let log = try git.git(["log", "-1", "--format=%s%n%b"], in: git.work)
         #expect(log.contains("Revert") && log.contains("This reverts commit"), "\(log)")
+
+        // History and inventory are kept in the store, where kubectl sees them.
+        let records = try await server.kubectl("get", "configmaps", "-n", "capstan-system", "-l", "capstan.io/gitops-record", "-o", "name")
+        #expect(records.output.contains("configmap/gitops-inventory-0") && records.output.contains("configmap/gitops-sync-00000001"), "\(records.output)")
 
         let finalHistory = try await server.http("GET", "/history")
         #expect(finalHistory.status == 200 && finalHistory.body.contains("\"result\""))

@@ -50,6 +50,8 @@ enum Discovery {
                     "verbs": .array(verbs),
                 ]
                 if !info.shortNames.isEmpty { resource["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
+            if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
+                if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
                 let subresources = Self.subresources(info)
                 if !subresources.isEmpty {
                     resource["subresources"] = .array(subresources.map { sub in
@@ -89,6 +91,7 @@ enum Discovery {
                 "kind": .string(info.kind), "verbs": .array(verbs),
             ]
             if !info.shortNames.isEmpty { resource["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
+            if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
             resources.append(.object(resource))
             for sub in subresources(info) {
                 resources.append(["name": .string("\(info.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(info.namespaced), "kind": .string(info.kind), "verbs": .array(sub.verbs)])
@@ -126,3 +129,6 @@ enum Discovery {
         return ["openapi": "3.0.0", "info": ["title": "Capstan", "version": .string(version)], "paths": .object(paths), "components": ["schemas": .object([:])]]
     }
 }
+
+/// The resources `kubectl get all` lists, as in Kubernetes.
+let allCategory: Set<String> = ["pods", "services", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"]

@@ -99,6 +99,11 @@ public actor GitOpsEngine {
     func start() async {
         guard !started else { return }
         do {
+            // The engine's own records live in this namespace; it must exist before the first write.
+            let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)]]
+            if try await cluster.get(ObjectIdentity(group: "", kind: "Namespace", namespace: "", name: Inventory.namespace), apiVersion: "v1") == nil {
+                _ = try await cluster.apply(namespace, dryRun: false)
+            }
             inventory = try await Inventory.load(from: cluster)
             history = try await SyncHistory.load(from: cluster)
             started = true
@@ -340,7 +345,8 @@ public actor GitOpsEngine {
         while true {
             var worst = Health.healthy
             for object in step {
-                let health = await health(of: object)
+                // Endpoints come from the workloads of later steps: between steps a Service counts as itself.
+                let health = await health(of: object, endpoints: false)
                 if health.status > worst.status {
                     worst = Health(status: health.status, message: "\(object.identity): \(health.message)")
                 }
@@ -358,10 +364,10 @@ public actor GitOpsEngine {
         "Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod", "Job", "Service", "PersistentVolumeClaim", "Namespace",
     ]
 
-    func health(of object: DesiredObject) async -> Health {
+    func health(of object: DesiredObject, endpoints: Bool = true) async -> Health {
         let live = try? await cluster.get(object.identity, apiVersion: object.apiVersion)
         var health = Health.of(live)
-        if health.status == .healthy, object.identity.kind == "Service", let live,
+        if endpoints, health.status == .healthy, object.identity.kind == "Service", let live,
             !(live[path: ["spec", "selector"]]?.objectValue ?? [:]).isEmpty, live[path: ["spec", "type"]]?.stringValue != "ExternalName"
         {
             var endpoints = object.identity

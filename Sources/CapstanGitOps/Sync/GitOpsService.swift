@@ -135,3 +135,7 @@ public struct GitOpsService: ServiceLifecycle.Service {
         }
     }
 }
+
+extension GitOpsService: CustomStringConvertible {
+    public var description: String { "GitOpsService(\(GitCredentials.redacted(engine.configuration.remote)))" }
+}

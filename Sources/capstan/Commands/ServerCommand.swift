@@ -69,6 +69,13 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await runControlPlane()
+    }
+
+    /// The API server on the embedded store, with the GitOps engine when a
+    /// repository is named, and `extra` services (`capstan up` adds the CRI
+    /// shim); runs until SIGTERM or SIGINT.
+    func runControlPlane(extra: [any Service] = [], onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let (host, port) = try address()
@@ -81,7 +88,8 @@ struct ServerCommand: AsyncParsableCommand {
             configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
             security: security, logger: logger
         ) { boundPort in
-            announce(security, host: host, port: boundPort, logger: serverLogger)
+            let url = announce(security, host: host, port: boundPort, logger: serverLogger)
+            onListening(url)
         }
         var services: [any Service] = []
         if let repo = gitOps.repo {
@@ -92,7 +100,7 @@ struct ServerCommand: AsyncParsableCommand {
             print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
         }
         services.insert(server, at: 0)
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services + extra, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -106,7 +114,8 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     /// Writes admin.kubeconfig for the bound address, then says where the server listens.
-    private func announce(_ security: ServerSecurity, host: String, port: Int, logger: Logger) {
+    @discardableResult
+    private func announce(_ security: ServerSecurity, host: String, port: Int, logger: Logger) -> String {
         let reachable = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
         let url = "\(insecureHTTP ? "http" : "https")://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
         do {
@@ -116,5 +125,6 @@ struct ServerCommand: AsyncParsableCommand {
         }
         print("capstan server listening on \(url) (data dir \(dataDirectory); kubeconfig \(ServerSecurity.adminKubeconfigPath(dataDirectory: dataDirectory)))")
         fflush(nil)
+        return url
     }
 }

@@ -1,0 +1,23 @@
+// Key material, tokens and certificates must never reach a log or an error
+// message: ServiceLifecycle prints a failed service with `description`, and a
+// struct's default description lists every stored property.
+
+extension APIServer: CustomStringConvertible {
+    public var description: String { "APIServer(\(configuration.host):\(configuration.port))" }
+}
+
+extension ServerSecurity: CustomStringConvertible {
+    public var description: String { "ServerSecurity(\(dataDirectory), tls: \(pki != nil))" }
+}
+
+extension ServerPKI: CustomStringConvertible {
+    public var description: String { "ServerPKI(\(directory))" }
+}
+
+extension SecretEncryption: CustomStringConvertible {
+    public var description: String { "SecretEncryption(primary key \"\(primary.name)\", [redacted])" }
+}
+
+extension SecretEncryption.Key: CustomStringConvertible {
+    public var description: String { "Key(\(name), [redacted])" }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import CapstanAPIServer
+import CapstanCRI
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `capstan up`: the whole thing on one machine, for a first look — a manifest
+/// repository from the template, the API server, the GitOps engine following
+/// that repository, the scheduler and controllers, and the CRI shim.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run Capstan on this machine: a git repository from the template, the server following it, the CRI shim.",
+        discussion: """
+            Creates <data-dir>/repo from repo-template/ (unless --repo names one), builds the local \
+            image the template uses, and runs the API server (TLS, admin kubeconfig in the data dir) \
+            with the GitOps engine following the repository, plus the CRI shim on runc when run as \
+            root. Commit to the repository and watch `capstan status`. Stops cleanly on Ctrl-C; a \
+            second `capstan up` reuses everything.
+            """)
+
+    @Option(name: .customLong("data-dir"), help: "Where everything lives: store, certificates, the repository, container state.")
+    var dataDirectory: String = "/var/lib/capstan"
+
+    @Option(help: "Use this git repository instead of creating <data-dir>/repo from the template.")
+    var repo: String?
+
+    @Option(help: "Address for the API server, HOST:PORT.")
+    var listen: String = "127.0.0.1:6443"
+
+    @Option(name: .customLong("sync-interval"), help: "Seconds between polls of the repository.")
+    var syncInterval: Double = 5
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "notice"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard (1...86_400).contains(syncInterval) else { throw ValidationError("--sync-interval must be between 1 and 86400 seconds") }
+    }
+
+    func run() async throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let repository = try repo ?? prepareRepository()
+        var extra: [any Service] = []
+        var notes: [String] = []
+        if getuid() == 0 {
+            extra.append(try await containerRuntime())
+        } else {
+            notes.append("not root: the CRI shim (runc) is not started")
+        }
+        notes.append("no node agent runs yet (it is being built): pods are created and scheduled onto nodes that register, but no containers start")
+        var server = try ServerCommand.parse([
+            "--data-dir", dataDirectory, "--listen", listen, "--repo", repository, "--sync-interval", String(syncInterval), "--log-level", logLevel,
+        ])
+        try server.validate()
+        let kubeconfig = dataDirectory + "/admin.kubeconfig"
+        let remarks = notes
+        try await server.runControlPlane(extra: extra) { url in
+            print(
+                """
+
+                Capstan is up.
+                  repository   \(repository)   (edit, commit; Capstan polls every \(Int(syncInterval))s)
+                  API server   \(url)
+                  kubeconfig   \(kubeconfig)    (export KUBECONFIG=\(kubeconfig))
+                  status       capstan status --kubeconfig \(kubeconfig)   (or GET \(url)/status)
+                  drift        capstan drift --kubeconfig \(kubeconfig)
+                \(remarks.map { "  note: " + $0 }.joined(separator: "\n"))
+                Ctrl-C stops everything.
+                """)
+            fflush(nil)
+        }
+    }
+
+    /// <data-dir>/repo, made from the template on first use.
+    private func prepareRepository() throws -> String {
+        let path = dataDirectory + "/repo"
+        if FileManager.default.fileExists(atPath: path + "/.git") { return path }
+        var initialise = try InitCommand.parse([path])
+        try initialise.run()
+        return path
+    }
+
+    /// The CRI shim in this process, with the template's image built into its store.
+    private func containerRuntime() async throws -> any Service {
+        signal(SIGPIPE, SIG_IGN)
+        var logger = Logger(label: "capstan.cri")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+        let root = URL(fileURLWithPath: dataDirectory + "/cri")
+        let runtime = try CRIRuntime(configuration: CRIRuntimeConfiguration(root: root, monitorExecutable: try CRICommand.ownExecutable()), logger: logger)
+        var build = try ImageCommand.BuildBusybox.parse(["--root", root.path, "localhost/capstan/busybox:1.35"])
+        try build.validate()
+        try await build.run()
+        return CRIServer(socketPath: dataDirectory + "/cri.sock", runtime: runtime, logger: logger) { path in
+            print("CRI shim listening on unix://\(path)")
+        }
+    }
+}
