@@ -11,6 +11,10 @@ public struct APIServer: ServiceLifecycle.Service {
         public var host: String
         public var port: Int
         public var capstanVersion: String
+        /// Body, list, watch and slow-client bounds.
+        public var limits = RequestLimits()
+        /// How long an Event outlives its last update, in seconds (0: forever).
+        public var eventTTLSeconds: Int64 = 3600
 
         public init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
@@ -22,6 +26,10 @@ public struct APIServer: ServiceLifecycle.Service {
     let configuration: Configuration
     public let registry: ResourceRegistry
     public let status: StatusReporter
+    /// Prometheus metrics served at `/metrics`; components may add their own families.
+    public let metrics: APIMetrics
+    /// Records Events; the API server's own, and any in-process component's.
+    public let events: EventRecorder
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
@@ -31,7 +39,9 @@ public struct APIServer: ServiceLifecycle.Service {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.registry = ResourceRegistry(store: store)
+        self.metrics = APIMetrics()
+        self.registry = ResourceRegistry(store: store, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds)
+        self.events = EventRecorder(registry: registry, logger: logger)
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
         self.logger = logger
         self.onListening = onListening
@@ -39,7 +49,12 @@ public struct APIServer: ServiceLifecycle.Service {
 
     public func run() async throws {
         try await ensureBuiltinNamespaces()
-        let responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger)
+        let limits = configuration.limits
+        let responder = ObservedResponder(
+            inner: APIResponder(
+                registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger,
+                metrics: metrics, limits: limits, events: events),
+            metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient), retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
         let application = Application(
             responder: responder,

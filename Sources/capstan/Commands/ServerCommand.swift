@@ -29,7 +29,16 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    // Operations: request limits and event retention.
+    @Option(name: .customLong("max-watches-per-client"), help: "Watches one client address may hold open; more get 429.")
+    var maxWatchesPerClient: Int = RequestLimits().maxWatchesPerClient
+
+    @Option(name: .customLong("event-ttl"), help: "Seconds an Event is kept after its last update (0: forever).")
+    var eventTTL: Int64 = 3600
+
     func validate() throws {
+        guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
+        guard eventTTL >= 0 else { throw ValidationError("--event-ttl must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
@@ -56,8 +65,11 @@ struct ServerCommand: AsyncParsableCommand {
         let store = try SQLiteStore(
             directory: dataDirectory + "/store", options: .init(durability: SQLiteStore.Durability(rawValue: durability) ?? .full), logger: logger)
         defer { store.close() }
+        var configuration = APIServer.Configuration(host: host, port: port, capstanVersion: VersionCommand.version)
+        configuration.limits.maxWatchesPerClient = maxWatchesPerClient
+        configuration.eventTTLSeconds = eventTTL
         let server = APIServer(
-            configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
+            configuration: configuration, store: store, backend: "sqlite",
             logger: logger
         ) { boundPort in
             print("capstan server listening on http://\(host):\(boundPort) (data dir \(dataDirectory))")
