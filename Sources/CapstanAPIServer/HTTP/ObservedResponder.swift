@@ -14,7 +14,7 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     let retryAfterSeconds: Int
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let attributes = RequestAttributes(request)
+        let attributes = RequestMetricLabels(request)
         let clock = ContinuousClock()
         let start = clock.now
         var ticket: WatchAdmission.Ticket?
@@ -44,14 +44,14 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         return observingWatch(response, attributes, ticket, channel: context.channel)
     }
 
-    private func record(_ attributes: RequestAttributes, _ code: Int, _ duration: Duration) {
+    private func record(_ attributes: RequestMetricLabels, _ code: Int, _ duration: Duration) {
         metrics.requests.increment(attributes.labels + [String(code)])
         metrics.requestDuration.observe(attributes.labels, duration)
     }
 
     /// Holds the watch's admission slot and gauge entry for as long as its body is being written.
     private func observingWatch(
-        _ response: Response, _ attributes: RequestAttributes, _ ticket: WatchAdmission.Ticket, channel: any Channel
+        _ response: Response, _ attributes: RequestMetricLabels, _ ticket: WatchAdmission.Ticket, channel: any Channel
     ) -> Response {
         var response = response
         let body = response.body
@@ -77,7 +77,7 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
 /// (`GET`/`LIST`/`WATCH`/`POST`/`PUT`/`PATCH`/`APPLY`/`DELETE`/`DELETECOLLECTION`),
 /// group, resource, subresource and scope. Only known resources get a
 /// resource label, so odd paths cannot grow the number of series.
-struct RequestAttributes: Hashable {
+struct RequestMetricLabels: Hashable {
     var verb: String
     var group = ""
     var resource = ""
