@@ -209,6 +209,7 @@ let package = Package(
         .testTarget(
             name: "APIServerEndToEndTests",
             dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
+            exclude: ["Client"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",

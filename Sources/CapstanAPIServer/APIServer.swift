@@ -13,6 +13,10 @@ public struct APIServer: ServiceLifecycle.Service {
         public var host: String
         public var port: Int
         public var capstanVersion: String
+        /// Body, list, watch and slow-client bounds.
+        public var limits = RequestLimits()
+        /// How long an Event outlives its last update, in seconds (0: forever).
+        public var eventTTLSeconds: Int64 = 3600
 
         public init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
@@ -26,6 +30,10 @@ public struct APIServer: ServiceLifecycle.Service {
     public let security: ServerSecurity
     public let registry: ResourceRegistry
     public let status: StatusReporter
+    /// Prometheus metrics served at `/metrics`; components may add their own families.
+    public let metrics: APIMetrics
+    /// Records Events; the API server's own, and any in-process component's.
+    public let events: EventRecorder
     let logger: Logger
     /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
     public var routes: [APIRoute] = []
@@ -40,7 +48,10 @@ public struct APIServer: ServiceLifecycle.Service {
     ) {
         self.configuration = configuration
         self.security = security
-        self.registry = ResourceRegistry(store: store, encryption: security.encryption)
+        self.metrics = APIMetrics()
+        self.registry = ResourceRegistry(
+            store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds)
+        self.events = EventRecorder(registry: registry, logger: logger)
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
         self.logger = logger
         self.onListening = onListening
@@ -50,9 +61,14 @@ public struct APIServer: ServiceLifecycle.Service {
         try await ensureBuiltinNamespaces()
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
         let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, routes: routeAccess)
-        var responder = APIResponder(registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access)
-        responder.routes = routes
-        responder.gitOpsStatus = gitOpsStatus
+        let limits = configuration.limits
+        var inner = APIResponder(
+            registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access,
+            metrics: metrics, limits: limits, events: events)
+        inner.routes = routes
+        inner.gitOpsStatus = gitOpsStatus
+        let responder = ObservedResponder(
+            inner: inner, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient), retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
         let server: HTTPServerBuilder
         if let tls = try security.tlsConfiguration() {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// health, and the resources, dispatched on the parsed path rather than a
 /// route table (Kubernetes paths are regular, and one parser keeps them so).
 struct APIResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
 
     let registry: ResourceRegistry
     let status: StatusReporter
@@ -17,11 +17,13 @@ struct APIResponder: HTTPResponder {
     let logger: Logger
     /// Who may do what: checked before anything else (Auth/AccessControl.swift).
     let access: AccessControl
+    // Operations: metrics, limits, events (see Metrics/, RequestLimits.swift, EventRecorder.swift).
+    let metrics: APIMetrics
+    let limits: RequestLimits
+    let events: EventRecorder
     /// Endpoints other modules add (GitOps history, drift, webhook).
     var routes: [APIRoute] = []
     var gitOpsStatus: (@Sendable () async -> JSONValue)?
-    /// Largest request body accepted (Kubernetes' limit is 3 MiB).
-    let maxBodyBytes = 3 * 1024 * 1024
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
@@ -67,6 +69,10 @@ struct APIResponder: HTTPResponder {
             return Self.json(Discovery.openAPIIndex())
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
+        case "/metrics":
+            return Response(
+                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.registry.exposition())))
         default:
             break
         }
@@ -103,7 +109,9 @@ struct APIResponder: HTTPResponder {
         let options = ResourceRegistry.WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
         switch (request.method, path.name, path.subresource) {
         case (.get, nil, nil):
-            let listOptions = try query.listOptions()
+            var listOptions = try query.listOptions()
+            // A larger page is served as several; clients follow the continue token.
+            listOptions.limit = min(listOptions.limit, limits.maxListLimit)
             if query["watch"] == "true" || query["watch"] == "1" {
                 return watch(info, path.namespace, listOptions, table: table)
             }
@@ -131,13 +139,18 @@ struct APIResponder: HTTPResponder {
             guard let node = binding[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
                 throw APIError.badRequest("a binding needs target.name")
             }
-            _ = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+            let (bound, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
                 var pod = current ?? .object([:])
                 if let assigned = pod[path: ["spec", "nodeName"]]?.stringValue, !assigned.isEmpty {
                     throw APIError(code: 409, reason: "Conflict", message: "pod \(name) is already assigned to node \"\(assigned)\"")
                 }
                 pod[path: ["spec", "nodeName"]] = .string(node)
                 return pod
+            }
+            if !options.dryRun {
+                await events.record(
+                    for: bound, reason: "Scheduled", message: "Successfully assigned \(path.namespace ?? "default")/\(name) to \(node)",
+                    component: options.fieldManager)
             }
             return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": 201], status: .created)
         case (.put, let name?, let subresource) where subresource == nil || subresource == "status":
@@ -236,8 +249,10 @@ struct APIResponder: HTTPResponder {
         }
         let body = try parseJSON(try await readBody(request))
         let isMergePatch = request.method == .patch
+        var previous: Int64?
         let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
             var object = current ?? .object([:])
+            previous = object[path: ["spec", "replicas"]]?.intValue ?? 1
             let view = try Scale.view(of: object, info)
             let updated = isMergePatch ? JSONMergePatch.apply(body, to: view) : body
             guard let replicas = updated[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
@@ -246,53 +261,12 @@ struct APIResponder: HTTPResponder {
             object[path: ["spec", "replicas"]] = .int(replicas)
             return object
         }
+        if let from = previous, let to = object[path: ["spec", "replicas"]]?.intValue, from != to, !options.dryRun {
+            await events.record(
+                for: object, reason: "Scaled", message: "Scaled \(info.kind.lowercased()) \(name) from \(from) to \(to) replicas",
+                component: options.fieldManager)
+        }
         return Self.json(try Scale.view(of: object, info))
-    }
-
-    private func watch(_ info: KindInfo, _ namespace: String?, _ options: ListOptions, table: Bool) -> Response {
-        let registry = self.registry
-        let timeout = options.timeoutSeconds ?? 1800
-        let (lines, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-        // The producer lives as long as the response body is being sent: when
-        // the client goes away the stream terminates and cancels it.
-        let producer = Task {
-            do {
-                // A server shutting down ends its watches, as Kubernetes' does; clients re-watch.
-                try await cancelWhenGracefulShutdown {
-                    try await Self.produceWatchLines(
-                        registry: registry, info: info, namespace: namespace, options: options, table: table, timeout: timeout, into: continuation)
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in producer.cancel() }
-        let body = ResponseBody(asyncSequence: lines)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
-    }
-
-    private static func produceWatchLines(
-        registry: ResourceRegistry, info: KindInfo, namespace: String?, options: ListOptions, table: Bool, timeout: Int,
-        into continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
-    ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await registry.watch(info, namespace: namespace, options: options) { event in
-                    var event = event
-                    if table, event.type != .bookmark, event.type != .error {
-                        event.object = Tables.table(for: info.kind, objects: [event.object], resourceVersion: nil, now: Date())
-                    }
-                    var bytes = JSONSerializer.bytes(event.json)
-                    bytes.append(UInt8(ascii: "\n"))
-                    continuation.yield(ByteBuffer(bytes: bytes))
-                }
-            }
-            group.addTask { try await Task.sleep(for: .seconds(timeout)) }
-            // Whichever ends first (the watch, or its timeout) ends both.
-            _ = try await group.next()
-            group.cancelAll()
-        }
     }
 
     // MARK: Bodies
@@ -308,9 +282,9 @@ struct APIResponder: HTTPResponder {
     private func readBody(_ request: Request) async throws -> ByteBuffer {
         var request = request
         do {
-            return try await request.collectBody(upTo: maxBodyBytes)
+            return try await request.collectBody(upTo: limits.maxBodyBytes)
         } catch {
-            throw APIError.tooLarge("the request body is larger than the \(maxBodyBytes)-byte limit")
+            throw APIError.tooLarge("the request body is larger than the \(limits.maxBodyBytes)-byte limit")
         }
     }
 

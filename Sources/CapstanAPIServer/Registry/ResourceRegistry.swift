@@ -10,11 +10,21 @@ public struct ResourceRegistry: Sendable {
     let now: @Sendable () -> Date
     /// Seals Secrets before they reach the store; nil stores them as plain JSON.
     let encryption: SecretEncryption?
+    /// Store latency is recorded here (`capstan_store_request_duration_seconds`).
+    let metrics: APIMetrics
+    /// Leases Events are written with so they expire; nil keeps them forever.
+    let eventLeases: EventLeases?
 
-    public init(store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil) {
+    /// - Parameter eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
+    public init(
+        store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
+        eventTTLSeconds: Int64 = 3600
+    ) {
         self.store = store
         self.now = now
         self.encryption = encryption
+        self.metrics = metrics
+        self.eventLeases = eventTTLSeconds > 0 ? EventLeases(store: store, ttlSeconds: eventTTLSeconds) : nil
     }
 
     // MARK: Reading
@@ -113,9 +123,10 @@ public struct ResourceRegistry: Sendable {
         }
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
+        let lease = try await lease(for: info)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .createRevision(0), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -246,9 +257,10 @@ public struct ResourceRegistry: Sendable {
         if stored == withoutResourceVersion(current) { return current }  // nothing changed: no new revision
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: name)
+        let lease = try await lease(for: info)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .modRevision(revision), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -401,6 +413,9 @@ public struct ResourceRegistry: Sendable {
     }
 
     func range(_ request: RangeRequest) async throws(APIError) -> RangeResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { metrics.storeDuration.observe(["range"], clock.now - start) }
         do {
             return try await store.range(request)
         } catch {
@@ -408,9 +423,27 @@ public struct ResourceRegistry: Sendable {
         }
     }
 
-    func txn(_ request: TxnRequest) async throws(APIError) -> TxnResult {
+    /// - Parameter lease: the lease the txn's put uses, forgotten if the store no longer has it.
+    func txn(_ request: TxnRequest, lease: LeaseID = 0) async throws(APIError) -> TxnResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { metrics.storeDuration.observe(["txn"], clock.now - start) }
         do {
             return try await store.txn(request)
+        } catch {
+            if case .leaseNotFound = error { await eventLeases?.forget(lease) }
+            throw Self.map(error)
+        }
+    }
+
+    /// The lease an object of this kind is written with: Events expire, nothing else does.
+    func lease(for info: KindInfo) async throws(APIError) -> LeaseID {
+        guard info.kind == "Event", let eventLeases else { return 0 }
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { metrics.storeDuration.observe(["lease"], clock.now - start) }
+        do {
+            return try await eventLeases.lease()
         } catch {
             throw Self.map(error)
         }

@@ -51,9 +51,13 @@ extension ResourceRegistry {
         }
         let prefix = Data(StorageKeys.prefix(info, namespace: namespace).utf8)
         let stream: WatchStream
+        let clock = ContinuousClock()
+        let started = clock.now
         do {
             stream = try await store.watch(WatchRequest(.prefix(prefix), startRevision: start + 1, includePrevious: true, progressNotify: options.allowWatchBookmarks))
+            metrics.storeDuration.observe(["watch"], clock.now - started)
         } catch {
+            metrics.storeDuration.observe(["watch"], clock.now - started)
             throw Self.map(error)
         }
         defer { stream.cancel() }

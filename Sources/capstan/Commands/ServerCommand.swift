@@ -47,7 +47,16 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Desired state from git")
     var gitOps: GitOpsOptions
 
+    // Operations: request limits and event retention.
+    @Option(name: .customLong("max-watches-per-client"), help: "Watches one client address may hold open; more get 429.")
+    var maxWatchesPerClient: Int = RequestLimits().maxWatchesPerClient
+
+    @Option(name: .customLong("event-ttl"), help: "Seconds an Event is kept after its last update (0: forever).")
+    var eventTTL: Int64 = 3600
+
     func validate() throws {
+        guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
+        guard eventTTL >= 0 else { throw ValidationError("--event-ttl must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
@@ -84,9 +93,11 @@ struct ServerCommand: AsyncParsableCommand {
         defer { store.close() }
         let security = try prepareSecurity(host: host)
         let serverLogger = logger
+        var configuration = APIServer.Configuration(host: host, port: port, capstanVersion: VersionCommand.version)
+        configuration.limits.maxWatchesPerClient = maxWatchesPerClient
+        configuration.eventTTLSeconds = eventTTL
         var server = APIServer(
-            configuration: .init(host: host, port: port, capstanVersion: VersionCommand.version), store: store, backend: "sqlite",
-            security: security, logger: logger
+            configuration: configuration, store: store, backend: "sqlite", security: security, logger: logger
         ) { boundPort in
             let url = announce(security, host: host, port: boundPort, logger: serverLogger)
             onListening(url)

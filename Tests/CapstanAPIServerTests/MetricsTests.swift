@@ -1,0 +1,89 @@
+@testable import CapstanAPIServer
+import CapstanCore
+import Foundation
+import Testing
+
+@Suite struct MetricsRegistryTests {
+    @Test func exposesCountersGaugesAndCumulativeHistograms() {
+        let registry = MetricsRegistry()
+        let counter = registry.counter("requests_total", help: "Requests.", labels: ["verb", "code"])
+        counter.increment(["GET", "200"])
+        counter.increment(["GET", "200"])
+        counter.increment(["POST", "4\"0\\1\n"])
+        let histogram = registry.histogram("latency_seconds", help: "Latency.", labels: ["verb"], buckets: [0.1, 1])
+        histogram.observe(["GET"], 0.05)
+        histogram.observe(["GET"], 0.5)
+        histogram.observe(["GET"], 5)
+        registry.gauge("open", help: "Open things.").set(to: 3)
+        let text = registry.exposition()
+        #expect(text.contains("# TYPE requests_total counter\n"))
+        #expect(text.contains(#"requests_total{verb="GET",code="200"} 2"#))
+        #expect(text.contains(#"requests_total{verb="POST",code="4\"0\\1\n"} 1"#), "label values are escaped: \(text)")
+        #expect(text.contains(#"latency_seconds_bucket{verb="GET",le="0.1"} 1"#))
+        #expect(text.contains(#"latency_seconds_bucket{verb="GET",le="1"} 2"#))
+        #expect(text.contains(#"latency_seconds_bucket{verb="GET",le="+Inf"} 3"#))
+        #expect(text.contains(#"latency_seconds_sum{verb="GET"} 5.55"#))
+        #expect(text.contains(#"latency_seconds_count{verb="GET"} 3"#))
+        #expect(text.contains("# TYPE open gauge\nopen 3\n"))
+        // Families come out sorted by name, so scrapes are stable.
+        #expect(text.range(of: "latency_seconds")!.lowerBound < text.range(of: "requests_total")!.lowerBound)
+        #expect(registry.counter("requests_total", help: "", labels: ["verb", "code"]) === counter)
+    }
+}
+
+@Suite struct APIMetricsTests {
+    @Test func requestsAreCountedByVerbResourceAndCode() async throws {
+        try await InProcessServer.with { server in
+            let before = try await server.scrape()
+            #expect(before["process_start_time_seconds"].map { abs($0 - Date().timeIntervalSince1970) < 3600 } == true, "\(before.keys.sorted())")
+            #expect((before["process_resident_memory_bytes"] ?? 0) > 1_000_000)
+
+            let connection = try server.connect()
+            #expect(try await connection.request("POST", "/api/v1/namespaces/default/configmaps", json: Objects.configMap("one")).status == 201)
+            #expect(try await connection.request("GET", "/api/v1/namespaces/default/configmaps/one").status == 200)
+            #expect(try await connection.request("GET", "/api/v1/namespaces/default/configmaps/missing").status == 404)
+            #expect(try await connection.request("GET", "/api/v1/configmaps").status == 200)
+            #expect(try await connection.request("DELETE", "/api/v1/namespaces/default/configmaps/one").status == 200)
+            var watch: TestHTTPConnection? = try server.connect()
+            try await watch?.send("GET", "/api/v1/namespaces/default/configmaps?watch=true")
+            #expect(try await watch?.readHead(deadline: .now + .seconds(10)).0 == 200)
+
+            // The gauge counts the watch while it is open.
+            let clock = ContinuousClock()
+            var after = try await server.scrape()
+            let gauge = #"apiserver_longrunning_requests{verb="WATCH",group="",resource="configmaps"}"#
+            let opened = clock.now + .seconds(10)
+            let storeWatches = #"capstan_store_request_duration_seconds_count{operation="watch"}"#
+            // The head is sent before the store watch starts; wait for both.
+            while after[gauge] != 1 || after[storeWatches] != 1, clock.now < opened {
+                try await Task.sleep(for: .milliseconds(20))
+                after = try await server.scrape()
+            }
+            #expect(after[gauge] == 1)
+            let total = "apiserver_request_total"
+            #expect(after[#"\#(total){verb="POST",group="",resource="configmaps",subresource="",scope="namespace",code="201"}"#] == 1)
+            #expect(after[#"\#(total){verb="GET",group="",resource="configmaps",subresource="",scope="resource",code="200"}"#] == 1)
+            #expect(after[#"\#(total){verb="GET",group="",resource="configmaps",subresource="",scope="resource",code="404"}"#] == 1)
+            #expect(after[#"\#(total){verb="LIST",group="",resource="configmaps",subresource="",scope="cluster",code="200"}"#] == 1)
+            #expect(after[#"\#(total){verb="DELETE",group="",resource="configmaps",subresource="",scope="resource",code="200"}"#] == 1)
+            #expect(after[#"\#(total){verb="WATCH",group="",resource="configmaps",subresource="",scope="namespace",code="200"}"#] == 1)
+            #expect(after[#"\#(total){verb="GET",group="",resource="",subresource="",scope="",code="200"}"#] ?? 0 >= 1, "scrapes count as non-resource GETs")
+            #expect(after[#"apiserver_request_duration_seconds_count{verb="POST",group="",resource="configmaps",subresource="",scope="namespace"}"#] == 1)
+            #expect(after[#"apiserver_request_duration_seconds_bucket{verb="POST",group="",resource="configmaps",subresource="",scope="namespace",le="+Inf"}"#] == 1)
+            let ranges = after[#"capstan_store_request_duration_seconds_count{operation="range"}"#] ?? 0
+            #expect(ranges > (before[#"capstan_store_request_duration_seconds_count{operation="range"}"#] ?? 0))
+            #expect((after[#"capstan_store_request_duration_seconds_count{operation="txn"}"#] ?? 0) >= 2)
+            #expect(after[storeWatches] == 1)
+
+            // Closing the watch's connection ends it; the gauge goes back down.
+            watch = nil
+            var closed = try await server.scrape()
+            let end = clock.now + .seconds(10)
+            while closed[gauge] != 0, clock.now < end {
+                try await Task.sleep(for: .milliseconds(50))
+                closed = try await server.scrape()
+            }
+            #expect(closed[gauge] == 0)
+        }
+    }
+}
