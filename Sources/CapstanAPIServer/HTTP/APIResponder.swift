@@ -289,7 +289,13 @@ struct APIResponder: HTTPResponder {
     }
 
     private func readJSON(_ request: Request) async throws -> JSONValue {
-        try parseJSON(try await readBody(request))
+        // Kubernetes' protobuf encoding is not spoken here; say so (415) rather than "not valid JSON".
+        if (request.headers[.contentType] ?? "").hasPrefix("application/vnd.kubernetes.protobuf") {
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported by Capstan)")
+        }
+        return try parseJSON(try await readBody(request))
     }
 
     private func readOptionalJSON(_ request: Request) async throws -> JSONValue? {
