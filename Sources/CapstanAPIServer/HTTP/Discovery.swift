@@ -126,7 +126,10 @@ enum Discovery {
             ]
             paths[path] = ["get": operation, "put": operation, "patch": operation, "delete": operation]
         }
-        return ["openapi": "3.0.0", "info": ["title": "Capstan", "version": .string(version)], "paths": .object(paths), "components": ["schemas": .object([:])]]
+        return [
+            "openapi": "3.0.0", "info": ["title": "Capstan", "version": .string(version)], "paths": .object(paths),
+            "components": ["schemas": .object(OpenAPISchemas.schemas(for: entry.kinds))],
+        ]
     }
 }
 

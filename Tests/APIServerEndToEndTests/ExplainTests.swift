@@ -1,0 +1,18 @@
+import CapstanTestSupport
+import Testing
+
+@Suite struct ExplainTests {
+    @Test func kubectlExplainReadsTheServedSchemas() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        var result = try await server.kubectl("explain", "deployment.spec.replicas")
+        #expect(result.status == 0 && result.output.contains("FIELD: replicas <integer>") && result.output.contains("Number of desired pods"), "\(result.output)")
+        result = try await server.kubectl("explain", "configmap")
+        #expect(result.status == 0 && result.output.contains("data\t<map[string]string>"), "\(result.output)")
+        result = try await server.kubectl("explain", "pods.spec.nosuchfield")
+        #expect(result.status != 0 && result.output.contains("nosuchfield"), "\(result.output)")
+        // The imperative generators send protobuf, which is refused with a clear 415.
+        result = try await server.kubectl("create", "configmap", "x", "--from-literal=a=b")
+        #expect(result.status != 0 && result.output.contains("protobuf is not supported"), "\(result.output)")
+    }
+}
