@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
         .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
         .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
+        .library(name: "CapstanClient", targets: ["CapstanClient"]),
+        .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -97,6 +99,28 @@ let package = Package(
                 "CapstanCore",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // ClusterClient (in-process over the registry), informers, the work queue and the Reconciler contract.
+        .target(
+            name: "CapstanClient",
+            dependencies: [
+                "CapstanCore",
+                "CapstanAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Filter and score plugins over a node snapshot (pure), and the Scheduler service that binds pods.
+        .target(
+            name: "CapstanScheduler",
+            dependencies: [
+                "CapstanCore",
+                "CapstanClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -183,6 +207,14 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: ["CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanClientTests",
+            dependencies: ["CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanSchedulerTests",
+            dependencies: ["CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(
