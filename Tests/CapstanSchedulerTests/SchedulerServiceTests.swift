@@ -77,6 +77,36 @@ import Testing
         }
     }
 
+    @Test func periodicFlushRetriesWaitingPodsAndEventsAggregate() async throws {
+        try await TemporaryDirectory.with(prefix: "capstan-scheduler") { directory in
+            let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
+            defer { store.close() }
+            let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+            try await server.ensureBuiltinNamespaces()
+            let client = InProcessClient(registry: server.registry)
+            _ = try await client.create(BuiltinKinds.node, namespace: nil, object: Self.node("n1", cpu: "1"), options: Self.writer)
+            var configuration = SchedulerConfiguration()
+            configuration.unschedulableFlushInterval = .milliseconds(50)
+            configuration.unschedulableMaxWait = .zero
+            let scheduler = Scheduler(client: client, configuration: configuration, logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await scheduler.run() }
+                _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod("huge", cpu: "8"), options: Self.writer)
+                // No cluster event helps, but the flush retries it; the same failure bumps one event's count.
+                #expect(await eventually {
+                    let events = await Self.eventObjects(client, reason: "FailedScheduling", pod: "huge")
+                    return events.count == 1 && (events.first?["count"]?.intValue ?? 0) >= 3
+                })
+                group.cancelAll()
+            }
+        }
+    }
+
+    static func eventObjects(_ client: InProcessClient, reason: String, pod: String) async -> [JSONValue] {
+        guard let list = try? await client.list(BuiltinKinds.event, namespace: "default", options: ListOptions()) else { return [] }
+        return list.items.filter { $0["reason"]?.stringValue == reason && $0[path: ["involvedObject", "name"]]?.stringValue == pod }
+    }
+
     static func placements(_ client: InProcessClient) async -> [String: String] {
         guard let list = try? await client.list(BuiltinKinds.pod, namespace: "default", options: ListOptions()) else { return [:] }
         var result: [String: String] = [:]
