@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
         .library(name: "CapstanClient", targets: ["CapstanClient"]),
         .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
+        .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -126,6 +127,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // ReplicaSet and Deployment controllers and the garbage collector, as reconcilers over CapstanClient.
+        .target(
+            name: "CapstanControllers",
+            dependencies: [
+                "CapstanCore",
+                "CapstanClient",
+                "CapstanAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
         // generated in CI). Generated code keeps its own import style, so no upcoming features.
         .target(
@@ -215,6 +228,10 @@ let package = Package(
         .testTarget(
             name: "CapstanSchedulerTests",
             dependencies: ["CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanControllersTests",
+            dependencies: ["CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(
