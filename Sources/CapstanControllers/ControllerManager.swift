@@ -1,6 +1,6 @@
 public import CapstanClient
 import CapstanAPIServer
-public import CapstanCore
+import CapstanCore
 public import Logging
 public import ServiceLifecycle
 

@@ -49,8 +49,13 @@ struct ReplicaSetReconciler: Reconciler {
         if status != replicaSet.status {
             var updated = replicaSet
             updated.status = status
-            _ = try await client.update(
-                ReplicaSet.kindInfo, namespace: key.namespace, name: key.name, object: updated.jsonValue, options: options, subresource: "status")
+            do {
+                _ = try await client.update(
+                    ReplicaSet.kindInfo, namespace: key.namespace, name: key.name, object: updated.jsonValue, options: options, subresource: "status")
+            } catch let error as APIError {
+                if error.code == 404 { return .done }  // deleted meanwhile: its pods are the garbage collector's
+                throw error
+            }
         }
         if let wait = ReplicaSetStatusCalculator.nextAvailability(of: replicaSet, pods: pods, now: time) {
             return .requeueAfter(.milliseconds(Int64(wait * 1000) + 50))
