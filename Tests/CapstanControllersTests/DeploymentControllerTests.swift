@@ -35,13 +35,13 @@ import Testing
             #expect(deployment.status.readyReplicas == 3 && deployment.status.unavailableReplicas == 0)
 
             // A new image rolls out one surge pod at a time (at most four replicas planned), never below three ready pods.
-            let samples = Shared<(minReady: Int, maxPods: Int)>((Int.max, 0))
+            let samples = Shared<(minReady: Int, maxPods: Int, count: Int)>((Int.max, 0, 0))
             let sampling = Task {
                 while !Task.isCancelled {
                     if let pods = try? await client.pods(), let sets = try? await client.replicaSets() {
                         let ready = pods.filter { $0.metadata.deletionTimestamp == nil && $0.ready }.count
                         let planned = Int(sets.reduce(0) { $0 + $1.spec.replicas })
-                        samples.mutex.withLock { $0 = (min($0.minReady, ready), max($0.maxPods, planned)) }
+                        samples.mutex.withLock { $0 = (min($0.minReady, ready), max($0.maxPods, planned), $0.count + 1) }
                     }
                     try? await Task.sleep(for: .milliseconds(5))
                 }
@@ -50,7 +50,8 @@ import Testing
             #expect(await complete(client, "app"))
             sampling.cancel()
             _ = await sampling.value
-            let (minReady, maxPods) = samples.mutex.withLock { $0 }
+            let (minReady, maxPods, sampled) = samples.mutex.withLock { $0 }
+            #expect(sampled >= 3)
             #expect(minReady >= 3)
             #expect(maxPods <= 4)
             let afterRollout = try await client.replicaSets()
@@ -83,11 +84,13 @@ import Testing
             _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("batch", replicas: 2, image: "app:v1", strategy: ["type": "Recreate"]), options: writer)
             #expect(await complete(client, "batch"))
             let mixed = Shared(false)
+            let sampled = Shared(0)
             let sampling = Task {
                 while !Task.isCancelled {
                     if let pods = try? await client.pods() {
                         let images = Set(pods.filter { $0.metadata.deletionTimestamp == nil }.compactMap { $0.spec.containers.first?.image })
                         if images.count > 1 { mixed.mutex.withLock { $0 = true } }
+                        sampled.mutex.withLock { $0 += 1 }
                     }
                     try? await Task.sleep(for: .milliseconds(5))
                 }
@@ -96,6 +99,7 @@ import Testing
             #expect(await complete(client, "batch"))
             sampling.cancel()
             _ = await sampling.value
+            #expect(sampled.mutex.withLock { $0 } >= 3)
             #expect(!mixed.mutex.withLock { $0 })
             let pods = try await client.pods()
             #expect(pods.count == 2 && pods.allSatisfy { $0.spec.containers.first?.image == "app:v2" })
