@@ -158,4 +158,27 @@ import Testing
             #expect(deployment.status.unavailableReplicas == 2)
         }
     }
+
+    @Test func scalingResizesTheReplicaSetAndDeletionCascades() async throws {
+        try await withCluster { client in
+            _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("size", replicas: 2, image: "app:v1"), options: writer)
+            #expect(await complete(client, "size"))
+            try await client.mergePatch(Deployment.kindInfo, "size", ["spec": ["replicas": 4]])
+            #expect(await complete(client, "size"))
+            let sets = try await client.replicaSets()
+            #expect(sets.count == 1)
+            let name = try #require(sets.first).metadata.name
+            #expect(sets.first?.metadata.annotations["deployment.kubernetes.io/desired-replicas"] == "4")
+            let scaling = try await client.events(reason: "ScalingReplicaSet", about: "size").compactMap { $0["message"]?.stringValue }
+            #expect(scaling.contains("Scaled up replica set \(name) from 2 to 4"))
+
+            // Deleting the Deployment takes its ReplicaSet and then the pods with it (background propagation).
+            _ = try await client.delete(Deployment.kindInfo, namespace: "default", name: "size", options: DeleteOptions())
+            #expect(await eventually {
+                let sets = try await client.replicaSets()
+                let pods = try await client.pods()
+                return sets.isEmpty && pods.isEmpty
+            })
+        }
+    }
 }
