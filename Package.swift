@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
         .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
         .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
+        .library(name: "CapstanClient", targets: ["CapstanClient"]),
+        .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
+        .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -115,6 +118,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // ClusterClient (in-process over the registry), informers, the work queue and the Reconciler contract.
+        .target(
+            name: "CapstanClient",
+            dependencies: [
+                "CapstanCore",
+                "CapstanAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Filter and score plugins over a node snapshot (pure), and the Scheduler service that binds pods.
+        .target(
+            name: "CapstanScheduler",
+            dependencies: [
+                "CapstanCore",
+                "CapstanClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // ReplicaSet and Deployment controllers and the garbage collector, as reconcilers over CapstanClient.
+        .target(
+            name: "CapstanControllers",
+            dependencies: [
+                "CapstanCore",
+                "CapstanClient",
+                "CapstanAPIServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
         // generated in CI). Generated code keeps its own import style, so no upcoming features.
         .target(
@@ -204,6 +241,18 @@ let package = Package(
                 "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanClientTests",
+            dependencies: ["CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanSchedulerTests",
+            dependencies: ["CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanControllersTests",
+            dependencies: ["CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(

@@ -38,5 +38,15 @@ let package = Package(
             ],
             path: "Benchmarks/ManifestLoading",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // Scheduling throughput (pods/s) through the real plugins, in-memory nodes, no store.
+        .executableTarget(
+            name: "SchedulerBenchmarks",
+            dependencies: [
+                .product(name: "CapstanCore", package: "Capstan"),
+                .product(name: "CapstanScheduler", package: "Capstan"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SchedulerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     ]
 )

@@ -1,0 +1,77 @@
+public import CapstanAPIServer
+public import CapstanCore
+
+/// A ``ClusterClient`` calling the registry directly: the single-binary setup.
+///
+/// Every call goes through `ResourceRegistry`, the same layer HTTP requests
+/// reach after routing, so validation, defaulting and conflict checks are the same.
+public struct InProcessClient: ClusterClient {
+    let registry: ResourceRegistry
+
+    public init(registry: ResourceRegistry) {
+        self.registry = registry
+    }
+
+    public func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
+        try await registry.get(kind, namespace: namespace, name: name)
+    }
+
+    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ResourceRegistry.ObjectList {
+        try await registry.list(kind, namespace: namespace, options: options)
+    }
+
+    public func watch(_ kind: KindInfo, namespace: String?, options: ListOptions) -> WatchEvents {
+        let registry = self.registry
+        let (events, continuation) = WatchEvents.makeStream(bufferingPolicy: .unbounded)
+        // The producer lives as long as the consumer iterates: when the
+        // sequence is dropped or its task cancelled, onTermination cancels it.
+        // (This is the one unstructured task here; it is owned by the stream.)
+        let producer = Task {
+            do {
+                try await registry.watch(kind, namespace: namespace, options: options) { event in
+                    continuation.yield(event)
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        return events
+    }
+
+    public func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
+        try await registry.create(kind, namespace: namespace, object: object, options: options)
+    }
+
+    public func update(
+        _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
+    ) async throws -> JSONValue {
+        try checkSubresource(subresource, writable: ["status"])
+        return try await registry.update(kind, namespace: namespace, name: name, object: object, options: options, subresource: subresource)
+    }
+
+    public func patch(
+        _ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?
+    ) async throws -> JSONValue {
+        try checkSubresource(subresource, writable: ["status"])
+        return try await registry.applyPatch(kind, namespace: namespace, name: name, patch, options: options, subresource: subresource).object
+    }
+
+    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> ResourceRegistry.DeleteOutcome {
+        try await registry.delete(
+            kind, namespace: namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: options.gracePeriodSeconds,
+            preconditionUID: options.preconditionUID)
+    }
+
+    public func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {
+        _ = try await registry.bind(podNamespace: podNamespace, name: name, node: node, options: options)
+    }
+
+    private func checkSubresource(_ subresource: String?, writable: Set<String>) throws(APIError) {
+        guard let subresource else { return }
+        guard writable.contains(subresource) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (subresource \"\(subresource)\")")
+        }
+    }
+}
