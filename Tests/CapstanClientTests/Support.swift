@@ -11,7 +11,9 @@ func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws 
     try await TemporaryDirectory.with(prefix: "capstan-client") { directory in
         let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
         defer { store.close() }
-        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+        let server = APIServer(
+            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
+            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
         try await server.ensureBuiltinNamespaces()
         try await body(server.registry)
     }

@@ -16,7 +16,9 @@ func withCluster(agent: FakeNodeAgent = FakeNodeAgent(), _ body: (InProcessClien
     try await TemporaryDirectory.with(prefix: "capstan-controllers") { directory in
         let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
         defer { store.close() }
-        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+        let server = APIServer(
+            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
+            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
         try await server.ensureBuiltinNamespaces()
         let client = InProcessClient(registry: server.registry)
         let manager = ControllerManager(client: client, logger: Logger(label: "test"))

@@ -35,7 +35,9 @@ import Testing
         try await TemporaryDirectory.with(prefix: "capstan-scheduler") { directory in
             let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
             defer { store.close() }
-            let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+            let server = APIServer(
+            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
+            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
             try await server.ensureBuiltinNamespaces()
             let client = InProcessClient(registry: server.registry)
             for name in ["n1", "n2", "n3"] {
@@ -81,7 +83,9 @@ import Testing
         try await TemporaryDirectory.with(prefix: "capstan-scheduler") { directory in
             let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
             defer { store.close() }
-            let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", logger: Logger(label: "test"))
+            let server = APIServer(
+            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
+            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
             try await server.ensureBuiltinNamespaces()
             let client = InProcessClient(registry: server.registry)
             _ = try await client.create(BuiltinKinds.node, namespace: nil, object: Self.node("n1", cpu: "1"), options: Self.writer)

@@ -216,27 +216,9 @@ struct APIResponder: HTTPResponder {
             return Self.json(object, status: created ? .created : .ok)
         case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
             let patch = try parseJSON(body)
-            let manager = options.fieldManager
-            let time = registry.timestamp()
-            let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options, subresource: subresource) { (current: JSONValue?) throws -> JSONValue in
-                let original = current ?? .object([:])
-                var patched: JSONValue
-                do {
-                    switch contentType {
-                    case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: original)
-                    case "application/merge-patch+json": patched = JSONMergePatch.apply(patch, to: original)
-                    default: patched = try StrategicMergePatch.apply(patch, to: original, kind: info.kind)
-                    }
-                } catch {
-                    throw APIError(code: 422, reason: "Invalid", message: "the patch could not be applied: \(error)")
-                }
-                patched[path: ["metadata", "resourceVersion"]] = original[path: ["metadata", "resourceVersion"]]
-                do {
-                    return try ServerSideApply.recordUpdate(from: original, to: patched, manager: manager, time: time, subresource: subresource)
-                } catch {
-                    throw APIError.internalError("\(error)")
-                }
-            }
+            let request: PatchRequest =
+                contentType == "application/json-patch+json" ? .json(patch) : contentType == "application/merge-patch+json" ? .merge(patch) : .strategic(patch)
+            let (object, _) = try await registry.applyPatch(info, namespace: path.namespace, name: name, request, options: options, subresource: subresource)
             return Self.json(object)
         default:
             throw APIError.unsupportedMediaType(contentType)

@@ -26,18 +26,7 @@ extension ResourceRegistry {
         let manager = options.fieldManager
         if case .apply(let config, let force) = request {
             guard case .object = config else { throw .badRequest("an apply request must hold exactly one object") }
-            return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: true) {
-                (current: JSONValue?) throws -> JSONValue in
-                var desired = config
-                if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
-                do {
-                    return try ServerSideApply.apply(desired, to: current, manager: manager, force: force, time: time)
-                } catch let conflict as ServerSideApply.ConflictError {
-                    throw APIResponder.conflict(conflict)
-                } catch {
-                    throw APIError.badRequest("\(error)")
-                }
-            }
+            return try await apply(info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
         }
         return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource) { (current: JSONValue?) throws -> JSONValue in
             let original = current ?? .object([:])

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CapstanAPIServer
+import CapstanClient
+import CapstanControllers
 import CapstanGitOps
+import CapstanScheduler
 import CapstanStore
 import Foundation
 import Logging
@@ -110,6 +113,14 @@ struct ServerCommand: AsyncParsableCommand {
             services.append(wiring.service)
             print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
         }
+        // The control loops, through the same registry path as every API request.
+        let client = InProcessClient(registry: server.registry)
+        var schedulerLogger = logger
+        schedulerLogger[metadataKey: "component"] = "scheduler"
+        var controllerLogger = logger
+        controllerLogger[metadataKey: "component"] = "controllers"
+        services.append(Scheduler(client: client, logger: schedulerLogger))
+        services.append(ControllerManager(client: client, logger: controllerLogger))
         services.insert(server, at: 0)
         let group = ServiceGroup(configuration: .init(services: services + extra, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
