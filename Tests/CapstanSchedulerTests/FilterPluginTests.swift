@@ -160,6 +160,17 @@ import Testing
         #expect(schedule(makePod("other", namespace: "prod", labels: labels), snapshot).node != nil)
         snapshot.removePod(key: "default/web-2")
         #expect(schedule(third, snapshot).node == node2)
+        // Once the last pod holding the term is gone, the term no longer applies.
+        snapshot.removePod(key: "default/web-1")
+        #expect(schedule(makePod("plain", labels: labels), snapshot).node == "n1")
+        // A term that requires no single value (Exists) is still found.
+        let exists: JSONObject = ["affinity": ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
+            ["labelSelector": ["matchExpressions": [["key": "app", "operator": "Exists"]]], "topologyKey": "kubernetes.io/hostname"]
+        ]]]]
+        snapshot.addPod(placed(makePod("loner", labels: ["role": "x"], spec: exists), on: "n1"))
+        #expect(schedule(makePod("plain2", labels: labels), snapshot).node == "n2")
+        #expect(schedule(makePod("plain3", labels: ["app": "other"]), snapshot).node == "n2")
+        #expect(schedule(makePod("unlabelled", spec: ["nodeSelector": ["kubernetes.io/hostname": "n1"]]), snapshot).node == "n1")
     }
 
     @Test func antiAffinityByZoneUsesTheTopologyKey() {

@@ -20,6 +20,11 @@ public struct ClusterSnapshot: Sendable {
     private var waitingForNode: [String: [PodInfo]] = [:]
     private(set) var labelIndex: [LabelPair: [Int: Int]] = [:]
     private(set) var antiAffinityGroups: [PodAffinityTerm: [Int: Int]] = [:]
+    /// The groups' terms by a `key=value` their selector requires, so that an
+    /// incoming pod only tests the terms its own labels could satisfy.
+    private var antiAffinityTermsByLabel: [LabelPair: Set<PodAffinityTerm>] = [:]
+    /// Terms whose selector requires no single label value (only `Exists`, `NotIn`…).
+    private var unindexedAntiAffinityTerms: Set<PodAffinityTerm> = []
     private(set) var imageNodeCount: [String: Int] = [:]
 
     struct LabelPair: Hashable {
@@ -80,6 +85,8 @@ public struct ClusterSnapshot: Sendable {
         podSlot = [:]
         labelIndex = [:]
         antiAffinityGroups = [:]
+        antiAffinityTermsByLabel = [:]
+        unindexedAntiAffinityTerms = []
         imageNodeCount = [:]
         for node in remaining { upsertNode(node) }
     }
@@ -98,7 +105,10 @@ public struct ClusterSnapshot: Sendable {
         nodes[slot].add(pod)
         podSlot[pod.key] = slot
         for (key, value) in pod.labels { labelIndex[LabelPair(key: key, value: value), default: [:]][slot, default: 0] += 1 }
-        for term in pod.requiredAntiAffinity { antiAffinityGroups[term, default: [:]][slot, default: 0] += 1 }
+        for term in pod.requiredAntiAffinity {
+            if antiAffinityGroups[term] == nil { indexTerm(term, add: true) }
+            antiAffinityGroups[term, default: [:]][slot, default: 0] += 1
+        }
     }
 
     /// Removes a pod (deleted, or an assumption that did not hold).
@@ -111,7 +121,36 @@ public struct ClusterSnapshot: Sendable {
         }
         guard let pod = nodes[slot].remove(key: key) else { return }
         for (key, value) in pod.labels { Self.decrement(&labelIndex, LabelPair(key: key, value: value), slot) }
-        for term in pod.requiredAntiAffinity { Self.decrement(&antiAffinityGroups, term, slot) }
+        for term in pod.requiredAntiAffinity {
+            Self.decrement(&antiAffinityGroups, term, slot)
+            if antiAffinityGroups[term] == nil { indexTerm(term, add: false) }
+        }
+    }
+
+    private mutating func indexTerm(_ term: PodAffinityTerm, add: Bool) {
+        guard let requirement = term.selector.requirements.first(where: { $0.operator == .equals || $0.operator == .doubleEquals || $0.operator == .in }) else {
+            if add { unindexedAntiAffinityTerms.insert(term) } else { unindexedAntiAffinityTerms.remove(term) }
+            return
+        }
+        for value in requirement.values {
+            let pair = LabelPair(key: requirement.key, value: value)
+            if add {
+                antiAffinityTermsByLabel[pair, default: []].insert(term)
+            } else {
+                antiAffinityTermsByLabel[pair]?.remove(term)
+                if antiAffinityTermsByLabel[pair]?.isEmpty == true { antiAffinityTermsByLabel.removeValue(forKey: pair) }
+            }
+        }
+    }
+
+    /// Existing pods' anti-affinity terms that may match a pod with these
+    /// labels (a superset: callers still check each term).
+    func antiAffinityTermCandidates(labels: [String: String]) -> Set<PodAffinityTerm> {
+        var terms = unindexedAntiAffinityTerms
+        for (key, value) in labels {
+            if let matching = antiAffinityTermsByLabel[LabelPair(key: key, value: value)] { terms.formUnion(matching) }
+        }
+        return terms
     }
 
     private static func decrement<Key: Hashable>(_ index: inout [Key: [Int: Int]], _ key: Key, _ slot: Int) {

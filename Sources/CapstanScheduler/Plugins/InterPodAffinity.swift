@@ -12,7 +12,8 @@ struct InterPodAffinity: FilterPlugin {
 
     func preFilter(_ state: inout CycleState, _ snapshot: ClusterSnapshot) -> String? {
         let pod = state.pod
-        for (term, slots) in snapshot.antiAffinityGroups where term.matches(pod) {
+        for term in snapshot.antiAffinityTermCandidates(labels: pod.labels) where term.matches(pod) {
+            guard let slots = snapshot.antiAffinityGroups[term] else { continue }
             var values = state.forbiddenByExistingPods[term.topologyKey] ?? []
             for slot in slots.keys {
                 if let value = snapshot.nodes[slot].labels[term.topologyKey] { values.insert(value) }
