@@ -15,8 +15,8 @@ struct UpCommand: AsyncParsableCommand {
         discussion: """
             Creates <data-dir>/repo from repo-template/ (unless --repo names one), builds the local \
             image the template uses, and runs the API server (TLS, admin kubeconfig in the data dir) \
-            with the GitOps engine following the repository, plus the CRI shim on runc when run as \
-            root. Commit to the repository and watch `capstan status`. Stops cleanly on Ctrl-C; a \
+            with the GitOps engine following the repository, the scheduler and controllers, plus the \
+            CRI shim on runc when run as root. The node agent is not built yet, so pods wait for a node. Commit to the repository and watch `capstan status`. Stops cleanly on Ctrl-C; a \
             second `capstan up` reuses everything.
             """)
 
@@ -50,7 +50,7 @@ struct UpCommand: AsyncParsableCommand {
         } else {
             notes.append("not root: the CRI shim (runc) is not started")
         }
-        notes.append("no node agent runs yet (it is being built): pods are created and scheduled onto nodes that register, but no containers start")
+        notes.append("no node agent runs yet: Deployments become ReplicaSets and pods, which wait for a node (\"no nodes available to schedule pods\"); no container starts")
         var server = try ServerCommand.parse([
             "--data-dir", dataDirectory, "--listen", listen, "--repo", repository, "--sync-interval", String(syncInterval), "--log-level", logLevel,
         ])
