@@ -54,5 +54,31 @@ import Testing
             try await server.kubectl("get", "pods", "-l", "app=web", "-o", "name").output.isEmpty
         }
         #expect(try await server.kubectl("get", "replicasets", "-o", "name").output.isEmpty)
+
+        // --cascade=orphan: the Deployment goes, its ReplicaSet stays, no longer owned.
+        result = try await server.kubectl("apply", "-f", manifest)
+        try await eventually("a ReplicaSet exists") { try await !server.kubectl("get", "replicasets", "-o", "name").output.isEmpty }
+        result = try await server.kubectl("delete", "deployment", "web", "--cascade=orphan")
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("the Deployment is gone") { try await server.kubectl("get", "deployment", "web").status != 0 }
+        try await eventually("the ReplicaSet is released") {
+            try await server.kubectl("get", "replicasets", "-o", "jsonpath={.items[0].metadata.ownerReferences}").output.isEmpty
+        }
+        #expect(try await server.kubectl("get", "replicasets", "-o", "name").output.contains("replicaset.apps/web-"))
+        // --cascade=foreground: the Deployment (adopting the released ReplicaSet again) waits for its dependents.
+        result = try await server.kubectl("apply", "-f", manifest)
+        try await eventually("the ReplicaSet is owned again") {
+            try await server.kubectl("get", "replicasets", "-o", "jsonpath={.items[0].metadata.ownerReferences[0].name}").output == "web"
+        }
+        result = try await server.kubectl("delete", "deployment", "web", "--cascade=foreground", "--wait=false")
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("the Deployment and its dependents are gone") {
+            let deployment = try await server.kubectl("get", "deployment", "web").status
+            let sets = try await server.kubectl("get", "replicasets", "-o", "name").output
+            return deployment != 0 && sets.isEmpty
+        }
+        // A policy that does not exist is refused.
+        result = try await server.kubectl("delete", "replicasets", "--all", "--cascade=sideways")
+        #expect(result.status != 0, "\(result.output)")
     }
 }

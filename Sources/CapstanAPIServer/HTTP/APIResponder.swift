@@ -164,7 +164,19 @@ struct APIResponder: HTTPResponder {
             let body = try await readOptionalJSON(request)
             let grace = query["gracePeriodSeconds"].flatMap { Int64($0) } ?? body?["gracePeriodSeconds"]?.intValue
             let uid = body?[path: ["preconditions", "uid"]]?.stringValue
-            switch try await registry.delete(info, namespace: path.namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: grace, preconditionUID: uid) {
+            var propagation: ResourceRegistry.PropagationPolicy?
+            if let policy = query["propagationPolicy"] ?? body?["propagationPolicy"]?.stringValue {
+                guard let parsed = ResourceRegistry.PropagationPolicy(rawValue: policy) else {
+                    throw APIError.badRequest("propagationPolicy must be Orphan, Foreground or Background, not \"\(policy)\"")
+                }
+                propagation = parsed
+            } else if body?["orphanDependents"]?.boolValue == true || query["orphanDependents"] == "true" {
+                propagation = .orphan
+            }
+            switch try await registry.delete(
+                info, namespace: path.namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: grace, preconditionUID: uid,
+                propagationPolicy: propagation)
+            {
             case .deleted(let object):
                 var details: JSONObject = ["name": .string(name), "group": .string(info.group), "kind": .string(info.resource)]
                 if let uid = object[path: ["metadata", "uid"]] { details["uid"] = uid }

@@ -274,12 +274,37 @@ public struct ResourceRegistry: Sendable {
         case pending(JSONValue)
     }
 
-    public func delete(_ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil) async throws(APIError) -> DeleteOutcome {
+    /// How deleting an owner treats its dependents (`propagationPolicy`).
+    public enum PropagationPolicy: String, Sendable {
+        /// The owner goes now; the garbage collector deletes the dependents after it.
+        case background = "Background"
+        /// The owner stays (with the `foregroundDeletion` finalizer) until its dependents are gone.
+        case foreground = "Foreground"
+        /// The owner goes (after the `orphan` finalizer is handled); dependents stay, without the reference.
+        case orphan = "Orphan"
+
+        /// The finalizer the garbage collector acts on, as in Kubernetes.
+        var finalizer: String? {
+            switch self {
+            case .background: nil
+            case .foreground: "foregroundDeletion"
+            case .orphan: "orphan"
+            }
+        }
+    }
+
+    public func delete(
+        _ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil,
+        propagationPolicy: PropagationPolicy? = nil
+    ) async throws(APIError) -> DeleteOutcome {
         for _ in 0..<5 {
             let (current, revision) = try await read(info, namespace: namespace, name: name)
             var object = Unstructured(jsonValue: current)!
             if let preconditionUID, object.metadata.uid != preconditionUID {
                 throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
+            }
+            if let finalizer = propagationPolicy?.finalizer, !object.metadata.finalizers.contains(finalizer) {
+                object.metadata.finalizers.append(finalizer)
             }
             // Pods on a node end gracefully: their node agent finishes the deletion.
             let graceful = info.kind == "Pod" && !(Pod(json: object.json).spec.nodeName ?? "").isEmpty && (gracePeriodSeconds ?? 1) > 0
