@@ -5,7 +5,7 @@ import Testing
 
 /// The scheduler and controllers inside `capstan server`, seen through kubectl.
 @Suite struct ControlLoopTests {
-    func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    func eventually(_ what: String, timeout: Duration = .seconds(45), _ condition: () async throws -> Bool) async throws {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {

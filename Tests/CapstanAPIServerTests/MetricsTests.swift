@@ -46,13 +46,13 @@ import Testing
             #expect(try await connection.request("DELETE", "/api/v1/namespaces/default/configmaps/one").status == 200)
             var watch: TestHTTPConnection? = try server.connect()
             try await watch?.send("GET", "/api/v1/namespaces/default/configmaps?watch=true")
-            #expect(try await watch?.readHead(deadline: .now + .seconds(10)).0 == 200)
+            #expect(try await watch?.readHead(deadline: .now + .seconds(30)).0 == 200)
 
             // The gauge counts the watch while it is open.
             let clock = ContinuousClock()
             var after = try await server.scrape()
             let gauge = #"apiserver_longrunning_requests{verb="WATCH",group="",resource="configmaps"}"#
-            let opened = clock.now + .seconds(10)
+            let opened = clock.now + .seconds(30)
             let storeWatches = #"capstan_store_request_duration_seconds_count{operation="watch"}"#
             // The head is sent before the store watch starts; wait for both.
             while after[gauge] != 1 || after[storeWatches] != 1, clock.now < opened {
@@ -78,7 +78,7 @@ import Testing
             // Closing the watch's connection ends it; the gauge goes back down.
             watch = nil
             var closed = try await server.scrape()
-            let end = clock.now + .seconds(10)
+            let end = clock.now + .seconds(30)
             while closed[gauge] != 0, clock.now < end {
                 try await Task.sleep(for: .milliseconds(50))
                 closed = try await server.scrape()

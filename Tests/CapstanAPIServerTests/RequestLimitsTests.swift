@@ -86,7 +86,7 @@ import Testing
             for _ in 0..<2 {
                 let watch = try server.connect()
                 try await watch.send("GET", configMaps + "?watch=true")
-                #expect(try await watch.readHead(deadline: .now + .seconds(10)).0 == 200)
+                #expect(try await watch.readHead(deadline: .now + .seconds(30)).0 == 200)
                 open.append(watch)
             }
             let refused = try await server.request("GET", configMaps + "?watch=1")
@@ -96,13 +96,13 @@ import Testing
             // A closed watch frees its slot.
             open.removeLast()
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(10)
+            let deadline = clock.now + .seconds(30)
             var status = 429
             while status == 429, clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
                 let again = try server.connect()
                 try await again.send("GET", configMaps + "?watch=true")
-                status = try await again.readHead(deadline: .now + .seconds(10)).0
+                status = try await again.readHead(deadline: .now + .seconds(30)).0
                 if status == 200 { open.append(again) }
             }
             #expect(status == 200)
@@ -114,7 +114,7 @@ import Testing
         try await InProcessServer.with(configure: { $0.limits.watchBacklogBytes = 256 << 10 }) { server in
             let slow = try server.connect(receiveBuffer: 4096)
             try await slow.send("GET", configMaps + "?watch=true")
-            #expect(try await slow.readHead(deadline: .now + .seconds(10)).0 == 200)
+            #expect(try await slow.readHead(deadline: .now + .seconds(30)).0 == 200)
             // ~6 MiB of events: far more than the socket buffers plus the 256 KiB backlog.
             let value = JSONValue.string(String(repeating: "v", count: 200 << 10))
             let writer = try server.connect()
@@ -125,7 +125,7 @@ import Testing
                 closed = try await server.scrape()[terminated] == 1
             }
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(10)
+            let deadline = clock.now + .seconds(30)
             while !closed, clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
                 closed = try await server.scrape()[terminated] == 1
@@ -135,7 +135,7 @@ import Testing
             let now = try #require(try await writer.request("GET", configMaps + "?limit=1").json?[path: ["metadata", "resourceVersion"]]?.stringValue)
             let fast = try server.connect()
             try await fast.send("GET", configMaps + "?watch=true&resourceVersion=\(now)")
-            _ = try await fast.readHead(deadline: .now + .seconds(10))
+            _ = try await fast.readHead(deadline: .now + .seconds(30))
             #expect(try await writer.request("POST", configMaps, json: Objects.configMap("small")).status == 201)
             #expect(try await fast.readEvents(1).first?[path: ["object", "metadata", "name"]] == "small")
         }

@@ -26,7 +26,7 @@ func configMap(_ name: String, data: String = "1") -> JSONValue {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; for state reached through a watch.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }

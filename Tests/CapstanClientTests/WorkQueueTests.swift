@@ -101,7 +101,8 @@ import Testing
         await queue.addAfter("a", .milliseconds(10))
         let start = ContinuousClock.now
         #expect(await queue.get() == "a")
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Far from the 60 s of the first call, whatever the machine's load.
+        #expect(ContinuousClock.now - start < .seconds(30))
         await queue.done("a")
         await queue.addAfter("b", .seconds(60))
         await queue.add("b")

@@ -149,7 +149,7 @@ import Testing
         try await withCluster { client in
             let manifest = deploymentManifest("stuck", replicas: 2, image: "never-ready", extraSpec: ["progressDeadlineSeconds": 1])
             _ = try await client.create(Deployment.kindInfo, namespace: "default", object: manifest, options: writer)
-            #expect(await eventually(timeout: .seconds(10)) {
+            #expect(await eventually(timeout: .seconds(30)) {
                 let progressing = try await client.deployment("stuck").status.conditions.first { $0.type == "Progressing" }
                 return progressing?.status == "False" && progressing?.reason == "ProgressDeadlineExceeded"
             })

@@ -84,7 +84,7 @@ struct FakeNodeAgent: Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` passes; for state reached through watches.
-func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(40), _ condition: () async throws -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if (try? await condition()) == true { return true }

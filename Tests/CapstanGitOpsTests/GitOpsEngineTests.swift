@@ -390,3 +390,35 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(try await Inventory.load(from: cluster) == smaller)
     }
 }
+
+@Suite struct PolicyCacheTests {
+    @Test func aNewPolicyIsCheckedAgainstObjectsThatDidNotChange() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        let engine = engine(git, cluster)
+        try git.commit(["ns.yaml": namespace, "cm.yaml": configMap("settings", "a")], message: "base")
+        #expect(await engine.sync(trigger: "test")?.result != .failed)
+        // Touch another file only: the unchanged ConfigMap need not be checked again, and passes.
+        try git.commit(["other.yaml": configMap("other", "b")], message: "other")
+        #expect(await engine.sync(trigger: "test")?.result != .failed)
+        // A new repository policy applies to every object, changed or not.
+        let policy = """
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata: {name: require-team}
+            spec:
+              validationFailureAction: Enforce
+              rules:
+              - name: team-label
+                match: {any: [{resources: {kinds: [ConfigMap]}}]}
+                validate:
+                  message: "ConfigMaps need a team label."
+                  pattern: {metadata: {labels: {team: "?*"}}}
+            """
+        try git.commit(["policies/require-team.yaml": policy], message: "policy")
+        let record = try #require(await engine.sync(trigger: "test"))
+        #expect(record.result == .failed, "\(record)")
+        #expect(record.errors.contains { $0.contains("cm.yaml:") && $0.contains("team label") }, "\(record.errors)")
+        #expect(record.errors.contains { $0.contains("other.yaml:") }, "\(record.errors)")
+    }
+}

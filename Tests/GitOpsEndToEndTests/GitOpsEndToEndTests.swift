@@ -59,7 +59,7 @@ private var projectPolicies: String {
 @Suite(.serialized) struct GitOpsEndToEndTests {
     /// Waits (bounded) until `condition` holds; returns how long it took.
     @discardableResult
-    func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Duration {
+    func eventually(_ what: String, timeout: Duration = .seconds(45), _ condition: () async throws -> Bool) async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {

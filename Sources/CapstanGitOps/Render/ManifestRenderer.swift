@@ -10,8 +10,20 @@ public struct RenderedCommit: Sendable {
     public var unitsRendered: Int
     /// …and reused unchanged from the previous render.
     public var unitsReused: Int
+    /// The render units in order, each with a fingerprint of the file
+    /// versions it read and how many of ``manifests`` it produced; while the
+    /// commit is valid, ``manifests`` is exactly these units' output in order.
+    /// Lets callers cache per-object work across commits.
+    public var units: [RenderedUnit] = []
 
     public var isValid: Bool { errors.isEmpty }
+}
+
+/// One render unit (a file, or a kustomization) of a ``RenderedCommit``.
+public struct RenderedUnit: Sendable, Hashable {
+    /// `file:<path>` or `kustomize:<dir>` plus the content ids it read: equal fingerprints, equal output.
+    public var fingerprint: String
+    public var manifestCount: Int
 }
 
 /// Turns a commit's files into validated objects: plain manifests under the
@@ -62,6 +74,8 @@ public actor ManifestRenderer {
                 rendered.unitsRendered += 1
             }
             nextCache[key] = unit
+            let fingerprint = key + "@" + unit.dependencies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            rendered.units.append(RenderedUnit(fingerprint: fingerprint, manifestCount: unit.manifests.count))
             all += unit.manifests
             rendered.errors += unit.errors
         }

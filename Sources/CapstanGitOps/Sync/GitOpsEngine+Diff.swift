@@ -14,7 +14,7 @@ extension GitOpsEngine {
         let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
         let rendered = await ManifestRenderer().render(input)
         var errors = rendered.errors.map(\.description)
-        let gate = await policyGate(rendered: rendered, input: input)
+        let gate = await policyGate(rendered: rendered, input: input, remember: false)
         errors += gate.errors
         guard errors.isEmpty else { return ["errors": .array(errors.map { .string($0) }), "objects": []] }
 

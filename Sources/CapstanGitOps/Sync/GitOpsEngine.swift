@@ -76,6 +76,10 @@ public actor GitOpsEngine {
     var healthCounts: [Health.Status: Int] = [:]
     var drift = DriftReport()
     var rolledBack: Set<String> = []
+    /// Per-unit caches: digested objects, and units that passed the policies (by the policies' fingerprint).
+    var desiredByUnit: [String: [DesiredObject]] = [:]
+    var passedUnits: Set<String> = []
+    var policyFingerprint = ""
     var started = false
     /// Called with the `/status` slot whenever it changes.
     let publish: @Sendable (JSONValue) async -> Void
@@ -181,7 +185,8 @@ public actor GitOpsEngine {
             return await finish(.failed)
         }
 
-        // Policy gate: the repository's policies and Capstan's defaults.
+        // Policy gate: the repository's policies and Capstan's defaults, on
+        // every unit that has not passed these same policies before.
         lap("policy")
         let gate = await policyGate(rendered: rendered, input: input)
         record.warnings += gate.warnings.map { "commit \(commit.shortID): \($0)" }
@@ -192,7 +197,7 @@ public actor GitOpsEngine {
 
         // Plan against the previous inventory; refuse mass pruning.
         lap("plan")
-        let objects = rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+        let objects = desiredObjects(rendered)
         let plan = SyncPlan(desired: objects, inventory: inventory, reapplyAll: false)
         if rendered.config.prune,
             let refusal = SyncPlan.pruneRefusal(prune: plan.prune.count, inventoryCount: inventory.entries.count, desiredCount: objects.count, config: rendered.config)
@@ -320,23 +325,63 @@ public actor GitOpsEngine {
     }
 
     /// Checks the rendered objects against the repository's policies and Capstan's defaults.
-    func policyGate(rendered: RenderedCommit, input: RenderInput) async -> GateResult {
+    /// - Parameter remember: whether passing units are remembered (not for `capstan diff`'s local trees).
+    func policyGate(rendered: RenderedCommit, input: RenderInput, remember: Bool = true) async -> GateResult {
         var files = configuration.defaultPolicies.map { (path: "capstan-defaults/" + $0.path, contents: $0.contents) }
+        var fingerprint = "defaults:\(files.count)"
         let folder = rendered.config.policiesPath.trimmingSlashes
         if !folder.isEmpty {
-            for file in input.files where file.path.isInside(folder) {
+            for file in input.files.sorted(by: { $0.path < $1.path }) where file.path.isInside(folder) {
                 let relative = String(file.path.dropFirst(folder.count + 1))
                 guard PolicyLoader.isPolicyFile(relative), let contents = try? await input.read(file) else { continue }
                 files.append((path: file.path, contents: contents))
+                fingerprint += ",\(file.path)=\(file.blobID)"
             }
         }
+        // Units that passed these very policies before need no second look;
+        // a change to any policy file checks everything again.
+        let known = remember && fingerprint == policyFingerprint ? passedUnits : []
+        var toCheck: [Manifest] = []
+        var index = rendered.manifests.startIndex
+        let complete = rendered.units.reduce(0) { $0 + $1.manifestCount } == rendered.manifests.count
+        for unit in rendered.units where complete {
+            let slice = rendered.manifests[index..<(index + unit.manifestCount)]
+            index += unit.manifestCount
+            if !known.contains(unit.fingerprint) { toCheck += slice }
+        }
+        if !complete { toCheck = rendered.manifests }
+
         var result = GateResult()
         let set = PolicyLoader().load(files: files)
         result.errors = set.errors.map { "policy \($0)" }
-        let check = PolicyEngine(policies: set.policies).check(rendered.manifests)
+        let check = PolicyEngine(policies: set.policies).check(toCheck)
         result.errors += check.errors.map(\.description)
         result.warnings += check.warnings.map(\.description)
+        if remember, result.errors.isEmpty {
+            policyFingerprint = fingerprint
+            passedUnits = Set(rendered.units.map(\.fingerprint))
+        }
         return result
+    }
+
+    /// The objects to apply, with their digests; reused per render unit
+    /// while the unit's files are unchanged, so a one-file commit hashes one file's objects.
+    func desiredObjects(_ rendered: RenderedCommit) -> [DesiredObject] {
+        guard rendered.units.reduce(0, { $0 + $1.manifestCount }) == rendered.manifests.count else {
+            return rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+        }
+        var next: [String: [DesiredObject]] = [:]
+        var objects: [DesiredObject] = []
+        var index = rendered.manifests.startIndex
+        for unit in rendered.units {
+            let slice = rendered.manifests[index..<(index + unit.manifestCount)]
+            index += unit.manifestCount
+            let built = desiredByUnit[unit.fingerprint] ?? slice.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+            next[unit.fingerprint] = built
+            objects += built
+        }
+        desiredByUnit = next
+        return objects
     }
 
     /// Waits until every object of a step is healthy, it turns Degraded, or time runs out.
