@@ -55,7 +55,7 @@ cd - >/dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 START=$(date +%s.%N)
 "$CAPSTAN" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --durability normal --repo "$WORK/remote.git" \
-  --default-policies policies --log-level warning > "$WORK/server.log" 2>&1 &
+  --default-policies policies --insecure-http --log-level warning > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 URL="http://127.0.0.1:$PORT"
 
