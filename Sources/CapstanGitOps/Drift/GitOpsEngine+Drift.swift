@@ -63,7 +63,6 @@ extension GitOpsEngine {
             }
             await remember(record)
         }
-        await publishStatus()
         return healed
     }
 

@@ -48,19 +48,15 @@ extension GitOpsEngine {
         return health.status == .progressing ? "Progressing" : "Synced"
     }
 
-    func publishStatus() async {
-        await publish(statusReport())
-    }
 }
 
 extension GitOpsEngine {
     /// Re-evaluates health while the applied commit is not yet healthy, and
-    /// now and then afterwards; publishes the result.
+    /// now and then afterwards; `/status` reads the result.
     var isHealthy: Bool { health.status == .healthy }
 
     func refreshHealth() async {
         guard appliedCommit != nil, !syncing else { return }
         await evaluateHealth()
-        await publishStatus()
     }
 }

@@ -81,19 +81,15 @@ public actor GitOpsEngine {
     var passedUnits: Set<String> = []
     var policyFingerprint = ""
     var started = false
-    /// Called with the `/status` slot whenever it changes.
-    let publish: @Sendable (JSONValue) async -> Void
 
     public init(
-        configuration: GitOpsConfiguration, cluster: any GitOpsCluster, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-        publish: @escaping @Sendable (JSONValue) async -> Void = { _ in }
+        configuration: GitOpsConfiguration, cluster: any GitOpsCluster, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration
         self.cluster = cluster
         self.mirror = GitMirror(remote: configuration.remote, branch: configuration.branch, directory: configuration.directory, credentials: configuration.credentials)
         self.logger = logger
         self.now = now
-        self.publish = publish
     }
 
     /// The poll interval in force: the server's override, else the repository's.
@@ -133,7 +129,6 @@ public actor GitOpsEngine {
             if lastFetchError != message { logger.error("git fetch failed", metadata: ["error": "\(message)"]) }
             lastFetchError = message
             lastFetchAt = fetchStarted
-            await publishStatus()
             return nil
         }
         lastFetchAt = fetchStarted
@@ -141,10 +136,8 @@ public actor GitOpsEngine {
             return nil
         }
         syncing = true
-        await publishStatus()
         let record = await apply(commit: head, trigger: trigger, startedAt: fetchStarted)
         syncing = false
-        await publishStatus()
         return record
     }
 
