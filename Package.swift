@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "CapstanClient", targets: ["CapstanClient"]),
         .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
         .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
+        .library(name: "CapstanAgent", targets: ["CapstanAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -152,6 +153,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The node agent: registers its Node, heartbeats, and runs the pods bound to it through
+        // any CRI v1 runtime over its unix socket (Capstan's shim or containerd).
+        .target(
+            name: "CapstanAgent",
+            dependencies: [
+                "CapstanCore",
+                "CapstanClient",
+                "CapstanAPIServer",
+                "CRIAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
         // generated in CI). Generated code keeps its own import style, so no upcoming features.
         .target(
@@ -200,6 +217,7 @@ let package = Package(
                 "CapstanClient",
                 "CapstanScheduler",
                 "CapstanControllers",
+                "CapstanAgent",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -256,6 +274,10 @@ let package = Package(
         .testTarget(
             name: "CapstanControllersTests",
             dependencies: ["CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CapstanAgentTests",
+            dependencies: ["CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(

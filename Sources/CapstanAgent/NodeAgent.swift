@@ -1,0 +1,213 @@
+public import CapstanClient
+import CapstanAPIServer
+import CapstanCore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The node agent: registers this machine as a Node, heartbeats through its
+/// Lease, and runs the pods bound to it through a CRI runtime on a unix
+/// socket (Capstan's `capstan cri`, or containerd). What it starts, it finds
+/// again after a restart: containers carry the pod's identity in labels, so
+/// a restarted agent adopts running pods instead of restarting them.
+public struct NodeAgent: ServiceLifecycle.Service {
+    public struct Configuration: Sendable {
+        public var nodeName: String
+        /// The CRI runtime's socket.
+        public var runtimeSocket: String
+        /// Pod volumes (`pods/<uid>/volumes`) and the like.
+        public var rootDirectory: String
+        /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out.
+        public var logDirectory: String
+        public var labels: [String: String] = [:]
+        public var maxPods = 110
+        /// How often the Lease is renewed (the kubelet's 10 s).
+        public var heartbeatInterval: Duration = .seconds(10)
+        public var leaseDurationSeconds: Int64 = 40
+        /// Node status is posted when it changes, checked this often, and at least once a minute.
+        public var statusInterval: Duration = .seconds(10)
+        /// How often the runtime is listed to notice exited containers (the kubelet's PLEG relist).
+        public var relistInterval: Duration = .seconds(1)
+        public var restartBackoff: Duration = .seconds(10)
+        public var maxRestartBackoff: Duration = .seconds(300)
+        public var version = "capstan"
+
+        public init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
+            self.nodeName = nodeName
+            self.runtimeSocket = runtimeSocket
+            self.rootDirectory = rootDirectory
+            self.logDirectory = logDirectory ?? rootDirectory + "/logs"
+        }
+    }
+
+    public let configuration: Configuration
+    let client: any ClusterClient
+    let logger: Logger
+    let runtimeOverride: (any RuntimeService)?
+
+    /// - Parameter runtime: a runtime to use instead of connecting to `configuration.runtimeSocket` (tests).
+    public init(configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+        self.runtimeOverride = runtime
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration
+        try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
+        let criClient = runtimeOverride == nil ? try CRIClient(socketPath: configuration.runtimeSocket) : nil
+        let runtime: any RuntimeService = runtimeOverride ?? criClient!
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingDiscardingTaskGroup { group in
+                if let criClient {
+                    group.addTask { try await criClient.run() }
+                }
+                defer { criClient?.close() }
+                try await runNode(runtime: runtime)
+            }
+        }
+    }
+
+    private func runNode(runtime: any RuntimeService) async throws {
+        let configuration = self.configuration
+        let logger = self.logger
+        let runtimeVersion = try await waitForRuntime(runtime)
+        let machine = MachineInfo.read(storagePath: configuration.rootDirectory)
+        let hostIP = machine.addresses.first ?? "127.0.0.1"
+        let initialStatus = NodeStatusBuilder(
+            nodeName: configuration.nodeName, machine: machine, runtimeVersion: "\(runtimeVersion.runtimeName)://\(runtimeVersion.runtimeVersion)",
+            notReadyReason: nil, maxPods: configuration.maxPods, agentVersion: configuration.version, labels: configuration.labels, port: nil)
+        let heartbeat = NodeHeartbeat(client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds)
+        try await heartbeat.register(initialStatus)
+        try await heartbeat.renewLease()
+
+        let events = EventWriter(client: client, component: "kubelet", host: configuration.nodeName, logger: logger)
+        let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
+        let syncer = PodSyncer(
+            configuration: .init(nodeName: configuration.nodeName, logRoot: configuration.logDirectory,
+                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff)),
+            client: client, runtime: runtime, volumes: volumes, events: events, logger: logger)
+        await syncer.setNode(hostIP: hostIP, runtimeName: runtimeVersion.runtimeName)
+        let workers = PodWorkers(syncer: syncer, logger: logger)
+        let probes = ProbeManager(runtime: runtime, logger: logger) { uid, _, _ in await workers.poke(uid) }
+        await syncer.attach(probes: probes)
+
+        var options = ListOptions()
+        options.fieldSelector = try FieldSelector(parsing: "spec.nodeName=\(configuration.nodeName)")
+        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, options: options, logger: logger)
+        let changes = pods.changes()
+        logger.notice("node agent running", metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtimeVersion.runtimeName) \(runtimeVersion.runtimeVersion)"])
+
+        try await withTaskCancellationHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await pods.run() }
+                group.addTask {
+                    for await change in changes {
+                        switch change {
+                        case .added(let pod), .updated(_, let pod): await workers.update(pod)
+                        case .deleted(let pod): await workers.deleted(uid: pod.metadata.uid ?? "")
+                        }
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: configuration.heartbeatInterval)
+                        do { try await heartbeat.renewLease() } catch { logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
+                    }
+                }
+                group.addTask {
+                    var lastPosted = Date()
+                    var lastConditions: [String] = []
+                    var builder = initialStatus
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: configuration.statusInterval)
+                        let reason = await Self.notReadyReason(runtime)
+                        builder.machine = MachineInfo.read(storagePath: configuration.rootDirectory)
+                        builder.notReadyReason = reason
+                        let conditions = builder.conditions(previous: [], now: Date()).map { "\($0.type)=\($0.status)" }
+                        guard conditions != lastConditions || Date().timeIntervalSince(lastPosted) >= 60 else { continue }
+                        do {
+                            try await heartbeat.postStatus(builder)
+                            lastPosted = Date()
+                            lastConditions = conditions
+                        } catch {
+                            logger.warning("node status not posted", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+                group.addTask {
+                    await pods.waitForSync()
+                    try await Self.relist(runtime: runtime, workers: workers, nodeName: configuration.nodeName, interval: configuration.relistInterval, logger: logger)
+                }
+            }
+        } onCancel: {
+            Task { await workers.stopAll(); await probes.stopAll() }
+        }
+    }
+
+    private func waitForRuntime(_ runtime: any RuntimeService) async throws -> Runtime_V1_VersionResponseView {
+        var warned = false
+        while true {
+            do {
+                let version = try await runtime.version()
+                return Runtime_V1_VersionResponseView(runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion)
+            } catch {
+                if !warned {
+                    logger.notice("waiting for the container runtime", metadata: ["socket": "\(configuration.runtimeSocket)", "error": "\(error)"])
+                    warned = true
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Why the node cannot run pods now, or nil.
+    static func notReadyReason(_ runtime: any RuntimeService) async -> String? {
+        do {
+            _ = try await runtime.version()
+            return nil
+        } catch {
+            return "container runtime is down: \(error)"
+        }
+    }
+
+    /// Lists the runtime every interval and pokes the pods whose sandboxes or
+    /// containers changed state, and pods the runtime has but the API no
+    /// longer does (so they are cleaned up).
+    static func relist(runtime: any RuntimeService, workers: PodWorkers, nodeName: String, interval: Duration, logger: Logger) async throws {
+        var previous: [String: String] = [:]
+        while !Task.isCancelled {
+            do {
+                let sandboxes = try await runtime.listPodSandboxes().filter { ($0.labels[RuntimeLabels.managedBy] ?? nodeName) == nodeName }
+                let containers = try await runtime.listContainers()
+                var uidOfSandbox: [String: String] = [:]
+                var fingerprints: [String: String] = [:]
+                for sandbox in sandboxes {
+                    let uid = sandbox.labels[RuntimeLabels.podUID] ?? sandbox.metadata.uid
+                    uidOfSandbox[sandbox.id] = uid
+                    fingerprints[uid, default: ""] += "s\(sandbox.id):\(sandbox.state.rawValue);"
+                }
+                for container in containers.sorted(by: { $0.id < $1.id }) {
+                    guard let uid = uidOfSandbox[container.podSandboxID] else { continue }
+                    fingerprints[uid, default: ""] += "c\(container.id):\(container.state.rawValue);"
+                }
+                let known = await workers.knownUIDs
+                for (uid, fingerprint) in fingerprints where previous[uid] != fingerprint || !known.contains(uid) {
+                    await workers.poke(uid)
+                }
+                previous = fingerprints
+            } catch {
+                logger.debug("runtime relist failed", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// The two fields of the runtime's version the agent reports.
+struct Runtime_V1_VersionResponseView: Sendable {
+    var runtimeName: String
+    var runtimeVersion: String
+}

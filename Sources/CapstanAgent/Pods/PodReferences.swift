@@ -1,0 +1,72 @@
+import CapstanAPIServer
+import CapstanClient
+import CapstanCore
+import Foundation
+
+/// The ConfigMaps and Secrets a pod refers to (env, envFrom, volumes),
+/// read once per sync so that everything built from them is consistent.
+/// A missing object is absent; whoever needs it says so by name.
+struct PodReferences: Sendable {
+    var configMaps: [String: [String: [UInt8]]] = [:]
+    var secrets: [String: [String: [UInt8]]] = [:]
+
+    /// Names referenced by the pod, by kind.
+    static func names(in pod: Pod) -> (configMaps: Set<String>, secrets: Set<String>) {
+        var configMaps = Set<String>(), secrets = Set<String>()
+        for container in pod.spec.initContainers + pod.spec.containers {
+            for variable in container.env {
+                if let name = variable.valueFrom?["configMapKeyRef"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = variable.valueFrom?["secretKeyRef"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+            for source in container.envFrom {
+                if let name = source["configMapRef"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = source["secretRef"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+        }
+        for volume in pod.spec.volumes {
+            if let name = volume.json["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
+            if let name = volume.json["secret"]?["secretName"]?.stringValue { secrets.insert(name) }
+            for source in volume.json["projected"]?["sources"]?.arrayValue ?? [] {
+                if let name = source["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = source["secret"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+        }
+        return (configMaps, secrets)
+    }
+
+    static func read(for pod: Pod, client: any ClusterClient) async throws -> PodReferences {
+        let namespace = pod.metadata.namespace ?? "default"
+        let (configMapNames, secretNames) = names(in: pod)
+        var references = PodReferences()
+        for name in configMapNames {
+            guard let object = try await optional({ try await client.get(BuiltinKinds.configMap, namespace: namespace, name: name) }) else { continue }
+            var data: [String: [UInt8]] = [:]
+            for (key, value) in object["data"]?.objectValue ?? [:] { data[key] = Array((value.stringValue ?? "").utf8) }
+            for (key, value) in object["binaryData"]?.objectValue ?? [:] { data[key] = Base64.decode(value.stringValue ?? "") ?? [] }
+            references.configMaps[name] = data
+        }
+        for name in secretNames {
+            guard let object = try await optional({ try await client.get(BuiltinKinds.secret, namespace: namespace, name: name) }) else { continue }
+            var data: [String: [UInt8]] = [:]
+            for (key, value) in object["data"]?.objectValue ?? [:] { data[key] = Base64.decode(value.stringValue ?? "") ?? [] }
+            for (key, value) in object["stringData"]?.objectValue ?? [:] { data[key] = Array((value.stringValue ?? "").utf8) }
+            references.secrets[name] = data
+        }
+        return references
+    }
+
+    private static func optional(_ read: () async throws -> JSONValue) async throws -> JSONValue? {
+        do {
+            return try await read()
+        } catch let error as APIError where error.code == 404 {
+            return nil
+        }
+    }
+}
+
+/// Why a container cannot be configured (a missing ConfigMap, key or field):
+/// the container waits with reason `CreateContainerConfigError` and this message.
+struct ContainerConfigError: Error, Equatable, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,146 @@
+import CapstanCore
+import Foundation
+import Logging
+import Synchronization
+
+/// One sequential worker per pod, so a pod is never synced twice at once
+/// while different pods sync in parallel. A worker syncs when poked (a pod
+/// change, a container state change, a probe flip) or when the previous sync
+/// asked to be called again; it ends, cleaning up, when its pod is gone.
+actor PodWorkers {
+    private struct Worker {
+        let trigger: SyncTrigger
+        let task: Task<Void, Never>
+    }
+
+    private var pods: [String: Pod] = [:]
+    private var workers: [String: Worker] = [:]
+    private let syncer: PodSyncer
+    private let logger: Logger
+
+    init(syncer: PodSyncer, logger: Logger) {
+        self.syncer = syncer
+        self.logger = logger
+    }
+
+    /// The latest version of a pod bound to this node.
+    func update(_ pod: Pod) {
+        guard let uid = pod.metadata.uid else { return }
+        pods[uid] = pod
+        poke(uid)
+    }
+
+    /// The pod is gone from the API: its worker removes what runs for it.
+    func deleted(uid: String) {
+        pods[uid] = nil
+        poke(uid)
+    }
+
+    /// Asks for a sync of this pod (or a clean-up, when the API has no such pod).
+    func poke(_ uid: String) {
+        if let worker = workers[uid] {
+            worker.trigger.fire()
+            return
+        }
+        let trigger = SyncTrigger()
+        let task = Task { await self.work(uid, trigger: trigger) }
+        workers[uid] = Worker(trigger: trigger, task: task)
+    }
+
+    var knownUIDs: Set<String> { Set(pods.keys) }
+
+    func stopAll() {
+        for worker in workers.values { worker.task.cancel() }
+        workers = [:]
+    }
+
+    private func current(_ uid: String) -> Pod? { pods[uid] }
+
+    private func finished(_ uid: String) {
+        // A pod recreated meanwhile under the same uid is impossible; a poke after the end starts a new worker.
+        if pods[uid] == nil { workers[uid] = nil }
+    }
+
+    private func work(_ uid: String, trigger: SyncTrigger) async {
+        while !Task.isCancelled {
+            guard let pod = current(uid) else {
+                await syncer.cleanUpOrphan(uid: uid)
+                finished(uid)
+                if pods[uid] == nil { return }
+                continue
+            }
+            let next = await syncer.sync(pod)
+            await trigger.wait(upTo: next)
+        }
+    }
+}
+
+/// A wake-up call that is never lost: a ``fire()`` before ``wait(upTo:)``
+/// makes the wait return at once; several fires count as one.
+final class SyncTrigger: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    func fire() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when fired or after `timeout`, whichever comes first.
+    func wait(upTo timeout: Duration) async {
+        let generation = state.withLock { state -> Int? in
+            if state.pending {
+                state.pending = false
+                return nil
+            }
+            state.generation += 1
+            return state.generation
+        }
+        guard let generation else { return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            self?.expire(generation)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.pending || state.generation != generation {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            self.expire(generation)
+        }
+        timer.cancel()
+    }
+
+    private func expire(_ generation: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.generation == generation, let waiter = state.waiter else {
+                if state.generation == generation { state.generation += 1 }
+                return nil
+            }
+            state.waiter = nil
+            state.generation += 1
+            return waiter
+        }
+        waiter?.resume()
+    }
+}

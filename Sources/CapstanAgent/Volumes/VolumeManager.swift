@@ -1,0 +1,208 @@
+import CRIAPI
+import CapstanCore
+import Foundation
+
+/// Sets up a pod's volumes under `<root>/pods/<uid>/volumes/<name>` and turns
+/// `volumeMounts` into CRI bind mounts. ConfigMap, Secret, downward API and
+/// projected volumes are rewritten (atomically) on every sync, so a changed
+/// object reaches running containers; Secrets and `emptyDir.medium: Memory`
+/// live on tmpfs, never on disk.
+struct VolumeManager: Sendable {
+    let root: String
+    /// Whether tmpfs can be mounted (root); otherwise Secrets use plain folders and say so.
+    let canMount: Bool
+
+    func podDirectory(_ uid: String) -> String { root + "/pods/" + uid }
+
+    /// Host paths by volume name.
+    func prepare(_ pod: Pod, references: PodReferences, podIP: String, hostIP: String) throws -> [String: String] {
+        let uid = pod.metadata.uid ?? ""
+        var paths: [String: String] = [:]
+        for volume in pod.spec.volumes {
+            let directory = podDirectory(uid) + "/volumes/" + volume.name
+            let json = volume.json
+            if let emptyDir = json["emptyDir"] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                if emptyDir["medium"]?.stringValue == "Memory" {
+                    try mountTmpfs(directory, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
+                }
+                chmod(directory, 0o777)
+                paths[volume.name] = directory
+            } else if let hostPath = json["hostPath"] {
+                paths[volume.name] = try Self.prepareHostPath(hostPath["path"]?.stringValue ?? "", type: hostPath["type"]?.stringValue ?? "")
+            } else if let source = json["configMap"] {
+                let name = source["name"]?.stringValue ?? ""
+                guard let data = references.configMaps[name] else {
+                    if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: false); paths[volume.name] = directory; continue }
+                    throw VolumeError("configmap \"\(name)\" not found")
+                }
+                try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, tmpfs: false)
+                paths[volume.name] = directory
+            } else if let source = json["secret"] {
+                let name = source["secretName"]?.stringValue ?? ""
+                guard let data = references.secrets[name] else {
+                    if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: true); paths[volume.name] = directory; continue }
+                    throw VolumeError("secret \"\(name)\" not found")
+                }
+                try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, tmpfs: true)
+                paths[volume.name] = directory
+            } else if let source = json["downwardAPI"] {
+                try writeFiles(try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP), into: directory, tmpfs: false)
+                paths[volume.name] = directory
+            } else if let source = json["projected"] {
+                var files: [AtomicDirectoryWriter.File] = []
+                let mode = source["defaultMode"]?.intValue
+                for projection in source["sources"]?.arrayValue ?? [] {
+                    if let reference = projection["configMap"] {
+                        let name = reference["name"]?.stringValue ?? ""
+                        guard let data = references.configMaps[name] else {
+                            if reference["optional"]?.boolValue ?? false { continue }
+                            throw VolumeError("configmap \"\(name)\" not found")
+                        }
+                        files += try Self.files(from: data, source: reference, kind: "ConfigMap", name: name, defaultMode: mode)
+                    } else if let reference = projection["secret"] {
+                        let name = reference["name"]?.stringValue ?? ""
+                        guard let data = references.secrets[name] else {
+                            if reference["optional"]?.boolValue ?? false { continue }
+                            throw VolumeError("secret \"\(name)\" not found")
+                        }
+                        files += try Self.files(from: data, source: reference, kind: "Secret", name: name, defaultMode: mode)
+                    } else if let reference = projection["downwardAPI"] {
+                        files += try Self.downwardFiles(reference["items"]?.arrayValue ?? [], defaultMode: mode, pod: pod, podIP: podIP, hostIP: hostIP)
+                    } else {
+                        throw VolumeError("volume \"\(volume.name)\": projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
+                    }
+                }
+                try writeFiles(files, into: directory, tmpfs: true)
+                paths[volume.name] = directory
+            } else {
+                throw VolumeError("volume \"\(volume.name)\": \(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
+            }
+        }
+        return paths
+    }
+
+    /// CRI mounts for a container; `subPath` picks a file or folder inside the volume.
+    static func mounts(for container: Container, volumes: [String: String], pod: Pod) throws -> [Runtime_V1_Mount] {
+        try container.volumeMounts.map { mount in
+            guard var hostPath = volumes[mount.name] else {
+                throw VolumeError("container \"\(container.name)\": volumeMount \"\(mount.name)\" names no volume of the pod")
+            }
+            let readOnlySource = pod.spec.volumes.first { $0.name == mount.name }.map { ["configMap", "secret", "downwardAPI", "projected"].contains($0.sourceKinds.first ?? "") } ?? false
+            if let subPath = mount.subPath, !subPath.isEmpty {
+                guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
+                    throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\" must be a relative path without '..'")
+                }
+                hostPath += "/" + subPath
+                if !FileManager.default.fileExists(atPath: hostPath) {
+                    try FileManager.default.createDirectory(atPath: hostPath, withIntermediateDirectories: true)
+                }
+            }
+            var result = Runtime_V1_Mount()
+            result.containerPath = mount.mountPath
+            result.hostPath = hostPath
+            result.readonly = mount.readOnly || readOnlySource
+            return result
+        }
+    }
+
+    /// Unmounts what was mounted and removes the pod's folder.
+    func cleanUp(_ uid: String) {
+        let directory = podDirectory(uid)
+        for mountPoint in Self.mountPoints(under: directory).sorted(by: >) { umount2(mountPoint, Int32(MNT_DETACH)) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Pod folders on disk, by uid, so that the agent can clean up after pods it no longer knows.
+    func podUIDsOnDisk() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: root + "/pods")) ?? []
+    }
+
+    // MARK: Sources
+
+    static func files(
+        from data: [String: [UInt8]], source: JSONValue, kind: String, name: String, defaultMode: Int64? = nil
+    ) throws -> [AtomicDirectoryWriter.File] {
+        let mode = Int(source["defaultMode"]?.intValue ?? defaultMode ?? 0o644)
+        guard let items = source["items"]?.arrayValue, !items.isEmpty else {
+            return data.keys.sorted().map { AtomicDirectoryWriter.File(path: $0, bytes: data[$0]!, mode: mode) }
+        }
+        var files: [AtomicDirectoryWriter.File] = []
+        for item in items {
+            let key = item["key"]?.stringValue ?? ""
+            guard let bytes = data[key] else {
+                if source["optional"]?.boolValue ?? false { continue }
+                throw VolumeError("configmap references non-existent config key: \(key)".replacingOccurrences(of: "configmap", with: kind == "Secret" ? "secret" : "configmap"))
+            }
+            files.append(.init(path: item["path"]?.stringValue ?? key, bytes: bytes, mode: Int(item["mode"]?.intValue ?? Int64(mode))))
+        }
+        return files
+    }
+
+    static func downwardFiles(_ items: [JSONValue], defaultMode: Int64?, pod: Pod, podIP: String, hostIP: String) throws -> [AtomicDirectoryWriter.File] {
+        try items.map { item in
+            let path = item["path"]?.stringValue ?? ""
+            let mode = Int(item["mode"]?.intValue ?? defaultMode ?? 0o644)
+            if let field = item["fieldRef"]?["fieldPath"]?.stringValue {
+                guard let value = PodFields.value(of: field, pod: pod, podIP: podIP, hostIP: hostIP) else {
+                    throw VolumeError("downwardAPI item \"\(path)\": unsupported fieldPath \(field)")
+                }
+                return .init(path: path, bytes: Array(value.utf8), mode: mode)
+            }
+            if let reference = item["resourceFieldRef"] {
+                let named = reference["containerName"]?.stringValue ?? ""
+                guard let container = pod.spec.containers.first(where: { $0.name == named }),
+                      let value = PodFields.resource(reference["resource"]?.stringValue ?? "", of: container, divisor: reference["divisor"])
+                else { throw VolumeError("downwardAPI item \"\(path)\": resourceFieldRef needs a container of the pod and a resource") }
+                return .init(path: path, bytes: Array(value.utf8), mode: mode)
+            }
+            throw VolumeError("downwardAPI item \"\(path)\" needs fieldRef or resourceFieldRef")
+        }
+    }
+
+    static func prepareHostPath(_ path: String, type: String) throws -> String {
+        guard path.hasPrefix("/") else { throw VolumeError("hostPath \"\(path)\" must be absolute") }
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        let exists = manager.fileExists(atPath: path, isDirectory: &isDirectory)
+        switch type {
+        case "", "Unset": break
+        case "DirectoryOrCreate": if !exists { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        case "Directory": guard exists, isDirectory.boolValue else { throw VolumeError("hostPath type check failed: \(path) is not a directory") }
+        case "FileOrCreate": if !exists { manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) }
+        case "File": guard exists, !isDirectory.boolValue else { throw VolumeError("hostPath type check failed: \(path) is not a file") }
+        case "Socket", "CharDevice", "BlockDevice":
+            var info = stat()
+            let wanted: mode_t = type == "Socket" ? S_IFSOCK : type == "CharDevice" ? S_IFCHR : S_IFBLK
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == wanted else { throw VolumeError("hostPath type check failed: \(path) is not a \(type)") }
+        default: throw VolumeError("hostPath \"\(path)\": unknown type \(type)")
+        }
+        return path
+    }
+
+    // MARK: tmpfs
+
+    private func writeFiles(_ files: [AtomicDirectoryWriter.File], into directory: String, tmpfs: Bool) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if tmpfs { try mountTmpfs(directory, size: nil) }
+        try AtomicDirectoryWriter.write(files, into: directory)
+    }
+
+    private func mountTmpfs(_ directory: String, size: Int64?) throws {
+        guard canMount, !Self.mountPoints(under: directory).contains(directory) else { return }
+        let options = "mode=0755" + (size.map { ",size=\($0)" } ?? "")
+        guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
+            throw VolumeError("cannot mount tmpfs on \(directory): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func mountPoints(under directory: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            let point = String(fields[4]).replacingOccurrences(of: "\\040", with: " ")
+            return point == directory || point.hasPrefix(directory + "/") ? point : nil
+        }
+    }
+}
