@@ -82,7 +82,8 @@ public struct APIServer: ServiceLifecycle.Service {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "capstan"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        try await application.runService()
+        // As one service of the caller's group: shut down in its turn, not on the signal itself.
+        try await application.run()
     }
 
     /// `default`, `kube-system`, `kube-public` and `kube-node-lease` exist from the start, as in Kubernetes.

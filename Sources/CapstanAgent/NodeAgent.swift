@@ -59,15 +59,20 @@ public struct NodeAgent: ServiceLifecycle.Service {
         try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
         let criClient = runtimeOverride == nil ? try CRIClient(socketPath: configuration.runtimeSocket) : nil
         let runtime: any RuntimeService = runtimeOverride ?? criClient!
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                if let criClient {
-                    group.addTask { try await criClient.run() }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    if let criClient {
+                        group.addTask { try await criClient.run() }
+                    }
+                    defer { criClient?.close() }
+                    try await runNode(runtime: runtime)
                 }
-                defer { criClient?.close() }
-                try await runNode(runtime: runtime)
             }
+        } catch is CancellationError {
+            // Shutdown: containers keep running; the next start adopts them.
         }
+        logger.notice("node agent stopped; containers keep running", metadata: ["node": "\(configuration.nodeName)"])
     }
 
     private func runNode(runtime: any RuntimeService) async throws {

@@ -11,6 +11,7 @@ struct Capstan: AsyncParsableCommand {
             ValidateCommand.self,
             RenderCommand.self,
             UpCommand.self,
+            ResetCommand.self,
             ServerCommand.self,
             KubeconfigCommand.self,
             TokenCommand.self,

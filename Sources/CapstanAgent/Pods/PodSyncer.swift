@@ -301,12 +301,43 @@ actor PodSyncer {
         return nil
     }
 
+    /// Stops a running container as Kubernetes does: its `preStop` hook first
+    /// (exec, httpGet or sleep), then SIGTERM, then SIGKILL when the rest of
+    /// the grace period has passed.
     private func stop(_ pod: Pod, _ name: String, _ id: String, grace: Int64, message: String) async {
         await events.record(Unstructured(json: pod.json), type: "Normal", reason: "Killing", message: message, fieldPath: "spec.containers{\(name)}")
+        let started = ContinuousClock.now
+        if let container = (pod.spec.containers + pod.spec.initContainers).first(where: { $0.name == name }),
+           let hook = container.json["lifecycle"]?["preStop"], grace > 0 {
+            await runPreStop(hook, container: container, containerID: id, pod: pod, grace: grace)
+        }
+        let spent = (ContinuousClock.now - started).components.seconds
         do {
-            try await runtime.stopContainer(id, timeout: max(0, grace))
+            try await runtime.stopContainer(id, timeout: max(0, grace - spent))
         } catch {
             logger.warning("stopping a container failed", metadata: ["container": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    private func runPreStop(_ hook: JSONValue, container: Container, containerID: String, pod: Pod, grace: Int64) async {
+        let outcome: ProbeOutcome
+        if let seconds = hook["sleep"]?["seconds"]?.intValue {
+            try? await Task.sleep(for: .seconds(min(max(0, seconds), grace)))
+            return
+        } else if let exec = hook["exec"] {
+            var probe = Probe(json: ["exec": exec])
+            probe.timeoutSeconds = grace
+            outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
+        } else if let http = hook["httpGet"] {
+            var probe = Probe(json: ["httpGet": http])
+            probe.timeoutSeconds = grace
+            outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
+        } else {
+            return
+        }
+        if case .failure(let message) = outcome {
+            await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedPreStopHook",
+                                message: "PreStopHook failed: \(message)", fieldPath: "spec.containers{\(container.name)}")
         }
     }
 

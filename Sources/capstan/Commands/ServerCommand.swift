@@ -50,6 +50,9 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Desired state from git")
     var gitOps: GitOpsOptions
 
+    @OptionGroup(title: "A node on this machine")
+    var node: NodeOptions
+
     // Operations: request limits and event retention.
     @Option(name: .customLong("max-watches-per-client"), help: "Watches one client address may hold open; more get 429.")
     var maxWatchesPerClient: Int = RequestLimits().maxWatchesPerClient
@@ -85,9 +88,8 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     /// The API server on the embedded store, with the GitOps engine when a
-    /// repository is named, and `extra` services (`capstan up` adds the CRI
-    /// shim); runs until SIGTERM or SIGINT.
-    func runControlPlane(extra: [any Service] = [], onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    /// repository is named, and a node with `--with-node`; runs until SIGTERM or SIGINT.
+    func runControlPlane(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let (host, port) = try address()
@@ -121,8 +123,10 @@ struct ServerCommand: AsyncParsableCommand {
         controllerLogger[metadataKey: "component"] = "controllers"
         services.append(Scheduler(client: client, logger: schedulerLogger))
         services.append(ControllerManager(client: client, logger: controllerLogger))
+        services.append(EndpointsController(client: client, logger: controllerLogger))
+        services += try node.services(dataDirectory: dataDirectory, client: client, logLevel: logLevel)
         services.insert(server, at: 0)
-        let group = ServiceGroup(configuration: .init(services: services + extra, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

@@ -11,12 +11,12 @@ import ServiceLifecycle
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run Capstan on this machine: a git repository from the template, the server following it, the CRI shim.",
+        abstract: "Run Capstan on this machine: a git repository from the template, the server following it, and a node running its pods.",
         discussion: """
             Creates <data-dir>/repo from repo-template/ (unless --repo names one), builds the local \
             image the template uses, and runs the API server (TLS, admin kubeconfig in the data dir) \
-            with the GitOps engine following the repository, the scheduler and controllers, plus the \
-            CRI shim on runc when run as root. The node agent is not built yet, so pods wait for a node. Commit to the repository and watch `capstan status`. Stops cleanly on Ctrl-C; a \
+            with the GitOps engine following the repository, the scheduler and controllers, and — when \
+            run as root — a node on this machine: the CRI shim on runc and the node agent. Commit to the repository and watch `capstan status`. Stops cleanly on Ctrl-C; a \
             second `capstan up` reuses everything.
             """)
 
@@ -35,6 +35,12 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "notice"
 
+    @Option(name: .customLong("node-name"), help: "The embedded node's name (default: the host name).")
+    var nodeName: String?
+
+    @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder (a default bridge, 10.88.0.0/16, is written when empty).")
+    var cniConfDir = "/etc/cni/net.d"
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard (1...86_400).contains(syncInterval) else { throw ValidationError("--sync-interval must be between 1 and 86400 seconds") }
@@ -43,21 +49,21 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let repository = try repo ?? prepareRepository()
-        var extra: [any Service] = []
         var notes: [String] = []
-        if getuid() == 0 {
-            extra.append(try await containerRuntime())
-        } else {
-            notes.append("not root: the CRI shim (runc) is not started")
-        }
-        notes.append("no node agent runs yet: Deployments become ReplicaSets and pods, which wait for a node (\"no nodes available to schedule pods\"); no container starts")
-        var server = try ServerCommand.parse([
+        var arguments = [
             "--data-dir", dataDirectory, "--listen", listen, "--repo", repository, "--sync-interval", String(syncInterval), "--log-level", logLevel,
-        ])
+        ]
+        if getuid() == 0 {
+            try await buildTemplateImage()
+            arguments += ["--with-node", "--cni-conf-dir", cniConfDir] + (nodeName.map { ["--node-name", $0] } ?? [])
+        } else {
+            notes.append("not root: no node runs here (the CRI shim needs root for runc); pods wait for a node")
+        }
+        var server = try ServerCommand.parse(arguments)
         try server.validate()
         let kubeconfig = dataDirectory + "/admin.kubeconfig"
         let remarks = notes
-        try await server.runControlPlane(extra: extra) { url in
+        try await server.runControlPlane { url in
             print(
                 """
 
@@ -83,18 +89,10 @@ struct UpCommand: AsyncParsableCommand {
         return path
     }
 
-    /// The CRI shim in this process, with the template's image built into its store.
-    private func containerRuntime() async throws -> any Service {
-        signal(SIGPIPE, SIG_IGN)
-        var logger = Logger(label: "capstan.cri")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-        let root = URL(fileURLWithPath: dataDirectory + "/cri")
-        let runtime = try CRIRuntime(configuration: CRIRuntimeConfiguration(root: root, monitorExecutable: try CRICommand.ownExecutable()), logger: logger)
-        var build = try ImageCommand.BuildBusybox.parse(["--root", root.path, "localhost/capstan/busybox:1.35"])
+    /// The image the template's web app runs, built into the shim's store (no registry needed).
+    private func buildTemplateImage() async throws {
+        var build = try ImageCommand.BuildBusybox.parse(["--root", dataDirectory + "/cri", "localhost/capstan/busybox:1.35"])
         try build.validate()
         try await build.run()
-        return CRIServer(socketPath: dataDirectory + "/cri.sock", runtime: runtime, logger: logger) { path in
-            print("CRI shim listening on unix://\(path)")
-        }
     }
 }

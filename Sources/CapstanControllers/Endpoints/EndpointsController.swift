@@ -1,0 +1,89 @@
+public import CapstanClient
+import CapstanAPIServer
+import CapstanCore
+public import Logging
+public import ServiceLifecycle
+
+/// Keeps one Endpoints object per Service with a selector, named after it,
+/// listing the pods behind it (what `kubectl get endpoints` shows, what the
+/// GitOps health check and a proxy read). A pod change queues every Service
+/// in its namespace whose selector matched it before or after.
+public struct EndpointsController: ServiceLifecycle.Service {
+    let client: any ClusterClient
+    let logger: Logger
+    let workers: Int
+
+    public init(client: any ClusterClient, logger: Logger, workers: Int = 2) {
+        self.client = client
+        self.logger = logger
+        self.workers = workers
+    }
+
+    public func run() async throws {
+        let services = Informer<CapstanCore.Service>(client: client, kind: BuiltinKinds.service, logger: logger)
+        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
+        let queue = WorkQueue<ObjectKey>()
+        let controller = Controller(
+            name: "endpoints-controller", informer: services,
+            reconciler: EndpointsReconciler(client: client, services: services, pods: pods, logger: logger),
+            workers: workers, queue: queue, runsInformer: false, logger: logger)
+        let podChanges = pods.changes()
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await services.run() }
+                group.addTask { try await pods.run() }
+                group.addTask {
+                    for await change in podChanges {
+                        var labelSets = [change.object.metadata.labels]
+                        if case .updated(let old, _) = change { labelSets.append(old.metadata.labels) }
+                        let namespace = change.object.metadata.namespace
+                        for service in services.list() where service.metadata.namespace == namespace {
+                            let selector = service.spec.selector
+                            guard !selector.isEmpty else { continue }
+                            if labelSets.contains(where: { labels in selector.allSatisfy { labels[$0.key] == $0.value } }) {
+                                await queue.add(ObjectKey(service))
+                            }
+                        }
+                    }
+                }
+                group.addTask { try await controller.run() }
+            }
+        }
+    }
+}
+
+struct EndpointsReconciler: Reconciler {
+    let client: any ClusterClient
+    let services: Informer<CapstanCore.Service>
+    let pods: Informer<Pod>
+    let logger: Logger
+
+    func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        // The Endpoints of a deleted Service go with it through its owner reference.
+        guard let service = services.get(key), !service.spec.selector.isEmpty else { return .done }
+        let namespace = key.namespace ?? "default"
+        let subsets = EndpointsBuilder.subsets(for: service, pods: pods.list().filter { $0.metadata.namespace == namespace })
+        var endpoints: JSONObject = [
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": [
+                "name": .string(key.name), "namespace": .string(namespace),
+                "labels": .object(JSONObject(uniqueKeysWithValues: service.metadata.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+                "ownerReferences": [[
+                    "apiVersion": "v1", "kind": "Service", "name": .string(key.name), "uid": .string(service.metadata.uid ?? ""),
+                    "controller": true, "blockOwnerDeletion": true,
+                ]],
+            ],
+        ]
+        if !subsets.isEmpty { endpoints["subsets"] = .array(subsets) }
+        let options = WriteOptions(fieldManager: "endpoints-controller")
+        do {
+            let current = try await client.get(BuiltinKinds.endpoints, namespace: namespace, name: key.name)
+            if current["subsets"] == endpoints["subsets"], current[path: ["metadata", "labels"]] ?? [:] == endpoints["metadata"]?["labels"] ?? [:] { return .done }
+            endpoints["metadata"]?["resourceVersion"] = current[path: ["metadata", "resourceVersion"]]
+            _ = try await client.update(BuiltinKinds.endpoints, namespace: namespace, name: key.name, object: .object(endpoints), options: options)
+        } catch let error as APIError where error.code == 404 {
+            _ = try await client.create(BuiltinKinds.endpoints, namespace: namespace, object: .object(endpoints), options: options)
+        }
+        return .done
+    }
+}
