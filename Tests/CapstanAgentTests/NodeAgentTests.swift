@@ -20,6 +20,7 @@ struct NodeAgentTests {
             #expect(node.status.conditions.map(\.type).sorted() == ["DiskPressure", "MemoryPressure", "PIDPressure", "Ready"])
             #expect(node.status.conditions.first { $0.type == "Ready" }?.isTrue == true)
             #expect(node.status.nodeInfo?["containerRuntimeVersion"]?.stringValue == "fake://1.0")
+            try await eventually("lease created") { (try? await client.get(Lease.self, namespace: "kube-node-lease", name: testNode)) != nil }
             let lease = try await client.get(Lease.self, namespace: "kube-node-lease", name: testNode)
             #expect(lease.spec.holderIdentity == testNode)
             #expect(lease.spec.renewTime != nil)
