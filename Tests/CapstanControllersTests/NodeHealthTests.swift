@@ -48,16 +48,6 @@ import Testing
         #expect(TaintEviction.decide(tolerations: example.tolerations, taints: example.taints) == example.expected)
     }
 
-    @Test func theDeadlineCountsFromTheLatestTimeAdded() {
-        let firstSeen = Date(timeIntervalSince1970: 5_000)
-        var early = Self.unreachable
-        early.timeAdded = "1970-01-01T00:16:40Z"  // 1000 s
-        var late = Self.dedicated
-        late.timeAdded = "1970-01-01T00:33:20Z"  // 2000 s
-        #expect(TaintEviction.deadline(seconds: 60, taints: [early, late], firstSeen: firstSeen) == Date(timeIntervalSince1970: 2_060))
-        #expect(TaintEviction.deadline(seconds: 60, taints: [Self.unreachable], firstSeen: firstSeen) == Date(timeIntervalSince1970: 5_060))
-    }
-
     func node(ready: String?, unschedulable: Bool = false, taints: [Taint] = []) -> Node {
         var node = Node(json: ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "n1", "creationTimestamp": "2026-01-01T00:00:00Z"]])
         if let ready { node.status.conditions = [Condition(json: ["type": "Ready", "status": .string(ready), "lastHeartbeatTime": "2026-01-01T00:00:10Z"])] }

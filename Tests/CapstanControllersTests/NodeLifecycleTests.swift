@@ -164,6 +164,36 @@ extension ControllerManager.Configuration {
         }
     }
 
+    @Test func anEvictedReplicaSetPodIsReplacedAndTheReplacementGetsItsFullTime() async throws {
+        let clock = FakeClock()
+        try await withCluster(configuration: .nodes(clock)) { client in
+            try await register("n1", client, clock: clock)
+            var replicaSet = replicaSetManifest("web", replicas: 1, labels: ["app": "web"])
+            replicaSet[path: ["spec", "template", "spec", "nodeName"]] = "n1"
+            replicaSet[path: ["spec", "template", "spec", "tolerations"]] = [
+                ["key": .string(Self.unreachable), "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 60]
+            ]
+            _ = try await client.create(ReplicaSet.kindInfo, namespace: "default", object: replicaSet, options: writer)
+            #expect(await eventually { try await client.pods().filter(\.ready).count == 1 })
+            let first = try #require(try await client.pods().first?.metadata.uid)
+
+            _ = try await goSilent("n1", client, clock: clock)
+            clock.advance(61)
+            func active() async throws -> [Pod] { try await client.pods().filter { $0.metadata.deletionTimestamp == nil } }
+            #expect(
+                await eventually {
+                    let pods = try await active()
+                    return pods.count == 1 && pods.first?.metadata.uid != first
+                })
+            let replacement = try #require(try await active().first)
+            // Seen on the tainted node only now: a full minute from here.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await active().first?.metadata.uid == replacement.metadata.uid)
+            clock.advance(61)
+            #expect(await eventually { try await !active().contains { $0.metadata.uid == replacement.metadata.uid } })
+        }
+    }
+
     @Test func anUntoleratedNoExecuteTaintEvictsAtOnce() async throws {
         let clock = FakeClock()
         try await withCluster(configuration: .nodes(clock)) { client in

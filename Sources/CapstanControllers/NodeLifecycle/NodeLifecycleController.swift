@@ -18,8 +18,8 @@ import Logging
 /// 3. Pods on a node that is not Ready get their Ready condition set `False`.
 /// 4. Pods on a node with `NoExecute` taints they do not tolerate are
 ///    deleted — at once, after the shortest matching `tolerationSeconds`
-///    (counted from the taint's `timeAdded`), or never for a toleration
-///    without seconds.
+///    (counted from when the controller first saw the pod tainted), or never
+///    for a toleration without seconds.
 ///
 /// Each pass works from the informer caches and writes only what changed; a
 /// conflicting write is left for the next pass, which the changed object
@@ -182,8 +182,11 @@ struct NodeLifecycleController: Sendable {
         case .evictNow:
             return now
         case .evictAfter(let seconds):
+            // Counted from when this controller first saw the pod on a tainted
+            // node, as Kubernetes counts: a pod arriving on a node tainted long
+            // ago still gets its full time.
             let firstSeen = await memory.firstSeenTainted(uid, now: now)
-            return TaintEviction.deadline(seconds: seconds, taints: node.spec.taints, firstSeen: firstSeen)
+            return firstSeen.addingTimeInterval(TimeInterval(seconds))
         }
     }
 

@@ -44,14 +44,4 @@ enum TaintEviction {
         default: return false
         }
     }
-
-    /// When the pod's time runs out: `seconds` after the latest `timeAdded`
-    /// of the node's `NoExecute` taints (the controller stamps its own), or
-    /// after `firstSeen` — when the controller first saw the pod tainted —
-    /// for taints without one.
-    static func deadline(seconds: Int64, taints: [Taint], firstSeen: Date) -> Date {
-        let added = taints.filter { $0.effect == "NoExecute" }.map { Timestamps.parse($0.timeAdded) }
-        let start = added.contains(nil) ? firstSeen : (added.compactMap { $0 }.max() ?? firstSeen)
-        return start.addingTimeInterval(TimeInterval(seconds))
-    }
 }
