@@ -85,7 +85,7 @@ enum NodeHealth {
 
 /// The taints that mirror node conditions, as Kubernetes' node lifecycle
 /// controller keeps them: `NoSchedule` ones keep new pods away, `NoExecute`
-/// ones (with `timeAdded`) make the taint eviction evict running pods.
+/// ones make the taint eviction evict running pods.
 enum NodeTaints {
     static let notReady = "node.kubernetes.io/not-ready"
     static let unreachable = "node.kubernetes.io/unreachable"
@@ -129,8 +129,8 @@ enum NodeTaints {
     }
 
     /// `node`'s taints with the controller's brought in line with ``desired(for:)``:
-    /// unwanted ones removed, missing ones added (`NoExecute` ones stamped
-    /// `timeAdded`), the rest kept as they are. Nil when nothing changes.
+    /// unwanted ones removed, missing ones added stamped `timeAdded` (as
+    /// Kubernetes stamps them), the rest kept as they are. Nil when nothing changes.
     static func reconciled(_ node: Node, now: String) -> [Taint]? {
         let wanted = desired(for: node)
         let existing = node.spec.taints
@@ -141,7 +141,7 @@ enum NodeTaints {
         let present = Set(result.map { TaintID(key: $0.key, effect: $0.effect) })
         for id in wanted.subtracting(present).sorted(by: { ($0.key, $0.effect) < ($1.key, $1.effect) }) {
             var taint = Taint(key: id.key, effect: id.effect)
-            if id.effect == "NoExecute" { taint.timeAdded = now }
+            taint.timeAdded = now
             result.append(taint)
         }
         return result.map(\.json) == existing.map(\.json) ? nil : result

@@ -77,7 +77,7 @@ struct NodeLifecycleController: Sendable {
             let name = cached.metadata.name
             let probe = await memory.observe(cached, lease: leaseByNode[name], now: now)
             var node = cached
-            let staleAt = probe.probeTime.addingTimeInterval(settings.gracePeriod.seconds)
+            let staleAt = probe.probeTime.addingTimeInterval(settings.gracePeriod.timeInterval)
             if now > staleAt {
                 if let conditions = NodeHealth.staleConditions(of: node, now: stamp) {
                     node = await writeConditions(conditions, to: node) ?? node
@@ -259,7 +259,7 @@ struct NodeLifecycleController: Sendable {
 
 extension Duration {
     /// The duration in seconds, fractions included.
-    var seconds: TimeInterval {
+    var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
