@@ -102,6 +102,29 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         try await eventually("the namespace is gone") { try await server.kubectl("get", "namespace", "team").status != 0 }
 
+        // A namespace stuck on content that will never go can be let go by hand, through `finalize`.
+        let stuck = try server.write("stuck.yaml", """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: stuck}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: held, namespace: stuck}
+            spec:
+              nodeName: n1
+              tolerations: [{operator: Exists}]
+              containers: [{name: web, image: localhost/web:1}]
+            """)
+        result = try await server.kubectl("apply", "-f", stuck)
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("delete", "namespace", "stuck", "--wait=false")
+        #expect(result.status == 0, "\(result.output)")
+        let finalize = try server.write("finalize.json", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"stuck"},"spec":{"finalizers":[]}}"#)
+        result = try await server.kubectl("replace", "--raw", "/api/v1/namespaces/stuck/finalize", "-f", finalize)
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("the finalized namespace is gone") { try await server.kubectl("get", "namespace", "stuck").status != 0 }
+
         result = try await server.kubectl("delete", "namespace", "kube-system")
         #expect(result.status != 0)
         #expect(result.output.contains(#"namespaces "kube-system" is forbidden: this namespace may not be deleted"#), "\(result.output)")
