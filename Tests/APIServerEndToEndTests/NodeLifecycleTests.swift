@@ -102,6 +102,37 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         try await eventually("the namespace is gone") { try await server.kubectl("get", "namespace", "team").status != 0 }
 
+        // Plain `kubectl delete namespace` waits until the content and the namespace are gone.
+        let quick = try server.write("quick.yaml", """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: quick}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: quick}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: localhost/web:1}]}
+            ---
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: token, namespace: quick}
+            stringData: {token: abc}
+            """)
+        result = try await server.kubectl("apply", "-f", quick)
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("the Deployment's pods exist") {
+            try await server.kubectl("get", "pods", "-n", "quick", "-o", "name").output.split(separator: "\n").count == 2
+        }
+        result = try await server.kubectl("delete", "namespace", "quick", "--timeout=30s")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try await server.kubectl("get", "namespace", "quick").status != 0)
+        #expect(try await server.kubectl("get", "pods,replicasets,deployments,secrets", "-n", "quick", "-o", "name").output.isEmpty)
+
         // A namespace stuck on content that will never go can be let go by hand, through `finalize`.
         let stuck = try server.write("stuck.yaml", """
             apiVersion: v1
