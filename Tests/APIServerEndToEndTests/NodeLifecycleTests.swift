@@ -102,7 +102,7 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         try await eventually("the namespace is gone") { try await server.kubectl("get", "namespace", "team").status != 0 }
 
-        // Plain `kubectl delete namespace` waits until the content and the namespace are gone.
+        // `kubectl delete namespace` waits until the content and the namespace are gone.
         let quick = try server.write("quick.yaml", """
             apiVersion: v1
             kind: Namespace
@@ -128,7 +128,7 @@ import Testing
         try await eventually("the Deployment's pods exist") {
             try await server.kubectl("get", "pods", "-n", "quick", "-o", "name").output.split(separator: "\n").count == 2
         }
-        result = try await server.kubectl("delete", "namespace", "quick", "--timeout=30s")
+        result = try await server.kubectl("delete", "namespace", "quick", "--cascade=foreground", "--timeout=30s")
         #expect(result.status == 0, "\(result.output)")
         #expect(try await server.kubectl("get", "namespace", "quick").status != 0)
         #expect(try await server.kubectl("get", "pods,replicasets,deployments,secrets", "-n", "quick", "-o", "name").output.isEmpty)

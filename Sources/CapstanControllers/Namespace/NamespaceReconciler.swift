@@ -64,6 +64,15 @@ struct NamespaceReconciler: Reconciler {
             logger.debug("namespace still has content", metadata: ["namespace": "\(name)", "remaining": "\(content.remaining)"])
             return .requeueAfter(recheckInterval)
         }
+        // `--cascade=orphan|foreground` on a namespace: nothing is owned by a
+        // namespace, so with its content gone those finalizers have nothing left to wait for.
+        let collectorFinalizers = [GarbageCollector.orphanFinalizer, GarbageCollector.foregroundFinalizer]
+        if current.metadata.finalizers.contains(where: collectorFinalizers.contains) {
+            var released = current
+            released.metadata.finalizers.removeAll(where: collectorFinalizers.contains)
+            let written = try await client.update(Namespace.kindInfo, namespace: nil, name: name, object: released.jsonValue, options: options)
+            current = Namespace(jsonValue: written) ?? current
+        }
         var finalized = current
         var spec = finalized.json["spec"]?.objectValue ?? [:]
         spec["finalizers"] = .array(Self.specFinalizers(of: current).filter { $0 != ResourceRegistry.namespaceFinalizer }.map { .string($0) })
