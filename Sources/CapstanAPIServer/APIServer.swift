@@ -17,6 +17,8 @@ public struct APIServer: ServiceLifecycle.Service {
         public var limits = RequestLimits()
         /// How long an Event outlives its last update, in seconds (0: forever).
         public var eventTTLSeconds: Int64 = 3600
+        /// How long new pods tolerate a not-ready or unreachable node before eviction (`DefaultTolerationSeconds`).
+        public var defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
 
         public init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
@@ -50,7 +52,8 @@ public struct APIServer: ServiceLifecycle.Service {
         self.security = security
         self.metrics = APIMetrics()
         self.registry = ResourceRegistry(
-            store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds)
+            store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
+            defaultTolerationSeconds: configuration.defaultTolerationSeconds)
         self.events = EventRecorder(registry: registry, logger: logger)
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
         self.logger = logger

@@ -27,8 +27,9 @@ public protocol ClusterClient: Sendable {
     /// Creates an object; the server sets its identity and resourceVersion.
     func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue
 
-    /// Replaces an object (or its `status` with `subresource: "status"`). A
-    /// resourceVersion in the body must match the stored one, or 409 Conflict.
+    /// Replaces an object (or its `status` with `subresource: "status"`, or a
+    /// namespace's `spec.finalizers` with `"finalize"`). A resourceVersion in
+    /// the body must match the stored one, or 409 Conflict.
     func update(
         _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue

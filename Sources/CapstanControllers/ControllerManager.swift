@@ -1,11 +1,13 @@
 public import CapstanClient
 import CapstanAPIServer
 import CapstanCore
+public import Foundation
 public import Logging
 public import ServiceLifecycle
 
-/// The ReplicaSet and Deployment controllers and the garbage collector as
-/// one service, over shared informers for pods, ReplicaSets and Deployments.
+/// The ReplicaSet, Deployment, node lifecycle and namespace controllers and
+/// the garbage collector as one service, over shared informers for pods,
+/// ReplicaSets, Deployments, nodes, node Leases and namespaces.
 ///
 /// Wiring, next to the scheduler in `capstan server`'s ServiceGroup:
 /// `ControllerManager(client: InProcessClient(registry: apiServer.registry), logger: logger)`.
@@ -22,10 +24,23 @@ public struct ControllerManager: ServiceLifecycle.Service {
         public var workers: Int
         /// How often every object is reconciled even without a change.
         public var resyncInterval: Duration
+        /// How long a node may go without renewing its Lease or heartbeat before
+        /// it is marked Unknown (kube-controller-manager's `--node-monitor-grace-period`).
+        public var nodeMonitorGracePeriod: Duration
+        /// How often node health is checked even without a change (`--node-monitor-period`).
+        public var nodeMonitorPeriod: Duration
+        /// The clock node health and taint eviction are judged by; tests inject their own.
+        public var now: @Sendable () -> Date
 
-        public init(workers: Int = 2, resyncInterval: Duration = .seconds(60)) {
+        public init(
+            workers: Int = 2, resyncInterval: Duration = .seconds(60), nodeMonitorGracePeriod: Duration = .seconds(40),
+            nodeMonitorPeriod: Duration = .seconds(5), now: @escaping @Sendable () -> Date = Date.init
+        ) {
             self.workers = workers
             self.resyncInterval = resyncInterval
+            self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
+            self.nodeMonitorPeriod = nodeMonitorPeriod
+            self.now = now
         }
     }
 
@@ -46,8 +61,12 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
         let replicaSets = Informer<ReplicaSet>(client: client, kind: BuiltinKinds.replicaSet, logger: logger)
         let deployments = Informer<Deployment>(client: client, kind: BuiltinKinds.deployment, logger: logger)
+        let nodes = Informer<Node>(client: client, kind: BuiltinKinds.node, logger: logger)
+        let leases = Informer<Lease>(client: client, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace, logger: logger)
+        let namespaces = Informer<Namespace>(client: client, kind: BuiltinKinds.namespace, logger: logger)
         let rsQueue = WorkQueue<ObjectKey>()
         let deploymentQueue = WorkQueue<ObjectKey>()
+        let namespaceQueue = WorkQueue<ObjectKey>()
         let gcQueue = WorkQueue<GarbageCollector.Item>()
 
         let rsController = Controller(
@@ -58,6 +77,14 @@ public struct ControllerManager: ServiceLifecycle.Service {
             name: "deployment-controller", informer: deployments,
             reconciler: DeploymentReconciler(client: client, events: events, logger: logger),
             workers: configuration.workers, queue: deploymentQueue, runsInformer: false, logger: logger)
+        let namespaceController = Controller(
+            name: "namespace-controller", informer: namespaces,
+            reconciler: NamespaceReconciler(client: client, logger: logger),
+            workers: configuration.workers, queue: namespaceQueue, runsInformer: false, logger: logger)
+        let nodeLifecycle = NodeLifecycleController(
+            client: client, events: events, logger: logger,
+            settings: .init(gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
+            nodes: nodes, leases: leases, pods: pods)
         let tracked = [
             TrackedKind(pods, kind: BuiltinKinds.pod), TrackedKind(replicaSets, kind: BuiltinKinds.replicaSet),
             TrackedKind(deployments, kind: BuiltinKinds.deployment),
@@ -67,6 +94,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
 
         // Subscribed before the informers run, so the first lists are seen too.
         let podChanges = pods.changes(), rsChanges = replicaSets.changes(), deploymentChanges = deployments.changes()
+        let nodeChanges = nodes.changes(), leaseChanges = leases.changes()
         let configuration = self.configuration
         let logger = self.logger
 
@@ -76,8 +104,18 @@ public struct ControllerManager: ServiceLifecycle.Service {
                     group.addTask { try await pods.run() }
                     group.addTask { try await replicaSets.run() }
                     group.addTask { try await deployments.run() }
+                    group.addTask { try await nodes.run() }
+                    group.addTask { try await leases.run() }
+                    group.addTask { try await namespaces.run() }
                     group.addTask {
                         for await change in podChanges {
+                            await nodeLifecycle.wakeup.signal()
+                            // A terminating namespace looks again as soon as one of its pods is gone.
+                            if case .deleted(let pod) = change, let namespace = pod.metadata.namespace,
+                                namespaces.get(ObjectKey(namespace: nil, name: namespace))?.metadata.deletionTimestamp != nil
+                            {
+                                await namespaceQueue.add(ObjectKey(namespace: nil, name: namespace))
+                            }
                             for key in router.replicaSets(for: change) { await rsQueue.add(key) }
                             if case .deleted(let pod) = change {
                                 for key in router.deployments(forDeletedPod: pod) { await deploymentQueue.add(key) }
@@ -96,13 +134,25 @@ public struct ControllerManager: ServiceLifecycle.Service {
                             for item in router.collectorItems(for: change, kind: BuiltinKinds.deployment) { await gcQueue.add(item) }
                         }
                     }
+                    group.addTask {
+                        for await _ in nodeChanges { await nodeLifecycle.wakeup.signal() }
+                    }
+                    group.addTask {
+                        for await _ in leaseChanges { await nodeLifecycle.wakeup.signal() }
+                    }
                     group.addTask { try await rsController.run() }
                     group.addTask { try await deploymentController.run() }
+                    group.addTask { try await namespaceController.run() }
 
                     await pods.waitForSync()
                     await replicaSets.waitForSync()
                     await deployments.waitForSync()
-                    logger.info("controllers started", metadata: ["pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)"])
+                    await nodes.waitForSync()
+                    await leases.waitForSync()
+                    logger.info(
+                        "controllers started",
+                        metadata: ["pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)", "nodes": "\(nodes.count)"])
+                    group.addTask { await nodeLifecycle.run() }
                     for index in 0..<max(1, configuration.workers) {
                         group.addTask { await Self.collect(gcQueue, collector, logger: logger, worker: index) }
                     }
@@ -110,6 +160,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
                         while !Task.isCancelled {
                             for key in replicaSets.list().map(ObjectKey.init) { await rsQueue.add(key) }
                             for key in deployments.list().map(ObjectKey.init) { await deploymentQueue.add(key) }
+                            for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) { await namespaceQueue.add(key) }
                             for item in router.everyDependent() { await gcQueue.add(item) }
                             try? await Task.sleep(for: configuration.resyncInterval)
                         }

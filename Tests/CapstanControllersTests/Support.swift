@@ -12,7 +12,9 @@ let writer = WriteOptions(fieldManager: "test")
 
 /// A registry over a real SQLite store in a temporary directory, the
 /// controllers and a stand-in node agent running against it.
-func withCluster(agent: FakeNodeAgent = FakeNodeAgent(), _ body: (InProcessClient) async throws -> Void) async throws {
+func withCluster(
+    agent: FakeNodeAgent = FakeNodeAgent(), configuration: ControllerManager.Configuration = .init(), _ body: (InProcessClient) async throws -> Void
+) async throws {
     try await TemporaryDirectory.with(prefix: "capstan-controllers") { directory in
         let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
         defer { store.close() }
@@ -21,7 +23,7 @@ func withCluster(agent: FakeNodeAgent = FakeNodeAgent(), _ body: (InProcessClien
             security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
         try await server.ensureBuiltinNamespaces()
         let client = InProcessClient(registry: server.registry)
-        let manager = ControllerManager(client: client, logger: Logger(label: "test"))
+        let manager = ControllerManager(client: client, configuration: configuration, logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await manager.run() }
             group.addTask { try await agent.run(client) }

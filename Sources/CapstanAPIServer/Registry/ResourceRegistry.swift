@@ -14,17 +14,23 @@ public struct ResourceRegistry: Sendable {
     let metrics: APIMetrics
     /// Leases Events are written with so they expire; nil keeps them forever.
     let eventLeases: EventLeases?
+    /// The `tolerationSeconds` new pods get for the not-ready and unreachable NoExecute taints.
+    let defaultTolerationSeconds: Int64
 
-    /// - Parameter eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
+    /// - Parameters:
+    ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
+    ///   - defaultTolerationSeconds: how long new pods tolerate a not-ready or unreachable node, as
+    ///     kube-apiserver's `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
     public init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
-        eventTTLSeconds: Int64 = 3600
+        eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
     ) {
         self.store = store
         self.now = now
         self.encryption = encryption
         self.metrics = metrics
         self.eventLeases = eventTTLSeconds > 0 ? EventLeases(store: store, ttlSeconds: eventTTLSeconds) : nil
+        self.defaultTolerationSeconds = defaultTolerationSeconds
     }
 
     // MARK: Reading
@@ -98,6 +104,9 @@ public struct ResourceRegistry: Sendable {
         var meta = Unstructured(jsonValue: object)!
         try checkTypeMeta(meta, info)
         let namespace = try resolveNamespace(info, path: namespace, body: meta.metadata.namespace)
+        if info.namespaced, let namespace, !Self.builtinNamespaces.contains(namespace) {
+            try await checkAcceptsNewContent(info, namespace: namespace, name: meta.metadata.name)
+        }
         var metadata = meta.metadata
         if metadata.name.isEmpty, let prefix = metadata.generateName, !prefix.isEmpty {
             metadata.name = prefix + Self.randomSuffix()
@@ -111,10 +120,9 @@ public struct ResourceRegistry: Sendable {
         meta.metadata = metadata
         meta.apiVersion = info.apiVersion
         meta.kind = info.kind
+        if info == BuiltinKinds.namespace { Self.prepareNamespaceForCreate(&meta) }
+        if info == BuiltinKinds.pod { PodDefaults.addDefaultTolerations(to: &meta, seconds: defaultTolerationSeconds) }
         try validate(meta, info)
-        if info.namespaced, let namespace, !Self.builtinNamespaces.contains(namespace) {
-            _ = try await get(BuiltinKinds.namespace, namespace: nil, name: namespace)
-        }
         var stored = meta.jsonValue
         do {
             stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
@@ -232,8 +240,11 @@ public struct ResourceRegistry: Sendable {
             merged.json["status"] = next.json["status"]
             merged.metadata = old.metadata
             next = merged
+        } else if subresource == "finalize", info == BuiltinKinds.namespace {
+            Self.mergeNamespaceWrite(&next, old: old, subresource: subresource)
         } else {
             next.metadata = metadata
+            if info == BuiltinKinds.namespace { Self.mergeNamespaceWrite(&next, old: old, subresource: nil) }
             if Self.kindsWithStatus.contains(info.kind) { next.json["status"] = old.json["status"] }
             let specChanged = next.json["spec"] != old.json["spec"]
             next.metadata.generation = (old.metadata.generation ?? 0) + (specChanged ? 1 : 0)
@@ -249,7 +260,7 @@ public struct ResourceRegistry: Sendable {
             }
         }
         // A terminating object whose last finalizer went away is gone.
-        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty {
+        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty, !Self.isHeldBySpecFinalizers(next, info) {
             if options.dryRun { return stored }
             _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
             return withResourceVersion(stored, revision)
@@ -306,9 +317,10 @@ public struct ResourceRegistry: Sendable {
             if let finalizer = propagationPolicy?.finalizer, !object.metadata.finalizers.contains(finalizer) {
                 object.metadata.finalizers.append(finalizer)
             }
+            if info == BuiltinKinds.namespace { try Self.prepareNamespaceForDeletion(&object) }
             // Pods on a node end gracefully: their node agent finishes the deletion.
             let graceful = info.kind == "Pod" && !(Pod(json: object.json).spec.nodeName ?? "").isEmpty && (gracePeriodSeconds ?? 1) > 0
-            if object.metadata.finalizers.isEmpty && !graceful {
+            if object.metadata.finalizers.isEmpty && !graceful && !Self.isHeldBySpecFinalizers(object, info) {
                 if dryRun { return .deleted(current) }
                 do {
                     _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)

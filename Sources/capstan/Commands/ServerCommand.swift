@@ -60,9 +60,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("event-ttl"), help: "Seconds an Event is kept after its last update (0: forever).")
     var eventTTL: Int64 = 3600
 
+    // Node health and eviction (docs/controllers.md).
+    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may go without renewing its Lease before it is marked Unknown and tainted.")
+    var nodeMonitorGracePeriod: Int64 = 40
+
+    @Option(name: .customLong("default-toleration-seconds"), help: "Seconds new pods tolerate a not-ready or unreachable node before they are evicted.")
+    var defaultTolerationSeconds: Int64 = 300
+
     func validate() throws {
         guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
         guard eventTTL >= 0 else { throw ValidationError("--event-ttl must not be negative") }
+        guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
+        guard defaultTolerationSeconds >= 0 else { throw ValidationError("--default-toleration-seconds must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
@@ -101,6 +110,7 @@ struct ServerCommand: AsyncParsableCommand {
         var configuration = APIServer.Configuration(host: host, port: port, capstanVersion: VersionCommand.version)
         configuration.limits.maxWatchesPerClient = maxWatchesPerClient
         configuration.eventTTLSeconds = eventTTL
+        configuration.defaultTolerationSeconds = defaultTolerationSeconds
         var server = APIServer(
             configuration: configuration, store: store, backend: "sqlite", security: security, logger: logger
         ) { boundPort in
@@ -122,7 +132,8 @@ struct ServerCommand: AsyncParsableCommand {
         var controllerLogger = logger
         controllerLogger[metadataKey: "component"] = "controllers"
         services.append(Scheduler(client: client, logger: schedulerLogger))
-        services.append(ControllerManager(client: client, logger: controllerLogger))
+        services.append(ControllerManager(
+            client: client, configuration: .init(nodeMonitorGracePeriod: .seconds(nodeMonitorGracePeriod)), logger: controllerLogger))
         services.append(EndpointsController(client: client, logger: controllerLogger))
         services += try node.services(dataDirectory: dataDirectory, client: client, logLevel: logLevel)
         services.insert(server, at: 0)
