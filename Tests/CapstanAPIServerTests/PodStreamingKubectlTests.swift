@@ -131,4 +131,35 @@ import Testing
             #expect(badTail.status == 64 && badTail.output.contains("--tail must be -1 (all lines) or a number of lines, not -5"), "\(badTail.output)")
         }
     }
+
+    /// The Python kubernetes client's exec speaks `v4.channel.k8s.io` and sends `True`/`False` for booleans.
+    static let pythonScript = """
+        import sys
+        from kubernetes import client, config
+        from kubernetes.stream import stream
+        config.load_kube_config(sys.argv[1])
+        api = client.CoreV1Api()
+        print("log:", repr(api.read_namespaced_pod_log("web", "default", tail_lines=2)))
+        resp = stream(api.connect_get_namespaced_pod_exec, "web", "default", command=["exit", "4"],
+                      stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        resp.run_forever(timeout=20)
+        print("exec:", repr(resp.read_stdout()), repr(resp.read_stderr()), resp.returncode)
+        print("echo:", repr(stream(api.connect_get_namespaced_pod_exec, "web", "default", command=["echo", "from", "python"],
+                                   stderr=True, stdin=False, stdout=True, tty=False)))
+        """
+
+    @Test func pythonClient() async throws {
+        try await withCluster { cluster in
+            let script = cluster.directory.appending("streaming.py")
+            try Self.pythonScript.write(toFile: script, atomically: true, encoding: .utf8)
+            var environment = ProcessInfo.processInfo.environment
+            environment["HOME"] = cluster.directory.path
+            let result = try await runCommand(
+                "/usr/bin/env", ["python3", "-u", script, cluster.adminConfig], environment: environment, timeout: .seconds(60))
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("log: 'three\\nfour\\n'\n"), "\(result.output)")
+            #expect(result.output.contains("exec: 'out\\n' 'err\\n' 4\n"), "\(result.output)")
+            #expect(result.output.contains("echo: 'from python\\n'\n"), "\(result.output)")
+        }
+    }
 }
