@@ -1,5 +1,6 @@
 @testable import CapstanAPIServer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -200,6 +201,50 @@ enum StreamingPods {
             // The pod and container are still checked first.
             let wrong = try await server.request("GET", "/api/v1/namespaces/default/pods/web/log?container=x")
             #expect(wrong.json?["message"] == "container x is not valid for pod web")
+        }
+    }
+
+    /// curl's view of a request: the status line and headers (`-i`), with the body (bytes as Latin-1), within two seconds.
+    private func curl(_ port: Int, _ path: String, method: String = "GET", headers: [String]) async throws -> String {
+        let directory = try TemporaryDirectory(prefix: "capstan-curl")
+        defer { directory.remove() }
+        let output = directory.appending("response")
+        let arguments = ["-s", "-i", "--max-time", "2", "-o", output, "-X", method] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
+        _ = try await runCommand("/usr/bin/curl", arguments)
+        let bytes = FileManager.default.contents(atPath: output) ?? Data()
+        return String(decoding: bytes.map { $0 < 0x80 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
+
+    @Test func otherUpgradesAreIgnoredAndSPDYIsToldWhatToUse() async throws {
+        try await withPods { server in
+            let h2c = try await curl(server.port, "/version", headers: ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
+            #expect(h2c.hasPrefix("HTTP/1.1 200"), "\(h2c)")
+            let spdy = try await curl(
+                server.port, "/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true", method: "POST",
+                headers: ["Connection: Upgrade", "Upgrade: SPDY/3.1", "X-Stream-Protocol-Version: v4.channel.k8s.io"])
+            #expect(spdy.hasPrefix("HTTP/1.1 400"), "\(spdy)")
+            #expect(spdy.contains("not SPDY"), "\(spdy)")
+        }
+    }
+
+    @Test func webSocketUpgradesAreCheckedBeforeTheyAreAccepted() async throws {
+        try await withPods { server in
+            let webSocket = ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+            let exec = "/api/v1/namespaces/default/pods/web/exec?command=echo&command=hi&stdout=true"
+            let accepted = try await curl(server.port, exec, headers: webSocket + ["Sec-WebSocket-Protocol: v5.channel.k8s.io"])
+            #expect(accepted.hasPrefix("HTTP/1.1 101"), "\(accepted)")
+            #expect(accepted.lowercased().contains("sec-websocket-protocol: v5.channel.k8s.io"), "\(accepted)")
+            #expect(accepted.contains("\u{1}hi\n") && accepted.contains(#"\#u{3}{"metadata":{},"status":"Success"}"#), "\(accepted)")
+            // No subprotocol Capstan speaks, a bad container, or no command: the upgrade is refused.
+            for (path, offered) in [
+                (exec, "base64.channel.k8s.io"),
+                ("/api/v1/namespaces/default/pods/web/exec?command=echo&stdout=true&container=nope", "v5.channel.k8s.io"),
+                ("/api/v1/namespaces/default/pods/web/exec?stdout=true", "v4.channel.k8s.io"),
+                ("/api/v1/namespaces/default/pods/web/log", "v5.channel.k8s.io"),
+            ] {
+                let refused = try await curl(server.port, path, headers: webSocket + ["Sec-WebSocket-Protocol: \(offered)"])
+                #expect(refused.hasPrefix("HTTP/1.1 400"), "\(path) \(offered): \(refused)")
+            }
         }
     }
 }
