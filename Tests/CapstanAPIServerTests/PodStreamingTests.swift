@@ -4,6 +4,10 @@ import CapstanTestSupport
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Pods for the streaming tests: bound to `node-1` unless `node` is nil.
 enum StreamingPods {
     static func pod(
@@ -164,6 +168,22 @@ enum StreamingPods {
             let response = try await connection.readResponse()
             #expect(response.headers["transfer-encoding"] == "chunked")
             #expect(response.text == "one\ntwo\nthree\nfour\nfive\n")
+        }
+    }
+
+    @Test func aFollowEndsWhenItsClientLeaves() async throws {
+        let endless = FakePodStreaming(lines: ["app": ["first"]], followLines: (1...2000).map { "line \($0)" }, followInterval: .milliseconds(20))
+        try await withPods(endless) { server in
+            let connection = try server.connect()
+            try await connection.send("GET", "/api/v1/namespaces/default/pods/web/log?follow=true")
+            let deadline = ContinuousClock.now + .seconds(20)
+            _ = try await connection.readHead(deadline: deadline)
+            #expect(try await connection.readChunk(deadline: deadline) == Array("first\n".utf8))
+            #expect(endless.cancelledLogStreams == 0)
+            shutdown(connection.fd, Int32(SHUT_RDWR))
+            // The node's stream is cancelled promptly, not after its 40 s of lines.
+            while endless.cancelledLogStreams == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(endless.cancelledLogStreams == 1)
         }
     }
 

@@ -17,6 +17,7 @@ final class FakePodStreaming: PodStreaming {
     let followInterval: Duration
 
     private let calls = Mutex<(logs: [PodLogOptions], execs: [PodExecOptions], pods: [PodReference])>(([], [], []))
+    private let endings = Mutex<(finished: Int, cancelled: Int)>((0, 0))
 
     init(
         lines: [String: [String]] = [:], previousLines: [String: [String]] = [:], waiting: [String: String] = [:],
@@ -32,6 +33,8 @@ final class FakePodStreaming: PodStreaming {
     var logCalls: [PodLogOptions] { calls.withLock { $0.logs } }
     var execCalls: [PodExecOptions] { calls.withLock { $0.execs } }
     var pods: [PodReference] { calls.withLock { $0.pods } }
+    /// Log streams that ended because their reader went away (not by running out of lines).
+    var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
 
     /// The fixed time of line `index`, so `timestamps` output is checkable.
     static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
@@ -69,7 +72,12 @@ final class FakePodStreaming: PodStreaming {
                 }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { [self] termination in
+                task.cancel()
+                self.endings.withLock {
+                    if case .cancelled = termination { $0.cancelled += 1 } else { $0.finished += 1 }
+                }
+            }
         }
     }
 
