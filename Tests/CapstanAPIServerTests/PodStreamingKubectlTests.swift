@@ -70,6 +70,10 @@ import Testing
             let follow = try await cluster.kubectl(["logs", "-f", "web"])
             #expect(follow.status == 0, "\(follow.stderr)")
             #expect(follow.stdout == "one\ntwo\nthree\nfour\nfive\nsix\n")
+            let stamped = try await cluster.kubectl(["logs", "web", "--timestamps", "--limit-bytes=40", "--since=1h"])
+            #expect(stamped.stdout == FakePodStreaming.timestamp(0) + " one\n" + FakePodStreaming.timestamp(1).prefix(5), "\(stamped.stderr)")
+            let sinceTime = try await cluster.kubectl(["logs", "web", "--since-time=2026-01-02T03:04:05Z"])
+            #expect(sinceTime.status == 0, "\(sinceTime.stderr)")
             let named = try await cluster.kubectl(["logs", "multi", "-c", "b"])
             #expect(named.stdout == "from b\n")
             let waiting = try await cluster.kubectl(["logs", "starting"])
@@ -80,6 +84,8 @@ import Testing
         }
         #expect(Self.fake.logCalls.contains { $0.tailLines == 2 && $0.container == "app" })
         #expect(Self.fake.logCalls.contains { $0.follow })
+        #expect(Self.fake.logCalls.contains { $0.sinceSeconds == 3600 && $0.limitBytes == 40 && $0.timestamps })
+        #expect(Self.fake.logCalls.contains { $0.sinceTime == Date(timeIntervalSince1970: 1_767_323_045) })
     }
 
     @Test func kubectlExec() async throws {
@@ -87,6 +93,9 @@ import Testing
             let echo = try await cluster.kubectl(["exec", "web", "--", "echo", "hello", "a b"])
             #expect(echo.status == 0, "\(echo.stderr)")
             #expect(echo.stdout == "hello a b\n")
+            // Arguments reach the node byte for byte, whatever URL encoding they need.
+            let odd = try await cluster.kubectl(["exec", "web", "--", "echo", "a&b=c", "%20", "+", "ü", "x;y", "--flag"])
+            #expect(odd.stdout == "a&b=c %20 + ü x;y --flag\n", "\(odd.stderr)")
             let warn = try await cluster.kubectl(["exec", "web", "--", "warn", "careful"])
             #expect(warn.status == 0 && warn.stdout.isEmpty && warn.stderr == "careful\n")
             let failing = try await cluster.kubectl(["exec", "web", "--", "exit", "3"])
