@@ -267,4 +267,20 @@ enum StreamingPods {
             }
         }
     }
+
+    @Test func anExecWhoseClientLeavesIsCancelled() async throws {
+        let fake = FakePodStreaming()
+        try await withPods(fake) { server in
+            let webSocket = [
+                "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Protocol: v5.channel.k8s.io",
+            ]
+            // curl gives up after 2 s; the command would take 60.
+            let answer = try await curl(server.port, "/api/v1/namespaces/default/pods/web/exec?command=sleep&command=60&stdout=true", headers: webSocket)
+            #expect(answer.hasPrefix("HTTP/1.1 101"), "\(answer)")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while fake.cancelledExecs == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(fake.cancelledExecs == 1)
+        }
+    }
 }

@@ -75,29 +75,47 @@ struct ExecSession: Sendable {
     let sendStderr: Bool
     let logger: Logger
 
+    /// What the node answered, to send: output and the error-channel status.
+    struct Outcome: Sendable {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var status: JSONValue
+    }
+
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Outcome?.self) { group in
             // Reading answers the client's heartbeat pings; stdin is not taken, so data is dropped.
-            group.addTask { for try await _ in inbound {} }
-            defer { group.cancelAll() }
-            let outcome: JSONValue
-            if options.stdin || options.tty {
-                outcome = Self.failure(message: ExecWebSocket.interactiveUnsupported, reason: "BadRequest", code: 400)
-            } else {
-                do {
-                    let result = try await backend.exec(node: target.node, pod: target.pod, options: options)
-                    if sendStdout { try await send(result.stdout, on: .stdout, outbound) }
-                    if sendStderr { try await send(result.stderr, on: .stderr, outbound) }
-                    outcome = Self.status(exitCode: result.exitCode, command: options.command)
-                } catch let error as PodStreamingError {
-                    let status = APIError.podStreaming(error, pod: target.pod.name)
-                    outcome = Self.failure(message: status.message, reason: status.reason, code: status.code)
-                } catch {
-                    logger.error("exec failed", metadata: ["pod": "\(target.pod)", "error": "\(error)"])
-                    outcome = Self.failure(message: "Internal error occurred: \(error)", reason: "InternalError", code: 500)
-                }
+            // The inbound side ends when the client goes: the command is then cancelled (nil).
+            group.addTask {
+                for try await _ in inbound {}
+                return nil
             }
-            try await send(JSONSerializer.bytes(outcome), on: .error, outbound)
+            group.addTask { await self.outcome() }
+            defer { group.cancelAll() }
+            guard case .some(.some(let outcome)) = try await group.next() else {
+                logger.debug("exec client left before the command ended", metadata: ["pod": "\(target.pod)"])
+                return
+            }
+            if sendStdout { try await send(outcome.stdout, on: .stdout, outbound) }
+            if sendStderr { try await send(outcome.stderr, on: .stderr, outbound) }
+            try await send(JSONSerializer.bytes(outcome.status), on: .error, outbound)
+        }
+    }
+
+    /// Runs the command through the node, or refuses what Capstan cannot do yet.
+    private func outcome() async -> Outcome {
+        if options.stdin || options.tty {
+            return Outcome(status: Self.failure(message: ExecWebSocket.interactiveUnsupported, reason: "BadRequest", code: 400))
+        }
+        do {
+            let result = try await backend.exec(node: target.node, pod: target.pod, options: options)
+            return Outcome(stdout: result.stdout, stderr: result.stderr, status: Self.status(exitCode: result.exitCode, command: options.command))
+        } catch let error as PodStreamingError {
+            let status = APIError.podStreaming(error, pod: target.pod.name)
+            return Outcome(status: Self.failure(message: status.message, reason: status.reason, code: status.code))
+        } catch {
+            logger.error("exec failed", metadata: ["pod": "\(target.pod)", "error": "\(error)"])
+            return Outcome(status: Self.failure(message: "Internal error occurred: \(error)", reason: "InternalError", code: 500))
         }
     }
 

@@ -102,5 +102,6 @@ public enum PodStreamingError: Error, Sendable, Hashable {
 public protocol PodStreaming: Sendable {
     /// Chunks of the container's log as Kubernetes serves it (plain text lines, with RFC3339Nano timestamps prefixed when asked); with follow, the stream ends when the container stops or the caller cancels.
     func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error>
+    /// Runs the command to its end; the calling task is cancelled if the client goes away first.
     func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult
 }

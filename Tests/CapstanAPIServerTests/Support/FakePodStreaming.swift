@@ -17,7 +17,7 @@ final class FakePodStreaming: PodStreaming {
     let followInterval: Duration
 
     private let calls = Mutex<(logs: [PodLogOptions], execs: [PodExecOptions], pods: [PodReference])>(([], [], []))
-    private let endings = Mutex<(finished: Int, cancelled: Int)>((0, 0))
+    private let endings = Mutex<(finished: Int, cancelled: Int, cancelledExecs: Int)>((0, 0, 0))
 
     init(
         lines: [String: [String]] = [:], previousLines: [String: [String]] = [:], waiting: [String: String] = [:],
@@ -35,6 +35,8 @@ final class FakePodStreaming: PodStreaming {
     var pods: [PodReference] { calls.withLock { $0.pods } }
     /// Log streams that ended because their reader went away (not by running out of lines).
     var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
+    /// Commands whose caller cancelled them before they ended.
+    var cancelledExecs: Int { endings.withLock { $0.cancelledExecs } }
 
     /// The fixed time of line `index`, so `timestamps` output is checkable.
     static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
@@ -82,7 +84,7 @@ final class FakePodStreaming: PodStreaming {
     }
 
     /// Commands: `echo ARGS…` (stdout), `warn TEXT` (stderr), `exit N` (`out` on stdout, `err` on stderr, status N),
-    /// `bytes N` (N bytes of `x`); anything else exits 127 as a shell would.
+    /// `bytes N` (N bytes of `x`), `sleep SECONDS`; anything else exits 127 as a shell would.
     func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
         calls.withLock {
             $0.execs.append(options)
@@ -98,6 +100,14 @@ final class FakePodStreaming: PodStreaming {
             return PodExecResult(stderr: Array((arguments.joined(separator: " ") + "\n").utf8))
         case "exit":
             return PodExecResult(stdout: Array("out\n".utf8), stderr: Array("err\n".utf8), exitCode: Int32(arguments.first ?? "") ?? 1)
+        case "sleep":
+            do {
+                try await Task.sleep(for: .seconds(Int(arguments.first ?? "") ?? 1))
+            } catch {
+                endings.withLock { $0.cancelledExecs += 1 }
+                throw error
+            }
+            return PodExecResult()
         case "bytes":
             return PodExecResult(stdout: [UInt8](repeating: UInt8(ascii: "x"), count: Int(arguments.first ?? "") ?? 0))
         default:
