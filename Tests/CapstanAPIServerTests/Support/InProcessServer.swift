@@ -53,7 +53,7 @@ struct InProcessServer {
             var configuration = APIServer.Configuration(port: 0, capstanVersion: "test")
             configure(&configuration)
             let bound = Mutex<Int?>(nil)
-            // Plain HTTP without tokens (every caller is admin), as `capstan server --insecure-http`.
+            // Plain HTTP without tokens (every caller is admin), as `capstan server --insecure-http`; or HTTPS with tokens.
             let security = try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: tls, names: tls ? ["127.0.0.1"] : [])
             var server = APIServer(configuration: configuration, store: store, backend: "sqlite", security: security, logger: logger) { port in
                 bound.withLock { $0 = port }
