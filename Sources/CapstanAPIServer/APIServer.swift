@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 
@@ -41,6 +42,9 @@ public struct APIServer: ServiceLifecycle.Service {
     public var routes: [APIRoute] = []
     /// The GitOps engine's part of `/status`; set before ``run()``.
     public var gitOpsStatus: (@Sendable () async -> JSONValue)?
+    /// Answers `kubectl logs` and `kubectl exec` for pods' containers (the node agent); set before ``run()``.
+    /// nil: those requests answer that no node agent is running the pod.
+    public var podStreaming: (any PodStreaming)?
     let onListening: @Sendable (Int) async -> Void
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
@@ -70,14 +74,22 @@ public struct APIServer: ServiceLifecycle.Service {
             metrics: metrics, limits: limits, events: events)
         inner.routes = routes
         inner.gitOpsStatus = gitOpsStatus
+        inner.podStreaming = podStreaming
         let responder = ObservedResponder(
             inner: inner, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient), retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
+        // HTTP/1.1, with the WebSocket upgrade `kubectl exec` asks for (Streaming/ExecWebSocket.swift).
+        let exec = ExecWebSocket(access: access, registry: registry, podStreaming: podStreaming, logger: logger)
+        let http1 = HTTPServerBuilder { responder in
+            UpgradeRoutingChannel(
+                plain: HTTP1Channel(responder: responder),
+                upgrading: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init()) { head, _, _ in await exec.shouldUpgrade(head) })
+        }
         let server: HTTPServerBuilder
         if let tls = try security.tlsConfiguration() {
-            server = try HTTPServerBuilder.tls(HTTPServerBuilder.http1(), tlsConfiguration: tls)
+            server = try HTTPServerBuilder.tls(http1, tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = http1
         }
         let application = Application(
             responder: responder,

@@ -16,6 +16,7 @@ struct Capstan: AsyncParsableCommand {
             KubeconfigCommand.self,
             TokenCommand.self,
             StatusCommand.self,
+            LogsCommand.self,
             SyncCommand.self,
             HistoryCommand.self,
             DriftCommand.self,

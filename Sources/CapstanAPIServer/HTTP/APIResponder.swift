@@ -24,6 +24,8 @@ struct APIResponder: HTTPResponder {
     /// Endpoints other modules add (GitOps history, drift, webhook).
     var routes: [APIRoute] = []
     var gitOpsStatus: (@Sendable () async -> JSONValue)?
+    /// Logs and exec of pods' containers (Streaming/); nil: no node agent is wired in.
+    var podStreaming: (any PodStreaming)?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var request = request
@@ -31,6 +33,7 @@ struct APIResponder: HTTPResponder {
         do {
             _ = try await access.admit(&request)
             if let response = try await fixedEndpoint(path, request) { return response }
+            if let response = try await podStreamingEndpoint(request, context: context) { return response }
             if let route = routes.first(where: { $0.path == path && $0.method == request.method.rawValue }) {
                 return try await serve(route, request)
             }
@@ -127,9 +130,6 @@ struct APIResponder: HTTPResponder {
             return table ? Self.json(Tables.table(for: info.kind, objects: [object], resourceVersion: nil, now: Date())) : Self.json(object)
         case (.get, let name?, "scale"):
             return Self.json(try Scale.view(of: try await registry.get(info, namespace: path.namespace, name: name), info))
-        case (.get, let name?, "log"):
-            _ = try await registry.get(info, namespace: path.namespace, name: name)
-            throw APIError.badRequest("logs of pod \"\(name)\" are not available: no node agent is running this pod")
         case (.post, nil, nil):
             let body = try await readJSON(request)
             let created = try await registry.create(info, namespace: path.namespace, object: body, options: options)

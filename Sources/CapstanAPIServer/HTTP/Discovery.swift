@@ -17,7 +17,7 @@ enum Discovery {
 
     static func subresources(_ info: KindInfo) -> [(name: String, verbs: [JSONValue])] {
         switch info.kind {
-        case "Pod": [("status", ["get", "patch", "update"]), ("binding", ["create"]), ("log", ["get"])]
+        case "Pod": [("status", ["get", "patch", "update"]), ("binding", ["create"]), ("log", ["get"]), ("exec", ["create", "get"])]
         case "Deployment", "ReplicaSet", "StatefulSet": [("status", ["get", "patch", "update"]), ("scale", ["get", "patch", "update"])]
         case "DaemonSet", "Job", "CronJob", "Node", "Namespace", "Service": [("status", ["get", "patch", "update"])]
         default: []

@@ -89,6 +89,43 @@ struct ServerClient {
 
     /// One HTTP/1.1 request on its own connection.
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async throws -> Response {
+        var received: [UInt8] = []
+        let status = try await send(method, path, body: body) { _, chunk in received += chunk }
+        return Response(status: status, body: received)
+    }
+
+    /// One HTTP/1.1 request on its own connection, handing the response body
+    /// to `onBody` with the status code as it arrives (a followed log); returns the status code.
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, onBody: (Int, [UInt8]) throws -> Void) async throws -> Int {
+        let (host, channel) = try await connect()
+        return try await channel.executeThenClose { inbound, outbound in
+            var headers = HTTPHeaders()
+            headers.add(name: "Host", value: host)
+            headers.add(name: "Accept", value: "application/json")
+            headers.add(name: "User-Agent", value: "capstan/\(VersionCommand.version)")
+            headers.add(name: "Connection", value: "close")
+            if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if let body {
+                headers.add(name: "Content-Type", value: "application/json")
+                headers.add(name: "Content-Length", value: String(body.count))
+            }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
+            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            var status = 0
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = Int(head.status.code)
+                case .body(let buffer): try onBody(status, Array(buffer.readableBytesView))
+                case .end: return status
+                }
+            }
+            throw Failure(description: "the server closed the connection before answering")
+        }
+    }
+
+    /// A connection to the server (TLS when its URL is https), ready for HTTP/1.1.
+    private func connect() async throws -> (host: String, channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) {
         let secure = url.scheme == "https"
         guard let host = url.host, url.scheme == "http" || secure else { throw Failure(description: "unsupported server URL \(url)") }
         let port = url.port ?? (secure ? 443 : 80)
@@ -114,30 +151,6 @@ struct ServerClient {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
-        return try await channel.executeThenClose { inbound, outbound in
-            var headers = HTTPHeaders()
-            headers.add(name: "Host", value: host)
-            headers.add(name: "Accept", value: "application/json")
-            headers.add(name: "User-Agent", value: "capstan/\(VersionCommand.version)")
-            headers.add(name: "Connection", value: "close")
-            if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-            if let body {
-                headers.add(name: "Content-Type", value: "application/json")
-                headers.add(name: "Content-Length", value: String(body.count))
-            }
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
-            var status = 0
-            var received: [UInt8] = []
-            for try await part in inbound {
-                switch part {
-                case .head(let head): status = Int(head.status.code)
-                case .body(let buffer): received += buffer.readableBytesView
-                case .end: return Response(status: status, body: received)
-                }
-            }
-            throw Failure(description: "the server closed the connection before answering")
-        }
+        return (host, channel)
     }
 }

@@ -13,6 +13,8 @@ struct InProcessServer {
     let server: APIServer
     let store: SQLiteStore
     let port: Int
+    /// Tokens and, with `tls`, the certificates; `admin.kubeconfig` is written in its data directory.
+    let security: ServerSecurity
 
     var registry: ResourceRegistry { server.registry }
 
@@ -36,8 +38,12 @@ struct InProcessServer {
         return samples
     }
 
+    /// - Parameters:
+    ///   - tls: serve HTTPS with tokens, as `capstan server` does, instead of plain HTTP where everyone is admin.
+    ///   - podStreaming: what answers pods' logs and exec (a fake, in tests).
     static func with(
-        configure: (inout APIServer.Configuration) -> Void = { _ in }, _ body: (InProcessServer) async throws -> Void
+        configure: (inout APIServer.Configuration) -> Void = { _ in }, tls: Bool = false, podStreaming: (any PodStreaming)? = nil,
+        _ body: (InProcessServer) async throws -> Void
     ) async throws {
         try await TemporaryDirectory.with(prefix: "capstan-apiserver-http") { directory in
             var logger = Logger(label: "test")
@@ -47,11 +53,12 @@ struct InProcessServer {
             var configuration = APIServer.Configuration(port: 0, capstanVersion: "test")
             configure(&configuration)
             let bound = Mutex<Int?>(nil)
-            // Plain HTTP without tokens (every caller is admin), as `capstan server --insecure-http`.
-            let security = try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: [])
-            let server = APIServer(configuration: configuration, store: store, backend: "sqlite", security: security, logger: logger) { port in
+            // Plain HTTP without tokens (every caller is admin), as `capstan server --insecure-http`; or HTTPS with tokens.
+            let security = try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: tls, names: tls ? ["127.0.0.1"] : [])
+            var server = APIServer(configuration: configuration, store: store, backend: "sqlite", security: security, logger: logger) { port in
                 bound.withLock { $0 = port }
             }
+            server.podStreaming = podStreaming
             let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -65,7 +72,7 @@ struct InProcessServer {
                 }
                 guard let port else { throw TestHTTPConnection.Failure(description: "the in-process server did not start listening") }
                 do {
-                    try await body(InProcessServer(server: server, store: store, port: port))
+                    try await body(InProcessServer(server: server, store: store, port: port, security: security))
                 } catch {
                     await group.triggerGracefulShutdown()
                     throw error
