@@ -43,22 +43,27 @@ public struct NodeAgent: ServiceLifecycle.Service {
     public let configuration: Configuration
     let client: any ClusterClient
     let logger: Logger
-    let runtimeOverride: (any RuntimeService)?
+    let runtime: any RuntimeService
+    /// The connection to the runtime's socket, run by ``run()``; nil when a runtime was given.
+    let criClient: CRIClient?
 
     /// - Parameter runtime: a runtime to use instead of connecting to `configuration.runtimeSocket` (tests).
-    public init(configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil) {
+    public init(configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil) throws {
         self.configuration = configuration
         self.client = client
         self.logger = logger
-        self.runtimeOverride = runtime
+        self.criClient = runtime == nil ? try CRIClient(socketPath: configuration.runtimeSocket) : nil
+        self.runtime = runtime ?? criClient!
     }
+
+    /// Logs and exec for this node's pods, for the API server's pod `log` and `exec` subresources.
+    public var streaming: AgentPodStreaming { AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime) }
 
     public func run() async throws {
         let configuration = self.configuration
         try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
-        let criClient = runtimeOverride == nil ? try CRIClient(socketPath: configuration.runtimeSocket) : nil
-        let runtime: any RuntimeService = runtimeOverride ?? criClient!
+        let criClient = self.criClient, runtime = self.runtime
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in

@@ -44,7 +44,7 @@ func runAgent(client: InProcessClient, runtime: FakeRuntime, root: String, backo
     configuration.statusInterval = .milliseconds(300)
     configuration.restartBackoff = backoff
     configuration.maxRestartBackoff = backoff * 4
-    let agent = NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
+    let agent = try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await agent.run() }
         try await body()

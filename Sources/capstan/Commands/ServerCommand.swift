@@ -135,7 +135,9 @@ struct ServerCommand: AsyncParsableCommand {
         services.append(ControllerManager(
             client: client, configuration: .init(nodeMonitorGracePeriod: .seconds(nodeMonitorGracePeriod)), logger: controllerLogger))
         services.append(EndpointsController(client: client, logger: controllerLogger))
-        services += try node.services(dataDirectory: dataDirectory, client: client, logLevel: logLevel)
+        let embeddedNode = try node.services(dataDirectory: dataDirectory, client: client, logLevel: logLevel)
+        services += embeddedNode.services
+        server.podStreaming = embeddedNode.streaming
         services.insert(server, at: 0)
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAPIServer
 import CapstanAgent
 import CapstanCRI
 import CapstanClient
@@ -56,9 +57,10 @@ struct NodeOptions: ParsableArguments {
             && (first.isLetter || first.isNumber) && (last.isLetter || last.isNumber)
     }
 
-    /// The shim (when embedded) and the agent, for the server's service group.
-    func services(dataDirectory: String, client: any ClusterClient, logLevel: String) throws -> [any Service] {
-        guard withNode else { return [] }
+    /// The shim (when embedded) and the agent, for the server's service group, and the
+    /// agent's logs and exec for the API server.
+    func services(dataDirectory: String, client: any ClusterClient, logLevel: String) throws -> (services: [any Service], streaming: (any PodStreaming)?) {
+        guard withNode else { return ([], nil) }
         var services: [any Service] = []
         var socket = criSocket ?? ""
         if criSocket == nil {
@@ -77,8 +79,9 @@ struct NodeOptions: ParsableArguments {
         var configuration = NodeAgent.Configuration(nodeName: resolvedNodeName, runtimeSocket: socket, rootDirectory: dataDirectory + "/agent")
         configuration.labels = try labels()
         configuration.version = "capstan-" + VersionCommand.version
-        services.append(NodeAgent(configuration: configuration, client: client, logger: logger))
-        return services
+        let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
+        services.append(agent)
+        return (services, agent.streaming)
     }
 }
 

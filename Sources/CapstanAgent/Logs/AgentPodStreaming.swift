@@ -1,0 +1,111 @@
+public import CapstanAPIServer
+import CRIAPI
+import Foundation
+
+/// `kubectl logs` and `kubectl exec` for the pods of this node: logs read
+/// from the CRI log files the runtime writes, exec through CRI `ExecSync`.
+/// Set as the API server's `podStreaming` when the node runs in-process.
+public struct AgentPodStreaming: PodStreaming {
+    let nodeName: String
+    let runtime: any RuntimeService
+    /// How often a followed log is checked for new lines.
+    var followInterval: Duration = .milliseconds(200)
+
+    public init(nodeName: String, runtime: any RuntimeService) {
+        self.nodeName = nodeName
+        self.runtime = runtime
+    }
+
+    public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+        guard node == nodeName else { throw PodStreamingError.nodeUnreachable(node) }
+        let instances = try await containers(of: pod, named: options.container)
+        let chosen: Runtime_V1_ContainerStatus
+        if options.previous {
+            guard instances.count > 1 else { throw PodStreamingError.noPreviousInstance(options.container) }
+            chosen = instances[1]
+        } else {
+            guard let latest = instances.first else { throw PodStreamingError.containerNotStarted(options.container, reason: "ContainerCreating") }
+            chosen = latest
+        }
+        guard !chosen.logPath.isEmpty else { throw PodStreamingError.unsupported("the runtime keeps no log file for container \(options.container)") }
+        let follow = options.follow && !options.previous && chosen.state == .containerRunning
+        let since = options.sinceTime ?? options.sinceSeconds.map { Date().addingTimeInterval(-Double($0)) }
+        let path = chosen.logPath, id = chosen.id, runtime = self.runtime, interval = followInterval
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await Self.stream(path: path, since: since, tail: options.tailLines, timestamps: options.timestamps, follow: follow, interval: interval,
+                                          running: { (try? await runtime.containerStatus(id))?.state == .containerRunning },
+                                          emit: { continuation.yield($0) })
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func stream(
+        path: String, since: Date?, tail: Int?, timestamps: Bool, follow: Bool, interval: Duration,
+        running: @Sendable () async -> Bool, emit: ([UInt8]) -> Void
+    ) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        var remainder: [UInt8] = [], partial: [UInt8] = []
+        // What is there now: filtered by time, cut to the last lines.
+        var existing: [CRILogReader.Entry] = []
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            existing += CRILogReader.entries(from: Array(chunk), remainder: &remainder, partial: &partial)
+            if let tail, existing.count > tail * 2 + 1024 { existing.removeFirst(existing.count - tail) }
+        }
+        if let since { existing = existing.filter { ($0.time ?? .distantFuture) >= since } }
+        if let tail { existing = Array(existing.suffix(max(0, tail))) }
+        var batch: [UInt8] = []
+        for entry in existing {
+            batch += CRILogReader.render(entry, timestamps: timestamps)
+            if batch.count >= 64 * 1024 {
+                emit(batch)
+                batch = []
+            }
+        }
+        if !batch.isEmpty { emit(batch) }
+        guard follow else { return }
+        // Then what comes, until the container stops (its last lines included) or the reader leaves.
+        while !Task.isCancelled {
+            let alive = await running()
+            var fresh: [UInt8] = []
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                for entry in CRILogReader.entries(from: Array(chunk), remainder: &remainder, partial: &partial) {
+                    fresh += CRILogReader.render(entry, timestamps: timestamps)
+                }
+            }
+            if !fresh.isEmpty { emit(fresh) }
+            if !alive { return }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    public func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
+        guard node == nodeName else { throw PodStreamingError.nodeUnreachable(node) }
+        if options.stdin || options.tty { throw PodStreamingError.unsupported("interactive exec (stdin/tty) is not supported by Capstan yet") }
+        let instances = try await containers(of: pod, named: options.container)
+        guard let running = instances.first, running.state == .containerRunning else {
+            throw PodStreamingError.containerNotStarted(options.container, reason: instances.isEmpty ? "ContainerCreating" : "the container is not running")
+        }
+        let response = try await runtime.execSync(running.id, command: options.command, timeout: 0)
+        return PodExecResult(stdout: Array(response.stdout), stderr: Array(response.stderr), exitCode: response.exitCode)
+    }
+
+    /// The pod's instances of a container, newest first.
+    private func containers(of pod: PodReference, named name: String) async throws -> [Runtime_V1_ContainerStatus] {
+        let summaries = try await runtime.listContainers().filter {
+            $0.labels[RuntimeLabels.podUID] == pod.uid && $0.labels[RuntimeLabels.containerName] == name
+        }
+        var statuses: [Runtime_V1_ContainerStatus] = []
+        for summary in summaries.sorted(by: { $0.createdAt > $1.createdAt }) {
+            if let status = try? await runtime.containerStatus(summary.id) { statuses.append(status) }
+        }
+        return statuses
+    }
+}
