@@ -118,6 +118,15 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
         }
     }
 
+    @Test func silentServerTimesOutAWatchBeforeItsHead() async throws {
+        try await withCannedServer("", closeAfter: false) { client in
+            let error = await failure { for try await _ in client.watch(kind, namespace: nil, options: ListOptions()) {} }
+            let transport = try #require(error as? HTTPClusterClient.TransportError, "\(String(describing: error))")
+            #expect(transport.message.contains("no answer within"), "\(transport)")
+            #expect(await eventually { client.openWatchConnections == 0 })
+        }
+    }
+
     @Test func watchWithAGarbageLineDeliversWhatCameThenFails() async throws {
         let good = #"{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a"}}}"#
         let chunks = [good + "\n", "not json\n"].map { String($0.utf8.count, radix: 16) + "\r\n" + $0 + "\r\n" }.joined()

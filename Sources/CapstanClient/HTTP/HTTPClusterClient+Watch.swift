@@ -41,6 +41,13 @@ extension HTTPClusterClient {
         defer { channel.close(promise: nil) }
         let (parts, sink) = AsyncThrowingStream<HTTPClientResponsePart, any Error>.makeStream()
         let what = "watch \(request.path)"
+        // The head must come within the request timeout; after it, a quiet watch is a normal one.
+        let timedOut = Flag()
+        let headTimer = channel.eventLoop.scheduleTask(in: configuration.requestTimeout.timeAmount) {
+            timedOut.set()
+            channel.close(promise: nil)
+        }
+        defer { headTimer.cancel() }
         try await withTaskCancellationHandler {
             channel.writeAndFlush(HTTPExchange(head: head(request), body: nil, sink: .stream(sink)), promise: nil)
             var status = 0
@@ -50,6 +57,7 @@ extension HTTPClusterClient {
                 for try await part in parts {
                     switch part {
                     case .head(let head):
+                        headTimer.cancel()
                         status = Int(head.status.code)
                     case .body(let buffer):
                         if status != 200 {
@@ -70,6 +78,9 @@ extension HTTPClusterClient {
                 }
             } catch let failure as ExchangeFailure {
                 if Task.isCancelled { throw CancellationError() }
+                if timedOut.isSet {
+                    throw TransportError(server: connector.server, "\(what): no answer within \(configuration.requestTimeout)")
+                }
                 throw transportError(failure, request)
             }
         } onCancel: {
