@@ -31,7 +31,9 @@ private final class CannedResponder: ChannelInboundHandler {
     }
 }
 
-private func withCannedServer(_ response: String, closeAfter: Bool = true, _ body: (HTTPClusterClient) async throws -> Void) async throws {
+private func withCannedServer(
+    _ response: String, closeAfter: Bool = true, maxConnections: Int = 4, _ body: (HTTPClusterClient) async throws -> Void
+) async throws {
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
         .childChannelInitializer { channel in
@@ -39,7 +41,7 @@ private func withCannedServer(_ response: String, closeAfter: Bool = true, _ bod
         }
         .bind(host: "127.0.0.1", port: 0).get()
     let port = try #require(server.localAddress?.port)
-    let client = try HTTPClusterClient(configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: .seconds(3)))
+    let client = try HTTPClusterClient(configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: .seconds(3), maxConnections: maxConnections))
     do {
         try await body(client)
     } catch {
@@ -115,6 +117,24 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
             let transport = try #require(error as? HTTPClusterClient.TransportError, "\(String(describing: error))")
             #expect(transport.message.contains("timed out"), "\(transport)")
             #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
+    @Test func cancelledWhileWaitingForAPooledConnection() async throws {
+        // One connection, held by a request the server never answers: the next waits, then is cancelled.
+        try await withCannedServer("", closeAfter: false, maxConnections: 1) { client in
+            let holder = Task { try await client.get(kind, namespace: "default", name: "held") }
+            #expect(await eventually { await client.openPooledConnections == 1 })
+            let waiter = Task { try await client.get(kind, namespace: "default", name: "waiting") }
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            waiter.cancel()
+            let error = await failure { _ = try await waiter.value }
+            #expect(error is CancellationError, "\(String(describing: error))")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            holder.cancel()
+            _ = await failure { _ = try await holder.value }
+            #expect(await eventually { await client.openPooledConnections == 0 })
         }
     }
 

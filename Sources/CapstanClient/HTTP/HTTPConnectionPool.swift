@@ -13,8 +13,10 @@ actor HTTPConnectionPool {
     private var idle: [any Channel] = []
     /// Connections open or being opened, idle or lent out.
     private var open = 0
-    /// Requests waiting for a connection; resumed with one to reuse, or nil: open your own.
-    private var waiters: [CheckedContinuation<(any Channel)?, Never>] = []
+    /// Requests waiting for a connection, first come first served; resumed with
+    /// one to reuse, or nil: open your own. A cancelled waiter leaves the line.
+    private var waiters: [(id: Int, continuation: CheckedContinuation<(any Channel)?, any Error>)] = []
+    private var nextWaiter = 0
     private var closed = false
 
     init(connector: HTTPConnector, maxConnections: Int) {
@@ -27,7 +29,8 @@ actor HTTPConnectionPool {
 
     /// A connection to use for one exchange, and whether it was used before
     /// (a reused one may have been closed by the server meanwhile).
-    func acquire() async throws(HTTPClusterClient.TransportError) -> (channel: any Channel, reused: Bool) {
+    /// Throws `CancellationError` when the caller is cancelled while waiting for one.
+    func acquire() async throws -> (channel: any Channel, reused: Bool) {
         if closed { throw HTTPClusterClient.TransportError(server: connector.server, "the client was shut down") }
         while let channel = idle.popLast() {
             if channel.isActive { return (channel, true) }
@@ -37,7 +40,19 @@ actor HTTPConnectionPool {
             open += 1
             return (try await connectReserved(), false)
         }
-        let handed = await withCheckedContinuation { waiters.append($0) }
+        nextWaiter += 1
+        let id = nextWaiter
+        let handed: (any Channel)? = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        waiters.append((id, continuation))
+                    }
+                }
+            } onCancel: {
+                Task { await self.cancelWaiter(id) }
+            }
         if let handed { return (handed, true) }
         if closed {
             open -= 1
@@ -53,7 +68,7 @@ actor HTTPConnectionPool {
             if waiters.isEmpty {
                 idle.append(channel)
             } else {
-                waiters.removeFirst().resume(returning: channel)
+                waiters.removeFirst().continuation.resume(returning: channel)
             }
             return
         }
@@ -72,6 +87,11 @@ actor HTTPConnectionPool {
         while !waiters.isEmpty { admitWaiter(force: true) }
     }
 
+    private func cancelWaiter(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+    }
+
     /// Opens a connection for a slot already counted in `open`.
     private func connectReserved() async throws(HTTPClusterClient.TransportError) -> any Channel {
         do {
@@ -87,6 +107,6 @@ actor HTTPConnectionPool {
     private func admitWaiter(force: Bool = false) {
         guard !waiters.isEmpty, force || open < maxConnections else { return }
         open += 1
-        waiters.removeFirst().resume(returning: nil)
+        waiters.removeFirst().continuation.resume(returning: nil)
     }
 }
