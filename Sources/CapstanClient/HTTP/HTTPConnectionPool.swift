@@ -24,6 +24,11 @@ actor HTTPConnectionPool {
         self.maxConnections = max(1, maxConnections)
     }
 
+    deinit {
+        // A client dropped without shutdown() does not leave its idle sockets open.
+        for channel in idle { channel.close(promise: nil) }
+    }
+
     /// The number of connections open now (idle or in use).
     var openConnections: Int { open }
 
