@@ -120,6 +120,18 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
         }
     }
 
+    @Test func connectionClosedWhileIdleIsReplaced() async throws {
+        // Each answer promises keep-alive, then the server hangs up: every pooled
+        // connection is stale by the next request, which goes on a fresh one.
+        try await withCannedServer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}") { client in
+            for index in 0..<5 {
+                _ = try await client.get(kind, namespace: "default", name: "x\(index)")
+                if index % 2 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(await client.openPooledConnections <= 1)
+        }
+    }
+
     @Test func cancelledWhileWaitingForAPooledConnection() async throws {
         // One connection, held by a request the server never answers: the next waits, then is cancelled.
         try await withCannedServer("", closeAfter: false, maxConnections: 1) { client in

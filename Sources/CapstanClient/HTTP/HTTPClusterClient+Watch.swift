@@ -49,7 +49,10 @@ extension HTTPClusterClient {
         }
         defer { headTimer.cancel() }
         try await withTaskCancellationHandler {
-            channel.writeAndFlush(HTTPExchange(head: head(request), body: nil, sink: .stream(sink)), promise: nil)
+            // As for ordinary requests: a write that never reached the handler ends the parts here.
+            channel.writeAndFlush(HTTPExchange(head: head(request), body: nil, sink: .stream(sink))).whenFailure { error in
+                sink.finish(throwing: ExchangeFailure.closedBeforeResponse(underlying: "\(error)"))
+            }
             var status = 0
             var refusal: [UInt8] = []
             var lines = WatchLineDecoder(maxLineBytes: configuration.maxResponseBytes)

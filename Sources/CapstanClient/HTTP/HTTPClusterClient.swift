@@ -193,7 +193,11 @@ public final class HTTPClusterClient: ClusterClient {
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
-            channel.writeAndFlush(exchange, promise: nil)
+            // A channel closed before the write never reaches the handler: fail here too
+            // (a promise completes once; the handler's own failure wins when it came first).
+            channel.writeAndFlush(exchange).whenFailure { error in
+                promise.fail(ExchangeFailure.closedBeforeResponse(underlying: "\(error)"))
+            }
             do {
                 return try await promise.futureResult.get()
             } catch {
