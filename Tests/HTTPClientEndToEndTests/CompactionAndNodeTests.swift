@@ -106,6 +106,11 @@ import Testing
             options.fieldSelector = try FieldSelector(parsing: "spec.nodeName=node-a")
             let pods = try await agent.list(BuiltinKinds.pod, namespace: nil, options: options)
             #expect(pods.items.compactMap { $0[path: ["metadata", "name"]]?.stringValue } == ["mine"])
+            // And watches them, as its pod informer does: the current ones come first as ADDED.
+            for try await event in agent.watch(BuiltinKinds.pod, namespace: nil, options: options) {
+                #expect(event.type == .added && event.object[path: ["metadata", "name"]] == "mine", "\(event.json)")
+                break
+            }
             _ = try await agent.patch(
                 BuiltinKinds.pod, namespace: "default", name: "mine", patch: .merge(["status": ["phase": "Running"]]), options: writer, subresource: "status")
             _ = try await admin.create(BuiltinKinds.configMap, namespace: "default", object: configMap("mounted"), options: writer)
