@@ -48,16 +48,16 @@ actor HTTPConnectionPool {
         nextWaiter += 1
         let id = nextWaiter
         let handed: (any Channel)? = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { continuation in
-                    if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        waiters.append((id, continuation))
-                    }
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((id, continuation))
                 }
-            } onCancel: {
-                Task { await self.cancelWaiter(id) }
             }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
         if let handed { return (handed, true) }
         if closed {
             open -= 1
