@@ -122,7 +122,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // ClusterClient (in-process over the registry), informers, the work queue and the Reconciler contract.
+        // ClusterClient (in-process over the registry, or HTTPS to a remote server), informers,
+        // the work queue and the Reconciler contract.
         .target(
             name: "CapstanClient",
             dependencies: [
@@ -130,6 +131,10 @@ let package = Package(
                 "CapstanAPIServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings),
 
@@ -269,7 +274,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanClientTests",
-            dependencies: ["CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSchedulerTests",
@@ -282,6 +290,16 @@ let package = Package(
         .testTarget(
             name: "CapstanAgentTests",
             dependencies: ["CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        // HTTPClusterClient against a running `capstan server` over TLS.
+        .testTarget(
+            name: "HTTPClientEndToEndTests",
+            dependencies: [
+                "capstan", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(

@@ -40,8 +40,9 @@ public final class RunningServer: Sendable {
             arguments: ["server", "--data-dir", dataDirectory, "--listen", "127.0.0.1:\(port)", "--durability", "normal"]
                 + (insecureHTTP ? ["--insecure-http"] : []) + arguments,
             logPath: directory.appending("server.log"))
-        // The server writes admin.kubeconfig before it says it is listening.
-        _ = try await process.waitForLog(containing: "listening on")
+        // The server writes admin.kubeconfig before it says it is listening (its own
+        // line: Hummingbird's "Server started and listening on" comes before the file).
+        _ = try await process.waitForLog(containing: "capstan server listening on")
         kubeconfig = dataDirectory + "/admin.kubeconfig"
         url = "\(insecureHTTP ? "http" : "https")://127.0.0.1:\(port)"
     }

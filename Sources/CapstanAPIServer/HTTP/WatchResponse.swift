@@ -55,14 +55,23 @@ extension APIResponder {
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await registry.watch(info, namespace: namespace, options: options) { event in
-                    var event = event
-                    if table, event.type != .bookmark, event.type != .error {
-                        event.object = Tables.table(for: info.kind, objects: [event.object], resourceVersion: nil, now: Date())
+                do {
+                    try await registry.watch(info, namespace: namespace, options: options) { event in
+                        var event = event
+                        if table, event.type != .bookmark, event.type != .error {
+                            event.object = Tables.table(for: info.kind, objects: [event.object], resourceVersion: nil, now: Date())
+                        }
+                        var bytes = JSONSerializer.bytes(event.json)
+                        bytes.append(UInt8(ascii: "\n"))
+                        guard buffer.push(ByteBuffer(bytes: bytes)) else { throw SlowWatcher() }
                     }
-                    var bytes = JSONSerializer.bytes(event.json)
+                } catch let error as APIError {
+                    // The 200 head is already sent, so a refusal (a resourceVersion compacted
+                    // away: 410 Gone) is told as an ERROR event, as Kubernetes does, and the
+                    // stream ends cleanly; clients list again instead of seeing a broken stream.
+                    var bytes = JSONSerializer.bytes(WatchEvent(type: .error, object: error.status).json)
                     bytes.append(UInt8(ascii: "\n"))
-                    guard buffer.push(ByteBuffer(bytes: bytes)) else { throw SlowWatcher() }
+                    _ = buffer.push(ByteBuffer(bytes: bytes))
                 }
             }
             group.addTask { try await Task.sleep(for: .seconds(timeout)) }

@@ -46,6 +46,12 @@ public struct ResourceRegistry: Sendable {
         public var items: [JSONValue]
         public var resourceVersion: String
         public var continueToken: String?
+
+        public init(items: [JSONValue], resourceVersion: String, continueToken: String? = nil) {
+            self.items = items
+            self.resourceVersion = resourceVersion
+            self.continueToken = continueToken
+        }
     }
 
     public func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {

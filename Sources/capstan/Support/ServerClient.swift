@@ -1,3 +1,4 @@
+import CapstanClient
 import CapstanCore
 import Foundation
 import NIOCore
@@ -29,35 +30,23 @@ struct ServerClient {
         }
     }
 
-    /// Reads the current context of a kubeconfig.
+    /// Reads the current context of a kubeconfig (parsed as ``HTTPClusterClient`` parses it).
     init(kubeconfig path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "cannot read kubeconfig \(path); pass --kubeconfig or --server")
-        }
-        let document: JSONValue
+        let credentials: KubeconfigCredentials
         do {
-            guard let first = try YAMLLoader().load(Array(data), file: path).first else { throw Failure(description: "\(path) is empty") }
-            document = first.value
-        } catch let error as YAMLError {
-            throw Failure(description: "\(error.position): \(error.message)")
+            credentials = try KubeconfigCredentials(path: path)
+        } catch {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw Failure(description: "cannot read kubeconfig \(path); pass --kubeconfig or --server")
+            }
+            throw Failure(description: error.description)
         }
-        func named(_ list: String, _ name: String?) -> JSONValue? {
-            let items = document[list]?.arrayValue ?? []
-            return items.first { $0["name"]?.stringValue == name } ?? items.first
-        }
-        let context = named("contexts", document["current-context"]?.stringValue)?["context"]
-        let cluster = named("clusters", context?["cluster"]?.stringValue)?["cluster"]
-        let user = named("users", context?["user"]?.stringValue)?["user"]
-        guard let server = cluster?["server"]?.stringValue, let url = URL(string: server) else {
+        guard let url = URL(string: credentials.server) else {
             throw Failure(description: "\(path) names no server for its current context")
         }
         self.url = url
-        if let data = cluster?["certificate-authority-data"]?.stringValue {
-            certificateAuthority = Base64.decode(data)
-        } else if let file = cluster?["certificate-authority"]?.stringValue {
-            certificateAuthority = FileManager.default.contents(atPath: file).map { Array($0) }
-        }
-        token = user?["token"]?.stringValue
+        certificateAuthority = credentials.certificateAuthority
+        token = credentials.token
     }
 
     init(url: URL, certificateAuthority: [UInt8]? = nil, token: String? = nil) {
