@@ -287,6 +287,11 @@ let package = Package(
             name: "CapstanControllersTests",
             dependencies: ["CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // `capstan up` on a git repository with real runc, CNI, git and kubectl (root).
+        .testTarget(
+            name: "NodeEndToEndTests",
+            dependencies: ["capstan", "CapstanTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanAgentTests",
             dependencies: ["CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],

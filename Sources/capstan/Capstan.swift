@@ -12,6 +12,7 @@ struct Capstan: AsyncParsableCommand {
             RenderCommand.self,
             UpCommand.self,
             ResetCommand.self,
+            AgentCommand.self,
             ServerCommand.self,
             KubeconfigCommand.self,
             TokenCommand.self,

@@ -38,6 +38,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-name"), help: "The embedded node's name (default: the host name).")
     var nodeName: String?
 
+    @Argument(parsing: .postTerminator, help: "More options for the server, after `--` (see `capstan server --help`): e.g. -- --node-monitor-grace-period 20.")
+    var serverOptions: [String] = []
+
     @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder (a default bridge, 10.88.0.0/16, is written when empty).")
     var cniConfDir = "/etc/cni/net.d"
 
@@ -59,7 +62,7 @@ struct UpCommand: AsyncParsableCommand {
         } else {
             notes.append("not root: no node runs here (the CRI shim needs root for runc); pods wait for a node")
         }
-        var server = try ServerCommand.parse(arguments)
+        var server = try ServerCommand.parse(arguments + serverOptions)
         try server.validate()
         let kubeconfig = dataDirectory + "/admin.kubeconfig"
         let remarks = notes

@@ -23,11 +23,15 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("node-label"), help: "A label for the node, KEY=VALUE (repeatable).")
     var nodeLabels: [String] = []
 
+    @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; the agent renews it every quarter of that (the kubelet's 40).")
+    var leaseDuration: Int64 = 40
+
     @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder for the embedded shim (a default bridge is written when empty).")
     var cniConfDir = "/etc/cni/net.d"
 
     func validate() throws {
         _ = try labels()
+        guard (4...3600).contains(leaseDuration) else { throw ValidationError("--node-lease-duration must be between 4 and 3600 seconds") }
         if let nodeName, !Self.isValidName(nodeName) {
             throw ValidationError("--node-name must be a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253 characters")
         }
@@ -57,6 +61,14 @@ struct NodeOptions: ParsableArguments {
             && (first.isLetter || first.isNumber) && (last.isLetter || last.isNumber)
     }
 
+    /// Labels, lease timing and version, as for every agent this command line starts.
+    func configure(_ configuration: inout NodeAgent.Configuration) {
+        configuration.labels = (try? labels()) ?? [:]
+        configuration.version = "capstan-" + VersionCommand.version
+        configuration.leaseDurationSeconds = leaseDuration
+        configuration.heartbeatInterval = .seconds(Double(leaseDuration) / 4)
+    }
+
     /// The shim (when embedded) and the agent, for the server's service group, and the
     /// agent's logs and exec for the API server.
     func services(dataDirectory: String, client: any ClusterClient, logLevel: String) throws -> (services: [any Service], streaming: (any PodStreaming)?) {
@@ -77,8 +89,7 @@ struct NodeOptions: ParsableArguments {
         var logger = Logger(label: "capstan.agent")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
         var configuration = NodeAgent.Configuration(nodeName: resolvedNodeName, runtimeSocket: socket, rootDirectory: dataDirectory + "/agent")
-        configuration.labels = try labels()
-        configuration.version = "capstan-" + VersionCommand.version
+        configure(&configuration)
         let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
         services.append(agent)
         return (services, agent.streaming)

@@ -1,0 +1,73 @@
+import ArgumentParser
+import CapstanAgent
+import CapstanClient
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `capstan agent`: a node of a remote cluster. Talks to the API server over
+/// HTTPS with a node token (`capstan token create --role node --node NAME`)
+/// and to a CRI runtime on this machine (`capstan cri`, or containerd).
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run a node: register with the API server and run the pods bound to it through a CRI runtime.",
+        discussion: """
+            The kubeconfig names the server, its CA and a token; a node token \
+            (`capstan token create --role node --node NAME`) may only touch its own Node, Lease and pods. \
+            The runtime is any CRI v1 socket: `capstan cri --socket …` on this machine, or containerd's. \
+            Stopping the agent leaves containers running; the next start adopts them. \
+            `kubectl logs` and `exec` reach only pods of a node embedded in the server (`capstan server --with-node`).
+            """)
+
+    @Option(help: "Kubeconfig with the API server's address, CA and this node's token.")
+    var kubeconfig: String
+
+    @Option(name: .customLong("node-name"), help: "The node's name (default: the host name, lower-cased).")
+    var nodeName: String?
+
+    @Option(name: .customLong("cri-socket"), help: "The CRI runtime's unix socket.")
+    var criSocket = "/run/capstan/cri.sock"
+
+    @Option(help: "Folder for pod volumes and container logs.")
+    var root = "/var/lib/capstan/agent"
+
+    @Option(name: .customLong("node-label"), help: "A label for the node, KEY=VALUE (repeatable).")
+    var nodeLabels: [String] = []
+
+    @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; renewed every quarter of that.")
+    var leaseDuration: Int64 = 40
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
+        guard FileManager.default.fileExists(atPath: kubeconfig) else { throw ValidationError("--kubeconfig \(kubeconfig): no such file") }
+        var options = try nodeOptions()
+        try options.validate()
+    }
+
+    /// The same node options `capstan server --with-node` takes, for one validation and one configuration.
+    private func nodeOptions() throws -> NodeOptions {
+        try NodeOptions.parse(
+            ["--cri-socket", criSocket, "--node-lease-duration", String(leaseDuration)] + (nodeName.map { ["--node-name", $0] } ?? [])
+                + nodeLabels.flatMap { ["--node-label", $0] })
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "capstan.agent")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let client = try HTTPClusterClient.fromKubeconfig(path: kubeconfig)
+        let options = try nodeOptions()
+        var configuration = NodeAgent.Configuration(nodeName: options.resolvedNodeName, runtimeSocket: criSocket, rootDirectory: root)
+        options.configure(&configuration)
+        let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
+        print("capstan agent: node \(configuration.nodeName), runtime unix://\(criSocket)")
+        fflush(nil)
+        let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await client.shutdown()
+    }
+}
