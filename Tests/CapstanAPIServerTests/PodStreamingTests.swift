@@ -224,12 +224,12 @@ enum StreamingPods {
         }
     }
 
-    /// curl's view of a request: the status line and headers (`-i`), with the body (bytes as Latin-1), within two seconds.
+    /// curl's view of a request: the status line and headers (`-i`), with the body (bytes as Latin-1); bounded, generous for a loaded machine.
     private func curl(_ port: Int, _ path: String, method: String = "GET", headers: [String]) async throws -> String {
         let directory = try TemporaryDirectory(prefix: "capstan-curl")
         defer { directory.remove() }
         let output = directory.appending("response")
-        let arguments = ["-s", "-i", "--max-time", "2", "-o", output, "-X", method] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
+        let arguments = ["-s", "-i", "--max-time", "20", "-o", output, "-X", method] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
         _ = try await runCommand("/usr/bin/curl", arguments)
         let bytes = FileManager.default.contents(atPath: output) ?? Data()
         return String(decoding: bytes.map { $0 < 0x80 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)

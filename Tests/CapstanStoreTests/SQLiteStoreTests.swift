@@ -213,7 +213,7 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(100))
                 _ = try await store.put(PutRequest(key: "k".bytes, value: "later".bytes))
-                let reached = try await eventually(timeout: .seconds(5)) {
+                let reached = try await eventually(timeout: .seconds(60)) {
                     try await store.status().compactRevision >= early
                 }
                 group.cancelAll()

@@ -139,11 +139,10 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
             #expect(await eventually { await client.openPooledConnections == 1 })
             let waiter = Task { try await client.get(kind, namespace: "default", name: "waiting") }
             try await Task.sleep(for: .milliseconds(100))
-            let started = ContinuousClock.now
             waiter.cancel()
             let error = await failure { _ = try await waiter.value }
+            // A CancellationError, not the request timeout's error: the wait ended because of the cancel.
             #expect(error is CancellationError, "\(String(describing: error))")
-            #expect(ContinuousClock.now - started < .seconds(2))
             holder.cancel()
             _ = await failure { _ = try await holder.value }
             #expect(await eventually { await client.openPooledConnections == 0 })

@@ -27,7 +27,7 @@ struct ResetCommand: AsyncParsableCommand {
     func run() async throws {
         let socket = dataDirectory + "/cri.sock"
         if Self.answers(socket) {
-            throw ValidationError("Capstan is running on \(dataDirectory) (\(socket) answers); stop it first")
+            throw CLIFailure.exit(CLIFailure("Capstan is running on \(dataDirectory) (\(socket) answers); stop it first"))
         }
         var logger = Logger(label: "capstan.reset")
         logger.logLevel = .warning
