@@ -28,6 +28,20 @@ enum Tables {
         return ["kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": .object(metadata), "columnDefinitions": .array(definitions), "rows": .array(rows)]
     }
 
+    /// `10.88.0.4:8080,10.88.0.5:8080 + 1 more...` as kubectl prints ready addresses; `<none>` without any.
+    static func endpoints(_ object: JSONValue) -> String {
+        var pairs: [String] = []
+        for subset in object["subsets"]?.arrayValue ?? [] {
+            let ports = (subset["ports"]?.arrayValue ?? []).compactMap(\.["port"]?.intValue)
+            for address in subset["addresses"]?.arrayValue ?? [] {
+                let ip = address["ip"]?.stringValue ?? ""
+                pairs += ports.isEmpty ? [ip] : ports.map { "\(ip):\($0)" }
+            }
+        }
+        guard !pairs.isEmpty else { return "<none>" }
+        return pairs.prefix(3).joined(separator: ",") + (pairs.count > 3 ? " + \(pairs.count - 3) more..." : "")
+    }
+
     static var nameColumn: Column { Column(name: "Name", format: "name") { object, _ in object[path: ["metadata", "name"]] ?? "" } }
     static var ageColumn: Column { Column(name: "Age") { object, now in .string(age(object, now)) } }
 
@@ -91,6 +105,8 @@ enum Tables {
                     return .string(selector.isEmpty ? "<none>" : LabelSelector(matchLabels: selector).description)
                 },
             ]
+        case "Endpoints":
+            return [nameColumn, Column(name: "Endpoints") { object, _ in .string(endpoints(object)) }, ageColumn]
         case "ConfigMap":
             return [nameColumn, Column(name: "Data", type: "integer") { object, _ in .int(Int64((object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0))) }, ageColumn]
         case "Secret":

@@ -22,44 +22,16 @@ extension ControllerEventRecorder {
     }
 }
 
-/// Writes one core/v1 `Event` per call through a ``ClusterClient``, named
-/// `<object>.<hex nanoseconds>` as Kubernetes names them, so `kubectl get
-/// events` and `kubectl describe` show them.
+/// Writes one core/v1 `Event` per call through a ``ClusterClient`` (the
+/// shared ``EventWriter``), so `kubectl get events` and `kubectl describe` show them.
 public struct ClientControllerEventRecorder: ControllerEventRecorder {
-    let client: any ClusterClient
-    let component: String
-    let logger: Logger
+    let writer: EventWriter
 
     public init(client: any ClusterClient, component: String, logger: Logger) {
-        self.client = client
-        self.component = component
-        self.logger = logger
+        writer = EventWriter(client: client, component: component, logger: logger)
     }
 
     public func record(_ object: Unstructured, type: String, reason: String, message: String) async {
-        let meta = object.metadata
-        let namespace = meta.namespace ?? "default"
-        let now = Timestamps.format(Date())
-        var involved: JSONObject = [
-            "kind": .string(object.kind), "apiVersion": .string(object.apiVersion),
-            "namespace": .string(namespace), "name": .string(meta.name),
-        ]
-        if let uid = meta.uid { involved["uid"] = .string(uid) }
-        if let version = meta.resourceVersion { involved["resourceVersion"] = .string(version) }
-        let nanos = UInt64(Date().timeIntervalSince1970 * 1e9) &+ UInt64.random(in: 0..<1_000_000)
-        let event: JSONValue = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["name": .string("\(meta.name).\(String(nanos, radix: 16))"), "namespace": .string(namespace)],
-            "involvedObject": .object(involved),
-            "reason": .string(reason), "message": .string(message), "type": .string(type),
-            "count": 1, "firstTimestamp": .string(now), "lastTimestamp": .string(now),
-            "source": ["component": .string(component)],
-            "reportingComponent": .string(component), "reportingInstance": .string(component),
-        ]
-        do {
-            _ = try await client.create(BuiltinKinds.event, namespace: namespace, object: event, options: WriteOptions(fieldManager: component))
-        } catch {
-            logger.warning("could not record event", metadata: ["object": "\(object.displayName)", "reason": "\(reason)", "error": "\(error)"])
-        }
+        await writer.record(object, type: type, reason: reason, message: message)
     }
 }
