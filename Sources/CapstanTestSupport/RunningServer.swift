@@ -69,7 +69,8 @@ public final class RunningServer: Sendable {
         environment["KUBECONFIG"] = kubeconfig
         environment["HOME"] = directory.path
         return try await runCommand(
-            "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], input: input, environment: environment,
+            // Global flags first, so that nothing is appended after an exec's `--`.
+            "/usr/bin/kubectl", ["--cache-dir", directory.appending("kube-cache")] + arguments, input: input, environment: environment,
             timeout: .seconds(60))
     }
 
