@@ -17,7 +17,7 @@ public struct AgentPodStreaming: PodStreaming {
     }
 
     public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
-        guard node == nodeName else { throw PodStreamingError.nodeUnreachable(node) }
+        guard node == nodeName else { throw Self.remote(node) }
         let instances = try await containers(of: pod, named: options.container)
         let chosen: Runtime_V1_ContainerStatus
         if options.previous {
@@ -87,7 +87,7 @@ public struct AgentPodStreaming: PodStreaming {
     }
 
     public func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
-        guard node == nodeName else { throw PodStreamingError.nodeUnreachable(node) }
+        guard node == nodeName else { throw Self.remote(node) }
         if options.stdin || options.tty { throw PodStreamingError.unsupported("interactive exec (stdin/tty) is not supported by Capstan yet") }
         let instances = try await containers(of: pod, named: options.container)
         guard let running = instances.first, running.state == .containerRunning else {
@@ -95,6 +95,11 @@ public struct AgentPodStreaming: PodStreaming {
         }
         let response = try await runtime.execSync(running.id, command: options.command, timeout: 0)
         return PodExecResult(stdout: Array(response.stdout), stderr: Array(response.stderr), exitCode: response.exitCode)
+    }
+
+    /// Pods on other nodes: their agents do not serve logs and exec over the network yet.
+    static func remote(_ node: String) -> PodStreamingError {
+        .nodeUnreachable("node \"\(node)\": Capstan serves logs and exec only for the node embedded in the server (capstan server --with-node, capstan up); a remote capstan agent does not stream them yet")
     }
 
     /// The pod's instances of a container, newest first.
