@@ -166,9 +166,27 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         result = try await server.kubectl("get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase};{end}")
         #expect(result.output.contains("mine=Running") && !result.output.contains("theirs=Running"), "\(result.output)")
 
-        // It reads what its pods need, Secrets included, and writes nothing else.
+        // It reads the Secrets its pods use, by name; never the list of all Secrets, nor others' Secrets.
         result = try await server.kubectl(kubeconfig: node, ["get", "secrets", "-A"])
-        #expect(result.status == 0, "\(result.output)")
+        #expect(result.status != 0 && result.output.contains("(Forbidden)"), "\(result.output)")
+        _ = try await server.kubectl("apply", "-f", "-", input: "apiVersion: v1\nkind: Secret\nmetadata: {name: unused, namespace: default}\nstringData: {k: v}\n")
+        result = try await server.kubectl(kubeconfig: node, ["get", "secret", "unused"])
+        #expect(result.status != 0 && result.output.contains(#"no pod bound to node "worker-1" uses secrets "unused""#), "\(result.output)")
+        _ = try await server.kubectl("apply", "-f", "-", input: """
+            apiVersion: v1
+            kind: Secret
+            metadata: {name: used, namespace: default}
+            stringData: {k: v}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: user, namespace: default}
+            spec:
+              nodeName: worker-1
+              containers: [{name: c, image: localhost/capstan/busybox:1.35, env: [{name: K, valueFrom: {secretKeyRef: {name: used, key: k}}}]}]
+            """)
+        result = try await server.kubectl(kubeconfig: node, ["get", "secret", "used", "-o", "jsonpath={.metadata.name}"])
+        #expect(result.status == 0 && result.output == "used", "\(result.output)")
         result = try await server.kubectl(kubeconfig: node, ["delete", "pod", "theirs"])
         #expect(result.status != 0 && result.output.contains("(Forbidden)"), "\(result.output)")
     }

@@ -43,8 +43,10 @@ private let n1 = Role.node("n1")
         .init(role: viewer, method: "POST", path: "/status", expected: .deny),
         // node: reads what it runs pods with, writes only its own things.
         .init(role: n1, method: "GET", path: "/api/v1/pods", watch: true, expected: .allow),
-        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/secrets/s", expected: .allow),
-        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps", expected: .allow),
+        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/secrets/s", expected: .allowIf(.usedByPodOnNode("n1"))),
+        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps/c", expected: .allowIf(.usedByPodOnNode("n1"))),
+        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps", expected: .deny),
+        .init(role: n1, method: "GET", path: "/api/v1/secrets", watch: true, expected: .deny),
         .init(role: n1, method: "GET", path: "/api/v1/nodes/n2", expected: .allow),
         .init(role: n1, method: "GET", path: "/apis/apps/v1/deployments", expected: .deny),
         .init(role: n1, method: "POST", path: "/api/v1/nodes", expected: .allowIf(.createsObjectNamed("n1"))),

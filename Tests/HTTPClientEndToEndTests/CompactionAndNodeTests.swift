@@ -98,7 +98,10 @@ import Testing
 
             let pod: JSONValue = [
                 "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mine"],
-                "spec": ["schedulerName": "manual", "containers": [["name": "c", "image": "busybox"]]],
+                "spec": [
+                    "schedulerName": "manual", "containers": [["name": "c", "image": "busybox", "volumeMounts": [["name": "m", "mountPath": "/m"]]]],
+                    "volumes": [["name": "m", "configMap": ["name": "mounted"]]],
+                ],
             ]
             _ = try await admin.create(BuiltinKinds.pod, namespace: "default", object: pod, options: writer)
             try await admin.bind(podNamespace: "default", name: "mine", node: "node-a", options: writer)
@@ -115,6 +118,10 @@ import Testing
                 BuiltinKinds.pod, namespace: "default", name: "mine", patch: .merge(["status": ["phase": "Running"]]), options: writer, subresource: "status")
             _ = try await admin.create(BuiltinKinds.configMap, namespace: "default", object: configMap("mounted"), options: writer)
             #expect(try await agent.get(BuiltinKinds.configMap, namespace: "default", name: "mounted")["data"]?["a"] == "1")
+            // A ConfigMap none of its pods uses is not its to read.
+            _ = try await admin.create(BuiltinKinds.configMap, namespace: "default", object: configMap("unused"), options: writer)
+            let unused = await apiError { _ = try await agent.get(BuiltinKinds.configMap, namespace: "default", name: "unused") }
+            #expect(unused?.code == 403, "\(String(describing: unused))")
             // But not a ConfigMap write.
             let write = await apiError { _ = try await agent.create(BuiltinKinds.configMap, namespace: "default", object: configMap("nope"), options: writer) }
             #expect(write?.code == 403, "\(String(describing: write))")

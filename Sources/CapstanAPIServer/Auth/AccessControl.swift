@@ -76,6 +76,16 @@ struct AccessControl: Sendable {
             let bound = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
             if bound == node { return nil }
             return bound.isEmpty ? "the pod is not bound to any node" : "the pod is bound to node \"\(bound)\", not \"\(node)\""
+        case .usedByPodOnNode(let node):
+            guard let resource = attributes.resource, let name = resource.name else { return "the request names no object" }
+            var options = ListOptions()
+            options.fieldSelector = try FieldSelector(parsing: "spec.nodeName=\(node)")
+            let pods = try await registry.list(BuiltinKinds.pod, namespace: resource.namespace, options: options).items
+            let used = pods.contains { value in
+                guard let pod = Pod(jsonValue: value) else { return false }
+                return resource.resource == "secrets" ? pod.referencedSecrets.contains(name) : pod.referencedConfigMaps.contains(name)
+            }
+            return used ? nil : "no pod bound to node \"\(node)\" uses \(resource.resource) \"\(name)\""
         }
     }
 

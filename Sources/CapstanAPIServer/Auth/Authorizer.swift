@@ -5,8 +5,8 @@
 ///
 /// The roles mirror Kubernetes': admin is `cluster-admin`; viewer is the
 /// `view` ClusterRole (reads everything but Secrets); node is the node
-/// authorizer plus NodeRestriction admission, simplified (a node may read
-/// every Secret and ConfigMap, not only those its pods mount).
+/// authorizer plus NodeRestriction admission, simplified: a node reads a
+/// Secret or ConfigMap by name only when a pod bound to it uses it.
 enum Authorizer {
     enum Decision: Hashable, Sendable {
         case allow
@@ -21,6 +21,8 @@ enum Authorizer {
         case createsObjectNamed(String)
         /// The addressed pod is bound to this node (`spec.nodeName`).
         case podBoundToNode(String)
+        /// The addressed Secret or ConfigMap is used by a pod bound to this node.
+        case usedByPodOnNode(String)
     }
 
     /// Paths open without a token, as Kubernetes' `system:public-info-viewer` role opens them.
@@ -75,7 +77,7 @@ enum Authorizer {
     // MARK: node
 
     /// Core resources a node agent reads to run its pods.
-    static let nodeReadable: Set<String> = ["pods", "nodes", "services", "endpoints", "configmaps", "secrets", "namespaces"]
+    static let nodeReadable: Set<String> = ["pods", "nodes", "services", "endpoints", "namespaces"]
 
     private static func node(_ node: String, _ request: RequestAttributes) -> Decision {
         guard let resource = request.resource else {
@@ -86,6 +88,9 @@ enum Authorizer {
             return .allow
         }
         switch (resource.group, resource.resource) {
+        case ("", "configmaps"), ("", "secrets"):
+            // One by name, and only what its pods use: never a list of every Secret.
+            return verb == "get" && resource.name != nil && resource.subresource == nil ? .allowIf(.usedByPodOnNode(node)) : .deny
         case ("", "nodes"):
             // Its own Node object and its status; nothing else among nodes.
             guard resource.subresource == nil || resource.subresource == "status" else { return .deny }

@@ -12,26 +12,7 @@ struct PodReferences: Sendable {
 
     /// Names referenced by the pod, by kind.
     static func names(in pod: Pod) -> (configMaps: Set<String>, secrets: Set<String>) {
-        var configMaps = Set<String>(), secrets = Set<String>()
-        for container in pod.spec.initContainers + pod.spec.containers {
-            for variable in container.env {
-                if let name = variable.valueFrom?["configMapKeyRef"]?["name"]?.stringValue { configMaps.insert(name) }
-                if let name = variable.valueFrom?["secretKeyRef"]?["name"]?.stringValue { secrets.insert(name) }
-            }
-            for source in container.envFrom {
-                if let name = source["configMapRef"]?["name"]?.stringValue { configMaps.insert(name) }
-                if let name = source["secretRef"]?["name"]?.stringValue { secrets.insert(name) }
-            }
-        }
-        for volume in pod.spec.volumes {
-            if let name = volume.json["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
-            if let name = volume.json["secret"]?["secretName"]?.stringValue { secrets.insert(name) }
-            for source in volume.json["projected"]?["sources"]?.arrayValue ?? [] {
-                if let name = source["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
-                if let name = source["secret"]?["name"]?.stringValue { secrets.insert(name) }
-            }
-        }
-        return (configMaps, secrets)
+        (pod.referencedConfigMaps, pod.referencedSecrets)
     }
 
     static func read(for pod: Pod, client: any ClusterClient) async throws -> PodReferences {

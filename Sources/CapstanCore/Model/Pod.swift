@@ -215,3 +215,37 @@ public struct PodTemplateSpec: ObjectView {
     public var metadata: ObjectMeta { get { self[view: "metadata"] } set { self[view: "metadata"] = newValue } }
     public var spec: PodSpec { get { self[view: "spec"] } set { self[view: "spec"] = newValue } }
 }
+
+extension Pod {
+    /// ConfigMaps the pod uses: env `configMapKeyRef`, `envFrom`, volumes and projected volumes.
+    public var referencedConfigMaps: Set<String> { references().configMaps }
+
+    /// Secrets the pod uses: env `secretKeyRef`, `envFrom`, volumes, projected volumes and `imagePullSecrets`.
+    public var referencedSecrets: Set<String> { references().secrets }
+
+    private func references() -> (configMaps: Set<String>, secrets: Set<String>) {
+        var configMaps = Set<String>(), secrets = Set<String>()
+        for container in spec.initContainers + spec.containers {
+            for variable in container.env {
+                if let name = variable.valueFrom?["configMapKeyRef"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = variable.valueFrom?["secretKeyRef"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+            for source in container.envFrom {
+                if let name = source["configMapRef"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = source["secretRef"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+        }
+        for volume in spec.volumes {
+            if let name = volume.json["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
+            if let name = volume.json["secret"]?["secretName"]?.stringValue { secrets.insert(name) }
+            for source in volume.json["projected"]?["sources"]?.arrayValue ?? [] {
+                if let name = source["configMap"]?["name"]?.stringValue { configMaps.insert(name) }
+                if let name = source["secret"]?["name"]?.stringValue { secrets.insert(name) }
+            }
+        }
+        for reference in spec.json["imagePullSecrets"]?.arrayValue ?? [] {
+            if let name = reference["name"]?.stringValue { secrets.insert(name) }
+        }
+        return (configMaps, secrets)
+    }
+}
