@@ -60,9 +60,13 @@ public struct NodeAgent: ServiceLifecycle.Service {
     public var streaming: AgentPodStreaming { AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime) }
 
     public func run() async throws {
-        let configuration = self.configuration
+        var configuration = self.configuration
         try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
+        // Canonical paths: mounts are found again in /proc/self/mountinfo by their path.
+        configuration.rootDirectory = Self.canonical(configuration.rootDirectory)
+        configuration.logDirectory = Self.canonical(configuration.logDirectory)
+        let resolved = configuration
         let criClient = self.criClient, runtime = self.runtime
         do {
             try await cancelWhenGracefulShutdown {
@@ -71,7 +75,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
                         group.addTask { try await criClient.run() }
                     }
                     defer { criClient?.close() }
-                    try await runNode(runtime: runtime)
+                    try await runNode(runtime: runtime, configuration: resolved)
                 }
             }
         } catch is CancellationError {
@@ -80,8 +84,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
         logger.notice("node agent stopped; containers keep running", metadata: ["node": "\(configuration.nodeName)"])
     }
 
-    private func runNode(runtime: any RuntimeService) async throws {
-        let configuration = self.configuration
+    private func runNode(runtime: any RuntimeService, configuration: Configuration) async throws {
         let logger = self.logger
         let runtimeVersion = try await waitForRuntime(runtime)
         let machine = MachineInfo.read(storagePath: configuration.rootDirectory)
@@ -90,8 +93,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
             nodeName: configuration.nodeName, machine: machine, runtimeVersion: "\(runtimeVersion.runtimeName)://\(runtimeVersion.runtimeVersion)",
             notReadyReason: nil, maxPods: configuration.maxPods, agentVersion: configuration.version, labels: configuration.labels, port: nil)
         let heartbeat = NodeHeartbeat(client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds)
-        try await heartbeat.register(initialStatus)
-        try await heartbeat.renewLease()
+        try await retrying("registering the node") { try await heartbeat.register(initialStatus) }
+        try await retrying("creating the node's lease") { try await heartbeat.renewLease() }
 
         let events = EventWriter(client: client, component: "kubelet", host: configuration.nodeName, logger: logger)
         let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
@@ -110,7 +113,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
         let changes = pods.changes()
         logger.notice("node agent running", metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtimeVersion.runtimeName) \(runtimeVersion.runtimeVersion)"])
 
-        try await withTaskCancellationHandler {
+        let outcome: Result<Void, any Error>
+        do {
+            try await withTaskCancellationHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await pods.run() }
                 group.addTask {
@@ -149,11 +154,37 @@ public struct NodeAgent: ServiceLifecycle.Service {
                 }
                 group.addTask {
                     await pods.waitForSync()
-                    try await Self.relist(runtime: runtime, workers: workers, nodeName: configuration.nodeName, interval: configuration.relistInterval, logger: logger)
+                    try await Self.relist(
+                        runtime: runtime, workers: workers, apiPods: { Set(pods.list().compactMap(\.metadata.uid)) }, nodeName: configuration.nodeName,
+                        interval: configuration.relistInterval, logger: logger)
                 }
             }
-        } onCancel: {
-            Task { await workers.stopAll(); await probes.stopAll() }
+            } onCancel: {
+                Task { await workers.stopAll(); await probes.stopAll() }
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        // Nothing keeps syncing (or probing) after the agent stops; containers keep running.
+        await workers.stopAll()
+        await probes.stopAll()
+        try outcome.get()
+    }
+
+    /// Retries a step the agent cannot run without (the API server may not be up yet), as the kubelet does.
+    private func retrying(_ what: String, _ step: () async throws -> Void) async throws {
+        var delay: Duration = .milliseconds(500)
+        while true {
+            do {
+                return try await step()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retry in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
         }
     }
 
@@ -173,6 +204,12 @@ public struct NodeAgent: ServiceLifecycle.Service {
         }
     }
 
+    static func canonical(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Why the node cannot run pods now, or nil.
     static func notReadyReason(_ runtime: any RuntimeService) async -> String? {
         do {
@@ -186,16 +223,20 @@ public struct NodeAgent: ServiceLifecycle.Service {
     /// Lists the runtime every interval and pokes the pods whose sandboxes or
     /// containers changed state, and pods the runtime has but the API no
     /// longer does (so they are cleaned up).
-    static func relist(runtime: any RuntimeService, workers: PodWorkers, nodeName: String, interval: Duration, logger: Logger) async throws {
+    static func relist(
+        runtime: any RuntimeService, workers: PodWorkers, apiPods: @Sendable () -> Set<String>, nodeName: String, interval: Duration, logger: Logger
+    ) async throws {
         var previous: [String: String] = [:]
         while !Task.isCancelled {
             do {
-                let sandboxes = try await runtime.listPodSandboxes().filter { ($0.labels[RuntimeLabels.managedBy] ?? nodeName) == nodeName }
+                // Only what this agent made: other clients of a shared runtime (a kubelet, crictl) are left alone.
+                let sandboxes = try await runtime.listPodSandboxes().filter { $0.labels[RuntimeLabels.managedBy] == nodeName }
                 let containers = try await runtime.listContainers()
                 var uidOfSandbox: [String: String] = [:]
                 var fingerprints: [String: String] = [:]
                 for sandbox in sandboxes {
                     let uid = sandbox.labels[RuntimeLabels.podUID] ?? sandbox.metadata.uid
+                    guard !uid.isEmpty else { continue }
                     uidOfSandbox[sandbox.id] = uid
                     fingerprints[uid, default: ""] += "s\(sandbox.id):\(sandbox.state.rawValue);"
                 }
@@ -203,9 +244,17 @@ public struct NodeAgent: ServiceLifecycle.Service {
                     guard let uid = uidOfSandbox[container.podSandboxID] else { continue }
                     fingerprints[uid, default: ""] += "c\(container.id):\(container.state.rawValue);"
                 }
-                let known = await workers.knownUIDs
-                for (uid, fingerprint) in fingerprints where previous[uid] != fingerprint || !known.contains(uid) {
-                    await workers.poke(uid)
+                // A pod with a worker syncs when its containers changed. One without: an orphan only
+                // when the API (the informer's cache) does not have it either — otherwise its worker
+                // is on its way, and a restarted agent must not take a live pod for an orphan.
+                let withWorkers = await workers.knownUIDs
+                let inAPI = apiPods()
+                for (uid, fingerprint) in fingerprints {
+                    if withWorkers.contains(uid) {
+                        if previous[uid] != fingerprint { await workers.poke(uid) }
+                    } else if !inAPI.contains(uid) {
+                        await workers.poke(uid)
+                    }
                 }
                 previous = fingerprints
             } catch {

@@ -63,6 +63,9 @@ struct PodConfigTests {
         #expect(limited.cpuShares == 256)
         #expect(limited.cpuPeriod == 100_000 && limited.cpuQuota == 50_000)
         #expect(limited.memoryLimitInBytes == 32 * 1024 * 1024)
+        // Absurd quantities (a pod bound by hand skips the scheduler) must not overflow.
+        let huge = RuntimeConfigBuilder.resources(ResourceRequirements(json: ["requests": ["cpu": "10T"], "limits": ["cpu": "100G", "memory": "8Ei"]]))
+        #expect(huge.cpuShares == 262_144 && huge.cpuQuota > 0 && huge.memoryLimitInBytes > 0)
         let bestEffort = RuntimeConfigBuilder.resources(ResourceRequirements(json: [:]))
         #expect(bestEffort.cpuShares == 2 && bestEffort.cpuQuota == 0 && bestEffort.memoryLimitInBytes == 0)
     }
@@ -118,7 +121,9 @@ struct PodConfigTests {
         backoff.started("p/c", now: start.addingTimeInterval(40))
         backoff.started("p/c", now: start.addingTimeInterval(90))
         #expect(backoff.delay("p/c") == .seconds(40))  // capped
-        backoff.started("p/c", now: start.addingTimeInterval(1000))  // ran long enough: starts over
+        // Ran for twice the maximum since its last start: the next crash restarts at once.
+        #expect(backoff.remaining("p/c", finishedAt: start.addingTimeInterval(999), now: start.addingTimeInterval(1000)) == nil)
+        backoff.started("p/c", now: start.addingTimeInterval(1000))  // and the back-off starts over
         #expect(backoff.delay("p/c") == .seconds(10))
     }
 

@@ -79,6 +79,28 @@ struct VolumeTests {
         }
     }
 
+    @Test func aSubPathThroughASymlinkCannotLeaveItsVolume() async throws {
+        try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
+            let volume = directory.path + "/v"
+            try FileManager.default.createDirectory(atPath: volume + "/real", withIntermediateDirectories: true)
+            // What a container can do inside an emptyDir: links to the host's root and to a sibling folder.
+            try FileManager.default.createSymbolicLink(atPath: volume + "/escape", withDestinationPath: "/")
+            try FileManager.default.createSymbolicLink(atPath: volume + "/inside", withDestinationPath: "real")
+            #expect(throws: VolumeError.self) { try VolumeManager.resolveSubPath("escape", in: volume, container: "c") }
+            #expect(throws: VolumeError.self) { try VolumeManager.resolveSubPath("escape/etc/made-by-capstan", in: volume, container: "c") }
+            #expect(!FileManager.default.fileExists(atPath: "/etc/made-by-capstan"))
+            let inside = try VolumeManager.resolveSubPath("inside/new/deeper", in: volume, container: "c")
+            #expect(inside.hasSuffix("/v/real/new/deeper") && FileManager.default.fileExists(atPath: inside))
+        }
+    }
+
+    @Test func fileModesKeepPermissionBitsOnly() throws {
+        let files = try VolumeManager.files(from: ["k": [1]], source: ["defaultMode": .int(0o6755)], kind: "ConfigMap", name: "c")
+        #expect(files.first?.mode == 0o755)
+        let item = try VolumeManager.files(from: ["k": [1]], source: ["items": [["key": "k", "path": "k", "mode": .int(0o4777)]]], kind: "ConfigMap", name: "c")
+        #expect(item.first?.mode == 0o777)
+    }
+
     @Test func hostPathTypesAreChecked() async throws {
         try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
             let created = try VolumeManager.prepareHostPath(directory.path + "/made", type: "DirectoryOrCreate")

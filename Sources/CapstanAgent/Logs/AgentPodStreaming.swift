@@ -53,21 +53,28 @@ public struct AgentPodStreaming: PodStreaming {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         var remainder: [UInt8] = [], partial: [UInt8] = []
-        // What is there now: filtered by time, cut to the last lines.
-        var existing: [CRILogReader.Entry] = []
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            existing += CRILogReader.entries(from: Array(chunk), remainder: &remainder, partial: &partial)
-            if let tail, existing.count > tail * 2 + 1024 { existing.removeFirst(existing.count - tail) }
-        }
-        if let since { existing = existing.filter { ($0.time ?? .distantFuture) >= since } }
-        if let tail { existing = Array(existing.suffix(max(0, tail))) }
+        // What is there now, filtered by time: sent as it is read, or (with a tail) the last lines kept.
+        let tail = tail.map { min(max(0, $0), 1 << 22) }
+        var kept: [CRILogReader.Entry] = []
         var batch: [UInt8] = []
-        for entry in existing {
-            batch += CRILogReader.render(entry, timestamps: timestamps)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            var entries = CRILogReader.entries(from: Array(chunk), remainder: &remainder, partial: &partial)
+            if let since { entries = entries.filter { ($0.time ?? .distantFuture) >= since } }
+            if let tail {
+                kept += entries
+                if kept.count > tail * 2 + 1024 { kept.removeFirst(kept.count - tail) }
+                continue
+            }
+            for entry in entries { batch += CRILogReader.render(entry, timestamps: timestamps) }
             if batch.count >= 64 * 1024 {
                 emit(batch)
                 batch = []
             }
+            if remainder.count > 1 << 20 { remainder.removeAll() }  // a line without end: not a CRI log
+            if partial.count > 1 << 24 { partial.removeAll() }
+        }
+        if let tail {
+            for entry in kept.suffix(tail) { batch += CRILogReader.render(entry, timestamps: timestamps) }
         }
         if !batch.isEmpty { emit(batch) }
         guard follow else { return }

@@ -326,11 +326,11 @@ actor PodSyncer {
             return
         } else if let exec = hook["exec"] {
             var probe = Probe(json: ["exec": exec])
-            probe.timeoutSeconds = grace
+            probe.timeoutSeconds = min(grace, 86_400)
             outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
         } else if let http = hook["httpGet"] {
             var probe = Probe(json: ["httpGet": http])
-            probe.timeoutSeconds = grace
+            probe.timeoutSeconds = min(grace, 86_400)
             outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
         } else {
             return
@@ -375,6 +375,7 @@ actor PodSyncer {
     /// A pod that is no longer in the API (deleted while the agent was away):
     /// stop and remove what still runs for it.
     func cleanUpOrphan(uid: String) async {
+        guard !uid.isEmpty else { return }
         do {
             let state = try await runtimeState(uid: uid)
             for container in state.running { try? await runtime.stopContainer(container.id, timeout: 10) }
@@ -388,6 +389,8 @@ actor PodSyncer {
     }
 
     private func removeAll(uid: String, state: PodRuntimeState) async throws {
+        // Without a uid nothing identifies the pod's folders: never clean up "everything".
+        guard !uid.isEmpty else { return }
         for container in state.containers { try await runtime.removeContainer(container.id) }
         for sandbox in state.sandboxes { try await runtime.removePodSandbox(sandbox.id) }
         volumes.cleanUp(uid)

@@ -15,6 +15,8 @@ actor PodWorkers {
 
     private var pods: [String: Pod] = [:]
     private var workers: [String: Worker] = [:]
+    /// Set at shutdown: late pokes (relist, probes) start nothing.
+    private var stopped = false
     private let syncer: PodSyncer
     private let logger: Logger
 
@@ -38,6 +40,7 @@ actor PodWorkers {
 
     /// Asks for a sync of this pod (or a clean-up, when the API has no such pod).
     func poke(_ uid: String) {
+        guard !stopped else { return }
         if let worker = workers[uid] {
             worker.trigger.fire()
             return
@@ -50,6 +53,7 @@ actor PodWorkers {
     var knownUIDs: Set<String> { Set(pods.keys) }
 
     func stopAll() {
+        stopped = true
         for worker in workers.values { worker.task.cancel() }
         workers = [:]
     }

@@ -23,6 +23,8 @@ struct RestartBackoff: Sendable {
     /// `finishedAt`; nil when it may start now.
     func remaining(_ key: String, finishedAt: Date, now: Date) -> Duration? {
         guard let entry = entries[key] else { return nil }
+        // Ran long enough since its last start: the back-off starts over, and the restart is immediate.
+        if now.timeIntervalSince(entry.lastStart) >= Double(maximum.components.seconds) * 2 { return nil }
         let waited = now.timeIntervalSince(finishedAt)
         let delay = Double(entry.delay.components.seconds) + Double(entry.delay.components.attoseconds) / 1e18
         return waited < delay ? .seconds(delay - waited) : nil

@@ -92,10 +92,11 @@ struct RuntimeConfigBuilder {
     static func resources(_ requirements: ResourceRequirements) -> Runtime_V1_LinuxContainerResources {
         var resources = Runtime_V1_LinuxContainerResources()
         let cpuRequest = requirements.requests["cpu"] ?? requirements.limits["cpu"]
-        resources.cpuShares = max(2, (cpuRequest?.milliValue ?? 0) * 1024 / 1000)
+        // Clamped first: quantities saturate at Int64.max and the products must not overflow.
+        resources.cpuShares = min(262_144, max(2, min(cpuRequest?.milliValue ?? 0, 1 << 40) * 1024 / 1000))
         if let limit = requirements.limits["cpu"], !limit.isZero {
             resources.cpuPeriod = 100_000
-            resources.cpuQuota = max(1000, limit.milliValue * 100_000 / 1000)
+            resources.cpuQuota = max(1000, min(limit.milliValue, 1 << 40) * 100_000 / 1000)
         }
         if let memory = requirements.limits["memory"], !memory.isZero { resources.memoryLimitInBytes = memory.value }
         return resources

@@ -95,7 +95,9 @@ actor ProbeManager {
         let startupKey = Key(podUID: key.podUID, container: key.container, kind: .startup)
         while !Task.isCancelled {
             // Liveness and readiness start once the startup probe (if any) has passed.
-            let waitingForStartup = key.kind != .startup && container.startupProbe != nil && results[startupKey]?.passing != true
+            // This instance's startup result: a previous instance's success does not count.
+            let startupPassed = results[startupKey].map { $0.passing && $0.containerID == containerID } == true
+            let waitingForStartup = key.kind != .startup && container.startupProbe != nil && !startupPassed
             if !waitingForStartup {
                 let outcome = await Self.execute(probe, container: container, containerID: containerID, podIP: podIP, runtime: runtime)
                 guard !Task.isCancelled else { return }
@@ -116,7 +118,7 @@ actor ProbeManager {
                 // A passed startup probe is done for this container instance.
                 if key.kind == .startup, results[key]?.passing == true { return }
             }
-            try? await Task.sleep(for: .seconds(max(1, probe.periodSeconds)))
+            try? await Task.sleep(for: .seconds(min(max(1, probe.periodSeconds), 86_400)))
         }
     }
 
@@ -133,7 +135,7 @@ actor ProbeManager {
 
     /// One run of a probe handler.
     static func execute(_ probe: Probe, container: Container, containerID: String, podIP: String, runtime: any RuntimeService) async -> ProbeOutcome {
-        let timeout = Duration.seconds(max(1, probe.timeoutSeconds))
+        let timeout = Duration.seconds(min(max(1, probe.timeoutSeconds), 86_400))
         if let exec = probe.exec {
             let command = (exec["command"]?.arrayValue ?? []).compactMap(\.stringValue)
             guard !command.isEmpty else { return .failure("exec probe has no command") }

@@ -93,10 +93,7 @@ struct VolumeManager: Sendable {
                 guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
                     throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\" must be a relative path without '..'")
                 }
-                hostPath += "/" + subPath
-                if !FileManager.default.fileExists(atPath: hostPath) {
-                    try FileManager.default.createDirectory(atPath: hostPath, withIntermediateDirectories: true)
-                }
+                hostPath = try Self.resolveSubPath(subPath, in: hostPath, container: container.name)
             }
             var result = Runtime_V1_Mount()
             result.containerPath = mount.mountPath
@@ -104,6 +101,27 @@ struct VolumeManager: Sendable {
             result.readonly = mount.readOnly || readOnlySource
             return result
         }
+    }
+
+    /// A subPath inside a volume, symlinks resolved: a container can put symlinks in its
+    /// volumes, and a subPath through one must not reach outside (the host's root, say).
+    /// Missing folders are created one by one, each checked before the next.
+    static func resolveSubPath(_ subPath: String, in volume: String, container: String) throws -> String {
+        let root = NodeAgent.canonical(volume)
+        var current = root
+        for component in subPath.split(separator: "/") where component != "." {
+            let next = current + "/" + component
+            if !FileManager.default.fileExists(atPath: next) {
+                guard mkdir(next, 0o755) == 0 || errno == EEXIST else {
+                    throw VolumeError("container \"\(container)\": cannot create subPath \"\(subPath)\": \(String(cString: strerror(errno)))")
+                }
+            }
+            current = NodeAgent.canonical(next)
+            guard current == root || current.hasPrefix(root + "/") else {
+                throw VolumeError("container \"\(container)\": subPath \"\(subPath)\" leads outside its volume (through a symlink)")
+            }
+        }
+        return current
     }
 
     /// Unmounts what was mounted and removes the pod's folder.
@@ -123,7 +141,8 @@ struct VolumeManager: Sendable {
     static func files(
         from data: [String: [UInt8]], source: JSONValue, kind: String, name: String, defaultMode: Int64? = nil
     ) throws -> [AtomicDirectoryWriter.File] {
-        let mode = Int(source["defaultMode"]?.intValue ?? defaultMode ?? 0o644)
+        // Permission bits only: never setuid, setgid or sticky from a manifest.
+        let mode = Int(source["defaultMode"]?.intValue ?? defaultMode ?? 0o644) & 0o777
         guard let items = source["items"]?.arrayValue, !items.isEmpty else {
             return data.keys.sorted().map { AtomicDirectoryWriter.File(path: $0, bytes: data[$0]!, mode: mode) }
         }
@@ -134,7 +153,7 @@ struct VolumeManager: Sendable {
                 if source["optional"]?.boolValue ?? false { continue }
                 throw VolumeError("configmap references non-existent config key: \(key)".replacingOccurrences(of: "configmap", with: kind == "Secret" ? "secret" : "configmap"))
             }
-            files.append(.init(path: item["path"]?.stringValue ?? key, bytes: bytes, mode: Int(item["mode"]?.intValue ?? Int64(mode))))
+            files.append(.init(path: item["path"]?.stringValue ?? key, bytes: bytes, mode: Int(item["mode"]?.intValue ?? Int64(mode)) & 0o777))
         }
         return files
     }
@@ -142,7 +161,7 @@ struct VolumeManager: Sendable {
     static func downwardFiles(_ items: [JSONValue], defaultMode: Int64?, pod: Pod, podIP: String, hostIP: String) throws -> [AtomicDirectoryWriter.File] {
         try items.map { item in
             let path = item["path"]?.stringValue ?? ""
-            let mode = Int(item["mode"]?.intValue ?? defaultMode ?? 0o644)
+            let mode = Int(item["mode"]?.intValue ?? defaultMode ?? 0o644) & 0o777
             if let field = item["fieldRef"]?["fieldPath"]?.stringValue {
                 guard let value = PodFields.value(of: field, pod: pod, podIP: podIP, hostIP: hostIP) else {
                     throw VolumeError("downwardAPI item \"\(path)\": unsupported fieldPath \(field)")

@@ -25,6 +25,11 @@ struct ResetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Canonical, as the agent records mounts under it.
+        let dataDirectory = realpath(self.dataDirectory, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? self.dataDirectory
         let socket = dataDirectory + "/cri.sock"
         if Self.answers(socket) {
             throw CLIFailure.exit(CLIFailure("Capstan is running on \(dataDirectory) (\(socket) answers); stop it first"))
