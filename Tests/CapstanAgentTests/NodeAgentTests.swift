@@ -88,6 +88,35 @@ struct NodeAgentTests {
         }
     }
 
+    @Test func aNeverRestartedPodIsNotRunAgainWhenItsSandboxIsLost() async throws {
+        try await withAgent { client, runtime in
+            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("job", containers: [container("work")], extra: ["restartPolicy": "Never"]), options: testWriter)
+            try await waitForPod(client, "job", "Running") { $0.status.phase == "Running" }
+            // The sandbox dies (a reboot, say): its container ends with it.
+            let sandbox = try #require(runtime.state.withLock { $0.sandboxes.values.first?.id })
+            try await runtime.stopPodSandbox(sandbox)
+            let failed = try await waitForPod(client, "job", "Failed") { $0.status.phase == "Failed" }
+            #expect(failed.containerStatus("work")?.state?["terminated"]?["exitCode"]?.intValue == 137)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(runtime.sandboxCount == 1 && runtime.running("work") == nil, "a Never pod's containers ran again")
+        }
+    }
+
+    @Test func aMissingVolumeSourceIsAFailedMountNamingTheVolume() async throws {
+        try await withAgent { client, _ in
+            let pod = boundPod("mount", containers: [container("app", ["volumeMounts": [["name": "cfg", "mountPath": "/cfg"]]])],
+                               extra: ["volumes": [["name": "cfg", "configMap": ["name": "absent"]]]])
+            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
+            try await eventually("a FailedMount event") {
+                let events = try await client.list(BuiltinKinds.event, namespace: "default", options: ListOptions()).items
+                return events.contains { $0["reason"]?.stringValue == "FailedMount"
+                    && $0["message"]?.stringValue == #"MountVolume.SetUp failed for volume "cfg" : configmap "absent" not found"# }
+            }
+            let waiting = try await client.get(Pod.self, namespace: "default", name: "mount")
+            #expect(waiting.status.phase != "Running")
+        }
+    }
+
     @Test func initContainersRunOneAfterAnother() async throws {
         try await withAgent { client, runtime in
             let pod = boundPod("init", containers: [container("app")], initContainers: [container("first"), container("second")])

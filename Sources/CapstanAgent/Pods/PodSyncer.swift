@@ -31,6 +31,11 @@ actor PodSyncer {
     var runtimeName = "cri"
     private var backoff: RestartBackoff
     private var pullFailures: [String: (at: Date, message: String)] = [:]
+    /// Image pulls back off as restarts do (10 s doubling to 5 minutes), per pod and container.
+    private var pullBackoff = RestartBackoff()
+    /// Volume paths of pods whose volumes were set up: a running pod keeps them (and keeps
+    /// being managed) when a ConfigMap it mounts disappears later.
+    private var mounted: [String: [String: String]] = [:]
     private var reported: [String: JSONValue] = [:]
 
     init(configuration: Configuration, client: any ClusterClient, runtime: any RuntimeService, volumes: VolumeManager, events: EventWriter, logger: Logger) {
@@ -74,6 +79,12 @@ actor PodSyncer {
             var again: Duration = .seconds(10)
             let references = try await PodReferences.read(for: pod, client: client)
 
+            if state.readySandbox == nil, !Self.needsNewSandbox(pod, state) {
+                // Its containers ran and its restart policy does not run them again (a Job's pod
+                // after a reboot): the status stays what they ended with.
+                await report(pod, state: state, waiting: [:])
+                return .seconds(30)
+            }
             if state.readySandbox == nil {
                 if !state.running.isEmpty {
                     try await stopEverything(pod, state: state, grace: pod.spec.terminationGracePeriodSeconds, reason: "Pod sandbox changed, it will be killed and re-created.")
@@ -82,7 +93,7 @@ actor PodSyncer {
                 do {
                     _ = try await runtime.runPodSandbox(builder.sandboxConfig(attempt: UInt32(state.sandboxes.count)))
                 } catch {
-                    await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
+                    await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(Self.describe(error))")
                     await report(pod, state: state, waiting: [:])
                     return .seconds(5)
                 }
@@ -93,10 +104,14 @@ actor PodSyncer {
             let mountedVolumes: [String: String]
             do {
                 mountedVolumes = try volumes.prepare(pod, references: references, podIP: state.podIP, hostIP: hostIP)
+                mounted[uid] = mountedVolumes
             } catch {
-                await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedMount", message: "MountVolume.SetUp failed: \(error)")
-                await report(pod, state: state, waiting: [:])
-                return .seconds(5)
+                await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedMount", message: "\(error)")
+                guard let previous = mounted[uid] else {
+                    await report(pod, state: state, waiting: [:])
+                    return .seconds(5)
+                }
+                mountedVolumes = previous
             }
             guard let sandbox = state.readySandbox else { return .seconds(2) }
             let context = StartContext(pod: pod, builder: builder, references: references, volumes: mountedVolumes, sandboxID: sandbox.id, podIP: state.podIP)
@@ -246,7 +261,7 @@ actor PodSyncer {
             return nil
         }
         let key = backoffKey(pod, container.name) + "/image"
-        if let failure = pullFailures[key], Date().timeIntervalSince(failure.at) < 10 {
+        if let failure = pullFailures[key], pullBackoff.remaining(key, finishedAt: failure.at, now: Date()) != nil {
             return ContainerWaiting(reason: "ImagePullBackOff", message: "Back-off pulling image \"\(image)\": \(failure.message)")
         }
         await events.record(object, type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"", fieldPath: fieldPath)
@@ -259,8 +274,21 @@ actor PodSyncer {
         } catch {
             let message = "Failed to pull image \"\(image)\": \(Self.describe(error))"
             pullFailures[key] = (Date(), message)
+            pullBackoff.started(key, now: Date())
             await events.record(object, type: "Warning", reason: "Failed", message: message, fieldPath: fieldPath)
             return ContainerWaiting(reason: "ErrImagePull", message: message)
+        }
+    }
+
+    /// The kubelet's rule for a pod whose sandbox is gone: a new one unless its containers
+    /// already ran and the restart policy would not run them again.
+    static func needsNewSandbox(_ pod: Pod, _ state: PodRuntimeState) -> Bool {
+        let ran = pod.spec.containers.compactMap { state.latest($0.name) }
+        guard !ran.isEmpty else { return true }
+        switch pod.spec.restartPolicy {
+        case "Never": return false
+        case "OnFailure": return !(ran.count == pod.spec.containers.count && ran.allSatisfy { $0.state == .containerExited && $0.status.exitCode == 0 })
+        default: return true
         }
     }
 
@@ -402,6 +430,8 @@ actor PodSyncer {
     private func forget(uid: String) {
         backoff.forget(prefix: uid + "/")
         pullFailures = pullFailures.filter { !$0.key.hasPrefix(uid + "/") }
+        pullBackoff.forget(prefix: uid + "/")
+        mounted[uid] = nil
         reported[uid] = nil
     }
 

@@ -16,70 +16,80 @@ struct VolumeManager: Sendable {
 
     /// Host paths by volume name.
     func prepare(_ pod: Pod, references: PodReferences, podIP: String, hostIP: String) throws -> [String: String] {
-        let uid = pod.metadata.uid ?? ""
         var paths: [String: String] = [:]
         for volume in pod.spec.volumes {
-            let directory = podDirectory(uid) + "/volumes/" + volume.name
-            let json = volume.json
-            if let emptyDir = json["emptyDir"] {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                if emptyDir["medium"]?.stringValue == "Memory" {
-                    try mountTmpfs(directory, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
-                }
-                chmod(directory, 0o777)
-                paths[volume.name] = directory
-            } else if let hostPath = json["hostPath"] {
-                paths[volume.name] = try Self.prepareHostPath(hostPath["path"]?.stringValue ?? "", type: hostPath["type"]?.stringValue ?? "")
-            } else if let source = json["configMap"] {
-                let name = source["name"]?.stringValue ?? ""
-                guard let data = references.configMaps[name] else {
-                    if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: false); paths[volume.name] = directory; continue }
-                    throw VolumeError("configmap \"\(name)\" not found")
-                }
-                try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, tmpfs: false)
-                paths[volume.name] = directory
-            } else if let source = json["secret"] {
-                let name = source["secretName"]?.stringValue ?? ""
-                guard let data = references.secrets[name] else {
-                    if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: true); paths[volume.name] = directory; continue }
-                    throw VolumeError("secret \"\(name)\" not found")
-                }
-                try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, tmpfs: true)
-                paths[volume.name] = directory
-            } else if let source = json["downwardAPI"] {
-                try writeFiles(try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP), into: directory, tmpfs: false)
-                paths[volume.name] = directory
-            } else if let source = json["projected"] {
-                var files: [AtomicDirectoryWriter.File] = []
-                let mode = source["defaultMode"]?.intValue
-                for projection in source["sources"]?.arrayValue ?? [] {
-                    if let reference = projection["configMap"] {
-                        let name = reference["name"]?.stringValue ?? ""
-                        guard let data = references.configMaps[name] else {
-                            if reference["optional"]?.boolValue ?? false { continue }
-                            throw VolumeError("configmap \"\(name)\" not found")
-                        }
-                        files += try Self.files(from: data, source: reference, kind: "ConfigMap", name: name, defaultMode: mode)
-                    } else if let reference = projection["secret"] {
-                        let name = reference["name"]?.stringValue ?? ""
-                        guard let data = references.secrets[name] else {
-                            if reference["optional"]?.boolValue ?? false { continue }
-                            throw VolumeError("secret \"\(name)\" not found")
-                        }
-                        files += try Self.files(from: data, source: reference, kind: "Secret", name: name, defaultMode: mode)
-                    } else if let reference = projection["downwardAPI"] {
-                        files += try Self.downwardFiles(reference["items"]?.arrayValue ?? [], defaultMode: mode, pod: pod, podIP: podIP, hostIP: hostIP)
-                    } else {
-                        throw VolumeError("volume \"\(volume.name)\": projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
-                    }
-                }
-                try writeFiles(files, into: directory, tmpfs: true)
-                paths[volume.name] = directory
-            } else {
-                throw VolumeError("volume \"\(volume.name)\": \(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
+            do {
+                paths[volume.name] = try prepare(volume, pod: pod, references: references, podIP: podIP, hostIP: hostIP)
+            } catch {
+                // Kubernetes' wording: MountVolume.SetUp failed for volume "v" : configmap "c" not found
+                throw VolumeError("MountVolume.SetUp failed for volume \"\(volume.name)\" : \(error)")
             }
         }
         return paths
+    }
+
+    /// Sets up one volume; returns its host path.
+    private func prepare(_ volume: Volume, pod: Pod, references: PodReferences, podIP: String, hostIP: String) throws -> String {
+        let uid = pod.metadata.uid ?? ""
+        let directory = podDirectory(uid) + "/volumes/" + volume.name
+        let json = volume.json
+        if let emptyDir = json["emptyDir"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if emptyDir["medium"]?.stringValue == "Memory" {
+                try mountTmpfs(directory, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
+            }
+            chmod(directory, 0o777)
+            return directory
+        } else if let hostPath = json["hostPath"] {
+            return try Self.prepareHostPath(hostPath["path"]?.stringValue ?? "", type: hostPath["type"]?.stringValue ?? "")
+        } else if let source = json["configMap"] {
+            let name = source["name"]?.stringValue ?? ""
+            guard let data = references.configMaps[name] else {
+                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: false); return directory }
+                throw VolumeError("configmap \"\(name)\" not found")
+            }
+            try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, tmpfs: false)
+            return directory
+        } else if let source = json["secret"] {
+            let name = source["secretName"]?.stringValue ?? ""
+            guard let data = references.secrets[name] else {
+                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: true); return directory }
+                throw VolumeError("secret \"\(name)\" not found")
+            }
+            try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, tmpfs: true)
+            return directory
+        } else if let source = json["downwardAPI"] {
+            try writeFiles(try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP), into: directory, tmpfs: false)
+            return directory
+        } else if let source = json["projected"] {
+            var files: [AtomicDirectoryWriter.File] = []
+            let mode = source["defaultMode"]?.intValue
+            for projection in source["sources"]?.arrayValue ?? [] {
+                if let reference = projection["configMap"] {
+                    let name = reference["name"]?.stringValue ?? ""
+                    guard let data = references.configMaps[name] else {
+                        if reference["optional"]?.boolValue ?? false { continue }
+                        throw VolumeError("configmap \"\(name)\" not found")
+                    }
+                    files += try Self.files(from: data, source: reference, kind: "ConfigMap", name: name, defaultMode: mode)
+                } else if let reference = projection["secret"] {
+                    let name = reference["name"]?.stringValue ?? ""
+                    guard let data = references.secrets[name] else {
+                        if reference["optional"]?.boolValue ?? false { continue }
+                        throw VolumeError("secret \"\(name)\" not found")
+                    }
+                    files += try Self.files(from: data, source: reference, kind: "Secret", name: name, defaultMode: mode)
+                } else if let reference = projection["downwardAPI"] {
+                    files += try Self.downwardFiles(reference["items"]?.arrayValue ?? [], defaultMode: mode, pod: pod, podIP: podIP, hostIP: hostIP)
+                } else {
+                    throw VolumeError("projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
+                }
+            }
+            try writeFiles(files, into: directory, tmpfs: true)
+            return directory
+        } else {
+            throw VolumeError("\(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
+        }
     }
 
     /// CRI mounts for a container; `subPath` picks a file or folder inside the volume.
