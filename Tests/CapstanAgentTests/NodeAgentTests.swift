@@ -131,6 +131,7 @@ struct NodeAgentTests {
             runtime.exit(try #require(runtime.running("second")), code: 0)
             let running = try await waitForPod(client, "init", "Running") { $0.status.phase == "Running" && $0.isReady }
             #expect(running.status.conditions.first { $0.type == "Initialized" }?.isTrue == true)
+            #expect(running.status.initContainerStatuses.allSatisfy { $0.ready }, "finished init containers report ready")
         }
     }
 

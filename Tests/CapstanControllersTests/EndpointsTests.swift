@@ -35,6 +35,13 @@ struct EndpointsTests {
         #expect(subsets[0]["addresses"]?[0]?["targetRef"]?["name"]?.stringValue == "a")
     }
 
+    @Test func publishNotReadyAddressesListsUnreadyPodsAsAddresses() {
+        var headless = service
+        headless.spec.json["publishNotReadyAddresses"] = true
+        let subsets = EndpointsBuilder.subsets(for: headless, pods: [pod("a", ip: "10.0.0.1", ready: false)])
+        #expect(subsets.first?["addresses"]?.arrayValue?.count == 1 && subsets.first?["notReadyAddresses"] == nil)
+    }
+
     @Test func aServiceWithoutSelectorGetsNone() {
         var headless = service
         headless.spec.selector = [:]

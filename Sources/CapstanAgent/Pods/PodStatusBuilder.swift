@@ -104,6 +104,8 @@ struct PodStatusBuilder {
                     status.ready = started && (container.readinessProbe == nil || probes[.readiness] == true)
                 }
             }
+            // An init container that finished successfully counts as ready, as the kubelet reports it.
+            if isInit, latest.state == .containerExited, latest.status.exitCode == 0 { status.ready = true }
             if instances.count > 1 { status.lastState = Self.state(of: instances[1]) }
         }
         if let waiting = waiting[container.name] {

@@ -37,7 +37,8 @@ enum EndpointsBuilder {
                 subsets[key] = Subset(ports: ports)
                 order.append(key)
             }
-            let ready = pod.status.conditions.contains { $0.type == "Ready" && $0.isTrue }
+            // publishNotReadyAddresses (headless Services of StatefulSets): every pod counts as ready.
+            let ready = service.spec.json["publishNotReadyAddresses"]?.boolValue == true || pod.status.conditions.contains { $0.type == "Ready" && $0.isTrue }
             if ready { subsets[key]!.ready.append(.object(address)) } else { subsets[key]!.notReady.append(.object(address)) }
         }
         return order.map { key in

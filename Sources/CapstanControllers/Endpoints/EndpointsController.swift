@@ -80,6 +80,8 @@ struct EndpointsReconciler: Reconciler {
             let current = try await client.get(BuiltinKinds.endpoints, namespace: namespace, name: key.name)
             if current["subsets"] == endpoints["subsets"], current[path: ["metadata", "labels"]] ?? [:] == endpoints["metadata"]?["labels"] ?? [:] { return .done }
             endpoints["metadata"]?["resourceVersion"] = current[path: ["metadata", "resourceVersion"]]
+            // Others' annotations (and those of tools) stay.
+            if let annotations = current[path: ["metadata", "annotations"]] { endpoints["metadata"]?["annotations"] = annotations }
             _ = try await client.update(BuiltinKinds.endpoints, namespace: namespace, name: key.name, object: .object(endpoints), options: options)
         } catch let error as APIError where error.code == 404 {
             _ = try await client.create(BuiltinKinds.endpoints, namespace: namespace, object: .object(endpoints), options: options)
