@@ -3,13 +3,13 @@ import Foundation
 
 /// TCP and HTTP checks against a pod's address, as the kubelet's prober
 /// makes them: a TCP probe succeeds when the connection opens; an HTTP probe
-/// when the status is 200–399. Blocking sockets run on their own queue, never
-/// on Swift's cooperative threads.
+/// when the status is 200–399. Each check runs its blocking socket on a thread
+/// of its own — never on Swift's cooperative threads, and never queued behind
+/// other probes waiting on unreachable addresses.
 enum NetworkProbe {
-    private static let queue = DispatchQueue(label: "capstan.agent.probes", attributes: .concurrent)
 
     static func tcp(host: String, port: Int, timeout: Duration) async -> ProbeOutcome {
-        await onQueue {
+        await onThread {
             switch connect(host: host, port: port, timeout: timeout) {
             case .success(let socket):
                 close(socket)
@@ -22,7 +22,7 @@ enum NetworkProbe {
 
     static func http(scheme: String, host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) async -> ProbeOutcome {
         guard scheme.uppercased() == "HTTP" else { return .failure("HTTPS probes are not supported by the capstan agent") }
-        return await onQueue {
+        return await onThread {
             let socket: Int32
             switch connect(host: host, port: port, timeout: timeout) {
             case .success(let opened): socket = opened
@@ -46,7 +46,8 @@ enum NetworkProbe {
             }
             var response: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 1024)
-            while !response.contains(UInt8(ascii: "\n")), response.count < 4096 {
+            let deadline = Date().addingTimeInterval(Double(min(timeout.components.seconds, 86_400)) + 1)
+            while !response.contains(UInt8(ascii: "\n")), response.count < 4096, Date() < deadline {
                 let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
                 if count <= 0 { break }
                 response += buffer[..<count]
@@ -60,9 +61,9 @@ enum NetworkProbe {
         }
     }
 
-    private static func onQueue(_ work: @escaping @Sendable () -> ProbeOutcome) async -> ProbeOutcome {
+    private static func onThread(_ work: @escaping @Sendable () -> ProbeOutcome) async -> ProbeOutcome {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work()) }
+            Thread { continuation.resume(returning: work()) }.start()
         }
     }
 
