@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// TCP and HTTP checks against a pod's address, as the kubelet's prober
