@@ -247,6 +247,12 @@ let package = Package(
             name: "CapstanTestSupport",
             swiftSettings: swiftSettings),
 
+        // An in-process registry over a real SQLite store, for the tests of what runs against it.
+        .target(
+            name: "CapstanRegistryTestSupport",
+            dependencies: ["CapstanAPIServer", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
         .testTarget(
             name: "CapstanStoreTests",
             dependencies: [
@@ -275,17 +281,17 @@ let package = Package(
         .testTarget(
             name: "CapstanClientTests",
             dependencies: [
-                "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CapstanRegistryTestSupport", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSchedulerTests",
-            dependencies: ["CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanRegistryTestSupport", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanControllersTests",
-            dependencies: ["CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanRegistryTestSupport", "CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // `capstan up` on a git repository with real runc, CNI, git and kubectl (root).
         .testTarget(
@@ -294,7 +300,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanAgentTests",
-            dependencies: ["CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanRegistryTestSupport", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // HTTPClusterClient against a running `capstan server` over TLS.
         .testTarget(

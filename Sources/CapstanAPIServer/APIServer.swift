@@ -102,7 +102,7 @@ public struct APIServer: ServiceLifecycle.Service {
     }
 
     /// `default`, `kube-system`, `kube-public` and `kube-node-lease` exist from the start, as in Kubernetes.
-    func ensureBuiltinNamespaces() async throws {
+    public func ensureBuiltinNamespaces() async throws {
         for name in ResourceRegistry.builtinNamespaces.sorted() {
             let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]]
             if (try? await registry.get(BuiltinKinds.namespace, namespace: nil, name: name)) != nil { continue }

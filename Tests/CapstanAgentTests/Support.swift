@@ -3,6 +3,7 @@ import CapstanAgent
 import CapstanClient
 import CapstanCore
 import CapstanStore
+import CapstanRegistryTestSupport
 import CapstanTestSupport
 import Foundation
 import Logging
@@ -26,14 +27,8 @@ func withAgent(
 
 /// The registry alone; `root` is a folder for agents.
 func withCluster(_ body: (InProcessClient, String) async throws -> Void) async throws {
-    try await TemporaryDirectory.with(prefix: "capstan-agent") { directory in
-        let store = try SQLiteStore(directory: directory.path + "/store", options: .init(durability: .normal), logger: Logger(label: "test"))
-        defer { store.close() }
-        let server = APIServer(
-            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
-        try await server.ensureBuiltinNamespaces()
-        try await body(InProcessClient(registry: server.registry), directory.path + "/agent")
+    try await withInProcessRegistry(prefix: "capstan-agent") { registry, directory in
+        try await body(InProcessClient(registry: registry), directory.appending("agent"))
     }
 }
 

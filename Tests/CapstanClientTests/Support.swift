@@ -2,21 +2,14 @@
 import CapstanClient
 import CapstanCore
 import CapstanStore
+import CapstanRegistryTestSupport
 import CapstanTestSupport
 import Logging
 import Synchronization
 
 /// A registry over a real SQLite store in a temporary directory, with the built-in namespaces.
 func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
-    try await TemporaryDirectory.with(prefix: "capstan-client") { directory in
-        let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-        defer { store.close() }
-        let server = APIServer(
-            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
-        try await server.ensureBuiltinNamespaces()
-        try await body(server.registry)
-    }
+    try await withInProcessRegistry(prefix: "capstan-client") { registry, _ in try await body(registry) }
 }
 
 let writer = WriteOptions(fieldManager: "test")

@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanControllers
 import CapstanCore
 import CapstanStore
+import CapstanRegistryTestSupport
 import CapstanTestSupport
 import Foundation
 import Logging
@@ -15,14 +16,8 @@ let writer = WriteOptions(fieldManager: "test")
 func withCluster(
     agent: FakeNodeAgent = FakeNodeAgent(), configuration: ControllerManager.Configuration = .init(), _ body: (InProcessClient) async throws -> Void
 ) async throws {
-    try await TemporaryDirectory.with(prefix: "capstan-controllers") { directory in
-        let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-        defer { store.close() }
-        let server = APIServer(
-            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
-        try await server.ensureBuiltinNamespaces()
-        let client = InProcessClient(registry: server.registry)
+    try await withInProcessRegistry(prefix: "capstan-controllers") { registry, _ in
+        let client = InProcessClient(registry: registry)
         let manager = ControllerManager(client: client, configuration: configuration, logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await manager.run() }

@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import CapstanScheduler
 import CapstanStore
+import CapstanRegistryTestSupport
 import CapstanTestSupport
 import Logging
 import Testing
@@ -32,14 +33,8 @@ import Testing
     }
 
     @Test func bindsPodsAndRetriesAnUnschedulableOneWhenANodeArrives() async throws {
-        try await TemporaryDirectory.with(prefix: "capstan-scheduler") { directory in
-            let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-            defer { store.close() }
-            let server = APIServer(
-            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
-            try await server.ensureBuiltinNamespaces()
-            let client = InProcessClient(registry: server.registry)
+        try await withInProcessRegistry(prefix: "capstan-scheduler") { registry, _ in
+            let client = InProcessClient(registry: registry)
             for name in ["n1", "n2", "n3"] {
                 _ = try await client.create(BuiltinKinds.node, namespace: nil, object: Self.node(name, cpu: "2"), options: Self.writer)
             }
@@ -80,14 +75,8 @@ import Testing
     }
 
     @Test func periodicFlushRetriesWaitingPodsAndEventsAggregate() async throws {
-        try await TemporaryDirectory.with(prefix: "capstan-scheduler") { directory in
-            let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-            defer { store.close() }
-            let server = APIServer(
-            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.path + "/security", tls: false, names: []), logger: Logger(label: "test"))
-            try await server.ensureBuiltinNamespaces()
-            let client = InProcessClient(registry: server.registry)
+        try await withInProcessRegistry(prefix: "capstan-scheduler") { registry, _ in
+            let client = InProcessClient(registry: registry)
             _ = try await client.create(BuiltinKinds.node, namespace: nil, object: Self.node("n1", cpu: "1"), options: Self.writer)
             var configuration = SchedulerConfiguration()
             configuration.unschedulableFlushInterval = .milliseconds(50)

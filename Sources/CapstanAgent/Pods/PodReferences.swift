@@ -10,14 +10,9 @@ struct PodReferences: Sendable {
     var configMaps: [String: [String: [UInt8]]] = [:]
     var secrets: [String: [String: [UInt8]]] = [:]
 
-    /// Names referenced by the pod, by kind.
-    static func names(in pod: Pod) -> (configMaps: Set<String>, secrets: Set<String>) {
-        (pod.referencedConfigMaps, pod.referencedSecrets)
-    }
-
     static func read(for pod: Pod, client: any ClusterClient) async throws -> PodReferences {
         let namespace = pod.metadata.namespace ?? "default"
-        let (configMapNames, secretNames) = names(in: pod)
+        let configMapNames = pod.referencedConfigMaps, secretNames = pod.referencedSecrets
         var references = PodReferences()
         for name in configMapNames {
             guard let object = try await optional({ try await client.get(BuiltinKinds.configMap, namespace: namespace, name: name) }) else { continue }

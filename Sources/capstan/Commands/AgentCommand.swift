@@ -45,7 +45,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
         guard FileManager.default.fileExists(atPath: kubeconfig) else { throw ValidationError("--kubeconfig \(kubeconfig): no such file") }
-        var options = try nodeOptions()
+        let options = try nodeOptions()
         try options.validate()
     }
 
