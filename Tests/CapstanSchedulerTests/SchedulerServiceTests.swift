@@ -119,7 +119,7 @@ import Testing
     }
 }
 
-func eventually(timeout: Duration = .seconds(15), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }
