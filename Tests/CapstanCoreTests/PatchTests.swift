@@ -85,6 +85,15 @@ private let liveDeployment = #"""
         #expect(containers[1]["image"] == "proxy:1")
     }
 
+    /// Node taints have no patch strategy in Kubernetes: the patch's list is the
+    /// new list, which is how `kubectl taint node n key-` removes one.
+    @Test func nodeTaintsAreReplacedWhole() throws {
+        let live = try json(#"{"apiVersion":"v1","kind":"Node","spec":{"taints":[{"key":"new","effect":"NoSchedule"},{"key":"dedicated","value":"ops","effect":"NoExecute"}]}}"#)
+        let patch = try json(#"{"spec":{"taints":[{"effect":"NoSchedule","key":"new"}]}}"#)
+        let result = try StrategicMergePatch.apply(patch, to: live, kind: "Node")
+        #expect(result[path: ["spec", "taints"]] == [["effect": "NoSchedule", "key": "new"]])
+    }
+
     @Test func directivesDeleteReplaceAndReorder() throws {
         let live = try json(liveDeployment)
         let deleted = try StrategicMergePatch.apply(

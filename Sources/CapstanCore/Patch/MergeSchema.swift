@@ -53,7 +53,8 @@ public enum MergeSchema {
             "spec.ports": ListRule(type: .map(keys: ["port", "protocol"]), patchMergeKey: "port"),
         ],
         "Node": [
-            "spec.taints": ListRule(type: .atomic, patchMergeKey: "key"),
+            // No patch strategy in Kubernetes: a strategic merge patch replaces the whole list (`kubectl taint … key-`).
+            "spec.taints": ListRule(type: .atomic, patchMergeKey: nil),
             "status.addresses": ListRule(type: .map(keys: ["type"]), patchMergeKey: "type"),
         ],
         "Pod": [
