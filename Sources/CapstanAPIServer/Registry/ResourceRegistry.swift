@@ -99,13 +99,35 @@ public struct ResourceRegistry: Sendable {
     public struct WriteOptions: Sendable {
         public var fieldManager: String
         public var dryRun = false
-        public init(fieldManager: String, dryRun: Bool = false) {
+        /// The node whose credentials made the request, if a node's did:
+        /// its writes to its own Node pass ``NodeRestriction``.
+        public var requestingNode: String?
+        public init(fieldManager: String, dryRun: Bool = false, requestingNode: String? = nil) {
             self.fieldManager = fieldManager
             self.dryRun = dryRun
+            self.requestingNode = requestingNode
         }
     }
 
+    /// NodeRestriction admission: a node may not give its own Node reserved
+    /// labels, nor change its taints or schedulability once registered.
+    private func admitNodeWrite(_ info: KindInfo, name: String, old: JSONValue?, new: JSONValue, options: WriteOptions) throws(APIError) {
+        guard info == BuiltinKinds.node, let node = options.requestingNode,
+            let reason = NodeRestriction.violation(node: node, old: old, new: new)
+        else { return }
+        throw APIError(code: 403, reason: "Forbidden", message: "nodes \"\(name)\" is forbidden: \(reason)", details: ["kind": "nodes", "name": .string(name)])
+    }
+
     public func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
+        try await create(info, namespace: namespace, object: object, options: options, recordManagers: true)
+    }
+
+    /// - Parameter recordManagers: false when `object` already carries the
+    ///   managedFields of a server-side apply, which a create must keep as an
+    ///   `Apply` entry rather than take over as an `Update`.
+    private func create(
+        _ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions, recordManagers: Bool
+    ) async throws(APIError) -> JSONValue {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
         var meta = Unstructured(jsonValue: object)!
         try checkTypeMeta(meta, info)
@@ -130,10 +152,13 @@ public struct ResourceRegistry: Sendable {
         if info == BuiltinKinds.pod { PodDefaults.addDefaultTolerations(to: &meta, seconds: defaultTolerationSeconds) }
         try validate(meta, info)
         var stored = meta.jsonValue
-        do {
-            stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
-        } catch {
-            throw .internalError("\(error)")
+        try admitNodeWrite(info, name: metadata.name, old: nil, new: stored, options: options)
+        if recordManagers {
+            do {
+                stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
+            } catch {
+                throw .internalError("\(error)")
+            }
         }
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
@@ -185,7 +210,7 @@ public struct ResourceRegistry: Sendable {
                 var created = try run(nil)
                 created[path: ["metadata", "name"]] = .string(name)
                 do {
-                    return (try await create(info, namespace: namespace, object: created, options: options), true)
+                    return (try await create(info, namespace: namespace, object: created, options: options, recordManagers: false), true)
                 } catch where error.reason == "AlreadyExists" {
                     continue
                 }
@@ -205,12 +230,16 @@ public struct ResourceRegistry: Sendable {
     /// conflicts with other managers as 409 unless `force` takes the fields.
     /// The HTTP apply-patch and in-process appliers (the GitOps engine) both
     /// come through here, so they get the same checks.
+    ///
+    /// An apply to a subresource (`status`) never creates the object: it is
+    /// 404 when the object is missing, as in Kubernetes, so a writer allowed
+    /// only a status cannot bring a whole object into being through it.
     public func apply(
         _ info: KindInfo, namespace: String?, name: String, configuration: JSONValue, options: WriteOptions, force: Bool,
         subresource: String? = nil
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
         let time = timestamp()
-        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: true) {
+        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: subresource == nil) {
             (current: JSONValue?) throws -> JSONValue in
             var desired = configuration
             if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
@@ -258,6 +287,7 @@ public struct ResourceRegistry: Sendable {
         }
         try validate(next, info)
         var stored = next.jsonValue
+        try admitNodeWrite(info, name: name, old: current, new: stored, options: options)
         if recordManagers {
             do {
                 stored = try ServerSideApply.recordUpdate(from: current, to: stored, manager: options.fieldManager, time: timestamp(), subresource: subresource)
