@@ -81,6 +81,16 @@ import Testing
             #expect(old.status != 0)
             #expect(old.output.contains("required revision has been compacted"))
             #expect(try await etcdctl(server, ["get", "k", "--print-value-only"]) == "v4\n")
+
+            // Compaction at 4 keeps revision 4: a watch from exactly there replays it,
+            // as etcd does; one from 3 is told the history is gone. (etcdctl watch runs
+            // until stopped, so it is bounded and its output read afterwards.)
+            let fromCompaction = try await runCommand(
+                Self.etcdctl, ["--endpoints=\(server.endpoint)", "watch", "k", "--rev=4"], environment: environment, timeout: .seconds(3))
+            #expect(fromCompaction.output.hasPrefix("PUT\nk\nv3\nPUT\nk\nv4\n"), "\(fromCompaction.output)")
+            let beforeCompaction = try await runCommand(
+                Self.etcdctl, ["--endpoints=\(server.endpoint)", "watch", "k", "--rev=3"], environment: environment, timeout: .seconds(3))
+            #expect(beforeCompaction.output.contains("required revision has been compacted"), "\(beforeCompaction.output)")
         }
     }
 

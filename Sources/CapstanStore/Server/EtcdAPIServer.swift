@@ -13,21 +13,39 @@ public struct EtcdAPIServer: Service {
     /// oversized requests reach the store and get etcd's own error.
     static let maxRequestPayload = StoreLimits.maxRequestBytes + 512 * 1024
 
+    /// Files of TLS with client-certificate authentication, as etcd's
+    /// `--cert-file`, `--key-file` and `--trusted-ca-file` with
+    /// `--client-cert-auth`: every client must present a certificate the CA signed.
+    public struct ClientCertificateAuth: Sendable, Hashable {
+        public var certificateFile: String
+        public var keyFile: String
+        public var trustedCAFile: String
+
+        public init(certificateFile: String, keyFile: String, trustedCAFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.trustedCAFile = trustedCAFile
+        }
+    }
+
     private let store: any Store
+    private let tls: ClientCertificateAuth?
     private let host: String
     private let port: Int
     private let logger: Logger
     private let progressNotifyInterval: Duration
     private let onListening: @Sendable (String) -> Void
 
-    /// - Parameter onListening: called once bound, with `host:port` (the real
-    ///   port when `port` is 0).
+    /// - Parameters:
+    ///   - tls: nil serves plain gRPC (callers must keep that to loopback).
+    ///   - onListening: called once bound, with `host:port` (the real port when `port` is 0).
     public init(
-        store: any Store, host: String, port: Int, logger: Logger,
+        store: any Store, host: String, port: Int, tls: ClientCertificateAuth? = nil, logger: Logger,
         progressNotifyInterval: Duration = .seconds(600),
         onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.store = store
+        self.tls = tls
         self.host = host
         self.port = port
         self.logger = logger
@@ -35,10 +53,20 @@ public struct EtcdAPIServer: Service {
         self.onListening = onListening
     }
 
+    private var transportSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .mTLS(
+            certificateChain: [.file(path: tls.certificateFile, format: .pem)], privateKey: .file(path: tls.keyFile, format: .pem)
+        ) { config in
+            config.clientCertificateVerification = .noHostnameVerification
+            config.trustRoots = .certificates([.file(path: tls.trustedCAFile, format: .pem)])
+        }
+    }
+
     public func run() async throws {
         let address: SocketAddress = host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
         let transport = HTTP2ServerTransport.Posix(
-            address: address, transportSecurity: .plaintext,
+            address: address, transportSecurity: transportSecurity,
             config: .defaults { config in
                 config.rpc.maxRequestPayloadSize = Self.maxRequestPayload
                 // Large responses (a range over many keys) need more than the

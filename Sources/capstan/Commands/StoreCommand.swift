@@ -27,6 +27,18 @@ struct StoreServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen: String = "127.0.0.1:2379"
 
+    // TLS with client-certificate authentication, etcd's flags and meaning.
+    @Option(name: .customLong("cert-file"), help: "PEM certificate the server presents (with --key-file and --trusted-ca-file).")
+    var certificateFile: String?
+
+    @Option(name: .customLong("key-file"), help: "PEM private key of --cert-file.")
+    var keyFile: String?
+
+    @Option(
+        name: .customLong("trusted-ca-file"),
+        help: "PEM CA that signs the clients' certificates; every client must present one (etcd's --client-cert-auth).")
+    var trustedCAFile: String?
+
     @Option(help: "full: fsync every commit (default); normal: fsync at checkpoints only, may lose the last writes on power loss.")
     var durability: String = "full"
 
@@ -56,29 +68,34 @@ struct StoreServeCommand: AsyncParsableCommand {
         guard autoCompactionRetention >= 0 else {
             throw ValidationError("--auto-compaction-retention must not be negative")
         }
-        _ = try listenAddress()
+        let address = try ListenAddress(listen)
+        let tlsFlags = [certificateFile, keyFile, trustedCAFile]
+        if tlsFlags.contains(where: { $0 != nil }), tlsFlags.contains(where: { $0 == nil }) {
+            throw ValidationError("--cert-file, --key-file and --trusted-ca-file go together: TLS here always authenticates clients by certificate")
+        }
+        for case let file? in tlsFlags where !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("cannot read \(file)")
+        }
+        if clientCertificateAuth == nil, !address.isLoopback {
+            throw ValidationError(
+                "--listen \(listen) is not a loopback address: serving the store to other machines needs --cert-file, --key-file and --trusted-ca-file (client-certificate authentication), as etcd does")
+        }
     }
 
-    private func listenAddress() throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            throw ValidationError("--listen must be HOST:PORT, not '\(listen)'")
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+    private var clientCertificateAuth: EtcdAPIServer.ClientCertificateAuth? {
+        guard let certificateFile, let keyFile, let trustedCAFile else { return nil }
+        return .init(certificateFile: certificateFile, keyFile: keyFile, trustedCAFile: trustedCAFile)
     }
 
     func run() async throws {
         var logger = Logger(label: "capstan.store")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let (host, port) = try listenAddress()
+        let address = try ListenAddress(listen)
         let options = SQLiteStore.Options(durability: SQLiteStore.Durability(rawValue: durability) ?? .full)
         let store = try SQLiteStore(directory: dataDirectory, options: options, logger: logger)
         defer { store.close() }
 
-        let server = EtcdAPIServer(store: store, host: host, port: port, logger: logger) { address in
+        let server = EtcdAPIServer(store: store, host: address.host, port: address.port, tls: clientCertificateAuth, logger: logger) { address in
             print("capstan store listening on \(address) (data dir \(dataDirectory))")
             fflush(nil)
         }
