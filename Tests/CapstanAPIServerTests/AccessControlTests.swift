@@ -112,8 +112,11 @@ private func pod(_ name: String, node: String?) -> JSONValue {
             #expect(other.failure?.message.hasSuffix(#"the pod is bound to node "n2", not "n1""#) == true, "\(other)")
             let unbound = await f.admit(.put, "/api/v1/namespaces/default/pods/pending/status", token: f.node1)
             #expect(unbound.failure?.message.hasSuffix("the pod is not bound to any node") == true)
-            // A missing pod is left for the request itself to answer 404.
-            #expect(await f.admit(.patch, "/api/v1/namespaces/default/pods/nope/status", token: f.node1).user != nil)
+            // A write to a pod that does not exist is refused: no node credential may bring one into being.
+            let missing = await f.admit(.patch, "/api/v1/namespaces/default/pods/nope/status", token: f.node1)
+            #expect(missing.failure?.code == 403 && missing.failure?.message.hasSuffix("the pod does not exist") == true, "\(missing)")
+            // Deleting one that is already gone is left for the request to answer 404, which the agent takes as done.
+            #expect(await f.admit(.delete, "/api/v1/namespaces/default/pods/nope", token: f.node1).user != nil)
         }
     }
 
@@ -144,6 +147,39 @@ private func pod(_ name: String, node: String?) -> JSONValue {
             var request = f.request(.delete, "/api/v1/namespaces/default/secrets/s", token: nil)
             let admitted = try await open.admit(&request)
             #expect(admitted == AccessControl.insecureUser && admitted?.role == .admin)
+        }
+    }
+
+    /// The plain-HTTP port admits every caller as admin, so a web page on the
+    /// machine must not reach it: no `Origin`, only loopback `Host`s, and
+    /// writes only with an API media type (a form post carries none).
+    @Test(arguments: [
+        (HTTPRequest.Method.get, "127.0.0.1:8080", "https://evil.example", nil, 403),
+        (.get, "evil.example:8080", nil, nil, 403),
+        (.get, "localhost.evil.example", nil, nil, 403),
+        (.get, "127.evil.example:8080", nil, nil, 403),
+        (.get, "127.0.0.1:8080", nil, nil, 0),
+        (.get, "localhost:8080", nil, nil, 0),
+        (.get, "[::1]:8080", nil, nil, 0),
+        (.post, "127.0.0.1:8080", nil, "text/plain", 415),
+        (.post, "127.0.0.1:8080", nil, "application/x-www-form-urlencoded", 415),
+        (.post, "127.0.0.1:8080", nil, nil, 415),
+        (.post, "127.0.0.1:8080", nil, "application/json; charset=utf-8", 0),
+        (.patch, "127.0.0.1:8080", nil, "application/merge-patch+json", 0),
+    ] as [(HTTPRequest.Method, String, String?, String?, Int)])
+    func plainHTTPPortRefusesWhatABrowserWouldSend(method: HTTPRequest.Method, host: String, origin: String?, contentType: String?, code: Int) async throws {
+        try await withFixture { f in
+            let open = AccessControl(tokens: nil, registry: f.registry)
+            var head = HTTPRequest(method: method, scheme: "http", authority: host, path: "/api/v1/namespaces/default/configmaps")
+            if let origin { head.headerFields[.origin] = origin }
+            if let contentType { head.headerFields[.contentType] = contentType }
+            var request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+            do {
+                _ = try await open.admit(&request)
+                #expect(code == 0, "admitted, expected \(code)")
+            } catch let error as APIError {
+                #expect(error.code == code, "\(error.message)")
+            }
         }
     }
 

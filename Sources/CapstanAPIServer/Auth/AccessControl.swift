@@ -25,11 +25,15 @@ struct AccessControl: Sendable {
     /// `/healthz`), or a 401 / 403 `APIError` to answer with. May buffer the
     /// request body, to read the name of the object a node creates.
     func admit(_ request: inout Request) async throws(APIError) -> User? {
-        guard let tokens else { return Self.insecureUser }
         let route = routes["\(request.method.rawValue) \(request.uri.path)"]
+        guard let tokens else {
+            // A webhook proves itself by its signature, whatever its body's type.
+            try Self.checkInsecureRequest(request, checkContentType: route != .anyone)
+            return Self.insecureUser
+        }
         // A webhook checks its own signature; the git host sends no token.
         if route == .anyone { return nil }
-        let watch = request.uri.queryParameters.contains { $0.key == "watch" && ($0.value == "true" || $0.value == "1") }
+        let watch = Query(request).isWatch
         let attributes = RequestAttributes(method: request.method.rawValue, path: request.uri.path, watch: watch)
         guard let header = request.headers[.authorization] else {
             if Authorizer.isPublic(attributes) { return nil }
@@ -53,6 +57,37 @@ struct AccessControl: Sendable {
     /// Who every request is on the unauthenticated plain-HTTP port.
     static let insecureUser = User(name: "system:insecure-http", role: .admin)
 
+    /// Media types a write on the plain-HTTP port may carry: those of the API.
+    /// A web page can send a cross-site POST without a preflight only as
+    /// `text/plain`, a form or multipart, so none of those is accepted.
+    static let apiMediaTypes: Set<String> = [
+        "application/json", "application/yaml", "application/vnd.kubernetes.protobuf",
+        "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml", "application/apply-patch+cbor",
+    ]
+
+    /// The plain-HTTP port admits every caller as admin, so it must not be
+    /// reachable from a web page on this machine: a browser sends `Origin` on
+    /// cross-site and scripted requests, and a DNS-rebinding page reaches
+    /// 127.0.0.1 under its own host name, which the `Host` header shows. kubectl
+    /// and API clients send neither. Writes must say they carry API content.
+    static func checkInsecureRequest(_ request: Request, checkContentType: Bool = true) throws(APIError) {
+        if let origin = request.headers[.origin] {
+            throw .forbiddenRequest("requests with an Origin header (\(origin)) are refused on the unauthenticated plain-HTTP port")
+        }
+        let host = IPLiteral.hostOfAuthority(request.head.authority ?? "")
+        guard IPLiteral.isLoopbackHost(host) else {
+            throw .forbiddenRequest("the unauthenticated plain-HTTP port answers only requests addressed to a loopback host, not \"\(host)\"")
+        }
+        guard checkContentType, [.post, .put, .patch].contains(request.method) else { return }
+        let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard apiMediaTypes.contains(contentType) else {
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "a write on the unauthenticated plain-HTTP port must have an API Content-Type (application/json, application/yaml or a patch type), not \"\(contentType)\"")
+        }
+    }
+
     /// Why the condition does not hold, or nil when it does.
     private func violation(of condition: Authorizer.Condition, _ attributes: RequestAttributes, _ request: inout Request) async throws(APIError) -> String? {
         switch condition {
@@ -71,7 +106,11 @@ struct AccessControl: Sendable {
             do {
                 pod = try await registry.get(BuiltinKinds.pod, namespace: resource.namespace, name: name)
             } catch let error where error.code == 404 {
-                return nil  // the request itself answers NotFound
+                // Deleting what is already gone answers NotFound, as Kubernetes'
+                // NodeRestriction does (the agent takes that as done); any other
+                // write to a pod that does not exist is refused outright, so no
+                // path through a node's credentials can bring a pod into being.
+                return attributes.verb == "delete" ? nil : "the pod does not exist"
             }
             let bound = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
             if bound == node { return nil }
@@ -99,6 +138,11 @@ struct AccessControl: Sendable {
 }
 
 extension APIError {
+    /// 403 for a request refused for what it is, not for who sent it.
+    static func forbiddenRequest(_ message: String) -> APIError {
+        APIError(code: 403, reason: "Forbidden", message: "forbidden: \(message)")
+    }
+
     /// 401: no token, or one that is not known. kubectl prints
     /// `error: You must be logged in to the server (Unauthorized)`.
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")

@@ -31,7 +31,7 @@ struct APIResponder: HTTPResponder {
         var request = request
         let path = request.uri.path
         do {
-            _ = try await access.admit(&request)
+            let user = try await access.admit(&request)
             if let response = try await fixedEndpoint(path, request) { return response }
             if let response = try await podStreamingEndpoint(request, context: context) { return response }
             if let route = routes.first(where: { $0.path == path && $0.method == request.method.rawValue }) {
@@ -43,7 +43,7 @@ struct APIResponder: HTTPResponder {
             guard let info = resourcePath.kind else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))")
             }
-            return try await resource(info, resourcePath, request)
+            return try await resource(info, resourcePath, request, user: user)
         } catch let error as APIError {
             return Self.json(error.status, status: .init(code: error.code))
         } catch {
@@ -73,6 +73,7 @@ struct APIResponder: HTTPResponder {
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         case "/metrics":
+            if let store = try? await registry.store.status() { metrics.refreshStore(store, backend: status.backend) }
             return Response(
                 status: .ok, headers: [.contentType: MetricsRegistry.contentType],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.registry.exposition())))
@@ -102,20 +103,21 @@ struct APIResponder: HTTPResponder {
 
     // MARK: Resources
 
-    private func resource(_ info: KindInfo, _ path: ResourcePath, _ request: Request) async throws -> Response {
+    private func resource(_ info: KindInfo, _ path: ResourcePath, _ request: Request, user: User?) async throws -> Response {
         let query = Query(request)
         let table = (request.headers[.accept] ?? "").contains("as=Table")
         if !info.namespaced, path.namespace != nil {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) is not namespaced")
         }
         let manager = query["fieldManager"] ?? defaultManager(request)
-        let options = ResourceRegistry.WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
+        var options = ResourceRegistry.WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
+        if case .node(let node)? = user?.role { options.requestingNode = node }
         switch (request.method, path.name, path.subresource) {
         case (.get, nil, nil):
             var listOptions = try query.listOptions()
             // A larger page is served as several; clients follow the continue token.
             listOptions.limit = min(listOptions.limit, limits.maxListLimit)
-            if query["watch"] == "true" || query["watch"] == "1" {
+            if query.isWatch {
                 return watch(info, path.namespace, listOptions, table: table)
             }
             let list = try await registry.list(info, namespace: path.namespace, options: listOptions)
@@ -333,16 +335,42 @@ enum Scale {
 }
 
 /// Query parameters, with the list and watch options parsed.
+///
+/// Decoded exactly once, as Go's `url.ParseQuery` decodes what client-go
+/// encodes (`+` is a space, then percent escapes), from the raw query: every
+/// reader of a request — authorization, watch admission, metrics and the
+/// handler — goes through here, so none can see `watch=%2574rue` as
+/// something other than what the handler serves.
 struct Query {
     let parameters: [String: String]
 
     init(_ request: Request) {
+        self.init(rawQuery: request.uri.query ?? "")
+    }
+
+    init(rawQuery: String) {
         var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = Self.decode(parts[0]), !key.isEmpty else { continue }
+            // The first value wins, as Go's `Values.Get` reads it.
+            if parameters[key] == nil { parameters[key] = parts.count > 1 ? Self.decode(parts[1]) ?? "" : "" }
+        }
         self.parameters = parameters
     }
 
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+
     subscript(_ name: String) -> String? { parameters[name] }
+
+    /// `watch=true` or `watch=1`.
+    var isWatch: Bool { self["watch"] == "true" || self["watch"] == "1" }
+
+    /// The longest a watch may run: Kubernetes' `--min-request-timeout` (1800 s)
+    /// is the default, and a client may ask for less, never for more.
+    static let maxWatchTimeoutSeconds = 1800
 
     func listOptions() throws(APIError) -> ListOptions {
         var options = ListOptions()
@@ -364,7 +392,7 @@ struct Query {
         options.allowWatchBookmarks = parameters["allowWatchBookmarks"] == "true"
         if let timeout = parameters["timeoutSeconds"] {
             guard let value = Int(timeout), value >= 0 else { throw APIError.badRequest("timeoutSeconds must be a non-negative integer") }
-            options.timeoutSeconds = value
+            options.timeoutSeconds = min(value, Self.maxWatchTimeoutSeconds)
         }
         return options
     }

@@ -100,7 +100,7 @@ struct RequestMetricLabels: Hashable {
         let collection = path.name == nil
         switch method {
         case "GET":
-            let watch = request.uri.queryParameters["watch"].map { $0 == "true" || $0 == "1" } ?? false
+            let watch = Query(request).isWatch
             verb = collection ? (watch ? "WATCH" : "LIST") : "GET"
         case "DELETE":
             verb = collection ? "DELETECOLLECTION" : "DELETE"
