@@ -7,7 +7,8 @@ import Foundation
 public actor StatusReporter {
     private let registry: ResourceRegistry
     private let store: any Store
-    private let backend: String
+    /// `sqlite` or `etcd`.
+    nonisolated let backend: String
     private let version: String
     private let started = Date()
     public init(registry: ResourceRegistry, store: any Store, backend: String, version: String) {

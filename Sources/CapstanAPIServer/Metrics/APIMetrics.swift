@@ -1,3 +1,4 @@
+import CapstanStore
 import Foundation
 
 /// The API server's metrics, named and labelled as Kubernetes' are so that
@@ -12,6 +13,10 @@ public struct APIMetrics: Sendable {
     let terminatedWatchers: Counter
     let rejectedWatches: Counter
     let storeDuration: Histogram
+    /// The store's size and revisions, refreshed from `Store.status()` when `/metrics` is read.
+    let storeSize: Gauge
+    let storeRevision: Gauge
+    let storeCompactRevision: Gauge
 
     /// kube-apiserver's buckets for `apiserver_request_duration_seconds`.
     static let requestBuckets: [Double] = [
@@ -42,7 +47,19 @@ public struct APIMetrics: Sendable {
         storeDuration = registry.histogram(
             "capstan_store_request_duration_seconds", help: "Latency of the registry's calls into the store, by store operation (range, txn, watch, lease).",
             labels: ["operation"], buckets: Self.storeBuckets)
+        storeSize = registry.gauge(
+            "apiserver_storage_size_bytes", help: "Size of the storage database file physically allocated in bytes.", labels: ["storage_cluster_id"])
+        storeRevision = registry.gauge("capstan_store_current_revision", help: "The store's current revision.")
+        storeCompactRevision = registry.gauge(
+            "capstan_store_compact_revision", help: "The revision the store's history is compacted up to (watches and reads before it get 410 Gone).")
         ProcessMetrics.register(in: registry)
+    }
+
+    /// Reads the store's size and revisions into their gauges.
+    func refreshStore(_ status: StoreStatus, backend: String) {
+        storeSize.set([backend], to: Double(status.sizeOnDisk))
+        storeRevision.set(to: Double(status.revision))
+        storeCompactRevision.set(to: Double(status.compactRevision))
     }
 
     /// Times a store call.

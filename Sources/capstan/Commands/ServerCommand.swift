@@ -44,6 +44,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "full: fsync every commit (default); normal: fsync at checkpoints only.")
     var durability: String = "full"
 
+    @Option(
+        name: .customLong("compaction-interval"),
+        help: "Seconds between compactions of the store's history, each keeping the last interval's (0: never), as kube-apiserver's --etcd-compaction-interval.")
+    var compactionInterval: Int64 = 300
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -68,6 +73,7 @@ struct ServerCommand: AsyncParsableCommand {
     var defaultTolerationSeconds: Int64 = 300
 
     func validate() throws {
+        guard compactionInterval >= 0 else { throw ValidationError("--compaction-interval must not be negative") }
         guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
         guard eventTTL >= 0 else { throw ValidationError("--event-ttl must not be negative") }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
@@ -76,20 +82,11 @@ struct ServerCommand: AsyncParsableCommand {
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
         }
-        let (host, _) = try address()
-        if insecureHTTP, !(["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")) {
+        let address = try ListenAddress(listen)
+        if insecureHTTP, !address.isLoopback {
             throw ValidationError("--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
         }
         if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
-    }
-
-    private func address() throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen must be HOST:PORT, not '\(listen)'")
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
     }
 
     func run() async throws {
@@ -101,7 +98,8 @@ struct ServerCommand: AsyncParsableCommand {
     func runControlPlane(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let (host, port) = try address()
+        let address = try ListenAddress(listen)
+        let (host, port) = (address.host, address.port)
         let store = try SQLiteStore(
             directory: dataDirectory + "/store", options: .init(durability: SQLiteStore.Durability(rawValue: durability) ?? .full), logger: logger)
         defer { store.close() }
@@ -135,6 +133,14 @@ struct ServerCommand: AsyncParsableCommand {
         services.append(ControllerManager(
             client: client, configuration: .init(nodeMonitorGracePeriod: .seconds(nodeMonitorGracePeriod)), logger: controllerLogger))
         services.append(EndpointsController(client: client, logger: controllerLogger))
+        if compactionInterval > 0 {
+            // As kube-apiserver does: every interval, drop the history older than the
+            // revision seen one interval ago; a watch left behind gets 410 and relists.
+            var compactorLogger = logger
+            compactorLogger[metadataKey: "component"] = "compactor"
+            let interval = Duration.seconds(compactionInterval)
+            services.append(AutoCompactor(store: store, policy: .keepDuration(interval), logger: compactorLogger, checkInterval: interval))
+        }
         let embeddedNode = try node.services(dataDirectory: dataDirectory, client: client, logLevel: logLevel)
         services += embeddedNode.services
         server.podStreaming = embeddedNode.streaming

@@ -28,6 +28,9 @@ struct StatusCommand: AsyncParsableCommand {
         let store = report["store"]
         lines.append(
             "Capstan \(display(report["version"]))   up \(duration(report["uptimeSeconds"]?.intValue ?? 0))   store \(display(store?["backend"])) at revision \(display(store?["revision"]))")
+        if let size = store?["sizeBytes"]?.intValue {
+            lines.append("Store   \(bytes(size)) on disk, history compacted up to revision \(display(store?["compactRevision"]))")
+        }
         let nodes = report["nodes"]
         lines.append("Nodes   \(display(nodes?["ready"]))/\(display(nodes?["total"])) ready")
         let phases = (report[path: ["pods", "byPhase"]]?.objectValue ?? [:]).filter { ($0.value.intValue ?? 0) > 0 }
@@ -62,6 +65,18 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let error = gitops["fetchError"] { lines.append("  " + Colour.red(display(error))) }
         return lines.joined(separator: "\n")
+    }
+
+    /// 1536 → "1.5 KiB", as people read sizes.
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 
     static func duration(_ seconds: Int64) -> String {
