@@ -71,12 +71,26 @@ enum PrivateFile {
         }
     }
 
-    /// Creates a directory (and its parents) readable by its owner only.
+    /// Creates a directory readable by its owner only (0700 from the
+    /// `mkdir` itself; missing parents get the usual 0755). One that exists
+    /// with wider permissions — made by an older Capstan — is narrowed to 0700.
     static func makeDirectory(_ path: String) throws(SecurityFileError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw SecurityFileError(path: path, "cannot be created: \(error.localizedDescription)")
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path, !exists(parent) {
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                throw SecurityFileError(path: parent, "cannot be created: \(error.localizedDescription)")
+            }
+        }
+        if mkdir(path, 0o700) == 0 { return }
+        guard errno == EEXIST else { throw SecurityFileError(path: path, "cannot be created: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw SecurityFileError(path: path, "exists and is not a directory")
+        }
+        if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 {
+            throw SecurityFileError(path: path, "cannot be made private (0700): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -19,6 +19,12 @@ public struct ServerSecurity: Sendable {
     /// The admin token in `admin.kubeconfig`, kept to rewrite the file with the bound address.
     let adminToken: String
 
+    /// Makes the data directory (or one inside it) private to its owner: 0700
+    /// when created, narrowed to 0700 when an older start left it wider.
+    public static func makePrivateDirectory(_ path: String) throws {
+        try PrivateFile.makeDirectory(path)
+    }
+
     public static func adminKubeconfigPath(dataDirectory: String) -> String { dataDirectory + "/admin.kubeconfig" }
     public static func tokensPath(dataDirectory: String) -> String { dataDirectory + "/auth/tokens.json" }
     public static func pkiDirectory(dataDirectory: String) -> String { dataDirectory + "/pki" }

@@ -48,7 +48,7 @@ public final class SQLiteStore: Store {
     ///   if a new database cannot be created.
     public init(directory: String, options: Options = Options(), logger: Logger) throws(StoreError) {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Self.makePrivateDirectory(directory)
         } catch {
             throw .notWritable(reason: "cannot create data directory \(directory): \(error.localizedDescription)")
         }
@@ -214,4 +214,22 @@ public final class SQLiteStore: Store {
 
     /// How many watches are open (for tests and metrics).
     public var watcherCount: Int { hub.count }
+}
+
+extension SQLiteStore {
+    /// The database holds every object, Secrets' sealed values and pod specs
+    /// among them: its directory is 0700 from the `mkdir` itself (missing
+    /// parents get the usual 0755), and one an older Capstan left wider is
+    /// narrowed. The files SQLite makes inside it inherit that privacy.
+    static func makePrivateDirectory(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path, !FileManager.default.fileExists(atPath: parent) {
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        }
+        if mkdir(path, 0o700) == 0 { return }
+        guard errno == EEXIST else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw POSIXError(.ENOTDIR) }
+        if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
 }

@@ -50,7 +50,7 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try ServerSecurity.makePrivateDirectory(dataDirectory)
         let repository = try repo ?? prepareRepository()
         var notes: [String] = []
         var arguments = [
