@@ -103,6 +103,44 @@ private let deployment = """
         #expect(result.output.contains("kube-system") && result.output.contains("Active"), "\(result.output)")
     }
 
+    /// `kubectl apply --server-side` leaves an `Apply` entry for its field
+    /// manager, on create and after; a second manager's apply of the same
+    /// field conflicts naming the first, and `--force-conflicts` takes it over.
+    @Test func serverSideApplyRecordsApplyEntriesAndConflictsBetweenManagers() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let file = try server.write("cm.yaml", configMap)
+        var result = try await server.kubectl("apply", "--server-side", "--field-manager=team-a", "-f", file)
+        #expect(result.status == 0 && result.output.contains("configmap/web-config serverside-applied"), "\(result.output)")
+        let entries = "{range .metadata.managedFields[*]}{.manager}:{.operation};{end}"
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "jsonpath=\(entries)")
+        #expect(result.output == "team-a:Apply;", "the create by apply is an Apply entry: \(result.output)")
+
+        // Another manager sets the same field to another value: a conflict naming team-a.
+        let other = try server.write("cm-b.yaml", configMap.replacingOccurrences(of: "mode: fast", with: "mode: slow"))
+        result = try await server.kubectl("apply", "--server-side", "--field-manager=team-b", "-f", other)
+        #expect(result.status != 0 && result.output.contains(#"conflict with "team-a""#) && result.output.contains(".data.mode"), "\(result.output)")
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "jsonpath={.data.mode}")
+        #expect(result.output == "fast", "a conflict changes nothing: \(result.output)")
+
+        result = try await server.kubectl("apply", "--server-side", "--field-manager=team-b", "--force-conflicts", "-f", other)
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "jsonpath={.data.mode} \(entries)")
+        #expect(result.output == "slow team-a:Apply;team-b:Apply;", "\(result.output)")
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "json", "--show-managed-fields")
+        let managers = try JSONParser().parse(Array(result.output.utf8))[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+        func ownsMode(_ manager: String) -> Bool {
+            managers.contains { $0["manager"]?.stringValue == manager && $0[path: ["fieldsV1", "f:data", "f:mode"]] != nil }
+        }
+        #expect(ownsMode("team-b") && !ownsMode("team-a"), "team-b owns .data.mode now: \(result.output)")
+
+        // An ordinary update by a third manager is an Update entry beside the two Apply entries.
+        result = try await server.kubectl("label", "configmap", "web-config", "tier=front", "--field-manager=labeller")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "configmap", "web-config", "-o", "jsonpath=\(entries)")
+        #expect(result.output == "team-a:Apply;team-b:Apply;labeller:Update;", "\(result.output)")
+    }
+
     @Test func getWatchPrintsUpdatesAsTableRows() async throws {
         let server = try await RunningServer()
         defer { server.stop() }

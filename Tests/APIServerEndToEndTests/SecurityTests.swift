@@ -219,5 +219,41 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         // No authentication on the loopback-only plain port: curl needs no token either.
         let raw = try await runCommand("/usr/bin/curl", ["-sS", server.url + "/api/v1/namespaces/default"])
         #expect(raw.output.contains(#""name":"default""#), "\(raw.output)")
+
+        // What a web page on this machine could send is refused: an Origin, a
+        // rebinding host name, a form post. Nothing is created by any of them.
+        let configMap = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-a-page"}}"#
+        let path = "/api/v1/namespaces/default/configmaps"
+        var response = try await server.http("POST", path, body: configMap, headers: ["Origin": "http://evil.example", "Content-Type": "application/json"])
+        #expect(response.status == 403 && response.body.contains("Origin header"), "\(response)")
+        response = try await server.http("POST", path, body: configMap, headers: ["Host": "rebound.evil.example:\(server.port)", "Content-Type": "application/json"])
+        #expect(response.status == 403 && response.body.contains("loopback host"), "\(response)")
+        response = try await server.http("POST", path, body: configMap, headers: ["Content-Type": "text/plain"])
+        #expect(response.status == 415, "\(response)")
+        response = try await server.http("POST", path, body: configMap, headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(response.status == 415, "\(response)")
+        #expect(try await server.http("GET", path + "/from-a-page").status == 404)
+        response = try await server.http("POST", path, body: configMap, headers: ["Content-Type": "application/json"])
+        #expect(response.status == 201, "\(response)")
+
+        // The listen address is an IP address, decided as one: a name that looks loopback is not.
+        let named = try await runCommand(
+            RunningServer.capstanBinary, ["server", "--insecure-http", "--listen", "127.evil.example:6443", "--data-dir", "/nonexistent/capstan"])
+        #expect(named.status != 0 && named.output.contains("--listen needs an IP address as HOST"), "\(named.output)")
+    }
+
+    /// The data directory and the store are the owner's alone; keys and tokens 0600.
+    @Test func theDataDirectoryIsPrivate() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        func mode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? -1) & 0o777
+        }
+        #expect(try mode(server.dataDirectory) == 0o700)
+        #expect(try mode(server.storeDirectory) == 0o700)
+        for directory in ["pki", "auth"] { #expect(try mode(server.dataDirectory + "/" + directory) == 0o700, "\(directory)") }
+        for file in ["secrets.key", "admin.kubeconfig", "auth/tokens.json", "pki/ca.key", "pki/server.key"] {
+            #expect(try mode(server.dataDirectory + "/" + file) == 0o600, "\(file)")
+        }
     }
 }

@@ -153,6 +153,41 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
         }
     }
 
+    /// Compaction at revision C keeps C: a watch whose first event is C (from
+    /// resourceVersion C-1) is served; one from before C is 410 Gone.
+    @Test func watchFromTheCompactionPointIsServedAndFromBeforeItIsGone() async throws {
+        try await withRegistry { registry in
+            let created = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            let first = Int64(created[path: ["metadata", "resourceVersion"]]!.stringValue!)!
+            var object = created
+            object["data"] = ["a": "2"]
+            let second = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: object, options: writer)
+            let compactAt = Int64(second[path: ["metadata", "resourceVersion"]]!.stringValue!)!
+            object = second
+            object["data"] = ["a": "3"]
+            _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: object, options: writer)
+            try await registry.store.compact(compactAt)
+
+            var options = ListOptions()
+            options.resourceVersion = String(compactAt - 1)
+            let events = EventBox()
+            do {
+                try await registry.watch(BuiltinKinds.configMap, namespace: "default", options: options) { event in
+                    if await events.append(event) == 2 { throw CancellationError() }
+                }
+            } catch is CancellationError {
+                // Stopped after the two events it was read for.
+            }
+            let data = await events.events.map { $0.object[path: ["data", "a"]]?.stringValue ?? $0.type.rawValue }
+            #expect(data == ["2", "3"])
+
+            options.resourceVersion = String(first - 1)
+            await #expect { try await registry.watch(BuiltinKinds.configMap, namespace: "default", options: options) { _ in } } throws: { error in
+                (error as? APIError)?.code == 410
+            }
+        }
+    }
+
     @Test func finalizersKeepObjectsUntilRemoved() async throws {
         try await withRegistry { registry in
             var object = configMap("held")
