@@ -31,6 +31,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
         public var restartBackoff: Duration = .seconds(10)
         public var maxRestartBackoff: Duration = .seconds(300)
         public var version = "capstan"
+        /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
+        /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
+        public var seccompDefault = true
 
         public init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
             self.nodeName = nodeName
@@ -100,7 +103,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
         let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
         let syncer = PodSyncer(
             configuration: .init(nodeName: configuration.nodeName, logRoot: configuration.logDirectory,
-                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff)),
+                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff),
+                                 seccompDefault: configuration.seccompDefault),
             client: client, runtime: runtime, volumes: volumes, events: events, logger: logger)
         await syncer.setNode(hostIP: hostIP, runtimeName: runtimeVersion.runtimeName)
         let workers = PodWorkers(syncer: syncer, logger: logger)
