@@ -213,7 +213,7 @@ actor PodSyncer {
         let mounts: [Runtime_V1_Mount]
         do {
             environment = try EnvironmentResolver(pod: pod, references: context.references, podIP: context.podIP, hostIP: hostIP).environment(for: container)
-            mounts = try VolumeManager.mounts(for: container, volumes: context.volumes, pod: pod)
+            mounts = try volumes.mounts(for: container, volumes: context.volumes, pod: pod)
         } catch {
             await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
             return ContainerWaiting(reason: "CreateContainerConfigError", message: "\(error)")
