@@ -15,9 +15,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
         public var nodeName: String
         /// The CRI runtime's socket.
         public var runtimeSocket: String
-        /// Pod volumes (`pods/<uid>/volumes`) and the like.
+        /// Pod volumes (`pods/<uid>/volumes`) and the like; made 0700 (only the agent enters it).
         public var rootDirectory: String
-        /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out.
+        /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out; made 0700.
         public var logDirectory: String
         public var labels: [String: String] = [:]
         public var maxPods = 110
@@ -64,8 +64,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
 
     public func run() async throws {
         var configuration = self.configuration
-        try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
+        try PrivateDirectory.make(configuration.rootDirectory)
+        try PrivateDirectory.make(configuration.logDirectory)
         // Canonical paths: mounts are found again in /proc/self/mountinfo by their path.
         configuration.rootDirectory = Self.canonical(configuration.rootDirectory)
         configuration.logDirectory = Self.canonical(configuration.logDirectory)

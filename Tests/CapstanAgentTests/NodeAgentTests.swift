@@ -70,6 +70,18 @@ struct NodeAgentTests {
         }
     }
 
+    @Test func theAgentsFoldersAreOnlyItsOwn() async throws {
+        try await withCluster { client, root in
+            try await runAgent(client: client, runtime: FakeRuntime(), root: root) {
+                try await eventually("node registered") { (try? await client.get(Node.self, namespace: nil, name: testNode)) != nil }
+                for folder in [root, root + "/logs"] {
+                    var info = stat()
+                    #expect(stat(folder, &info) == 0 && info.st_mode & 0o7777 == 0o700, "\(folder): \(String(info.st_mode & 0o7777, radix: 8))")
+                }
+            }
+        }
+    }
+
     @Test func restartsACrashedContainerThenBacksOff() async throws {
         try await withAgent { client, runtime in
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("crash", containers: [container("app")]), options: testWriter)

@@ -202,4 +202,32 @@ struct MountedVolumeTests {
             #expect(!FileManager.default.fileExists(atPath: manager.podDirectory("u-good")))
         }
     }
+
+    /// Secrets live on a tmpfs only root may enter (mode 0700 from the mount itself); their
+    /// files keep `defaultMode` and item modes, inside the folder containers mount.
+    @Test func secretVolumesAreOnPrivateTmpfsWithTheModesAskedFor() async throws {
+        try await TemporaryDirectory.with(prefix: "capstan-secret") { directory in
+            let manager = VolumeManager(root: directory.path + "/agent", canMount: true)
+            let pod = Self.pod(
+                uid: "u-secret", mounts: [["name": "creds", "mountPath": "/creds"], ["name": "token", "mountPath": "/token"]],
+                volumes: [
+                    ["name": "creds", "secret": ["secretName": "db", "defaultMode": 0o640, "items": [["key": "password", "path": "password"], ["key": "user", "path": "user", "mode": 0o664]]]],
+                    ["name": "token", "secret": ["secretName": "db"]],
+                ])
+            defer { manager.cleanUp("u-secret") }
+            let secret: [String: [UInt8]] = ["password": Array("hunter2".utf8), "user": Array("app".utf8)]
+            let paths = try manager.prepare(pod, references: PodReferences(secrets: ["db": secret]), podIP: "", hostIP: "")
+            for name in ["creds", "token"] {
+                let volume = manager.podDirectory("u-secret") + "/volumes/" + name
+                #expect(Self.isTmpfs(volume), "\(volume) is on tmpfs")
+                #expect(Self.mode(volume) == 0o700, "\(name): tmpfs root \(String(Self.mode(volume), radix: 8))")
+                #expect(paths[name] == volume + "/volume")
+                #expect(Self.mode(volume + "/volume") == 0o755)
+            }
+            #expect(Self.mode(paths["creds"]! + "/password") == 0o640)
+            #expect(Self.mode(paths["creds"]! + "/user") == 0o664)  // exactly, whatever the umask
+            #expect(Self.mode(paths["token"]! + "/password") == 0o644)  // Kubernetes' default
+            #expect(try String(contentsOfFile: paths["creds"]! + "/password", encoding: .utf8) == "hunter2")
+        }
+    }
 }

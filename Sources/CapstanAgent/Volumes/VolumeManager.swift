@@ -39,7 +39,7 @@ struct VolumeManager: Sendable {
         if let emptyDir = json["emptyDir"] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if emptyDir["medium"]?.stringValue == "Memory" {
-                try mountTmpfs(directory, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
+                try mountTmpfs(directory, mode: 0o777, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
             }
             chmod(directory, 0o777)
             return directory
@@ -48,22 +48,21 @@ struct VolumeManager: Sendable {
         } else if let source = json["configMap"] {
             let name = source["name"]?.stringValue ?? ""
             guard let data = references.configMaps[name] else {
-                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: false); return directory }
+                if source["optional"]?.boolValue ?? false { return try writeFiles([], into: directory, private: false) }
                 throw VolumeError("configmap \"\(name)\" not found")
             }
-            try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, tmpfs: false)
-            return directory
+            return try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, private: false)
         } else if let source = json["secret"] {
             let name = source["secretName"]?.stringValue ?? ""
             guard let data = references.secrets[name] else {
-                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: true); return directory }
+                if source["optional"]?.boolValue ?? false { return try writeFiles([], into: directory, private: true) }
                 throw VolumeError("secret \"\(name)\" not found")
             }
-            try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, tmpfs: true)
-            return directory
+            return try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, private: true)
         } else if let source = json["downwardAPI"] {
-            try writeFiles(try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP), into: directory, tmpfs: false)
-            return directory
+            return try writeFiles(
+                try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP),
+                into: directory, private: false)
         } else if let source = json["projected"] {
             var files: [AtomicDirectoryWriter.File] = []
             let mode = source["defaultMode"]?.intValue
@@ -88,8 +87,7 @@ struct VolumeManager: Sendable {
                     throw VolumeError("projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
                 }
             }
-            try writeFiles(files, into: directory, tmpfs: true)
-            return directory
+            return try writeFiles(files, into: directory, private: true)
         } else {
             throw VolumeError("\(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
         }
@@ -241,15 +239,37 @@ struct VolumeManager: Sendable {
 
     // MARK: tmpfs
 
-    private func writeFiles(_ files: [AtomicDirectoryWriter.File], into directory: String, tmpfs: Bool) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if tmpfs { try mountTmpfs(directory, size: nil) }
-        try AtomicDirectoryWriter.write(files, into: directory)
+    /// Writes a ConfigMap, Secret, downward API or projected volume; returns the folder to mount.
+    ///
+    /// A private volume (Secret, projected) lives on a tmpfs mounted with mode 0700 at
+    /// `directory`, so no one else on the host can list or read it; its files go into
+    /// `directory/volume` (0755), the folder the container mounts, where they keep
+    /// their `defaultMode` (0644 unless the pod says otherwise) so that a container
+    /// running as any user can read them, as in Kubernetes.
+    private func writeFiles(_ files: [AtomicDirectoryWriter.File], into directory: String, private isPrivate: Bool) throws -> String {
+        guard isPrivate else {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try AtomicDirectoryWriter.write(files, into: directory)
+            return directory
+        }
+        try FileManager.default.createDirectory(
+            atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw VolumeError("cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        try mountTmpfs(directory, mode: 0o700, size: nil)
+        let contents = directory + "/volume"
+        guard mkdir(contents, 0o755) == 0 || errno == EEXIST else {
+            throw VolumeError("cannot create \(contents): \(String(cString: strerror(errno)))")
+        }
+        try AtomicDirectoryWriter.write(files, into: contents)
+        return contents
     }
 
-    private func mountTmpfs(_ directory: String, size: Int64?) throws {
+    /// Mounts a tmpfs on `directory` whose root has `mode` from the start.
+    private func mountTmpfs(_ directory: String, mode: Int, size: Int64?) throws {
         guard canMount, !Self.mountPoints(under: directory).contains(directory) else { return }
-        let options = "mode=0755" + (size.map { ",size=\($0)" } ?? "")
+        let options = "mode=0" + String(mode, radix: 8) + (size.map { ",size=\($0)" } ?? "")
         guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
             throw VolumeError("cannot mount tmpfs on \(directory): \(String(cString: strerror(errno)))")
         }
