@@ -170,6 +170,8 @@ let package = Package(
                 "CapstanClient",
                 "CapstanAPIServer",
                 "CRIAPI",
+                // openat2(2) for subPath resolution.
+                "CCRIShims",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include "CCRIShims.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
@@ -24,4 +28,16 @@ int capstan_is_namespace_file(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return -1;
     return info.f_type == 0x6e736673 ? 1 : 0; /* NSFS_MAGIC */
+}
+
+int capstan_open_beneath(int dirfd, const char *path) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    for (int attempt = 0; attempt < 16; attempt++) {
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        if (fd >= 0 || errno != EAGAIN) return (int)fd;
+    }
+    return -1;
 }

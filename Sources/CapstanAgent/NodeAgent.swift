@@ -15,9 +15,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
         public var nodeName: String
         /// The CRI runtime's socket.
         public var runtimeSocket: String
-        /// Pod volumes (`pods/<uid>/volumes`) and the like.
+        /// Pod volumes (`pods/<uid>/volumes`) and the like; made 0700 (only the agent enters it).
         public var rootDirectory: String
-        /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out.
+        /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out; made 0700.
         public var logDirectory: String
         public var labels: [String: String] = [:]
         public var maxPods = 110
@@ -31,6 +31,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
         public var restartBackoff: Duration = .seconds(10)
         public var maxRestartBackoff: Duration = .seconds(300)
         public var version = "capstan"
+        /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
+        /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
+        public var seccompDefault = true
 
         public init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
             self.nodeName = nodeName
@@ -61,8 +64,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
 
     public func run() async throws {
         var configuration = self.configuration
-        try FileManager.default.createDirectory(atPath: configuration.rootDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
+        try PrivateDirectory.make(configuration.rootDirectory)
+        try PrivateDirectory.make(configuration.logDirectory)
         // Canonical paths: mounts are found again in /proc/self/mountinfo by their path.
         configuration.rootDirectory = Self.canonical(configuration.rootDirectory)
         configuration.logDirectory = Self.canonical(configuration.logDirectory)
@@ -100,7 +103,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
         let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
         let syncer = PodSyncer(
             configuration: .init(nodeName: configuration.nodeName, logRoot: configuration.logDirectory,
-                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff)),
+                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff),
+                                 seccompDefault: configuration.seccompDefault),
             client: client, runtime: runtime, volumes: volumes, events: events, logger: logger)
         await syncer.setNode(hostIP: hostIP, runtimeName: runtimeVersion.runtimeName)
         let workers = PodWorkers(syncer: syncer, logger: logger)

@@ -20,6 +20,7 @@ struct CRIEndToEndTests {
         "import_and_resources",
         "layered_image_whiteouts",
         "kill_during_pod_start",
+        "seccomp_runtime_default",
     ]
 
     @Test(arguments: scenarios)

@@ -14,6 +14,8 @@ final class FakeRuntime: RuntimeService {
         var images: Set<String> = ["busybox:1.35"]
         var pulls: [String] = []
         var stops: [(id: String, timeout: Int64)] = []
+        /// The last configuration each container name was created with.
+        var configs: [String: Runtime_V1_ContainerConfig] = [:]
         var nextID = 0
         var clock: Int64 = 1_700_000_000_000_000_000
     }
@@ -102,6 +104,7 @@ final class FakeRuntime: RuntimeService {
             status.createdAt = summary.createdAt
             status.imageRef = "sha256:" + config.image.image
             state.containers[id] = (summary, status)
+            state.configs[config.metadata.name] = config
             return id
         }
     }

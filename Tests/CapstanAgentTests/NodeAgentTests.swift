@@ -1,3 +1,4 @@
+import CRIAPI
 import CapstanAPIServer
 import CapstanAgent
 import CapstanClient
@@ -46,6 +47,38 @@ struct NodeAgentTests {
             #expect(running.containerStatus("app")?.containerID?.hasPrefix("fake://") == true)
             #expect(running.status.conditions.map(\.type).contains("PodReadyToStartContainers"))
             #expect(runtime.sandboxCount == 1)
+        }
+    }
+
+    /// The kubelet's `--seccomp-default`, on by default: a pod that names no seccomp profile
+    /// runs under the runtime's default; one that asks for Unconfined, or a privileged
+    /// container, gets none.
+    @Test func containersRunUnderRuntimeDefaultSeccompUnlessThePodSaysOtherwise() async throws {
+        try await withAgent { client, runtime in
+            let pod = boundPod("seccomp", containers: [
+                container("plain"),
+                container("unconfined", ["securityContext": ["seccompProfile": ["type": "Unconfined"]]]),
+                container("privileged", ["securityContext": ["privileged": true]]),
+            ])
+            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
+            try await waitForPod(client, "seccomp", "Running") { $0.status.phase == "Running" }
+            // RuntimeDefault is the proto's zero value: only a profile that is set counts.
+            let profiles = runtime.state.withLock { state in
+                state.configs.mapValues { $0.linux.securityContext.hasSeccomp ? $0.linux.securityContext.seccomp.profileType : nil }
+            }
+            #expect(profiles == ["plain": .runtimeDefault, "unconfined": .unconfined, "privileged": .unconfined])
+        }
+    }
+
+    @Test func theAgentsFoldersAreOnlyItsOwn() async throws {
+        try await withCluster { client, root in
+            try await runAgent(client: client, runtime: FakeRuntime(), root: root) {
+                try await eventually("node registered") { (try? await client.get(Node.self, namespace: nil, name: testNode)) != nil }
+                for folder in [root, root + "/logs"] {
+                    var info = stat()
+                    #expect(stat(folder, &info) == 0 && info.st_mode & 0o7777 == 0o700, "\(folder): \(String(info.st_mode & 0o7777, radix: 8))")
+                }
+            }
         }
     }
 

@@ -135,4 +135,40 @@ struct PodConfigTests {
         #expect(ProbeManager.resolvePort(.string("nope"), in: container) == nil)
         #expect(ProbeManager.resolvePort(.int(70_000), in: container) == nil)
     }
+
+    /// The seccomp profile the agent asks for, given the pod's and the container's `seccompProfile`.
+    struct SeccompCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var pod: JSONValue?
+        var container: JSONObject?
+        var seccompDefault = true
+        var expected: Runtime_V1_SecurityProfile.ProfileType
+        var localhostRef = ""
+        var testDescription: String { name }
+    }
+
+    static let seccompCases: [SeccompCase] = [
+        SeccompCase(name: "nothing named: RuntimeDefault", pod: nil, container: nil, expected: .runtimeDefault),
+        SeccompCase(name: "--seccomp-default=false: Unconfined", pod: nil, container: nil, seccompDefault: false, expected: .unconfined),
+        SeccompCase(name: "Unconfined asked for by the pod", pod: ["type": "Unconfined"], container: nil, expected: .unconfined),
+        SeccompCase(name: "Unconfined asked for by the container", pod: nil, container: ["seccompProfile": ["type": "Unconfined"]], expected: .unconfined),
+        SeccompCase(name: "the container's profile wins over the pod's", pod: ["type": "Unconfined"], container: ["seccompProfile": ["type": "RuntimeDefault"]], expected: .runtimeDefault),
+        SeccompCase(name: "the pod's profile for a container naming none", pod: ["type": "Localhost", "localhostProfile": "/etc/capstan/seccomp/web.json"], container: ["runAsUser": 1000], expected: .localhost, localhostRef: "/etc/capstan/seccomp/web.json"),
+        SeccompCase(name: "privileged without a profile: none", pod: nil, container: ["privileged": true], expected: .unconfined),
+        SeccompCase(name: "privileged with a profile keeps it", pod: nil, container: ["privileged": true, "seccompProfile": ["type": "RuntimeDefault"]], expected: .runtimeDefault),
+    ]
+
+    @Test(arguments: seccompCases)
+    func seccompDefaultsToRuntimeDefault(_ example: SeccompCase) {
+        var container: JSONObject = ["name": "app", "image": "busybox:1.35"]
+        if let context = example.container { container["securityContext"] = .object(context) }
+        var spec: JSONObject = ["containers": [.object(container)]]
+        if let profile = example.pod { spec["securityContext"] = ["seccompProfile": profile] }
+        let built = pod(spec)
+        let builder = RuntimeConfigBuilder(pod: built, nodeName: "n1", logRoot: "/var/log/pods", seccompDefault: example.seccompDefault)
+        let config = builder.containerConfig(built.spec.containers[0], restartCount: 0, environment: [], mounts: [])
+        #expect(config.linux.securityContext.hasSeccomp)
+        #expect(config.linux.securityContext.seccomp.profileType == example.expected)
+        #expect(config.linux.securityContext.seccomp.localhostRef == example.localhostRef)
+    }
 }

@@ -22,6 +22,8 @@ import Testing
                   resources:
                     requests: {cpu: 100m, memory: 64Mi}
                     limits: {memory: 128Mi}
+                  securityContext:
+                    privileged: true
         """
 
     @Test func theStarterRepositoryPassesTheDefaultPoliciesWithoutWarnings() throws {
@@ -38,10 +40,17 @@ import Testing
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let file = tree.appending(path: "deploy/app.yaml").path
+        // A security default refuses the commit…
+        #expect(lines.contains {
+            $0.hasPrefix("\(file):20:13: Deployment shop/web: policy pod-security-baseline: validation error: Privileged mode is disallowed.")
+                && $0.hasSuffix("rule privileged-containers failed at path /spec/template/spec/containers/0/securityContext/privileged/")
+        }, "\(lines)")
+        // …best-practice defaults warn.
         #expect(lines.contains(
-            "\(file):15:11: Deployment shop/web: policy disallow-latest-tag: validation error: Using a mutable image tag such as 'latest' is not allowed. rule validate-image-tag failed at path /spec/template/spec/containers/0/image/"), "\(lines)")
+            "\(file):15:11: warning: Deployment shop/web: policy disallow-latest-tag: validation error: Using a mutable image tag such as 'latest' is not allowed. rule validate-image-tag failed at path /spec/template/spec/containers/0/image/"), "\(lines)")
         #expect(lines.contains { $0.hasPrefix("\(file):14:11: warning: Deployment shop/web: policy require-probes: ") }, "\(lines)")
-        #expect(lines.last == "invalid: 1 error in 1 file, 1 warning")
+        #expect(lines.contains { $0.hasPrefix("\(file):19:11: warning: Deployment shop/web: policy pod-security-restricted: ") }, "\(lines)")
+        #expect(lines.last == "invalid: 1 error in 1 file, 6 warnings")
     }
 
     @Test func brokenPoliciesAreErrorsAtTheirPosition() throws {

@@ -136,15 +136,61 @@ struct SeccompProfilesTests {
         #expect(try SeccompProfiles.filter(for: security) == nil)
     }
 
-    @Test func runtimeDefaultRefusesNamespaceAndModuleCalls() throws {
+    @Test func runtimeDefaultIsAnAllowListThatRefusesWithEPERM() throws {
         var security = Runtime_V1_LinuxContainerSecurityContext()
         security.seccomp.profileType = .runtimeDefault
         let filter = try #require(try SeccompProfiles.filter(for: security))
-        #expect(filter.defaultAction == "SCMP_ACT_ALLOW")
-        let denied = Set(filter.syscalls?.flatMap(\.names) ?? [])
-        #expect(denied.isSuperset(of: ["unshare", "setns", "mount", "init_module", "bpf", "keyctl"]))
+        #expect(filter.defaultAction == "SCMP_ACT_ERRNO" && filter.defaultErrnoRet == UInt32(EPERM))
+        #expect(filter.architectures == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"])
+        let rules = filter.syscalls ?? []
+        let unconditional = Set(rules.filter { $0.action == "SCMP_ACT_ALLOW" && $0.args == nil }.flatMap(\.names))
+        // What ordinary programs (busybox httpd, sh, a Go or glibc runtime) need is there.
+        #expect(unconditional.isSuperset(of: ["read", "write", "openat", "execve", "mmap", "futex", "accept4", "bind", "listen", "wait4", "rt_sigaction", "exit_group", "capset", "setresuid"]))
+        // What containerd's and Docker's profiles withhold, or grant only with a capability, is not.
+        let withheld: Set = [
+            "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "open_tree", "move_mount", "bpf", "perf_event_open",
+            "io_uring_setup", "io_uring_enter", "io_uring_register", "keyctl", "add_key", "request_key", "ptrace", "process_vm_readv",
+            "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
+            "name_to_handle_at", "userfaultfd", "reboot", "swapon", "syslog", "settimeofday", "clock_settime", "acct", "quotactl",
+            "sethostname", "iopl", "ioperm", "socket", "clone", "clone3", "personality",
+        ]
+        #expect(unconditional.isDisjoint(with: withheld), "\(unconditional.intersection(withheld).sorted())")
+        for rule in rules where rule.names.contains(where: { withheld.contains($0) }) {
+            #expect(rule.names.count == 1 && ["socket", "clone", "clone3", "personality"].contains(rule.names[0]), "\(rule.names)")
+        }
+    }
+
+    @Test func cloneIsAllowedOnlyWithoutNamespaceFlagsAndClone3AnswersENOSYS() throws {
+        let rules = SeccompProfiles.runtimeDefault.syscalls ?? []
+        let clone = try #require(rules.first { $0.names == ["clone"] })
+        #expect(clone.action == "SCMP_ACT_ALLOW")
+        let argument = try #require(clone.args?.first)
+        // (flags & mask) == 0 for the mask of every CLONE_NEW* flag.
+        #expect(argument.index == 0 && argument.op == "SCMP_CMP_MASKED_EQ" && argument.valueTwo == 0)
+        let namespaces: [UInt64] = [0x0002_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000, 0x0200_0000]
+        #expect(argument.value == namespaces.reduce(0, |) && argument.value == 2_114_060_288)
+        let clone3 = try #require(rules.first { $0.names == ["clone3"] })
+        #expect(clone3.action == "SCMP_ACT_ERRNO" && clone3.errnoRet == UInt32(ENOSYS))
+        let socket = try #require(rules.first { $0.names == ["socket"] })
+        #expect(socket.args?.map(\.op) == ["SCMP_CMP_NE"] && socket.args?.first?.value == 40)  // AF_VSOCK
+    }
+
+    @Test func privilegedContainersGetNoFilter() throws {
+        var security = Runtime_V1_LinuxContainerSecurityContext()
+        security.seccomp.profileType = .runtimeDefault
         security.privileged = true
         #expect(try SeccompProfiles.filter(for: security) == nil)
+    }
+
+    @Test func theProfileEncodesAsOCISeccompJSON() throws {
+        let data = try JSONEncoder().encode(SeccompProfiles.runtimeDefault)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["defaultAction"] as? String == "SCMP_ACT_ERRNO")
+        #expect(object["defaultErrnoRet"] as? Int == 1)
+        let syscalls = try #require(object["syscalls"] as? [[String: Any]])
+        let clone = try #require(syscalls.first { ($0["names"] as? [String]) == ["clone"] })
+        let arguments = try #require(clone["args"] as? [[String: Any]])
+        #expect(arguments.first?["value"] as? Int == 2_114_060_288 && arguments.first?["op"] as? String == "SCMP_CMP_MASKED_EQ")
     }
 
     @Test func localhostProfilesNeedAnAbsolutePath() {

@@ -422,3 +422,99 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(record.errors.contains { $0.contains("other.yaml:") }, "\(record.errors)")
     }
 }
+
+/// Security defaults refuse commits, best-practice defaults warn, and a repository
+/// opts into more in its own `policies/` or in `capstan.yaml`.
+@Suite struct PolicyOptInTests {
+    static func policy(_ name: String, _ action: String, message: String, pattern: String) -> String {
+        """
+        apiVersion: kyverno.io/v1
+        kind: ClusterPolicy
+        metadata: {name: \(name)}
+        spec:
+          validationFailureAction: \(action)
+          rules:
+          - name: check
+            match: {any: [{resources: {kinds: [Pod]}}]}
+            validate:
+              message: "\(message)"
+              pattern: \(pattern)
+        """
+    }
+
+    /// What the project's defaults look like: one enforced security policy, one audited best practice.
+    static let defaults = [
+        GitOpsConfiguration.PolicyFile(
+            path: "no-host-network.yaml",
+            contents: Array(policy("no-host-network", "Enforce", message: "no host network", pattern: "{spec: {=(hostNetwork): 'false'}}").utf8)),
+        GitOpsConfiguration.PolicyFile(
+            path: "require-limits.yaml",
+            contents: Array(policy("require-limits", "Audit", message: "limits please", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}").utf8)),
+    ]
+
+    static func engine(_ git: GitFixture, _ cluster: FakeCluster) -> GitOpsEngine {
+        GitOpsEngine(
+            configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory, defaultPolicies: defaults),
+            cluster: cluster, logger: Logger(label: "test"))
+    }
+
+    /// A Deployment without limits: breaks the audited default only.
+    static let unlimited = deployment(image: "web:1.0").replacingOccurrences(of: "limits: {cpu: 100m, memory: 32Mi}", with: "limits: {cpu: 100m}")
+
+    @Test func aBestPracticeViolationSyncsWithAWarning() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        try git.commit(["ns.yaml": namespace, "web.yaml": Self.unlimited], message: "existing repository")
+        let record = try #require(await Self.engine(git, cluster).sync(trigger: "test"))
+        #expect(record.result != .failed, "\(record.errors)")
+        #expect(record.warnings.filter { $0.contains("policy require-limits") }.count == 1, "\(record.warnings)")
+        #expect(cluster.objects[id("Deployment", "web", group: "apps")] != nil)
+    }
+
+    @Test func capstanYAMLEnforcesANamedDefault() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        try git.commit(
+            ["capstan.yaml": "enforcePolicies: [require-limits]\n", "ns.yaml": namespace, "web.yaml": Self.unlimited], message: "strict")
+        let record = try #require(await Self.engine(git, cluster).sync(trigger: "test"))
+        #expect(record.result == .failed)
+        #expect(record.errors.contains { $0.contains("web.yaml:") && $0.contains("policy require-limits") && $0.contains("limits please") }, "\(record.errors)")
+        #expect(!record.warnings.contains { $0.contains("require-limits") }, "reported once, as an error: \(record.warnings)")
+        #expect(cluster.objects[id("Deployment", "web", group: "apps")] == nil)
+    }
+
+    @Test func aRepositoryCopyOfAnAuditedDefaultReplacesIt() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        let copy = Self.policy("require-limits", "Enforce", message: "our limits", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}")
+        try git.commit(["policies/require-limits.yaml": copy, "ns.yaml": namespace, "web.yaml": Self.unlimited], message: "own copy")
+        let record = try #require(await Self.engine(git, cluster).sync(trigger: "test"))
+        #expect(record.result == .failed)
+        #expect(record.errors.filter { $0.contains("policy require-limits") }.count == 1, "\(record.errors)")
+        #expect(record.errors.contains { $0.contains("our limits") }, "\(record.errors)")
+        #expect(!record.warnings.contains { $0.contains("require-limits") }, "the default is replaced, not reported too: \(record.warnings)")
+    }
+
+    @Test func anEnforcedDefaultCannotBeReplacedOrMisnamed() async throws {
+        let git = try GitFixture()
+        let cluster = FakeCluster()
+        let weaker = Self.policy("no-host-network", "Audit", message: "fine", pattern: "{spec: {}}")
+        try git.commit(["policies/no-host-network.yaml": weaker, "ns.yaml": namespace, "cm.yaml": configMap("settings", "a")], message: "weaker")
+        let engine = Self.engine(git, cluster)
+        let replaced = try #require(await engine.sync(trigger: "test"))
+        #expect(replaced.result == .failed)
+        #expect(
+            replaced.errors.contains {
+                $0.contains("policies/no-host-network.yaml:1:1: ClusterPolicy no-host-network: the default policy no-host-network is enforced and cannot be replaced")
+            }, "\(replaced.errors)")
+        #expect(cluster.objects[id("ConfigMap", "settings")] == nil)
+
+        try git.commit(["policies/no-host-network.yaml": nil, "capstan.yaml": "enforcePolicies: [require-limit]\n"], message: "typo")
+        let misnamed = try #require(await engine.sync(trigger: "test"))
+        #expect(misnamed.result == .failed)
+        #expect(
+            misnamed.errors.contains {
+                $0.contains("capstan.yaml: enforcePolicies: no policy is named \"require-limit\" (policies: no-host-network, require-limits)")
+            }, "\(misnamed.errors)")
+    }
+}

@@ -96,7 +96,7 @@ private let deployment = """
         ]))
         #expect(rendered.manifests.isEmpty)
         #expect(rendered.errors.map(\.description) == [
-            "capstan.yaml:4:1: frobnicate: unknown setting \"frobnicate\"; known settings: allowPruneAll, apiVersion, autoRollback, healthTimeout, ignoreDifferences, kind, paths, policies, prune, pruneLimit, selfHeal, syncInterval",
+            "capstan.yaml:4:1: frobnicate: unknown setting \"frobnicate\"; known settings: allowPruneAll, apiVersion, autoRollback, enforcePolicies, healthTimeout, ignoreDifferences, kind, paths, policies, prune, pruneLimit, selfHeal, syncInterval",
             "capstan.yaml:2:1: prune: must be true or false, not string",
             "capstan.yaml:3:1: syncInterval: must be a duration such as 15s, 2m or 1h30m",
         ])
@@ -114,6 +114,7 @@ private let deployment = """
             syncInterval: 1m30s
             healthTimeout: 10m
             policies: rules
+            enforcePolicies: [require-probes, pod-security-restricted]
             ignoreDifferences:
             - kind: Deployment
               name: web
@@ -127,6 +128,7 @@ private let deployment = """
         #expect(config.healthTimeoutSeconds == 600)
         #expect(config.autoRollbackAfterSeconds == 120)
         #expect(config.policiesPath == "rules")
+        #expect(config.enforcePolicies == ["require-probes", "pod-security-restricted"])
         #expect(config.ignoreDifferences.first?.matches(ObjectIdentity(group: "apps", kind: "Deployment", namespace: "x", name: "web")) == true)
     }
 

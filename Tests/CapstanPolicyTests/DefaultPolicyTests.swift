@@ -7,8 +7,10 @@ import Testing
 /// manifests kept beside it in `policies/tests/<name>/`.
 @Suite struct DefaultPolicyTests {
     static let names = [
-        "disallow-latest-tag", "disallow-privileged-containers", "require-probes", "require-requests-limits", "restrict-host-path",
+        "disallow-latest-tag", "pod-security-baseline", "pod-security-restricted", "require-probes", "require-requests-limits",
     ]
+    /// Security defaults refuse commits; best-practice defaults warn (a repository opts into more).
+    static let enforced: Set = ["pod-security-baseline"]
 
     static func read(_ relative: String) throws -> (path: String, contents: [UInt8]) {
         let path = PolicyTesting.packageRoot + "/" + relative
@@ -50,6 +52,46 @@ import Testing
                 #expect(violation.message.hasPrefix("validation error: "))
                 #expect(violation.position != manifest.position(of: .root), "\(violation) points at the document start")
             }
+        }
+    }
+
+    @Test(arguments: names)
+    func securityDefaultsEnforceAndBestPracticesAudit(name: String) throws {
+        let policy = try Self.policy(name)
+        #expect(policy.isEnforced == Self.enforced.contains(name))
+        #expect(policy.rules.allSatisfy { $0.action == policy.rules[0].action }, "one action for every rule of \(name)")
+    }
+
+    /// Each rule of a policy is broken by at least one failing manifest, and each failing
+    /// manifest named after a rule (`host-path`, `host-path-socket`) breaks that rule.
+    @Test(arguments: names)
+    func everyRuleHasAFailingManifest(name: String) throws {
+        let policy = try Self.policy(name)
+        let engine = PolicyEngine(policies: [policy])
+        var broken: Set<String> = []
+        for manifest in try Self.manifests(name, "fail") {
+            let rules = Set(engine.evaluate([manifest]).map(\.rule))
+            broken.formUnion(rules)
+            let subject = manifest.object.metadata.name
+            if let named = policy.ruleNames.filter({ subject == $0 || subject.hasPrefix($0 + "-") }).max(by: { $0.count < $1.count }) {
+                #expect(rules == [named], "\(subject) should break \(named) only, broke \(rules.sorted())")
+            }
+        }
+        #expect(broken == Set(policy.ruleNames), "rules no failing manifest breaks: \(Set(policy.ruleNames).subtracting(broken).sorted())")
+    }
+
+    /// A new user's existing repository (Argo CD's guestbook example) syncs: nothing is
+    /// refused, and the best-practice policies say what could be better.
+    @Test func anExistingRepositoryPassesTheDefaultsWithWarningsOnly() throws {
+        let policies = try Self.names.map(Self.policy)
+        let set = ManifestLoader().load(files: [try Self.read("policies/tests/all-defaults/argocd-guestbook.yaml")])
+        #expect(set.errors.isEmpty)
+        let check = PolicyEngine(policies: policies).check(set.manifests)
+        #expect(check.passes && check.errors.isEmpty, "\(check.errors)")
+        let warned = Set(check.violations.map(\.policy))
+        #expect(warned == ["require-requests-limits", "require-probes", "pod-security-restricted"], "\(check.violations)")
+        for warning in check.warnings.map(\.description) {
+            #expect(warning.contains(": warning: Deployment guestbook-ui: policy "), "\(warning)")
         }
     }
 

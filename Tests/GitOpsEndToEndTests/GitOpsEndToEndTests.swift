@@ -127,14 +127,19 @@ private var projectPolicies: String {
         let text = try await server.capstan("status")
         #expect(text.output.contains("Failed") && text.output.contains("deploy/broken.yaml:4:"), "\(text.output)")
 
-        // A policy violation (a latest tag) is refused the same way.
-        let violating = try git.commit(["deploy/broken.yaml": nil, "deploy/web.yaml": deployment(image: "localhost/web:latest")], message: "Latest")
+        // A policy violation is refused the same way: a latest tag, in a repository that
+        // enforces the (audited by default) latest-tag policy in its capstan.yaml.
+        let violating = try git.commit(
+            [
+                "deploy/broken.yaml": nil, "deploy/web.yaml": deployment(image: "localhost/web:latest"),
+                "capstan.yaml": repositoryConfig + "enforcePolicies: [disallow-latest-tag]\n",
+            ], message: "Latest")
         try await hook(server)
         try await eventually("the policy violation is reported") { try await lastSync(server)?["commit"]?.stringValue == violating }
         status = try await statusJSON(server)
         #expect(status[path: ["gitops", "state"]] == "Failed")
         let policyErrors = status[path: ["gitops", "lastSync", "errors"]]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(policyErrors.contains { $0.contains("deploy/web.yaml:") && $0.contains("latest") }, "\(policyErrors)")
+        #expect(policyErrors.contains { $0.contains("deploy/web.yaml:") && $0.contains("policy disallow-latest-tag") && $0.contains("latest") }, "\(policyErrors)")
 
         // The next good commit applies; deleting a file prunes its object; hand-made objects stay.
         result = try await server.kubectl("apply", "-f", try server.write("by-hand.yaml", configMap("by-hand", "made with kubectl")))

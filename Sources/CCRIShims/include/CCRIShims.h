@@ -25,4 +25,11 @@ int capstan_set_xattr(const char *path, const char *name, const char *value, uns
 /// 1 when `path` is on nsfs (a bind-mounted namespace), 0 when not, -1 with errno on error.
 int capstan_is_namespace_file(const char *path);
 
+/// openat2(2) with `O_PATH | O_CLOEXEC` and `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`:
+/// opens `path` relative to `dirfd` with every step of the resolution, symlinks included,
+/// kept inside `dirfd` by the kernel (an absolute symlink or a `..` that climbs out fails
+/// with EXDEV). Retries the EAGAIN a concurrent rename can cause. Returns an O_PATH
+/// descriptor, or -1 with errno (ENOSYS on kernels before 5.6).
+int capstan_open_beneath(int dirfd, const char *path);
+
 #endif

@@ -17,6 +17,8 @@ actor PodSyncer {
         var nodeName: String
         var logRoot: String
         var restartBackoff = RestartBackoff()
+        /// See ``RuntimeConfigBuilder/seccompDefault``.
+        var seccompDefault = true
     }
 
     let client: any ClusterClient
@@ -26,6 +28,7 @@ actor PodSyncer {
     let logger: Logger
     let nodeName: String
     let logRoot: String
+    let seccompDefault: Bool
     var probes: ProbeManager!
     var hostIP = "127.0.0.1"
     var runtimeName = "cri"
@@ -47,6 +50,7 @@ actor PodSyncer {
         self.nodeName = configuration.nodeName
         self.logRoot = configuration.logRoot
         self.backoff = configuration.restartBackoff
+        self.seccompDefault = configuration.seccompDefault
     }
 
     func attach(probes: ProbeManager) { self.probes = probes }
@@ -74,7 +78,7 @@ actor PodSyncer {
                 await probes.remove(podUID: uid)
                 return .seconds(30)
             }
-            let builder = RuntimeConfigBuilder(pod: pod, nodeName: nodeName, logRoot: logRoot)
+            let builder = RuntimeConfigBuilder(pod: pod, nodeName: nodeName, logRoot: logRoot, seccompDefault: seccompDefault)
             var waiting: [String: ContainerWaiting] = [:]
             var again: Duration = .seconds(10)
             let references = try await PodReferences.read(for: pod, client: client)
@@ -209,7 +213,7 @@ actor PodSyncer {
         let mounts: [Runtime_V1_Mount]
         do {
             environment = try EnvironmentResolver(pod: pod, references: context.references, podIP: context.podIP, hostIP: hostIP).environment(for: container)
-            mounts = try VolumeManager.mounts(for: container, volumes: context.volumes, pod: pod)
+            mounts = try volumes.mounts(for: container, volumes: context.volumes, pod: pod)
         } catch {
             await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
             return ContainerWaiting(reason: "CreateContainerConfigError", message: "\(error)")

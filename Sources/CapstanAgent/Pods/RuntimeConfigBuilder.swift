@@ -9,6 +9,9 @@ struct RuntimeConfigBuilder {
     var pod: Pod
     var nodeName: String
     var logRoot: String
+    /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
+    /// profile run under the runtime's default profile instead of none.
+    var seccompDefault = true
 
     var uid: String { pod.metadata.uid ?? "" }
     var namespace: String { pod.metadata.namespace ?? "default" }
@@ -117,15 +120,30 @@ struct RuntimeConfigBuilder {
             context.capabilities.addCapabilities = (capabilities["add"]?.arrayValue ?? []).compactMap(\.stringValue)
             context.capabilities.dropCapabilities = (capabilities["drop"]?.arrayValue ?? []).compactMap(\.stringValue)
         }
-        let seccomp = own?["seccompProfile"]?["type"]?.stringValue ?? podContext?["seccompProfile"]?["type"]?.stringValue
-        switch seccomp {
-        case "RuntimeDefault": context.seccomp.profileType = .runtimeDefault
-        case "Localhost":
-            context.seccomp.profileType = .localhost
-            context.seccomp.localhostRef = own?["seccompProfile"]?["localhostProfile"]?.stringValue ?? podContext?["seccompProfile"]?["localhostProfile"]?.stringValue ?? ""
-        default: break
-        }
+        context.seccomp = seccompProfile(container)
         return context
+    }
+
+    /// The container's seccomp profile, as the kubelet chooses it: the container's
+    /// `seccompProfile`, else the pod's, else `RuntimeDefault` when ``seccompDefault``
+    /// is on. A privileged container gets `Unconfined` unless it names a profile, as
+    /// runtimes filter nothing for privileged containers anyway.
+    func seccompProfile(_ container: Container) -> Runtime_V1_SecurityProfile {
+        var profile = Runtime_V1_SecurityProfile()
+        let named = container.securityContext?["seccompProfile"] ?? pod.spec.securityContext?["seccompProfile"]
+        switch named?["type"]?.stringValue {
+        case "RuntimeDefault"?:
+            profile.profileType = .runtimeDefault
+        case "Localhost"?:
+            profile.profileType = .localhost
+            profile.localhostRef = named?["localhostProfile"]?.stringValue ?? ""
+        case "Unconfined"?:
+            profile.profileType = .unconfined
+        default:
+            let privileged = container.securityContext?["privileged"]?.boolValue ?? false
+            profile.profileType = seccompDefault && !privileged ? .runtimeDefault : .unconfined
+        }
+        return profile
     }
 
     /// A short fingerprint of the container's spec: a container whose spec

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Writes a set of files into a volume directory so that a container never
 /// sees half of an update, as the kubelet's AtomicWriter does: the files go
@@ -32,9 +33,7 @@ enum AtomicDirectoryWriter {
         for file in files {
             let target = staging + "/" + file.path
             try manager.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard manager.createFile(atPath: target, contents: Data(file.bytes), attributes: [.posixPermissions: file.mode]) else {
-                throw VolumeError("cannot write \(target)")
-            }
+            try create(target, bytes: file.bytes, mode: mode_t(file.mode))
         }
         let previous = try? manager.destinationOfSymbolicLink(atPath: dataLink)
         let temporaryLink = directory + "/..data_tmp"
@@ -52,6 +51,24 @@ enum AtomicDirectoryWriter {
         }
         if let previous, previous != stamp { try? manager.removeItem(atPath: directory + "/" + previous) }
         return true
+    }
+
+    /// Creates a new file with exactly `mode` (its permission bits) before any byte
+    /// is written. open(2) applies the process umask, which a threaded process cannot
+    /// change safely, so the mode is set on the new descriptor itself: the file is
+    /// never more open than `mode`, and it sits in the unpublished staging folder.
+    private static func create(_ path: String, bytes: [UInt8], mode: mode_t) throws {
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw VolumeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, mode) == 0 else { throw VolumeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw VolumeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
     }
 
     private static func matches(_ files: [File], in folder: String) -> Bool {

@@ -1,12 +1,15 @@
 import CRIAPI
 import CapstanCore
 import Foundation
+import Glibc
 
 /// Sets up a pod's volumes under `<root>/pods/<uid>/volumes/<name>` and turns
 /// `volumeMounts` into CRI bind mounts. ConfigMap, Secret, downward API and
 /// projected volumes are rewritten (atomically) on every sync, so a changed
-/// object reaches running containers; Secrets and `emptyDir.medium: Memory`
-/// live on tmpfs, never on disk.
+/// object reaches running containers; Secrets, projected volumes and
+/// `emptyDir.medium: Memory` live on tmpfs, never on disk. A `subPath` is
+/// opened inside its volume and bind-mounted under
+/// `<root>/pods/<uid>/volume-subpaths/` (see ``SubPath``).
 struct VolumeManager: Sendable {
     let root: String
     /// Whether tmpfs can be mounted (root); otherwise Secrets use plain folders and say so.
@@ -36,7 +39,7 @@ struct VolumeManager: Sendable {
         if let emptyDir = json["emptyDir"] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if emptyDir["medium"]?.stringValue == "Memory" {
-                try mountTmpfs(directory, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
+                try mountTmpfs(directory, mode: 0o777, size: emptyDir["sizeLimit"].flatMap { try? Quantity(json: $0) }?.value)
             }
             chmod(directory, 0o777)
             return directory
@@ -45,22 +48,21 @@ struct VolumeManager: Sendable {
         } else if let source = json["configMap"] {
             let name = source["name"]?.stringValue ?? ""
             guard let data = references.configMaps[name] else {
-                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: false); return directory }
+                if source["optional"]?.boolValue ?? false { return try writeFiles([], into: directory, private: false) }
                 throw VolumeError("configmap \"\(name)\" not found")
             }
-            try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, tmpfs: false)
-            return directory
+            return try writeFiles(try Self.files(from: data, source: source, kind: "ConfigMap", name: name), into: directory, private: false)
         } else if let source = json["secret"] {
             let name = source["secretName"]?.stringValue ?? ""
             guard let data = references.secrets[name] else {
-                if source["optional"]?.boolValue ?? false { try writeFiles([], into: directory, tmpfs: true); return directory }
+                if source["optional"]?.boolValue ?? false { return try writeFiles([], into: directory, private: true) }
                 throw VolumeError("secret \"\(name)\" not found")
             }
-            try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, tmpfs: true)
-            return directory
+            return try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, private: true)
         } else if let source = json["downwardAPI"] {
-            try writeFiles(try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP), into: directory, tmpfs: false)
-            return directory
+            return try writeFiles(
+                try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP),
+                into: directory, private: false)
         } else if let source = json["projected"] {
             var files: [AtomicDirectoryWriter.File] = []
             let mode = source["defaultMode"]?.intValue
@@ -85,16 +87,17 @@ struct VolumeManager: Sendable {
                     throw VolumeError("projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
                 }
             }
-            try writeFiles(files, into: directory, tmpfs: true)
-            return directory
+            return try writeFiles(files, into: directory, private: true)
         } else {
             throw VolumeError("\(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
         }
     }
 
-    /// CRI mounts for a container; `subPath` picks a file or folder inside the volume.
-    static func mounts(for container: Container, volumes: [String: String], pod: Pod) throws -> [Runtime_V1_Mount] {
-        try container.volumeMounts.map { mount in
+    /// CRI mounts for a container. A `subPath` picks a file or folder inside the
+    /// volume: it is opened inside the volume and bind-mounted where the runtime
+    /// cannot be redirected (see ``bindSubPath(_:of:at:pod:container:index:)``).
+    func mounts(for container: Container, volumes: [String: String], pod: Pod) throws -> [Runtime_V1_Mount] {
+        try container.volumeMounts.enumerated().map { index, mount in
             guard var hostPath = volumes[mount.name] else {
                 throw VolumeError("container \"\(container.name)\": volumeMount \"\(mount.name)\" names no volume of the pod")
             }
@@ -103,7 +106,11 @@ struct VolumeManager: Sendable {
                 guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
                     throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\" must be a relative path without '..'")
                 }
-                hostPath = try Self.resolveSubPath(subPath, in: hostPath, container: container.name)
+                do {
+                    hostPath = try bindSubPath(subPath, of: mount.name, at: hostPath, pod: pod.metadata.uid ?? "", container: container.name, index: index)
+                } catch {
+                    throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\": \(error)")
+                }
             }
             var result = Runtime_V1_Mount()
             result.containerPath = mount.mountPath
@@ -113,31 +120,52 @@ struct VolumeManager: Sendable {
         }
     }
 
-    /// A subPath inside a volume, symlinks resolved: a container can put symlinks in its
-    /// volumes, and a subPath through one must not reach outside (the host's root, say).
-    /// Missing folders are created one by one, each checked before the next.
-    static func resolveSubPath(_ subPath: String, in volume: String, container: String) throws -> String {
-        let root = NodeAgent.canonical(volume)
-        var current = root
-        for component in subPath.split(separator: "/") where component != "." {
-            let next = current + "/" + component
-            if !FileManager.default.fileExists(atPath: next) {
-                guard mkdir(next, 0o755) == 0 || errno == EEXIST else {
-                    throw VolumeError("container \"\(container)\": cannot create subPath \"\(subPath)\": \(String(cString: strerror(errno)))")
-                }
-            }
-            current = NodeAgent.canonical(next)
-            guard current == root || current.hasPrefix(root + "/") else {
-                throw VolumeError("container \"\(container)\": subPath \"\(subPath)\" leads outside its volume (through a symlink)")
-            }
+    /// Opens `subPath` inside the volume at `volumePath` and bind-mounts what was
+    /// opened at `<pod>/volume-subpaths/<volume>/<container>/<index>`, the path the
+    /// runtime mounts: a symlink swapped into the volume later cannot redirect it.
+    /// A mount left there by an earlier start of the container is replaced.
+    func bindSubPath(_ subPath: String, of volume: String, at volumePath: String, pod uid: String, container: String, index: Int) throws -> String {
+        guard canMount else {
+            throw VolumeError("needs an agent that can mount (root): the opened path is bind-mounted so it cannot be swapped")
         }
-        return current
+        guard !uid.isEmpty, ![volume, container].contains(where: { $0.isEmpty || $0.contains("/") || $0.hasPrefix(".") }) else {
+            throw VolumeError("volume \"\(volume)\" and container \"\(container)\" must be plain names")
+        }
+        let descriptor = try SubPath.open(subPath, beneath: volumePath)
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw VolumeError("cannot read what it names: \(String(cString: strerror(errno)))") }
+        let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+
+        let folder = podDirectory(uid) + "/volume-subpaths/\(volume)/\(container)"
+        try PrivateDirectory.make(folder)
+        let target = folder + "/\(index)"
+        if Self.mountPoints(under: target).contains(target) { umount2(target, Int32(MNT_DETACH)) }
+        var existing = stat()
+        if lstat(target, &existing) == 0, (existing.st_mode & S_IFMT == S_IFDIR) != isDirectory {
+            // The subPath changed between a folder and a file since the last start.
+            try? FileManager.default.removeItem(atPath: target)
+        }
+        if isDirectory {
+            guard mkdir(target, 0o700) == 0 || errno == EEXIST else { throw VolumeError("cannot create \(target): \(String(cString: strerror(errno)))") }
+        } else {
+            let placeholder = Glibc.open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard placeholder >= 0 else { throw VolumeError("cannot create \(target): \(String(cString: strerror(errno)))") }
+            close(placeholder)
+        }
+        guard mount("/proc/self/fd/\(descriptor)", target, nil, UInt(MS_BIND), nil) == 0 else {
+            throw VolumeError("cannot bind-mount it at \(target): \(String(cString: strerror(errno)))")
+        }
+        return target
     }
 
-    /// Unmounts what was mounted and removes the pod's folder.
+    /// Unmounts what was mounted and removes the pod's folder. Nothing is removed while
+    /// anything is still mounted under it: a subPath of a hostPath volume is bind-mounted
+    /// there, and removing through it would delete the host's files.
     func cleanUp(_ uid: String) {
         let directory = podDirectory(uid)
         for mountPoint in Self.mountPoints(under: directory).sorted(by: >) { umount2(mountPoint, Int32(MNT_DETACH)) }
+        guard Self.mountPoints(under: directory).isEmpty else { return }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -211,15 +239,37 @@ struct VolumeManager: Sendable {
 
     // MARK: tmpfs
 
-    private func writeFiles(_ files: [AtomicDirectoryWriter.File], into directory: String, tmpfs: Bool) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if tmpfs { try mountTmpfs(directory, size: nil) }
-        try AtomicDirectoryWriter.write(files, into: directory)
+    /// Writes a ConfigMap, Secret, downward API or projected volume; returns the folder to mount.
+    ///
+    /// A private volume (Secret, projected) lives on a tmpfs mounted with mode 0700 at
+    /// `directory`, so no one else on the host can list or read it; its files go into
+    /// `directory/volume` (0755), the folder the container mounts, where they keep
+    /// their `defaultMode` (0644 unless the pod says otherwise) so that a container
+    /// running as any user can read them, as in Kubernetes.
+    private func writeFiles(_ files: [AtomicDirectoryWriter.File], into directory: String, private isPrivate: Bool) throws -> String {
+        guard isPrivate else {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try AtomicDirectoryWriter.write(files, into: directory)
+            return directory
+        }
+        try FileManager.default.createDirectory(
+            atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw VolumeError("cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        try mountTmpfs(directory, mode: 0o700, size: nil)
+        let contents = directory + "/volume"
+        guard mkdir(contents, 0o755) == 0 || errno == EEXIST else {
+            throw VolumeError("cannot create \(contents): \(String(cString: strerror(errno)))")
+        }
+        try AtomicDirectoryWriter.write(files, into: contents)
+        return contents
     }
 
-    private func mountTmpfs(_ directory: String, size: Int64?) throws {
+    /// Mounts a tmpfs on `directory` whose root has `mode` from the start.
+    private func mountTmpfs(_ directory: String, mode: Int, size: Int64?) throws {
         guard canMount, !Self.mountPoints(under: directory).contains(directory) else { return }
-        let options = "mode=0755" + (size.map { ",size=\($0)" } ?? "")
+        let options = "mode=0" + String(mode, radix: 8) + (size.map { ",size=\($0)" } ?? "")
         guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
             throw VolumeError("cannot mount tmpfs on \(directory): \(String(cString: strerror(errno)))")
         }

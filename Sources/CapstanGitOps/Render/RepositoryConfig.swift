@@ -13,6 +13,7 @@ public import CapstanCore
 /// syncInterval: 15s          # how often to poll the remote (1s to 24h)
 /// healthTimeout: 5m          # how long a sync wave may take to become healthy
 /// policies: policies         # the repository's own policies folder
+/// enforcePolicies: [require-requests-limits]   # policies whose violations refuse a commit, not just warn
 /// ignoreDifferences:         # fields drift detection leaves alone
 ///   - kind: Deployment
 ///     name: web              # optional; namespace too
@@ -31,6 +32,9 @@ public struct RepositoryConfig: Hashable, Sendable {
     public var syncIntervalSeconds: Double = 15
     public var healthTimeoutSeconds: Double = 300
     public var policiesPath = "policies"
+    /// Policies (Capstan's defaults or the repository's) whose every rule is
+    /// enforced: how a repository opts best-practice defaults into refusing commits.
+    public var enforcePolicies: [String] = []
     public var ignoreDifferences: [IgnoreRule] = []
     public var autoRollback = false
     public var autoRollbackAfterSeconds: Double = 300
@@ -69,7 +73,7 @@ public struct RepositoryConfig: Hashable, Sendable {
         }
         let known: Set<String> = [
             "apiVersion", "kind", "paths", "prune", "pruneLimit", "allowPruneAll", "selfHeal", "syncInterval",
-            "healthTimeout", "policies", "ignoreDifferences", "autoRollback",
+            "healthTimeout", "policies", "enforcePolicies", "ignoreDifferences", "autoRollback",
         ]
         for key in object.keys where !known.contains(key) {
             reader.fail(FieldPath(key), "unknown setting \"\(key)\"; known settings: \(known.sorted().joined(separator: ", "))")
@@ -99,6 +103,12 @@ public struct RepositoryConfig: Hashable, Sendable {
             healthTimeoutSeconds = timeout
         }
         if let policies = reader.string(object["policies"], FieldPath("policies")) { policiesPath = policies }
+        if let names = reader.strings(object["enforcePolicies"], FieldPath("enforcePolicies")) {
+            for (index, name) in names.enumerated() where name.isEmpty {
+                reader.fail(FieldPath("enforcePolicies").index(index), "must name a policy")
+            }
+            enforcePolicies = names
+        }
         for (index, rule) in reader.objects(object["ignoreDifferences"], FieldPath("ignoreDifferences")) {
             let path = FieldPath("ignoreDifferences").index(index)
             guard let kind = reader.string(rule["kind"], path.child("kind")) else {

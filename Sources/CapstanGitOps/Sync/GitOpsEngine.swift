@@ -320,8 +320,10 @@ public actor GitOpsEngine {
     /// Checks the rendered objects against the repository's policies and Capstan's defaults.
     /// - Parameter remember: whether passing units are remembered (not for `capstan diff`'s local trees).
     func policyGate(rendered: RenderedCommit, input: RenderInput, remember: Bool = true) async -> GateResult {
-        var files = configuration.defaultPolicies.map { (path: "capstan-defaults/" + $0.path, contents: $0.contents) }
-        var fingerprint = "defaults:\(files.count)"
+        let defaultFiles = configuration.defaultPolicies.map { (path: "capstan-defaults/" + $0.path, contents: $0.contents) }
+        var files: [(path: String, contents: [UInt8])] = []
+        let enforce = rendered.config.enforcePolicies
+        var fingerprint = "defaults:\(defaultFiles.count);enforce:\(enforce.joined(separator: ","))"
         let folder = rendered.config.policiesPath.trimmingSlashes
         if !folder.isEmpty {
             for file in input.files.sorted(by: { $0.path < $1.path }) where file.path.isInside(folder) {
@@ -345,9 +347,15 @@ public actor GitOpsEngine {
         if !complete { toCheck = rendered.manifests }
 
         var result = GateResult()
-        let set = PolicyLoader().load(files: files)
-        result.errors = set.errors.map { "policy \($0)" }
-        let check = PolicyEngine(policies: set.policies).check(toCheck)
+        let defaults = PolicyLoader().load(files: defaultFiles)
+        let own = PolicyLoader().load(files: files)
+        let layers = PolicyLayers(defaults: defaults.policies, repository: own.policies).combined(enforcing: enforce)
+        result.errors = (defaults.errors + own.errors + layers.errors).map { "policy \($0)" }
+        for name in layers.unknownNames {
+            let known = layers.policies.map(\.name).sorted().joined(separator: ", ")
+            result.errors.append("\(RepositoryConfig.fileName): enforcePolicies: no policy is named \"\(name)\" (policies: \(known))")
+        }
+        let check = PolicyEngine(policies: layers.policies).check(toCheck)
         result.errors += check.errors.map(\.description)
         result.warnings += check.warnings.map(\.description)
         if remember, result.errors.isEmpty {

@@ -1,15 +1,18 @@
 internal import CapstanCore
 
 /// One `{key, operator, value}` condition; key and value may hold
-/// `{{ request.object... }}` references.
+/// `{{ request.object... }}` (and inside `foreach`, `{{ element... }}`) references.
 struct Condition: Sendable {
     var key: TemplatedValue
     var `operator`: ConditionOperator
     var value: TemplatedValue
 
-    func holds(for object: JSONValue) -> Bool {
-        `operator`.holds(key: key.value(for: object), value: value.value(for: object))
+    func holds(for variables: Variables) -> Bool {
+        `operator`.holds(key: key.value(for: variables), value: value.value(for: variables))
     }
+
+    /// The field the condition looks at: its key's, else its value's (`key: ALL, value: "{{ element.… }}"`).
+    var reference: ObjectReference? { key.reference ?? value.reference }
 }
 
 /// `any` and `all` lists of conditions: the block holds when at least one
@@ -24,15 +27,15 @@ struct ConditionBlock: Sendable {
         var path: FieldPath?
     }
 
-    /// Whether the block holds for `object`: `nil` when it does not.
-    func evaluate(for object: JSONValue) -> Match? {
+    /// Whether the block holds: `nil` when it does not.
+    func evaluate(for variables: Variables) -> Match? {
         var path: FieldPath? = nil
         if !any.isEmpty {
-            guard let met = any.first(where: { $0.holds(for: object) }) else { return nil }
-            path = met.key.referencedPath
+            guard let met = any.first(where: { $0.holds(for: variables) }) else { return nil }
+            path = met.reference.flatMap(variables.path(of:))
         }
-        for condition in all where !condition.holds(for: object) { return nil }
-        return Match(path: path ?? all.lazy.compactMap(\.key.referencedPath).first)
+        for condition in all where !condition.holds(for: variables) { return nil }
+        return Match(path: path ?? all.lazy.compactMap { $0.reference.flatMap(variables.path(of:)) }.first)
     }
 }
 
@@ -42,42 +45,42 @@ struct TemplatedValue: Sendable {
     /// The strings of ``raw`` that hold references, parsed once when loaded.
     private var templates: [String: Template] = [:]
 
-    /// Parses and checks every reference in `raw`.
-    init(_ raw: JSONValue) throws(PolicyIssue) {
+    /// Parses and checks every reference in `raw`; `element` references only when `allowsElement`.
+    init(_ raw: JSONValue, allowsElement: Bool = false) throws(PolicyIssue) {
         self.raw = raw
-        try collectTemplates(raw)
+        try collectTemplates(raw, allowsElement: allowsElement)
     }
 
-    private mutating func collectTemplates(_ value: JSONValue) throws(PolicyIssue) {
+    private mutating func collectTemplates(_ value: JSONValue, allowsElement: Bool) throws(PolicyIssue) {
         switch value {
         case .string(let text) where text.contains("{{"):
-            let template = try Template(parsing: text)
+            let template = try Template(parsing: text, allowsElement: allowsElement)
             if template.hasReferences { templates[text] = template }
         case .array(let elements):
-            for element in elements { try collectTemplates(element) }
+            for element in elements { try collectTemplates(element, allowsElement: allowsElement) }
         case .object(let fields):
-            for (_, field) in fields { try collectTemplates(field) }
+            for (_, field) in fields { try collectTemplates(field, allowsElement: allowsElement) }
         default:
             break
         }
     }
 
-    func value(for object: JSONValue) -> JSONValue {
-        templates.isEmpty ? raw : fill(raw, object)
+    func value(for variables: Variables) -> JSONValue {
+        templates.isEmpty ? raw : fill(raw, variables)
     }
 
-    private func fill(_ value: JSONValue, _ object: JSONValue) -> JSONValue {
+    private func fill(_ value: JSONValue, _ variables: Variables) -> JSONValue {
         switch value {
-        case .string(let text): templates[text]?.value(for: object) ?? value
-        case .array(let elements): .array(elements.map { fill($0, object) })
-        case .object(let fields): .object(fields.mapValues { fill($0, object) })
+        case .string(let text): templates[text]?.value(for: variables) ?? value
+        case .array(let elements): .array(elements.map { fill($0, variables) })
+        case .object(let fields): .object(fields.mapValues { fill($0, variables) })
         default: value
         }
     }
 
-    /// The field a key refers to when it is a single reference (`{{ request.object.spec.replicas }}`).
-    var referencedPath: FieldPath? {
+    /// The reference when the value is a single string holding one (`{{ request.object.spec.replicas }}`).
+    var reference: ObjectReference? {
         guard case .string(let text) = raw else { return nil }
-        return templates[text]?.firstReference?.fieldPath
+        return templates[text]?.firstReference
     }
 }

@@ -1,13 +1,17 @@
 internal import CapstanCore
 
-/// A `request.object` path inside `{{ }}`: the object being checked, then
+/// A path inside `{{ }}`: `request.object` (the object being checked) or,
+/// inside `foreach`, `element` (the list element being checked), then
 /// `.field`, `."quoted.field"`, `[2]` (an index), `[]` (flatten and project,
-/// as in JMESPath) and `.[a, b.c]` (a list of sub-paths), e.g.
-/// `request.object.spec.containers[].image` or
-/// `request.object.spec.[initContainers, containers][].image`.
+/// as in JMESPath), `.[a, b.c]` (a list of sub-paths) and `.keys(@)` (an
+/// object's field names), optionally followed by `|| 'text'` or
+/// `` || `json` ``, a value to use when the path yields nothing or an empty
+/// value (JMESPath's or-expression with a literal). For example
+/// `request.object.spec.[initContainers, containers][].image` or
+/// `element.securityContext.capabilities.drop[] || \`[]\``.
 ///
-/// The rest of JMESPath (functions, filters, pipes, `||` defaults) is not
-/// supported and refused where the policy is loaded.
+/// The rest of JMESPath (other functions, filters, pipes, `||` between two
+/// paths) is not supported and refused where the policy is loaded.
 struct ObjectReference: Hashable, Sendable {
     indirect enum Step: Hashable, Sendable {
         case field(String)
@@ -16,43 +20,114 @@ struct ObjectReference: Hashable, Sendable {
         case projection
         /// `.[a, b]`: a list of what each sub-path yields (`null` where missing).
         case multiSelect([[Step]])
+        /// `.keys(@)`: the field names of an object, sorted.
+        case keys
     }
 
-    static let root = "request.object"
+    /// What a path starts from.
+    enum Root: String, Hashable, Sendable {
+        /// `request.object`: the object (or pod template) being checked.
+        case object = "request.object"
+        /// `element`: the list element a `foreach` is checking.
+        case element = "element"
+    }
 
+    var root: Root
     var steps: [Step]
+    /// `|| literal`: the value used when the path yields nothing, `null`, `false`, or an empty string, list or map.
+    var fallback: JSONValue?
 
-    init(parsing expression: String) throws(PolicyIssue) {
-        let text = expression.trimmingSpaces
-        guard text.hasPrefix(Self.root) else {
-            throw PolicyIssue(
-                "variable \"{{ \(text) }}\" is not supported: only {{ request.object... }} paths are (the object being checked)")
+    /// - Parameter allowsElement: whether `element` may start the path (inside `foreach`).
+    init(parsing expression: String, allowsElement: Bool = false) throws(PolicyIssue) {
+        var text = expression.trimmingSpaces
+        if let or = Self.orOperator(in: text) {
+            fallback = try Self.literal(String(text[or.upperBound...]).trimmingSpaces, in: text)
+            text = String(text[..<or.lowerBound]).trimmingSpaces
         }
-        var parser = PathParser(Array(text.unicodeScalars.dropFirst(Self.root.unicodeScalars.count)))
+        let roots = allowsElement ? [Root.object, .element] : [.object]
+        guard let root = roots.first(where: { text == $0.rawValue || text.hasPrefix($0.rawValue + ".") || text.hasPrefix($0.rawValue + "[") }) else {
+            let supported = allowsElement ? "{{ request.object... }} and {{ element... }} paths are" : "{{ request.object... }} paths are (the object being checked)"
+            throw PolicyIssue("variable \"{{ \(text) }}\" is not supported: only \(supported)")
+        }
+        var parser = PathParser(Array(text.unicodeScalars.dropFirst(root.rawValue.unicodeScalars.count)))
         guard let steps = parser.steps(until: nil), parser.isAtEnd else {
             throw PolicyIssue(
-                "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index], [] and .[a, b] are (no JMESPath functions, filters or pipes)")
+                "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index], [], .[a, b] and .keys(@) are, with an optional || 'literal' (no other JMESPath functions, filters or pipes)")
         }
+        self.root = root
         self.steps = steps
     }
 
-    /// The value at the path in `object`; `nil` when the path leads nowhere.
-    /// After a `[]`, each step applies to every element and elements where
-    /// the path leads nowhere are left out, as in JMESPath.
-    func resolve(in object: JSONValue) -> JSONValue? {
-        Self.resolve(steps, in: object)
+    /// The first `||` outside quotes and literals.
+    private static func orOperator(in text: String) -> Range<String.Index>? {
+        var quote: Character? = nil
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" || character == "`" {
+                quote = character
+            } else if character == "|", text[index...].hasPrefix("||") {
+                return index..<text.index(index, offsetBy: 2)
+            }
+            index = text.index(after: index)
+        }
+        return nil
     }
 
-    private static func resolve(_ steps: [Step], in object: JSONValue) -> JSONValue? {
-        var current: JSONValue? = object
+    /// `'raw text'` or `` `json` ``, the literals JMESPath allows after `||`.
+    private static func literal(_ text: String, in expression: String) throws(PolicyIssue) -> JSONValue {
+        if text.count >= 2, text.hasPrefix("'"), text.hasSuffix("'") {
+            return .string(String(text.dropFirst().dropLast()))
+        }
+        if text.count >= 2, text.hasPrefix("`"), text.hasSuffix("`"), let value = try? JSONParser().parse(String(text.dropFirst().dropLast())) {
+            return value
+        }
+        throw PolicyIssue("\"{{ \(expression) }}\": after || only a literal is supported, 'text' or `json`, not \"\(text)\"")
+    }
+
+    /// The value at the path; `nil` when the path leads nowhere (and there is no fallback).
+    /// After a `[]`, each step applies to every element and elements where
+    /// the path leads nowhere are left out, as in JMESPath.
+    func resolve(in variables: Variables) -> JSONValue? {
+        locate(in: variables)?.value
+    }
+
+    /// ``resolve(in:)`` with where each value sits in the object checked, when it sits somewhere.
+    func locate(in variables: Variables) -> LocatedValue? {
+        let start: LocatedValue?
+        switch root {
+        case .object: start = LocatedValue(value: variables.object, path: .root)
+        case .element: start = variables.element
+        }
+        let found = start.flatMap { Self.locate(steps, in: $0) }
+        guard let fallback else { return found }
+        return found.map { Self.isEmpty($0.value) } ?? true ? LocatedValue(value: fallback, path: nil) : found
+    }
+
+    /// JMESPath's false values, which `||` replaces.
+    private static func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: true
+        case .bool(let flag): !flag
+        case .string(let text): text.isEmpty
+        case .array(let elements): elements.isEmpty
+        case .object(let fields): fields.isEmpty
+        default: false
+        }
+    }
+
+    private static func locate(_ steps: [Step], in start: LocatedValue) -> LocatedValue? {
+        var current: LocatedValue? = start
         var projecting = false
         for step in steps {
             if case .projection = step {
-                guard let elements = current?.arrayValue else { return nil }
-                current = .array(elements.flatMap { $0.arrayValue ?? [$0] }.filter { !$0.isNull })
+                guard let elements = current?.elements else { return nil }
+                current = LocatedValue(elements.flatMap { $0.elements ?? [$0] }.filter { !$0.value.isNull })
                 projecting = true
-            } else if projecting, let elements = current?.arrayValue {
-                current = .array(elements.compactMap { apply(step, to: $0) }.filter { !$0.isNull })
+            } else if projecting, let elements = current?.elements {
+                current = LocatedValue(elements.compactMap { apply(step, to: $0) }.filter { !$0.value.isNull })
             } else {
                 current = current.flatMap { apply(step, to: $0) }
             }
@@ -60,26 +135,78 @@ struct ObjectReference: Hashable, Sendable {
         return current
     }
 
-    private static func apply(_ step: Step, to value: JSONValue) -> JSONValue? {
+    private static func apply(_ step: Step, to located: LocatedValue) -> LocatedValue? {
         switch step {
-        case .field(let name): value[name]
-        case .index(let index): value[index]
-        case .multiSelect(let paths): .array(paths.map { resolve($0, in: value) ?? .null })
-        case .projection: nil  // handled by resolve(_:in:)
+        case .field(let name): located.value[name].map { LocatedValue(value: $0, path: located.path?.member(name)) }
+        case .index(let index): located.value[index].map { LocatedValue(value: $0, path: located.path?.index(index)) }
+        case .multiSelect(let paths): LocatedValue(paths.map { locate($0, in: located) ?? LocatedValue(value: .null, path: nil) })
+        case .keys: located.value.objectValue.map { LocatedValue(value: .array($0.keys.sorted().map(JSONValue.string)), path: nil) }
+        case .projection: nil  // handled by locate(_:in:)
         }
     }
 
-    /// The path up to the first projection or list of sub-paths, to point at in the source.
+    /// The path up to the first projection, list of sub-paths or function, to point at in
+    /// the source; from the root of what ``root`` names.
     var fieldPath: FieldPath {
         var path = FieldPath.root
         for step in steps {
             switch step {
             case .field(let name): path = path.member(name)
             case .index(let index): path = path.index(index)
-            case .projection, .multiSelect: return path
+            case .projection, .multiSelect, .keys: return path
             }
         }
         return path
+    }
+}
+
+/// What references resolve against: the object checked and, inside `foreach`, the element.
+struct Variables: Sendable {
+    /// The object (or pod template) being checked.
+    var object: JSONValue
+    /// The `foreach` element being checked, with its place in ``object``.
+    var element: LocatedValue?
+
+    init(object: JSONValue, element: LocatedValue? = nil) {
+        self.object = object
+        self.element = element
+    }
+
+    /// Where a reference points in ``object``: its field path under its root.
+    func path(of reference: ObjectReference) -> FieldPath? {
+        switch reference.root {
+        case .object: reference.fieldPath
+        case .element: element?.path.map { FieldPath($0.components + reference.fieldPath.components) }
+        }
+    }
+}
+
+/// A value and, when it is part of the object checked, where: elements of a
+/// list built by `.[a, b]` or `[]` keep the places they came from.
+struct LocatedValue: Sendable {
+    var value: JSONValue
+    /// From the root of the object checked; `nil` for values made by the path (lists, keys, literals).
+    var path: FieldPath?
+    /// For lists built by the path, each element with its own place.
+    private var builtElements: [LocatedValue]?
+
+    init(value: JSONValue, path: FieldPath?) {
+        self.value = value
+        self.path = path
+    }
+
+    /// A list built from located values.
+    init(_ elements: [LocatedValue]) {
+        value = .array(elements.map(\.value))
+        path = nil
+        builtElements = elements
+    }
+
+    /// The elements of a list, each with its place; `nil` when the value is not a list.
+    var elements: [LocatedValue]? {
+        if let builtElements { return builtElements }
+        guard let array = value.arrayValue else { return nil }
+        return array.indices.map { LocatedValue(value: array[$0], path: path?.index($0)) }
     }
 }
 
@@ -106,6 +233,9 @@ private struct PathParser {
                 position += 1
                 guard let paths = subPaths() else { return nil }
                 result.append(.multiSelect(paths))
+            case "." where upcoming("keys(@)"):
+                position += "keys(@)".unicodeScalars.count
+                result.append(.keys)
             case ".":
                 guard let field = field() else { return nil }
                 result.append(field)
@@ -155,6 +285,11 @@ private struct PathParser {
         }
         guard position > start, !("0"..."9").contains(scalars[start]) else { return nil }
         return .field(String(String.UnicodeScalarView(scalars[start..<position])))
+    }
+
+    private func upcoming(_ text: String) -> Bool {
+        let wanted = Array(text.unicodeScalars)
+        return scalars.count - position >= wanted.count && Array(scalars[position..<(position + wanted.count)]) == wanted
     }
 
     private mutating func skipSpaces() {

@@ -1,7 +1,8 @@
 internal import CapstanCore
 
-/// A policy string that may hold `{{ request.object... }}` references
-/// (messages, deny condition keys and values, pattern values).
+/// A policy string that may hold `{{ request.object... }}` references, and
+/// inside `foreach` `{{ element... }}` ones (messages, deny condition keys and
+/// values, pattern values).
 struct Template: Hashable, Sendable {
     enum Part: Hashable, Sendable {
         case text(String)
@@ -10,8 +11,9 @@ struct Template: Hashable, Sendable {
 
     var parts: [Part]
 
-    /// Splits `text` at `{{ }}`; refuses references other than `request.object` paths.
-    init(parsing text: String) throws(PolicyIssue) {
+    /// Splits `text` at `{{ }}`; refuses references other than `request.object`
+    /// paths, and `element` paths when `allowsElement` (inside `foreach`).
+    init(parsing text: String, allowsElement: Bool = false) throws(PolicyIssue) {
         var parts: [Part] = []
         var rest = Substring(text)
         while let open = rest.firstRange(of: "{{") {
@@ -19,7 +21,7 @@ struct Template: Hashable, Sendable {
                 throw PolicyIssue("\"{{\" without a closing \"}}\"")
             }
             if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
-            parts.append(.reference(try ObjectReference(parsing: String(rest[open.upperBound..<close.lowerBound]))))
+            parts.append(.reference(try ObjectReference(parsing: String(rest[open.upperBound..<close.lowerBound]), allowsElement: allowsElement)))
             rest = rest[close.upperBound...]
         }
         if !rest.isEmpty || parts.isEmpty { parts.append(.text(String(rest))) }
@@ -33,22 +35,22 @@ struct Template: Hashable, Sendable {
     /// A string that is one reference and nothing else becomes the value it
     /// refers to (an array stays an array, a missing field is `null`); any
     /// other string becomes text with each reference written in.
-    func value(for object: JSONValue) -> JSONValue {
+    func value(for variables: Variables) -> JSONValue {
         if parts.count == 1, case .reference(let reference) = parts[0] {
-            return reference.resolve(in: object) ?? .null
+            return reference.resolve(in: variables) ?? .null
         }
-        return .string(text(for: object))
+        return .string(text(for: variables))
     }
 
     /// The text with each reference written in: strings as they are, other
     /// values as JSON, a missing field as `null`.
-    func text(for object: JSONValue) -> String {
+    func text(for variables: Variables) -> String {
         var result = ""
         for part in parts {
             switch part {
             case .text(let text): result += text
             case .reference(let reference):
-                switch reference.resolve(in: object) {
+                switch reference.resolve(in: variables) {
                 case .string(let text)?: result += text
                 case let value?: result += value.description
                 case nil: result += "null"

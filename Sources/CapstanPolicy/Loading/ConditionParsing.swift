@@ -50,7 +50,7 @@ extension PolicyParser {
             return nil
         }
         do {
-            return try TemplatedValue(value)
+            return try TemplatedValue(value, allowsElement: allowsElementReferences)
         } catch {
             reader.report(path, error)
             return nil

@@ -42,9 +42,10 @@ extension PolicyParser {
                 let fieldPath = path.child(key)
                 let wildcardsAllowed = location == .labelsOrAnnotations
                 guard let (anchor, name) = parseKey(key, fieldPath, wildcardsAllowed: wildcardsAllowed) else { continue }
+                let isWildcard = wildcardsAllowed && Wildcard.containsWildcard(name)
                 if anchor == .negation {
                     // Only the field's absence matters; its value is not looked at.
-                    entries.append(PatternEntry(key: name, anchor: anchor, value: .scalar(.null), isWildcard: false))
+                    entries.append(PatternEntry(key: name, anchor: anchor, value: .scalar(.null), isWildcard: isWildcard))
                     continue
                 }
                 if anchor == .existence, !isListOfObjects(field) {
@@ -52,7 +53,6 @@ extension PolicyParser {
                     continue
                 }
                 guard let node = patternNode(field, fieldPath, location.child(name), &budget) else { continue }
-                let isWildcard = anchor == nil && wildcardsAllowed && Wildcard.containsWildcard(name)
                 entries.append(PatternEntry(key: name, anchor: anchor, value: node, isWildcard: isWildcard))
             }
             return .object(ordering: entries)
@@ -82,7 +82,7 @@ extension PolicyParser {
             }
             do {
                 if text.contains("{{") {
-                    let template = try Template(parsing: text)
+                    let template = try Template(parsing: text, allowsElement: allowsElementReferences)
                     if template.hasReferences { return .scalar(.template(template)) }
                 }
                 return .scalar(.string(try StringPattern(parsing: text)))
@@ -106,7 +106,10 @@ extension PolicyParser {
                 return nil
             }
             let name = String(key.dropFirst(anchor.rawValue.count).dropLast())
-            guard checkFieldName(name, key, path, wildcardsAllowed: false) else { return nil }
+            // Kyverno matches annotation keys by wildcard in equality and negation anchors too
+            // (`=(container.apparmor.security.beta.kubernetes.io/*)`).
+            let anchorWildcards = wildcardsAllowed && (anchor == .equality || anchor == .negation)
+            guard checkFieldName(name, key, path, wildcardsAllowed: anchorWildcards) else { return nil }
             return (anchor, name)
         }
         guard checkFieldName(key, key, path, wildcardsAllowed: wildcardsAllowed) else { return nil }
@@ -124,7 +127,7 @@ extension PolicyParser {
         }
         if Wildcard.containsWildcard(name), !wildcardsAllowed {
             reader.report(
-                path, "not supported: wildcards in pattern keys other than plain keys of metadata.labels and metadata.annotations (\"\(key)\")")
+                path, "not supported: wildcards in pattern keys other than plain, =() and X() keys of metadata.labels and metadata.annotations (\"\(key)\")")
             return false
         }
         return true

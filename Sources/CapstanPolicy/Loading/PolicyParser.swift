@@ -7,6 +7,8 @@ struct PolicyParser {
 
     var reader: FieldReader
     var errors: [ManifestError] { reader.errors }
+    /// Whether `{{ element... }}` references may be used: while a `foreach` entry is read.
+    var allowsElementReferences = false
 
     init(manifest: Manifest) {
         reader = FieldReader(manifest: manifest)
@@ -97,14 +99,13 @@ struct PolicyParser {
         let isRefusedKind = rule.keys.contains { ["mutate", "generate", "verifyImages"].contains($0) }
         guard let validate = reader.object(rule["validate"], validatePath, required: !isRefusedKind) else { return nil }
         let refusedChecks = [
-            "foreach": "foreach loops; write the pattern for the list itself (a list pattern applies to every element)",
-            "podSecurity": "Pod Security Standards checks",
+            "podSecurity": "Pod Security Standards checks; the default pod-security-baseline and pod-security-restricted policies write them as patterns",
             "cel": "CEL expressions",
             "manifests": "signed manifests",
             "assert": "assertion trees",
         ]
         reader.checkFields(
-            validate, validatePath, known: ["message", "pattern", "anyPattern", "deny", "failureAction", "allowExistingViolations"],
+            validate, validatePath, known: ["message", "pattern", "anyPattern", "deny", "foreach", "failureAction", "allowExistingViolations"],
             refused: refusedChecks.merging(["failureActionOverrides": "per-namespace failure actions"]) { first, _ in first })
         // A refused kind of check has been reported; asking for another would only add noise.
         if validate.keys.contains(where: { refusedChecks[$0] != nil }) { return nil }
@@ -116,15 +117,14 @@ struct PolicyParser {
             check: check, appliesToPodTemplates: match.selectsOnlyPods)
     }
 
-    /// The one check a `validate` block holds: `pattern`, `anyPattern` or `deny`.
-    private mutating func parseCheck(_ validate: JSONObject, _ path: FieldPath) -> Rule.Check? {
-        let checks = ["pattern", "anyPattern", "deny"].filter { validate[$0] != nil }
+    /// The one check a `validate` block holds: `pattern`, `anyPattern`, `deny` or
+    /// `foreach`; inside a `foreach` entry (`nested`), one of the first three.
+    private mutating func parseCheck(_ validate: JSONObject, _ path: FieldPath, nested: Bool = false) -> Rule.Check? {
+        let kinds = nested ? ["pattern", "anyPattern", "deny"] : ["pattern", "anyPattern", "deny", "foreach"]
+        let checks = kinds.filter { validate[$0] != nil }
+        let named = kinds.dropLast().joined(separator: ", ") + " or " + kinds.last!
         guard checks.count == 1, let value = validate[checks[0]] else {
-            reader.report(
-                path,
-                checks.isEmpty
-                    ? "must have one of pattern, anyPattern or deny"
-                    : "must have only one of pattern, anyPattern or deny, not \(checks.joined(separator: " and "))")
+            reader.report(path, checks.isEmpty ? "must have one of \(named)" : "must have only one of \(named), not \(checks.joined(separator: " and "))")
             return nil
         }
         let checkPath = path.child(checks[0])
@@ -136,6 +136,11 @@ struct PolicyParser {
             if values.isEmpty { reader.report(checkPath, "must have at least one pattern") }
             let patterns = values.enumerated().compactMap { parsePattern($0.element, checkPath.index($0.offset)) }
             return patterns.count == values.count ? .anyPattern(patterns) : nil
+        case "foreach":
+            guard let values = reader.array(value, checkPath, required: true) else { return nil }
+            if values.isEmpty { reader.report(checkPath, "must have at least one entry") }
+            let loops = values.enumerated().compactMap { parseForEach($0.element, checkPath.index($0.offset)) }
+            return loops.count == values.count ? .foreach(loops) : nil
         default:
             // `deny: {}` (or an empty `deny:`) denies every object the rule selects.
             if value == .null { return .deny(ConditionBlock(any: [], all: [])) }
@@ -144,5 +149,39 @@ struct PolicyParser {
             guard let conditions = deny["conditions"] else { return .deny(ConditionBlock(any: [], all: [])) }
             return parseConditions(conditions, checkPath.child("conditions")).map(Rule.Check.deny)
         }
+    }
+
+    /// One `foreach` entry: `list`, optional `elementScope` and `preconditions`, and one check,
+    /// whose references may name `element`.
+    private mutating func parseForEach(_ value: JSONValue, _ path: FieldPath) -> ForEach? {
+        guard let entry = reader.object(value, path, required: true) else { return nil }
+        reader.checkFields(
+            entry, path, known: ["list", "elementScope", "preconditions", "pattern", "anyPattern", "deny"],
+            refused: [
+                "foreach": "nested foreach loops; a list path with [] reaches nested lists (spec.containers[].ports[])",
+                "context": "context variables; only {{ request.object... }} and {{ element... }} references are supported",
+            ])
+        if entry["foreach"] != nil || entry["context"] != nil { return nil }
+        let listPath = path.child("list")
+        var list: ObjectReference? = nil
+        if let text = reader.string(entry["list"], listPath, required: true) {
+            do {
+                // Kyverno writes the list as a bare path; braces are accepted too.
+                var expression = text.trimmingSpaces
+                if expression.hasPrefix("{{"), expression.hasSuffix("}}") { expression = String(expression.dropFirst(2).dropLast(2)) }
+                list = try ObjectReference(parsing: expression)
+            } catch {
+                reader.report(listPath, error)
+            }
+        }
+        var elementScope = true
+        if let scope = entry["elementScope"] {
+            if let flag = scope.boolValue { elementScope = flag } else { reader.report(path.child("elementScope"), "must be true or false, not \(scope.typeName)") }
+        }
+        allowsElementReferences = true
+        defer { allowsElementReferences = false }
+        let preconditions = entry["preconditions"].flatMap { parseConditions($0, path.child("preconditions")) }
+        guard let check = parseCheck(entry, path, nested: true), let list else { return nil }
+        return ForEach(list: list, elementScope: elementScope, preconditions: preconditions, check: check)
     }
 }

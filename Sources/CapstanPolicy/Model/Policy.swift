@@ -34,10 +34,46 @@ struct Rule: Sendable {
     /// Whether the rule selects Pods only, so that it also checks pod templates.
     var appliesToPodTemplates: Bool
 
-    enum Check: Sendable {
+    indirect enum Check: Sendable {
         case pattern(PatternNode)
         /// Passes when any one pattern passes.
         case anyPattern([PatternNode])
         case deny(ConditionBlock)
+        /// Each entry's check on every element of its list; entries hold no `foreach` themselves.
+        case foreach([ForEach])
     }
+}
+
+/// One `validate.foreach` entry: a check made for every element of a list,
+/// with `{{ element... }}` naming the element.
+struct ForEach: Sendable {
+    /// `request.object.spec.containers`, `request.object.spec.[initContainers, containers][]`…
+    var list: ObjectReference
+    /// Whether patterns look at the element (Kyverno's default) or at the whole object.
+    var elementScope: Bool
+    /// When they do not hold for an element, the element is not checked.
+    var preconditions: ConditionBlock?
+    /// `pattern`, `anyPattern` or `deny`.
+    var check: Rule.Check
+}
+
+extension Policy {
+    /// Whether a violation of any of its rules refuses a commit.
+    public var isEnforced: Bool { rules.contains { $0.action == .enforce } }
+
+    /// The same policy with every rule enforced: how a repository opts a default
+    /// best-practice policy into refusing commits (`enforcePolicies` in `capstan.yaml`).
+    public func enforcingEveryRule() -> Policy {
+        Policy(
+            name: name, namespace: namespace, file: file, position: position,
+            rules: rules.map { rule in
+                var rule = rule
+                rule.action = .enforce
+                return rule
+            },
+            podControllers: podControllers)
+    }
+
+    /// `ClusterPolicy name` or `Policy namespace/name`, as errors name it.
+    var displayName: String { namespace.map { "Policy \($0)/\(name)" } ?? "ClusterPolicy \(name)" }
 }

@@ -16,8 +16,8 @@ enum PatternResult: Equatable, Sendable {
 /// (see docs/policy.md): nested objects, arrays whose pattern applies to
 /// every element, scalar patterns, and the anchors.
 struct PatternMatcher {
-    /// The whole object, for `{{ request.object... }}` references in pattern values.
-    var object: JSONValue
+    /// The whole object and the `foreach` element, for references in pattern values.
+    var variables: Variables
 
     func match(_ value: JSONValue?, _ pattern: PatternNode, at path: FieldPath) -> PatternResult {
         switch pattern {
@@ -53,6 +53,12 @@ struct PatternMatcher {
             case .global?:
                 guard let field else { continue }
                 if match(field, entry.value, at: fieldPath) != .pass { return .skipRule }
+            case .equality? where entry.isWildcard:
+                // Every matching key must match; none is fine.
+                for key in fields.keys.sorted() where Wildcard.matches(entry.key, key) {
+                    let result = match(fields[key], entry.value, at: path.key(key))
+                    if result != .pass { return result }
+                }
             case .equality?:
                 guard let field else { continue }
                 let result = match(field, entry.value, at: fieldPath)
@@ -61,6 +67,8 @@ struct PatternMatcher {
                 guard let field else { continue }
                 let result = matchExistence(field, entry.value, at: fieldPath)
                 if result != .pass { return result }
+            case .negation? where entry.isWildcard:
+                if let key = fields.keys.sorted().first(where: { Wildcard.matches(entry.key, $0) }) { return .fail(path.key(key)) }
             case .negation?:
                 if field != nil { return .fail(fieldPath) }
             case nil where entry.isWildcard:
@@ -166,7 +174,7 @@ struct PatternMatcher {
 
     /// A pattern value with its references filled in from the object.
     private func resolve(_ template: Template) -> ScalarPattern? {
-        switch template.value(for: object) {
+        switch template.value(for: variables) {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
         case .int(let number): return .int(number)

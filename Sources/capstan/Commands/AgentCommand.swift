@@ -38,6 +38,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; renewed every quarter of that.")
     var leaseDuration: Int64 = 40
 
+    @Option(
+        name: .customLong("seccomp-default"),
+        help: "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined.")
+    var seccompDefault = true
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -52,7 +57,7 @@ struct AgentCommand: AsyncParsableCommand {
     /// The same node options `capstan server --with-node` takes, for one validation and one configuration.
     private func nodeOptions() throws -> NodeOptions {
         try NodeOptions.parse(
-            ["--cri-socket", criSocket, "--node-lease-duration", String(leaseDuration)] + (nodeName.map { ["--node-name", $0] } ?? [])
+            ["--cri-socket", criSocket, "--node-lease-duration", String(leaseDuration), "--seccomp-default", String(seccompDefault)] + (nodeName.map { ["--node-name", $0] } ?? [])
                 + nodeLabels.flatMap { ["--node-label", $0] })
     }
 

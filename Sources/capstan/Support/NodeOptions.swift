@@ -26,6 +26,11 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; the agent renews it every quarter of that (the kubelet's 40).")
     var leaseDuration: Int64 = 40
 
+    @Option(
+        name: .customLong("seccomp-default"),
+        help: "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined.")
+    var seccompDefault = true
+
     @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder for the embedded shim (a default bridge is written when empty).")
     var cniConfDir = "/etc/cni/net.d"
 
@@ -66,6 +71,7 @@ struct NodeOptions: ParsableArguments {
         configuration.labels = (try? labels()) ?? [:]
         configuration.version = "capstan-" + VersionCommand.version
         configuration.leaseDurationSeconds = leaseDuration
+        configuration.seccompDefault = seccompDefault
         configuration.heartbeatInterval = .seconds(Double(leaseDuration) / 4)
     }
 

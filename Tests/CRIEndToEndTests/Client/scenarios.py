@@ -585,6 +585,62 @@ def assert_nothing_left(shim):
     assert not left, f"left behind after removing every pod: {left}"
 
 
+@scenario(13)
+def seccomp_runtime_default(shim):
+    """RuntimeDefault, the allow-list: an ordinary workload (busybox httpd answering over the pod
+    network, a shell pipeline) runs, making a user namespace fails with EPERM even as root, and
+    Unconfined lets the same command through."""
+    config = shim.sandbox_config("seccomp")
+    sandbox_id, status = shim.run_sandbox(config)
+
+    def container(name, profile_type, command):
+        config_ = shim.container_config(name, command)
+        config_.linux.security_context.seccomp.profile_type = profile_type
+        return shim.run_container(sandbox_id, config, config_)
+
+    confined = container("confined", pb.SecurityProfile.RuntimeDefault, HTTP_SERVER)
+    unconfined = container("unconfined", pb.SecurityProfile.Unconfined, ["sleep", "1000"])
+    # The filter is installed (mode 2) only where it was asked for.
+    assert shim.exec(confined, ["grep", "Seccomp:", "/proc/self/status"]).stdout.decode().split() == ["Seccomp:", "2"]
+    assert shim.exec(unconfined, ["grep", "Seccomp:", "/proc/self/status"]).stdout.decode().split() == ["Seccomp:", "0"]
+
+    plain = shim.exec(confined, ["sh", "-c", "echo plain | tr a-z A-Z; ls / >/dev/null; id -u"])
+    assert plain.exit_code == 0 and plain.stdout.decode().split() == ["PLAIN", "0"], plain
+    assert shim.wait_for("httpd under RuntimeDefault", lambda: http_get(shim, unconfined, status.network.ip)) == "pong-seccomp"
+
+    refused = shim.exec(confined, ["unshare", "-U", "true"])
+    assert refused.exit_code != 0, refused
+    assert b"Operation not permitted" in refused.stderr, refused.stderr
+    allowed = shim.exec(unconfined, ["unshare", "-U", "true"])
+    assert allowed.exit_code == 0, allowed.stderr
+    # An allow-list: chroot, which the container's default CAP_SYS_CHROOT permits, is not on it.
+    assert shim.exec(unconfined, ["chroot", "/", "true"]).exit_code == 0
+    chrooted = shim.exec(confined, ["chroot", "/", "true"])
+    assert chrooted.exit_code != 0 and b"Operation not permitted" in chrooted.stderr, chrooted
+
+    # The starter repository's web server as the agent runs it: user 65534, no capabilities,
+    # no privilege escalation, a read-only root and RuntimeDefault; it serves a mounted page.
+    www = os.path.join(shim.base, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "index.html"), "w") as f:
+        f.write("from the template")
+    os.chmod(www, 0o755)
+    template_config = shim.sandbox_config("template")
+    template_sandbox, template_status = shim.run_sandbox(template_config)
+    web = shim.container_config("httpd", ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"])
+    security = web.linux.security_context
+    security.run_as_user.value = 65534
+    security.run_as_group.value = 65534
+    security.capabilities.drop_capabilities.append("ALL")
+    security.no_new_privs = True
+    security.readonly_rootfs = True
+    security.seccomp.profile_type = pb.SecurityProfile.RuntimeDefault
+    web.mounts.append(pb.Mount(container_path="/www", host_path=www, readonly=True))
+    shim.run_container(template_sandbox, template_config, web)
+    page = shim.wait_for("the template's httpd", lambda: http_get(shim, unconfined, template_status.network.ip))
+    assert page == "from the template", page
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
