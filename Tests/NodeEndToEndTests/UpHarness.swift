@@ -20,30 +20,42 @@ final class UpHarness: @unchecked Sendable {
     var kubeconfig: String { dataDirectory + "/admin.kubeconfig" }
     static let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// - Parameter config: capstan.yaml for the repository (the template's, by default).
-    init(config: String? = nil, serverOptions: [String] = []) async throws {
+    /// The repository `capstan up` follows: the fixture's bare remote, or the
+    /// working repository `capstan up` made itself in `<data-dir>/repo`.
+    let repository: String?
+
+    /// - Parameters:
+    ///   - config: capstan.yaml for the repository (the template's, by default).
+    ///   - ownRepository: run `capstan up` without `--repo`, as a new user does:
+    ///     it makes `<data-dir>/repo` from the template and follows that.
+    init(config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false) async throws {
         directory = try TemporaryDirectory(prefix: "capstan-up")
         dataDirectory = directory.appending("data")
         git = try GitFixture()
         port = try freeLoopbackPort()
-        var files: [String: String?] = [:]
-        let template = Self.sourceRoot.appending(path: "repo-template")
-        for path in ["capstan.yaml", "README.md", "deploy/namespace.yaml", "deploy/web.yaml", "policies/require-team-label.yaml"] {
-            files[path] = try String(contentsOf: template.appending(path: path), encoding: .utf8)
+        if ownRepository {
+            repository = nil
+        } else {
+            var files: [String: String?] = [:]
+            let template = Self.sourceRoot.appending(path: "repo-template")
+            for path in ["capstan.yaml", "README.md", "deploy/namespace.yaml", "deploy/web.yaml", "policies/require-team-label.yaml"] {
+                files[path] = try String(contentsOf: template.appending(path: path), encoding: .utf8)
+            }
+            if let config { files["capstan.yaml"] = config }
+            try git.commit(files, message: "Start from the Capstan template")
+            repository = git.remote.path
         }
-        if let config { files["capstan.yaml"] = config }
-        try git.commit(files, message: "Start from the Capstan template")
-        process = try Self.start(dataDirectory: dataDirectory, repo: git.remote.path, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up.log")
+        process = try Self.start(dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
     private static func start(
-        dataDirectory: String, repo: String, port: Int, nodeName: String, directory: TemporaryDirectory, serverOptions: [String], log: String
+        dataDirectory: String, repo: String?, port: Int, nodeName: String, directory: TemporaryDirectory, serverOptions: [String], log: String
     ) throws -> ChildProcess {
         try ChildProcess(
             executable: RunningServer.capstanBinary,
-            arguments: [
-                "up", "--data-dir", dataDirectory, "--repo", repo, "--listen", "127.0.0.1:\(port)", "--sync-interval", "1",
+            arguments: ["up", "--data-dir", dataDirectory] + (repo.map { ["--repo", $0] } ?? []) + [
+                "--listen", "127.0.0.1:\(port)", "--sync-interval", "1",
                 "--node-name", nodeName, "--cni-conf-dir", directory.appending("cni"), "--log-level", "info",
             ] + (serverOptions.isEmpty ? [] : ["--"] + serverOptions),
             logPath: directory.appending(log))
@@ -61,7 +73,7 @@ final class UpHarness: @unchecked Sendable {
 
     /// Starts `capstan up` again on the same data directory and repository.
     func restart(serverOptions: [String] = []) async throws {
-        process = try Self.start(dataDirectory: dataDirectory, repo: git.remote.path, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up-2.log")
+        process = try Self.start(dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up-2.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
