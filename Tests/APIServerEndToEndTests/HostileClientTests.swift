@@ -508,15 +508,3 @@ extension JSONValue {
         (try? JSONParser().parse(Array(text.utf8))) ?? .null
     }
 }
-
-/// Polls until `condition` holds, up to a bound generous for a loaded machine.
-private func eventually(_ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let start = clock.now
-    while clock.now - start < timeout {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    Issue.record("timed out waiting until \(what)")
-    throw CancellationError()
-}

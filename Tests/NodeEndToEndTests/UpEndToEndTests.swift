@@ -76,15 +76,9 @@ private let repositoryConfig = """
 struct UpEndToEndTests {
     @Test(.timeLimit(.minutes(15)))
     func fromCommitToRunningContainersAndBack() async throws {
-        let harness = try await UpHarness(
-            config: repositoryConfig, serverOptions: ["--node-monitor-grace-period", "8", "--default-toleration-seconds", "3", "--node-lease-duration", "8"])
-        do {
-            try await run(harness)
-        } catch {
-            await harness.tearDown()
-            throw error
-        }
-        await harness.tearDown()
+        try await UpHarness.with(
+            config: repositoryConfig, serverOptions: ["--node-monitor-grace-period", "8", "--default-toleration-seconds", "3", "--node-lease-duration", "8"],
+            run)
     }
 
     private func run(_ harness: UpHarness) async throws {

@@ -49,6 +49,20 @@ final class UpHarness: @unchecked Sendable {
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
+    /// Runs `body` on a new harness and tears it down afterwards, also when `body` throws.
+    static func with(
+        config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, _ body: (UpHarness) async throws -> Void
+    ) async throws {
+        let harness = try await UpHarness(config: config, serverOptions: serverOptions, ownRepository: ownRepository)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
     private static func start(
         dataDirectory: String, repo: String?, port: Int, nodeName: String, directory: TemporaryDirectory, serverOptions: [String], log: String
     ) throws -> ChildProcess {

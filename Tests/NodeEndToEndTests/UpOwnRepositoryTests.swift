@@ -9,14 +9,7 @@ import Testing
 struct UpOwnRepositoryTests {
     @Test(.timeLimit(.minutes(10)))
     func rollbackRevertsInTheRepositoryUpMadeAndStateIsPrivate() async throws {
-        let harness = try await UpHarness(ownRepository: true)
-        do {
-            try await run(harness)
-        } catch {
-            await harness.tearDown()
-            throw error
-        }
-        await harness.tearDown()
+        try await UpHarness.with(ownRepository: true, run)
     }
 
     private func run(_ harness: UpHarness) async throws {
