@@ -290,7 +290,19 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(hook.handle(headers: ["x-hub-signature-256": otherSignature], query: [:], body: other) == .ignored("push to refs/heads/feature, not refs/heads/main"))
         #expect(hook.handle(headers: ["X-Gitea-Signature": HMAC.hex(key: Array("s3cret".utf8), message: body)], query: [:], body: body) == .sync("gitea push 01234567"))
         #expect(hook.handle(headers: ["X-Gitlab-Token": "s3cret"], query: [:], body: body) == .sync("gitlab push 01234567"))
-        #expect(hook.handle(headers: [:], query: ["token": "s3cret"], body: []) == .sync("webhook hook"))
+        #expect(hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: [:], body: []) == .sync("webhook hook"))
+    }
+
+    @Test func aSecretInTheURLIsRefusedEvenWhenItIsRight() {
+        // URLs end up in access logs; the secret belongs in a header.
+        guard case .unauthorized(let reason) = hook.handle(headers: [:], query: ["token": "s3cret"], body: []) else {
+            Issue.record("?token= accepted")
+            return
+        }
+        #expect(reason.contains("X-Capstan-Token header"), "\(reason)")
+        if case .unauthorized = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: ["token": "s3cret"], body: []) {} else {
+            Issue.record("a hook with the secret in its URL was accepted because a header also held it")
+        }
     }
 
     @Test func refusesWrongOrMissingSecretsAndBrokenBodies() {

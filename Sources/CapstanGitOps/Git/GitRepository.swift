@@ -61,7 +61,7 @@ final class GitRepository {
             try repository.pointOrigin(at: remote)
             return repository
         }
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makePrivateDirectory(directory)
         var options = git_clone_options()
         git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION))
         options.bare = 1
@@ -71,6 +71,17 @@ final class GitRepository {
         }
         try check("clone \(GitCredentials.redacted(remote))", result)
         return GitRepository(repository: pointer!, directory: directory)
+    }
+
+    /// Creates the clone's directory readable by its owner only (0700 from
+    /// the start, whatever the umask): it holds every Secret ever committed.
+    /// An existing empty directory (made by an operator) is used as it is.
+    private static func makePrivateDirectory(_ directory: String) throws(GitError) {
+        let parent = (directory as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw GitError(operation: "clone", message: "cannot create \(directory): \(String(cString: strerror(errno)))", code: -1)
+        }
     }
 
     /// Keeps `origin` pointing at the configured remote if the configuration changed.
