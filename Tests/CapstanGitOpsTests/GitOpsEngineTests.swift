@@ -344,12 +344,15 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         var now: Date { current.withLock { $0 } }
     }
 
-    @Test func aRolloutThatStaysUnhealthyIsRevertedOnceWithTheReason() async throws {
+    /// Through a remote (pushed) and a local working repository (committed in place, as `capstan up` follows one).
+    @Test(arguments: [false, true])
+    func aRolloutThatStaysUnhealthyIsRevertedOnceWithTheReason(followingAWorkingRepository: Bool) async throws {
         let git = try GitFixture()
         let cluster = FakeCluster()
         let clock = Clock()
+        let remote = followingAWorkingRepository ? git.work.path : git.remote.path
         let engine = GitOpsEngine(
-            configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory), cluster: cluster,
+            configuration: GitOpsConfiguration(remote: remote, directory: git.mirrorDirectory), cluster: cluster,
             logger: Logger(label: "test"), now: { clock.now })
         let settings = """
             apiVersion: capstan.io/v1alpha1
@@ -377,7 +380,11 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
 
         let revert = try #require(await engine.sync(trigger: "auto-rollback"))
         #expect(revert.pruned == 1 && cluster.objects[id("Deployment", "web", group: "apps")] == nil)
-        try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        if followingAWorkingRepository {
+            #expect(try git.git(["status", "--porcelain"], in: git.work) == "" && !FileManager.default.fileExists(atPath: git.work.appending(path: "web.yaml").path))
+        } else {
+            try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        }
         let message = try git.git(["log", "-1", "--format=%B"], in: git.work)
         #expect(message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically") && message.contains("Deployment demo/web"), "\(message)")
     }
