@@ -110,6 +110,20 @@ import Testing
         #expect(read("keep.yaml") == "k: topic work\n" && read("bad.yaml") == "b: 1\n", "the topic work tree is left alone")
     }
 
+    @Test func aBranchCheckedOutInAnotherWorktreeIsLeftToThatWorktree() async throws {
+        let mirror = try await mirror()
+        try git("checkout", "--quiet", "-b", "topic")
+        let linked = fixture.root.appending(path: "linked").path
+        try git("worktree", "add", "--quiet", linked, "main")
+        do {
+            _ = try await revert(mirror)
+            Issue.record("a branch checked out in another worktree was moved under it")
+        } catch {
+            #expect(error.message.contains("checked out in another worktree"), "\(error)")
+        }
+        #expect(try git("rev-parse", "main").hasPrefix(bad))
+    }
+
     @Test func conflictsWithLaterCommitsAreRefusedClearly() async throws {
         try fixture.commit(["keep.yaml": "k: 3\n"], message: "later")
         let mirror = try await mirror()
