@@ -97,6 +97,7 @@ let package = Package(
                 "CapstanCore",
                 "CapstanPolicy",
                 "CLibGit2",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

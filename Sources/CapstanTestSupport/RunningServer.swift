@@ -114,9 +114,9 @@ public final class RunningServer: Sendable {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Writes a kubeconfig for `token` (from `capstan kubeconfig --token`) and returns its path.
+    /// Writes a kubeconfig for `token` (from `capstan kubeconfig --token=`: a token may start with "-") and returns its path.
     public func writeKubeconfig(token: String, name: String) async throws -> String {
-        let result = try await runCommand(Self.capstanBinary, ["kubeconfig", "--data-dir", dataDirectory, "--token", token])
+        let result = try await runCommand(Self.capstanBinary, ["kubeconfig", "--data-dir", dataDirectory, "--token=\(token)"])
         guard result.status == 0 else { throw RunningServerError("capstan kubeconfig --token failed: \(result.output)") }
         return try write(name, result.output)
     }

@@ -147,6 +147,17 @@ private func raw(_ store: SQLiteStore, _ key: String) async throws -> Data? {
         }
     }
 
+    @Test func derivedKeysAreStablePerPurposeAndRevealNothingOfThePrimary() throws {
+        let box = try encryption()
+        let inventory = box.derivedKey(purpose: "capstan gitops inventory digest v1")
+        #expect(inventory.count == 32)
+        #expect(try encryption().derivedKey(purpose: "capstan gitops inventory digest v1") == inventory, "same key, same purpose: same bytes")
+        #expect(box.derivedKey(purpose: "another purpose") != inventory)
+        #expect(inventory != (0..<32).map { UInt8($0) }, "never the Secrets key itself")
+        let other = SecretEncryption(primary: try .init(name: "key1", bytes: [UInt8](repeating: 9, count: 32)))
+        #expect(other.derivedKey(purpose: "capstan gitops inventory digest v1") != inventory)
+    }
+
     @Test func keyFileIsMadeOnceWithMode0600() async throws {
         try await TemporaryDirectory.with(prefix: "capstan-key") { directory in
             let path = directory.appending("secrets.key")

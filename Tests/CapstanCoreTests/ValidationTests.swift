@@ -89,6 +89,9 @@ func deploymentMistakesAreReportedLikeKubernetes(original: String, replacement: 
     ("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: \"61 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: busybox}]\n", "spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61"),
     ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: busybox}]\n", "spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
     ("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: not*base64\n", "data[password]: Invalid value: \"<secret contents redacted>\": illegal base64 data"),
+    // A Secret value of the wrong type is its secret too: never shown.
+    ("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  pin: 48213\n", "stringData[pin]: Invalid value: \"<secret contents redacted>\": must be a string, not integer"),
+    ("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: aHVudGVyMg==\n", "data: Invalid value: \"<secret contents redacted>\": must be an object, not string"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  bad key: x\n", "data[bad key]: Invalid value: \"bad key\": a valid config key"),
     ("apiVersion: v1\nkind: Namespace\nmetadata: {name: my.ns}\n", "metadata.name: Invalid value: \"my.ns\": a lowercase RFC 1123 label"),
     ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {\"bad key!\": x}}\nspec:\n  containers: [{name: c, image: i}]\n", "metadata.labels: Invalid value: \"bad key!\""),

@@ -290,7 +290,19 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(hook.handle(headers: ["x-hub-signature-256": otherSignature], query: [:], body: other) == .ignored("push to refs/heads/feature, not refs/heads/main"))
         #expect(hook.handle(headers: ["X-Gitea-Signature": HMAC.hex(key: Array("s3cret".utf8), message: body)], query: [:], body: body) == .sync("gitea push 01234567"))
         #expect(hook.handle(headers: ["X-Gitlab-Token": "s3cret"], query: [:], body: body) == .sync("gitlab push 01234567"))
-        #expect(hook.handle(headers: [:], query: ["token": "s3cret"], body: []) == .sync("webhook hook"))
+        #expect(hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: [:], body: []) == .sync("webhook hook"))
+    }
+
+    @Test func aSecretInTheURLIsRefusedEvenWhenItIsRight() {
+        // URLs end up in access logs; the secret belongs in a header.
+        guard case .unauthorized(let reason) = hook.handle(headers: [:], query: ["token": "s3cret"], body: []) else {
+            Issue.record("?token= accepted")
+            return
+        }
+        #expect(reason.contains("X-Capstan-Token header"), "\(reason)")
+        if case .unauthorized = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: ["token": "s3cret"], body: []) {} else {
+            Issue.record("a hook with the secret in its URL was accepted because a header also held it")
+        }
     }
 
     @Test func refusesWrongOrMissingSecretsAndBrokenBodies() {
@@ -332,12 +344,15 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         var now: Date { current.withLock { $0 } }
     }
 
-    @Test func aRolloutThatStaysUnhealthyIsRevertedOnceWithTheReason() async throws {
+    /// Through a remote (pushed) and a local working repository (committed in place, as `capstan up` follows one).
+    @Test(arguments: [false, true])
+    func aRolloutThatStaysUnhealthyIsRevertedOnceWithTheReason(followingAWorkingRepository: Bool) async throws {
         let git = try GitFixture()
         let cluster = FakeCluster()
         let clock = Clock()
+        let remote = followingAWorkingRepository ? git.work.path : git.remote.path
         let engine = GitOpsEngine(
-            configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory), cluster: cluster,
+            configuration: GitOpsConfiguration(remote: remote, directory: git.mirrorDirectory), cluster: cluster,
             logger: Logger(label: "test"), now: { clock.now })
         let settings = """
             apiVersion: capstan.io/v1alpha1
@@ -365,7 +380,11 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
 
         let revert = try #require(await engine.sync(trigger: "auto-rollback"))
         #expect(revert.pruned == 1 && cluster.objects[id("Deployment", "web", group: "apps")] == nil)
-        try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        if followingAWorkingRepository {
+            #expect(try git.git(["status", "--porcelain"], in: git.work) == "" && !FileManager.default.fileExists(atPath: git.work.appending(path: "web.yaml").path))
+        } else {
+            try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
+        }
         let message = try git.git(["log", "-1", "--format=%B"], in: git.work)
         #expect(message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically") && message.contains("Deployment demo/web"), "\(message)")
     }

@@ -58,6 +58,16 @@ import Testing
         #expect(reopened.head.id == head)
     }
 
+    @Test func theCloneIsReadableByItsOwnerOnly() async throws {
+        // It holds every Secret ever committed; the directory is 0700 from its creation, whatever the umask.
+        let fixture = try GitFixture()
+        try fixture.commit(["a.yaml": "a: 1\n"], message: "one")
+        let directory = fixture.mirrorDirectory
+        _ = try await GitMirror(remote: fixture.remote.path, directory: directory).sync()
+        let mode = try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int
+        #expect(mode == 0o700, "mode \(String(mode ?? 0, radix: 8))")
+    }
+
     @Test func revertCreatesAndPushesARealRevertCommit() async throws {
         let fixture = try GitFixture()
         try fixture.commit(["keep.yaml": "k: 1\n"], message: "base")

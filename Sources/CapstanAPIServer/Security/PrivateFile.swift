@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -28,14 +28,15 @@ public struct SecurityFileError: Error, CustomStringConvertible, Sendable {
 /// Files that hold keys and tokens. They are created with mode 0600 from
 /// their first byte (never world-readable, not even between a write and a
 /// chmod) and replaced atomically, so a crash leaves the old file or the new
-/// one, never half of either.
-enum PrivateFile {
-    static func exists(_ path: String) -> Bool {
+/// one, never half of either. Shared with the executable's wiring (the
+/// GitOps webhook secret).
+package enum PrivateFile {
+    package static func exists(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path)
     }
 
     /// The file's bytes, or nil when it does not exist.
-    static func read(_ path: String) throws(SecurityFileError) -> Data? {
+    package static func read(_ path: String) throws(SecurityFileError) -> Data? {
         guard exists(path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SecurityFileError(path: path, "cannot be read: \(String(cString: strerror(errno)))")
@@ -43,7 +44,7 @@ enum PrivateFile {
         return data
     }
 
-    static func write(_ data: Data, to path: String) throws(SecurityFileError) {
+    package static func write(_ data: Data, to path: String) throws(SecurityFileError) {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SecurityFileError(path: path, "cannot be created: \(String(cString: strerror(errno)))") }
@@ -74,7 +75,7 @@ enum PrivateFile {
     /// Creates a directory readable by its owner only (0700 from the
     /// `mkdir` itself; missing parents get the usual 0755). One that exists
     /// with wider permissions — made by an older Capstan — is narrowed to 0700.
-    static func makeDirectory(_ path: String) throws(SecurityFileError) {
+    package static func makeDirectory(_ path: String) throws(SecurityFileError) {
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, parent != path, !exists(parent) {
             do {
@@ -97,7 +98,7 @@ enum PrivateFile {
     /// Runs `body` holding an exclusive lock on `<path>.lock`, so that a
     /// `capstan token create` and a starting server never interleave their
     /// read-modify-write of the same file.
-    static func withLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    package static func withLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
         let lockPath = path + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SecurityFileError(path: lockPath, "cannot be opened: \(String(cString: strerror(errno)))") }

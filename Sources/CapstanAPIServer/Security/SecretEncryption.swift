@@ -88,6 +88,16 @@ public struct SecretEncryption: Sendable {
         }
     }
 
+    /// A 32-byte key for `purpose`, derived from the primary key with
+    /// HKDF-SHA256: another part of the server (the GitOps inventory's
+    /// Secret digests) keys its MACs with it, without a key file of its own
+    /// and without ever holding the key Secrets are sealed with. Distinct
+    /// purposes give unrelated keys; a new primary key gives new keys.
+    package func derivedKey(purpose: String) -> [UInt8] {
+        let derived = HKDF<Crypto.SHA256>.deriveKey(inputKeyMaterial: primary.key, info: Data(purpose.utf8), outputByteCount: 32)
+        return derived.withUnsafeBytes { Array($0) }
+    }
+
     // MARK: Key file
 
     /// The key in `path` (base64 of 32 bytes), made with mode 0600 if missing.

@@ -29,7 +29,7 @@ extension FieldChecker {
     mutating func validateSecret(_ object: JSONObject, _ path: FieldPath) {
         var total = 0
         var keys = Set<String>()
-        for (key, value) in stringMap(object["data"], path.child("data")) {
+        for (key, value) in secretMap(object["data"], path.child("data")) {
             check(NameRules.configMapKey(key), path.child("data").key(key), key)
             // Never echo a secret's value in a message.
             if let offset = Base64.firstInvalidByte(value) {
@@ -38,7 +38,7 @@ extension FieldChecker {
             keys.insert(key)
             total += key.utf8.count + value.utf8.count * 3 / 4
         }
-        for (key, value) in stringMap(object["stringData"], path.child("stringData")) {
+        for (key, value) in secretMap(object["stringData"], path.child("stringData")) {
             check(NameRules.configMapKey(key), path.child("stringData").key(key), key)
             keys.insert(key)
             total += key.utf8.count + value.utf8.count
@@ -60,6 +60,28 @@ extension FieldChecker {
             add(.required(path.child("data").key(key)))
         }
         bool(object["immutable"], path.child("immutable"))
+    }
+
+    static let redactedSecret: JSONValue = "<secret contents redacted>"
+
+    /// A Secret's `data` or `stringData`, read like ``stringMap(_:_:)`` except
+    /// that a value of the wrong type is reported without showing it: it is
+    /// the secret (an unquoted number in YAML, a map written as one string).
+    mutating func secretMap(_ value: JSONValue?, _ path: FieldPath) -> [(key: String, value: String)] {
+        guard let value, !value.isNull else { return [] }
+        guard case .object(let members) = value else {
+            add(FieldError(.typeInvalid, path, value: Self.redactedSecret, "must be an object, not \(value.typeName)"))
+            return []
+        }
+        var entries: [(key: String, value: String)] = []
+        for (key, member) in members {
+            switch member {
+            case .string(let text): entries.append((key, text))
+            case .null: continue
+            default: add(FieldError(.typeInvalid, path.key(key), value: Self.redactedSecret, "must be a string, not \(member.typeName)"))
+            }
+        }
+        return entries
     }
 
     mutating func validateNodeSpec(_ value: JSONValue?, _ path: FieldPath) {

@@ -34,6 +34,8 @@ public struct DriftDetector: Sendable {
     }
 
     /// The differences; empty when the live object holds every field of `desired` with git's value.
+    /// A Secret's `data` and `stringData` values are masked (``SecretMask``): the
+    /// differences name the keys that differ, never their values.
     public func differences(desired: JSONValue, live: JSONValue?) -> [FieldDifference] {
         guard let live else {
             return [FieldDifference(path: "", pointer: "", desired: nil, live: nil, changedBy: nil, changedAt: nil)]
@@ -50,6 +52,7 @@ public struct DriftDetector: Sendable {
             }
             compare(value, live[key], at: [.field(key)], kind: kind, into: &found)
         }
+        if SecretMask.isSecret(desired) { found = found.map(SecretMask.mask) }
         let managers = (try? ManagedFieldsEntry.entries(of: live)) ?? []
         return found.map { found in
             let owner = managers.last { $0.manager != "capstan-gitops" && $0.fields.contains(found.fieldSetPath) }

@@ -10,6 +10,8 @@ public struct GitError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(operation): \(message)" }
 
     static let notFound: Int32 = -3
+    /// `GIT_EMODIFIED`: a reference or file changed under the operation.
+    static let modified: Int32 = -15
 
     /// Builds an error from libgit2's last error for this thread.
     static func last(_ operation: String, code: Int32) -> GitError {

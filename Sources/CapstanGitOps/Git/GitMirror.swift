@@ -65,11 +65,22 @@ public actor GitMirror {
         try open().commit(id)
     }
 
-    /// Creates a commit that reverts `target` on top of the branch tip and
-    /// pushes it, so that git stays the source of truth. If someone pushed
-    /// meanwhile, fetches and tries once more on top of their commit.
+    /// Creates a commit that reverts `target` on top of the branch tip in the
+    /// followed repository, so that git stays the source of truth, and
+    /// fetches it.
+    ///
+    /// A remote (a URL, or a local bare repository) gets the commit by push;
+    /// if someone pushed meanwhile, the mirror fetches and tries once more on
+    /// top of their commit. A local working repository gets it in place, work
+    /// tree included, and refuses when files the revert changes have
+    /// uncommitted edits (see ``WorkingRepository``).
     public func revert(_ target: String, message: String, author: (name: String, email: String)) throws(GitError) -> GitCommit {
         let repository = try open()
+        if let working = WorkingRepository.open(remote: remote) {
+            let created = try working.revert(target, branch: branch, message: message, author: author)
+            try repository.fetch(credentials: credentials)
+            return try repository.commit(created)
+        }
         var lastError: GitError?
         for _ in 0..<2 {
             try repository.fetch(credentials: credentials)

@@ -61,7 +61,7 @@ final class GitRepository {
             try repository.pointOrigin(at: remote)
             return repository
         }
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makePrivateDirectory(directory)
         var options = git_clone_options()
         git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION))
         options.bare = 1
@@ -71,6 +71,17 @@ final class GitRepository {
         }
         try check("clone \(GitCredentials.redacted(remote))", result)
         return GitRepository(repository: pointer!, directory: directory)
+    }
+
+    /// Creates the clone's directory readable by its owner only (0700 from
+    /// the start, whatever the umask): it holds every Secret ever committed.
+    /// An existing empty directory (made by an operator) is used as it is.
+    private static func makePrivateDirectory(_ directory: String) throws(GitError) {
+        let parent = (directory as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw GitError(operation: "clone", message: "cannot create \(directory): \(String(cString: strerror(errno)))", code: -1)
+        }
     }
 
     /// Keeps `origin` pointing at the configured remote if the configuration changed.
@@ -268,32 +279,11 @@ final class GitRepository {
         defer { git_commit_free(reverted) }
         let ours = try lookupCommit(head)
         defer { git_commit_free(ours) }
-        guard git_commit_parentcount(reverted) <= 1 else {
-            throw GitError(operation: "revert \(target.prefix(8))", message: "reverting a merge commit is not supported; revert its changes in a new commit instead", code: -1)
-        }
-        var index: OpaquePointer?
-        try check("revert \(target.prefix(8))", git_revert_commit(&index, repository, reverted, ours, 0, nil))
+        let index = try RevertSteps.index(in: repository, reverting: reverted, onto: ours)
         defer { git_index_free(index) }
-        if git_index_has_conflicts(index) != 0 {
-            throw GitError(
-                operation: "revert \(target.prefix(8))",
-                message: "later commits changed the same lines; resolve the revert by hand with git revert", code: -1)
-        }
-        var treeOID = git_oid()
-        try check("write reverted tree", git_index_write_tree_to(&treeOID, index, repository))
-        var tree: OpaquePointer?
-        try check("read reverted tree", git_tree_lookup(&tree, repository, &treeOID))
-        defer { git_tree_free(tree) }
-        var signature: UnsafeMutablePointer<git_signature>?
-        try check("make signature", git_signature_now(&signature, author.name, author.email))
-        defer { git_signature_free(signature) }
-        var commitOID = git_oid()
-        var parents: [OpaquePointer?] = [ours]
-        let created = parents.withUnsafeMutableBufferPointer { buffer in
-            git_commit_create(&commitOID, repository, nil, signature, signature, "UTF-8", message, tree, 1, buffer.baseAddress)
-        }
-        try check("create revert commit", created)
-        return Self.hex(&commitOID)
+        var tree = try RevertSteps.writeTree(index, in: repository)
+        var created = try RevertSteps.commit(in: repository, tree: &tree, parent: ours, message: message, author: author)
+        return Self.hex(&created)
     }
 
     private func lookupCommit(_ id: String) throws(GitError) -> OpaquePointer {

@@ -90,8 +90,11 @@ struct KustomizeBuilder {
             ManifestError(file: kustomization.file, position: position, message: "\(generator.path): \(message)")
         }
         var data: [(String, String)] = []
-        for literal in generator.literals {
-            guard let equals = literal.firstIndex(of: "=") else { throw failure("literal \"\(literal)\" must be KEY=VALUE") }
+        // A Secret's literals and env lines are its values: messages name their position, never their text.
+        for (number, literal) in zip(1..., generator.literals) {
+            guard let equals = literal.firstIndex(of: "=") else {
+                throw failure(generator.isSecret ? "literal \(number) must be KEY=VALUE" : "literal \"\(literal)\" must be KEY=VALUE")
+            }
             data.append((String(literal[..<equals]), String(literal[literal.index(after: equals)...])))
         }
         for entry in generator.files {
@@ -110,10 +113,12 @@ struct KustomizeBuilder {
         for env in generator.envs {
             guard let path = kustomization.directory.joiningPath(env), reader.exists(path) else { throw failure("env file \"\(env)\" does not exist") }
             let text = String(decoding: try await reader.bytes(path), as: UTF8.self)
-            for line in text.split(separator: "\n") {
+            for (number, line) in zip(1..., text.split(separator: "\n", omittingEmptySubsequences: false)) {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
-                guard let equals = trimmed.firstIndex(of: "=") else { throw failure("\(env): line \"\(trimmed)\" must be KEY=VALUE") }
+                guard let equals = trimmed.firstIndex(of: "=") else {
+                    throw failure(generator.isSecret ? "\(env):\(number): must be KEY=VALUE" : "\(env): line \"\(trimmed)\" must be KEY=VALUE")
+                }
                 data.append((String(trimmed[..<equals]), String(trimmed[trimmed.index(after: equals)...])))
             }
         }

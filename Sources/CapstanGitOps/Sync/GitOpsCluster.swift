@@ -19,7 +19,9 @@ public protocol GitOpsCluster: Sendable {
     /// Objects of one kind in every namespace, optionally filtered by a label selector.
     func list(apiVersion: String, kind: String, labelSelector: String?) async throws(ClusterError) -> [JSONValue]
     /// Identities of objects of these kinds as they change, for as long as
-    /// the caller iterates. Used to check drift as soon as someone edits.
+    /// the caller iterates, starting with every object that exists when the
+    /// stream (or a watch behind it) starts, so that nothing changed just
+    /// before is missed. Used to check drift as soon as someone edits.
     func changes(of kinds: [KindInfo]) -> AsyncStream<ObjectIdentity>
 }
 

@@ -20,7 +20,7 @@ extension GitOpsEngine {
 
         var objects: [JSONValue] = []
         var unchanged = 0
-        let wanted = rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+        let wanted = rendered.manifests.map(desiredObject)
         for object in wanted.sorted(by: { $0.identity < $1.identity }) {
             do {
                 _ = try await cluster.apply(object.stamped(commit: appliedCommit?.id ?? "uncommitted"), dryRun: true)

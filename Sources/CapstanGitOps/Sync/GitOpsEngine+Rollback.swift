@@ -2,8 +2,10 @@ import CapstanCore
 import Foundation
 
 extension GitOpsEngine {
-    /// Creates and pushes a commit reverting `commit` (default: the applied
-    /// one), so git stays the source of truth; the next sync applies it.
+    /// Creates a commit reverting `commit` (default: the applied one) in the
+    /// followed repository — pushed to a remote, made in place in a local
+    /// working repository (``GitMirror/revert(_:message:author:)``) — so git
+    /// stays the source of truth; the next sync applies it.
     public func rollback(_ commit: String?, reason: String?) async throws(GitError) -> GitCommit {
         guard let target = commit ?? appliedCommit?.id else {
             throw GitError(operation: "rollback", message: "no commit has been applied yet; name the commit to revert", code: -1)
@@ -12,7 +14,7 @@ extension GitOpsEngine {
         var message = "Revert \"\(original.summary)\"\n\nThis reverts commit \(original.id)."
         if let reason { message += "\n\n\(reason)" }
         let created = try await mirror.revert(original.id, message: message, author: (name: "Capstan", email: "capstan@localhost"))
-        logger.notice("pushed a revert commit", metadata: ["reverted": "\(original.shortID)", "commit": "\(created.shortID)"])
+        logger.notice("made a revert commit", metadata: ["reverted": "\(original.shortID)", "commit": "\(created.shortID)"])
         return created
     }
 

@@ -19,6 +19,8 @@ public struct GitOpsConfiguration: Sendable {
     public var defaultPolicies: [PolicyFile]
     /// Names this source in inventory labels.
     public var inventoryName: String
+    /// Keys the digests the inventory records for Secrets (``InventoryDigestKey``).
+    public var inventoryDigestKey: InventoryDigestKey
 
     public struct PolicyFile: Sendable {
         public var path: String
@@ -31,7 +33,8 @@ public struct GitOpsConfiguration: Sendable {
 
     public init(
         remote: String, branch: String = "main", path: String = "", directory: String, credentials: GitCredentials = .none,
-        pollInterval: Double? = nil, defaultPolicies: [PolicyFile] = [], inventoryName: String = "default"
+        pollInterval: Double? = nil, defaultPolicies: [PolicyFile] = [], inventoryName: String = "default",
+        inventoryDigestKey: InventoryDigestKey = .random()
     ) {
         self.remote = remote
         self.branch = branch
@@ -41,6 +44,7 @@ public struct GitOpsConfiguration: Sendable {
         self.pollInterval = pollInterval
         self.defaultPolicies = defaultPolicies
         self.inventoryName = inventoryName
+        self.inventoryDigestKey = inventoryDigestKey
     }
 }
 
@@ -369,7 +373,7 @@ public actor GitOpsEngine {
     /// while the unit's files are unchanged, so a one-file commit hashes one file's objects.
     func desiredObjects(_ rendered: RenderedCommit) -> [DesiredObject] {
         guard rendered.units.reduce(0, { $0 + $1.manifestCount }) == rendered.manifests.count else {
-            return rendered.manifests.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+            return rendered.manifests.map(desiredObject)
         }
         var next: [String: [DesiredObject]] = [:]
         var objects: [DesiredObject] = []
@@ -377,12 +381,17 @@ public actor GitOpsEngine {
         for unit in rendered.units {
             let slice = rendered.manifests[index..<(index + unit.manifestCount)]
             index += unit.manifestCount
-            let built = desiredByUnit[unit.fingerprint] ?? slice.map { DesiredObject(manifest: $0, inventory: configuration.inventoryName) }
+            let built = desiredByUnit[unit.fingerprint] ?? slice.map(desiredObject)
             next[unit.fingerprint] = built
             objects += built
         }
         desiredByUnit = next
         return objects
+    }
+
+    /// One rendered manifest as this source applies it: inventory marks and digest.
+    func desiredObject(_ manifest: Manifest) -> DesiredObject {
+        DesiredObject(manifest: manifest, inventory: configuration.inventoryName, digestKey: configuration.inventoryDigestKey)
     }
 
     /// Waits until every object of a step is healthy, it turns Degraded, or time runs out.

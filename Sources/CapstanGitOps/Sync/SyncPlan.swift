@@ -8,7 +8,9 @@ public struct DesiredObject: Sendable {
     /// What gets applied: the manifest with inventory label and source annotations.
     public var object: JSONValue
     /// Digest of the manifest as rendered (without the commit annotation, so
-    /// that a new commit leaves untouched objects' digests alone).
+    /// that a new commit leaves untouched objects' digests alone): SHA-256,
+    /// or for a Secret an HMAC under the server's ``InventoryDigestKey``, since
+    /// the inventory that records it is readable by viewers.
     public var hash: String
     public var file: String
     public var line: Int
@@ -19,7 +21,7 @@ public struct DesiredObject: Sendable {
     public static let syncWaveAnnotation = "capstan.io/sync-wave"
     public static let pruneAnnotation = "capstan.io/prune"
 
-    init(manifest: Manifest, inventory: String) {
+    init(manifest: Manifest, inventory: String, digestKey: InventoryDigestKey) {
         identity = manifest.identity
         apiVersion = manifest.object.apiVersion
         file = manifest.file
@@ -27,9 +29,12 @@ public struct DesiredObject: Sendable {
         var object = manifest.object
         object.metadata.labels[Self.inventoryLabel] = inventory
         object.metadata.annotations[Self.sourceAnnotation] = manifest.file
-        hash = SHA256.hex(Array(JSONSerializer.string(object.jsonValue).utf8))
+        let serialized = Array(JSONSerializer.string(object.jsonValue).utf8)
+        hash = Self.isSecret(identity) ? digestKey.digest(serialized) : SHA256.hex(serialized)
         self.object = object.jsonValue
     }
+
+    static func isSecret(_ identity: ObjectIdentity) -> Bool { identity.group.isEmpty && identity.kind == "Secret" }
 
     /// The object to send for `commit`.
     func stamped(commit: String) -> JSONValue {

@@ -1,11 +1,12 @@
-public import CapstanCore
+import CapstanCore
 
 /// `POST /hooks/git`: a push notification from GitHub, GitLab or Gitea, or a
 /// plain request carrying the shared secret, asking for an immediate fetch.
 ///
 /// The secret is checked the way each host sends it — GitHub's
 /// `X-Hub-Signature-256: sha256=<HMAC>`, Gitea's `X-Gitea-Signature: <HMAC>`,
-/// GitLab's `X-Gitlab-Token: <secret>` — or as `X-Capstan-Token` / `?token=`.
+/// GitLab's `X-Gitlab-Token: <secret>` — or as `X-Capstan-Token`. A secret in
+/// the URL (`?token=`) is refused: URLs end up in proxy and access logs.
 /// Pushes to other branches are acknowledged and ignored.
 public struct Webhook: Sendable {
     public let secret: [UInt8]
@@ -25,9 +26,13 @@ public struct Webhook: Sendable {
         case badRequest(String)
     }
 
-    /// Decides what a request means. Header names are matched case-insensitively.
+    /// Decides what a request means. Header names are matched case-insensitively;
+    /// the query is looked at only to refuse a secret sent in it.
     public func handle(headers: [String: String], query: [String: String], body: [UInt8]) -> Outcome {
         let header = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        if query["token"] != nil {
+            return .unauthorized("?token= is not accepted (URLs are logged); send the webhook secret in the X-Capstan-Token header")
+        }
         let source: String
         if let signature = header["x-hub-signature-256"] {
             guard signature.hasPrefix("sha256="), constantTimeEqual(String(signature.dropFirst(7)).lowercased(), HMAC.hex(key: secret, message: body)) else {
@@ -42,7 +47,7 @@ public struct Webhook: Sendable {
         } else if let token = header["x-gitlab-token"] {
             guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else { return .unauthorized("the X-Gitlab-Token does not match the webhook secret") }
             source = "gitlab"
-        } else if let token = header["x-capstan-token"] ?? query["token"] {
+        } else if let token = header["x-capstan-token"] {
             guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else { return .unauthorized("the token does not match the webhook secret") }
             source = "webhook"
         } else {
@@ -72,23 +77,5 @@ public struct Webhook: Sendable {
         var difference: UInt8 = 0
         for index in x.indices { difference |= x[index] ^ y[index] }
         return difference == 0
-    }
-}
-
-/// HMAC-SHA256 (RFC 2104) over Capstan's SHA-256.
-enum HMAC {
-    static func hex(key: [UInt8], message: [UInt8]) -> String {
-        mac(key: key, message: message).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-        }.joined()
-    }
-
-    static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        let blockSize = 64
-        var block = key.count > blockSize ? SHA256.hash(key) : key
-        block += [UInt8](repeating: 0, count: blockSize - block.count)
-        let inner = SHA256.hash(block.map { $0 ^ 0x36 } + message)
-        return SHA256.hash(block.map { $0 ^ 0x5c } + inner)
     }
 }

@@ -133,11 +133,17 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
-/// `capstan rollback [COMMIT]`: a real revert commit, pushed, and the cluster following it.
+/// `capstan rollback [COMMIT]`: a real revert commit in the followed repository, and the cluster following it.
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Revert COMMIT (default: the one applied) with a new commit pushed to the repository, then wait for the cluster to follow.")
+        abstract: "Revert COMMIT (default: the one applied) with a new commit in the repository, then wait for the cluster to follow.",
+        discussion: """
+            The server makes the revert commit: pushed to a remote repository, or made in place in a \
+            local working repository (the one `capstan init` and `capstan up` create), index and work \
+            tree included, as `git revert --no-edit` would. Uncommitted edits to a file the revert \
+            changes stop it, naming the files; nothing is changed.
+            """)
 
     @Argument(help: "The commit to revert (default: the commit currently applied).")
     var commit: String?
@@ -156,7 +162,7 @@ struct RollbackCommand: AsyncParsableCommand {
             guard response.status == 201, let revert = response.json?["commit"]?.stringValue else {
                 throw CLIFailure("rollback failed: \(response.message)")
             }
-            print("pushed \(revert.prefix(8)) \"\(display(response.json?["summary"]))\"")
+            print("created \(revert.prefix(8)) \"\(display(response.json?["summary"]))\"")
             guard timeout > 0 else { return }
             let deadline = Date().addingTimeInterval(timeout)
             var lastState = ""

@@ -117,7 +117,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var services: [any Service] = []
         if let repo = gitOps.repo {
-            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: server.registry, dataDirectory: dataDirectory, logger: logger)
+            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: server.registry, security: security, logger: logger)
             server.routes += wiring.routes
             server.gitOpsStatus = wiring.statusProvider
             services.append(wiring.service)

@@ -64,18 +64,21 @@ struct GitOpsOptions: ParsableArguments {
         return []
     }
 
-    /// The webhook secret, created (0600) in the data dir on first start.
+    /// The webhook secret, created in the data dir on first start: mode 0600
+    /// from its first byte (``PrivateFile``), never readable by others.
     func webhookSecret(dataDirectory: String) throws -> (secret: [UInt8], path: String) {
-        let path = webhookSecretFile ?? dataDirectory + "/webhook-secret"
+        let path = webhookSecretFile ?? dataDirectory + "/" + Self.webhookSecretName
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             return (Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8), path)
         }
         guard webhookSecretFile == nil else { throw ValidationError("--webhook-secret-file: cannot read \(path)") }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        try PrivateFile.write(Data(secret.utf8), to: path)
         return (Array(secret.utf8), path)
     }
+
+    static let webhookSecretName = "webhook-secret"
 }
 
 /// The GitOps engine wired to the API server: its service, its routes and its `/status` slot.
@@ -84,12 +87,15 @@ struct GitOpsWiring {
     let routes: [APIRoute]
     let webhookSecretPath: String
 
-    init(options: GitOpsOptions, repo: String, registry: ResourceRegistry, dataDirectory: String, logger: Logger) throws {
+    /// - Parameter security: the server's keys; the inventory's Secret digests are keyed from them.
+    init(options: GitOpsOptions, repo: String, registry: ResourceRegistry, security: ServerSecurity, logger: Logger) throws {
         var gitLogger = logger
         gitLogger[metadataKey: "component"] = "gitops"
+        let dataDirectory = security.dataDirectory
+        let digestKey = InventoryDigestKey(security.encryption.derivedKey(purpose: Self.inventoryDigestPurpose))
         let configuration = GitOpsConfiguration(
             remote: repo, branch: options.branch, path: options.path, directory: dataDirectory + "/git", credentials: try options.credentials(),
-            pollInterval: options.syncInterval, defaultPolicies: try options.policyFiles(logger: gitLogger))
+            pollInterval: options.syncInterval, defaultPolicies: try options.policyFiles(logger: gitLogger), inventoryDigestKey: digestKey)
         let engine = GitOpsEngine(configuration: configuration, cluster: RegistryGitOpsCluster(registry: registry), logger: gitLogger)
         let service = GitOpsService(engine: engine, logger: gitLogger)
         let (secret, secretPath) = try options.webhookSecret(dataDirectory: dataDirectory)
@@ -113,7 +119,9 @@ struct GitOpsWiring {
                     return .init(status: 422, body: ["message": .string("\(error)")])
                 }
             },
-            APIRoute("POST", "/diff", access: .reader) { request in
+            // Like `kubectl diff`, which needs to read and dry-run-patch what it
+            // compares: a tree's diff shows live values and is a dry-run write, so admins only.
+            APIRoute("POST", "/diff", access: .writer) { request in
                 let body = (try? JSONParser().parse(request.body)) ?? .null
                 guard let items = body["files"]?.arrayValue else {
                     return .init(status: 400, body: ["message": "POST /diff needs {\"files\": [{\"path\": …, \"content\": base64}]}"])
@@ -142,6 +150,9 @@ struct GitOpsWiring {
             },
         ]
     }
+
+    /// HKDF `info` of the inventory digest key: changing it re-applies every Secret once.
+    static let inventoryDigestPurpose = "capstan gitops inventory digest v1"
 
     var statusProvider: @Sendable () async -> JSONValue {
         let engine = service.engine

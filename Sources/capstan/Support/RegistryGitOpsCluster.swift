@@ -78,11 +78,12 @@ struct RegistryGitOpsCluster: GitOpsCluster {
                 await withTaskGroup(of: Void.self) { group in
                     for info in kinds {
                         group.addTask {
-                            // Start from now; follow until cancelled, re-watching when a watch ends.
+                            // List, then watch (no resourceVersion): the objects as they are come
+                            // first, so a change made between a sync and the start of this watch
+                            // is seen at once rather than at the next full drift pass. Follow
+                            // until cancelled, starting over the same way when a watch ends.
                             while !Task.isCancelled {
-                                var options = ListOptions()
-                                options.resourceVersion = (try? await registry.list(info, namespace: nil, options: { var o = ListOptions(); o.limit = 1; return o }()).resourceVersion) ?? "0"
-                                try? await registry.watch(info, namespace: nil, options: options) { event in
+                                try? await registry.watch(info, namespace: nil, options: ListOptions()) { event in
                                     guard event.type != .bookmark, event.type != .error else { return }
                                     let meta = event.object["metadata"]
                                     continuation.yield(
