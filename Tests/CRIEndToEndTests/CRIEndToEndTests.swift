@@ -20,6 +20,8 @@ struct CRIEndToEndTests {
         "import_and_resources",
         "layered_image_whiteouts",
         "kill_during_pod_start",
+        "hostile_registry",
+        "state_files_are_private",
     ]
 
     @Test(arguments: scenarios)
