@@ -343,6 +343,7 @@ let package = Package(
             name: "CapstanCRITests",
             dependencies: [
                 "CapstanCRI", "CRIAPI",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

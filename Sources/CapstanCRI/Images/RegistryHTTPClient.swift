@@ -96,8 +96,14 @@ struct RegistryResponseBody {
 struct RegistryHTTPClient: Sendable {
     /// Closes a connection on which nothing arrived for this long.
     var readTimeout: Duration
+    /// TLS for `https` URLs: the system's trust roots, certificate and host name verified.
+    private let tlsContext: Result<NIOSSLContext, any Error>
 
-    private static let tlsContext = Result { try NIOSSLContext(configuration: .makeClientConfiguration()) }
+    /// - Parameter tls: how `https` connections are verified (tests add their own CA).
+    init(readTimeout: Duration, tls: TLSConfiguration = .makeClientConfiguration()) {
+        self.readTimeout = readTimeout
+        tlsContext = Result { try NIOSSLContext(configuration: tls) }
+    }
 
     /// Sends `GET url` and hands the response head and body to `handle`; the connection is
     /// closed when `handle` returns.
@@ -109,7 +115,7 @@ struct RegistryHTTPClient: Sendable {
     ) async throws -> Value {
         let tls: NIOSSLContext?
         do {
-            tls = url.scheme == "https" ? try Self.tlsContext.get() : nil
+            tls = url.scheme == "https" ? try tlsContext.get() : nil
         } catch {
             throw CRIError.internal("cannot set up TLS: \(error)")
         }
@@ -135,7 +141,21 @@ struct RegistryHTTPClient: Sendable {
         } catch {
             throw CRIError(.unavailable, "cannot connect to registry \(url.authority): \(error)")
         }
-        return try await channel.executeThenClose { inbound, outbound in
+        do {
+            return try await exchange(on: channel, url: url, headers: headers, handle)
+        } catch let error as CRIError {
+            throw error
+        } catch {
+            // TLS failures, resets: the registry could not be talked to.
+            throw CRIError(.unavailable, "cannot talk to registry \(url.authority): \(error)")
+        }
+    }
+
+    private func exchange<Value: Sendable>(
+        on channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, url: RegistryURL,
+        headers: [(String, String)], _ handle: (HTTPResponseHead, inout RegistryResponseBody) async throws -> Value
+    ) async throws -> Value {
+        try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target)
             head.headers.add(name: "Host", value: url.authority)
             head.headers.add(name: "User-Agent", value: "capstan/\(CapstanCRIVersion.current)")
