@@ -88,4 +88,43 @@ struct RegistryHTTPClientTests {
             #expect(error?.message.hasPrefix("cannot talk to registry 127.0.0.1:\(port): ") == true, "\(error?.message ?? "")")
         }
     }
+
+    @Test func dropsARegistryThatSendsNothing() async throws {
+        try await withTemporaryFolder { folder in
+            // Accepts connections and never answers.
+            let script = folder.appending(path: "silent.py")
+            try Data("""
+                import socket, time
+                listener = socket.socket()
+                listener.bind(("127.0.0.1", 0))
+                listener.listen()
+                print(listener.getsockname()[1], flush=True)
+                held = []
+                while True:
+                    held.append(listener.accept()[0])
+                """.utf8).write(to: script)
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", script.path]
+            let output = Pipe()
+            python.standardOutput = output
+            try python.run()
+            defer {
+                kill(python.processIdentifier, SIGKILL)
+                python.waitUntilExit()
+            }
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+                line.append(byte)
+            }
+            let port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+            let client = RegistryHTTPClient(readTimeout: .milliseconds(300))
+            let url = try #require(RegistryURL("http://127.0.0.1:\(port)/v2/"))
+            let error = await #expect(throws: CRIError.self) {
+                try await client.get(url, headers: []) { _, _ in Issue.record("a response from a silent server") }
+            }
+            #expect(error?.kind == .unavailable)
+            #expect(error?.message.contains("registry 127.0.0.1:\(port) sent nothing for") == true, "\(error?.message ?? "")")
+        }
+    }
 }
