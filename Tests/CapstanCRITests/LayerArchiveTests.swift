@@ -99,6 +99,12 @@ struct LayerArchiveTests {
             tar.add("file", content: Data("x".utf8), corruptChecksum: true)
             return tar
         }, "corrupt header (checksum)"),
+        ("PAX path with a NUL byte", {
+            var tar = TestTar()
+            tar.addPAX(["path": "innocent\u{0}/../../escape"])
+            tar.add("innocent", content: Data("x".utf8))
+            return tar
+        }, "has a PAX path with a NUL byte"),
         ("symlink with content", {
             var tar = TestTar()
             tar.add("link", type: "2", content: Data("hidden".utf8), link: "x")
@@ -123,7 +129,11 @@ struct LayerArchiveTests {
         tar.add("bin/ls", type: "1", link: "bin/busybox")
         tar.add("lib", type: "2", link: "usr/lib")
         tar.add("etc/.wh.old", content: Data())
-        tar.addPAX(["path": "usr/share/" + String(repeating: "long/", count: 30) + "file", "mtime": "1.5"])
+        tar.addPAX([
+            "path": "usr/share/" + String(repeating: "long/", count: 30) + "file", "mtime": "1.5",
+            // File capabilities, as Go's archive/tar writes them: binary, NUL bytes included.
+            "SCHILY.xattr.security.capability": "\u{1}\u{0}\u{0}\u{2}\u{0}\u{20}\u{0}\u{0}",
+        ])
         tar.add("usr/share/truncated", content: Data("x".utf8))
         #expect(guardMessage(tar.finished) == nil)
     }
@@ -217,6 +227,34 @@ struct LayerArchiveTests {
             try await LayerUnpacker.unpack(archive, into: target, limit: 1 << 20, what: "layer L")
             #expect(try String(contentsOf: target.appending(path: "bin/hard"), encoding: .utf8) == "tool")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target.appending(path: "bin/alias").path) == "/bin/tool")
+        }
+    }
+
+    /// Archives as GNU tar writes them in each of its formats (long names, links, folders)
+    /// pass the guard and unpack to the same tree.
+    @Test(arguments: ["gnu", "posix", "ustar", "oldgnu"])
+    func unpacksWhatGNUTarWrites(_ format: String) async throws {
+        try await withTemporaryFolder { folder in
+            let source = folder.appending(path: "source")
+            let deep = source.appending(path: String(repeating: "nested-folder-name/", count: 6))
+            try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+            try Data("deep".utf8).write(to: deep.appending(path: "a-file-with-a-rather-long-name.txt"))
+            try Data("top".utf8).write(to: source.appending(path: "top.txt"))
+            try FileManager.default.createSymbolicLink(atPath: source.appending(path: "absolute-link").path, withDestinationPath: "/etc/passwd")
+            try FileManager.default.linkItem(at: source.appending(path: "top.txt"), to: source.appending(path: "hard.txt"))
+            let archive = folder.appending(path: "layer.tar")
+            let tar = Process()
+            tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            tar.arguments = ["tar", "--format=\(format)", "-C", source.path, "-cf", archive.path, "."]
+            try tar.run()
+            tar.waitUntilExit()
+            try #require(tar.terminationStatus == 0)
+            let target = folder.appending(path: "target")
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+            try await LayerUnpacker.unpack(archive, into: target, limit: 1 << 20, what: "layer L")
+            let unpacked = try FileManager.default.subpathsOfDirectory(atPath: target.path).sorted()
+            #expect(unpacked == (try FileManager.default.subpathsOfDirectory(atPath: source.path).sorted()))
+            #expect(unpacked.contains { $0.hasSuffix("a-file-with-a-rather-long-name.txt") && $0.count > 100 })
         }
     }
 }

@@ -31,6 +31,7 @@ package struct RegistryURL: Hashable, Sendable, CustomStringConvertible {
         self.target = path + (components.percentEncodedQuery.map { "?\($0)" } ?? "")
     }
 
+    /// A URL from its parts, as given (`host` lowercased, IPv6 without brackets).
     package init(scheme: String, host: String, port: Int, target: String) {
         self.scheme = scheme
         self.host = host
@@ -50,6 +51,7 @@ package struct RegistryURL: Hashable, Sendable, CustomStringConvertible {
         scheme == other.scheme && host == other.host && port == other.port
     }
 
+    /// `scheme://authority/target`.
     package var description: String { "\(scheme)://\(authority)\(target)" }
 }
 

@@ -249,11 +249,17 @@ struct TarGuard {
                 length > space - index + 2, index + length <= content.count, content[index + length - 1] == 0x0A
             else { throw refusal("has a malformed PAX header") }
             let record = content[(space + 1)..<(index + length - 1)]
-            guard let equals = record.firstIndex(of: UInt8(ascii: "=")), !record.contains(0) else {
+            guard let equals = record.firstIndex(of: UInt8(ascii: "=")), !record[..<equals].contains(0) else {
                 throw refusal("has a malformed PAX record")
             }
             let key = String(decoding: record[record.startIndex..<equals], as: UTF8.self)
-            let value = String(decoding: record[(equals + 1)...], as: UTF8.self)
+            let rawValue = record[(equals + 1)...]
+            // Values may be binary (SCHILY.xattr.security.capability holds NUL bytes), but a
+            // NUL in a name would let tar and the guard read different names.
+            if ["path", "linkpath", "size"].contains(key) && rawValue.contains(0) {
+                throw refusal("has a PAX \(key) with a NUL byte")
+            }
+            let value = String(decoding: rawValue, as: UTF8.self)
             if key.hasPrefix("GNU.sparse.") { throw refusal("holds a sparse file (unsupported)") }
             records.append((key, value))
             index += length

@@ -666,7 +666,8 @@ def state_files_are_private(shim):
     folders = ["", "sandboxes", f"sandboxes/{sandbox_id}", "containers", f"containers/{container_id}",
                f"containers/{container_id}/bundle", "images", "images/blobs", "images/layers", "images/tmp"]
     files = [f"sandboxes/{sandbox_id}/sandbox.json", f"containers/{container_id}/container.json",
-             f"containers/{container_id}/bundle/config.json", f"containers/{container_id}/monitor.json"]
+             f"containers/{container_id}/bundle/config.json", f"containers/{container_id}/monitor.json",
+             "images/images.json"]
     wrong = [f"{path or 'root'}: {oct(mode(path))}" for path in folders if mode(path) != 0o700]
     wrong += [f"{path}: {oct(mode(path))}" for path in files if mode(path) != 0o600]
     assert not wrong, f"state readable by others: {wrong}"
