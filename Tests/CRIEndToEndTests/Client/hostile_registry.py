@@ -135,6 +135,11 @@ class HostileRegistry:
         huge = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + "ab" * 32,
                 "size": max_blob + 1}
         self._image("oversized-blob", [good_layer], layer_descriptors=[huge])
+        self.repos["oversized-config"] = {"manifest": json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + "cd" * 32,
+                       "size": (4 << 20) + 1},
+            "layers": []}).encode(), "blobs": {}}
         parts = [dict(huge, digest="sha256:" + f"{i:02x}" * 32, size=max_image // 2) for i in range(3)]
         self._image("oversized-image", [good_layer], layer_descriptors=parts)
         overflow = [dict(huge, digest="sha256:" + f"{i:02x}" * 32, size=2**63 - 1) for i in range(2)]

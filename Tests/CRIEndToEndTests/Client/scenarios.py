@@ -560,7 +560,7 @@ def hostile_registry(shim):
 
     from hostile_registry import BASIC, PASSWORD, USER, HostileRegistry
 
-    limits = (4 << 20, 6 << 20, 8 << 20)  # per blob, per image, per unpacked layer
+    limits = (5 << 20, 6 << 20, 8 << 20)  # per blob, per image, per unpacked layer
     shim.stop()
     shim.extra_args = ["--max-blob-bytes", str(limits[0]), "--max-image-bytes", str(limits[1]),
                        "--max-unpacked-layer-bytes", str(limits[2])]
@@ -582,6 +582,7 @@ def hostile_registry(shim):
         ("dotdot-digest", invalid, 'has an invalid digest "sha256:../'),
         ("dotdot-layer-digest", invalid, 'has an invalid digest "sha256:../'),
         ("oversized-blob", exhausted, f"more than the {limits[0]}-byte limit for one blob"),
+        ("oversized-config", exhausted, "more than the 4194304-byte limit for a configuration"),
         ("oversized-image", exhausted, f"more than the {limits[1]}-byte limit for one image"),
         ("overflowing-sizes", exhausted, f"more than the {limits[0]}-byte limit for one blob"),
         ("lying-size-longer", invalid, "the registry sent more than the 100 bytes its descriptor declares"),
