@@ -163,8 +163,9 @@ struct RegistryHTTPClient: Sendable {
             head.headers.add(name: "User-Agent", value: "capstan/\(CapstanCRIVersion.current)")
             head.headers.add(name: "Connection", value: "close")
             for (name, value) in headers { head.headers.add(name: name, value: value) }
-            try await outbound.write(.head(head))
-            try await outbound.write(.end(nil))
+            // One write: a registry may answer and close as soon as it has the head, and a
+            // second write would then fail on the closed channel.
+            try await outbound.write(contentsOf: [.head(head), .end(nil)])
             var parts = inbound.makeAsyncIterator()
             guard case .head(let responseHead) = try await parts.next() else {
                 throw CRIError(.unavailable, "registry \(url.authority) closed the connection without answering")
