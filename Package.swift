@@ -190,8 +190,8 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ]),
 
-        // Linux calls Swift can't reach directly (variadic prctl, GNU extensions).
-        .target(name: "CCRIShims"),
+        // Linux calls Swift can't reach directly (variadic prctl, GNU extensions, zlib's macros).
+        .target(name: "CCRIShims", linkerSettings: [.linkedLibrary("z")]),
 
         // CRI v1 runtime and image services over gRPC on a unix socket: runc, CNI, images, logs.
         .target(
@@ -205,6 +205,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Registry pulls: HTTP/1.1 with backpressure, TLS (BoringSSL).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings),
 
@@ -341,6 +346,7 @@ let package = Package(
             name: "CapstanCRITests",
             dependencies: [
                 "CapstanCRI", "CRIAPI",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   # build: system libraries Capstan links through pkg-config
-  pkg-config libyaml-dev libgit2-dev libsqlite3-dev
+  pkg-config libyaml-dev libgit2-dev libsqlite3-dev zlib1g-dev
   # run: git source, containers, pod networking, protocol tools
   git curl ca-certificates sqlite3 e2fsprogs runc containernetworking-plugins iproute2 nftables iptables util-linux
   etcd-server etcd-client protobuf-compiler

@@ -21,6 +21,8 @@ struct CRIEndToEndTests {
         "layered_image_whiteouts",
         "kill_during_pod_start",
         "seccomp_runtime_default",
+        "hostile_registry",
+        "state_files_are_private",
     ]
 
     @Test(arguments: scenarios)

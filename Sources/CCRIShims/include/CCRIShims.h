@@ -4,6 +4,7 @@
 #define CAPSTAN_CRI_SHIMS_H
 
 #include <spawn.h>
+#include <stddef.h>
 
 /// Makes the calling process a child subreaper (PR_SET_CHILD_SUBREAPER), so orphaned
 /// descendants, such as a container's init process once `runc create` exits, are
@@ -31,5 +32,26 @@ int capstan_is_namespace_file(const char *path);
 /// with EXDEV). Retries the EAGAIN a concurrent rename can cause. Returns an O_PATH
 /// descriptor, or -1 with errno (ENOSYS on kernels before 5.6).
 int capstan_open_beneath(int dirfd, const char *path);
+
+/// A gzip decoder (zlib's inflate with gzip framing; zlib's init calls are macros Swift
+/// cannot call). Opaque to Swift.
+typedef struct capstan_gunzip capstan_gunzip;
+
+/// A new decoder, or NULL when out of memory.
+capstan_gunzip *capstan_gunzip_new(void);
+
+/// Decodes from `input` into `output`. Sets `consumed` and `produced` to the bytes used and
+/// made. Returns 0 when more input or output room is needed, 1 at the end of a gzip member,
+/// -1 on corrupt data (`capstan_gunzip_message` says why).
+int capstan_gunzip_step(capstan_gunzip *decoder, const unsigned char *input, size_t input_length, size_t *consumed,
+                        unsigned char *output, size_t output_length, size_t *produced);
+
+/// Starts over for a following gzip member (a gzip file may hold several back to back).
+int capstan_gunzip_reset(capstan_gunzip *decoder);
+
+/// zlib's message for the last error, or "corrupt data".
+const char *capstan_gunzip_message(capstan_gunzip *decoder);
+
+void capstan_gunzip_free(capstan_gunzip *decoder);
 
 #endif

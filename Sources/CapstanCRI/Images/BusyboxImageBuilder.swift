@@ -57,7 +57,7 @@ package struct BusyboxImageBuilder: Sendable {
         defer { try? fileManager.removeItem(at: gzipFile) }
         let layerDigest = try sha256(ofFile: gzipFile)
         let layerSize = try fileManager.attributesOfItem(atPath: gzipFile.path)[.size] as? Int64 ?? 0
-        let layerTarget = blobs.appending(path: Digest.hex(layerDigest))
+        let layerTarget = blobs.appending(path: layerDigest.hex)
         try? fileManager.removeItem(at: layerTarget)
         try fileManager.moveItem(at: gzipFile, to: layerTarget)
 
@@ -66,20 +66,20 @@ package struct BusyboxImageBuilder: Sendable {
             config: .init(
                 User: nil, Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                 Entrypoint: nil, Cmd: command, WorkingDir: "/", StopSignal: nil, Labels: nil),
-            rootfs: .init(type: "layers", diff_ids: [diffID]))
+            rootfs: .init(type: "layers", diff_ids: [diffID.description]))
         let configData = try JSONEncoder.sorted.encode(configuration)
         let configDigest = try write(configData, into: blobs)
         let manifest = OCIManifest(
             mediaType: MediaType.ociManifest,
-            config: OCIDescriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: Int64(configData.count)),
-            layers: [OCIDescriptor(mediaType: MediaType.ociLayerGzip, digest: layerDigest, size: layerSize)])
+            config: OCIDescriptor(mediaType: MediaType.ociConfig, digest: configDigest.description, size: Int64(configData.count)),
+            layers: [OCIDescriptor(mediaType: MediaType.ociLayerGzip, digest: layerDigest.description, size: layerSize)])
         let manifestData = try JSONEncoder.sorted.encode(manifest)
         let manifestDigest = try write(manifestData, into: blobs)
         let index = OCIIndex(
             mediaType: MediaType.ociIndex,
             manifests: [
                 OCIDescriptor(
-                    mediaType: MediaType.ociManifest, digest: manifestDigest, size: Int64(manifestData.count),
+                    mediaType: MediaType.ociManifest, digest: manifestDigest.description, size: Int64(manifestData.count),
                     annotations: [
                         "org.opencontainers.image.ref.name": name.tag ?? "latest",
                         "io.containerd.image.name": name.description,
@@ -89,9 +89,9 @@ package struct BusyboxImageBuilder: Sendable {
         try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: layout.appending(path: "oci-layout"))
     }
 
-    private func write(_ data: Data, into blobs: URL) throws -> String {
-        let digest = "sha256:" + SHA256.hash(data: data).hexString
-        try data.write(to: blobs.appending(path: Digest.hex(digest)))
+    private func write(_ data: Data, into blobs: URL) throws -> Digest {
+        let digest = Digest.of(data)
+        try data.write(to: blobs.appending(path: digest.hex))
         return digest
     }
 }

@@ -1,14 +1,14 @@
 /// A parsed image reference, normalised the way Docker and containerd do it:
 /// `busybox` → `docker.io/library/busybox:latest`, `localhost/app` → `localhost/app:latest`.
 package struct ImageReference: Hashable, Sendable, CustomStringConvertible {
-    /// Registry host (with port), e.g. `docker.io`, `127.0.0.1:5000`, `localhost`.
+    /// Registry host (with port), e.g. `docker.io`, `127.0.0.1:5000`, `[::1]:5000`, `localhost`.
     package var registry: String
     /// Repository path inside the registry, e.g. `library/busybox`.
     package var repository: String
     /// Tag, when the reference names one (`latest` is implied without tag or digest).
     package var tag: String?
-    /// Digest (`sha256:…`), when the reference pins one.
-    package var digest: String?
+    /// Digest, when the reference pins one.
+    package var digest: Digest?
 
     /// Parses `text`; returns nil when it is not a valid reference.
     package init?(_ text: String) {
@@ -16,8 +16,7 @@ package struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         else { return nil }
         var remainder = Substring(text)
         if let at = remainder.firstIndex(of: "@") {
-            let digest = String(remainder[remainder.index(after: at)...])
-            guard Digest.isValid(digest) else { return nil }
+            guard let digest = Digest(String(remainder[remainder.index(after: at)...])) else { return nil }
             self.digest = digest
             remainder = remainder[..<at]
         }
@@ -34,10 +33,7 @@ package struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty }) else { return nil }
         let first = components[0]
         if components.count > 1 && (first.contains(".") || first.contains(":") || first == "localhost") {
-            if let colon = first.firstIndex(of: ":") {
-                let port = first[first.index(after: colon)...]
-                guard !port.isEmpty, port.allSatisfy(\.isNumber) else { return nil }
-            }
+            guard RegistryAddress(first) != nil else { return nil }
             registry = first
             components.removeFirst()
         } else {
@@ -62,17 +58,4 @@ package struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if let digest { text += "@\(digest)" }
         return text
     }
-}
-
-/// Content digests of the form `sha256:<64 hex>`.
-package enum Digest {
-    /// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
-    package static func isValid(_ digest: String) -> Bool {
-        guard digest.hasPrefix("sha256:") else { return false }
-        let hex = digest.dropFirst(7)
-        return hex.count == 64 && hex.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-    }
-
-    /// The hex part of a valid digest.
-    package static func hex(_ digest: String) -> String { String(digest.dropFirst(7)) }
 }

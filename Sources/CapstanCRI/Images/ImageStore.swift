@@ -19,30 +19,36 @@ package struct ImageRecord: Codable, Hashable, Sendable {
     package var size: Int64
 }
 
-/// A content-addressed image store under one directory:
+/// A content-addressed image store under one directory (0700, as are its folders):
 ///
 /// ```
 /// blobs/sha256/<hex>      every blob (manifests, configs, compressed layers), verified on write
 /// layers/<hex>/           each layer unpacked once, keyed by its blob digest, shared read-only
 ///                         by every container's overlay mount
+/// tmp/                    blobs being downloaded and layers being unpacked
 /// images.json             the image records (names → manifest, config, layers)
 /// ```
 ///
-/// Writes go to a temporary name and are renamed into place, so a crash leaves either the
-/// old or the new state. Layers no image refers to are deleted when an image is removed.
+/// Only a validated ``Digest`` becomes a path here. Writes go to a temporary name in `tmp/`
+/// and are renamed into place, so a crash leaves either the old or the new state, and a
+/// failed pull leaves nothing behind. Layers are unpacked through ``LayerUnpacker``, which
+/// refuses entries that would land outside the layer's folder and stops at
+/// ``ImageLimits/maxUnpackedLayerBytes``. Layers no image refers to are deleted when an
+/// image is removed.
 package actor ImageStore {
     package let root: URL
+    package nonisolated let limits: ImageLimits
     private var images: [ImageRecord]
     /// Modification time of images.json when last read: `capstan image import` may change
     /// the file while a shim has the store open, so readers reload when it moves.
     private var loadedModification: Date?
 
-    /// Opens (creating if needed) the store at `root`.
-    package init(root: URL) throws {
+    /// Opens (creating if needed, 0700) the store at `root`.
+    package init(root: URL, limits: ImageLimits = ImageLimits()) throws {
         self.root = root
-        let fileManager = FileManager.default
+        self.limits = limits
         for folder in ["blobs/sha256", "layers", "tmp"] {
-            try fileManager.createDirectory(at: root.appending(path: folder), withIntermediateDirectories: true)
+            try makeDirectories(root.appending(path: folder), mode: 0o700)
         }
         (images, loadedModification) = try Self.load(root)
     }
@@ -87,15 +93,18 @@ package actor ImageStore {
     /// Finds an image by id (full or `sha256:` prefix of at least 12 hex), name, or digest name.
     package func find(_ text: String) -> ImageRecord? {
         refresh()
-        if Digest.isValid(text), let image = images.first(where: { $0.id == text }) { return image }
+        if Digest(text) != nil, let image = images.first(where: { $0.id == text }) { return image }
         let bareHex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
         if bareHex.count >= 12, bareHex.allSatisfy(\.isHexDigit) {
-            let matches = images.filter { Digest.hex($0.id).hasPrefix(bareHex) }
+            let matches = images.filter { $0.id.dropFirst(7).hasPrefix(bareHex) }
             if matches.count == 1 { return matches[0] }
         }
         guard let reference = ImageReference(text) else { return nil }
         if let digest = reference.digest {
-            return images.first { $0.repoDigests.contains("\(reference.name)@\(digest)") || $0.manifestDigest == digest && $0.repoTags.contains(where: { $0.hasPrefix(reference.name + ":") }) }
+            return images.first {
+                $0.repoDigests.contains("\(reference.name)@\(digest)")
+                    || $0.manifestDigest == digest.description && $0.repoTags.contains(where: { $0.hasPrefix(reference.name + ":") })
+            }
         }
         guard let tagged = reference.taggedName else { return nil }
         return images.first { $0.repoTags.contains(tagged) }
@@ -103,57 +112,84 @@ package actor ImageStore {
 
     /// The parsed configuration of `image`.
     package func configuration(of image: ImageRecord) throws -> OCIImageConfiguration {
-        try JSONDecoder().decode(OCIImageConfiguration.self, from: Data(contentsOf: blobURL(image.id)))
+        let digest = try Digest(validating: image.id, of: "the record of image \(image.repoTags.first ?? image.id)")
+        return try JSONDecoder().decode(OCIImageConfiguration.self, from: readDocument(digest, what: "image configuration \(digest)"))
     }
 
     /// Unpacked layer folders of `image`, bottom layer first.
-    package func layerDirectories(of image: ImageRecord) -> [URL] {
-        image.layers.map { layerURL($0) }
+    package func layerDirectories(of image: ImageRecord) throws -> [URL] {
+        try image.layers.enumerated().map { index, text in
+            layerURL(try Digest(validating: text, of: "layer \(index + 1) in the record of image \(image.id)"))
+        }
     }
 
-    package nonisolated func blobURL(_ digest: String) -> URL {
-        root.appending(path: "blobs/sha256/\(Digest.hex(digest))")
+    package nonisolated func blobURL(_ digest: Digest) -> URL {
+        root.appending(path: "blobs/sha256/\(digest.hex)")
     }
 
-    package nonisolated func layerURL(_ digest: String) -> URL {
-        root.appending(path: "layers/\(Digest.hex(digest))")
+    package nonisolated func layerURL(_ digest: Digest) -> URL {
+        root.appending(path: "layers/\(digest.hex)")
     }
 
     /// Whether a verified blob is present.
-    package nonisolated func hasBlob(_ digest: String) -> Bool {
+    package nonisolated func hasBlob(_ digest: Digest) -> Bool {
         FileManager.default.fileExists(atPath: blobURL(digest).path)
     }
 
-    /// Stores `data` as a blob after checking it hashes to `digest` (when given).
-    /// - Returns: the blob's digest.
-    @discardableResult
-    package nonisolated func putBlob(_ data: Data, expectedDigest: String? = nil) throws -> String {
-        let digest = "sha256:" + SHA256.hash(data: data).hexString
-        if let expectedDigest, expectedDigest != digest {
-            throw CRIError.invalidArgument("blob digest mismatch: expected \(expectedDigest), content hashes to \(digest)")
+    /// Reads a stored manifest, index or configuration, refusing one over the document limit.
+    package nonisolated func readDocument(_ digest: Digest, what: @autoclosure () -> String) throws -> Data {
+        let url = blobURL(digest)
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw CRIError.notFound("\(what()) is not in the image store")
         }
-        let target = blobURL(digest)
-        if !FileManager.default.fileExists(atPath: target.path) {
-            let temporary = root.appending(path: "tmp/\(UUID().uuidString)")
-            try data.write(to: temporary)
-            try FileManager.default.moveItem(at: temporary, to: target)
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limits.maxDocumentBytes + 1) ?? Data()
+        guard data.count <= limits.maxDocumentBytes else {
+            throw CRIError(.resourceExhausted, "\(what()) is larger than the \(limits.maxDocumentBytes)-byte limit")
         }
-        return digest
+        return data
     }
 
-    /// Moves a downloaded file into the blob store after verifying its digest.
-    package nonisolated func putBlobFile(_ file: URL, expectedDigest: String) throws {
-        let actual = try sha256(ofFile: file)
-        guard actual == expectedDigest else {
-            try? FileManager.default.removeItem(at: file)
-            throw CRIError.invalidArgument("blob digest mismatch: expected \(expectedDigest), content hashes to \(actual)")
+    /// Stores `data` (a manifest or configuration) as a blob after checking it hashes to
+    /// `expected` (when given).
+    /// - Returns: the blob's digest.
+    @discardableResult
+    package nonisolated func putBlob(_ data: Data, expected: Digest? = nil, what: String = "blob") throws -> Digest {
+        let writer = try blobWriter(what: what, expected: expected, declaredSize: Int64(data.count))
+        try data.withUnsafeBytes { try writer.write($0) }
+        return try writer.commit()
+    }
+
+    /// A writer that streams one blob into the store (see ``BlobWriter``).
+    /// - Parameter declaredSize: the size the descriptor declares; exactly this many bytes
+    ///   must arrive. Without one, at most `maxBlobBytes` may.
+    package nonisolated func blobWriter(what: String, expected: Digest?, declaredSize: Int64?) throws -> BlobWriter {
+        try BlobWriter(
+            what: what, expected: expected, declaredSize: declaredSize, limit: limits.maxBlobBytes,
+            temporaryFolder: root.appending(path: "tmp"), destinationFolder: root.appending(path: "blobs/sha256"))
+    }
+
+    /// Copies the regular file `file` into the store, streaming and verifying it.
+    /// - Returns: the blob's digest.
+    @discardableResult
+    package nonisolated func importBlob(from file: URL, expected: Digest?, what: String) throws -> Digest {
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CRIError.notFound("cannot read \(what) at \(file.path): \(errnoText())") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CRIError.invalidArgument("\(what) at \(file.path) is not a regular file")
         }
-        let target = blobURL(expectedDigest)
-        if FileManager.default.fileExists(atPath: target.path) {
-            try FileManager.default.removeItem(at: file)
-        } else {
-            try FileManager.default.moveItem(at: file, to: target)
+        let writer = try blobWriter(what: what, expected: expected, declaredSize: Int64(status.st_size))
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw CRIError.internal("cannot read \(what) at \(file.path): \(errnoText())") }
+            if count == 0 { break }
+            try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
+        return try writer.commit()
     }
 
     /// A fresh path in the store's temporary folder (same filesystem as the blobs).
@@ -165,22 +201,25 @@ package actor ImageStore {
     /// missing layers, then adds (or merges the names of) its record.
     /// - Returns: the stored record.
     @discardableResult
-    package func register(manifestDigest: String, names: [ImageReference]) async throws -> ImageRecord {
+    package func register(manifestDigest: Digest, names: [ImageReference]) async throws -> ImageRecord {
         try await withStoreLock { try await registerLocked(manifestDigest: manifestDigest, names: names) }
     }
 
-    private func registerLocked(manifestDigest: String, names: [ImageReference]) async throws -> ImageRecord {
-        let manifest = try JSONDecoder().decode(OCIManifest.self, from: Data(contentsOf: blobURL(manifestDigest)))
-        for descriptor in [manifest.config] + manifest.layers where !hasBlob(descriptor.digest) {
-            throw CRIError.invalidArgument("image is missing blob \(descriptor.digest)")
+    private func registerLocked(manifestDigest: Digest, names: [ImageReference]) async throws -> ImageRecord {
+        let manifest = try JSONDecoder().decode(
+            OCIManifest.self, from: readDocument(manifestDigest, what: "manifest \(manifestDigest)"))
+        let descriptors = try ManifestDescriptors(manifest, manifestDigest: manifestDigest)
+        try limits.checkImageSize(descriptors.sizes)
+        for (what, digest) in descriptors.all where !hasBlob(digest) {
+            throw CRIError.invalidArgument("\(what) (\(digest)) is missing from the image store")
         }
-        for layer in manifest.layers {
-            try await unpackLayer(layer.digest)
+        for (index, layer) in descriptors.layers.enumerated() {
+            try await unpackLayer(layer, what: "layer \(index + 1) (\(layer)) of manifest \(manifestDigest)")
         }
         var record = ImageRecord(
-            id: manifest.config.digest, repoTags: [], repoDigests: [], manifestDigest: manifestDigest,
-            layers: manifest.layers.map(\.digest),
-            size: manifest.config.size + manifest.layers.reduce(0) { $0 + $1.size })
+            id: descriptors.config.description, repoTags: [], repoDigests: [], manifestDigest: manifestDigest.description,
+            layers: descriptors.layers.map(\.description),
+            size: descriptors.sizes.reduce(0) { $0 + $1.size })
         for name in names {
             if let tagged = name.taggedName {
                 // A tag names one image: take it away from any other image.
@@ -213,10 +252,13 @@ package actor ImageStore {
         images.removeAll { $0.id == image.id }
         try save()
         let stillUsed = Set(images.flatMap { $0.layers + [$0.id, $0.manifestDigest] })
-        for digest in image.layers + [image.id, image.manifestDigest] where !stillUsed.contains(digest) {
+        // A record is ours, but it is read back from disk: only valid digests become paths.
+        for text in image.layers + [image.id, image.manifestDigest] where !stillUsed.contains(text) {
+            guard let digest = Digest(text) else { continue }
             try? FileManager.default.removeItem(at: blobURL(digest))
         }
-        for digest in image.layers where !stillUsed.contains(digest) {
+        for text in image.layers where !stillUsed.contains(text) {
+            guard let digest = Digest(text) else { continue }
             try? FileManager.default.removeItem(at: layerURL(digest))
         }
     }
@@ -226,15 +268,15 @@ package actor ImageStore {
         diskUsage(of: root)
     }
 
-    private func unpackLayer(_ digest: String) async throws {
+    private func unpackLayer(_ digest: Digest, what: String) async throws {
         let target = layerURL(digest)
         if FileManager.default.fileExists(atPath: target.path) { return }
         let staging = temporaryURL()
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        // 0755: the folder becomes the root folder of containers' file systems, unless the
+        // layer sets its own mode with a `./` entry.
+        try makeDirectories(staging, mode: 0o755)
         do {
-            // GNU tar detects gzip itself; numeric owners keep the image's uids and gids.
-            try await Subprocess.check(
-                "tar", ["-x", "--numeric-owner", "--same-permissions", "-f", blobURL(digest).path, "-C", staging.path])
+            try await LayerUnpacker.unpack(blobURL(digest), into: staging, limit: limits.maxUnpackedLayerBytes, what: what)
             try Whiteouts.convertToOverlay(in: staging)
             try FileManager.default.moveItem(at: staging, to: target)
         } catch {
@@ -246,7 +288,7 @@ package actor ImageStore {
     private func save() throws {
         let data = try JSONEncoder.sorted.encode(images)
         let index = root.appending(path: "images.json")
-        try data.writeAtomically(to: index)
+        try data.writeAtomically(to: index, mode: 0o600)
         loadedModification = (try? FileManager.default.attributesOfItem(atPath: index.path))?[.modificationDate] as? Date
     }
 }
@@ -256,13 +298,36 @@ extension Sequence where Element == UInt8 {
     package var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }
 
-/// The `sha256:` digest of a file, read in chunks.
-package func sha256(ofFile url: URL) throws -> String {
+/// The digest of a file, read in chunks.
+package func sha256(ofFile url: URL) throws -> Digest {
     let handle = try FileHandle(forReadingFrom: url)
     defer { try? handle.close() }
     var hasher = SHA256()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
         hasher.update(data: chunk)
     }
-    return "sha256:" + hasher.finalize().hexString
+    return Digest(hexDigits: hasher.finalize().hexString)
+}
+
+/// A manifest's descriptors with their digests validated, each named for errors.
+package struct ManifestDescriptors {
+    package var config: Digest
+    package var layers: [Digest]
+    /// (what, declared size) of the configuration and each layer.
+    package var sizes: [(what: String, size: Int64)]
+
+    /// Validates every digest in `manifest`; the error names the descriptor.
+    package init(_ manifest: OCIManifest, manifestDigest: Digest) throws {
+        config = try manifest.config.validatedDigest("the configuration of manifest \(manifestDigest)")
+        layers = try manifest.layers.enumerated().map { index, layer in
+            try layer.validatedDigest("layer \(index + 1) of manifest \(manifestDigest)")
+        }
+        sizes = [("the configuration of manifest \(manifestDigest)", manifest.config.size)]
+            + manifest.layers.enumerated().map { ("layer \($0.offset + 1) of manifest \(manifestDigest)", $0.element.size) }
+    }
+
+    /// Every blob with a name for errors: configuration first, then the layers.
+    package var all: [(what: String, digest: Digest)] {
+        [("the configuration", config)] + layers.enumerated().map { ("layer \($0.offset + 1)", $0.element) }
+    }
 }

@@ -42,7 +42,7 @@ package enum ContainerMonitor {
             line.append(byte)
         }
         let directory = String(decoding: line, as: UTF8.self)
-        let diagnostics = open("\(directory)/monitor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let diagnostics = open("\(directory)/monitor.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         if diagnostics >= 0 { dup2(diagnostics, 2) }
         if devNull >= 0 { dup2(devNull, 0) }

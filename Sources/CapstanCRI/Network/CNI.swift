@@ -66,7 +66,7 @@ package struct CNI: Sendable {
         try FileManager.default.createDirectory(atPath: configurationDirectory, withIntermediateDirectories: true)
         if try loadConfigurationList() == nil {
             try Data(Self.defaultConfigurationList.utf8).writeAtomically(
-                to: URL(fileURLWithPath: configurationDirectory).appending(path: "10-capstan.conflist"))
+                to: URL(fileURLWithPath: configurationDirectory).appending(path: "10-capstan.conflist"), mode: 0o644)
         }
     }
 

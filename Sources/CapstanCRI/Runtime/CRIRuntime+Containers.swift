@@ -44,8 +44,12 @@ extension CRIRuntime {
         let directory = containerDirectory(id)
         let bundle = directory.appending(path: "bundle")
         let rootfs = bundle.appending(path: "rootfs")
+        // The container's folder and bundle are 0700 (config.json holds env values taken from
+        // Secrets). The rootfs mount point, upper and work stay 0755: overlayfs shows the
+        // upper folder's mode as the container's `/`.
+        try makeDirectories(bundle, mode: 0o700)
         for folder in [rootfs, directory.appending(path: "upper"), directory.appending(path: "work")] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try makeDirectories(folder, mode: 0o755)
         }
         var logPath = ""
         if !config.logPath.isEmpty && !sandboxConfig.logDirectory.isEmpty {
@@ -54,14 +58,15 @@ extension CRIRuntime {
         let cgroupPath = "\(sandboxRecord.cgroupParent)/\(id)"
         do {
             try Mounts.mountOverlay(
-                lowerLayers: await images.layerDirectories(of: image).map(\.path),
+                lowerLayers: try await images.layerDirectories(of: image).map(\.path),
                 upper: directory.appending(path: "upper").path, work: directory.appending(path: "work").path,
                 at: rootfs.path)
             let builder = ContainerSpecBuilder(
                 image: imageConfiguration, container: config, sandbox: sandboxConfig,
                 namespaces: namespaces(of: sandboxRecord), sandboxDirectory: sandboxRecord.directory,
                 rootfs: rootfs.path, cgroupPath: cgroupPath, minimumOOMScoreAdjust: Self.ownOOMScoreAdjust())
-            try JSONEncoder.sorted.encode(try builder.build()).write(to: bundle.appending(path: "config.json"))
+            try JSONEncoder.sorted.encode(try builder.build()).writeAtomically(
+                to: bundle.appending(path: "config.json"), mode: 0o600)
             let started = try await monitors.launch(
                 ContainerMonitorConfiguration(
                     containerID: id, runcRoot: runc.root, bundle: bundle.path, directory: directory.path,

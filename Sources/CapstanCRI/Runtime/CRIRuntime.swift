@@ -16,6 +16,8 @@ package struct CRIRuntimeConfiguration: Sendable {
     package var cniConfigurationDirectory = "/etc/cni/net.d"
     /// The capstan binary, which runs each container's monitor.
     package var monitorExecutable: String
+    /// How much an image pull or import may bring onto the node.
+    package var imageLimits = ImageLimits()
 
     package init(root: URL, monitorExecutable: String) {
         self.root = root
@@ -48,10 +50,11 @@ package actor CRIRuntime {
         self.configuration = configuration
         self.logger = logger
         let root = configuration.root
+        // 0700 from the start: records hold pod specs, and pod specs hold values from Secrets.
         for folder in ["sandboxes", "containers", "runc"] {
-            try FileManager.default.createDirectory(at: root.appending(path: folder), withIntermediateDirectories: true)
+            try makeDirectories(root.appending(path: folder), mode: 0o700)
         }
-        images = try ImageStore(root: root.appending(path: "images"))
+        images = try ImageStore(root: root.appending(path: "images"), limits: configuration.imageLimits)
         runc = Runc(root: root.appending(path: "runc").path)
         monitors = ContainerMonitorLauncher(executable: configuration.monitorExecutable, label: root.path)
         cni = CNI(
@@ -105,14 +108,18 @@ package actor CRIRuntime {
     func sandboxDirectory(_ id: String) -> URL { configuration.root.appending(path: "sandboxes/\(id)") }
     func containerDirectory(_ id: String) -> URL { configuration.root.appending(path: "containers/\(id)") }
 
+    /// Persists a sandbox record (0600: it holds the pod's spec).
     func save(_ record: SandboxRecord) throws {
         sandboxes[record.id] = record
-        try JSONEncoder.sorted.encode(record).writeAtomically(to: sandboxDirectory(record.id).appending(path: "sandbox.json"))
+        try JSONEncoder.sorted.encode(record).writeAtomically(
+            to: sandboxDirectory(record.id).appending(path: "sandbox.json"), mode: 0o600)
     }
 
+    /// Persists a container record (0600: it holds the container's spec, env included).
     func save(_ record: ContainerRecord) throws {
         containers[record.id] = record
-        try JSONEncoder.sorted.encode(record).writeAtomically(to: containerDirectory(record.id).appending(path: "container.json"))
+        try JSONEncoder.sorted.encode(record).writeAtomically(
+            to: containerDirectory(record.id).appending(path: "container.json"), mode: 0o600)
     }
 
     /// Looks a sandbox up by full id or unique prefix.

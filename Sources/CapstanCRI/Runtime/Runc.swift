@@ -75,7 +75,8 @@ package struct Runc: Sendable {
         let token = UUID().uuidString
         let processFile = scratch.appending(path: "exec-\(token).json")
         let pidFile = scratch.appending(path: "exec-\(token).pid")
-        try JSONEncoder.sorted.encode(process).write(to: processFile)
+        // The exec'd process's environment may hold values taken from Secrets.
+        try JSONEncoder.sorted.encode(process).writeAtomically(to: processFile, mode: 0o600)
         defer {
             try? FileManager.default.removeItem(at: processFile)
             try? FileManager.default.removeItem(at: pidFile)

@@ -27,7 +27,9 @@ extension CRIRuntime {
 
         let id = Self.newID()
         let directory = sandboxDirectory(id)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // 0700: the record inside holds the pod's spec. The hostname, hosts and resolv.conf
+        // files stay world-readable: they are bind-mounted into the pod's containers.
+        try makeDirectories(directory, mode: 0o700)
         let hostNetwork = config.linux.securityContext.namespaceOptions.network == .node
         let hostname = hostNetwork
             ? ProcessInfo.processInfo.hostName

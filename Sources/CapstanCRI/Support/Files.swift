@@ -15,9 +15,11 @@ extension JSONEncoder {
 extension Data {
     /// Writes to a temporary sibling, fsyncs, and renames over `url`, so readers and crashes
     /// see either the old or the new content.
-    package func writeAtomically(to url: URL) throws {
+    /// - Parameter mode: the file's mode from its creation on (0600 unless said otherwise:
+    ///   the shim's records hold pod specs, and pod specs hold values taken from Secrets).
+    package func writeAtomically(to url: URL, mode: mode_t = 0o600) throws {
         let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).\(UUID().uuidString)")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw CRIError.internal("cannot write \(temporary.path): \(errnoText())") }
         let ok = withUnsafeBytes { buffer -> Bool in
             var offset = 0
@@ -34,6 +36,27 @@ extension Data {
             unlink(temporary.path)
             throw CRIError.internal("cannot write \(url.path): \(errnoText())")
         }
+    }
+}
+
+/// Creates the folder `url`, and any missing parent, with mkdir(2) and `mode`, so no folder
+/// ever exists with a wider mode than asked. Folders that already exist are left as they are.
+package func makeDirectories(_ url: URL, mode: mode_t) throws {
+    let path = url.standardizedFileURL.path
+    if mkdir(path, mode) == 0 { return }
+    switch errno {
+    case EEXIST:
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw CRIError.internal("cannot create folder \(path): something else is there")
+        }
+    case ENOENT where path != "/":
+        try makeDirectories(url.standardizedFileURL.deletingLastPathComponent(), mode: mode)
+        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+            throw CRIError.internal("cannot create folder \(path): \(errnoText())")
+        }
+    default:
+        throw CRIError.internal("cannot create folder \(path): \(errnoText())")
     }
 }
 

@@ -25,7 +25,20 @@ struct CRICommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Largest blob (a compressed layer) a pull accepts, in bytes.")
+    var maxBlobBytes = ImageLimits().maxBlobBytes
+
+    @Option(help: "Largest image a pull accepts (its blobs added up), in bytes.")
+    var maxImageBytes = ImageLimits().maxImageBytes
+
+    @Option(help: "Largest layer once decompressed, in bytes (a gzip bomb stops here).")
+    var maxUnpackedLayerBytes = ImageLimits().maxUnpackedLayerBytes
+
     func validate() throws {
+        for (flag, value) in [("--max-blob-bytes", maxBlobBytes), ("--max-image-bytes", maxImageBytes),
+                              ("--max-unpacked-layer-bytes", maxUnpackedLayerBytes)] where value <= 0 {
+            throw ValidationError("\(flag) must be a positive number of bytes")
+        }
         guard socket.hasPrefix("/") else { throw ValidationError("--socket must be an absolute path") }
         guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -44,6 +57,9 @@ struct CRICommand: AsyncParsableCommand {
             root: URL(fileURLWithPath: root), monitorExecutable: try Self.ownExecutable())
         configuration.cniConfigurationDirectory = cniConfDir
         configuration.cniPluginDirectory = cniBinDir
+        configuration.imageLimits.maxBlobBytes = maxBlobBytes
+        configuration.imageLimits.maxImageBytes = maxImageBytes
+        configuration.imageLimits.maxUnpackedLayerBytes = maxUnpackedLayerBytes
         let runtime = try CRIRuntime(configuration: configuration, logger: logger)
         let server = CRIServer(socketPath: socket, runtime: runtime, logger: logger) { path in
             print("capstan cri listening on unix://\(path)")

@@ -79,6 +79,7 @@ class Shim:
         with open(os.path.join(self.cni_dir, "10-test.conflist"), "w") as f:
             json.dump(conf, f)
         self.process = None
+        self.extra_args = []  # more `capstan cri` flags, for the next start()
         self.channel = None
         self.seen_pids = set()
         self.seen_sandboxes = set()
@@ -94,7 +95,7 @@ class Shim:
         self.output = open(os.path.join(self.base, "shim.log"), "ab")
         self.process = subprocess.Popen(
             [self.capstan, "cri", "--socket", self.socket, "--root", self.root, "--cni-conf-dir", self.cni_dir,
-             "--log-level", "debug"],
+             "--log-level", "debug"] + self.extra_args,
             stdout=subprocess.PIPE, stderr=self.output)
         line = self.process.stdout.readline().decode()
         if "listening on" not in line:

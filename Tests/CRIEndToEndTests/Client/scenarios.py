@@ -552,6 +552,133 @@ def kill_during_pod_start(shim):
     assert not leased, f"pod IPs still leased after removing every pod: {leased}"
 
 
+@scenario(13)
+def hostile_registry(shim):
+    """Hostile manifests and layers from a registry on loopback: each pull fails with a clear
+    error, and nothing is written outside the image store (nor left half-written in it)."""
+    import hashlib
+
+    from hostile_registry import BASIC, PASSWORD, USER, HostileRegistry
+
+    limits = (5 << 20, 6 << 20, 8 << 20)  # per blob, per image, per unpacked layer
+    shim.stop()
+    shim.extra_args = ["--max-blob-bytes", str(limits[0]), "--max-image-bytes", str(limits[1]),
+                       "--max-unpacked-layer-bytes", str(limits[2])]
+    shim.start()
+    outside = os.path.join(shim.base, "outside")
+    os.makedirs(outside)
+    victim = os.path.join(outside, "victim")
+    with open(victim, "w") as f:
+        f.write("untouched")
+    store = os.path.join(shim.root, "images")
+    layers_before = set(os.listdir(os.path.join(store, "layers")))
+    registry = HostileRegistry(outside, limits)
+    auth = pb.AuthConfig(username=USER, password=PASSWORD)
+    invalid, exhausted = grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED
+    cases = [
+        ("bad-digest", invalid, 'layer 1 of manifest sha256:'),
+        ("bad-digest", invalid, 'has an invalid digest "sha256:ZZZZ'),
+        ("dotdot-digest", invalid, 'the configuration of manifest sha256:'),
+        ("dotdot-digest", invalid, 'has an invalid digest "sha256:../'),
+        ("dotdot-layer-digest", invalid, 'has an invalid digest "sha256:../'),
+        ("oversized-blob", exhausted, f"more than the {limits[0]}-byte limit for one blob"),
+        ("oversized-config", exhausted, "more than the 4194304-byte limit for a configuration"),
+        ("oversized-image", exhausted, f"more than the {limits[1]}-byte limit for one image"),
+        ("overflowing-sizes", exhausted, f"more than the {limits[0]}-byte limit for one blob"),
+        ("lying-size-longer", invalid, "the registry sent more than the 100 bytes its descriptor declares"),
+        ("lying-size-shorter", invalid, "but its descriptor declares"),
+        ("gzip-bomb", exhausted, f"unpacks to more than the {limits[2]}-byte limit"),
+        ("absolute-path", invalid, f'with the absolute path "{outside}/absolute"'),
+        ("dotdot-path", invalid, "climbs out with `..`"),
+        ("symlink-escape", invalid, 'written through the symbolic link "escape"'),
+        ("relative-symlink-escape", invalid, 'written through the symbolic link "up"'),
+        ("hardlink-escape", invalid, f'with the absolute path "{victim}"'),
+        ("hardlink-dotdot", invalid, "climbs out with `..`"),
+        ("endless-manifest", exhausted, "is larger than the 4194304-byte limit"),
+    ]
+    failures = []
+    try:
+        for repo, code, fragment in cases:
+            reference = registry.reference(repo)
+            try:
+                shim.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=reference), auth=auth), timeout=120)
+                failures.append(f"{repo}: the pull succeeded")
+                continue
+            except grpc.RpcError as error:
+                if error.code() != code or fragment not in error.details():
+                    failures.append(f"{repo}: expected {code} with {fragment!r}, got {error.code()}: {error.details()}")
+            status = shim.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=reference)))
+            if status.HasField("image"):
+                failures.append(f"{repo}: the image was registered anyway")
+        assert not failures, "\n".join(failures)
+        assert registry.main.seen("/v2/endless-manifest/"), "the endless manifest was requested"
+
+        # Credentials: to the registry's own token realm, never to another host's realm,
+        # never along a redirect to another host; and the well-behaved images do pull.
+        good = shim.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=registry.reference("good")),
+                                                         auth=auth), timeout=120).image_ref
+        assert good.startswith("sha256:"), good
+        own_realm = registry.main.seen("/token")
+        assert own_realm and all(header == BASIC for _, header in own_realm), own_realm
+        storage = registry.other.seen("/storage/")
+        assert storage, "the blobs were fetched from the storage host the registry redirected to"
+        assert all(header is None for _, header in storage), f"credentials followed a redirect: {storage}"
+        shim.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=registry.reference("foreign-realm")),
+                                                  auth=auth), timeout=120)
+        foreign_realm = registry.other.seen("/token")
+        assert foreign_realm, "the foreign realm was asked for a token"
+        assert all(header is None for _, header in foreign_realm), f"credentials went to a foreign realm: {foreign_realm}"
+    finally:
+        registry.close()
+
+    # Nothing outside the store: the folder every escape aimed at holds only the untouched victim.
+    assert os.listdir(outside) == ["victim"], os.listdir(outside)
+    with open(victim) as f:
+        assert f.read() == "untouched"
+    assert os.stat(victim).st_nlink == 1, "a layer hard-linked the victim"
+    # Nothing half-written inside it: no temporary files, every blob is whole and verified,
+    # and every unpacked layer belongs to a registered image.
+    assert not os.listdir(os.path.join(store, "tmp")), os.listdir(os.path.join(store, "tmp"))
+    blobs = os.path.join(store, "blobs", "sha256")
+    for name in os.listdir(blobs):
+        with open(os.path.join(blobs, name), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == name, f"blob {name} is not what its name says"
+    with open(os.path.join(store, "images.json")) as f:
+        registered = {layer[7:] for image in json.load(f) for layer in image["layers"]}
+    layers = set(os.listdir(os.path.join(store, "layers")))
+    assert layers_before <= layers and layers == registered, (layers, registered)
+
+
+@scenario(14)
+def state_files_are_private(shim):
+    """Records and OCI bundles hold pod specs, env values from Secrets among them: the state
+    folders are 0700 and those files 0600, while containers still run as non-root users."""
+    import stat
+
+    config = shim.sandbox_config("private")
+    sandbox_id, _ = shim.run_sandbox(config)
+    container = shim.container_config("c", ["sleep", "1000"], envs=[pb.KeyValue(key="PASSWORD", value=b"from-a-secret")])
+    container.linux.security_context.run_as_user.value = 65534
+    container_id = shim.run_container(sandbox_id, config, container)
+
+    def mode(*parts):
+        return stat.S_IMODE(os.stat(os.path.join(shim.root, *parts)).st_mode)
+
+    folders = ["", "sandboxes", f"sandboxes/{sandbox_id}", "containers", f"containers/{container_id}",
+               f"containers/{container_id}/bundle", "images", "images/blobs", "images/layers", "images/tmp"]
+    files = [f"sandboxes/{sandbox_id}/sandbox.json", f"containers/{container_id}/container.json",
+             f"containers/{container_id}/bundle/config.json", f"containers/{container_id}/monitor.json",
+             "images/images.json"]
+    wrong = [f"{path or 'root'}: {oct(mode(path))}" for path in folders if mode(path) != 0o700]
+    wrong += [f"{path}: {oct(mode(path))}" for path in files if mode(path) != 0o600]
+    assert not wrong, f"state readable by others: {wrong}"
+    with open(os.path.join(shim.root, "containers", container_id, "bundle", "config.json")) as f:
+        assert "from-a-secret" in f.read(), "the checked config.json is the one holding the env"
+    # The container's own view is unchanged: a non-root user reads / and the pod's files.
+    result = shim.exec(container_id, ["sh", "-c", "id -u; ls / >/dev/null && cat /etc/hostname /etc/resolv.conf >/dev/null && echo readable"])
+    assert result.stdout.decode().split() == ["65534", "readable"], (result.stdout, result.stderr)
+
+
 def assert_nothing_left(shim):
     """After removing every pod through the API, nothing of them may remain on the host."""
     if shim.process is None or shim.process.poll() is not None:
@@ -564,7 +691,8 @@ def assert_nothing_left(shim):
         found = []
         with open("/proc/self/mountinfo") as f:
             found += [line.split()[4] for line in f if shim.root in line.split()[4]]
-        found += [f"netns {name}" for name in os.listdir("/var/run/netns")
+        netns = os.listdir("/var/run/netns") if os.path.isdir("/var/run/netns") else []  # made by the first pod
+        found += [f"netns {name}" for name in netns
                   if any(name == f"capstan-{sandbox_id[:16]}" for sandbox_id in shim.created_sandboxes)]
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
