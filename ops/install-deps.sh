@@ -14,6 +14,8 @@ APT_PACKAGES=(
   busybox-static umoci skopeo docker-registry containerd
   # independent TLS peers for the API server's certificate tests
   openssl curl
+  # system-call traces: files are created with their final mode (GitOps end-to-end tests)
+  strace
 )
 
 # python-module:pip-package pairs for the independent test clients and benchmarks.

@@ -163,7 +163,8 @@ private func pod(_ name: String, node: String?) -> JSONValue {
         (.get, "[::1]:8080", nil, nil, 0),
         (.post, "127.0.0.1:8080", nil, "text/plain", 415),
         (.post, "127.0.0.1:8080", nil, "application/x-www-form-urlencoded", 415),
-        (.post, "127.0.0.1:8080", nil, nil, 415),
+        (.post, "127.0.0.1:8080", nil, "multipart/form-data; boundary=x", 415),
+        (.post, "127.0.0.1:8080", nil, nil, 0),
         (.post, "127.0.0.1:8080", nil, "application/json; charset=utf-8", 0),
         (.patch, "127.0.0.1:8080", nil, "application/merge-patch+json", 0),
     ] as [(HTTPRequest.Method, String, String?, String?, Int)])

@@ -31,6 +31,7 @@ import Testing
                     try await verify(store, acknowledged: acknowledged, round: round)
                     // Writers run until the server dies under them.
                     let killAfter = Duration.milliseconds(Int.random(in: 20...300, using: &generator))
+                    let before = acknowledged.all.count
                     await withTaskGroup(of: Void.self) { group in
                         for writer in 0..<Self.writers {
                             group.addTask {
@@ -46,6 +47,13 @@ import Testing
                                     index += 1
                                 }
                             }
+                        }
+                        // The kill comes at a random point after every writer has had a write acknowledged
+                        // (bounded), so each round tests writes in flight even on a loaded machine.
+                        let clock = ContinuousClock()
+                        let deadline = clock.now + .seconds(30)
+                        while acknowledged.all.count < before + Self.writers, clock.now < deadline {
+                            try? await Task.sleep(for: .milliseconds(5))
                         }
                         try? await Task.sleep(for: killAfter)
                         server.kill()

@@ -79,9 +79,9 @@ import Testing
 
 /// Grants a two-second lease and attaches `key` to it. On a loaded machine the
 /// lease can run out between the two calls (the store is right to refuse the
-/// put then), so this tries again with a fresh lease a few times.
+/// put then), so this tries again with a fresh lease, up to ten times.
 func attachToShortLease(_ store: any Store, key: Data) async throws -> LeaseGrant {
-    for _ in 0..<4 {
+    for _ in 0..<10 {
         let lease = try await store.grantLease(ttl: 2, id: 0)
         let attached: Bool
         do {

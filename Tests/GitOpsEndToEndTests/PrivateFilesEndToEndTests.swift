@@ -33,11 +33,12 @@ extension GitOpsEndToEndTests {
         let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
         let secretPath = data + "/webhook-secret"
         let creations = calls.filter { $0.contains("\"\(secretPath)") && $0.contains("O_CREAT") }
-        #expect(!creations.isEmpty && creations.allSatisfy { $0.contains(", 0600)") }, "\(creations)")
+        #expect(!creations.isEmpty && creations.allSatisfy { $0.contains(", 0600") }, "\(creations)")
         let chmods = calls.filter { ($0.contains("chmod(") || $0.contains("chmodat(")) && $0.contains(secretPath) }
         #expect(chmods.isEmpty, "\(chmods)")
         let cloneDirectory = calls.filter { $0.contains("mkdir") && $0.contains("\"\(data)/git\"") }
-        #expect(cloneDirectory.count == 1 && cloneDirectory.allSatisfy { $0.contains(", 0700)") }, "\(cloneDirectory)")
+        // (strace splits a call another thread interrupts: "mkdir(\"…\", 0700 <unfinished ...>".)
+        #expect(cloneDirectory.count == 1 && cloneDirectory.allSatisfy { $0.contains(", 0700") }, "\(cloneDirectory)")
         let modes = try [secretPath, data + "/git"].map { try FileManager.default.attributesOfItem(atPath: $0)[.posixPermissions] as? Int }
         #expect(modes == [0o600, 0o700], "\(modes)")
     }

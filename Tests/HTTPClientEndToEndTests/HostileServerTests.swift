@@ -112,11 +112,9 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
     @Test func silentServerTimesOut() async throws {
         // Answers nothing and keeps the connection: the request timeout ends the wait.
         try await withCannedServer("", closeAfter: false) { client in
-            let started = ContinuousClock.now
             let error = await failure { _ = try await client.get(kind, namespace: "default", name: "x") }
             let transport = try #require(error as? HTTPClusterClient.TransportError, "\(String(describing: error))")
             #expect(transport.message.contains("timed out"), "\(transport)")
-            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 

@@ -57,7 +57,7 @@ struct AccessControl: Sendable {
     /// Who every request is on the unauthenticated plain-HTTP port.
     static let insecureUser = User(name: "system:insecure-http", role: .admin)
 
-    /// Media types a write on the plain-HTTP port may carry: those of the API.
+    /// Media types a write on the plain-HTTP port may declare: those of the API.
     /// A web page can send a cross-site POST without a preflight only as
     /// `text/plain`, a form or multipart, so none of those is accepted.
     static let apiMediaTypes: Set<String> = [
@@ -79,8 +79,11 @@ struct AccessControl: Sendable {
         guard IPLiteral.isLoopbackHost(host) else {
             throw .forbiddenRequest("the unauthenticated plain-HTTP port answers only requests addressed to a loopback host, not \"\(host)\"")
         }
-        guard checkContentType, [.post, .put, .patch].contains(request.method) else { return }
-        let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        // A body a page sends cross-site always says what it is (a form, multipart,
+        // text/plain); a request with no Content-Type at all — kubectl's bodyless
+        // exec upgrade, say — cannot come from a page without an Origin.
+        guard checkContentType, [.post, .put, .patch].contains(request.method), let header = request.headers[.contentType] else { return }
+        let contentType = header.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard apiMediaTypes.contains(contentType) else {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",

@@ -69,7 +69,7 @@ actor PodSyncer {
         do {
             var state = try await runtimeState(uid: uid)
             if pod.metadata.deletionTimestamp != nil {
-                try await finishDeletion(pod, state: state)
+                try await finishDeletion(pod)
                 return .seconds(2)
             }
             if ["Succeeded", "Failed"].contains(pod.status.phase ?? "") {
@@ -388,10 +388,13 @@ actor PodSyncer {
 
     /// A pod marked for deletion: containers get their grace period, then
     /// everything is removed and the API object deleted for good.
-    private func finishDeletion(_ pod: Pod, state: PodRuntimeState) async throws {
+    private func finishDeletion(_ pod: Pod) async throws {
         let uid = pod.metadata.uid ?? ""
         let grace = pod.metadata.json["deletionGracePeriodSeconds"]?.intValue ?? pod.spec.terminationGracePeriodSeconds
-        try await stopEverything(pod, state: state, grace: grace, reason: nil)
+        // Read the runtime again: the sync's snapshot may predate a container it
+        // started, which must get its grace period too, not a sandbox stop's kill.
+        let current = try await runtimeState(uid: uid)
+        try await stopEverything(pod, state: current, grace: grace, reason: nil)
         await probes.remove(podUID: uid)
         let stopped = try await runtimeState(uid: uid)
         await report(pod, state: stopped, waiting: [:])
