@@ -198,6 +198,7 @@ let package = Package(
             name: "CapstanCRI",
             dependencies: [
                 "CRIAPI",
+                "CapstanCore",
                 "CCRIShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -345,7 +346,7 @@ let package = Package(
         .testTarget(
             name: "CapstanCRITests",
             dependencies: [
-                "CapstanCRI", "CRIAPI",
+                "CapstanCRI", "CRIAPI", "CapstanCore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

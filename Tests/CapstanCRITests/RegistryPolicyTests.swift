@@ -1,3 +1,4 @@
+import CapstanCore
 import Testing
 
 @testable import CapstanCRI
@@ -11,12 +12,12 @@ struct RegistryPolicyTests {
         ("localhost", false),  // a name, not an address: see connectAddress
     ])
     func loopbackIsDecidedOnTheParsedAddress(_ host: String, _ loopback: Bool) {
-        #expect(IPAddress.isLoopback(host) == loopback)
+        #expect((IPLiteral(host)?.isLoopback ?? false) == loopback)
     }
 
     @Test func localhostIsResolvedExplicitly() throws {
         let address = try #require(Loopback.connectAddress(for: "localhost"))
-        #expect(IPAddress.isLoopback(address))
+        #expect(IPLiteral(address)?.isLoopback == true)
         #expect(Loopback.connectAddress(for: "localhost.evil.example") == nil)
         #expect(Loopback.connectAddress(for: "127.evil.example") == nil)
     }

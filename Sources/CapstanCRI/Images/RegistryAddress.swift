@@ -1,3 +1,4 @@
+import CapstanCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +24,7 @@ package struct RegistryAddress: Hashable, Sendable {
                 guard rest.hasPrefix(":") else { return nil }
                 portPart = rest.dropFirst()
             }
-            guard IPAddress.isIPv6(String(hostPart)) else { return nil }
+            guard case .v6 = IPLiteral(String(hostPart)) else { return nil }
         } else {
             let pieces = text.split(separator: ":", omittingEmptySubsequences: false)
             guard pieces.count <= 2 else { return nil }
@@ -48,37 +49,6 @@ package struct RegistryAddress: Hashable, Sendable {
     }
 }
 
-/// IP literal checks, done on the parsed address, never on the spelling of a name.
-package enum IPAddress {
-    /// Whether `text` is a dotted-quad IPv4 literal (inet_pton: no `127.1`, no hex, no octal).
-    package static func isIPv4(_ text: String) -> Bool {
-        var address = in_addr()
-        return inet_pton(AF_INET, text, &address) == 1
-    }
-
-    /// Whether `text` is an IPv6 literal (without brackets).
-    package static func isIPv6(_ text: String) -> Bool {
-        var address = in6_addr()
-        return inet_pton(AF_INET6, text, &address) == 1
-    }
-
-    /// Whether `text` is an IP literal in 127.0.0.0/8, `::1`, or `::ffff:127.x.y.z`.
-    /// Host names are never loopback here, however they are spelled (`localhost.evil.example`,
-    /// `127.evil.example`); see ``Loopback/connectAddress(for:)`` for `localhost`.
-    package static func isLoopback(_ text: String) -> Bool {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { $0[0] } == 127
-        }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, text, &v6) == 1 else { return false }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
-        let mappedPrefix: [UInt8] = Array(repeating: 0, count: 10) + [0xff, 0xff]
-        return Array(bytes[0..<12]) == mappedPrefix && bytes[12] == 127
-    }
-}
-
 /// Which hosts Capstan speaks plain HTTP to: loopback only, decided on IP addresses.
 package enum Loopback {
     /// The loopback IP literal to connect to for `host`, or nil when `host` is not loopback.
@@ -88,11 +58,11 @@ package enum Loopback {
     /// loopback; the connection then goes to that address, so nothing resolves it again.
     /// Every other name is not loopback, even one that resolves to 127.0.0.1.
     package static func connectAddress(for host: String) -> String? {
-        if IPAddress.isLoopback(host) { return host }
+        if IPLiteral(host)?.isLoopback == true { return host }
         guard host.lowercased() == "localhost" else { return nil }
         let addresses = resolve(host)
-        guard !addresses.isEmpty, addresses.allSatisfy(IPAddress.isLoopback) else { return nil }
-        return addresses.first { IPAddress.isIPv4($0) } ?? addresses[0]
+        guard !addresses.isEmpty, addresses.allSatisfy({ IPLiteral($0)?.isLoopback == true }) else { return nil }
+        return addresses.first { if case .v4 = IPLiteral($0) { true } else { false } } ?? addresses[0]
     }
 
     /// The numeric addresses `name` resolves to (getaddrinfo, TCP).

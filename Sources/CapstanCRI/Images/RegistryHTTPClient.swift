@@ -1,3 +1,4 @@
+import CapstanCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -121,7 +122,7 @@ struct RegistryHTTPClient: Sendable {
         } catch {
             throw CRIError.internal("cannot set up TLS: \(error)")
         }
-        let serverName = IPAddress.isIPv4(url.host) || IPAddress.isIPv6(url.host) ? nil : url.host
+        let serverName = IPLiteral(url.host) != nil ? nil : url.host
         let readTimeout = self.readTimeout
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
@@ -165,7 +166,12 @@ struct RegistryHTTPClient: Sendable {
             for (name, value) in headers { head.headers.add(name: name, value: value) }
             // One write: a registry may answer and close as soon as it has the head, and a
             // second write would then fail on the closed channel.
-            try await outbound.write(contentsOf: [.head(head), .end(nil)])
+            do {
+                try await outbound.write(contentsOf: [.head(head), .end(nil)])
+            } catch {
+                // The connection ended under the write (the read timeout closed it on a
+                // loaded machine, or the registry hung up): the inbound side says why.
+            }
             var parts = inbound.makeAsyncIterator()
             guard case .head(let responseHead) = try await parts.next() else {
                 throw CRIError(.unavailable, "registry \(url.authority) closed the connection without answering")

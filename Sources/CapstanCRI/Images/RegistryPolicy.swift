@@ -1,3 +1,5 @@
+import CapstanCore
+
 /// Where registry requests may go, over what, and which of them carry credentials.
 ///
 /// - Plain HTTP only to loopback: an IP literal in 127.0.0.0/8 or `::1`, or `localhost`
@@ -62,7 +64,7 @@ package enum RegistryPolicy {
             if realm.host == owner { return true }
             // A subdomain belongs to the registry's owner, unless the "host" is an address
             // or localhost, which have no subdomains of their own.
-            let isName = !IPAddress.isIPv4(owner) && !IPAddress.isIPv6(owner) && owner != "localhost"
+            let isName = IPLiteral(owner) == nil && owner != "localhost"
             if isName && owner.contains(".") && realm.host.hasSuffix("." + owner) { return true }
         }
         return false
