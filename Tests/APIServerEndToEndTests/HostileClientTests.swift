@@ -236,7 +236,7 @@ private func probes(webhookSecret: String) -> [Probe] {
         write("PATCH", "/api/v1/nodes/node-a?fieldManager=hostile&force=true", "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\nspec: {taints: []}\n", apply),
         write("PATCH", "/api/v1/nodes/node-a/status", #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}"#, merge, .nodeA),
         write("PATCH", "/api/v1/nodes/node-b", #"{"metadata":{"labels":{"team":"ops"}}}"#, merge, .nodeB),
-        Probe(method: "DELETE", path: "/api/v1/nodes/node-b", access: .nodeB, destructive: true),
+        Probe(method: "DELETE", path: "/api/v1/nodes/node-b", access: .adminOnly, destructive: true),
         write("PUT", "\(leases)/node-a", #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-a","namespace":"kube-node-lease"},"spec":{"holderIdentity":"node-a","leaseDurationSeconds":40}}"#, json, .nodeA),
         write("PATCH", "\(leases)/node-b", #"{"spec":{"holderIdentity":"node-b"}}"#, merge, .nodeB),
         write("POST", leases, #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-b","namespace":"kube-node-lease"}}"#, json, .nodeB),

@@ -55,6 +55,8 @@ private let n1 = Role.node("n1")
         .init(role: n1, method: "PATCH", path: "/api/v1/nodes/n2/status", expected: .deny),
         .init(role: n1, method: "PUT", path: "/api/v1/nodes/n2", expected: .deny),
         .init(role: n1, method: "DELETE", path: "/api/v1/nodes/n2", expected: .deny),
+        // Not even its own: it could register again without the cluster's taints and labels.
+        .init(role: n1, method: "DELETE", path: "/api/v1/nodes/n1", expected: .deny),
         .init(role: n1, method: "DELETE", path: "/api/v1/nodes", expected: .deny),
         .init(role: n1, method: "PATCH", path: "/api/v1/namespaces/default/pods/x/status", expected: .allowIf(.podBoundToNode("n1"))),
         .init(role: n1, method: "PUT", path: "/api/v1/namespaces/default/pods/x/status", expected: .allowIf(.podBoundToNode("n1"))),

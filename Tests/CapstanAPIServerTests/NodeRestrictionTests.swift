@@ -37,6 +37,17 @@ private func node(labels: [String: String] = [:], taints: JSONValue? = nil, unsc
         #expect(NodeRestriction.violation(node: "n1", old: node(), new: node(unschedulable: false)) == nil)
     }
 
+    /// A null label value is no label to every reader, so nulling a reserved
+    /// label removes it; a different case in the name is a different label.
+    @Test func nullValuesAndLookAlikeNamesAreNoWayAround() {
+        var nulled = node(labels: ["node-role.kubernetes.io/control-plane": ""])
+        nulled[path: ["metadata", "labels", "node-role.kubernetes.io/control-plane"]] = .null
+        #expect(NodeRestriction.violation(node: "n1", old: node(labels: ["node-role.kubernetes.io/control-plane": ""]), new: nulled) != nil)
+        #expect(NodeRestriction.isForbidden("kubernetes.io/Hostname"))
+        #expect(NodeRestriction.isForbidden("topology.kubernetes.io/Zone"))
+        #expect(!NodeRestriction.isForbidden("kubernetes.io/hostname"))
+    }
+
     @Test func reservedLabelsCannotBeSetChangedOrRemoved() {
         let role = ["node-role.kubernetes.io/worker": ""]
         #expect(NodeRestriction.violation(node: "n1", old: nil, new: node(labels: role)) == #"node "n1" is not allowed to set labels: node-role.kubernetes.io/worker"#)

@@ -188,6 +188,32 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
         }
     }
 
+    /// A node's write is checked against the pod it replaces, inside the
+    /// compare-and-swap: a pod re-created on another node after the request was
+    /// authorized is refused, whatever the authorizer saw.
+    @Test func aNodeWritesAndDeletesOnlyPodsBoundToItWhenTheWriteHappens() async throws {
+        try await withRegistry { registry in
+            let pod: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "db-0"],
+                "spec": ["nodeName": "m", "containers": [["name": "c", "image": "busybox"]]],
+            ]
+            _ = try await registry.create(BuiltinKinds.pod, namespace: "default", object: pod, options: writer)
+            var asNode = writer
+            asNode.requestingNode = "n1"
+            await #expect { _ = try await registry.applyPatch(BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.9.9.9"]]), options: asNode, subresource: "status") } throws: { error in
+                (error as? APIError)?.code == 403 && (error as? APIError)?.message.contains(#"the pod is bound to node "m", not "n1""#) == true
+            }
+            await #expect { _ = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "db-0", gracePeriodSeconds: 0, requestingNode: "n1") } throws: { error in
+                (error as? APIError)?.code == 403
+            }
+            let stored = try await registry.get(BuiltinKinds.pod, namespace: "default", name: "db-0")
+            #expect(stored[path: ["status", "podIP"]] == nil && stored[path: ["metadata", "deletionTimestamp"]] == nil)
+            asNode.requestingNode = "m"
+            _ = try await registry.applyPatch(BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.1.1.1"]]), options: asNode, subresource: "status")
+            #expect(try await registry.get(BuiltinKinds.pod, namespace: "default", name: "db-0")[path: ["status", "podIP"]] == "10.1.1.1")
+        }
+    }
+
     @Test func finalizersKeepObjectsUntilRemoved() async throws {
         try await withRegistry { registry in
             var object = configMap("held")

@@ -95,9 +95,10 @@ enum Authorizer {
             // Its own Node object and its status; nothing else among nodes.
             guard resource.subresource == nil || resource.subresource == "status" else { return .deny }
             if verb == "create" { return resource.subresource == nil && resource.name == nil ? .allowIf(.createsObjectNamed(node)) : .deny }
+            // Never delete: a node that deleted its Node could register it again
+            // without the taints, cordon and labels the cluster gave it.
             guard resource.name == node else { return .deny }
-            if ["update", "patch"].contains(verb) { return .allow }
-            return verb == "delete" && resource.subresource == nil ? .allow : .deny
+            return ["update", "patch"].contains(verb) ? .allow : .deny
         case ("coordination.k8s.io", "leases"):
             // Its heartbeat: the Lease named after it in kube-node-lease.
             guard resource.namespace == "kube-node-lease", resource.subresource == nil else { return .deny }

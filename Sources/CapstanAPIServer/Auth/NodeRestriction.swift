@@ -50,15 +50,20 @@ enum NodeRestriction {
         guard let slash = key.firstIndex(of: "/") else { return false }
         let namespace = key[..<slash].lowercased()
         if namespace == "node-restriction.kubernetes.io" || namespace.hasSuffix(".node-restriction.kubernetes.io") { return true }
-        if kubeletLabels.contains(key.lowercased()) { return false }
+        // The name part is case-sensitive: `kubernetes.io/Hostname` is not the kubelet's label.
+        if kubeletLabels.contains(key) { return false }
         if kubeletLabelNamespaces.contains(where: { namespace == $0 || namespace.hasSuffix("." + $0) }) { return false }
         return ["kubernetes.io", "k8s.io"].contains { namespace == $0 || namespace.hasSuffix("." + $0) }
     }
 
     private static func labels(_ node: JSONValue?) -> [String: String] {
         guard let labels = node?[path: ["metadata", "labels"]]?.objectValue else { return [:] }
+        // Only string values are labels, as every reader sees them: a null leaves
+        // the label out, so nulling a reserved label counts as removing it.
         var result: [String: String] = [:]
-        for (key, value) in labels { result[key] = value.stringValue ?? "" }
+        for (key, value) in labels {
+            if let text = value.stringValue { result[key] = text }
+        }
         return result
     }
 

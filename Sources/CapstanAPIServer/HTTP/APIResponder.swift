@@ -177,7 +177,7 @@ struct APIResponder: HTTPResponder {
             }
             switch try await registry.delete(
                 info, namespace: path.namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: grace, preconditionUID: uid,
-                propagationPolicy: propagation)
+                propagationPolicy: propagation, requestingNode: options.requestingNode)
             {
             case .deleted(let object):
                 var details: JSONObject = ["name": .string(name), "group": .string(info.group), "kind": .string(info.resource)]

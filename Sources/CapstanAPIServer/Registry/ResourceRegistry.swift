@@ -109,6 +109,18 @@ public struct ResourceRegistry: Sendable {
         }
     }
 
+    /// The node authorizer's pod rule checked again on the very object a write
+    /// replaces (the write is a compare-and-swap on its revision): a pod that was
+    /// deleted and re-created on another node between the request's authorization
+    /// and its write — while its body was still arriving, say — is refused.
+    private func admitNodePodWrite(_ info: KindInfo, name: String, current: JSONValue, requestingNode: String?) throws(APIError) {
+        guard info == BuiltinKinds.pod, let node = requestingNode else { return }
+        let bound = current[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        guard bound != node else { return }
+        let why = bound.isEmpty ? "the pod is not bound to any node" : "the pod is bound to node \"\(bound)\", not \"\(node)\""
+        throw APIError(code: 403, reason: "Forbidden", message: "pods \"\(name)\" is forbidden: \(why)", details: ["kind": "pods", "name": .string(name)])
+    }
+
     /// NodeRestriction admission: a node may not give its own Node reserved
     /// labels, nor change its taints or schedulability once registered.
     private func admitNodeWrite(_ info: KindInfo, name: String, old: JSONValue?, new: JSONValue, options: WriteOptions) throws(APIError) {
@@ -287,6 +299,7 @@ public struct ResourceRegistry: Sendable {
         }
         try validate(next, info)
         var stored = next.jsonValue
+        try admitNodePodWrite(info, name: name, current: current, requestingNode: options.requestingNode)
         try admitNodeWrite(info, name: name, old: current, new: stored, options: options)
         if recordManagers {
             do {
@@ -340,12 +353,15 @@ public struct ResourceRegistry: Sendable {
         }
     }
 
+    /// - Parameter requestingNode: the node whose credentials ask, if a node's do: it may
+    ///   delete only a pod bound to it, checked on the object the deletion replaces.
     public func delete(
         _ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil,
-        propagationPolicy: PropagationPolicy? = nil
+        propagationPolicy: PropagationPolicy? = nil, requestingNode: String? = nil
     ) async throws(APIError) -> DeleteOutcome {
         for _ in 0..<5 {
             let (current, revision) = try await read(info, namespace: namespace, name: name)
+            try admitNodePodWrite(info, name: name, current: current, requestingNode: requestingNode)
             var object = Unstructured(jsonValue: current)!
             if let preconditionUID, object.metadata.uid != preconditionUID {
                 throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
