@@ -256,9 +256,11 @@ let package = Package(
             name: "CapstanTestSupport",
             swiftSettings: swiftSettings),
 
-        // An in-process registry over a real SQLite store, for the tests of what runs against it.
+        // What the tests of the control plane build on: an in-process registry over a real
+        // SQLite store, and fakes of Capstan's boundaries (runtime, cluster, pod streaming, clock).
+        // CapstanTestSupport stays free of Capstan's modules; this one sees them.
         .target(
-            name: "CapstanRegistryTestSupport",
+            name: "CapstanTesting",
             dependencies: ["CapstanAPIServer", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
@@ -290,17 +292,17 @@ let package = Package(
         .testTarget(
             name: "CapstanClientTests",
             dependencies: [
-                "CapstanRegistryTestSupport", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CapstanTesting", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSchedulerTests",
-            dependencies: ["CapstanRegistryTestSupport", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanTesting", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanControllersTests",
-            dependencies: ["CapstanRegistryTestSupport", "CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanTesting", "CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // `capstan up` on a git repository with real runc, CNI, git and kubectl (root).
         .testTarget(
@@ -309,7 +311,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanAgentTests",
-            dependencies: ["CapstanRegistryTestSupport", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanTesting", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // HTTPClusterClient against a running `capstan server` over TLS.
         .testTarget(

@@ -3,7 +3,7 @@ import CapstanAgent
 import CapstanClient
 import CapstanCore
 import CapstanStore
-import CapstanRegistryTestSupport
+import CapstanTesting
 import CapstanTestSupport
 import Foundation
 import Logging

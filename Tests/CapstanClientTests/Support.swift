@@ -2,7 +2,7 @@
 import CapstanClient
 import CapstanCore
 import CapstanStore
-import CapstanRegistryTestSupport
+import CapstanTesting
 import CapstanTestSupport
 import Logging
 import Synchronization

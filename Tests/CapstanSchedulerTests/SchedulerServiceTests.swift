@@ -3,7 +3,7 @@ import CapstanClient
 import CapstanCore
 import CapstanScheduler
 import CapstanStore
-import CapstanRegistryTestSupport
+import CapstanTesting
 import CapstanTestSupport
 import Logging
 import Testing
