@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
         .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
         .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
+        .library(name: "CapstanAPI", targets: ["CapstanAPI"]),
         .library(name: "CapstanClient", targets: ["CapstanClient"]),
         .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
         .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
@@ -103,12 +104,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The API contract shared by the server and its clients (the role k8s.io/apimachinery
+        // plays): errors as Status, list/watch options, watch events, patches, write options, and
+        // the ClusterClient protocol. No HTTP server, no store, no NIO.
+        .target(
+            name: "CapstanAPI",
+            dependencies: ["CapstanCore"],
+            swiftSettings: swiftSettings),
+
         // The Kubernetes-shaped REST API over the store: registry, discovery, tables, watch,
         // TLS (generated CA + serving certificate), bearer tokens, roles, secrets encrypted at rest.
         .target(
             name: "CapstanAPIServer",
             dependencies: [
                 "CapstanCore",
+                "CapstanAPI",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -123,13 +133,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
-        // ClusterClient (in-process over the registry, or HTTPS to a remote server), informers,
+        // HTTPClusterClient (HTTPS to a remote server), informers,
         // the work queue and the Reconciler contract.
         .target(
             name: "CapstanClient",
             dependencies: [
                 "CapstanCore",
-                "CapstanAPIServer",
+                "CapstanAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +154,7 @@ let package = Package(
             name: "CapstanScheduler",
             dependencies: [
                 "CapstanCore",
+                "CapstanAPI",
                 "CapstanClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,8 +166,8 @@ let package = Package(
             name: "CapstanControllers",
             dependencies: [
                 "CapstanCore",
+                "CapstanAPI",
                 "CapstanClient",
-                "CapstanAPIServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -168,8 +179,8 @@ let package = Package(
             name: "CapstanAgent",
             dependencies: [
                 "CapstanCore",
+                "CapstanAPI",
                 "CapstanClient",
-                "CapstanAPIServer",
                 "CRIAPI",
                 // openat2(2) for subPath resolution.
                 "CCRIShims",

@@ -1,3 +1,4 @@
+public import CapstanAPI
 public import CapstanCore
 public import CapstanStore
 import Foundation

@@ -1,4 +1,4 @@
-public import CapstanAPIServer
+public import CapstanAPI
 public import CapstanCore
 public import Logging
 public import ServiceLifecycle

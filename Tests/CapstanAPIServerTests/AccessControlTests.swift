@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
@@ -101,7 +102,7 @@ private func pod(_ name: String, node: String?) -> JSONValue {
 
     @Test func nodeWritesOnlyTheStatusOfItsOwnPods() async throws {
         try await withFixture { f in
-            let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+            let writer = WriteOptions(fieldManager: "test")
             _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: pod("mine", node: "n1"), options: writer)
             _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: pod("theirs", node: "n2"), options: writer)
             _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: pod("pending", node: nil), options: writer)

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
@@ -5,7 +6,7 @@ import Foundation
 import Testing
 
 @Suite struct EventRecorderTests {
-    private let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+    private let writer = WriteOptions(fieldManager: "test")
 
     @Test func repeatedEventsBumpCountAndDistinctOnesAreNew() async throws {
         try await InProcessServer.with { server in

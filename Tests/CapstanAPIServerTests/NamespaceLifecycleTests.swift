@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
@@ -9,7 +10,7 @@ import Testing
 /// The registry's part of namespace deletion (the namespace controller does
 /// the rest) and the tolerations new pods get.
 @Suite struct NamespaceLifecycleTests {
-    private let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+    private let writer = WriteOptions(fieldManager: "test")
 
     private func withRegistry(defaultTolerationSeconds: Int64 = 300, _ body: (ResourceRegistry) async throws -> Void) async throws {
         try await TemporaryDirectory.with(prefix: "capstan-nslife") { directory in

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
@@ -48,7 +49,7 @@ import Testing
             let viewerConfig = directory.appending("viewer.kubeconfig")
             try Kubeconfig(server: url, certificateAuthorityPEM: ca, token: viewerToken, userName: "viewer").yaml
                 .write(toFile: viewerConfig, atomically: true, encoding: .utf8)
-            let options = ResourceRegistry.WriteOptions(fieldManager: "test")
+            let options = WriteOptions(fieldManager: "test")
             for pod in [StreamingPods.pod("web"), StreamingPods.pod("multi", containers: ["a", "b"]), StreamingPods.pod("starting", containers: ["slow"])] {
                 _ = try await server.registry.create(BuiltinKinds.pod, namespace: "default", object: pod, options: options)
             }

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
@@ -136,7 +137,7 @@ enum StreamingPods {
 
     private func withPods(_ fake: FakePodStreaming? = Self.fake, _ body: (InProcessServer) async throws -> Void) async throws {
         try await InProcessServer.with(podStreaming: fake) { server in
-            let options = ResourceRegistry.WriteOptions(fieldManager: "test")
+            let options = WriteOptions(fieldManager: "test")
             for pod in [
                 StreamingPods.pod("web"), StreamingPods.pod("multi", containers: ["a", "b"]), StreamingPods.pod("pending", node: nil),
                 StreamingPods.pod("starting", containers: ["slow"]), StreamingPods.pod("lost", node: "node-9"),

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
@@ -19,7 +20,7 @@ private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async
     }
 }
 
-private let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+private let writer = WriteOptions(fieldManager: "test")
 
 private func configMap(_ name: String, labels: JSONValue = .object([:]), data: JSONValue = ["a": "1"]) -> JSONValue {
     ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "labels": labels], "data": data]

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
@@ -6,7 +7,7 @@ import Foundation
 import Logging
 import Testing
 
-private let writer = ResourceRegistry.WriteOptions(fieldManager: "test")
+private let writer = WriteOptions(fieldManager: "test")
 private let secretValue = "correct-horse-battery-staple"
 
 private func secret(_ name: String) -> JSONValue {

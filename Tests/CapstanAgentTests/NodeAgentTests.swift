@@ -1,3 +1,4 @@
+import CapstanAPI
 import CRIAPI
 import CapstanAPIServer
 import CapstanAgent

@@ -1,3 +1,4 @@
+import CapstanAPI
 @testable import CapstanAgent
 import CapstanAPIServer
 import CapstanTestSupport

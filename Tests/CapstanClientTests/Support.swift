@@ -1,3 +1,5 @@
+import CapstanAPIServer
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanClient
 import CapstanCore
@@ -43,7 +45,7 @@ final class ExpiringWatchClient: ClusterClient {
     func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
         try await base.get(kind, namespace: namespace, name: name)
     }
-    func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ResourceRegistry.ObjectList {
+    func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
         try await base.list(kind, namespace: namespace, options: options)
     }
     func watch(_ kind: KindInfo, namespace: String?, options: ListOptions) -> WatchEvents {
@@ -80,7 +82,7 @@ final class ExpiringWatchClient: ClusterClient {
     func patch(_ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?) async throws -> JSONValue {
         try await base.patch(kind, namespace: namespace, name: name, patch: patch, options: options, subresource: subresource)
     }
-    func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> ResourceRegistry.DeleteOutcome {
+    func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
         try await base.delete(kind, namespace: namespace, name: name, options: options)
     }
     func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {

@@ -1,3 +1,5 @@
+import CapstanAPIServer
+import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Synchronization

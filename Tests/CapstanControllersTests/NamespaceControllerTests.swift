@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanAPIServer
 import CapstanClient
 import CapstanCore

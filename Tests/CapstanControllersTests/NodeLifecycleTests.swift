@@ -1,3 +1,4 @@
+import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
 import CapstanCore

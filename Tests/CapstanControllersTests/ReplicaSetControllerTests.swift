@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Testing

@@ -1,3 +1,5 @@
+import CapstanAPIServer
+import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanClient
 import CapstanControllers

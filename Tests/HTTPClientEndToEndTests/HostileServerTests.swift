@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanAPIServer
 @testable import CapstanClient
 import CapstanCore

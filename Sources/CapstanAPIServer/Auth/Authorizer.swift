@@ -1,3 +1,5 @@
+import CapstanAPI
+
 /// Decides whether a user may do what a request asks. It is pure — no I/O —
 /// so every role boundary is a table-driven unit test; where the answer
 /// depends on an object (is this pod bound to the asking node?) it returns a

@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanCore
 import Foundation
 import Hummingbird
@@ -110,7 +111,7 @@ struct APIResponder: HTTPResponder {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) is not namespaced")
         }
         let manager = query["fieldManager"] ?? defaultManager(request)
-        var options = ResourceRegistry.WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
+        var options = WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
         if case .node(let node)? = user?.role { options.requestingNode = node }
         switch (request.method, path.name, path.subresource) {
         case (.get, nil, nil):
@@ -207,7 +208,7 @@ struct APIResponder: HTTPResponder {
 
     private func patch(
         _ info: KindInfo, _ path: ResourcePath, _ name: String, _ subresource: String?, _ request: Request, _ query: Query,
-        _ options: ResourceRegistry.WriteOptions
+        _ options: WriteOptions
     ) async throws -> Response {
         let contentType = (request.headers[.contentType] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         let body = try await readBody(request)
@@ -239,7 +240,7 @@ struct APIResponder: HTTPResponder {
         }
     }
 
-    private func scale(_ info: KindInfo, _ path: ResourcePath, _ name: String, _ request: Request, _ options: ResourceRegistry.WriteOptions) async throws -> Response {
+    private func scale(_ info: KindInfo, _ path: ResourcePath, _ name: String, _ request: Request, _ options: WriteOptions) async throws -> Response {
         guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind) else {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
         }

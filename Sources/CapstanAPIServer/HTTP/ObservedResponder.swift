@@ -1,3 +1,4 @@
+import CapstanAPI
 import Foundation
 import Hummingbird
 import NIOCore

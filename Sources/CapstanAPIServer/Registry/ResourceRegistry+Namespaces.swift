@@ -1,3 +1,4 @@
+public import CapstanAPI
 public import CapstanCore
 
 /// The namespace lifecycle, as Kubernetes' namespace storage strategy and
@@ -13,8 +14,7 @@ public import CapstanCore
 /// - Nothing new may be created in a terminating namespace (403).
 /// - The system namespaces cannot be deleted at all (403).
 extension ResourceRegistry {
-    /// The finalizer the namespace controller removes once a namespace is empty.
-    public static let namespaceFinalizer = "kubernetes"
+    static let namespaceFinalizer = Namespace.kubernetesFinalizer
 
     /// Namespaces that must always exist: Kubernetes' own and Capstan's.
     public static let undeletableNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease", "capstan-system"]

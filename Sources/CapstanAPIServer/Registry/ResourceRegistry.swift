@@ -1,3 +1,4 @@
+public import CapstanAPI
 public import CapstanCore
 public import CapstanStore
 public import Foundation
@@ -41,18 +42,6 @@ public struct ResourceRegistry: Sendable {
         return try decode(kv)
     }
 
-    /// A list: matching objects, the revision it was read at, and a continue token when limited.
-    public struct ObjectList: Sendable {
-        public var items: [JSONValue]
-        public var resourceVersion: String
-        public var continueToken: String?
-
-        public init(items: [JSONValue], resourceVersion: String, continueToken: String? = nil) {
-            self.items = items
-            self.resourceVersion = resourceVersion
-            self.continueToken = continueToken
-        }
-    }
 
     public func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
         try options.fieldSelector.validate(for: info)
@@ -96,18 +85,6 @@ public struct ResourceRegistry: Sendable {
 
     // MARK: Writing
 
-    public struct WriteOptions: Sendable {
-        public var fieldManager: String
-        public var dryRun = false
-        /// The node whose credentials made the request, if a node's did:
-        /// its writes to its own Node pass ``NodeRestriction``.
-        public var requestingNode: String?
-        public init(fieldManager: String, dryRun: Bool = false, requestingNode: String? = nil) {
-            self.fieldManager = fieldManager
-            self.dryRun = dryRun
-            self.requestingNode = requestingNode
-        }
-    }
 
     /// The node authorizer's pod rule checked again on the very object a write
     /// replaces (the write is a compare-and-swap on its revision): a pod that was
@@ -327,12 +304,6 @@ public struct ResourceRegistry: Sendable {
 
     // MARK: Deleting
 
-    public enum DeleteOutcome: Sendable {
-        /// Removed; the object as it last was.
-        case deleted(JSONValue)
-        /// Marked for deletion; finalizers or a node still have to let go.
-        case pending(JSONValue)
-    }
 
     /// How deleting an owner treats its dependents (`propagationPolicy`).
     public enum PropagationPolicy: String, Sendable {

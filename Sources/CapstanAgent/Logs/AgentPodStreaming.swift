@@ -1,4 +1,4 @@
-public import CapstanAPIServer
+public import CapstanAPI
 import CRIAPI
 import Foundation
 

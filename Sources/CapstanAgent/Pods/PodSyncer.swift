@@ -1,5 +1,5 @@
 import CRIAPI
-import CapstanAPIServer
+import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Foundation

@@ -1,4 +1,4 @@
-import CapstanAPIServer
+import CapstanAPI
 import CapstanCore
 import NIOHTTP1
 

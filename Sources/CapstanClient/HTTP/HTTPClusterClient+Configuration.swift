@@ -1,3 +1,4 @@
+public import CapstanAPI
 import Foundation
 
 extension HTTPClusterClient {

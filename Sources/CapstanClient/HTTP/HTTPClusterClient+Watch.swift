@@ -1,4 +1,4 @@
-public import CapstanAPIServer
+public import CapstanAPI
 public import CapstanCore
 import NIOCore
 import NIOHTTP1

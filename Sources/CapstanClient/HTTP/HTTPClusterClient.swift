@@ -1,4 +1,4 @@
-public import CapstanAPIServer
+public import CapstanAPI
 public import CapstanCore
 import Foundation
 import NIOCore
@@ -64,14 +64,14 @@ public final class HTTPClusterClient: ClusterClient {
         try await json(APIRequest(method: .GET, path: APIRequest.path(kind, namespace: Self.namespace(kind, namespace), name: name)))
     }
 
-    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ResourceRegistry.ObjectList {
+    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
         var request = APIRequest(method: .GET, path: APIRequest.path(kind, namespace: namespace))
         request.add(options)
         let list = try await json(request)
         guard let items = list["items"]?.arrayValue ?? (list["items"] == .null ? [] : nil) else {
             throw TransportError(server: connector.server, "GET \(request.path) answered something that is not a list")
         }
-        return ResourceRegistry.ObjectList(
+        return ObjectList(
             items: items, resourceVersion: list[path: ["metadata", "resourceVersion"]]?.stringValue ?? "",
             continueToken: list[path: ["metadata", "continue"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
     }
@@ -111,7 +111,7 @@ public final class HTTPClusterClient: ClusterClient {
         return try await json(request)
     }
 
-    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> ResourceRegistry.DeleteOutcome {
+    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
         var body: JSONObject = ["kind": "DeleteOptions", "apiVersion": "v1"]
         if let grace = options.gracePeriodSeconds { body["gracePeriodSeconds"] = .int(grace) }
         if let uid = options.preconditionUID { body["preconditions"] = ["uid": .string(uid)] }

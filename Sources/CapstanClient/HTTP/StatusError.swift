@@ -1,4 +1,4 @@
-import CapstanAPIServer
+import CapstanAPI
 import CapstanCore
 
 /// Turns a failed response into the `APIError` the in-process client would

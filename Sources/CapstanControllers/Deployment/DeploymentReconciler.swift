@@ -1,4 +1,4 @@
-import CapstanAPIServer
+import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Foundation

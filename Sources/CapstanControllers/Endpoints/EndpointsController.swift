@@ -1,5 +1,5 @@
 public import CapstanClient
-import CapstanAPIServer
+public import CapstanAPI
 import CapstanCore
 public import Logging
 public import ServiceLifecycle

@@ -1,4 +1,4 @@
-import CapstanAPIServer
+import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Foundation
@@ -29,7 +29,7 @@ struct NamespaceReconciler: Reconciler {
 
     func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard let namespace = try await client.fetch(Namespace.self, key), namespace.metadata.deletionTimestamp != nil,
-            Self.specFinalizers(of: namespace).contains(ResourceRegistry.namespaceFinalizer)
+            Self.specFinalizers(of: namespace).contains(Namespace.kubernetesFinalizer)
         else { return .done }
         let name = namespace.metadata.name
 
@@ -75,7 +75,7 @@ struct NamespaceReconciler: Reconciler {
         }
         var finalized = current
         var spec = finalized.json["spec"]?.objectValue ?? [:]
-        spec["finalizers"] = .array(Self.specFinalizers(of: current).filter { $0 != ResourceRegistry.namespaceFinalizer }.map { .string($0) })
+        spec["finalizers"] = .array(Self.specFinalizers(of: current).filter { $0 != Namespace.kubernetesFinalizer }.map { .string($0) })
         finalized.json["spec"] = .object(spec)
         do {
             _ = try await client.update(Namespace.kindInfo, namespace: nil, name: name, object: finalized.jsonValue, options: options, subresource: "finalize")

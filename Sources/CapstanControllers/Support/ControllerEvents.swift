@@ -1,3 +1,4 @@
+public import CapstanAPI
 public import CapstanClient
 public import CapstanCore
 import Foundation

@@ -6,6 +6,10 @@ public struct Namespace: TypedObject {
 
     /// `Active` or `Terminating`.
     public var phase: String { get { json["status"]?["phase"]?.stringValue ?? "Active" } }
+
+    /// The `spec.finalizers` entry the API server adds and the namespace
+    /// controller removes once the namespace is empty (core/v1 `FinalizerKubernetes`).
+    public static let kubernetesFinalizer = "kubernetes"
 }
 
 /// A Node: a machine that runs Pods.

@@ -1,4 +1,4 @@
-import CapstanAPIServer
+public import CapstanAPI
 public import CapstanClient
 public import CapstanCore
 import Foundation

@@ -1,3 +1,4 @@
+import CapstanAPI
 import ArgumentParser
 import CapstanAPIServer
 import CapstanAgent

@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanAPIServer
 import CapstanCore
 import CapstanGitOps

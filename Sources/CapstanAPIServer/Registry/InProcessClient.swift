@@ -1,3 +1,4 @@
+public import CapstanAPI
 public import CapstanAPIServer
 public import CapstanCore
 
@@ -16,7 +17,7 @@ public struct InProcessClient: ClusterClient {
         try await registry.get(kind, namespace: namespace, name: name)
     }
 
-    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ResourceRegistry.ObjectList {
+    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
         try await registry.list(kind, namespace: namespace, options: options)
     }
 
@@ -58,7 +59,7 @@ public struct InProcessClient: ClusterClient {
         return try await registry.applyPatch(kind, namespace: namespace, name: name, patch, options: options, subresource: subresource).object
     }
 
-    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> ResourceRegistry.DeleteOutcome {
+    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
         try await registry.delete(
             kind, namespace: namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: options.gracePeriodSeconds,
             preconditionUID: options.preconditionUID)

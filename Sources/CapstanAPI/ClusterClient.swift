@@ -1,11 +1,10 @@
-public import CapstanAPIServer
 public import CapstanCore
 
 /// The one way Capstan's components read and write cluster state.
 ///
-/// Implementations: ``InProcessClient`` (over the API server's
-/// `ResourceRegistry`, for the single binary) and, later, an HTTP client
-/// against a remote API server. Both end in the same registry, so an
+/// Implementations: `InProcessClient` (CapstanAPIServer, over its
+/// `ResourceRegistry`, for the single binary) and `HTTPClusterClient`
+/// (CapstanClient, against a remote API server). Both end in the same registry, so an
 /// in-process write gets every check an HTTP write gets (defaulting,
 /// validation, resourceVersion conflicts, field managers).
 ///
@@ -16,7 +15,7 @@ public protocol ClusterClient: Sendable {
 
     /// Objects matching the options' selectors, and the resourceVersion the list was read at
     /// (start a watch from there to miss nothing).
-    func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ResourceRegistry.ObjectList
+    func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList
 
     /// Changes after `options.resourceVersion` (or the current objects as `ADDED`
     /// first when it is empty or `"0"`). The sequence ends when the watch ends;
@@ -40,14 +39,11 @@ public protocol ClusterClient: Sendable {
     ) async throws -> JSONValue
 
     /// Deletes an object; pods on a node and objects with finalizers are only marked.
-    func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> ResourceRegistry.DeleteOutcome
+    func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome
 
     /// `pods/{name}/binding`: assigns a pending pod to a node. 409 when it already has one.
     func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws
 }
-
-/// Who writes (the field manager recorded in `managedFields`) and whether to only try.
-public typealias WriteOptions = ResourceRegistry.WriteOptions
 
 /// How to delete.
 public struct DeleteOptions: Sendable, Hashable {

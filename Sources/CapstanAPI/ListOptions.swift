@@ -1,4 +1,5 @@
 public import CapstanCore
+import Foundation
 
 /// The query parameters of list and watch requests.
 public struct ListOptions: Sendable, Hashable {
@@ -45,7 +46,7 @@ public struct FieldSelector: Sendable, Hashable {
     }
 
     /// Refuses fields the kind does not index, as the API server does.
-    func validate(for info: KindInfo) throws(APIError) {
+    package func validate(for info: KindInfo) throws(APIError) {
         for requirement in requirements where !Self.supported(requirement.field, kind: info.kind) {
             throw .badRequest("field label not supported: \(requirement.field)")
         }
@@ -64,7 +65,7 @@ public struct FieldSelector: Sendable, Hashable {
         }
     }
 
-    func matches(_ object: JSONValue) -> Bool {
+    package func matches(_ object: JSONValue) -> Bool {
         requirements.allSatisfy { requirement in
             let path = requirement.field.split(separator: ".").map(String.init)
             let actual: String

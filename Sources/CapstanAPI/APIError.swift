@@ -73,7 +73,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `deployments.apps`, or `pods` for the core group.
-    static func qualified(_ resource: String, _ group: String) -> String {
+    package static func qualified(_ resource: String, _ group: String) -> String {
         group.isEmpty ? resource : "\(resource).\(group)"
     }
 
@@ -90,7 +90,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
 
 extension APIError {
     /// A server-side apply conflict, reported as Kubernetes does: one cause per field, naming its manager.
-    static func applyConflict(_ error: ServerSideApply.ConflictError) -> APIError {
+    package static func applyConflict(_ error: ServerSideApply.ConflictError) -> APIError {
         let causes: [JSONValue] = error.conflicts.map {
             ["type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string($0.field)]
         }
