@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
         .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
         .library(name: "CapstanAgent", targets: ["CapstanAgent"]),
+        .library(name: "CapstanControlPlane", targets: ["CapstanControlPlane"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -231,10 +232,33 @@ let package = Package(
             dependencies: ["CapstanCore"],
             swiftSettings: swiftSettings),
 
-        // The CLI: wiring only.
+        // The composition root: from a configuration, the services of one server (store,
+        // compactor, API server, scheduler, controllers, an embedded node), built the same way
+        // by the CLI and the tests.
+        .target(
+            name: "CapstanControlPlane",
+            dependencies: [
+                "CapstanCore",
+                "CapstanAPI",
+                "CapstanStore",
+                "CapstanAPIServer",
+                "CapstanClient",
+                "CapstanScheduler",
+                "CapstanControllers",
+                "CapstanAgent",
+                "CapstanCRI",
+                "CapstanGitOps",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // The CLI: argument parsing and printing.
         .executableTarget(
             name: "capstan",
             dependencies: [
+                "CapstanControlPlane",
                 "CapstanCore",
                 "CapstanStore",
                 "CapstanAPIServer",

@@ -20,6 +20,18 @@ package struct BusyboxImageBuilder: Sendable {
         self.command = command
     }
 
+    /// Builds the image and imports it into the image store of the CRI state
+    /// folder `criRoot` (what `capstan cri --root` names), keeping no layout behind.
+    @discardableResult
+    package func buildIntoStore(criRoot: String, name: ImageReference) async throws -> [ImageRecord] {
+        let layout = FileManager.default.temporaryDirectory.appending(path: "capstan-busybox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: layout) }
+        try await buildLayout(at: layout, name: name)
+        let store = try ImageStore(root: URL(fileURLWithPath: criRoot).appending(path: "images"))
+        return try await ImageImporter(store: store).importImages(from: layout, name: name)
+    }
+
     /// Writes an OCI image layout to `layout` holding one image named `name`.
     package func buildLayout(at layout: URL, name: ImageReference) async throws {
         let fileManager = FileManager.default

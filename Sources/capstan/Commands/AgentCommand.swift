@@ -24,25 +24,13 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Kubeconfig with the API server's address, CA and this node's token.")
     var kubeconfig: String
 
-    @Option(name: .customLong("node-name"), help: "The node's name (default: the host name, lower-cased).")
-    var nodeName: String?
-
     @Option(name: .customLong("cri-socket"), help: "The CRI runtime's unix socket.")
     var criSocket = "/run/capstan/cri.sock"
 
     @Option(help: "Folder for pod volumes and container logs.")
     var root = "/var/lib/capstan/agent"
 
-    @Option(name: .customLong("node-label"), help: "A label for the node, KEY=VALUE (repeatable).")
-    var nodeLabels: [String] = []
-
-    @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; renewed every quarter of that.")
-    var leaseDuration: Int64 = 40
-
-    @Option(
-        name: .customLong("seccomp-default"),
-        help: "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined.")
-    var seccompDefault = true
+    @OptionGroup var node: NodeAgentOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -51,24 +39,13 @@ struct AgentCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
         guard FileManager.default.fileExists(atPath: kubeconfig) else { throw ValidationError("--kubeconfig \(kubeconfig): no such file") }
-        let options = try nodeOptions()
-        try options.validate()
-    }
-
-    /// The same node options `capstan server --with-node` takes, for one validation and one configuration.
-    private func nodeOptions() throws -> NodeOptions {
-        try NodeOptions.parse(
-            ["--cri-socket", criSocket, "--node-lease-duration", String(leaseDuration), "--seccomp-default", String(seccompDefault)] + (nodeName.map { ["--node-name", $0] } ?? [])
-                + nodeLabels.flatMap { ["--node-label", $0] })
     }
 
     func run() async throws {
         var logger = Logger(label: "capstan.agent")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let client = try HTTPClusterClient.fromKubeconfig(path: kubeconfig)
-        let options = try nodeOptions()
-        var configuration = NodeAgent.Configuration(nodeName: options.resolvedNodeName, runtimeSocket: criSocket, rootDirectory: root)
-        options.configure(&configuration)
+        let configuration = try node.agentConfiguration(runtimeSocket: criSocket, rootDirectory: root)
         let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
         print("capstan agent: node \(configuration.nodeName), runtime unix://\(criSocket)")
         fflush(nil)

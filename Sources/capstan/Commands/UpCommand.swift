@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanAPIServer
 import CapstanCRI
+import CapstanGitOps
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -62,11 +63,11 @@ struct UpCommand: AsyncParsableCommand {
         } else {
             notes.append("not root: no node runs here (the CRI shim needs root for runc); pods wait for a node")
         }
-        var server = try ServerCommand.parse(arguments + serverOptions)
+        let server = try ControlPlaneOptions.parse(arguments + serverOptions)
         try server.validate()
         let kubeconfig = dataDirectory + "/admin.kubeconfig"
         let remarks = notes
-        try await server.runControlPlane { url in
+        try await server.run { url in
             print(
                 """
 
@@ -87,15 +88,15 @@ struct UpCommand: AsyncParsableCommand {
     private func prepareRepository() throws -> String {
         let path = dataDirectory + "/repo"
         if FileManager.default.fileExists(atPath: path + "/.git") { return path }
-        var initialise = try InitCommand.parse([path])
-        try initialise.run()
+        try StarterRepository.create(at: path, from: try InitCommand.shippedTemplate())
+        print("created a git repository in \(path) from the template")
         return path
     }
 
     /// The image the template's web app runs, built into the shim's store (no registry needed).
     private func buildTemplateImage() async throws {
-        var build = try ImageCommand.BuildBusybox.parse(["--root", dataDirectory + "/cri", "localhost/capstan/busybox:1.35"])
-        try build.validate()
-        try await build.run()
+        for record in try await BusyboxImageBuilder().buildIntoStore(criRoot: dataDirectory + "/cri", name: ImageReference("localhost/capstan/busybox:1.35")!) {
+            print("\(record.id) \(record.repoTags.joined(separator: ","))")
+        }
     }
 }

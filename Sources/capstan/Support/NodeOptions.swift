@@ -1,25 +1,13 @@
-import CapstanAPI
 import ArgumentParser
-import CapstanAPIServer
 import CapstanAgent
-import CapstanCRI
-import CapstanClient
+import CapstanControlPlane
 import Foundation
-import Logging
-import ServiceLifecycle
 
-/// `--with-node`: the server also runs a node on this machine — the CRI shim
-/// in-process (unless `--cri-socket` names another runtime, such as
-/// containerd) and the node agent over the in-process client.
-struct NodeOptions: ParsableArguments {
-    @Flag(name: .customLong("with-node"), help: "Also run a node on this machine: the CRI shim (root) and the node agent.")
-    var withNode = false
-
+/// What a node says about itself and how it runs its pods: the flags
+/// `capstan agent` and `capstan server --with-node` share.
+struct NodeAgentOptions: ParsableArguments {
     @Option(name: .customLong("node-name"), help: "The node's name (default: the host name, lower-cased).")
     var nodeName: String?
-
-    @Option(name: .customLong("cri-socket"), help: "Use the CRI runtime on this socket (e.g. containerd's) instead of the embedded shim.")
-    var criSocket: String?
 
     @Option(name: .customLong("node-label"), help: "A label for the node, KEY=VALUE (repeatable).")
     var nodeLabels: [String] = []
@@ -32,17 +20,11 @@ struct NodeOptions: ParsableArguments {
         help: "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined.")
     var seccompDefault = true
 
-    @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder for the embedded shim (a default bridge is written when empty).")
-    var cniConfDir = "/etc/cni/net.d"
-
     func validate() throws {
         _ = try labels()
         guard (4...3600).contains(leaseDuration) else { throw ValidationError("--node-lease-duration must be between 4 and 3600 seconds") }
         if let nodeName, !Self.isValidName(nodeName) {
             throw ValidationError("--node-name must be a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253 characters")
-        }
-        if withNode, criSocket == nil, getuid() != 0 {
-            throw ValidationError("--with-node runs containers with runc and needs root (or --cri-socket naming a runtime already running)")
         }
     }
 
@@ -67,50 +49,45 @@ struct NodeOptions: ParsableArguments {
             && (first.isLetter || first.isNumber) && (last.isLetter || last.isNumber)
     }
 
-    /// Labels, lease timing and version, as for every agent this command line starts.
-    func configure(_ configuration: inout NodeAgent.Configuration) {
-        configuration.labels = (try? labels()) ?? [:]
+    /// The agent's configuration for a runtime socket and a state folder.
+    func agentConfiguration(runtimeSocket: String, rootDirectory: String) throws -> NodeAgent.Configuration {
+        var configuration = NodeAgent.Configuration(nodeName: resolvedNodeName, runtimeSocket: runtimeSocket, rootDirectory: rootDirectory)
+        configuration.labels = try labels()
         configuration.version = "capstan-" + VersionCommand.version
         configuration.leaseDurationSeconds = leaseDuration
         configuration.seccompDefault = seccompDefault
         configuration.heartbeatInterval = .seconds(Double(leaseDuration) / 4)
-    }
-
-    /// The shim (when embedded) and the agent, for the server's service group, and the
-    /// agent's logs and exec for the API server.
-    func services(dataDirectory: String, client: any ClusterClient, logLevel: String) throws -> (services: [any Service], streaming: (any PodStreaming)?) {
-        guard withNode else { return ([], nil) }
-        var services: [any Service] = []
-        var socket = criSocket ?? ""
-        if criSocket == nil {
-            signal(SIGPIPE, SIG_IGN)
-            var logger = Logger(label: "capstan.cri")
-            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-            var configuration = CRIRuntimeConfiguration(root: URL(fileURLWithPath: dataDirectory + "/cri"), monitorExecutable: try CRICommand.ownExecutable())
-            configuration.cniConfigurationDirectory = cniConfDir
-            let runtime = try CRIRuntime(configuration: configuration, logger: logger)
-            socket = dataDirectory + "/cri.sock"
-            let server = CRIServer(socketPath: socket, runtime: runtime, logger: logger) { path in print("CRI shim listening on unix://\(path)") }
-            services.append(EmbeddedRuntime(server: server, runtime: runtime))
-        }
-        var logger = Logger(label: "capstan.agent")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-        var configuration = NodeAgent.Configuration(nodeName: resolvedNodeName, runtimeSocket: socket, rootDirectory: dataDirectory + "/agent")
-        configure(&configuration)
-        let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
-        services.append(agent)
-        return (services, agent.streaming)
+        return configuration
     }
 }
 
-/// The CRI shim as a service of the server: serves until shutdown, then
-/// releases its helpers; containers keep running for the next start to adopt.
-struct EmbeddedRuntime: Service {
-    let server: CRIServer
-    let runtime: CRIRuntime
+/// `--with-node`: the server also runs a node on this machine — the CRI shim
+/// in-process (unless `--cri-socket` names another runtime, such as
+/// containerd) and the node agent over the in-process client.
+struct NodeOptions: ParsableArguments {
+    @Flag(name: .customLong("with-node"), help: "Also run a node on this machine: the CRI shim (root) and the node agent.")
+    var withNode = false
 
-    func run() async throws {
-        try await server.run()
-        await runtime.shutdown()
+    @OptionGroup var agent: NodeAgentOptions
+
+    @Option(name: .customLong("cri-socket"), help: "Use the CRI runtime on this socket (e.g. containerd's) instead of the embedded shim.")
+    var criSocket: String?
+
+    @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder for the embedded shim (a default bridge is written when empty).")
+    var cniConfDir = "/etc/cni/net.d"
+
+    func validate() throws {
+        if withNode, criSocket == nil, getuid() != 0 {
+            throw ValidationError("--with-node runs containers with runc and needs root (or --cri-socket naming a runtime already running)")
+        }
+    }
+
+    /// The embedded node these flags describe, or nil without `--with-node`.
+    func embeddedNode(dataDirectory: String) throws -> EmbeddedNodeConfiguration? {
+        guard withNode else { return nil }
+        let runtime: EmbeddedNodeConfiguration.Runtime =
+            if let criSocket { .socket(criSocket) } else { .embeddedShim(cniConfigurationDirectory: cniConfDir, monitorExecutable: try CRICommand.ownExecutable()) }
+        // The control plane sets the socket of an embedded shim and the state folder.
+        return EmbeddedNodeConfiguration(agent: try agent.agentConfiguration(runtimeSocket: "", rootDirectory: dataDirectory + "/agent"), runtime: runtime)
     }
 }

@@ -1,0 +1,143 @@
+public import CapstanAPI
+public import CapstanAPIServer
+import CapstanControllers
+public import CapstanCore
+import CapstanScheduler
+public import CapstanStore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+public import UnixSignals
+
+/// One Capstan server, assembled from a ``ControlPlaneConfiguration``: the
+/// store, its compactor, the API server, the scheduler, the controllers and,
+/// when configured, a node on this machine — the same way for `capstan server`,
+/// `capstan up` and the tests.
+///
+/// Every control loop reaches cluster state through ``client``, the in-process
+/// client over the API server's registry, so it gets every check an HTTP
+/// request gets. Nothing starts until ``run(gracefulShutdownSignals:)``.
+public struct ControlPlane: Sendable {
+    /// What happens while the control plane starts, for the caller to show.
+    public enum Event: Sendable, Hashable {
+        /// The API server accepts connections at `url`; `kubeconfig` (written just now) reaches it as admin.
+        case listening(url: String, kubeconfig: String)
+        /// The embedded CRI shim serves this socket.
+        case runtimeListening(socket: String)
+    }
+
+    /// Parts another module adds to the server: HTTP routes beside the API, a
+    /// section of `/status`, and services that run alongside (the GitOps engine).
+    public struct Attachment: Sendable {
+        public var routes: [APIRoute]
+        public var status: (@Sendable () async -> JSONValue)?
+        public var services: [any ServiceLifecycle.Service]
+
+        public init(routes: [APIRoute] = [], status: (@Sendable () async -> JSONValue)? = nil, services: [any ServiceLifecycle.Service] = []) {
+            self.routes = routes
+            self.status = status
+            self.services = services
+        }
+    }
+
+    public let configuration: ControlPlaneConfiguration
+    public let store: SQLiteStore
+    /// Certificates, tokens and the Secrets key from the data directory.
+    public let security: ServerSecurity
+    /// The in-process client every control loop uses.
+    public let client: InProcessClient
+    private var server: APIServer
+    private var services: [any ServiceLifecycle.Service] = []
+    private let logger: Logger
+
+    /// Opens the store and prepares the data directory (certificates, tokens and
+    /// the Secrets key are made on first start); builds every service.
+    ///
+    /// - Parameter onEvent: told when the API server listens (after `admin.kubeconfig`
+    ///   is written for the bound port) and when the embedded shim does.
+    public init(configuration: ControlPlaneConfiguration, logger: Logger, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try ServerSecurity.makePrivateDirectory(configuration.dataDirectory)
+        let store = try SQLiteStore(directory: configuration.dataDirectory + "/store", options: .init(durability: configuration.durability), logger: logger)
+        do {
+            let wildcard = ["0.0.0.0", "::", ""].contains(configuration.host)
+            let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs)
+            let security = try ServerSecurity.prepare(dataDirectory: configuration.dataDirectory, tls: !configuration.insecureHTTP, names: names)
+            var serverConfiguration = APIServer.Configuration(host: configuration.host, port: configuration.port, capstanVersion: configuration.capstanVersion)
+            serverConfiguration.limits.maxWatchesPerClient = configuration.maxWatchesPerClient
+            serverConfiguration.eventTTLSeconds = configuration.eventTTLSeconds
+            serverConfiguration.defaultTolerationSeconds = configuration.defaultTolerationSeconds
+            let serverLogger = logger
+            server = APIServer(configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger) { boundPort in
+                let url = configuration.reachableURL(port: boundPort)
+                do {
+                    try security.writeAdminKubeconfig(serverURL: url)
+                } catch {
+                    serverLogger.error("cannot write the admin kubeconfig", metadata: ["error": "\(error)"])
+                }
+                onEvent(.listening(url: url, kubeconfig: configuration.adminKubeconfigPath))
+            }
+            self.store = store
+            self.security = security
+            client = InProcessClient(registry: server.registry)
+            services = try Self.controlLoops(configuration, store: store, client: client, logger: logger)
+            if let node = configuration.node {
+                let embedded = try EmbeddedNode(
+                    configuration: node, dataDirectory: configuration.dataDirectory, client: client,
+                    logger: logger, onEvent: onEvent)
+                services += embedded.services
+                server.podStreaming = embedded.streaming
+            }
+        } catch {
+            store.close()
+            throw error
+        }
+    }
+
+    /// The registry behind the API, for attachments that need it.
+    public var registry: ResourceRegistry { server.registry }
+
+    /// Adds another module's routes, status and services.
+    public mutating func attach(_ attachment: Attachment) {
+        server.routes += attachment.routes
+        if let status = attachment.status { server.gitOpsStatus = status }
+        services += attachment.services
+    }
+
+    /// Runs every service in one `ServiceGroup` until a signal (or the caller's
+    /// cancellation) stops them gracefully, then closes the store.
+    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        defer { store.close() }
+        let group = ServiceGroup(
+            configuration: .init(services: [server] + services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        try await group.run()
+    }
+
+    /// The compactor, the scheduler and the controllers.
+    private static func controlLoops(
+        _ configuration: ControlPlaneConfiguration, store: SQLiteStore, client: InProcessClient, logger: Logger
+    ) throws -> [any ServiceLifecycle.Service] {
+        var services: [any ServiceLifecycle.Service] = []
+        if let interval = configuration.compactionInterval {
+            // As kube-apiserver does: every interval, drop the history older than the
+            // revision seen one interval ago; a watch left behind gets 410 and relists.
+            services.append(AutoCompactor(store: store, policy: .keepDuration(interval), logger: logger.component("compactor"), checkInterval: interval))
+        }
+        services.append(Scheduler(client: client, logger: logger.component("scheduler")))
+        let controllerLogger = logger.component("controllers")
+        services.append(ControllerManager(
+            client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger))
+        services.append(EndpointsController(client: client, logger: controllerLogger))
+        return services
+    }
+}
+
+extension Logger {
+    /// This logger, its messages tagged with the component that logs them.
+    func component(_ name: String) -> Logger {
+        var logger = self
+        logger[metadataKey: "component"] = "\(name)"
+        return logger
+    }
+}

@@ -1,0 +1,71 @@
+public import CapstanAgent
+public import CapstanStore
+public import Foundation
+
+/// Everything one Capstan server is made of, as values: what `capstan server`
+/// and `capstan up` turn their flags into, and what tests build directly.
+public struct ControlPlaneConfiguration: Sendable {
+    /// Holds the store (`store/`), certificates (`pki/`), tokens (`auth/`), the
+    /// Secrets key, `admin.kubeconfig`, and the embedded node's state.
+    public var dataDirectory: String
+    /// The API server's address; port 0 picks a free one.
+    public var host: String
+    public var port: Int
+    /// Extra names for the serving certificate.
+    public var tlsSANs: [String] = []
+    /// Plain HTTP without authentication (loopback only; the caller checks the address).
+    public var insecureHTTP = false
+    public var durability: SQLiteStore.Durability = .full
+    /// Every interval, history older than one interval is compacted; nil never compacts.
+    public var compactionInterval: Duration? = .seconds(300)
+    public var maxWatchesPerClient = 10
+    /// Seconds an Event outlives its last update (0: forever).
+    public var eventTTLSeconds: Int64 = 3600
+    /// How long new pods tolerate a not-ready or unreachable node.
+    public var defaultTolerationSeconds: Int64 = 300
+    /// How long a node may go without renewing its Lease before it is marked Unknown.
+    public var nodeMonitorGracePeriod: Duration = .seconds(40)
+    /// A node on this machine, or nil for a control plane alone.
+    public var node: EmbeddedNodeConfiguration?
+    /// Reported by `/version`, `/status` and the node.
+    public var capstanVersion: String
+
+    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.capstanVersion = capstanVersion
+    }
+
+    /// `<data dir>/admin.kubeconfig`.
+    public var adminKubeconfigPath: String { dataDirectory + "/admin.kubeconfig" }
+
+    /// The URL a client on this machine reaches the server at, once bound to `port`.
+    public func reachableURL(port: Int) -> String {
+        let reachable = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
+        return "\(insecureHTTP ? "http" : "https")://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
+    }
+}
+
+/// A node on the server's own machine: the node agent over the in-process
+/// client, on the embedded CRI shim or another CRI runtime.
+public struct EmbeddedNodeConfiguration: Sendable {
+    /// Which container runtime the agent drives.
+    public enum Runtime: Sendable {
+        /// Capstan's CRI shim in this process, on runc, serving `<data dir>/cri.sock`.
+        case embeddedShim(cniConfigurationDirectory: String, monitorExecutable: String)
+        /// A CRI runtime already listening on this unix socket (containerd, or a `capstan cri`).
+        case socket(String)
+        /// A runtime object in this process: tests run the whole control plane on a fake.
+        case provided(any RuntimeService)
+    }
+
+    /// The node agent's settings; its runtime socket is set from ``runtime``.
+    public var agent: NodeAgent.Configuration
+    public var runtime: Runtime
+
+    public init(agent: NodeAgent.Configuration, runtime: Runtime) {
+        self.agent = agent
+        self.runtime = runtime
+    }
+}

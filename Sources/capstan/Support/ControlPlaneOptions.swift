@@ -1,0 +1,116 @@
+import ArgumentParser
+import CapstanAPIServer
+import CapstanControlPlane
+import CapstanGitOps
+import CapstanStore
+import Foundation
+import Logging
+
+/// The flags of one server — `capstan server`'s, and what `capstan up` passes
+/// on after `--` — turned into a ``ControlPlaneConfiguration``.
+struct ControlPlaneOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Directory holding the store's database (created if missing).")
+    var dataDirectory: String = "/var/lib/capstan"
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:6443"
+
+    @Option(name: .customLong("tls-san"), help: "Extra DNS name or IP for the serving certificate (repeatable).")
+    var tlsSANs: [String] = []
+
+    @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication (every caller is admin); loopback only.")
+    var insecureHTTP = false
+
+    @Option(help: "full: fsync every commit (default); normal: fsync at checkpoints only.")
+    var durability: String = "full"
+
+    @Option(
+        name: .customLong("compaction-interval"),
+        help: "Seconds between compactions of the store's history, each keeping the last interval's (0: never), as kube-apiserver's --etcd-compaction-interval.")
+    var compactionInterval: Int64 = 300
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @OptionGroup(title: "Desired state from git")
+    var gitOps: GitOpsOptions
+
+    @OptionGroup(title: "A node on this machine")
+    var node: NodeOptions
+
+    // Operations: request limits and event retention.
+    @Option(name: .customLong("max-watches-per-client"), help: "Watches one client address may hold open; more get 429.")
+    var maxWatchesPerClient: Int = RequestLimits().maxWatchesPerClient
+
+    @Option(name: .customLong("event-ttl"), help: "Seconds an Event is kept after its last update (0: forever).")
+    var eventTTL: Int64 = 3600
+
+    // Node health and eviction (docs/controllers.md).
+    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may go without renewing its Lease before it is marked Unknown and tainted.")
+    var nodeMonitorGracePeriod: Int64 = 40
+
+    @Option(name: .customLong("default-toleration-seconds"), help: "Seconds new pods tolerate a not-ready or unreachable node before they are evicted.")
+    var defaultTolerationSeconds: Int64 = 300
+
+    func validate() throws {
+        guard compactionInterval >= 0 else { throw ValidationError("--compaction-interval must not be negative") }
+        guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
+        guard eventTTL >= 0 else { throw ValidationError("--event-ttl must not be negative") }
+        guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be at least 1 second") }
+        guard defaultTolerationSeconds >= 0 else { throw ValidationError("--default-toleration-seconds must not be negative") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard SQLiteStore.Durability(rawValue: durability) != nil else {
+            throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
+        }
+        let address = try ListenAddress(listen)
+        if insecureHTTP, !address.isLoopback {
+            throw ValidationError("--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
+        }
+        if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
+    }
+
+
+    /// The configuration these flags describe.
+    func controlPlaneConfiguration() throws -> ControlPlaneConfiguration {
+        let address = try ListenAddress(listen)
+        var configuration = ControlPlaneConfiguration(
+            dataDirectory: dataDirectory, host: address.host, port: address.port, capstanVersion: VersionCommand.version)
+        configuration.tlsSANs = tlsSANs
+        configuration.insecureHTTP = insecureHTTP
+        configuration.durability = SQLiteStore.Durability(rawValue: durability) ?? .full
+        configuration.compactionInterval = compactionInterval > 0 ? .seconds(compactionInterval) : nil
+        configuration.maxWatchesPerClient = maxWatchesPerClient
+        configuration.eventTTLSeconds = eventTTL
+        configuration.defaultTolerationSeconds = defaultTolerationSeconds
+        configuration.nodeMonitorGracePeriod = .seconds(nodeMonitorGracePeriod)
+        configuration.node = try node.embeddedNode(dataDirectory: dataDirectory)
+        return configuration
+    }
+
+    /// The control plane these flags describe, with the GitOps engine when a
+    /// repository is named; runs until SIGTERM or SIGINT.
+    ///
+    /// - Parameter onListening: called with the API server's URL once it listens.
+    func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        var logger = Logger(label: "capstan.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = try controlPlaneConfiguration()
+        var controlPlane = try ControlPlane(configuration: configuration, logger: logger) { event in
+            switch event {
+            case .listening(let url, let kubeconfig):
+                print("capstan server listening on \(url) (data dir \(configuration.dataDirectory); kubeconfig \(kubeconfig))")
+                fflush(nil)
+                onListening(url)
+            case .runtimeListening(let socket):
+                print("CRI shim listening on unix://\(socket)")
+                fflush(nil)
+            }
+        }
+        if let repo = gitOps.repo {
+            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: controlPlane.registry, security: controlPlane.security, logger: logger)
+            controlPlane.attach(.init(routes: wiring.routes, status: wiring.statusProvider, services: [wiring.service]))
+            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
+        }
+        try await controlPlane.run()
+    }
+}
