@@ -261,7 +261,10 @@ let package = Package(
         // CapstanTestSupport stays free of Capstan's modules; this one sees them.
         .target(
             name: "CapstanTesting",
-            dependencies: ["CapstanAPIServer", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanAPIServer", "CapstanStore", "CapstanTestSupport", "CapstanAgent", "CRIAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         .testTarget(

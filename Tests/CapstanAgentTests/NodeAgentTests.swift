@@ -3,6 +3,7 @@ import CapstanAPIServer
 import CapstanAgent
 import CapstanClient
 import CapstanCore
+import CapstanTesting
 import Foundation
 import Testing
 

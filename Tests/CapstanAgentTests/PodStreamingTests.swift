@@ -2,6 +2,7 @@
 import CapstanAPIServer
 import CapstanTestSupport
 import CRIAPI
+import CapstanTesting
 import Foundation
 import Testing
 
