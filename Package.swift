@@ -287,7 +287,7 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting", .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
