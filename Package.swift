@@ -296,7 +296,10 @@ let package = Package(
         // CapstanTestSupport stays free of Capstan's modules; this one sees them.
         .target(
             name: "CapstanTesting",
-            dependencies: ["CapstanAPIServer", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanAPIServer", "CapstanStore", "CapstanTestSupport", "CapstanAgent", "CRIAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         .testTarget(
@@ -319,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting", .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

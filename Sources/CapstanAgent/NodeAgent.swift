@@ -28,8 +28,21 @@ public struct NodeAgent: ServiceLifecycle.Service {
         public var statusInterval: Duration = .seconds(10)
         /// How often the runtime is listed to notice exited containers (the kubelet's PLEG relist).
         public var relistInterval: Duration = .seconds(1)
+        /// The crash-loop back-off: the first restart is immediate, the next waits this long, doubling up to the maximum.
         public var restartBackoff: Duration = .seconds(10)
         public var maxRestartBackoff: Duration = .seconds(300)
+        /// A failed image pull is retried after this long, doubling up to the maximum.
+        public var imagePullBackoff: Duration = .seconds(10)
+        public var maxImagePullBackoff: Duration = .seconds(300)
+        /// How soon a pod is synced again when nothing reports a change.
+        public var podSync = PodSyncIntervals()
+        /// The node status is posted at least this often, changed or not.
+        public var maxStatusAge: Duration = .seconds(60)
+        /// Registering the node and creating its Lease are retried after this long, doubling up to the maximum.
+        public var registrationRetry: Duration = .milliseconds(500)
+        public var maxRegistrationRetry: Duration = .seconds(10)
+        /// How often an unreachable runtime is asked again at start.
+        public var runtimeRetry: Duration = .milliseconds(500)
         public var version = "capstan"
         /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
         /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
@@ -49,18 +62,30 @@ public struct NodeAgent: ServiceLifecycle.Service {
     let runtime: any RuntimeService
     /// The connection to the runtime's socket, run by ``run()``; nil when a runtime was given.
     let criClient: CRIClient?
+    /// Every wait and interval of the agent: loops, back-offs, probes, grace periods.
+    let clock: any Clock<Duration>
+    /// The time of day: timestamps written to the API, back-offs measured from the runtime's times.
+    let wallClock: any WallClock
 
-    /// - Parameter runtime: a runtime to use instead of connecting to `configuration.runtimeSocket` (tests).
-    public init(configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil) throws {
+    /// - Parameters:
+    ///   - runtime: a runtime to use instead of connecting to `configuration.runtimeSocket` (tests).
+    ///   - clock: what the agent waits on; tests pass a clock they advance.
+    ///   - wallClock: the time of day; a test clock passes itself here too, so both move together.
+    public init(
+        configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil,
+        clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()
+    ) throws {
         self.configuration = configuration
         self.client = client
         self.logger = logger
         self.criClient = runtime == nil ? try CRIClient(socketPath: configuration.runtimeSocket) : nil
         self.runtime = runtime ?? criClient!
+        self.clock = clock
+        self.wallClock = wallClock
     }
 
     /// Logs and exec for this node's pods, for the API server's pod `log` and `exec` subresources.
-    public var streaming: AgentPodStreaming { AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime) }
+    public var streaming: AgentPodStreaming { AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime, clock: clock, wallClock: wallClock) }
 
     public func run() async throws {
         var configuration = self.configuration
@@ -88,28 +113,32 @@ public struct NodeAgent: ServiceLifecycle.Service {
     }
 
     private func runNode(runtime: any RuntimeService, configuration: Configuration) async throws {
-        let logger = self.logger
+        let logger = self.logger, clock = self.clock, wallClock = self.wallClock
         let runtimeVersion = try await waitForRuntime(runtime)
         let machine = MachineInfo.read(storagePath: configuration.rootDirectory)
         let hostIP = machine.addresses.first ?? "127.0.0.1"
         let initialStatus = NodeStatusBuilder(
             nodeName: configuration.nodeName, machine: machine, runtimeVersion: "\(runtimeVersion.runtimeName)://\(runtimeVersion.runtimeVersion)",
             notReadyReason: nil, maxPods: configuration.maxPods, agentVersion: configuration.version, labels: configuration.labels, port: nil)
-        let heartbeat = NodeHeartbeat(client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds)
+        let heartbeat = NodeHeartbeat(
+            client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds, wallClock: wallClock)
         try await retrying("registering the node") { try await heartbeat.register(initialStatus) }
         try await retrying("creating the node's lease") { try await heartbeat.renewLease() }
 
         let events = EventWriter(client: client, component: "kubelet", host: configuration.nodeName, logger: logger)
         let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
+        let probes = ProbeManager(runtime: runtime, logger: logger, clock: clock, wallClock: wallClock)
+        var syncing = PodSyncer.Configuration(nodeName: configuration.nodeName, logRoot: configuration.logDirectory)
+        syncing.hostIP = hostIP
+        syncing.runtimeName = runtimeVersion.runtimeName
+        syncing.restartBackoff = RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff)
+        syncing.imagePullBackoff = RestartBackoff(initial: configuration.imagePullBackoff, maximum: configuration.maxImagePullBackoff)
+        syncing.intervals = configuration.podSync
+        syncing.seccompDefault = configuration.seccompDefault
         let syncer = PodSyncer(
-            configuration: .init(nodeName: configuration.nodeName, logRoot: configuration.logDirectory,
-                                 restartBackoff: RestartBackoff(initial: configuration.restartBackoff, maximum: configuration.maxRestartBackoff),
-                                 seccompDefault: configuration.seccompDefault),
-            client: client, runtime: runtime, volumes: volumes, events: events, logger: logger)
-        await syncer.setNode(hostIP: hostIP, runtimeName: runtimeVersion.runtimeName)
-        let workers = PodWorkers(syncer: syncer, logger: logger)
-        let probes = ProbeManager(runtime: runtime, logger: logger) { uid, _, _ in await workers.poke(uid) }
-        await syncer.attach(probes: probes)
+            configuration: syncing, client: client, runtime: runtime, volumes: volumes, events: events, probes: probes, logger: logger,
+            clock: clock, wallClock: wallClock)
+        let workers = PodWorkers(syncer: syncer, logger: logger, clock: clock)
 
         var options = ListOptions()
         options.fieldSelector = try FieldSelector(parsing: "spec.nodeName=\(configuration.nodeName)")
@@ -131,36 +160,25 @@ public struct NodeAgent: ServiceLifecycle.Service {
                     }
                 }
                 group.addTask {
+                    // A probe result that flips syncs its pod (a failed liveness probe restarts the container).
+                    for await uid in probes.flips { await workers.poke(uid) }
+                }
+                group.addTask {
                     while !Task.isCancelled {
-                        try await Task.sleep(for: configuration.heartbeatInterval)
+                        try await clock.sleep(for: configuration.heartbeatInterval)
                         do { try await heartbeat.renewLease() } catch { logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
                     }
                 }
                 group.addTask {
-                    var lastPosted = Date()
-                    var lastConditions: [String] = []
-                    var builder = initialStatus
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: configuration.statusInterval)
-                        let reason = await Self.notReadyReason(runtime)
-                        builder.machine = MachineInfo.read(storagePath: configuration.rootDirectory)
-                        builder.notReadyReason = reason
-                        let conditions = builder.conditions(previous: [], now: Date()).map { "\($0.type)=\($0.status)" }
-                        guard conditions != lastConditions || Date().timeIntervalSince(lastPosted) >= 60 else { continue }
-                        do {
-                            try await heartbeat.postStatus(builder)
-                            lastPosted = Date()
-                            lastConditions = conditions
-                        } catch {
-                            logger.warning("node status not posted", metadata: ["error": "\(error)"])
-                        }
-                    }
+                    try await Self.postStatusChanges(
+                        heartbeat: heartbeat, initialStatus: initialStatus, runtime: runtime, configuration: configuration, clock: clock, wallClock: wallClock,
+                        logger: logger)
                 }
                 group.addTask {
                     await pods.waitForSync()
                     try await Self.relist(
                         runtime: runtime, workers: workers, apiPods: { Set(pods.list().compactMap(\.metadata.uid)) }, nodeName: configuration.nodeName,
-                        interval: configuration.relistInterval, logger: logger)
+                        interval: configuration.relistInterval, clock: clock, logger: logger)
                 }
             }
             } onCancel: {
@@ -176,9 +194,37 @@ public struct NodeAgent: ServiceLifecycle.Service {
         try outcome.get()
     }
 
+    /// Posts the node's status when a condition changes, checked every `statusInterval`, and at
+    /// least every `maxStatusAge`.
+    private static func postStatusChanges(
+        heartbeat: NodeHeartbeat, initialStatus: NodeStatusBuilder, runtime: any RuntimeService, configuration: Configuration,
+        clock: any Clock<Duration>, wallClock: any WallClock, logger: Logger
+    ) async throws {
+        var lastPosted = wallClock.currentDate
+        var lastConditions: [String] = []
+        var builder = initialStatus
+        let maxAge = Double(configuration.maxStatusAge.components.seconds) + Double(configuration.maxStatusAge.components.attoseconds) / 1e18
+        while !Task.isCancelled {
+            try await clock.sleep(for: configuration.statusInterval)
+            let reason = await notReadyReason(runtime)
+            builder.machine = MachineInfo.read(storagePath: configuration.rootDirectory)
+            builder.notReadyReason = reason
+            let now = wallClock.currentDate
+            let conditions = builder.conditions(previous: [], now: now).map { "\($0.type)=\($0.status)" }
+            guard conditions != lastConditions || now.timeIntervalSince(lastPosted) >= maxAge else { continue }
+            do {
+                try await heartbeat.postStatus(builder)
+                lastPosted = wallClock.currentDate
+                lastConditions = conditions
+            } catch {
+                logger.warning("node status not posted", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Retries a step the agent cannot run without (the API server may not be up yet), as the kubelet does.
     private func retrying(_ what: String, _ step: () async throws -> Void) async throws {
-        var delay: Duration = .milliseconds(500)
+        var delay = configuration.registrationRetry
         while true {
             do {
                 return try await step()
@@ -186,8 +232,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
                 throw CancellationError()
             } catch {
                 logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retry in": "\(delay)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(10))
+                try await clock.sleep(for: delay)
+                delay = min(delay * 2, configuration.maxRegistrationRetry)
             }
         }
     }
@@ -203,7 +249,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
                     logger.notice("waiting for the container runtime", metadata: ["socket": "\(configuration.runtimeSocket)", "error": "\(error)"])
                     warned = true
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                try await clock.sleep(for: configuration.runtimeRetry)
             }
         }
     }
@@ -228,7 +274,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
     /// containers changed state, and pods the runtime has but the API no
     /// longer does (so they are cleaned up).
     static func relist(
-        runtime: any RuntimeService, workers: PodWorkers, apiPods: @Sendable () -> Set<String>, nodeName: String, interval: Duration, logger: Logger
+        runtime: any RuntimeService, workers: PodWorkers, apiPods: @Sendable () -> Set<String>, nodeName: String, interval: Duration,
+        clock: any Clock<Duration>, logger: Logger
     ) async throws {
         var previous: [String: String] = [:]
         while !Task.isCancelled {
@@ -264,7 +311,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
             } catch {
                 logger.debug("runtime relist failed", metadata: ["error": "\(error)"])
             }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
 }

@@ -2,6 +2,7 @@ import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
+import CapstanTesting
 import Foundation
 import Testing
 

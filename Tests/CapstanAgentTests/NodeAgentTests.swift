@@ -4,6 +4,7 @@ import CapstanAPIServer
 import CapstanAgent
 import CapstanClient
 import CapstanCore
+import CapstanTesting
 import Foundation
 import Testing
 
@@ -83,23 +84,31 @@ struct NodeAgentTests {
         }
     }
 
+    /// Kubernetes' real back-off (10 s, doubling), on a clock the test moves: no waiting it out.
     @Test func restartsACrashedContainerThenBacksOff() async throws {
-        try await withAgent { client, runtime in
+        let clock = ManualClock()
+        try await withAgent(runtime: FakeRuntime(wallClock: clock), backoff: .seconds(10), clock: clock) { client, runtime in
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("crash", containers: [container("app")]), options: testWriter)
-            try await waitForPod(client, "crash", "Running") { $0.status.phase == "Running" }
+            try await waitForPod(client, "crash", advancing: clock, "Running") { $0.status.phase == "Running" }
             let first = try #require(runtime.running("app"))
             runtime.exit(first, code: 1)
             // The first restart is immediate.
-            try await waitForPod(client, "crash", "restart 1") { $0.containerStatus("app")?.restartCount == 1 && $0.containerStatus("app")?.state?["running"] != nil }
+            try await waitForPod(client, "crash", advancing: clock, "restart 1") {
+                $0.containerStatus("app")?.restartCount == 1 && $0.containerStatus("app")?.state?["running"] != nil
+            }
             let second = try #require(runtime.running("app"))
             runtime.exit(second, code: 2)
-            let backingOff = try await waitForPod(client, "crash", "CrashLoopBackOff") { $0.waitingReason("app") == "CrashLoopBackOff" }
+            let backingOff = try await waitForPod(client, "crash", advancing: clock, "CrashLoopBackOff") { $0.waitingReason("app") == "CrashLoopBackOff" }
             let status = try #require(backingOff.containerStatus("app"))
-            #expect(status.state?["waiting"]?["message"]?.stringValue?.contains("back-off 1s restarting failed container=app") == true)
+            #expect(status.state?["waiting"]?["message"]?.stringValue?.hasPrefix("back-off 10s restarting failed container=app pod=crash_default(") == true)
             #expect(status.lastState?["terminated"]?["exitCode"]?.intValue == 2)
+            #expect(status.restartCount == 1)
             #expect(!backingOff.isReady)
-            // After the back-off it runs again.
-            try await waitForPod(client, "crash", "restart 2") { $0.containerStatus("app")?.restartCount == 2 && $0.containerStatus("app")?.state?["running"] != nil }
+            // The back-off ends: it runs again.
+            clock.advance(by: .seconds(10))
+            try await waitForPod(client, "crash", advancing: clock, "restart 2") {
+                $0.containerStatus("app")?.restartCount == 2 && $0.containerStatus("app")?.state?["running"] != nil
+            }
         }
     }
 

@@ -96,19 +96,19 @@ struct PodConfigTests {
     }
 
     @Test func pullPolicyDefaultsFollowTheTag() {
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "busybox"])) == "Always")
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "busybox:latest"])) == "Always")
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "registry:5000/busybox:1.35"])) == "IfNotPresent")
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "registry:5000/busybox"])) == "Always")
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "busybox@sha256:abc"])) == "IfNotPresent")
-        #expect(PodSyncer.pullPolicy(Container(json: ["image": "busybox", "imagePullPolicy": "Never"])) == "Never")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "busybox"])) == "Always")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "busybox:latest"])) == "Always")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "registry:5000/busybox:1.35"])) == "IfNotPresent")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "registry:5000/busybox"])) == "Always")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "busybox@sha256:abc"])) == "IfNotPresent")
+        #expect(ImagePuller.pullPolicy(Container(json: ["image": "busybox", "imagePullPolicy": "Never"])) == "Never")
     }
 
     @Test func restartPolicyAndBackoff() {
-        #expect(PodSyncer.shouldRestart(policy: "Always", exitCode: 0))
-        #expect(PodSyncer.shouldRestart(policy: "OnFailure", exitCode: 1))
-        #expect(!PodSyncer.shouldRestart(policy: "OnFailure", exitCode: 0))
-        #expect(!PodSyncer.shouldRestart(policy: "Never", exitCode: 1))
+        #expect(PodActions.shouldRestart(policy: "Always", exitCode: 0))
+        #expect(PodActions.shouldRestart(policy: "OnFailure", exitCode: 1))
+        #expect(!PodActions.shouldRestart(policy: "OnFailure", exitCode: 0))
+        #expect(!PodActions.shouldRestart(policy: "Never", exitCode: 1))
 
         var backoff = RestartBackoff(initial: .seconds(10), maximum: .seconds(40))
         let start = Date(timeIntervalSince1970: 1000)

@@ -3,6 +3,7 @@ import CapstanAPI
 import CapstanAPIServer
 import CapstanTestSupport
 import CRIAPI
+import CapstanTesting
 import Foundation
 import Testing
 

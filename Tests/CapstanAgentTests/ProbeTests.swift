@@ -1,6 +1,7 @@
 @testable import CapstanAgent
 import CapstanCore
 import CapstanTestSupport
+import CapstanTesting
 import Foundation
 import Testing
 

@@ -16,12 +16,14 @@ let testNode = "node-a"
 
 /// A registry over a real SQLite store in a temporary directory and a node
 /// agent over a fake runtime, with short intervals so tests run in seconds.
+///
+/// With a `clock`, the agent waits and reads the time on it: the test moves time itself.
 func withAgent(
-    runtime: FakeRuntime = FakeRuntime(), backoff: Duration = .seconds(1),
+    runtime: FakeRuntime = FakeRuntime(), backoff: Duration = .seconds(1), clock: ManualClock? = nil,
     _ body: (InProcessClient, FakeRuntime) async throws -> Void
 ) async throws {
     try await withCluster { client, root in
-        try await runAgent(client: client, runtime: runtime, root: root, backoff: backoff) {
+        try await runAgent(client: client, runtime: runtime, root: root, backoff: backoff, clock: clock) {
             try await body(client, runtime)
         }
     }
@@ -35,13 +37,19 @@ func withCluster(_ body: (InProcessClient, String) async throws -> Void) async t
 }
 
 /// Runs an agent around `body`, stopping it afterwards (its containers stay, as with a real agent).
-func runAgent(client: InProcessClient, runtime: FakeRuntime, root: String, backoff: Duration = .seconds(1), _ body: () async throws -> Void) async throws {
+func runAgent(
+    client: InProcessClient, runtime: FakeRuntime, root: String, backoff: Duration = .seconds(1), clock: ManualClock? = nil, _ body: () async throws -> Void
+) async throws {
     var configuration = NodeAgent.Configuration(nodeName: testNode, runtimeSocket: "/nonexistent", rootDirectory: root)
     configuration.relistInterval = .milliseconds(100)
     configuration.statusInterval = .milliseconds(300)
     configuration.restartBackoff = backoff
     configuration.maxRestartBackoff = backoff * 4
-    let agent = try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
+    let agent = if let clock {
+        try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime, clock: clock, wallClock: clock)
+    } else {
+        try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
+    }
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await agent.run() }
         try await body()
@@ -64,8 +72,13 @@ func container(_ name: String, image: String = "busybox:1.35", _ extra: JSONObje
 }
 
 /// Polls until `condition` holds for the pod (bounded; generous for a loaded machine).
+/// With `clock`, each poll moves the agent's time on by `step`, so its loops (the
+/// runtime relist, a pod's next sync) come round while the test waits.
 @discardableResult
-func waitForPod(_ client: InProcessClient, _ name: String, timeout: Duration = .seconds(30), _ what: String, _ condition: (Pod) -> Bool) async throws -> Pod {
+func waitForPod(
+    _ client: InProcessClient, _ name: String, timeout: Duration = .seconds(30), advancing clock: ManualClock? = nil, step: Duration = .milliseconds(50),
+    _ what: String, _ condition: (Pod) -> Bool
+) async throws -> Pod {
     let deadline = ContinuousClock.now + timeout
     var last: Pod?
     while ContinuousClock.now < deadline {
@@ -73,6 +86,7 @@ func waitForPod(_ client: InProcessClient, _ name: String, timeout: Duration = .
             last = pod
             if condition(pod) { return pod }
         }
+        clock?.advance(by: step)
         try await Task.sleep(for: .milliseconds(50))
     }
     Issue.record("pod \(name): \(what) did not happen; last status: \(last.map { JSONValue.object($0.status.json) }.map { "\($0)" } ?? "no pod")")

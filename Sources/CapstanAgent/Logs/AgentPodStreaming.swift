@@ -10,10 +10,16 @@ public struct AgentPodStreaming: PodStreaming {
     let runtime: any RuntimeService
     /// How often a followed log is checked for new lines.
     var followInterval: Duration = .milliseconds(200)
+    /// What a followed log waits on between checks.
+    let clock: any Clock<Duration>
+    /// What `sinceSeconds` counts back from.
+    let wallClock: any WallClock
 
-    public init(nodeName: String, runtime: any RuntimeService) {
+    public init(nodeName: String, runtime: any RuntimeService, clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()) {
         self.nodeName = nodeName
         self.runtime = runtime
+        self.clock = clock
+        self.wallClock = wallClock
     }
 
     public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
@@ -29,12 +35,12 @@ public struct AgentPodStreaming: PodStreaming {
         }
         guard !chosen.logPath.isEmpty else { throw PodStreamingError.unsupported("the runtime keeps no log file for container \(options.container)") }
         let follow = options.follow && !options.previous && chosen.state == .containerRunning
-        let since = options.sinceTime ?? options.sinceSeconds.map { Date().addingTimeInterval(-Double($0)) }
-        let path = chosen.logPath, id = chosen.id, runtime = self.runtime, interval = followInterval
+        let since = options.sinceTime ?? options.sinceSeconds.map { wallClock.currentDate.addingTimeInterval(-Double($0)) }
+        let path = chosen.logPath, id = chosen.id, runtime = self.runtime, interval = followInterval, clock = self.clock
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await Self.stream(path: path, since: since, tail: options.tailLines, timestamps: options.timestamps, follow: follow, interval: interval,
+                    try await Self.stream(path: path, since: since, tail: options.tailLines, timestamps: options.timestamps, follow: follow, interval: interval, clock: clock,
                                           running: { (try? await runtime.containerStatus(id))?.state == .containerRunning },
                                           emit: { continuation.yield($0) })
                     continuation.finish()
@@ -47,7 +53,7 @@ public struct AgentPodStreaming: PodStreaming {
     }
 
     static func stream(
-        path: String, since: Date?, tail: Int?, timestamps: Bool, follow: Bool, interval: Duration,
+        path: String, since: Date?, tail: Int?, timestamps: Bool, follow: Bool, interval: Duration, clock: any Clock<Duration>,
         running: @Sendable () async -> Bool, emit: ([UInt8]) -> Void
     ) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
@@ -89,7 +95,7 @@ public struct AgentPodStreaming: PodStreaming {
             }
             if !fresh.isEmpty { emit(fresh) }
             if !alive { return }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
 

@@ -13,6 +13,8 @@ struct NodeHeartbeat: Sendable {
     let logger: Logger
     let nodeName: String
     let leaseDurationSeconds: Int64
+    /// Renewal times and condition timestamps.
+    let wallClock: any WallClock
 
     static let leaseNamespace = "kube-node-lease"
     let manager = WriteOptions(fieldManager: "capstan-agent")
@@ -20,7 +22,7 @@ struct NodeHeartbeat: Sendable {
     /// Creates the Node, or takes over an existing one (labels merged, status replaced).
     func register(_ builder: NodeStatusBuilder) async throws {
         do {
-            _ = try await client.create(BuiltinKinds.node, namespace: nil, object: builder.node(now: Date()), options: manager)
+            _ = try await client.create(BuiltinKinds.node, namespace: nil, object: builder.node(now: wallClock.currentDate), options: manager)
             logger.notice("node registered", metadata: ["node": "\(nodeName)"])
         } catch let error as APIError where error.code == 409 {
             _ = try await client.patch(
@@ -34,7 +36,7 @@ struct NodeHeartbeat: Sendable {
     /// Writes the node's status; conditions keep their transition times.
     func postStatus(_ builder: NodeStatusBuilder) async throws {
         let current = Node(json: try await client.get(BuiltinKinds.node, namespace: nil, name: nodeName).objectValue ?? [:])
-        let status = builder.status(previous: current.status.conditions, now: Date())
+        let status = builder.status(previous: current.status.conditions, now: wallClock.currentDate)
         var patch = status.json
         patch["images"] = current.status.json["images"]
         _ = try await client.patch(
@@ -43,7 +45,7 @@ struct NodeHeartbeat: Sendable {
 
     /// Creates or renews the node's Lease.
     func renewLease() async throws {
-        let now = KubeTime.formatMicro(Date())
+        let now = KubeTime.formatMicro(wallClock.currentDate)
         do {
             _ = try await client.patch(
                 BuiltinKinds.lease, namespace: Self.leaseNamespace, name: nodeName,

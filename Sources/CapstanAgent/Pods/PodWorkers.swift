@@ -19,10 +19,12 @@ actor PodWorkers {
     private var stopped = false
     private let syncer: PodSyncer
     private let logger: Logger
+    private let clock: any Clock<Duration>
 
-    init(syncer: PodSyncer, logger: Logger) {
+    init(syncer: PodSyncer, logger: Logger, clock: any Clock<Duration>) {
         self.syncer = syncer
         self.logger = logger
+        self.clock = clock
     }
 
     /// The latest version of a pod bound to this node.
@@ -45,7 +47,7 @@ actor PodWorkers {
             worker.trigger.fire()
             return
         }
-        let trigger = SyncTrigger()
+        let trigger = SyncTrigger(clock: clock)
         let task = Task { await self.work(uid, trigger: trigger) }
         workers[uid] = Worker(trigger: trigger, task: task)
     }
@@ -80,7 +82,8 @@ actor PodWorkers {
 }
 
 /// A wake-up call that is never lost: a ``fire()`` before ``wait(upTo:)``
-/// makes the wait return at once; several fires count as one.
+/// makes the wait return at once; several fires count as one. The timeout
+/// runs on the injected clock.
 final class SyncTrigger: Sendable {
     private struct State {
         var pending = false
@@ -89,6 +92,11 @@ final class SyncTrigger: Sendable {
     }
 
     private let state = Mutex(State())
+    private let clock: any Clock<Duration>
+
+    init(clock: any Clock<Duration>) {
+        self.clock = clock
+    }
 
     func fire() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -113,8 +121,9 @@ final class SyncTrigger: Sendable {
             return state.generation
         }
         guard let generation else { return }
+        let clock = self.clock
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            try? await clock.sleep(for: timeout)
             self?.expire(generation)
         }
         await withTaskCancellationHandler {

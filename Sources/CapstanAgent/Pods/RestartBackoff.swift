@@ -45,6 +45,9 @@ struct RestartBackoff: Sendable {
         }
     }
 
+    /// The key of one container of one pod.
+    static func key(podUID: String, container: String) -> String { "\(podUID)/\(container)" }
+
     mutating func forget(prefix: String) {
         entries = entries.filter { !$0.key.hasPrefix(prefix) }
     }

@@ -45,6 +45,7 @@ enum NetworkProbe {
             }
             var response: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 1024)
+            // Bounds a blocking read on a real socket, so it is real time, not the agent's injected clock.
             let deadline = Date().addingTimeInterval(Double(min(timeout.components.seconds, 86_400)) + 1)
             while !response.contains(UInt8(ascii: "\n")), response.count < 4096, Date() < deadline {
                 let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }

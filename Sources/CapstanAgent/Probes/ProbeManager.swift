@@ -7,7 +7,10 @@ import Logging
 /// `initialDelaySeconds`, then every `periodSeconds`, each bounded by
 /// `timeoutSeconds`; the result flips after `successThreshold` successes or
 /// `failureThreshold` failures in a row. Liveness and readiness wait until
-/// the startup probe has succeeded. A flip asks for a sync of the pod.
+/// the startup probe has succeeded. A flip is announced on ``flips`` (the
+/// agent syncs the pod). Waits go through the injected clock; the delay after
+/// a container's start is measured on the wall clock, as the runtime reports
+/// `startedAt` in wall-clock time.
 actor ProbeManager {
     enum Kind: String, Sendable, CaseIterable { case liveness, readiness, startup }
 
@@ -27,12 +30,19 @@ actor ProbeManager {
     private var workers: [Key: (containerID: String, task: Task<Void, Never>)] = [:]
     private let runtime: any RuntimeService
     private let logger: Logger
-    private let onChange: @Sendable (_ podUID: String, _ key: Key, _ result: Result) async -> Void
+    private let clock: any Clock<Duration>
+    private let wallClock: any WallClock
+    private let flipped: AsyncStream<String>.Continuation
 
-    init(runtime: any RuntimeService, logger: Logger, onChange: @escaping @Sendable (String, Key, Result) async -> Void) {
+    /// The uid of a pod each time one of its probe results flips (or a new container instance gets its first).
+    nonisolated let flips: AsyncStream<String>
+
+    init(runtime: any RuntimeService, logger: Logger, clock: any Clock<Duration>, wallClock: any WallClock) {
         self.runtime = runtime
         self.logger = logger
-        self.onChange = onChange
+        self.clock = clock
+        self.wallClock = wallClock
+        (flips, flipped) = AsyncStream.makeStream(of: String.self)
     }
 
     /// The probe's current result for this container instance; nil when it has none yet.
@@ -73,9 +83,11 @@ actor ProbeManager {
         results = results.filter { $0.key.podUID != podUID }
     }
 
+    /// Stops every probe; ``flips`` ends.
     func stopAll() {
         for worker in workers.values { worker.task.cancel() }
         workers = [:]
+        flipped.finish()
     }
 
     static func probe(_ kind: Kind, of container: Container) -> Probe? {
@@ -89,8 +101,8 @@ actor ProbeManager {
     // MARK: One probe
 
     private func run(_ key: Key, probe: Probe, container: Container, containerID: String, startedAt: Date, podIP: String) async {
-        let delay = startedAt.addingTimeInterval(Double(probe.initialDelaySeconds)).timeIntervalSinceNow
-        if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
+        let delay = startedAt.addingTimeInterval(Double(probe.initialDelaySeconds)).timeIntervalSince(wallClock.currentDate)
+        if delay > 0 { try? await clock.sleep(for: .seconds(delay)) }
         var successes = 0, failures = 0
         let startupKey = Key(podUID: key.podUID, container: key.container, kind: .startup)
         while !Task.isCancelled {
@@ -105,12 +117,12 @@ actor ProbeManager {
                 case .success:
                     successes += 1
                     failures = 0
-                    if successes >= max(1, probe.successThreshold) { await set(key, Result(containerID: containerID, passing: true, message: "")) }
+                    if successes >= max(1, probe.successThreshold) { set(key, Result(containerID: containerID, passing: true, message: "")) }
                 case .failure(let message):
                     failures += 1
                     successes = 0
                     if failures >= max(1, probe.failureThreshold) {
-                        await set(key, Result(containerID: containerID, passing: false, message: message))
+                        set(key, Result(containerID: containerID, passing: false, message: message))
                         // After a liveness or startup failure the container is restarted; count afresh.
                         if key.kind != .readiness { failures = 0 }
                     }
@@ -118,18 +130,18 @@ actor ProbeManager {
                 // A passed startup probe is done for this container instance.
                 if key.kind == .startup, results[key]?.passing == true { return }
             }
-            try? await Task.sleep(for: .seconds(min(max(1, probe.periodSeconds), 86_400)))
+            try? await clock.sleep(for: .seconds(min(max(1, probe.periodSeconds), 86_400)))
         }
     }
 
-    private func set(_ key: Key, _ result: Result) async {
+    private func set(_ key: Key, _ result: Result) {
         let old = results[key]
         results[key] = result
         if old?.passing != result.passing || old?.containerID != result.containerID {
             if !result.passing {
                 logger.info("probe failed", metadata: ["pod": "\(key.podUID)", "container": "\(key.container)", "probe": "\(key.kind.rawValue)", "message": "\(result.message)"])
             }
-            await onChange(key.podUID, key, result)
+            flipped.yield(key.podUID)
         }
     }
 

@@ -27,6 +27,7 @@ enum AtomicDirectoryWriter {
                 throw VolumeError("invalid file path \"\(file.path)\": paths must be relative and may not contain '..'")
             }
         }
+        // A name, not a time anyone reads: the system clock keeps it fresh even when a test's clock stands still.
         let stamp = "..\(Int(Date().timeIntervalSince1970 * 1_000_000))"
         let staging = directory + "/" + stamp
         try manager.createDirectory(atPath: staging, withIntermediateDirectories: true)

@@ -1,26 +1,25 @@
-import CapstanAPI
-@testable import CapstanAPIServer
+public import CapstanAPI
 import Foundation
 import Synchronization
 
 /// A node agent stand-in for the API server's streaming endpoints: containers
 /// with known log lines, and a few commands it "runs". It records what it was
 /// asked, so tests check the options the API server passed on.
-final class FakePodStreaming: PodStreaming {
+public final class FakePodStreaming: PodStreaming {
     /// Log lines per container name (without newlines), oldest first.
-    let lines: [String: [String]]
+    public let lines: [String: [String]]
     /// The previous instance's lines per container; absent: no previous instance.
-    let previousLines: [String: [String]]
+    public let previousLines: [String: [String]]
     /// Containers still waiting, with their reason.
-    let waiting: [String: String]
+    public let waiting: [String: String]
     /// Lines a follow adds after the existing ones, one every `followInterval`, before the container "stops".
-    let followLines: [String]
-    let followInterval: Duration
+    public let followLines: [String]
+    public let followInterval: Duration
 
     private let calls = Mutex<(logs: [PodLogOptions], execs: [PodExecOptions], pods: [PodReference])>(([], [], []))
     private let endings = Mutex<(finished: Int, cancelled: Int, cancelledExecs: Int)>((0, 0, 0))
 
-    init(
+    public init(
         lines: [String: [String]] = [:], previousLines: [String: [String]] = [:], waiting: [String: String] = [:],
         followLines: [String] = [], followInterval: Duration = .milliseconds(50)
     ) {
@@ -31,18 +30,18 @@ final class FakePodStreaming: PodStreaming {
         self.followInterval = followInterval
     }
 
-    var logCalls: [PodLogOptions] { calls.withLock { $0.logs } }
-    var execCalls: [PodExecOptions] { calls.withLock { $0.execs } }
-    var pods: [PodReference] { calls.withLock { $0.pods } }
+    public var logCalls: [PodLogOptions] { calls.withLock { $0.logs } }
+    public var execCalls: [PodExecOptions] { calls.withLock { $0.execs } }
+    public var pods: [PodReference] { calls.withLock { $0.pods } }
     /// Log streams that ended because their reader went away (not by running out of lines).
-    var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
+    public var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
     /// Commands whose caller cancelled them before they ended.
-    var cancelledExecs: Int { endings.withLock { $0.cancelledExecs } }
+    public var cancelledExecs: Int { endings.withLock { $0.cancelledExecs } }
 
     /// The fixed time of line `index`, so `timestamps` output is checkable.
-    static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
+    public static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
 
-    func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+    public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
         calls.withLock {
             $0.logs.append(options)
             $0.pods.append(pod)
@@ -86,7 +85,7 @@ final class FakePodStreaming: PodStreaming {
 
     /// Commands: `echo ARGS…` (stdout), `warn TEXT` (stderr), `exit N` (`out` on stdout, `err` on stderr, status N),
     /// `bytes N` (N bytes of `x`), `sleep SECONDS`; anything else exits 127 as a shell would.
-    func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
+    public func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
         calls.withLock {
             $0.execs.append(options)
             $0.pods.append(pod)

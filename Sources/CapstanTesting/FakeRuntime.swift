@@ -1,40 +1,49 @@
-import CRIAPI
-import CapstanAgent
+public import CRIAPI
+public import CapstanAgent
 import Foundation
-import Synchronization
+public import Synchronization
 
 /// An in-memory CRI runtime: sandboxes and containers as records, states
 /// changed by the calls and by the test (``exit(_:code:)``). Unit tests of
 /// the agent only; the end-to-end tests run the real shim on runc.
-final class FakeRuntime: RuntimeService {
-    struct State {
-        var sandboxes: [String: Runtime_V1_PodSandbox] = [:]
-        var sandboxIPs: [String: String] = [:]
-        var containers: [String: (summary: Runtime_V1_Container, status: Runtime_V1_ContainerStatus)] = [:]
-        var images: Set<String> = ["busybox:1.35"]
-        var pulls: [String] = []
-        var stops: [(id: String, timeout: Int64)] = []
+public final class FakeRuntime: RuntimeService {
+    public struct State: Sendable {
+        public var sandboxes: [String: Runtime_V1_PodSandbox] = [:]
+        public var sandboxIPs: [String: String] = [:]
+        public var containers: [String: (summary: Runtime_V1_Container, status: Runtime_V1_ContainerStatus)] = [:]
+        public var images: Set<String> = ["busybox:1.35"]
+        public var pulls: [String] = []
+        public var stops: [(id: String, timeout: Int64)] = []
         /// The last configuration each container name was created with.
-        var configs: [String: Runtime_V1_ContainerConfig] = [:]
+        public var configs: [String: Runtime_V1_ContainerConfig] = [:]
         var nextID = 0
         var clock: Int64 = 1_700_000_000_000_000_000
     }
 
-    let state = Mutex(State())
+    /// Everything the runtime holds; tests read and change it directly.
+    public let state = Mutex(State())
+    /// The times containers start and finish at (a ``ManualClock`` in tests that drive time).
+    private let wallClock: any WallClock
 
-    private func now(_ state: inout State) -> Int64 {
-        state.clock += 1_000_000
-        return max(state.clock, Int64(Date().timeIntervalSince1970 * 1e9))
+    public init(wallClock: any WallClock = SystemWallClock()) {
+        self.wallClock = wallClock
     }
 
-    func version() async throws -> Runtime_V1_VersionResponse {
+    /// The wall clock's time in nanoseconds, and never the same twice (so creation order is strict).
+    private func now(_ state: inout State) -> Int64 {
+        state.clock += 1
+        state.clock = max(state.clock, Int64(wallClock.currentDate.timeIntervalSince1970 * 1e9))
+        return state.clock
+    }
+
+    public func version() async throws -> Runtime_V1_VersionResponse {
         var response = Runtime_V1_VersionResponse()
         response.runtimeName = "fake"
         response.runtimeVersion = "1.0"
         return response
     }
 
-    func runPodSandbox(_ config: Runtime_V1_PodSandboxConfig) async throws -> String {
+    public func runPodSandbox(_ config: Runtime_V1_PodSandboxConfig) async throws -> String {
         state.withLock { state in
             state.nextID += 1
             let id = "sandbox-\(state.nextID)"
@@ -50,7 +59,7 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func stopPodSandbox(_ id: String) async throws {
+    public func stopPodSandbox(_ id: String) async throws {
         state.withLock { state in
             state.sandboxes[id]?.state = .sandboxNotready
             let time = now(&state)
@@ -63,14 +72,14 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func removePodSandbox(_ id: String) async throws {
+    public func removePodSandbox(_ id: String) async throws {
         state.withLock { state in
             state.sandboxes[id] = nil
             state.containers = state.containers.filter { $0.value.summary.podSandboxID != id }
         }
     }
 
-    func podSandboxStatus(_ id: String) async throws -> Runtime_V1_PodSandboxStatus {
+    public func podSandboxStatus(_ id: String) async throws -> Runtime_V1_PodSandboxStatus {
         try state.withLock { state in
             guard let sandbox = state.sandboxes[id] else { throw FakeError.notFound(id) }
             var status = Runtime_V1_PodSandboxStatus()
@@ -81,9 +90,9 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func listPodSandboxes() async throws -> [Runtime_V1_PodSandbox] { state.withLock { Array($0.sandboxes.values) } }
+    public func listPodSandboxes() async throws -> [Runtime_V1_PodSandbox] { state.withLock { Array($0.sandboxes.values) } }
 
-    func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws -> String {
+    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws -> String {
         try state.withLock { state in
             guard state.sandboxes[sandboxID]?.state == .sandboxReady else { throw FakeError.notFound(sandboxID) }
             state.nextID += 1
@@ -109,7 +118,7 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func startContainer(_ id: String) async throws {
+    public func startContainer(_ id: String) async throws {
         state.withLock { state in
             let time = now(&state)
             state.containers[id]?.status.state = .containerRunning
@@ -118,7 +127,7 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func stopContainer(_ id: String, timeout: Int64) async throws {
+    public func stopContainer(_ id: String, timeout: Int64) async throws {
         state.withLock { state in
             state.stops.append((id, timeout))
             guard state.containers[id]?.status.state == .containerRunning else { return }
@@ -130,26 +139,26 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    func removeContainer(_ id: String) async throws { state.withLock { _ = $0.containers.removeValue(forKey: id) } }
+    public func removeContainer(_ id: String) async throws { state.withLock { _ = $0.containers.removeValue(forKey: id) } }
 
-    func listContainers() async throws -> [Runtime_V1_Container] { state.withLock { $0.containers.values.map(\.summary) } }
+    public func listContainers() async throws -> [Runtime_V1_Container] { state.withLock { $0.containers.values.map(\.summary) } }
 
-    func containerStatus(_ id: String) async throws -> Runtime_V1_ContainerStatus {
+    public func containerStatus(_ id: String) async throws -> Runtime_V1_ContainerStatus {
         try state.withLock { state in
             guard let container = state.containers[id] else { throw FakeError.notFound(id) }
             return container.status
         }
     }
 
-    func execSync(_ id: String, command: [String], timeout: Int64) async throws -> Runtime_V1_ExecSyncResponse {
+    public func execSync(_ id: String, command: [String], timeout: Int64) async throws -> Runtime_V1_ExecSyncResponse {
         var response = Runtime_V1_ExecSyncResponse()
         response.exitCode = command.last == "fail" ? 1 : 0
         return response
     }
 
-    func imageStatus(_ image: String) async throws -> String? { state.withLock { $0.images.contains(image) ? "sha256:" + image : nil } }
+    public func imageStatus(_ image: String) async throws -> String? { state.withLock { $0.images.contains(image) ? "sha256:" + image : nil } }
 
-    func pullImage(_ image: String) async throws -> String {
+    public func pullImage(_ image: String) async throws -> String {
         try state.withLock { state in
             state.pulls.append(image)
             guard !image.contains("missing") else { throw FakeError.pullFailed(image) }
@@ -161,13 +170,13 @@ final class FakeRuntime: RuntimeService {
     // MARK: Test controls
 
     /// The container (by name) of the pod with this uid that is running now.
-    func running(_ name: String) -> String? {
+    public func running(_ name: String) -> String? {
         state.withLock { state in
             state.containers.values.first { $0.summary.labels["io.kubernetes.container.name"] == name && $0.status.state == .containerRunning }?.summary.id
         }
     }
 
-    func exit(_ id: String, code: Int32) {
+    public func exit(_ id: String, code: Int32) {
         state.withLock { state in
             let time = now(&state)
             state.containers[id]?.status.state = .containerExited
@@ -177,11 +186,12 @@ final class FakeRuntime: RuntimeService {
         }
     }
 
-    var containerCount: Int { state.withLock { $0.containers.count } }
-    var sandboxCount: Int { state.withLock { $0.sandboxes.count } }
+    public var containerCount: Int { state.withLock { $0.containers.count } }
+    public var sandboxCount: Int { state.withLock { $0.sandboxes.count } }
 }
 
-enum FakeError: Error {
+/// What the fake runtime fails with.
+public enum FakeError: Error {
     case notFound(String)
     case pullFailed(String)
 }
