@@ -96,6 +96,8 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanPolicy",
+                "CapstanClient",
+                "CapstanAPIServer",
                 "CLibGit2",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -331,7 +333,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",
-            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanClient", "CapstanAPIServer", "CapstanTesting", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // A real git repository, the real `capstan server` and the real kubectl: commits become objects.

@@ -19,6 +19,12 @@ public struct APIRoute: Sendable {
         /// Header names lower-cased.
         public var headers: [String: String]
         public var body: [UInt8]
+
+        public init(query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+            self.query = query
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public struct Response: Sendable {

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanAPIServer
 import CapstanPolicy
 public import Foundation
 public import Logging
@@ -62,6 +63,7 @@ public actor GitOpsEngine {
     let mirror: GitMirror
     let renderer = ManifestRenderer()
     let logger: Logger
+    let clock: any Clock<Duration>
     let now: @Sendable () -> Date
 
     /// What the last applied commit asked for, by identity.
@@ -86,13 +88,18 @@ public actor GitOpsEngine {
     var policyFingerprint = ""
     var started = false
 
+    /// - Parameters:
+    ///   - clock: paces health waits.
+    ///   - now: the wall-clock dates records and reports carry.
     public init(
-        configuration: GitOpsConfiguration, cluster: any GitOpsCluster, logger: Logger, now: @escaping @Sendable () -> Date = Date.init
+        configuration: GitOpsConfiguration, cluster: any GitOpsCluster, clock: any Clock<Duration> = ContinuousClock(), logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.configuration = configuration
         self.cluster = cluster
         self.mirror = GitMirror(remote: configuration.remote, branch: configuration.branch, directory: configuration.directory, credentials: configuration.credentials)
         self.logger = logger
+        self.clock = clock
         self.now = now
     }
 

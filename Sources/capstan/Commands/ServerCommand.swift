@@ -116,15 +116,22 @@ struct ServerCommand: AsyncParsableCommand {
             onListening(url)
         }
         var services: [any Service] = []
-        if let repo = gitOps.repo {
-            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: server.registry, security: security, logger: logger)
-            server.routes += wiring.routes
-            server.gitOpsStatus = wiring.statusProvider
-            services.append(wiring.service)
-            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
-        }
-        // The control loops, through the same registry path as every API request.
+        // The control loops and GitOps, through the same registry path as every API request.
         let client = InProcessClient(registry: server.registry)
+        if let repo = gitOps.repo {
+            let digestKey = InventoryDigestKey(security.encryption.derivedKey(purpose: GitOpsServerConfiguration.inventoryDigestPurpose))
+            let configuration = try gitOps.configuration(repo: repo, dataDirectory: dataDirectory, digestKey: digestKey, logger: logger)
+            let gitOpsServer: GitOpsServer
+            do {
+                gitOpsServer = try GitOpsServer(configuration: configuration, client: client, clock: ContinuousClock(), logger: logger)
+            } catch {
+                throw ValidationError(gitOps.webhookSecretFile == nil ? "\(error)" : "--webhook-secret-file: \(error)")
+            }
+            server.routes += gitOpsServer.routes
+            server.gitOpsStatus = gitOpsServer.status
+            services.append(gitOpsServer.service)
+            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(gitOpsServer.webhookSecretPath)")
+        }
         var schedulerLogger = logger
         schedulerLogger[metadataKey: "component"] = "scheduler"
         var controllerLogger = logger
