@@ -12,3 +12,8 @@ extension Clock where Duration == Swift.Duration {
         return { max(.zero, timeout - elapsed()) }
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as records show it.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
