@@ -57,6 +57,10 @@ let package = Package(
             name: "CSQLite3", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
 
+        // Files and folders made private (0600/0700) from their creation, replaced atomically:
+        // one implementation for the store, the API server's keys and tokens, and GitOps.
+        .target(name: "CapstanSystem", swiftSettings: swiftSettings),
+
         // Object model, YAML, JSON, quantities, selectors, validation. No I/O.
         .target(
             name: "CapstanCore",
@@ -81,6 +85,7 @@ let package = Package(
             name: "CapstanStore",
             dependencies: [
                 "CSQLite3",
+                "CapstanSystem",
                 "EtcdAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -98,6 +103,9 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanPolicy",
+                "CapstanAPI",
+                "CapstanClient",
+                "CapstanSystem",
                 "CLibGit2",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,6 +128,7 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanAPI",
+                "CapstanSystem",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -369,7 +378,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",
-            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanClient", "CapstanAPIServer", "CapstanTesting", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // A real git repository, the real `capstan server` and the real kubectl: commits become objects.

@@ -1,6 +1,7 @@
 public import CapstanAPI
 public import CapstanAPIServer
 import CapstanControllers
+import CapstanGitOps
 public import CapstanCore
 import CapstanScheduler
 public import CapstanStore
@@ -11,7 +12,7 @@ public import UnixSignals
 
 /// One Capstan server, assembled from a ``ControlPlaneConfiguration``: the
 /// store, its compactor, the API server, the scheduler, the controllers and,
-/// when configured, a node on this machine — the same way for `capstan server`,
+/// when configured, the GitOps engine and a node on this machine — the same way for `capstan server`,
 /// `capstan up` and the tests.
 ///
 /// Every control loop reaches cluster state through ``client``, the in-process
@@ -24,20 +25,8 @@ public struct ControlPlane: Sendable {
         case listening(url: String, kubeconfig: String)
         /// The embedded CRI shim serves this socket.
         case runtimeListening(socket: String)
-    }
-
-    /// Parts another module adds to the server: HTTP routes beside the API, a
-    /// section of `/status`, and services that run alongside (the GitOps engine).
-    public struct Attachment: Sendable {
-        public var routes: [APIRoute]
-        public var status: (@Sendable () async -> JSONValue)?
-        public var services: [any ServiceLifecycle.Service]
-
-        public init(routes: [APIRoute] = [], status: (@Sendable () async -> JSONValue)? = nil, services: [any ServiceLifecycle.Service] = []) {
-            self.routes = routes
-            self.status = status
-            self.services = services
-        }
+        /// The GitOps engine follows `repository` (credentials redacted); its webhook's secret is in `webhookSecretPath`.
+        case following(repository: String, branch: String, webhookSecretPath: String)
     }
 
     public let configuration: ControlPlaneConfiguration
@@ -82,6 +71,15 @@ public struct ControlPlane: Sendable {
             self.security = security
             client = InProcessClient(registry: server.registry)
             services = try Self.controlLoops(configuration, store: store, client: client, logger: logger)
+            if var gitOps = configuration.gitOps {
+                gitOps.source.inventoryDigestKey = InventoryDigestKey(security.encryption.derivedKey(purpose: GitOpsServerConfiguration.inventoryDigestPurpose))
+                let engine = try GitOpsServer(configuration: gitOps, client: client, clock: ContinuousClock(), logger: logger)
+                server.routes += engine.routes
+                server.gitOpsStatus = engine.status
+                services.append(engine.service)
+                onEvent(.following(
+                    repository: GitCredentials.redacted(gitOps.source.remote), branch: gitOps.source.branch, webhookSecretPath: engine.webhookSecretPath))
+            }
             if let node = configuration.node {
                 let embedded = try EmbeddedNode(
                     configuration: node, dataDirectory: configuration.dataDirectory, client: client,
@@ -97,13 +95,6 @@ public struct ControlPlane: Sendable {
 
     /// The registry behind the API, for attachments that need it.
     public var registry: ResourceRegistry { server.registry }
-
-    /// Adds another module's routes, status and services.
-    public mutating func attach(_ attachment: Attachment) {
-        server.routes += attachment.routes
-        if let status = attachment.status { server.gitOpsStatus = status }
-        services += attachment.services
-    }
 
     /// Runs every service in one `ServiceGroup` until a signal (or the caller's
     /// cancellation) stops them gracefully, then closes the store.

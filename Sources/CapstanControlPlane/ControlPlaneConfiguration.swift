@@ -1,4 +1,5 @@
 public import CapstanAgent
+public import CapstanGitOps
 public import CapstanStore
 public import Foundation
 
@@ -25,6 +26,9 @@ public struct ControlPlaneConfiguration: Sendable {
     public var defaultTolerationSeconds: Int64 = 300
     /// How long a node may go without renewing its Lease before it is marked Unknown.
     public var nodeMonitorGracePeriod: Duration = .seconds(40)
+    /// Desired state from a git repository, or nil to take it only from API clients.
+    /// Its inventory digest key is replaced by one derived from the server's Secrets key.
+    public var gitOps: GitOpsServerConfiguration?
     /// A node on this machine, or nil for a control plane alone.
     public var node: EmbeddedNodeConfiguration?
     /// Reported by `/version`, `/status` and the node.

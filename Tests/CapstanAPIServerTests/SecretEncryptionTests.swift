@@ -1,3 +1,4 @@
+import CapstanSystem
 import CapstanAPI
 @testable import CapstanAPIServer
 import CapstanCore
@@ -168,7 +169,7 @@ private func raw(_ store: SQLiteStore, _ key: String) async throws -> Data? {
             let second = try SecretEncryption.loadOrCreate(path: path)
             #expect(try second.open(sealed, storageKey: Data("k".utf8)) == Data("x".utf8))
             try "short".write(toFile: path, atomically: true, encoding: .utf8)
-            #expect(throws: SecurityFileError.self) { try SecretEncryption.loadOrCreate(path: path) }
+            #expect(throws: PrivateFileError.self) { try SecretEncryption.loadOrCreate(path: path) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CapstanSystem
 @testable import CapstanAPIServer
 import CapstanTestSupport
 import Foundation
@@ -62,14 +63,14 @@ private func read(_ path: String) throws -> String {
         try await TemporaryDirectory.with(prefix: "capstan-pki") { directory in
             let pki = try ServerPKI.loadOrCreate(directory: directory.appending("pki"), names: ["localhost"])
             try FileManager.default.removeItem(atPath: pki.caKeyPath)
-            #expect(throws: SecurityFileError.self) { try ServerPKI.loadOrCreate(directory: directory.appending("pki"), names: ["localhost"]) }
+            #expect(throws: PrivateFileError.self) { try ServerPKI.loadOrCreate(directory: directory.appending("pki"), names: ["localhost"]) }
             #expect(try read(pki.caCertificatePath) == pki.caCertificatePEM)
         }
     }
 
     @Test func badNamesAreRefused() {
-        #expect(throws: SecurityFileError.self) { try ServerPKI.generalName("not a name") }
-        #expect(throws: SecurityFileError.self) { try ServerPKI.generalName("") }
+        #expect(throws: PrivateFileError.self) { try ServerPKI.generalName("not a name") }
+        #expect(throws: PrivateFileError.self) { try ServerPKI.generalName("") }
         #expect((try? ServerPKI.generalName("Capstan.Example")) == .dnsName("capstan.example"))
     }
 
@@ -99,6 +100,6 @@ private func read(_ path: String) throws -> String {
     @Test func kubeconfigRoundTrips() throws {
         let config = Kubeconfig(server: "https://[::1]:6443", certificateAuthorityPEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", token: "abc_DEF-123", userName: "viewer")
         #expect(try Kubeconfig(yaml: config.yaml, file: "k") == config)
-        #expect(throws: SecurityFileError.self) { try Kubeconfig(yaml: "apiVersion: v1\nkind: Config\n", file: "k") }
+        #expect(throws: PrivateFileError.self) { try Kubeconfig(yaml: "apiVersion: v1\nkind: Config\n", file: "k") }
     }
 }

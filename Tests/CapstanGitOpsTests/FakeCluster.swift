@@ -1,3 +1,6 @@
+import CapstanAPI
+import CapstanAPIServer
+import CapstanClient
 import CapstanCore
 import CapstanGitOps
 import Synchronization
@@ -11,6 +14,8 @@ final class FakeCluster: GitOpsCluster {
         var deleted: [ObjectIdentity] = []
         var dryRuns = 0
         var rejecting: [String: String] = [:]
+        var watchers: [UInt64: (kind: String, continuation: WatchEvents.Continuation)] = [:]
+        var nextWatcher: UInt64 = 0
     }
 
     let state = Mutex(State())
@@ -22,10 +27,10 @@ final class FakeCluster: GitOpsCluster {
             namespace: object[path: ["metadata", "namespace"]]?.stringValue ?? "", name: object[path: ["metadata", "name"]]?.stringValue ?? "")
     }
 
-    func apply(_ object: JSONValue, dryRun: Bool) async throws(ClusterError) -> AppliedObject {
+    func apply(_ object: JSONValue, dryRun: Bool) async throws(APIError) -> AppliedObject {
         let identity = Self.identity(of: object)
-        let result: Result<AppliedObject, ClusterError> = state.withLock { state in
-            if let message = state.rejecting[identity.name] { return .failure(ClusterError(code: 422, reason: "Invalid", message: message)) }
+        let result: Result<AppliedObject, APIError> = state.withLock { state in
+            if let message = state.rejecting[identity.name] { return .failure(APIError(code: 422, reason: "Invalid", message: message)) }
             if dryRun {
                 state.dryRuns += 1
                 return .success(AppliedObject(object: object, created: state.objects[identity] == nil))
@@ -35,6 +40,7 @@ final class FakeCluster: GitOpsCluster {
             // Server-set fields the engine must never call drift.
             stored[path: ["metadata", "uid"]] = .string("uid-\(identity.name)")
             stored[path: ["status"]] = ["observedGeneration": 1]
+            state.notify(created ? .added : .modified, stored, kind: identity.kind)
             state.objects[identity] = stored
             state.applied.append(identity)
             return .success(AppliedObject(object: stored, created: created))
@@ -42,18 +48,19 @@ final class FakeCluster: GitOpsCluster {
         return try result.get()
     }
 
-    func get(_ identity: ObjectIdentity, apiVersion: String) async throws(ClusterError) -> JSONValue? {
+    func get(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) -> JSONValue? {
         state.withLock { $0.objects[identity] }
     }
 
-    func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(ClusterError) {
+    func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) {
         state.withLock {
+            if let object = $0.objects[identity] { $0.notify(.deleted, object, kind: identity.kind) }
             $0.objects[identity] = nil
             $0.deleted.append(identity)
         }
     }
 
-    func list(apiVersion: String, kind: String, labelSelector: String?) async throws(ClusterError) -> [JSONValue] {
+    func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
         let (key, value) = labelSelector.map { selector in
             let parts = selector.split(separator: "=", maxSplits: 1).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1] : "")
@@ -64,8 +71,19 @@ final class FakeCluster: GitOpsCluster {
         }
     }
 
-    func changes(of kinds: [KindInfo]) -> AsyncStream<ObjectIdentity> {
-        AsyncStream { _ in }
+    /// The objects of the kind as they are, then every change the fake sees.
+    func watch(_ kind: KindInfo) -> WatchEvents {
+        let (events, continuation) = WatchEvents.makeStream()
+        let key = state.withLock { state in
+            for object in state.objects.filter({ $0.key.kind == kind.kind }).values {
+                continuation.yield(WatchEvent(type: .added, object: object))
+            }
+            state.nextWatcher += 1
+            state.watchers[state.nextWatcher] = (kind.kind, continuation)
+            return state.nextWatcher
+        }
+        continuation.onTermination = { [self] _ in self.state.withLock { _ = $0.watchers.removeValue(forKey: key) } }
+        return events
     }
 
     /// Changes a live object as someone with kubectl would.
@@ -74,11 +92,16 @@ final class FakeCluster: GitOpsCluster {
             guard var object = state.objects[identity] else { return }
             change(&object)
             state.objects[identity] = object
+            state.notify(.modified, object, kind: identity.kind)
         }
     }
 
     func put(_ object: JSONValue) {
-        state.withLock { $0.objects[Self.identity(of: object)] = object }
+        let identity = Self.identity(of: object)
+        state.withLock {
+            $0.notify($0.objects[identity] == nil ? .added : .modified, object, kind: identity.kind)
+            $0.objects[identity] = object
+        }
     }
 
     var objects: [ObjectIdentity: JSONValue] { state.withLock { $0.objects } }
@@ -88,5 +111,13 @@ final class FakeCluster: GitOpsCluster {
     /// Objects that came from git (inventory and history ConfigMaps left out).
     var gitObjects: [ObjectIdentity] {
         objects.keys.filter { $0.namespace != "capstan-system" && $0.name != "capstan-system" }.sorted()
+    }
+}
+
+extension FakeCluster.State {
+    func notify(_ type: WatchEvent.EventType, _ object: JSONValue, kind: String) {
+        for watcher in watchers.values where watcher.kind == kind {
+            watcher.continuation.yield(WatchEvent(type: type, object: object))
+        }
     }
 }

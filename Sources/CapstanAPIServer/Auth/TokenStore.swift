@@ -1,3 +1,4 @@
+public import CapstanSystem
 import CapstanCore
 import Crypto
 public import Foundation
@@ -28,7 +29,7 @@ public final class TokenStore: Sendable {
     private let state: Mutex<(stamp: FileStamp?, byHash: [String: Entry])>
 
     /// Loads the token file; a missing file is an empty store.
-    public init(path: String) throws(SecurityFileError) {
+    public init(path: String) throws(PrivateFileError) {
         self.path = path
         let stamp = FileStamp(path)
         let entries = try Self.load(path)
@@ -99,23 +100,23 @@ public final class TokenStore: Sendable {
         }
     }
 
-    static func load(_ path: String) throws(SecurityFileError) -> [Entry] {
+    static func load(_ path: String) throws(PrivateFileError) -> [Entry] {
         guard let data = try PrivateFile.read(path) else { return [] }
         let document: JSONValue
         do {
             document = try JSONParser().parse(Array(data))
         } catch {
-            throw SecurityFileError(path: path, "is not valid JSON: \(error)")
+            throw PrivateFileError(path: path, "is not valid JSON: \(error)")
         }
         guard let items = document["tokens"]?.arrayValue else {
-            throw SecurityFileError(path: path, "has no \"tokens\" array")
+            throw PrivateFileError(path: path, "has no \"tokens\" array")
         }
         var entries: [Entry] = []
         for (index, item) in items.enumerated() {
             guard let hash = item["sha256"]?.stringValue, hash.count == 64, let name = item["user"]?.stringValue,
                 let roleName = item["role"]?.stringValue
             else {
-                throw SecurityFileError(path: path, "tokens[\(index)] needs \"sha256\" (64 hex digits), \"user\" and \"role\"")
+                throw PrivateFileError(path: path, "tokens[\(index)] needs \"sha256\" (64 hex digits), \"user\" and \"role\"")
             }
             let role: Role
             switch roleName {
@@ -123,11 +124,11 @@ public final class TokenStore: Sendable {
             case "viewer": role = .viewer
             case "node":
                 guard let node = item["node"]?.stringValue, !node.isEmpty else {
-                    throw SecurityFileError(path: path, "tokens[\(index)] has role \"node\" but no \"node\" name")
+                    throw PrivateFileError(path: path, "tokens[\(index)] has role \"node\" but no \"node\" name")
                 }
                 role = .node(node)
             default:
-                throw SecurityFileError(path: path, "tokens[\(index)] has unknown role \"\(roleName)\" (admin, viewer or node)")
+                throw PrivateFileError(path: path, "tokens[\(index)] has unknown role \"\(roleName)\" (admin, viewer or node)")
             }
             entries.append(Entry(
                 id: item["id"]?.stringValue ?? String(hash.prefix(12)), sha256: hash.lowercased(), user: User(name: name, role: role),

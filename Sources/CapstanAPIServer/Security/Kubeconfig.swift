@@ -1,3 +1,4 @@
+public import CapstanSystem
 import CapstanCore
 import Foundation
 
@@ -34,23 +35,23 @@ public struct Kubeconfig: Hashable, Sendable {
     }
 
     /// Reads a kubeconfig Capstan wrote (its first cluster and first user).
-    public init(yaml text: String, file: String) throws(SecurityFileError) {
+    public init(yaml text: String, file: String) throws(PrivateFileError) {
         let documents: [YAMLDocument]
         do {
             documents = try YAMLLoader().load(text, file: file)
         } catch {
-            throw SecurityFileError(path: file, "is not valid YAML: \(error)")
+            throw PrivateFileError(path: file, "is not valid YAML: \(error)")
         }
         guard let document = documents.first?.value,
             let server = document[path: ["clusters"]]?.arrayValue?.first?[path: ["cluster", "server"]]?.stringValue,
             let user = document[path: ["users"]]?.arrayValue?.first,
             let token = user[path: ["user", "token"]]?.stringValue
         else {
-            throw SecurityFileError(path: file, "is not a kubeconfig with a cluster server and a user token")
+            throw PrivateFileError(path: file, "is not a kubeconfig with a cluster server and a user token")
         }
         var pem: String?
         if let data = document[path: ["clusters"]]?.arrayValue?.first?[path: ["cluster", "certificate-authority-data"]]?.stringValue {
-            guard let bytes = Base64.decode(data) else { throw SecurityFileError(path: file, "has certificate-authority-data that is not base64") }
+            guard let bytes = Base64.decode(data) else { throw PrivateFileError(path: file, "has certificate-authority-data that is not base64") }
             pem = String(decoding: bytes, as: UTF8.self)
         }
         self.init(server: server, certificateAuthorityPEM: pem, token: token, userName: user["name"]?.stringValue ?? "admin")

@@ -1,3 +1,4 @@
+public import CapstanSystem
 import CapstanCore
 import Crypto
 public import Foundation
@@ -19,9 +20,9 @@ public struct SecretEncryption: Sendable {
         let material: [UInt8]
         var key: SymmetricKey { SymmetricKey(data: material) }
 
-        public init(name: String, bytes: some Collection<UInt8>) throws(SecurityFileError) {
-            guard bytes.count == 32 else { throw SecurityFileError(path: name, "an AES-256 key must be 32 bytes, not \(bytes.count)") }
-            guard !name.isEmpty, !name.contains(":") else { throw SecurityFileError(path: name, "a key name must be non-empty and hold no ':'") }
+        public init(name: String, bytes: some Collection<UInt8>) throws(PrivateFileError) {
+            guard bytes.count == 32 else { throw PrivateFileError(path: name, "an AES-256 key must be 32 bytes, not \(bytes.count)") }
+            guard !name.isEmpty, !name.contains(":") else { throw PrivateFileError(path: name, "a key name must be non-empty and hold no ':'") }
             self.name = name
             self.material = Array(bytes)
         }
@@ -102,11 +103,11 @@ public struct SecretEncryption: Sendable {
 
     /// The key in `path` (base64 of 32 bytes), made with mode 0600 if missing.
     /// Its name in sealed values is `key1`; a rotation adds `key2`.
-    public static func loadOrCreate(path: String, keyName: String = "key1") throws(SecurityFileError) -> SecretEncryption {
+    public static func loadOrCreate(path: String, keyName: String = "key1") throws(PrivateFileError) -> SecretEncryption {
         if let data = try PrivateFile.read(path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Base64.decode(text), bytes.count == 32 else {
-                throw SecurityFileError(path: path, "must hold the base64 of 32 random bytes (an AES-256 key)")
+                throw PrivateFileError(path: path, "must hold the base64 of 32 random bytes (an AES-256 key)")
             }
             return SecretEncryption(primary: try Key(name: keyName, bytes: bytes))
         }

@@ -1,3 +1,4 @@
+public import CapstanSystem
 import Crypto
 public import Foundation
 import SwiftASN1
@@ -79,7 +80,7 @@ public struct ServerPKI: Sendable {
             let certificate = try parseCertificate(certData, path: certPath)
             let key = try parseKey(keyData, path: keyPath)
             guard certificate.publicKey == Certificate.PublicKey(key.publicKey) else {
-                throw SecurityFileError(path: keyPath, "is not the key of \(certPath)")
+                throw PrivateFileError(path: keyPath, "is not the key of \(certPath)")
             }
             return (certificate, key)
         case (nil, nil):
@@ -103,9 +104,9 @@ public struct ServerPKI: Sendable {
             try PrivateFile.write(Data((try certificate.serializeAsPEM().pemString + "\n").utf8), to: certPath)
             return (certificate, key)
         case (nil, _?):
-            throw SecurityFileError(path: certPath, "is missing while \(keyPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
+            throw PrivateFileError(path: certPath, "is missing while \(keyPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
         case (_?, nil):
-            throw SecurityFileError(path: keyPath, "is missing while \(certPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
+            throw PrivateFileError(path: keyPath, "is missing while \(certPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
         }
     }
 
@@ -146,7 +147,7 @@ public struct ServerPKI: Sendable {
     // MARK: Parsing
 
     /// An IP address or a DNS name as a subjectAltName entry.
-    static func generalName(_ name: String) throws(SecurityFileError) -> GeneralName {
+    static func generalName(_ name: String) throws(PrivateFileError) -> GeneralName {
         var v4 = in_addr()
         if inet_pton(AF_INET, name, &v4) == 1 {
             return .ipAddress(ASN1OctetString(contentBytes: withUnsafeBytes(of: &v4) { ArraySlice($0) }))
@@ -160,24 +161,24 @@ public struct ServerPKI: Sendable {
         guard !lower.isEmpty, lower.count <= 253, lower.allSatisfy(allowed.contains), !lower.hasPrefix("."), !lower.hasSuffix("."),
             !lower.contains("..")
         else {
-            throw SecurityFileError(path: "--tls-san", "\"\(name)\" is neither an IP address nor a DNS name")
+            throw PrivateFileError(path: "--tls-san", "\"\(name)\" is neither an IP address nor a DNS name")
         }
         return .dnsName(lower)
     }
 
-    static func parseCertificate(_ data: Data, path: String) throws(SecurityFileError) -> Certificate {
+    static func parseCertificate(_ data: Data, path: String) throws(PrivateFileError) -> Certificate {
         do {
             return try Certificate(pemEncoded: String(decoding: data, as: UTF8.self))
         } catch {
-            throw SecurityFileError(path: path, "is not a PEM certificate: \(error)")
+            throw PrivateFileError(path: path, "is not a PEM certificate: \(error)")
         }
     }
 
-    static func parseKey(_ data: Data, path: String) throws(SecurityFileError) -> P256.Signing.PrivateKey {
+    static func parseKey(_ data: Data, path: String) throws(PrivateFileError) -> P256.Signing.PrivateKey {
         do {
             return try P256.Signing.PrivateKey(pemRepresentation: String(decoding: data, as: UTF8.self))
         } catch {
-            throw SecurityFileError(path: path, "is not a PEM EC P-256 private key: \(error)")
+            throw PrivateFileError(path: path, "is not a PEM EC P-256 private key: \(error)")
         }
     }
 }

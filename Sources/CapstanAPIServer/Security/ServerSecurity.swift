@@ -1,3 +1,4 @@
+import CapstanSystem
 import Foundation
 public import NIOSSL
 

@@ -81,4 +81,7 @@ extension GitOpsEngine {
 
     /// Whether an identity is one git manages (so its changes are worth a drift check).
     public func manages(_ identity: ObjectIdentity) -> Bool { desired[identity] != nil }
+
+    /// The identities among these that git manages.
+    func managed(among identities: Set<ObjectIdentity>) -> Set<ObjectIdentity> { identities.filter { desired[$0] != nil } }
 }

@@ -1,4 +1,5 @@
 internal import CLibGit2
+import CapstanSystem
 import Foundation
 
 /// A commit as Capstan reports it: who, when, what.
@@ -75,12 +76,12 @@ final class GitRepository {
 
     /// Creates the clone's directory readable by its owner only (0700 from
     /// the start, whatever the umask): it holds every Secret ever committed.
-    /// An existing empty directory (made by an operator) is used as it is.
+    /// An existing one left wider by an older Capstan or an operator is narrowed.
     private static func makePrivateDirectory(_ directory: String) throws(GitError) {
-        let parent = (directory as NSString).deletingLastPathComponent
-        if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-            throw GitError(operation: "clone", message: "cannot create \(directory): \(String(cString: strerror(errno)))", code: -1)
+        do {
+            try PrivateFile.makeDirectory(directory)
+        } catch {
+            throw GitError(operation: "clone", message: "cannot create \(error)", code: -1)
         }
     }
 

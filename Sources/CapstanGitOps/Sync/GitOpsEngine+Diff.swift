@@ -14,13 +14,15 @@ extension GitOpsEngine {
         let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
         let rendered = await ManifestRenderer().render(input)
         var errors = rendered.errors.map(\.description)
-        let gate = await policyGate(rendered: rendered, input: input, remember: false)
+        var noCache: PolicyCache?
+        let gate = await PolicyGate(defaultPolicies: configuration.defaultPolicies).check(rendered, input: input, cache: &noCache)
         errors += gate.errors
         guard errors.isEmpty else { return ["errors": .array(errors.map { .string($0) }), "objects": []] }
 
         var objects: [JSONValue] = []
         var unchanged = 0
-        let wanted = rendered.manifests.map(desiredObject)
+        let plan = PlanStep(inventoryName: configuration.inventoryName, digestKey: configuration.inventoryDigestKey)
+        let wanted = rendered.manifests.map(plan.desiredObject)
         for object in wanted.sorted(by: { $0.identity < $1.identity }) {
             do {
                 _ = try await cluster.apply(object.stamped(commit: appliedCommit?.id ?? "uncommitted"), dryRun: true)

@@ -1,5 +1,5 @@
 public import CapstanCore
-import Foundation
+import CapstanAPI
 import Synchronization
 public import Logging
 public import ServiceLifecycle
@@ -12,12 +12,15 @@ public import ServiceLifecycle
 /// race a sync of a newer commit.
 public struct GitOpsService: ServiceLifecycle.Service {
     public let engine: GitOpsEngine
+    let clock: any Clock<Duration>
     let logger: Logger
-    private let triggers: AsyncStream<String>
+    let triggers: AsyncStream<String>
     private let triggerContinuation: AsyncStream<String>.Continuation
 
-    public init(engine: GitOpsEngine, logger: Logger) {
+    /// - Parameter clock: paces polls, full drift passes and watch restarts.
+    public init(engine: GitOpsEngine, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.engine = engine
+        self.clock = clock
         self.logger = logger
         (triggers, triggerContinuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(8))
     }
@@ -34,6 +37,9 @@ public struct GitOpsService: ServiceLifecycle.Service {
         var ticked = false
     }
 
+    /// Where the triggers, the timer and the watches leave work for the loop.
+    /// Posting never waits and never drops: watch events coalesce into a set
+    /// of identities however far the loop is behind.
     final class Inbox: Sendable {
         private let pending = Mutex(Pending())
         private let wake: AsyncStream<Void>.Continuation
@@ -62,6 +68,7 @@ public struct GitOpsService: ServiceLifecycle.Service {
         let inbox = Inbox()
         let engine = self.engine
         let triggers = self.triggers
+        let clock = self.clock
         let logger = self.logger
         try await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -71,36 +78,13 @@ public struct GitOpsService: ServiceLifecycle.Service {
                 group.addTask {
                     while !Task.isCancelled {
                         let interval = await engine.pollInterval
-                        try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                        try? await clock.sleep(for: .milliseconds(Int(interval * 1000)))
                         inbox.post { $0.ticked = true }
                     }
                 }
-                group.addTask {
-                    // Follow the kinds the applied commit holds; restart when they change.
-                    while !Task.isCancelled {
-                        let kinds = await engine.watchedKinds
-                        if kinds.isEmpty {
-                            try? await Task.sleep(for: .seconds(1))
-                            continue
-                        }
-                        await withTaskGroup(of: Void.self) { watch in
-                            watch.addTask {
-                                for await identity in engine.cluster.changes(of: kinds) where await engine.manages(identity) {
-                                    inbox.post { $0.changed.insert(identity) }
-                                }
-                            }
-                            watch.addTask {
-                                while !Task.isCancelled, await engine.watchedKinds.map(\.kind) == kinds.map(\.kind) {
-                                    try? await Task.sleep(for: .seconds(1))
-                                }
-                            }
-                            await watch.next()
-                            watch.cancelAll()
-                        }
-                    }
-                }
+                group.addTask { await Self.followWatchedKinds(engine: engine, clock: clock, inbox: inbox) }
                 inbox.post { $0.syncReasons.append("startup") }
-                await Self.loop(engine: engine, inbox: inbox, logger: logger)
+                await Self.loop(engine: engine, clock: clock, inbox: inbox, logger: logger)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -109,9 +93,50 @@ public struct GitOpsService: ServiceLifecycle.Service {
         }
     }
 
-    static func loop(engine: GitOpsEngine, inbox: Inbox, logger: Logger) async {
-        let clock = ContinuousClock()
-        var lastFullDriftCheck = clock.now
+    /// Follows the kinds the applied commit holds, one watch each, and starts
+    /// over when they change.
+    static func followWatchedKinds(engine: GitOpsEngine, clock: any Clock<Duration>, inbox: Inbox) async {
+        while !Task.isCancelled {
+            let kinds = await engine.watchedKinds
+            if kinds.isEmpty {
+                try? await clock.sleep(for: .seconds(1))
+                continue
+            }
+            await withTaskGroup(of: Void.self) { watch in
+                for kind in kinds {
+                    watch.addTask {
+                        while !Task.isCancelled {
+                            await follow(kind, cluster: engine.cluster, into: inbox)
+                            try? await clock.sleep(for: .milliseconds(500))
+                        }
+                    }
+                }
+                watch.addTask {
+                    while !Task.isCancelled, await engine.watchedKinds.map(\.kind) == kinds.map(\.kind) {
+                        try? await clock.sleep(for: .seconds(1))
+                    }
+                }
+                await watch.next()
+                watch.cancelAll()
+            }
+        }
+    }
+
+    /// Posts the identity of every object one watch reports until it ends.
+    /// The loop checks the ones git manages; the rest cost one set insert.
+    static func follow(_ kind: KindInfo, cluster: any GitOpsCluster, into inbox: Inbox) async {
+        do {
+            for try await event in cluster.watch(kind) where event.type != .bookmark && event.type != .error {
+                let identity = ObjectIdentity(kind, event: event)
+                inbox.post { $0.changed.insert(identity) }
+            }
+        } catch {
+            // A watch that failed (a compacted revision, a broken connection) is started again by the caller.
+        }
+    }
+
+    static func loop(engine: GitOpsEngine, clock: any Clock<Duration>, inbox: Inbox, logger: Logger) async {
+        var sinceFullDriftCheck = clock.stopwatch()
         for await _ in inbox.wakes {
             let work = inbox.take()
             if let reason = work.syncReasons.first {
@@ -119,14 +144,15 @@ public struct GitOpsService: ServiceLifecycle.Service {
             } else if work.ticked {
                 await engine.sync(trigger: "poll")
             }
-            if !work.changed.isEmpty { await engine.checkDrift(work.changed) }
+            let managed = await engine.managed(among: work.changed)
+            if !managed.isEmpty { await engine.checkDrift(managed) }
             if work.ticked {
                 // The full pass (every object read) is the safety net behind the watches: once a minute at most.
                 let interval = max(60, await engine.pollInterval * 4)
-                let full = clock.now - lastFullDriftCheck > .seconds(interval)
+                let full = sinceFullDriftCheck() > .seconds(interval)
                 if full {
                     await engine.checkDrift()
-                    lastFullDriftCheck = clock.now
+                    sinceFullDriftCheck = clock.stopwatch()
                 }
                 let healthy = await engine.isHealthy
                 if full || !healthy { await engine.refreshHealth() }

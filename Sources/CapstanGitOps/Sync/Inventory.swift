@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanAPI
 
 /// One object Capstan applied from git: enough to find it again, to tell
 /// whether git changed it, and to say where it came from.
@@ -83,7 +84,7 @@ public struct Inventory: Hashable, Sendable {
     var chunkCount: Int { max(1, (entries.count + Self.chunkSize - 1) / Self.chunkSize) }
 
     /// Reads the inventory back from its ConfigMaps; an empty one when none exist.
-    static func load(from cluster: any GitOpsCluster) async throws(ClusterError) -> Inventory {
+    static func load(from cluster: any GitOpsCluster) async throws(APIError) -> Inventory {
         let first = try await cluster.get(identity(chunk: 0), apiVersion: "v1")
         guard let first else { return Inventory() }
         let chunks = Int(first[path: ["metadata", "annotations", "capstan.io/chunks"]]?.stringValue ?? "1") ?? 1
@@ -99,7 +100,7 @@ public struct Inventory: Hashable, Sendable {
     }
 
     /// Writes the inventory and removes chunks a larger earlier inventory left behind.
-    func save(to cluster: any GitOpsCluster, previousChunkCount: Int) async throws(ClusterError) {
+    func save(to cluster: any GitOpsCluster, previousChunkCount: Int) async throws(APIError) {
         for map in configMaps() { _ = try await cluster.apply(map, dryRun: false) }
         if previousChunkCount > chunkCount {
             for index in chunkCount..<previousChunkCount {

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanAPI
 public import Foundation
 
 /// One sync attempt or self-heal, as `capstan history` and `GET /history` show it.
@@ -101,7 +102,7 @@ struct SyncHistory {
         ]
     }
 
-    static func load(from cluster: any GitOpsCluster) async throws(ClusterError) -> [SyncRecord] {
+    static func load(from cluster: any GitOpsCluster) async throws(APIError) -> [SyncRecord] {
         let maps = try await cluster.list(apiVersion: "v1", kind: "ConfigMap", labelSelector: Inventory.recordLabel + "=sync")
         return maps.compactMap { map -> SyncRecord? in
             guard map[path: ["metadata", "namespace"]]?.stringValue == Inventory.namespace,

@@ -1,3 +1,4 @@
+import CapstanSystem
 import Foundation
 public import Logging
 
@@ -222,14 +223,6 @@ extension SQLiteStore {
     /// parents get the usual 0755), and one an older Capstan left wider is
     /// narrowed. The files SQLite makes inside it inherit that privacy.
     static func makePrivateDirectory(_ path: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path, !FileManager.default.fileExists(atPath: parent) {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        }
-        if mkdir(path, 0o700) == 0 { return }
-        guard errno == EEXIST else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw POSIXError(.ENOTDIR) }
-        if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        try PrivateFile.makeDirectory(path)
     }
 }

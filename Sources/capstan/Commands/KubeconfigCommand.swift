@@ -1,3 +1,4 @@
+import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
 import Foundation
@@ -31,14 +32,14 @@ struct KubeconfigCommand: ParsableCommand {
     func run() throws {
         let path = ServerSecurity.adminKubeconfigPath(dataDirectory: dataDirectory)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SecurityFileError(path: path, "does not exist or cannot be read: start `capstan server --data-dir \(dataDirectory)` once first")
+            throw PrivateFileError(path: path, "does not exist or cannot be read: start `capstan server --data-dir \(dataDirectory)` once first")
         }
         var config = try Kubeconfig(yaml: String(decoding: data, as: UTF8.self), file: path)
         if let server { config.server = server }
         if let token {
             let tokensPath = ServerSecurity.tokensPath(dataDirectory: dataDirectory)
             guard let user = try TokenStore(path: tokensPath).authenticate(token) else {
-                throw SecurityFileError(path: tokensPath, "holds no such token (the --token given)")
+                throw PrivateFileError(path: tokensPath, "holds no such token (the --token given)")
             }
             config.token = token
             config.userName = user.name

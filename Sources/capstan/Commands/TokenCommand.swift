@@ -1,3 +1,4 @@
+import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
 import CapstanCore
@@ -56,7 +57,7 @@ struct TokenCreateCommand: ParsableCommand {
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SecurityFileError(path: dataDirectory, "no such data directory: start `capstan server --data-dir \(dataDirectory)` once first")
+            throw PrivateFileError(path: dataDirectory, "no such data directory: start `capstan server --data-dir \(dataDirectory)` once first")
         }
         let user: User
         switch role {
@@ -105,7 +106,7 @@ struct TokenRevokeCommand: ParsableCommand {
     func run() throws {
         let path = ServerSecurity.tokensPath(dataDirectory: dataDirectory)
         guard try TokenStore(path: path).revoke(id: id) > 0 else {
-            throw SecurityFileError(path: path, "holds no token with id '\(id)'")
+            throw PrivateFileError(path: path, "holds no token with id '\(id)'")
         }
         print("token \(id) revoked")
     }

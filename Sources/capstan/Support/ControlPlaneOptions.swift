@@ -71,7 +71,7 @@ struct ControlPlaneOptions: ParsableArguments {
 
 
     /// The configuration these flags describe.
-    func controlPlaneConfiguration() throws -> ControlPlaneConfiguration {
+    func controlPlaneConfiguration(logger: Logger) throws -> ControlPlaneConfiguration {
         let address = try ListenAddress(listen)
         var configuration = ControlPlaneConfiguration(
             dataDirectory: dataDirectory, host: address.host, port: address.port, capstanVersion: VersionCommand.version)
@@ -84,6 +84,9 @@ struct ControlPlaneOptions: ParsableArguments {
         configuration.defaultTolerationSeconds = defaultTolerationSeconds
         configuration.nodeMonitorGracePeriod = .seconds(nodeMonitorGracePeriod)
         configuration.node = try node.embeddedNode(dataDirectory: dataDirectory)
+        if let repo = gitOps.repo {
+            configuration.gitOps = try gitOps.configuration(repo: repo, dataDirectory: dataDirectory, logger: logger)
+        }
         return configuration
     }
 
@@ -94,23 +97,29 @@ struct ControlPlaneOptions: ParsableArguments {
     func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = try controlPlaneConfiguration()
-        var controlPlane = try ControlPlane(configuration: configuration, logger: logger) { event in
-            switch event {
-            case .listening(let url, let kubeconfig):
-                print("capstan server listening on \(url) (data dir \(configuration.dataDirectory); kubeconfig \(kubeconfig))")
-                fflush(nil)
-                onListening(url)
-            case .runtimeListening(let socket):
-                print("CRI shim listening on unix://\(socket)")
-                fflush(nil)
+        let configuration = try controlPlaneConfiguration(logger: logger)
+        let controlPlane: ControlPlane
+        do {
+            controlPlane = try ControlPlane(configuration: configuration, logger: logger) { event in
+                Self.announce(event, dataDirectory: configuration.dataDirectory)
+                if case .listening(let url, _) = event { onListening(url) }
             }
-        }
-        if let repo = gitOps.repo {
-            let wiring = try GitOpsWiring(options: gitOps, repo: repo, registry: controlPlane.registry, security: controlPlane.security, logger: logger)
-            controlPlane.attach(.init(routes: wiring.routes, status: wiring.statusProvider, services: [wiring.service]))
-            print("following \(GitCredentials.redacted(repo)) branch \(gitOps.branch); webhook secret in \(wiring.webhookSecretPath)")
+        } catch let error as GitOpsSetupError {
+            throw ValidationError(gitOps.webhookSecretFile == nil ? "\(error)" : "--webhook-secret-file: \(error)")
         }
         try await controlPlane.run()
+    }
+
+    /// What the server prints as it starts (tests and scripts wait for the "listening" line).
+    private static func announce(_ event: ControlPlane.Event, dataDirectory: String) {
+        switch event {
+        case .listening(let url, let kubeconfig):
+            print("capstan server listening on \(url) (data dir \(dataDirectory); kubeconfig \(kubeconfig))")
+        case .runtimeListening(let socket):
+            print("CRI shim listening on unix://\(socket)")
+        case .following(let repository, let branch, let webhookSecretPath):
+            print("following \(repository) branch \(branch); webhook secret in \(webhookSecretPath)")
+        }
+        fflush(nil)
     }
 }

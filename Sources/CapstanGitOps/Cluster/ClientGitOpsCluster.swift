@@ -1,0 +1,94 @@
+public import CapstanAPI
+public import CapstanClient
+public import CapstanCore
+
+/// The GitOps engine's view of the cluster over a `ClusterClient`: in-process
+/// (the registry, the path a kubectl request takes after routing) or HTTP
+/// against a remote API server. A thin layer: it names objects the way the
+/// engine does (identity + apiVersion) and turns "not found" into nil.
+public struct ClientGitOpsCluster: GitOpsCluster {
+    let client: any ClusterClient
+
+    public init(client: any ClusterClient) {
+        self.client = client
+    }
+
+    public func apply(_ object: JSONValue, dryRun: Bool) async throws(APIError) -> AppliedObject {
+        let info = try Self.kind(object["apiVersion"]?.stringValue ?? "", object["kind"]?.stringValue ?? "")
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+        let namespace = info.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? "default") : nil
+        // The client's apply answers with the object only; the sync record
+        // counts creations, so a real write first asks whether it exists.
+        var created = false
+        if !dryRun {
+            created = try await Self.call { try await readIfPresent(info, namespace: namespace, name: name) } == nil
+        }
+        let stored = try await Self.call {
+            try await client.patch(
+                info, namespace: namespace, name: name, patch: .apply(object, force: true),
+                options: WriteOptions(fieldManager: Self.fieldManager, dryRun: dryRun))
+        }
+        return AppliedObject(object: stored, created: created)
+    }
+
+    public func get(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) -> JSONValue? {
+        let info = try Self.kind(apiVersion, identity.kind)
+        return try await Self.call { try await readIfPresent(info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name) }
+    }
+
+    public func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) {
+        let info = try Self.kind(apiVersion, identity.kind)
+        try await Self.call {
+            do {
+                _ = try await client.delete(info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name, options: DeleteOptions())
+            } catch let error as APIError where error.code == 404 {
+                return
+            }
+        }
+    }
+
+    public func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
+        let info = try Self.kind(apiVersion, kind)
+        var options = ListOptions()
+        if let labelSelector {
+            do {
+                options.labelSelector = try LabelSelector(parsing: labelSelector)
+            } catch {
+                throw APIError.badRequest("\(error)")
+            }
+        }
+        return try await Self.call { try await client.list(info, namespace: nil, options: options).items }
+    }
+
+    public func watch(_ kind: KindInfo) -> WatchEvents {
+        // No resourceVersion: the objects as they are come first.
+        client.watch(kind, namespace: nil, options: ListOptions())
+    }
+
+    private func readIfPresent(_ info: KindInfo, namespace: String?, name: String) async throws -> JSONValue? {
+        do {
+            return try await client.get(info, namespace: namespace, name: name)
+        } catch let error as APIError where error.code == 404 {
+            return nil
+        }
+    }
+
+    private static func kind(_ apiVersion: String, _ kind: String) throws(APIError) -> KindInfo {
+        guard let info = BuiltinKinds.lookup(apiVersion: apiVersion, kind: kind) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server doesn't have a resource type \"\(kind)\" in \(apiVersion)")
+        }
+        return info
+    }
+
+    /// Runs a client call; a failure that is not the API's own (the
+    /// connection to a remote server broke) becomes a 503 `APIError`.
+    private static func call<T>(_ body: () async throws -> T) async throws(APIError) -> T {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "the API server could not be reached: \(error)")
+        }
+    }
+}
