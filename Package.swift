@@ -408,6 +408,14 @@ let package = Package(
             dependencies: ["capstan"],
             exclude: ["Client"],
             swiftSettings: swiftSettings),
+        // The control plane assembled in process on a fake runtime.
+        .testTarget(
+            name: "CapstanControlPlaneTests",
+            dependencies: [
+                "CapstanControlPlane", "CapstanAPI", "CapstanAgent", "CapstanCore", "CapstanGitOps", "CapstanTestSupport", "CapstanTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanCLITests",
             dependencies: ["capstan", "CapstanCore"],
