@@ -30,7 +30,7 @@ struct EmbeddedNode {
             let socket = dataDirectory + "/cri.sock"
             configuration.runtimeSocket = socket
             let server = CRIServer(socketPath: socket, runtime: runtime, logger: shimLogger) { path in onEvent(.runtimeListening(socket: path)) }
-            services.append(EmbeddedRuntime(server: server, runtime: runtime))
+            services.append(server)
         case .socket(let path):
             configuration.runtimeSocket = path
         case .provided(let runtime):
@@ -41,17 +41,5 @@ struct EmbeddedNode {
         let agent = try NodeAgent(configuration: configuration, client: client, logger: agentLogger, runtime: provided)
         services.append(agent)
         streaming = agent.streaming
-    }
-}
-
-/// The CRI shim as a service of the server: serves until shutdown, then
-/// releases its helpers; containers keep running for the next start to adopt.
-struct EmbeddedRuntime: Service {
-    let server: CRIServer
-    let runtime: CRIRuntime
-
-    func run() async throws {
-        try await server.run()
-        await runtime.shutdown()
     }
 }

@@ -5,7 +5,9 @@ package import Logging
 import ServiceLifecycle
 
 /// Serves the CRI runtime and image services over HTTP/2 on a unix socket until graceful
-/// shutdown, which stops accepting calls and lets the ones in flight finish.
+/// shutdown, which stops accepting calls and lets the ones in flight finish; then it
+/// releases what only a running shim needs. Containers keep running for the next
+/// shim to adopt.
 package struct CRIServer: Service {
     package let socketPath: String
     package let runtime: CRIRuntime
@@ -40,5 +42,6 @@ package struct CRIServer: Service {
             logger.info("shutting down: no new calls, finishing those in flight")
             server.beginGracefulShutdown()
         }
+        await runtime.shutdown()
     }
 }

@@ -71,43 +71,11 @@ struct CRICommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        await runtime.shutdown()
     }
 
     /// The running binary, which also serves as each container's monitor.
     static func ownExecutable() throws -> String {
         let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         return path
-    }
-}
-
-/// `capstan cri-monitor DIR`: the per-container monitor the shim starts (not for people).
-struct CRIMonitorCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cri-monitor",
-        abstract: "Hold one container's stdio and exit status for `capstan cri` (started by the shim).",
-        shouldDisplay: false)
-
-    @Flag(help: "Start idle and read the container folder from stdin (the shim keeps one such spare).")
-    var spare = false
-
-    @Argument(help: "The container's state folder (holds monitor.json); with --spare, the shim's root (a label).")
-    var directory: String
-
-    func run() throws {
-        let code = spare ? ContainerMonitor.runSpare() : ContainerMonitor.run(directory: directory)
-        if code != 0 { throw ExitCode(code) }
-    }
-}
-
-/// `capstan cri-pause`: PID 1 of a pod's shared PID namespace (started by the shim).
-struct CRIPauseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cri-pause",
-        abstract: "Hold a pod's PID namespace and reap its orphans (started by `capstan cri`).",
-        shouldDisplay: false)
-
-    func run() throws {
-        PodPIDNamespace.runPause()
     }
 }
