@@ -33,6 +33,37 @@ extension HTTPClusterClient {
     }
 
     private func stream(_ request: APIRequest, into events: WatchEvents.Continuation) async throws {
+        let what = "watch \(request.path)"
+        var status = 0
+        var refusal: [UInt8] = []
+        var lines = WatchLineDecoder(maxLineBytes: configuration.maxResponseBytes)
+        try await streamResponse(request, what: what) { part in
+            switch part {
+            case .head(let head):
+                status = Int(head.status.code)
+            case .body(let buffer):
+                if status != 200 {
+                    if refusal.count < 1 << 20 { refusal += buffer.readableBytesView }
+                    return
+                }
+                guard let complete = lines.push(buffer) else {
+                    throw TransportError(server: connector.server, "\(what): an event line is longer than \(configuration.maxResponseBytes) bytes")
+                }
+                for line in complete { events.yield(try event(line, what)) }
+            case .end:
+                if status != 200 {
+                    throw StatusError.apiError(status: status, body: refusal, method: "GET", path: request.path)
+                }
+                if let last = lines.finish() { events.yield(try event(last, what)) }
+            }
+        }
+    }
+
+    /// Sends `request` on a connection of its own and hands each part of the
+    /// response to `handle` as it arrives, until the response ends. The head must
+    /// come within the request timeout; after it, a quiet stream (a watch, a
+    /// followed log) is a normal one. Cancellation closes the connection.
+    func streamResponse(_ request: APIRequest, what: String, _ handle: (HTTPClientResponsePart) throws -> Void) async throws {
         try Task.checkCancellation()
         let channel = try await connector.connect()
         watchConnections.add(1, ordering: .sequentiallyConsistent)
@@ -40,8 +71,6 @@ extension HTTPClusterClient {
         channel.closeFuture.whenComplete { _ in counter.watchConnections.subtract(1, ordering: .sequentiallyConsistent) }
         defer { channel.close(promise: nil) }
         let (parts, sink) = AsyncThrowingStream<HTTPClientResponsePart, any Error>.makeStream()
-        let what = "watch \(request.path)"
-        // The head must come within the request timeout; after it, a quiet watch is a normal one.
         let timedOut = Flag()
         let headTimer = channel.eventLoop.scheduleTask(in: configuration.requestTimeout.timeAmount) {
             timedOut.set()
@@ -50,34 +79,14 @@ extension HTTPClusterClient {
         defer { headTimer.cancel() }
         try await withTaskCancellationHandler {
             // As for ordinary requests: a write that never reached the handler ends the parts here.
-            channel.writeAndFlush(HTTPExchange(head: head(request), body: nil, sink: .stream(sink))).whenFailure { error in
+            channel.writeAndFlush(HTTPExchange(head: head(request), body: request.body.map { ByteBuffer(bytes: $0) }, sink: .stream(sink))).whenFailure { error in
                 sink.finish(throwing: ExchangeFailure.closedBeforeResponse(underlying: "\(error)"))
             }
-            var status = 0
-            var refusal: [UInt8] = []
-            var lines = WatchLineDecoder(maxLineBytes: configuration.maxResponseBytes)
             do {
                 for try await part in parts {
-                    switch part {
-                    case .head(let head):
-                        headTimer.cancel()
-                        status = Int(head.status.code)
-                    case .body(let buffer):
-                        if status != 200 {
-                            if refusal.count < 1 << 20 { refusal += buffer.readableBytesView }
-                            continue
-                        }
-                        guard let complete = lines.push(buffer) else {
-                            throw TransportError(server: connector.server, "\(what): an event line is longer than \(configuration.maxResponseBytes) bytes")
-                        }
-                        for line in complete { events.yield(try event(line, what)) }
-                    case .end:
-                        if status != 200 {
-                            throw StatusError.apiError(status: status, body: refusal, method: "GET", path: request.path)
-                        }
-                        if let last = lines.finish() { events.yield(try event(last, what)) }
-                        return
-                    }
+                    if case .head = part { headTimer.cancel() }
+                    try handle(part)
+                    if case .end = part { return }
                 }
             } catch let failure as ExchangeFailure {
                 if Task.isCancelled { throw CancellationError() }

@@ -60,7 +60,7 @@ struct LogsCommand: AsyncParsableCommand {
         let status: Int
         do {
             // A 200 streams straight to stdout; anything else is a Status to explain.
-            status = try await client.send(.GET, path, body: nil) { status, chunk in
+            status = try await client.stream(path) { status, chunk in
                 if status == 200 {
                     FileHandle.standardOutput.write(Data(chunk))
                 } else {
