@@ -8,7 +8,7 @@ extension GitOpsEngine {
     /// object; objects of the inventory that the tree lacks would be pruned.
     public func diff(files: [(path: String, contents: [UInt8])]) async -> DiffReport {
         let tree = files.map { file in
-            GitTreeFile(path: file.path, blobID: SHA256.hex(file.contents))
+            GitTreeFile(path: file.path, blobID: ContentHash.sha256(file.contents))
         }
         let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
         let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
