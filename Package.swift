@@ -194,6 +194,7 @@ let package = Package(
                 "CRIAPI",
                 // openat2(2) for subPath resolution.
                 "CCRIShims",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -373,7 +374,7 @@ let package = Package(
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(
             name: "APIServerEndToEndTests",
-            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
+            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Client"],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -384,7 +385,7 @@ let package = Package(
         // A real git repository, the real `capstan server` and the real kubectl: commits become objects.
         .testTarget(
             name: "GitOpsEndToEndTests",
-            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport"],
+            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
         .testTarget(

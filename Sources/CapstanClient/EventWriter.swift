@@ -52,35 +52,3 @@ public struct EventWriter: Sendable {
         }
     }
 }
-
-/// RFC 3339 timestamps as Kubernetes writes them: seconds in `creationTimestamp`,
-/// conditions and events; microseconds in Leases (`MicroTime`).
-public enum KubeTime {
-    public static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
-    /// `2026-11-29T15:04:05.123456Z`, the `MicroTime` format.
-    public static func formatMicro(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        let micros = Int((date.timeIntervalSince1970 - seconds) * 1_000_000)
-        let base = format(Date(timeIntervalSince1970: seconds)).dropLast()  // the "Z"
-        return base + "." + String(format: "%06d", micros) + "Z"
-    }
-
-    /// Accepts fractional seconds too; nil for anything else.
-    public static func parse(_ text: String?) -> Date? {
-        guard let text, !text.isEmpty else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        // More than three fractional digits (MicroTime, RFC3339Nano): parse them by hand.
-        guard let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) else { return nil }
-        guard let whole = parse(String(text[..<dot]) + String(text[zone...])), let fraction = Double("0" + text[dot..<zone]) else { return nil }
-        return whole.addingTimeInterval(fraction)
-    }
-}

@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanTestSupport
+import Crypto
 import Foundation
 import Testing
 
@@ -288,7 +289,7 @@ private func probes(webhookSecret: String) -> [Probe] {
             let list = try await runCommand(RunningServer.capstanBinary, ["token", "list", "--data-dir", server.dataDirectory])
             let ids = list.output.split(separator: "\n").map { String($0.prefix { $0 != " " }) }
             // The id is the first 12 hex digits of the token's SHA-256; revoke the one that matches.
-            let revokedID = SHA256.hex(Array(revoked.utf8)).prefix(12)
+            let revokedID = Hex.encode(SHA256.hash(data: Array(revoked.utf8))).prefix(12)
             guard ids.contains(String(revokedID)) else { throw RunningServerError("token \(revokedID) not in \(list.output)") }
             let result = try await runCommand(RunningServer.capstanBinary, ["token", "revoke", "--data-dir", server.dataDirectory, String(revokedID)])
             guard result.status == 0 else { throw RunningServerError("revoke: \(result.output)") }

@@ -120,7 +120,7 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         // The history and the inventory are in the cluster.
         let inventory = try await Inventory.load(from: cluster)
         #expect(inventory.entries.count == 3 && inventory.commit == second.commit)
-        #expect(await engine.historyReport()["items"]?.arrayValue?.count == 2)
+        #expect(try wire(await engine.historyReport())["items"]?.arrayValue?.count == 2)
     }
 
     @Test func aCommitWithAnyErrorChangesNothing() async throws {
@@ -138,7 +138,7 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(broken.errors.contains { $0.contains("broken.yaml:4:") }, "\(broken.errors)")
         #expect(cluster.objects[id("ConfigMap", "settings")]?[path: ["data", "value"]] == "a")
         #expect(cluster.gitObjects == objects)
-        let status = await engine.statusReport()
+        let status = try wire(await engine.statusReport())
         #expect(status["state"] == "Failed")
         #expect(status[path: ["syncedCommit", "id"]]?.stringValue == good)
 
@@ -204,7 +204,7 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
 
         // Server-set fields are not drift.
         #expect(await engine.checkDrift() == 0)
-        #expect(await engine.driftReport()["driftedObjects"] == 0)
+        #expect(try wire(await engine.driftReport())["driftedObjects"] == 0)
 
         cluster.edit(web) { object in
             object[path: ["spec", "replicas"]] = 5
@@ -215,10 +215,10 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         }
         #expect(await engine.checkDrift() == 1)
         #expect(cluster.objects[web]?[path: ["spec", "replicas"]] == 2)
-        let heals = await engine.driftReport()["recentHeals"]?.arrayValue ?? []
+        let heals = try wire(await engine.driftReport())["recentHeals"]?.arrayValue ?? []
         let difference = heals.first?["differences"]?[0]
         #expect(difference?["path"] == "spec.replicas" && difference?["live"] == 5 && difference?["desired"] == 2 && difference?["changedBy"] == "kubectl-edit", "\(heals)")
-        let history = await engine.historyReport()["items"]?.arrayValue ?? []
+        let history = try wire(await engine.historyReport())["items"]?.arrayValue ?? []
         #expect(history.last?["result"] == "Healed")
 
         // With self-heal off, drift stays and is reported.
@@ -226,16 +226,16 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         _ = await engine.sync(trigger: "test")
         cluster.edit(web) { $0[path: ["spec", "template", "spec", "containers"]] = [["name": "web", "image": "web:hotfix"]] }
         #expect(await engine.checkDrift() == 0)
-        let report = await engine.driftReport()
+        let report = try wire(await engine.driftReport())
         #expect(report["driftedObjects"] == 1)
         let paths = report["objects"]?[0]?["differences"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
         #expect(paths.contains("spec.template.spec.containers[name=web].image"), "\(paths)")
-        #expect(await engine.statusReport()["state"] == "OutOfSync")
+        #expect(try wire(await engine.statusReport())["state"] == "OutOfSync")
 
         // A deleted object is drift too.
         cluster.state.withLock { $0.objects[id("Namespace", "demo", namespace: "")] = nil }
         _ = await engine.checkDrift()
-        #expect(await engine.driftReport()["objects"]?.arrayValue?.contains { $0["missing"] == true } == true)
+        #expect(try wire(await engine.driftReport())["objects"]?.arrayValue?.contains { $0["missing"] == true } == true)
     }
 
     @Test func ignoreRulesLeaveFieldsAlone() async throws {
@@ -250,7 +250,7 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         _ = await engine.sync(trigger: "test")
         cluster.edit(id("Deployment", "web", group: "apps")) { $0[path: ["spec", "replicas"]] = 7 }
         #expect(await engine.checkDrift() == 0)
-        #expect(await engine.driftReport()["driftedObjects"] == 0)
+        #expect(try wire(await engine.driftReport())["driftedObjects"] == 0)
     }
 
     @Test func rollbackPushesARevertCommitThatTheNextSyncApplies() async throws {
@@ -374,7 +374,7 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
 
         clock.advance(50)
         await engine.evaluateHealth()
-        #expect(await engine.statusReport()["state"] == "Degraded")
+        #expect(try wire(await engine.statusReport())["state"] == "Degraded")
         #expect(await engine.autoRollbackIfDegraded())
         #expect(await engine.autoRollbackIfDegraded() == false, "a commit is reverted once")
 

@@ -4,8 +4,8 @@ import Testing
 
 /// An in-memory tree: path → contents, content ids derived from the contents.
 private func input(_ files: [String: String]) -> RenderInput {
-    let entries = files.map { GitTreeFile(path: $0.key, blobID: SHA256.hex(Array($0.value.utf8))) }
-    let contents = Dictionary(files.map { (SHA256.hex(Array($0.value.utf8)), Array($0.value.utf8)) }, uniquingKeysWith: { first, _ in first })
+    let entries = files.map { GitTreeFile(path: $0.key, blobID: ContentHash.sha256(Array($0.value.utf8))) }
+    let contents = Dictionary(files.map { (ContentHash.sha256(Array($0.value.utf8)), Array($0.value.utf8)) }, uniquingKeysWith: { first, _ in first })
     return RenderInput(files: entries.sorted { $0.path < $1.path }) { file in contents[file.blobID]! }
 }
 

@@ -57,7 +57,7 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
         #expect(found.first?.desired == "*** (after)" && found.first?.live == "*** (before)")
     }
 
-    @Test func aMissingKeyOrMapShowsItsKeysNotItsValues() {
+    @Test func aMissingKeyOrMapShowsItsKeysNotItsValues() throws {
         var live = desired
         live[path: ["data", "token"]] = nil
         live[path: ["stringData"]] = nil
@@ -67,15 +67,15 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
         #expect(token?.desired == "***" && token?.live == nil)
         let stringData = found.first { $0.path == "stringData" }
         #expect(stringData?.desired == ["pin": "***"] && stringData?.live == nil)
-        #expect(leaked(JSONSerializer.string(.array(found.map(\.json)))).isEmpty)
+        #expect(leaked(JSONSerializer.string(try wire(found))).isEmpty)
     }
 
-    @Test func aMapOfTheWrongTypeIsMaskedWhole() {
+    @Test func aMapOfTheWrongTypeIsMaskedWhole() throws {
         var live = desired
         live[path: ["data"]] = "aHVudGVyMg=="
         let found = DriftDetector().differences(desired: desired, live: live)
         #expect(found.map(\.path) == ["data"] && found.first?.live == "***")
-        #expect(leaked(JSONSerializer.string(.array(found.map(\.json)))).isEmpty)
+        #expect(leaked(JSONSerializer.string(try wire(found))).isEmpty)
     }
 
     @Test func otherKindsKeepTheirValues() {
@@ -97,7 +97,7 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
 
         cluster.edit(db) { $0[path: ["data", "password"]] = "c3dvcmRmaXNo" }
         _ = await engine.checkDrift()
-        let drift = JSONSerializer.string(await engine.driftReport())
+        let drift = JSONSerializer.string(try wire(await engine.driftReport()))
         #expect(drift.contains("data.password") && drift.contains("*** (before)") && drift.contains("*** (after)"), "\(drift)")
         #expect(leaked(drift).isEmpty, "\(drift)")
 
@@ -106,10 +106,10 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
         _ = await engine.sync(trigger: "test")
         cluster.edit(db) { $0[path: ["data", "password"]] = "c3dvcmRmaXNo" }
         #expect(await engine.checkDrift() == 1)
-        let history = await engine.historyReport()
+        let history = try wire(await engine.historyReport())
         #expect(history["items"]?.arrayValue?.last?["warnings"]?[0]?.stringValue?.contains("data.password") == true, "\(history)")
         let stored = cluster.objects.filter { $0.key.namespace == "capstan-system" }.values.map { JSONSerializer.string($0) }.joined()
-        for text in [JSONSerializer.string(await engine.driftReport()), JSONSerializer.string(history), stored] {
+        for text in [JSONSerializer.string(try wire(await engine.driftReport())), JSONSerializer.string(history), stored] {
             #expect(leaked(text).isEmpty, "\(text)")
         }
     }
@@ -122,7 +122,7 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
         _ = await engine.sync(trigger: "test")
 
         let tree = [("ns.yaml", namespace), ("secret.yaml", secret(password: "bmV3LXBhc3M="))].map { (path: $0.0, contents: Array($0.1.utf8)) }
-        let report = await engine.diff(files: tree)
+        let report = try wire(await engine.diff(files: tree))
         let object = report["objects"]?[0]
         #expect(object?["action"] == "update" && object?["kind"] == "Secret", "\(report)")
         #expect(object?["differences"]?[0]?["path"] == "data.password" && object?["differences"]?[0]?["desired"] == "*** (after)", "\(report)")

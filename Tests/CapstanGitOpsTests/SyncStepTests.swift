@@ -21,7 +21,7 @@ import Testing
 
     static func files(_ files: [String: String]) -> @Sendable (GitCommit) async throws -> RenderInput {
         { _ in
-            let tree = files.keys.sorted().map { GitTreeFile(path: $0, blobID: SHA256.hex(Array(files[$0]!.utf8))) }
+            let tree = files.keys.sorted().map { GitTreeFile(path: $0, blobID: ContentHash.sha256(Array(files[$0]!.utf8))) }
             return RenderInput(files: tree) { file in Array(files[file.path]!.utf8) }
         }
     }

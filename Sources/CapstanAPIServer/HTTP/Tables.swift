@@ -163,7 +163,7 @@ enum Tables {
 
     /// Kubernetes' human durations: `45s`, `3m20s`, `5h`, `2d3h`, `400d`.
     static func age(_ object: JSONValue, _ now: Date, field: [String] = ["metadata", "creationTimestamp"]) -> String {
-        guard let text = object[path: field]?.stringValue, let created = ISO8601DateFormatter().date(from: text) else { return "<unknown>" }
+        guard let text = object[path: field]?.stringValue, let created = KubeTime.parse(text) else { return "<unknown>" }
         return humanDuration(now.timeIntervalSince(created))
     }
 

@@ -461,11 +461,7 @@ public struct ResourceRegistry: Sendable {
         Self.format(now())
     }
 
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    static func format(_ date: Date) -> String { KubeTime.format(date) }
 
     static func randomSuffix() -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")

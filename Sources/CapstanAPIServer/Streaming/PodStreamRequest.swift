@@ -128,13 +128,7 @@ extension PodLogOptions {
         if !errors.isEmpty { throw .invalid(kind: "PodLogOptions", name: name, errors: errors) }
     }
 
-    static func parseRFC3339(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
+    static func parseRFC3339(_ text: String) -> Date? { KubeTime.parse(text) }
 }
 
 extension PodExecOptions {

@@ -1,3 +1,4 @@
+import CapstanCore
 import Foundation
 
 /// Reads CRI log files (`<RFC3339Nano> <stream> <P|F> <text>`) back into what
@@ -39,15 +40,8 @@ struct CRILogReader {
         return (timestamp, parseTime(timestamp), full, text)
     }
 
-    static func parseTime(_ text: String) -> Date? {
-        // RFC 3339 with up to nine fractional digits: seconds parsed by the formatter, the fraction by hand.
-        guard let dot = text.firstIndex(of: ".") else { return ISO8601DateFormatter().date(from: text) }
-        guard let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }),
-              let whole = ISO8601DateFormatter().date(from: String(text[..<dot]) + String(text[zone...])),
-              let fraction = Double("0" + text[dot..<zone])
-        else { return nil }
-        return whole.addingTimeInterval(fraction)
-    }
+    /// RFC 3339 with up to nine fractional digits, as CRI log lines carry.
+    static func parseTime(_ text: String) -> Date? { KubeTime.parse(text) }
 
     /// What to send for one entry.
     static func render(_ entry: Entry, timestamps: Bool) -> [UInt8] {

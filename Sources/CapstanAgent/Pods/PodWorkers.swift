@@ -1,3 +1,4 @@
+import CapstanClient
 import CapstanCore
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ import Synchronization
 /// asked to be called again; it ends, cleaning up, when its pod is gone.
 actor PodWorkers {
     private struct Worker {
-        let trigger: SyncTrigger
+        let trigger: Wakeup
         let task: Task<Void, Never>
     }
 
@@ -44,10 +45,10 @@ actor PodWorkers {
     func poke(_ uid: String) {
         guard !stopped else { return }
         if let worker = workers[uid] {
-            worker.trigger.fire()
+            worker.trigger.signal()
             return
         }
-        let trigger = SyncTrigger(clock: clock)
+        let trigger = Wakeup(clock: clock)
         let task = Task { await self.work(uid, trigger: trigger) }
         workers[uid] = Worker(trigger: trigger, task: task)
     }
@@ -67,7 +68,7 @@ actor PodWorkers {
         if pods[uid] == nil { workers[uid] = nil }
     }
 
-    private func work(_ uid: String, trigger: SyncTrigger) async {
+    private func work(_ uid: String, trigger: Wakeup) async {
         while !Task.isCancelled {
             guard let pod = current(uid) else {
                 await syncer.cleanUpOrphan(uid: uid)
@@ -78,82 +79,5 @@ actor PodWorkers {
             let next = await syncer.sync(pod)
             await trigger.wait(upTo: next)
         }
-    }
-}
-
-/// A wake-up call that is never lost: a ``fire()`` before ``wait(upTo:)``
-/// makes the wait return at once; several fires count as one. The timeout
-/// runs on the injected clock.
-final class SyncTrigger: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-        var generation = 0
-    }
-
-    private let state = Mutex(State())
-    private let clock: any Clock<Duration>
-
-    init(clock: any Clock<Duration>) {
-        self.clock = clock
-    }
-
-    func fire() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
-            state.pending = true
-            return nil
-        }
-        waiter?.resume()
-    }
-
-    /// Returns when fired or after `timeout`, whichever comes first.
-    func wait(upTo timeout: Duration) async {
-        let generation = state.withLock { state -> Int? in
-            if state.pending {
-                state.pending = false
-                return nil
-            }
-            state.generation += 1
-            return state.generation
-        }
-        guard let generation else { return }
-        let clock = self.clock
-        let timer = Task { [weak self] in
-            try? await clock.sleep(for: timeout)
-            self?.expire(generation)
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.pending || state.generation != generation {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            self.expire(generation)
-        }
-        timer.cancel()
-    }
-
-    private func expire(_ generation: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.generation == generation, let waiter = state.waiter else {
-                if state.generation == generation { state.generation += 1 }
-                return nil
-            }
-            state.waiter = nil
-            state.generation += 1
-            return waiter
-        }
-        waiter?.resume()
     }
 }

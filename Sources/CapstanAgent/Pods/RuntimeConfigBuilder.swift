@@ -1,5 +1,6 @@
 import CRIAPI
 import CapstanCore
+import Crypto
 import Foundation
 
 /// Turns a pod spec into CRI sandbox and container configurations, as the
@@ -149,6 +150,6 @@ struct RuntimeConfigBuilder {
     /// A short fingerprint of the container's spec: a container whose spec
     /// changed (only possible for `image` in Kubernetes) is restarted.
     static func hash(_ container: Container) -> String {
-        String(SHA256.hex(JSONSerializer.bytes(.object(container.json))).prefix(16))
+        String(Hex.encode(SHA256.hash(data: JSONSerializer.bytes(.object(container.json)))).prefix(16))
     }
 }

@@ -42,7 +42,7 @@ struct NodeLifecycleController: Sendable {
     let nodes: Informer<Node>
     let leases: Informer<Lease>
     let pods: Informer<Pod>
-    let wakeup = Wakeup()
+    let wakeup = Wakeup(clock: ContinuousClock())
     private let memory = Memory()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }

@@ -1,6 +1,6 @@
-import CapstanClient
+import CapstanCore
 
 /// RFC 3339 timestamps as Kubernetes writes them (`creationTimestamp`,
-/// conditions, events): the client's ``KubeTime``, under the name the
+/// conditions, events): CapstanCore's ``KubeTime``, under the name the
 /// controllers use.
 typealias Timestamps = KubeTime

@@ -1,7 +1,7 @@
 public import CapstanCore
 
 /// One field where the cluster differs from git.
-public struct FieldDifference: Hashable, Sendable {
+public struct FieldDifference: Hashable, Sendable, Codable {
     /// Readable path: `spec.template.spec.containers[name=web].image`.
     public var path: String
     /// JSON pointer of the same field, as ignore rules name it.
@@ -12,13 +12,18 @@ public struct FieldDifference: Hashable, Sendable {
     public var changedBy: String?
     public var changedAt: String?
 
-    public var json: JSONValue {
-        var object: JSONObject = ["path": .string(path), "pointer": .string(pointer)]
-        object["desired"] = desired ?? .null
-        object["live"] = live ?? .null
-        if let changedBy { object["changedBy"] = .string(changedBy) }
-        if let changedAt { object["changedAt"] = .string(changedAt) }
-        return .object(object)
+    /// The one "difference" of an object the cluster lacks.
+    static let missingObject = FieldDifference(path: "", pointer: "", desired: nil, live: nil, changedBy: nil, changedAt: nil)
+
+    /// `desired` and `live` are `null` when unset; `changedBy` and `changedAt` are left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(pointer, forKey: .pointer)
+        try container.encode(desired, forKey: .desired)
+        try container.encode(live, forKey: .live)
+        try container.encodeIfPresent(changedBy, forKey: .changedBy)
+        try container.encodeIfPresent(changedAt, forKey: .changedAt)
     }
 }
 
@@ -38,7 +43,7 @@ public struct DriftDetector: Sendable {
     /// differences name the keys that differ, never their values.
     public func differences(desired: JSONValue, live: JSONValue?) -> [FieldDifference] {
         guard let live else {
-            return [FieldDifference(path: "", pointer: "", desired: nil, live: nil, changedBy: nil, changedAt: nil)]
+            return [.missingObject]
         }
         let kind = desired["kind"]?.stringValue ?? ""
         var found: [Found] = []

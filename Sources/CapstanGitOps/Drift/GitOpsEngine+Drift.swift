@@ -27,7 +27,7 @@ extension GitOpsEngine {
                 drift.objects[object.identity] = nil
                 continue
             }
-            var found = DriftReport.ObjectDrift(
+            var found = ObjectDrift(
                 identity: object.identity, apiVersion: object.apiVersion, file: object.file, differences: differences,
                 detectedAt: drift.objects[object.identity]?.detectedAt ?? now())
             logger.notice(
@@ -67,8 +67,8 @@ extension GitOpsEngine {
     }
 
     /// The drift report as `GET /drift` serves it.
-    public func driftReport() -> JSONValue {
-        drift.json(commit: appliedCommit?.id, selfHeal: repositoryConfig.selfHeal)
+    public func driftReport() -> DriftReport {
+        drift.report(commit: appliedCommit?.id, selfHeal: repositoryConfig.selfHeal)
     }
 
     /// The kinds the applied commit holds: what the drift watch follows.

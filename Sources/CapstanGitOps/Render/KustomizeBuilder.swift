@@ -153,7 +153,7 @@ struct KustomizeBuilder {
         hashed["name"] = object["metadata"]?["name"]
         if let type = object["type"] { hashed["type"] = type }
         let sorted = JSONObject(uniqueKeysWithValues: hashed.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        let hex = SHA256.hex(JSONSerializer.bytes(.object(sorted)))
+        let hex = ContentHash.sha256(JSONSerializer.bytes(.object(sorted)))
         let replacements: [Character: Character] = ["0": "g", "1": "h", "3": "k", "a": "m", "e": "t"]
         return String(hex.prefix(10).map { replacements[$0] ?? $0 })
     }

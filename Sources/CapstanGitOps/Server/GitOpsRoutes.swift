@@ -32,11 +32,11 @@ public struct GitOpsRoutes: Sendable {
     }
 
     func history() async -> APIRoute.Response {
-        .init(body: await engine.historyReport())
+        Self.answer(await engine.historyReport())
     }
 
     func drift() async -> APIRoute.Response {
-        .init(body: await engine.driftReport())
+        Self.answer(await engine.driftReport())
     }
 
     func sync() -> APIRoute.Response {
@@ -77,7 +77,16 @@ public struct GitOpsRoutes: Sendable {
             }
             files.append((path, content))
         }
-        return .init(body: await engine.diff(files: files))
+        return Self.answer(await engine.diff(files: files))
+    }
+
+    /// A report as JSON, the same encoding the CLI decodes (``GitOpsReportCoding``).
+    static func answer(_ report: some Encodable) -> APIRoute.Response {
+        do {
+            return .init(body: try GitOpsReportCoding.json(report))
+        } catch {
+            return .init(status: 500, body: ["message": .string("the report could not be encoded: \(error)")])
+        }
     }
 
     func hook(_ request: APIRoute.Request) -> APIRoute.Response {

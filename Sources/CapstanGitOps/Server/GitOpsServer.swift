@@ -52,6 +52,13 @@ public struct GitOpsServer: Sendable {
     /// The `gitops` slot of `GET /status`.
     public var status: @Sendable () async -> JSONValue {
         let engine = service.engine
-        return { await engine.statusReport() }
+        return {
+            let report = await engine.statusReport()
+            do {
+                return try GitOpsReportCoding.json(report)
+            } catch {
+                return ["state": .string(report.state.rawValue), "message": .string("the report could not be encoded: \(error)")]
+            }
+        }
     }
 }

@@ -6,9 +6,9 @@ extension GitOpsEngine {
     /// The tree is rendered and policy-checked like a commit, every object is
     /// dry-run applied (the API's own validation), and compared with the live
     /// object; objects of the inventory that the tree lacks would be pruned.
-    public func diff(files: [(path: String, contents: [UInt8])]) async -> JSONValue {
+    public func diff(files: [(path: String, contents: [UInt8])]) async -> DiffReport {
         let tree = files.map { file in
-            GitTreeFile(path: file.path, blobID: SHA256.hex(file.contents))
+            GitTreeFile(path: file.path, blobID: ContentHash.sha256(file.contents))
         }
         let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
         let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
@@ -17,9 +17,9 @@ extension GitOpsEngine {
         var noCache: PolicyCache?
         let gate = await PolicyGate(defaultPolicies: configuration.defaultPolicies).check(rendered, input: input, cache: &noCache)
         errors += gate.errors
-        guard errors.isEmpty else { return ["errors": .array(errors.map { .string($0) }), "objects": []] }
+        guard errors.isEmpty else { return DiffReport(baseCommit: appliedCommit?.id, errors: errors, objects: [], unchanged: 0) }
 
-        var objects: [JSONValue] = []
+        var objects: [DiffReport.Change] = []
         var unchanged = 0
         let plan = PlanStep(inventoryName: configuration.inventoryName, digestKey: configuration.inventoryDigestKey)
         let wanted = rendered.manifests.map(plan.desiredObject)
@@ -33,7 +33,10 @@ extension GitOpsEngine {
                     unchanged += 1
                     continue
                 }
-                objects.append(Self.entry(object.identity, object.apiVersion, file: object.file, action: live == nil ? "create" : "update", differences: live == nil ? [] : differences))
+                objects.append(
+                    live == nil
+                        ? .init(.create, object.identity, apiVersion: object.apiVersion, file: object.file)
+                        : .init(.update, object.identity, apiVersion: object.apiVersion, file: object.file, differences: differences))
             } catch {
                 errors.append("\(object.file):\(object.line): \(object.identity): \(error.message)")
             }
@@ -41,19 +44,9 @@ extension GitOpsEngine {
         let local = Set(wanted.map(\.identity))
         if rendered.config.prune {
             for entry in inventory.entries.values.sorted() where !local.contains(entry.identity) {
-                objects.append(Self.entry(entry.identity, entry.apiVersion, file: entry.file, action: "prune", differences: []))
+                objects.append(.init(.prune, entry.identity, apiVersion: entry.apiVersion, file: entry.file))
             }
         }
-        return [
-            "baseCommit": appliedCommit.map { .string($0.id) } ?? .null, "errors": .array(errors.map { .string($0) }),
-            "objects": .array(objects), "unchanged": .int(Int64(unchanged)),
-        ]
-    }
-
-    private static func entry(_ identity: ObjectIdentity, _ apiVersion: String, file: String, action: String, differences: [FieldDifference]) -> JSONValue {
-        [
-            "action": .string(action), "apiVersion": .string(apiVersion), "kind": .string(identity.kind), "namespace": .string(identity.namespace),
-            "name": .string(identity.name), "file": .string(file), "differences": .array(differences.map(\.json)),
-        ]
+        return DiffReport(baseCommit: appliedCommit?.id, errors: errors, objects: objects, unchanged: unchanged)
     }
 }

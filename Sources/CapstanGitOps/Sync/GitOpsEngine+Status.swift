@@ -4,48 +4,32 @@ import Foundation
 extension GitOpsEngine {
     /// The `/status` slot: the source, the synced commit, the state of the
     /// last attempt with its errors, health and a drift summary.
-    public func statusReport() -> JSONValue {
-        var report: JSONObject = [
-            "repository": .string(GitCredentials.redacted(configuration.remote)), "branch": .string(configuration.branch),
-            "path": .string(configuration.path.isEmpty ? "." : configuration.path),
-            "pollIntervalSeconds": .double(pollInterval),
-        ]
+    public func statusReport() -> GitOpsStatusReport {
         let last = history.last { $0.result != .healed }
-        report["state"] = .string(state(last: last))
-        if let appliedCommit {
-            report["syncedCommit"] = [
-                "id": .string(appliedCommit.id), "summary": .string(appliedCommit.summary),
-                "author": .string(appliedCommit.authorName), "appliedAt": appliedAt.map { .string(SyncRecord.format($0)) } ?? .null,
-            ]
-        } else {
-            report["syncedCommit"] = .null
-        }
-        if let last { report["lastSync"] = last.json }
-        report["health"] = [
-            "status": .string(appliedCommit == nil ? "Unknown" : health.status.rawValue), "message": .string(health.message),
-            "objects": .object(JSONObject(uniqueKeysWithValues: healthCounts.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .int(Int64($0.value))) })),
-        ]
-        report["drift"] = [
-            "driftedObjects": .int(Int64(drift.objects.count)), "driftedFields": .int(Int64(drift.fieldCount)),
-            "selfHeal": .bool(repositoryConfig.selfHeal), "heals": .int(Int64(drift.heals.count)),
-            "checkedAt": drift.checkedAt.map { .string(SyncRecord.format($0)) } ?? .null,
-        ]
-        report["objects"] = .int(Int64(inventory.entries.count))
-        if let lastFetchAt { report["lastFetchAt"] = .string(SyncRecord.format(lastFetchAt)) }
-        if let lastFetchError { report["fetchError"] = .string(lastFetchError) }
-        return .object(report)
+        return GitOpsStatusReport(
+            repository: GitCredentials.redacted(configuration.remote), branch: configuration.branch,
+            path: configuration.path.isEmpty ? "." : configuration.path, pollIntervalSeconds: pollInterval, state: state(last: last),
+            syncedCommit: appliedCommit.map { .init(id: $0.id, summary: $0.summary, author: $0.authorName, appliedAt: appliedAt) },
+            lastSync: last,
+            health: .init(
+                status: appliedCommit == nil ? "Unknown" : health.status.rawValue, message: health.message,
+                objects: Dictionary(uniqueKeysWithValues: healthCounts.map { ($0.key.rawValue, $0.value) })),
+            drift: .init(
+                driftedObjects: drift.objects.count, driftedFields: drift.fieldCount, selfHeal: repositoryConfig.selfHeal, heals: drift.heals.count,
+                checkedAt: drift.checkedAt),
+            objects: inventory.entries.count, lastFetchAt: lastFetchAt, fetchError: lastFetchError)
     }
 
     /// One word for the whole source, as `capstan status` leads with it.
-    func state(last: SyncRecord?) -> String {
-        if syncing { return "Syncing" }
-        if lastFetchError != nil { return "FetchFailed" }
-        guard let last else { return "Pending" }
-        if last.result == .failed { return "Failed" }
-        guard appliedCommit != nil else { return "Pending" }
-        if health.status == .degraded || health.status == .missing { return "Degraded" }
-        if !drift.objects.isEmpty { return "OutOfSync" }
-        return health.status == .progressing ? "Progressing" : "Synced"
+    func state(last: SyncRecord?) -> GitOpsState {
+        if syncing { return .syncing }
+        if lastFetchError != nil { return .fetchFailed }
+        guard let last else { return .pending }
+        if last.result == .failed { return .failed }
+        guard appliedCommit != nil else { return .pending }
+        if health.status == .degraded || health.status == .missing { return .degraded }
+        if !drift.objects.isEmpty { return .outOfSync }
+        return health.status == .progressing ? .progressing : .synced
     }
 
 }

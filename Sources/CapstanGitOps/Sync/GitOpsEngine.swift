@@ -80,7 +80,7 @@ public actor GitOpsEngine {
     var syncing = false
     var health = Health(status: .healthy, message: "")
     var healthCounts: [Health.Status: Int] = [:]
-    var drift = DriftReport()
+    var drift = DriftLedger()
     var rolledBack: Set<String> = []
     /// Work remembered between syncs (per-unit digests, policy passes).
     var caches = SyncCaches()
@@ -204,7 +204,7 @@ public actor GitOpsEngine {
         repositoryConfig = rendered.config
         appliedCommit = run.commit
         appliedAt = now()
-        drift = DriftReport()
+        drift = DriftLedger()
         if let summary = run.health {
             health = summary.worst
             healthCounts = summary.counts
@@ -232,7 +232,7 @@ public actor GitOpsEngine {
         }
         history.append(record)
         do {
-            _ = try await cluster.apply(SyncHistory.configMap(record), dryRun: false)
+            _ = try await cluster.apply(try SyncHistory.configMap(record), dryRun: false)
             if history.count > SyncHistory.limit {
                 for old in history.prefix(history.count - SyncHistory.limit) {
                     try? await cluster.delete(
@@ -255,7 +255,7 @@ public actor GitOpsEngine {
     // MARK: Reports
 
     /// The sync records, oldest first.
-    public func historyReport() -> JSONValue {
-        ["items": .array(history.map(\.json))]
+    public func historyReport() -> HistoryReport {
+        HistoryReport(items: history)
     }
 }

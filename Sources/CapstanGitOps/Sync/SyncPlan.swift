@@ -30,7 +30,7 @@ public struct DesiredObject: Sendable {
         object.metadata.labels[Self.inventoryLabel] = inventory
         object.metadata.annotations[Self.sourceAnnotation] = manifest.file
         let serialized = Array(JSONSerializer.string(object.jsonValue).utf8)
-        hash = Self.isSecret(identity) ? digestKey.digest(serialized) : SHA256.hex(serialized)
+        hash = Self.isSecret(identity) ? digestKey.digest(serialized) : ContentHash.sha256(serialized)
         self.object = object.jsonValue
     }
 

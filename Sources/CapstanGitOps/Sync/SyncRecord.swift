@@ -4,7 +4,7 @@ public import Foundation
 
 /// One sync attempt or self-heal, as `capstan history` and `GET /history` show it.
 public struct SyncRecord: Sendable {
-    public enum Result: String, Sendable {
+    public enum Result: String, Codable, Sendable {
         /// Everything applied and healthy.
         case synced = "Synced"
         /// Applied; some objects are still becoming healthy.
@@ -36,17 +36,6 @@ public struct SyncRecord: Sendable {
     /// Where the time went: read, render, policy, plan, dryRun, apply, prune, record, health.
     public var stepSeconds: [(String, Double)] = []
 
-    public var json: JSONValue {
-        [
-            "sequence": .int(Int64(sequence)), "commit": .string(commit), "author": .string(author), "message": .string(message),
-            "startedAt": .string(Self.format(startedAt)), "durationSeconds": .double((duration * 1000).rounded() / 1000),
-            "trigger": .string(trigger), "result": .string(result.rawValue),
-            "objects": ["created": .int(Int64(created)), "updated": .int(Int64(updated)), "pruned": .int(Int64(pruned)), "unchanged": .int(Int64(unchanged))],
-            "errors": .array(errors.map { .string($0) }), "warnings": .array(warnings.map { .string($0) }),
-            "stepSeconds": .object(JSONObject(stepSeconds.map { ($0.0, .double(($0.1 * 1000).rounded() / 1000)) }, uniquingKeysWith: { first, _ in first })),
-        ]
-    }
-
     init(sequence: Int, commit: String, author: String, message: String, startedAt: Date, trigger: String, result: Result) {
         self.sequence = sequence
         self.commit = commit
@@ -57,29 +46,72 @@ public struct SyncRecord: Sendable {
         self.trigger = trigger
         self.result = result
     }
+}
 
-    init?(json: JSONValue) {
-        guard let sequence = json["sequence"]?.intValue, let commit = json["commit"]?.stringValue,
-            let result = json["result"]?.stringValue.flatMap(Result.init(rawValue:))
-        else { return nil }
+/// The wire and storage form: `durationSeconds` and `stepSeconds` rounded to
+/// milliseconds, the object counts under `objects`. Decoding is lenient
+/// (records written by older servers may lack fields); sequence, commit and
+/// result are required.
+extension SyncRecord: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case sequence, commit, author, message, startedAt, durationSeconds, trigger, result, objects, errors, warnings, stepSeconds
+    }
+
+    private struct Counts: Codable {
+        var created = 0
+        var updated = 0
+        var pruned = 0
+        var unchanged = 0
+    }
+
+    private struct StepKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            sequence: Int(sequence), commit: commit, author: json["author"]?.stringValue ?? "", message: json["message"]?.stringValue ?? "",
-            startedAt: json["startedAt"]?.stringValue.flatMap(Self.parse) ?? Date(timeIntervalSince1970: 0),
-            trigger: json["trigger"]?.stringValue ?? "", result: result)
-        duration = json["durationSeconds"]?.doubleValue ?? 0
-        created = Int(json[path: ["objects", "created"]]?.intValue ?? 0)
-        updated = Int(json[path: ["objects", "updated"]]?.intValue ?? 0)
-        pruned = Int(json[path: ["objects", "pruned"]]?.intValue ?? 0)
-        unchanged = Int(json[path: ["objects", "unchanged"]]?.intValue ?? 0)
-        errors = json["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            sequence: try container.decode(Int.self, forKey: .sequence), commit: try container.decode(String.self, forKey: .commit),
+            author: try container.decodeIfPresent(String.self, forKey: .author) ?? "",
+            message: try container.decodeIfPresent(String.self, forKey: .message) ?? "",
+            startedAt: try container.decodeIfPresent(Date.self, forKey: .startedAt) ?? Date(timeIntervalSince1970: 0),
+            trigger: try container.decodeIfPresent(String.self, forKey: .trigger) ?? "",
+            result: try container.decode(Result.self, forKey: .result))
+        duration = try container.decodeIfPresent(Double.self, forKey: .durationSeconds) ?? 0
+        let counts = try container.decodeIfPresent(Counts.self, forKey: .objects) ?? Counts()
+        (created, updated, pruned, unchanged) = (counts.created, counts.updated, counts.pruned, counts.unchanged)
+        errors = try container.decodeIfPresent([String].self, forKey: .errors) ?? []
+        warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
+        if container.contains(.stepSeconds) {
+            let steps = try container.nestedContainer(keyedBy: StepKey.self, forKey: .stepSeconds)
+            stepSeconds = try steps.allKeys.map { ($0.stringValue, try steps.decode(Double.self, forKey: $0)) }
+        }
     }
 
-    static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(author, forKey: .author)
+        try container.encode(message, forKey: .message)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(Self.milliseconds(duration), forKey: .durationSeconds)
+        try container.encode(trigger, forKey: .trigger)
+        try container.encode(result, forKey: .result)
+        try container.encode(Counts(created: created, updated: updated, pruned: pruned, unchanged: unchanged), forKey: .objects)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(warnings, forKey: .warnings)
+        var steps = container.nestedContainer(keyedBy: StepKey.self, forKey: .stepSeconds)
+        var seen = Set<String>()
+        for (step, seconds) in stepSeconds where seen.insert(step).inserted {
+            try steps.encode(Self.milliseconds(seconds), forKey: StepKey(stringValue: step))
+        }
     }
 
-    static func parse(_ text: String) -> Date? { try? Date(text, strategy: .iso8601) }
+    private static func milliseconds(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 }
 
 /// Sync records kept in the store, as ConfigMaps in `capstan-system`
@@ -91,14 +123,14 @@ struct SyncHistory {
         "gitops-sync-" + String(repeating: "0", count: max(0, 8 - String(sequence).count)) + String(sequence)
     }
 
-    static func configMap(_ record: SyncRecord) -> JSONValue {
+    static func configMap(_ record: SyncRecord) throws -> JSONValue {
         [
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": [
                 "name": .string(name(record.sequence)), "namespace": .string(Inventory.namespace),
                 "labels": [Inventory.recordLabel: "sync"],
             ],
-            "data": ["record.json": .string(JSONSerializer.string(record.json))],
+            "data": ["record.json": .string(JSONSerializer.string(try GitOpsReportCoding.json(record)))],
         ]
     }
 
@@ -106,9 +138,9 @@ struct SyncHistory {
         let maps = try await cluster.list(apiVersion: "v1", kind: "ConfigMap", labelSelector: Inventory.recordLabel + "=sync")
         return maps.compactMap { map -> SyncRecord? in
             guard map[path: ["metadata", "namespace"]]?.stringValue == Inventory.namespace,
-                let text = map[path: ["data", "record.json"]]?.stringValue, let json = try? JSONParser().parse(text)
+                let text = map[path: ["data", "record.json"]]?.stringValue
             else { return nil }
-            return SyncRecord(json: json)
+            return try? GitOpsReportCoding.decode(SyncRecord.self, from: Array(text.utf8))
         }.sorted { $0.sequence < $1.sequence }
     }
 }

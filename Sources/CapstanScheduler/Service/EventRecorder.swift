@@ -74,9 +74,5 @@ public actor ClientEventRecorder: SchedulingEventRecorder {
         return String(nanos, radix: 16)
     }
 
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
-    }
+    static func timestamp() -> String { KubeTime.format(Date()) }
 }

@@ -159,9 +159,5 @@ public struct Scheduler: ServiceLifecycle.Service {
         }
     }
 
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
-    }
+    static func timestamp() -> String { KubeTime.format(Date()) }
 }

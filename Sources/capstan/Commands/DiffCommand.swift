@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 import Foundation
 
 /// `capstan diff [DIR]`: what committing a local tree would change in the
@@ -15,34 +16,46 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let report: JSONValue
+        let report: DiffReport
         do {
             let files = try Self.readTree(directory)
             let body: JSONValue = ["files": .array(files.map { ["path": .string($0.path), "content": .string(Base64.encode($0.contents))] })]
             let response = try await options.client().post("/diff", json: body)
-            guard response.status == 200, let json = response.json else { throw CLIFailure("POST /diff failed with HTTP \(response.status): \(response.message)") }
-            report = json
+            guard response.status == 200 else { throw CLIFailure("POST /diff failed with HTTP \(response.status): \(response.message)") }
+            do {
+                report = try GitOpsReportCoding.decode(DiffReport.self, from: response.body)
+            } catch {
+                throw CLIFailure("POST /diff answered a document this capstan cannot read: \(error)")
+            }
         } catch {
             throw CLIFailure.exit(error)
         }
-        if options.json { print(JSONSerializer.string(report, pretty: true)) }
-        let errors = report["errors"]?.arrayValue ?? []
-        let objects = report["objects"]?.arrayValue ?? []
-        if !options.json {
-            for error in errors { print(Colour.red("error: \(display(error))")) }
-            for object in objects {
-                let name = display(object["namespace"]).isEmpty ? display(object["name"]) : "\(display(object["namespace"]))/\(display(object["name"]))"
-                let action = display(object["action"])
-                let marker = action == "create" ? Colour.green("+") : action == "prune" ? Colour.red("-") : Colour.yellow("~")
-                print("\(marker) \(action) \(display(object["kind"])) \(name)  (\(display(object["file"])))")
-                for difference in object["differences"]?.arrayValue ?? [] {
-                    print("    \(display(difference["path"])): \(Colour.red(display(difference["live"]))) → \(Colour.green(display(difference["desired"])))")
-                }
-            }
-            if errors.isEmpty, objects.isEmpty { print("No changes: the cluster already matches \(directory).") }
+        if options.json {
+            print(try prettyJSON(report))
+        } else {
+            print(Self.render(report, directory: directory))
         }
-        if !errors.isEmpty { throw ExitCode(2) }
-        if !objects.isEmpty { throw ExitCode(1) }
+        if !report.errors.isEmpty { throw ExitCode(2) }
+        if !report.objects.isEmpty { throw ExitCode(1) }
+    }
+
+    static func render(_ report: DiffReport, directory: String) -> String {
+        var lines = report.errors.map { Colour.red("error: \($0)") }
+        for object in report.objects {
+            let name = object.namespace.isEmpty ? object.name : "\(object.namespace)/\(object.name)"
+            let marker =
+                switch object.action {
+                case .create: Colour.green("+")
+                case .prune: Colour.red("-")
+                case .update: Colour.yellow("~")
+                }
+            lines.append("\(marker) \(object.action.rawValue) \(object.kind) \(name)  (\(object.file))")
+            for difference in object.differences {
+                lines.append("    \(difference.path): \(Colour.red(display(difference.live))) → \(Colour.green(display(difference.desired)))")
+            }
+        }
+        if report.errors.isEmpty, report.objects.isEmpty { lines.append("No changes: the cluster already matches \(directory).") }
+        return lines.joined(separator: "\n")
     }
 
     /// Every regular file below `directory` (hidden folders left out), relative paths.

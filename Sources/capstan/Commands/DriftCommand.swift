@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 import Foundation
 
 /// `capstan drift`: what differs between git and the cluster, field by field.
@@ -11,41 +12,40 @@ struct DriftCommand: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let report: JSONValue
+        let report: DriftReport
         do {
-            report = try await options.fetch("/drift")
+            report = try await options.fetch("/drift", as: DriftReport.self)
         } catch {
             throw CLIFailure.exit(error)
         }
-        let drifted = report["driftedObjects"]?.intValue ?? 0
         if options.json {
-            print(JSONSerializer.string(report, pretty: true))
+            print(try prettyJSON(report))
         } else {
             print(Self.render(report))
         }
-        if drifted > 0 { throw ExitCode(1) }
+        if report.driftedObjects > 0 { throw ExitCode(1) }
     }
 
-    static func render(_ report: JSONValue) -> String {
-        let objects = report["objects"]?.arrayValue ?? []
-        guard !objects.isEmpty else {
-            let checked = report["checkedAt"].map(display) ?? "never"
-            return "No drift: the cluster matches commit \(String(display(report["commit"]).prefix(8))) (last checked \(checked))."
+    static func render(_ report: DriftReport) -> String {
+        let commit = String((report.commit ?? "null").prefix(8))
+        guard !report.objects.isEmpty else {
+            return "No drift: the cluster matches commit \(commit) (last checked \(display(report.checkedAt)))."
         }
-        var lines = ["Drift from commit \(String(display(report["commit"]).prefix(8))) (self-heal \(report["selfHeal"] == true ? "on" : "off")):"]
-        for object in objects {
-            let name = display(object["namespace"]).isEmpty ? display(object["name"]) : "\(display(object["namespace"]))/\(display(object["name"]))"
-            lines.append(Colour.bold("~ \(display(object["kind"])) \(name)") + "  (\(display(object["file"])))")
-            if object["missing"] == true {
+        var lines = ["Drift from commit \(commit) (self-heal \(report.selfHeal ? "on" : "off")):"]
+        for object in report.objects {
+            let identity = object.identity
+            let name = identity.namespace.isEmpty ? identity.name : "\(identity.namespace)/\(identity.name)"
+            lines.append(Colour.bold("~ \(identity.kind) \(name)") + "  (\(object.file))")
+            if object.missing {
                 lines.append("    " + Colour.red("missing from the cluster (deleted outside git)"))
                 continue
             }
-            for difference in object["differences"]?.arrayValue ?? [] {
+            for difference in object.differences {
                 var who = ""
-                if let manager = difference["changedBy"]?.stringValue { who = "  changed by \(manager)" + (difference["changedAt"].map { " at \(display($0))" } ?? "") }
-                lines.append("    \(display(difference["path"]))\(who)")
-                lines.append("      " + Colour.green("- git:  \(display(difference["desired"]))"))
-                lines.append("      " + Colour.red("+ live: \(display(difference["live"]))"))
+                if let manager = difference.changedBy { who = "  changed by \(manager)" + (difference.changedAt.map { " at \($0)" } ?? "") }
+                lines.append("    \(difference.path)\(who)")
+                lines.append("      " + Colour.green("- git:  \(display(difference.desired))"))
+                lines.append("      " + Colour.red("+ live: \(display(difference.live))"))
             }
         }
         return lines.joined(separator: "\n")
@@ -62,15 +62,15 @@ struct HistoryCommand: AsyncParsableCommand {
     var limit: Int = 20
 
     func run() async throws {
-        let report: JSONValue
+        let report: HistoryReport
         do {
-            report = try await options.fetch("/history")
+            report = try await options.fetch("/history", as: HistoryReport.self)
         } catch {
             throw CLIFailure.exit(error)
         }
-        let items = Array((report["items"]?.arrayValue ?? []).suffix(max(0, limit)))
+        let items = Array(report.items.suffix(max(0, limit)))
         if options.json {
-            print(JSONSerializer.string(.array(items), pretty: true))
+            print(try prettyJSON(items))
             return
         }
         guard !items.isEmpty else {
@@ -80,18 +80,17 @@ struct HistoryCommand: AsyncParsableCommand {
         let header = ["#", "COMMIT", "RESULT", "TRIGGER", "CREATED", "UPDATED", "PRUNED", "UNCHANGED", "DURATION", "STARTED", "MESSAGE"]
         var rows = [header]
         for item in items {
-            let objects = item["objects"]
             rows.append([
-                display(item["sequence"]), String(display(item["commit"]).prefix(8)), display(item["result"]), display(item["trigger"]),
-                display(objects?["created"]), display(objects?["updated"]), display(objects?["pruned"]), display(objects?["unchanged"]),
-                String(format: "%.2fs", item["durationSeconds"]?.doubleValue ?? 0), display(item["startedAt"]), display(item["message"]),
+                String(item.sequence), String(item.commit.prefix(8)), item.result.rawValue, item.trigger,
+                String(item.created), String(item.updated), String(item.pruned), String(item.unchanged),
+                String(format: "%.2fs", item.duration), display(item.startedAt), item.message,
             ])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for (index, row) in rows.enumerated() {
             print(row.enumerated().map { $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
             guard index > 0 else { continue }
-            for error in items[index - 1]["errors"]?.arrayValue ?? [] { print("    " + Colour.red(display(error))) }
+            for error in items[index - 1].errors { print("    " + Colour.red(error)) }
         }
     }
 }
@@ -108,7 +107,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let client = try options.client()
-            let before = try await options.fetch("/status")[path: ["gitops", "lastFetchAt"]]
+            let before = try await options.gitOpsStatus().report?.lastFetchAt
             let response = try await client.post("/sync", json: [:])
             guard response.status == 202 else { throw CLIFailure("POST /sync failed with HTTP \(response.status): \(response.message)") }
             print("sync requested")
@@ -117,10 +116,12 @@ struct SyncCommand: AsyncParsableCommand {
             while Date() < deadline {
                 try await Task.sleep(for: .milliseconds(200))
                 let status = try await options.fetch("/status")
-                let gitops = status["gitops"]
-                if gitops?["lastFetchAt"] != before, gitops?["state"] != "Syncing" {
+                guard let gitops = try GitOpsStatusSlot(status: status).report else {
+                    throw CLIFailure("the server follows no git repository; start capstan server with --repo")
+                }
+                if gitops.lastFetchAt != before, gitops.state != .syncing {
                     print(StatusCommand.render(status))
-                    if gitops?["state"] == "Failed" || gitops?["state"] == "FetchFailed" { throw ExitCode(1) }
+                    if gitops.state.isFailure { throw ExitCode(1) }
                     return
                 }
             }
@@ -165,25 +166,27 @@ struct RollbackCommand: AsyncParsableCommand {
             print("created \(revert.prefix(8)) \"\(display(response.json?["summary"]))\"")
             guard timeout > 0 else { return }
             let deadline = Date().addingTimeInterval(timeout)
-            var lastState = ""
+            var lastState: GitOpsState?
             while Date() < deadline {
-                let gitops = try await options.fetch("/status")["gitops"]
-                let state = gitops?["state"]?.stringValue ?? ""
-                let synced = gitops?[path: ["syncedCommit", "id"]]?.stringValue
+                guard let gitops = try await options.gitOpsStatus().report else {
+                    throw CLIFailure("the server follows no git repository; start capstan server with --repo")
+                }
+                let state = gitops.state
+                let synced = gitops.syncedCommit?.id
                 if state != lastState {
-                    print("  \(Colour.state(state))" + (synced.map { " at \($0.prefix(8))" } ?? ""))
+                    print("  \(Colour.state(state.rawValue))" + (synced.map { " at \($0.prefix(8))" } ?? ""))
                     lastState = state
                 }
-                if synced == revert, state == "Synced" || state == "OutOfSync" {
+                if synced == revert, state == .synced || state == .outOfSync {
                     print("the cluster follows \(revert.prefix(8))")
                     return
                 }
-                if synced == revert, state == "Progressing" || state == "Degraded" {
-                    print("applied \(revert.prefix(8)); workloads are \(state)")
+                if synced == revert, state == .progressing || state == .degraded {
+                    print("applied \(revert.prefix(8)); workloads are \(state.rawValue)")
                     return
                 }
-                if gitops?[path: ["lastSync", "commit"]]?.stringValue == revert, state == "Failed" {
-                    throw CLIFailure("the revert commit could not be applied: \(display(gitops?[path: ["lastSync", "errors"]]))")
+                if let last = gitops.lastSync, last.commit == revert, state == .failed {
+                    throw CLIFailure("the revert commit could not be applied: \(last.errors.joined(separator: "; "))")
                 }
                 try await Task.sleep(for: .milliseconds(250))
             }

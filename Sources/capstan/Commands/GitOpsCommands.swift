@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 import Foundation
 
 /// Where the CLI finds the server: a kubeconfig (as kubectl does) or an explicit URL.
@@ -47,6 +48,21 @@ struct ServerOptions: ParsableArguments {
         return json
     }
 
+    /// GETs a GitOps report and decodes it as the server encoded it.
+    func fetch<Report: Decodable>(_ path: String, as type: Report.Type) async throws -> Report {
+        let json = try await fetch(path)
+        do {
+            return try GitOpsReportCoding.decode(type, from: json)
+        } catch {
+            throw CLIFailure("GET \(path) answered a document this capstan cannot read: \(error)")
+        }
+    }
+
+    /// The `gitops` slot of `GET /status`.
+    func gitOpsStatus() async throws -> GitOpsStatusSlot {
+        try await GitOpsStatusSlot(status: fetch("/status"))
+    }
+
     var json: Bool { output == "json" }
 }
 
@@ -79,6 +95,34 @@ enum Colour {
         default: yellow(state)
         }
     }
+}
+
+extension GitOpsStatusSlot {
+    /// The slot of a `GET /status` document.
+    init(status: JSONValue) throws {
+        guard let slot = status["gitops"] else { throw CLIFailure("GET /status has no gitops section") }
+        do {
+            self = try GitOpsReportCoding.decode(GitOpsStatusSlot.self, from: slot)
+        } catch {
+            throw CLIFailure("GET /status answered a gitops section this capstan cannot read: \(error)")
+        }
+    }
+
+    /// The report of a configured source, nil when the server has none.
+    var report: GitOpsStatusReport? {
+        if case .configured(let report) = self { return report }
+        return nil
+    }
+}
+
+/// A report as `--output json` prints it: the server's encoding, indented.
+func prettyJSON(_ report: some Encodable) throws -> String {
+    JSONSerializer.string(try GitOpsReportCoding.json(report), pretty: true)
+}
+
+/// A date as reports print it: RFC 3339, UTC, whole seconds.
+func display(_ date: Date?) -> String {
+    date.map { $0.formatted(.iso8601) } ?? "never"
 }
 
 /// Renders a JSON scalar for people.

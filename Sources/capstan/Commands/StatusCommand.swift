@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 import Foundation
 
 /// `capstan status`: how the cluster and its git source stand.
@@ -35,36 +36,45 @@ struct StatusCommand: AsyncParsableCommand {
         lines.append("Nodes   \(display(nodes?["ready"]))/\(display(nodes?["total"])) ready")
         let phases = (report[path: ["pods", "byPhase"]]?.objectValue ?? [:]).filter { ($0.value.intValue ?? 0) > 0 }
         lines.append("Pods    \(display(report[path: ["pods", "total"]]))" + (phases.isEmpty ? "" : " (" + phases.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ") + ")"))
-        guard let gitops = report["gitops"] else { return lines.joined(separator: "\n") }
-        let state = gitops["state"]?.stringValue ?? "Unknown"
-        guard state != "NotConfigured" else {
-            lines.append("GitOps  not configured: \(display(gitops["message"]))")
+        guard report["gitops"] != nil else { return lines.joined(separator: "\n") }
+        let slot: GitOpsStatusSlot
+        do {
+            slot = try GitOpsStatusSlot(status: report)
+        } catch {
+            lines.append("GitOps  " + Colour.red("\(error)"))
             return lines.joined(separator: "\n")
         }
-        lines.append("GitOps  \(Colour.state(state))   \(display(gitops["repository"])) \(display(gitops["branch"])) \(display(gitops["path"]))")
-        if let commit = gitops["syncedCommit"], commit != .null {
-            lines.append("  synced    \(String(display(commit["id"]).prefix(8))) \"\(display(commit["summary"]))\" by \(display(commit["author"])) at \(display(commit["appliedAt"]))")
+        switch slot {
+        case .notConfigured(let message):
+            lines.append("GitOps  not configured: \(message)")
+        case .configured(let gitops):
+            lines += render(gitops)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func render(_ gitops: GitOpsStatusReport) -> [String] {
+        var lines = ["GitOps  \(Colour.state(gitops.state.rawValue))   \(gitops.repository) \(gitops.branch) \(gitops.path)"]
+        if let commit = gitops.syncedCommit {
+            lines.append("  synced    \(commit.id.prefix(8)) \"\(commit.summary)\" by \(commit.author) at \(display(commit.appliedAt))")
         } else {
             lines.append("  synced    nothing yet")
         }
-        let health = gitops["health"]
-        var healthLine = "  health    \(Colour.state(display(health?["status"])))"
-        if let message = health?["message"]?.stringValue, !message.isEmpty { healthLine += ": \(message)" }
+        var healthLine = "  health    \(Colour.state(gitops.health.status))"
+        if !gitops.health.message.isEmpty { healthLine += ": \(gitops.health.message)" }
         lines.append(healthLine)
-        let drift = gitops["drift"]
-        let drifted = drift?["driftedObjects"]?.intValue ?? 0
+        let drift = gitops.drift
         lines.append(
-            "  drift     " + (drifted == 0 ? "none" : Colour.yellow("\(drifted) objects, \(display(drift?["driftedFields"])) fields"))
-                + " (self-heal \(drift?["selfHeal"] == true ? "on" : "off"), \(display(drift?["heals"])) heals)")
-        if let last = gitops["lastSync"] {
-            let objects = last["objects"]
+            "  drift     " + (drift.driftedObjects == 0 ? "none" : Colour.yellow("\(drift.driftedObjects) objects, \(drift.driftedFields) fields"))
+                + " (self-heal \(drift.selfHeal ? "on" : "off"), \(drift.heals) heals)")
+        if let last = gitops.lastSync {
             lines.append(
-                "  last sync \(Colour.state(display(last["result"]))) \(String(display(last["commit"]).prefix(8))) via \(display(last["trigger"])) at \(display(last["startedAt"])): created \(display(objects?["created"])), updated \(display(objects?["updated"])), pruned \(display(objects?["pruned"])), unchanged \(display(objects?["unchanged"]))")
-            for error in last["errors"]?.arrayValue ?? [] { lines.append("    " + Colour.red(display(error))) }
-            for warning in last["warnings"]?.arrayValue ?? [] { lines.append("    warning: " + display(warning)) }
+                "  last sync \(Colour.state(last.result.rawValue)) \(last.commit.prefix(8)) via \(last.trigger) at \(display(last.startedAt)): created \(last.created), updated \(last.updated), pruned \(last.pruned), unchanged \(last.unchanged)")
+            for error in last.errors { lines.append("    " + Colour.red(error)) }
+            for warning in last.warnings { lines.append("    warning: " + warning) }
         }
-        if let error = gitops["fetchError"] { lines.append("  " + Colour.red(display(error))) }
-        return lines.joined(separator: "\n")
+        if let error = gitops.fetchError { lines.append("  " + Colour.red(error)) }
+        return lines
     }
 
     /// 1536 → "1.5 KiB", as people read sizes.

@@ -22,7 +22,7 @@ struct LocalRepository {
 
     var input: RenderInput {
         let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
-        let tree = files.map { GitTreeFile(path: $0.path, blobID: SHA256.hex($0.contents)) }
+        let tree = files.map { GitTreeFile(path: $0.path, blobID: ContentHash.sha256($0.contents)) }
         return RenderInput(files: tree) { file in contents[file.path] ?? [] }
     }
 
