@@ -138,6 +138,13 @@ public struct ResourceRegistry: Sendable {
         return withResourceVersion(stored, result.revision)
     }
 
+    /// Whether a PUT may write `subresource` of this kind (nil: the object
+    /// itself): `status`, and the kind's own (a Namespace's `finalize`).
+    func acceptsWrite(_ info: KindInfo, subresource: String?) -> Bool {
+        guard let subresource else { return true }
+        return strategies[info].writableSubresources.contains(subresource)
+    }
+
     /// Replaces an object. A resourceVersion in the body must match the stored one.
     public func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil) async throws(APIError) -> JSONValue {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
