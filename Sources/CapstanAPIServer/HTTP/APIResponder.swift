@@ -156,7 +156,7 @@ struct APIResponder: HTTPResponder {
                     component: options.fieldManager)
             }
             return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": 201], status: .created)
-        case (.put, let name?, let subresource) where subresource == nil || subresource == "status" || (subresource == "finalize" && info == BuiltinKinds.namespace):
+        case (.put, let name?, let subresource) where registry.acceptsWrite(info, subresource: subresource):
             let body = try await readJSON(request)
             return Self.json(try await registry.update(info, namespace: path.namespace, name: name, object: body, options: options, subresource: subresource))
         case (let method, let name?, "scale") where method == .put || method == .patch:

@@ -48,7 +48,7 @@ public struct InProcessClient: ClusterClient {
     public func update(
         _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
-        try checkSubresource(subresource, writable: kind == BuiltinKinds.namespace ? ["status", "finalize"] : ["status"])
+        try checkSubresource(subresource, writable: registry.strategies[kind].writableSubresources)
         return try await registry.update(kind, namespace: namespace, name: name, object: object, options: options, subresource: subresource)
     }
 

@@ -15,8 +15,8 @@ public struct ResourceRegistry: Sendable {
     let metrics: APIMetrics
     /// Leases Events are written with so they expire; nil keeps them forever.
     let eventLeases: EventLeases?
-    /// The `tolerationSeconds` new pods get for the not-ready and unreachable NoExecute taints.
-    let defaultTolerationSeconds: Int64
+    /// What each kind adds to create, update and delete.
+    let strategies: ResourceStrategies
 
     /// - Parameters:
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
@@ -31,7 +31,7 @@ public struct ResourceRegistry: Sendable {
         self.encryption = encryption
         self.metrics = metrics
         self.eventLeases = eventTTLSeconds > 0 ? EventLeases(store: store, ttlSeconds: eventTTLSeconds) : nil
-        self.defaultTolerationSeconds = defaultTolerationSeconds
+        self.strategies = ResourceStrategies(defaultTolerationSeconds: defaultTolerationSeconds)
     }
 
     // MARK: Reading
@@ -86,27 +86,6 @@ public struct ResourceRegistry: Sendable {
     // MARK: Writing
 
 
-    /// The node authorizer's pod rule checked again on the very object a write
-    /// replaces (the write is a compare-and-swap on its revision): a pod that was
-    /// deleted and re-created on another node between the request's authorization
-    /// and its write — while its body was still arriving, say — is refused.
-    private func admitNodePodWrite(_ info: KindInfo, name: String, current: JSONValue, requestingNode: String?) throws(APIError) {
-        guard info == BuiltinKinds.pod, let node = requestingNode else { return }
-        let bound = current[path: ["spec", "nodeName"]]?.stringValue ?? ""
-        guard bound != node else { return }
-        let why = bound.isEmpty ? "the pod is not bound to any node" : "the pod is bound to node \"\(bound)\", not \"\(node)\""
-        throw APIError(code: 403, reason: "Forbidden", message: "pods \"\(name)\" is forbidden: \(why)", details: ["kind": "pods", "name": .string(name)])
-    }
-
-    /// NodeRestriction admission: a node may not give its own Node reserved
-    /// labels, nor change its taints or schedulability once registered.
-    private func admitNodeWrite(_ info: KindInfo, name: String, old: JSONValue?, new: JSONValue, options: WriteOptions) throws(APIError) {
-        guard info == BuiltinKinds.node, let node = options.requestingNode,
-            let reason = NodeRestriction.violation(node: node, old: old, new: new)
-        else { return }
-        throw APIError(code: 403, reason: "Forbidden", message: "nodes \"\(name)\" is forbidden: \(reason)", details: ["kind": "nodes", "name": .string(name)])
-    }
-
     public func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
         try await create(info, namespace: namespace, object: object, options: options, recordManagers: true)
     }
@@ -118,6 +97,7 @@ public struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions, recordManagers: Bool
     ) async throws(APIError) -> JSONValue {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
+        let strategy = strategies[info]
         var meta = Unstructured(jsonValue: object)!
         try checkTypeMeta(meta, info)
         let namespace = try resolveNamespace(info, path: namespace, body: meta.metadata.namespace)
@@ -137,11 +117,10 @@ public struct ResourceRegistry: Sendable {
         meta.metadata = metadata
         meta.apiVersion = info.apiVersion
         meta.kind = info.kind
-        if info == BuiltinKinds.namespace { Self.prepareNamespaceForCreate(&meta) }
-        if info == BuiltinKinds.pod { PodDefaults.addDefaultTolerations(to: &meta, seconds: defaultTolerationSeconds) }
-        try validate(meta, info)
+        strategy.prepareForCreate(&meta)
+        try strategy.validate(meta, info: info)
         var stored = meta.jsonValue
-        try admitNodeWrite(info, name: metadata.name, old: nil, new: stored, options: options)
+        try strategy.admit(AdmissionAttributes(operation: .create, name: metadata.name, new: stored, requestingNode: options.requestingNode))
         if recordManagers {
             do {
                 stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
@@ -151,12 +130,19 @@ public struct ResourceRegistry: Sendable {
         }
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
-        let lease = try await lease(for: info)
+        let lease = try await lease(for: strategy)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .createRevision(0), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key), lease: lease))]), lease: lease)
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
         return withResourceVersion(stored, result.revision)
+    }
+
+    /// Whether a PUT may write `subresource` of this kind (nil: the object
+    /// itself): `status`, and the kind's own (a Namespace's `finalize`).
+    func acceptsWrite(_ info: KindInfo, subresource: String?) -> Bool {
+        guard let subresource else { return true }
+        return strategies[info].writableSubresources.contains(subresource)
     }
 
     /// Replaces an object. A resourceVersion in the body must match the stored one.
@@ -246,6 +232,7 @@ public struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, name: String, current: JSONValue, revision: Revision, proposed: JSONValue,
         options: WriteOptions, subresource: String?, recordManagers: Bool = true
     ) async throws(APIError) -> JSONValue {
+        let strategy = strategies[info]
         var next = Unstructured(jsonValue: proposed)!
         let old = Unstructured(jsonValue: current)!
         next.apiVersion = info.apiVersion
@@ -258,26 +245,26 @@ public struct ResourceRegistry: Sendable {
         metadata.creationTimestamp = old.metadata.creationTimestamp
         metadata.resourceVersion = nil
         if let deletion = old.metadata.deletionTimestamp { metadata.deletionTimestamp = deletion } else { metadata.json.removeValue(forKey: "deletionTimestamp") }
-        // Status and spec are written through their own endpoints.
+        // Status and spec are written through their own endpoints: a status
+        // write keeps everything else as stored, a spec write keeps the status.
         if subresource == "status" {
             var merged = old
             merged.json["status"] = next.json["status"]
             merged.metadata = old.metadata
             next = merged
-        } else if subresource == "finalize", info == BuiltinKinds.namespace {
-            Self.mergeNamespaceWrite(&next, old: old, subresource: subresource)
+        } else if let subresource, strategy.writableSubresources.contains(subresource) {
+            strategy.prepareForSubresourceUpdate(subresource, &next, old: old)
         } else {
             next.metadata = metadata
-            if info == BuiltinKinds.namespace { Self.mergeNamespaceWrite(&next, old: old, subresource: nil) }
-            if Self.kindsWithStatus.contains(info.kind) { next.json["status"] = old.json["status"] }
+            strategy.prepareForUpdate(&next, old: old)
+            if strategy.hasStatusSubresource { next.json["status"] = old.json["status"] }
             let specChanged = next.json["spec"] != old.json["spec"]
             next.metadata.generation = (old.metadata.generation ?? 0) + (specChanged ? 1 : 0)
             if next.json["spec"] == nil { next.metadata.generation = old.metadata.generation }
         }
-        try validate(next, info)
+        try strategy.validateUpdate(next, old: old, info: info)
         var stored = next.jsonValue
-        try admitNodePodWrite(info, name: name, current: current, requestingNode: options.requestingNode)
-        try admitNodeWrite(info, name: name, old: current, new: stored, options: options)
+        try strategy.admit(AdmissionAttributes(operation: .update, name: name, old: current, new: stored, requestingNode: options.requestingNode))
         if recordManagers {
             do {
                 stored = try ServerSideApply.recordUpdate(from: current, to: stored, manager: options.fieldManager, time: timestamp(), subresource: subresource)
@@ -286,7 +273,7 @@ public struct ResourceRegistry: Sendable {
             }
         }
         // A terminating object whose last finalizer went away is gone.
-        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty, !Self.isHeldBySpecFinalizers(next, info) {
+        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty, !strategy.holdsDeletion(next) {
             if options.dryRun { return stored }
             _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
             return withResourceVersion(stored, revision)
@@ -294,10 +281,10 @@ public struct ResourceRegistry: Sendable {
         if stored == withoutResourceVersion(current) { return current }  // nothing changed: no new revision
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: name)
-        let lease = try await lease(for: info)
+        let lease = try await lease(for: strategy)
         let result = try await txn(TxnRequest(
             compare: [Compare(key: key, .modRevision(revision), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key), lease: lease))]), lease: lease)
+            success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -330,9 +317,10 @@ public struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil,
         propagationPolicy: PropagationPolicy? = nil, requestingNode: String? = nil
     ) async throws(APIError) -> DeleteOutcome {
+        let strategy = strategies[info]
         for _ in 0..<5 {
             let (current, revision) = try await read(info, namespace: namespace, name: name)
-            try admitNodePodWrite(info, name: name, current: current, requestingNode: requestingNode)
+            try strategy.admit(AdmissionAttributes(operation: .delete, name: name, old: current, requestingNode: requestingNode))
             var object = Unstructured(jsonValue: current)!
             if let preconditionUID, object.metadata.uid != preconditionUID {
                 throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
@@ -340,10 +328,9 @@ public struct ResourceRegistry: Sendable {
             if let finalizer = propagationPolicy?.finalizer, !object.metadata.finalizers.contains(finalizer) {
                 object.metadata.finalizers.append(finalizer)
             }
-            if info == BuiltinKinds.namespace { try Self.prepareNamespaceForDeletion(&object) }
-            // Pods on a node end gracefully: their node agent finishes the deletion.
-            let graceful = info.kind == "Pod" && !(Pod(json: object.json).spec.nodeName ?? "").isEmpty && (gracePeriodSeconds ?? 1) > 0
-            if object.metadata.finalizers.isEmpty && !graceful && !Self.isHeldBySpecFinalizers(object, info) {
+            try strategy.prepareForDelete(&object)
+            let gracePeriod = strategy.gracefulDeletionPeriod(of: object, requested: gracePeriodSeconds)
+            if object.metadata.finalizers.isEmpty && gracePeriod == nil && !strategy.holdsDeletion(object) {
                 if dryRun { return .deleted(current) }
                 do {
                     _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
@@ -354,15 +341,13 @@ public struct ResourceRegistry: Sendable {
             }
             if object.metadata.deletionTimestamp != nil { return .pending(current) }
             object.metadata.deletionTimestamp = timestamp()
-            if graceful {
-                object.metadata.deletionGracePeriodSeconds = gracePeriodSeconds ?? Pod(json: object.json).spec.terminationGracePeriodSeconds
-            }
+            if let gracePeriod { object.metadata.deletionGracePeriodSeconds = gracePeriod }
             if dryRun { return .pending(object.jsonValue) }
             let key = StorageKeys.key(info, namespace: namespace, name: name)
             let stored = withoutResourceVersion(object.jsonValue)
             let result = try await txn(TxnRequest(
                 compare: [Compare(key: key, .modRevision(revision), .equal)],
-                success: [.put(PutRequest(key: key, value: try encode(stored, info, key: key)))]))
+                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key)))]))
             if result.succeeded { return .pending(withResourceVersion(stored, result.revision)) }
         }
         throw .conflict(info.resource, name, group: info.group)
@@ -380,9 +365,6 @@ public struct ResourceRegistry: Sendable {
     // MARK: Helpers
 
     static let builtinNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
-    static let kindsWithStatus: Set<String> = [
-        "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace",
-    ]
 
     func read(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> (JSONValue, Revision) {
         let result = try await range(RangeRequest(.single(StorageKeys.key(info, namespace: namespace, name: name))))
@@ -408,13 +390,6 @@ public struct ResourceRegistry: Sendable {
         }
     }
 
-    private func validate(_ object: Unstructured, _ info: KindInfo) throws(APIError) {
-        let problems = ObjectValidator.validate(object.jsonValue)
-        if !problems.isEmpty {
-            throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems)
-        }
-    }
-
     func decode(_ kv: KeyValue) throws(APIError) -> JSONValue {
         var value = kv.value
         if SecretEncryption.isSealed(value) {
@@ -435,9 +410,9 @@ public struct ResourceRegistry: Sendable {
     }
 
     /// The stored bytes of an object: its JSON, sealed for the kinds encrypted at rest.
-    func encode(_ object: JSONValue, _ info: KindInfo, key: Data) throws(APIError) -> Data {
+    func encode(_ object: JSONValue, _ info: KindInfo, _ strategy: any ResourceStrategy, key: Data) throws(APIError) -> Data {
         let plain = Data(JSONSerializer.bytes(withoutResourceVersion(object)))
-        guard let encryption, SecretEncryption.encrypts(info) else { return plain }
+        guard let encryption, strategy.isEncryptedAtRest else { return plain }
         do {
             return try encryption.seal(plain, storageKey: key)
         } catch {
@@ -493,8 +468,8 @@ public struct ResourceRegistry: Sendable {
     }
 
     /// The lease an object of this kind is written with: Events expire, nothing else does.
-    func lease(for info: KindInfo) async throws(APIError) -> LeaseID {
-        guard info.kind == "Event", let eventLeases else { return 0 }
+    func lease(for strategy: any ResourceStrategy) async throws(APIError) -> LeaseID {
+        guard strategy.expires, let eventLeases else { return 0 }
         let clock = ContinuousClock()
         let start = clock.now
         defer { metrics.storeDuration.observe(["lease"], clock.now - start) }

@@ -45,11 +45,6 @@ public struct SecretEncryption: Sendable {
 
     static let prefix = Array("k8s:enc:aesgcm:v1:".utf8)
 
-    /// The resources whose stored values are sealed (Kubernetes' usual choice).
-    static func encrypts(_ info: KindInfo) -> Bool {
-        info.group == "" && info.resource == "secrets"
-    }
-
     public func seal(_ plaintext: Data, storageKey: Data) throws(Failure) -> Data {
         do {
             let box = try AES.GCM.seal(plaintext, using: primary.key, authenticating: storageKey)

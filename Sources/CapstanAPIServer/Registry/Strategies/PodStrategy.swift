@@ -1,0 +1,39 @@
+import CapstanAPI
+import CapstanCore
+
+/// Pods: default tolerations on create, a status subresource, graceful
+/// deletion once bound, and the node authorizer's binding check repeated on
+/// the stored pod a node's write or deletion replaces.
+struct PodStrategy: ResourceStrategy {
+    /// The `tolerationSeconds` new pods get for the not-ready and unreachable NoExecute taints.
+    var defaultTolerationSeconds: Int64
+
+    var hasStatusSubresource: Bool { true }
+
+    func prepareForCreate(_ object: inout Unstructured) {
+        PodDefaults.addDefaultTolerations(to: &object, seconds: defaultTolerationSeconds)
+    }
+
+    /// A node may write or delete only a pod bound to it. The authorizer checks
+    /// this too, but on the pod as it was when the request arrived; checked
+    /// again here on the very object the compare-and-swap replaces, a pod
+    /// deleted and re-created on another node in between (while a slow
+    /// request's body was still arriving, say) is refused.
+    func admit(_ write: AdmissionAttributes) throws(APIError) {
+        guard write.operation != .create, let node = write.requestingNode, let current = write.old else { return }
+        let bound = current[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        guard bound != node else { return }
+        let why = bound.isEmpty ? "the pod is not bound to any node" : "the pod is bound to node \"\(bound)\", not \"\(node)\""
+        throw APIError(
+            code: 403, reason: "Forbidden", message: "pods \"\(write.name)\" is forbidden: \(why)",
+            details: ["kind": "pods", "name": .string(write.name)])
+    }
+
+    /// A pod on a node ends gracefully: its node agent stops the containers and
+    /// finishes the deletion. A pod never scheduled, or a grace period of 0, goes at once.
+    func gracefulDeletionPeriod(of object: Unstructured, requested: Int64?) -> Int64? {
+        let pod = Pod(json: object.json)
+        guard !(pod.spec.nodeName ?? "").isEmpty, (requested ?? 1) > 0 else { return nil }
+        return requested ?? pod.spec.terminationGracePeriodSeconds
+    }
+}
