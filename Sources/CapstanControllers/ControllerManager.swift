@@ -6,11 +6,12 @@ public import Logging
 public import ServiceLifecycle
 
 /// The ReplicaSet, Deployment, node lifecycle and namespace controllers and
-/// the garbage collector as one service, over shared informers for pods,
-/// ReplicaSets, Deployments, nodes, node Leases and namespaces.
+/// the garbage collector as one service, over the process's shared informers
+/// for pods, ReplicaSets, Deployments, nodes, node Leases and namespaces.
 ///
-/// Wiring, next to the scheduler in `capstan server`'s ServiceGroup:
-/// `ControllerManager(client: InProcessClient(registry: apiServer.registry), logger: logger)`.
+/// Wiring, next to the scheduler in one ServiceGroup (see `ControlPlane`):
+/// `ControllerManager(client: client, logger: logger, informers: factory)`, with
+/// the same ``SharedInformerFactory`` the scheduler reads, run as its own service.
 ///
 /// Changes are routed to the controller that cares: a pod change queues its
 /// owning ReplicaSet (or, for an orphan, every ReplicaSet whose selector
@@ -47,23 +48,33 @@ public struct ControllerManager: ServiceLifecycle.Service {
     public let configuration: Configuration
     let client: any ClusterClient
     let events: any ControllerEventRecorder
+    let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
-    /// - Parameter events: where events go; by default core/v1 Events written through `client`.
-    public init(client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger, events: (any ControllerEventRecorder)? = nil) {
+    /// - Parameters:
+    ///   - events: where events go; by default core/v1 Events written through `client`.
+    ///   - informers: the process's shared informers, run by the caller; nil to
+    ///     make and run a factory of this manager's own.
+    public init(
+        client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger,
+        events: (any ControllerEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.sharedInformers = informers
         self.events = events ?? ClientControllerEventRecorder(client: client, component: "controller-manager", logger: logger)
     }
 
     public func run() async throws {
-        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
-        let replicaSets = Informer<ReplicaSet>(client: client, kind: BuiltinKinds.replicaSet, logger: logger)
-        let deployments = Informer<Deployment>(client: client, kind: BuiltinKinds.deployment, logger: logger)
-        let nodes = Informer<Node>(client: client, kind: BuiltinKinds.node, logger: logger)
-        let leases = Informer<Lease>(client: client, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace, logger: logger)
-        let namespaces = Informer<Namespace>(client: client, kind: BuiltinKinds.namespace, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
+        let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let replicaSets = informers.informer(ReplicaSet.self, kind: BuiltinKinds.replicaSet)
+        let deployments = informers.informer(Deployment.self, kind: BuiltinKinds.deployment)
+        let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
+        let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
+        let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
         let rsQueue = WorkQueue<ObjectKey>()
         let deploymentQueue = WorkQueue<ObjectKey>()
         let namespaceQueue = WorkQueue<ObjectKey>()
@@ -101,12 +112,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
         try await cancelWhenGracefulShutdown {
             try await withTaskCancellationHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try await pods.run() }
-                    group.addTask { try await replicaSets.run() }
-                    group.addTask { try await deployments.run() }
-                    group.addTask { try await nodes.run() }
-                    group.addTask { try await leases.run() }
-                    group.addTask { try await namespaces.run() }
+                    if runsInformers { group.addTask { try await informers.run() } }
                     group.addTask {
                         for await change in podChanges {
                             await nodeLifecycle.wakeup.signal()

@@ -23,19 +23,29 @@ public struct Scheduler: ServiceLifecycle.Service {
     public let configuration: SchedulerConfiguration
     let client: any ClusterClient
     let events: any SchedulingEventRecorder
+    let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
-    /// - Parameter events: where events go; by default core/v1 Events written through `client`.
-    public init(client: any ClusterClient, configuration: SchedulerConfiguration = SchedulerConfiguration(), logger: Logger, events: (any SchedulingEventRecorder)? = nil) {
+    /// - Parameters:
+    ///   - events: where events go; by default core/v1 Events written through `client`.
+    ///   - informers: the process's shared informers, run by the caller; nil to
+    ///     make and run a factory of the scheduler's own.
+    public init(
+        client: any ClusterClient, configuration: SchedulerConfiguration = SchedulerConfiguration(), logger: Logger,
+        events: (any SchedulingEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.sharedInformers = informers
         self.events = events ?? ClientEventRecorder(client: client, component: configuration.schedulerName, logger: logger)
     }
 
     public func run() async throws {
-        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
-        let nodes = Informer<Node>(client: client, kind: BuiltinKinds.node, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
+        let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let cache = SchedulerCache(configuration: configuration)
         let queue = WorkQueue<ObjectKey>(rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0))
         let podChanges = pods.changes()
@@ -45,8 +55,7 @@ public struct Scheduler: ServiceLifecycle.Service {
         try await cancelWhenGracefulShutdown {
             try await withTaskCancellationHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try await pods.run() }
-                    group.addTask { try await nodes.run() }
+                    if runsInformers { group.addTask { try await informers.run() } }
                     group.addTask {
                         for await change in nodeChanges {
                             guard await cache.apply(change) else { continue }
