@@ -75,6 +75,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
         let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
+        let terminalErrors = TerminalErrorReporter(client: client, component: "controller-manager", logger: logger)
         let rsQueue = WorkQueue<ObjectKey>()
         let deploymentQueue = WorkQueue<ObjectKey>()
         let namespaceQueue = WorkQueue<ObjectKey>()
@@ -83,15 +84,18 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let rsController = Controller(
             name: "replicaset-controller", informer: replicaSets,
             reconciler: ReplicaSetReconciler(client: client, events: events, logger: logger),
-            workers: configuration.workers, queue: rsQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: rsQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let deploymentController = Controller(
             name: "deployment-controller", informer: deployments,
             reconciler: DeploymentReconciler(client: client, events: events, logger: logger),
-            workers: configuration.workers, queue: deploymentQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: deploymentQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let namespaceController = Controller(
             name: "namespace-controller", informer: namespaces,
             reconciler: NamespaceReconciler(client: client, logger: logger),
-            workers: configuration.workers, queue: namespaceQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: namespaceQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
             settings: .init(gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
@@ -159,9 +163,10 @@ public struct ControllerManager: ServiceLifecycle.Service {
                         "controllers started",
                         metadata: ["pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)", "nodes": "\(nodes.count)"])
                     group.addTask { await nodeLifecycle.run() }
-                    for index in 0..<max(1, configuration.workers) {
-                        group.addTask { await Self.collect(gcQueue, collector, logger: logger, worker: index) }
+                    let collectorWorkers = ReconcileWorkers(name: "garbage-collector", queue: gcQueue, logger: logger) { item in
+                        try await collector.process(item)
                     }
+                    group.addTask { await collectorWorkers.run(workers: configuration.workers) }
                     group.addTask {
                         while !Task.isCancelled {
                             for key in replicaSets.list().map(ObjectKey.init) { await rsQueue.add(key) }
@@ -178,22 +183,4 @@ public struct ControllerManager: ServiceLifecycle.Service {
         }
     }
 
-    /// The garbage collector's worker loop (its items are not plain object keys).
-    private static func collect(_ queue: WorkQueue<GarbageCollector.Item>, _ collector: GarbageCollector, logger: Logger, worker: Int) async {
-        while let item = await queue.get() {
-            do {
-                switch try await collector.process(item) {
-                case .done:
-                    await queue.forget(item)
-                case .requeueAfter(let delay):
-                    await queue.forget(item)
-                    await queue.addAfter(item, delay)
-                }
-            } catch {
-                logger.warning("garbage collector: processing failed; retrying", metadata: ["item": "\(item)", "error": "\(error)", "worker": "\(worker)"])
-                await queue.addRateLimited(item)
-            }
-            await queue.done(item)
-        }
-    }
 }
