@@ -350,7 +350,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanControllersTests",
-            dependencies: ["CapstanTesting", "CapstanControllers", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanTesting", "CapstanControllers", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // `capstan up` on a git repository with real runc, CNI, git and kubectl (root).
         .testTarget(

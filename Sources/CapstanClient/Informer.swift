@@ -95,13 +95,17 @@ public final class Informer<Object: KubernetesObjectView>: ServiceLifecycle.Serv
         }
     }
 
-    /// Changes from now on, in order, until the caller stops iterating.
-    /// Subscribe before ``run()`` to see the first list's objects as `added`.
+    /// Every cached object as `added`, then changes from now on, in order,
+    /// until the caller stops iterating — as client-go replays its cache to a
+    /// handler added to a running shared informer, so a consumer that
+    /// subscribes late (the informer is shared and already running) misses nothing.
     public func changes() -> AsyncStream<InformerChange<Object>> {
         let (stream, continuation) = AsyncStream<InformerChange<Object>>.makeStream()
         let id = state.withLock { state -> Int in
             state.nextID += 1
             state.subscribers[state.nextID] = continuation
+            // Under the lock, so no change lands between the replay and the subscription.
+            for object in state.objects.values { continuation.yield(.added(object)) }
             return state.nextID
         }
         continuation.onTermination = { [weak self] _ in

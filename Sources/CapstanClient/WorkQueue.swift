@@ -92,6 +92,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// Keys waiting (not counting delayed or in-process ones).
     public var count: Int { queue.count - head }
 
+    /// Whether `key` waits to be processed, now or after a delay.
+    public func isQueued(_ key: Key) -> Bool { dirty.contains(key) || delayed[key] != nil }
+
     /// Whether `key` is being processed by a worker now.
     public func isProcessing(_ key: Key) -> Bool { processing.contains(key) }
 

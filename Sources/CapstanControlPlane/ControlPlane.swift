@@ -1,5 +1,6 @@
 public import CapstanAPI
 public import CapstanAPIServer
+import CapstanClient
 import CapstanControllers
 import CapstanGitOps
 public import CapstanCore
@@ -105,7 +106,7 @@ public struct ControlPlane: Sendable {
         try await group.run()
     }
 
-    /// The compactor, the scheduler and the controllers.
+    /// The compactor, the shared informers, the scheduler and the controllers.
     private static func controlLoops(
         _ configuration: ControlPlaneConfiguration, store: SQLiteStore, client: InProcessClient, logger: Logger
     ) throws -> [any ServiceLifecycle.Service] {
@@ -115,11 +116,16 @@ public struct ControlPlane: Sendable {
             // revision seen one interval ago; a watch left behind gets 410 and relists.
             services.append(AutoCompactor(store: store, policy: .keepDuration(interval), logger: logger.component("compactor"), checkInterval: interval))
         }
-        services.append(Scheduler(client: client, logger: logger.component("scheduler")))
+        // One cache per kind for the whole process: the scheduler, the controllers
+        // and the endpoints controller all read the same informers.
+        let informers = SharedInformerFactory(client: client, logger: logger.component("informers"))
+        services.append(informers)
+        services.append(Scheduler(client: client, logger: logger.component("scheduler"), informers: informers))
         let controllerLogger = logger.component("controllers")
         services.append(ControllerManager(
-            client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger))
-        services.append(EndpointsController(client: client, logger: controllerLogger))
+            client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger,
+            informers: informers))
+        services.append(EndpointsController(client: client, logger: controllerLogger, informers: informers))
         return services
     }
 }

@@ -6,11 +6,12 @@ public import Logging
 public import ServiceLifecycle
 
 /// The ReplicaSet, Deployment, node lifecycle and namespace controllers and
-/// the garbage collector as one service, over shared informers for pods,
-/// ReplicaSets, Deployments, nodes, node Leases and namespaces.
+/// the garbage collector as one service, over the process's shared informers
+/// for pods, ReplicaSets, Deployments, nodes, node Leases and namespaces.
 ///
-/// Wiring, next to the scheduler in `capstan server`'s ServiceGroup:
-/// `ControllerManager(client: InProcessClient(registry: apiServer.registry), logger: logger)`.
+/// Wiring, next to the scheduler in one ServiceGroup (see `ControlPlane`):
+/// `ControllerManager(client: client, logger: logger, informers: factory)`, with
+/// the same ``SharedInformerFactory`` the scheduler reads, run as its own service.
 ///
 /// Changes are routed to the controller that cares: a pod change queues its
 /// owning ReplicaSet (or, for an orphan, every ReplicaSet whose selector
@@ -47,23 +48,34 @@ public struct ControllerManager: ServiceLifecycle.Service {
     public let configuration: Configuration
     let client: any ClusterClient
     let events: any ControllerEventRecorder
+    let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
-    /// - Parameter events: where events go; by default core/v1 Events written through `client`.
-    public init(client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger, events: (any ControllerEventRecorder)? = nil) {
+    /// - Parameters:
+    ///   - events: where events go; by default core/v1 Events written through `client`.
+    ///   - informers: the process's shared informers, run by the caller; nil to
+    ///     make and run a factory of this manager's own.
+    public init(
+        client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger,
+        events: (any ControllerEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.sharedInformers = informers
         self.events = events ?? ClientControllerEventRecorder(client: client, component: "controller-manager", logger: logger)
     }
 
     public func run() async throws {
-        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
-        let replicaSets = Informer<ReplicaSet>(client: client, kind: BuiltinKinds.replicaSet, logger: logger)
-        let deployments = Informer<Deployment>(client: client, kind: BuiltinKinds.deployment, logger: logger)
-        let nodes = Informer<Node>(client: client, kind: BuiltinKinds.node, logger: logger)
-        let leases = Informer<Lease>(client: client, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace, logger: logger)
-        let namespaces = Informer<Namespace>(client: client, kind: BuiltinKinds.namespace, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
+        let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let replicaSets = informers.informer(ReplicaSet.self, kind: BuiltinKinds.replicaSet)
+        let deployments = informers.informer(Deployment.self, kind: BuiltinKinds.deployment)
+        let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
+        let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
+        let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
+        let terminalErrors = TerminalErrorReporter(client: client, component: "controller-manager", logger: logger)
         let rsQueue = WorkQueue<ObjectKey>()
         let deploymentQueue = WorkQueue<ObjectKey>()
         let namespaceQueue = WorkQueue<ObjectKey>()
@@ -72,15 +84,18 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let rsController = Controller(
             name: "replicaset-controller", informer: replicaSets,
             reconciler: ReplicaSetReconciler(client: client, events: events, logger: logger),
-            workers: configuration.workers, queue: rsQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: rsQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let deploymentController = Controller(
             name: "deployment-controller", informer: deployments,
             reconciler: DeploymentReconciler(client: client, events: events, logger: logger),
-            workers: configuration.workers, queue: deploymentQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: deploymentQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let namespaceController = Controller(
             name: "namespace-controller", informer: namespaces,
             reconciler: NamespaceReconciler(client: client, logger: logger),
-            workers: configuration.workers, queue: namespaceQueue, runsInformer: false, logger: logger)
+            workers: configuration.workers, queue: namespaceQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
             settings: .init(gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
@@ -101,12 +116,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
         try await cancelWhenGracefulShutdown {
             try await withTaskCancellationHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try await pods.run() }
-                    group.addTask { try await replicaSets.run() }
-                    group.addTask { try await deployments.run() }
-                    group.addTask { try await nodes.run() }
-                    group.addTask { try await leases.run() }
-                    group.addTask { try await namespaces.run() }
+                    if runsInformers { group.addTask { try await informers.run() } }
                     group.addTask {
                         for await change in podChanges {
                             await nodeLifecycle.wakeup.signal()
@@ -153,9 +163,10 @@ public struct ControllerManager: ServiceLifecycle.Service {
                         "controllers started",
                         metadata: ["pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)", "nodes": "\(nodes.count)"])
                     group.addTask { await nodeLifecycle.run() }
-                    for index in 0..<max(1, configuration.workers) {
-                        group.addTask { await Self.collect(gcQueue, collector, logger: logger, worker: index) }
+                    let collectorWorkers = ReconcileWorkers(name: "garbage-collector", queue: gcQueue, logger: logger) { item in
+                        try await collector.process(item)
                     }
+                    group.addTask { await collectorWorkers.run(workers: configuration.workers) }
                     group.addTask {
                         while !Task.isCancelled {
                             for key in replicaSets.list().map(ObjectKey.init) { await rsQueue.add(key) }
@@ -172,22 +183,4 @@ public struct ControllerManager: ServiceLifecycle.Service {
         }
     }
 
-    /// The garbage collector's worker loop (its items are not plain object keys).
-    private static func collect(_ queue: WorkQueue<GarbageCollector.Item>, _ collector: GarbageCollector, logger: Logger, worker: Int) async {
-        while let item = await queue.get() {
-            do {
-                switch try await collector.process(item) {
-                case .done:
-                    await queue.forget(item)
-                case .requeueAfter(let delay):
-                    await queue.forget(item)
-                    await queue.addAfter(item, delay)
-                }
-            } catch {
-                logger.warning("garbage collector: processing failed; retrying", metadata: ["item": "\(item)", "error": "\(error)", "worker": "\(worker)"])
-                await queue.addRateLimited(item)
-            }
-            await queue.done(item)
-        }
-    }
 }

@@ -12,16 +12,22 @@ public struct EndpointsController: ServiceLifecycle.Service {
     let client: any ClusterClient
     let logger: Logger
     let workers: Int
+    let sharedInformers: SharedInformerFactory?
 
-    public init(client: any ClusterClient, logger: Logger, workers: Int = 2) {
+    /// - Parameter informers: the process's shared informers, run by the caller;
+    ///   nil to make and run a factory of this controller's own.
+    public init(client: any ClusterClient, logger: Logger, workers: Int = 2, informers: SharedInformerFactory? = nil) {
         self.client = client
         self.logger = logger
         self.workers = workers
+        self.sharedInformers = informers
     }
 
     public func run() async throws {
-        let services = Informer<CapstanCore.Service>(client: client, kind: BuiltinKinds.service, logger: logger)
-        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
+        let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
+        let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
         let queue = WorkQueue<ObjectKey>()
         let controller = Controller(
             name: "endpoints-controller", informer: services,
@@ -30,8 +36,7 @@ public struct EndpointsController: ServiceLifecycle.Service {
         let podChanges = pods.changes()
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await services.run() }
-                group.addTask { try await pods.run() }
+                if runsInformers { group.addTask { try await informers.run() } }
                 group.addTask {
                     for await change in podChanges {
                         var labelSets = [change.object.metadata.labels]

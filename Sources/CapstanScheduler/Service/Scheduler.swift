@@ -23,19 +23,29 @@ public struct Scheduler: ServiceLifecycle.Service {
     public let configuration: SchedulerConfiguration
     let client: any ClusterClient
     let events: any SchedulingEventRecorder
+    let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
-    /// - Parameter events: where events go; by default core/v1 Events written through `client`.
-    public init(client: any ClusterClient, configuration: SchedulerConfiguration = SchedulerConfiguration(), logger: Logger, events: (any SchedulingEventRecorder)? = nil) {
+    /// - Parameters:
+    ///   - events: where events go; by default core/v1 Events written through `client`.
+    ///   - informers: the process's shared informers, run by the caller; nil to
+    ///     make and run a factory of the scheduler's own.
+    public init(
+        client: any ClusterClient, configuration: SchedulerConfiguration = SchedulerConfiguration(), logger: Logger,
+        events: (any SchedulingEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.sharedInformers = informers
         self.events = events ?? ClientEventRecorder(client: client, component: configuration.schedulerName, logger: logger)
     }
 
     public func run() async throws {
-        let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, logger: logger)
-        let nodes = Informer<Node>(client: client, kind: BuiltinKinds.node, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
+        let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let cache = SchedulerCache(configuration: configuration)
         let queue = WorkQueue<ObjectKey>(rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0))
         let podChanges = pods.changes()
@@ -45,8 +55,7 @@ public struct Scheduler: ServiceLifecycle.Service {
         try await cancelWhenGracefulShutdown {
             try await withTaskCancellationHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try await pods.run() }
-                    group.addTask { try await nodes.run() }
+                    if runsInformers { group.addTask { try await informers.run() } }
                     group.addTask {
                         for await change in nodeChanges {
                             guard await cache.apply(change) else { continue }
@@ -67,12 +76,11 @@ public struct Scheduler: ServiceLifecycle.Service {
                     await pods.waitForSync()
                     await nodes.waitForSync()
                     logger.info("scheduler started", metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)", "strategy": "\(configuration.scoringStrategy.rawValue)"])
-                    group.addTask {
-                        while let key = await queue.get() {
-                            await scheduleOne(key, pods: pods, cache: cache, queue: queue)
-                            await queue.done(key)
-                        }
+                    // One worker: each decision must see the one before it assumed.
+                    let workers = ReconcileWorkers(name: "scheduler", queue: queue, logger: logger) { key in
+                        try await scheduleOne(key, pods: pods, cache: cache)
                     }
+                    group.addTask { await workers.run(workers: 1) }
                 }
             } onCancel: {
                 Task { await queue.shutDown() }
@@ -112,32 +120,35 @@ public struct Scheduler: ServiceLifecycle.Service {
         }
     }
 
-    /// One scheduling cycle for one pod, then its binding.
-    private func scheduleOne(_ key: ObjectKey, pods: Informer<Pod>, cache: SchedulerCache, queue: WorkQueue<ObjectKey>) async {
+    /// One scheduling cycle for one pod, then its binding; a failed binding
+    /// throws, so the runner retries the pod with backoff.
+    private func scheduleOne(_ key: ObjectKey, pods: Informer<Pod>, cache: SchedulerCache) async throws -> ReconcileResult {
         // Re-read: the pod may have been bound, deleted or changed while queued.
-        guard let pod = pods.get(key), isPending(pod) else { return }
+        guard let pod = pods.get(key), isPending(pod) else { return .done }
         let info = PodInfo(pod)
-        if await cache.isPlaced(info.key) { return }  // assumed; its binding is on its way
+        if await cache.isPlaced(info.key) { return .done }  // assumed; its binding is on its way
         switch await cache.schedule(info) {
         case .success(let result):
             await cache.assume(info, on: result.nodeName)
             do {
                 try await client.bind(podNamespace: info.namespace, name: info.name, node: result.nodeName, options: WriteOptions(fieldManager: configuration.fieldManager))
-                await queue.forget(key)
                 logger.debug("bound pod", metadata: ["pod": "\(key)", "node": "\(result.nodeName)", "feasible": "\(result.feasibleNodes)", "evaluated": "\(result.evaluatedNodes)"])
                 await events.record(pod: pod, type: "Normal", reason: "Scheduled", message: "Successfully assigned \(key) to \(result.nodeName)")
+                return .done
             } catch {
                 await cache.forget(info)
-                if let apiError = error as? APIError, apiError.code == 404 { return }  // deleted meanwhile
-                if let apiError = error as? APIError, apiError.code == 409, apiError.message.contains("already assigned") { return }
+                if let apiError = error as? APIError, apiError.code == 404 { return .done }  // deleted meanwhile
+                if let apiError = error as? APIError, apiError.code == 409, apiError.message.contains("already assigned") { return .done }
                 logger.warning("binding failed; retrying", metadata: ["pod": "\(key)", "node": "\(result.nodeName)", "error": "\(error)"])
-                await queue.addRateLimited(key)
+                throw error
             }
         case .failure(let fitError):
+            // Not an error to retry: the pod waits for the cluster to change (or the periodic flush).
             await cache.markUnschedulable(key)
             logger.info("pod is unschedulable", metadata: ["pod": "\(key)", "reason": "\(fitError.message)"])
             await events.record(pod: pod, type: "Warning", reason: "FailedScheduling", message: fitError.message)
             await setUnschedulableCondition(pod, message: fitError.message)
+            return .done
         }
     }
 

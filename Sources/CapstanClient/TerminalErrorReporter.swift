@@ -1,0 +1,41 @@
+public import CapstanAPI
+public import CapstanCore
+import Foundation
+public import Logging
+
+/// Reports a ``TerminalError`` where people look: a Warning Event about the
+/// object and, when the error names a condition, that condition set False in
+/// the object's `status.conditions` (through the `status` subresource).
+/// Never throws: a report that cannot be written is logged.
+public struct TerminalErrorReporter: Sendable {
+    let client: any ClusterClient
+    let events: EventWriter
+    let component: String
+    let logger: Logger
+
+    public init(client: any ClusterClient, component: String, logger: Logger) {
+        self.client = client
+        self.events = EventWriter(client: client, component: component, logger: logger)
+        self.component = component
+        self.logger = logger
+    }
+
+    public func report(_ error: TerminalError, about object: some KubernetesObjectView, kind: KindInfo) async {
+        await events.record(Unstructured(json: object.json), type: "Warning", reason: error.reason, message: error.message)
+        guard let conditionType = error.conditionType else { return }
+        // Already says so: writing it again would only change the object and reconcile it once more.
+        let existing = object.json["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == conditionType }
+        if let existing, existing["status"] == "False", existing["reason"]?.stringValue == error.reason, existing["message"]?.stringValue == error.message {
+            return
+        }
+        let condition = Condition(type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(Date()))
+        do {
+            _ = try await client.patch(
+                kind, namespace: object.metadata.namespace, name: object.metadata.name,
+                patch: .strategic(["status": ["conditions": [.object(condition.json)]]]),
+                options: WriteOptions(fieldManager: component), subresource: "status")
+        } catch {
+            logger.warning("could not set the \(conditionType) condition", metadata: ["object": "\(ObjectKey(object))", "error": "\(error)"])
+        }
+    }
+}
