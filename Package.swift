@@ -332,7 +332,8 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting", .product(name: "Logging", package: "swift-log"),
+                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
+                .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -340,17 +341,24 @@ let package = Package(
         .testTarget(
             name: "CapstanClientTests",
             dependencies: [
-                "CapstanTesting", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+                "CapstanTesting", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSchedulerTests",
-            dependencies: ["CapstanTesting", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanTesting", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanControllersTests",
-            dependencies: ["CapstanTesting", "CapstanControllers", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanTesting", "CapstanControllers", "CapstanScheduler", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore",
+                "CapstanTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // `capstan up` on a git repository with real runc, CNI, git and kubectl (root).
         .testTarget(
@@ -359,7 +367,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanAgentTests",
-            dependencies: ["CapstanTesting", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanTesting", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         // HTTPClusterClient against a running `capstan server` over TLS.
         .testTarget(
@@ -379,7 +390,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanGitOpsTests",
-            dependencies: ["CapstanGitOps", "CapstanCore", "CapstanClient", "CapstanAPIServer", "CapstanTesting", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanGitOps", "CapstanCore", "CapstanClient", "CapstanAPIServer", "CapstanTesting", "CapstanTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
 
         // A real git repository, the real `capstan server` and the real kubectl: commits become objects.

@@ -33,7 +33,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func conflict(_ resource: String, _ name: String, group: String = "") -> APIError {
         APIError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(qualified(resource, group)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            message:
+                "Operation cannot be fulfilled on \(qualified(resource, group)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
             details: ["name": .string(name), "kind": .string(resource)])
     }
 
@@ -61,7 +62,11 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public static func unsupportedMediaType(_ contentType: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message:
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+        )
     }
 
     public static func tooLarge(_ message: String) -> APIError {
@@ -92,7 +97,10 @@ extension APIError {
     /// A server-side apply conflict, reported as Kubernetes does: one cause per field, naming its manager.
     package static func applyConflict(_ error: ServerSideApply.ConflictError) -> APIError {
         let causes: [JSONValue] = error.conflicts.map {
-            ["type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"), "field": .string($0.field)]
+            [
+                "type": "FieldManagerConflict", "message": .string("conflict with \"\($0.manager)\" using \($0.apiVersion)"),
+                "field": .string($0.field),
+            ]
         }
         return APIError(code: 409, reason: "Conflict", message: error.description, details: ["causes": .array(causes)])
     }

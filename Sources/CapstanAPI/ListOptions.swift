@@ -55,7 +55,9 @@ public struct FieldSelector: Sendable, Hashable {
     static func supported(_ field: String, kind: String) -> Bool {
         if field == "metadata.name" || field == "metadata.namespace" { return true }
         switch kind {
-        case "Pod": return ["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"].contains(field)
+        case "Pod":
+            return ["spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP"].contains(
+                field)
         case "Event": return field.hasPrefix("involvedObject.") || ["reason", "type", "source", "reportingComponent"].contains(field)
         case "Secret": return field == "type"
         case "Node": return field == "spec.unschedulable"

@@ -77,14 +77,16 @@ public struct APIServer: ServiceLifecycle.Service {
         inner.gitOpsStatus = gitOpsStatus
         inner.podStreaming = podStreaming
         let responder = ObservedResponder(
-            inner: inner, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient), retryAfterSeconds: limits.watchRetryAfterSeconds)
+            inner: inner, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient),
+            retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
         // HTTP/1.1, with the WebSocket upgrade `kubectl exec` asks for (Streaming/ExecWebSocket.swift).
         let exec = ExecWebSocket(access: access, registry: registry, podStreaming: podStreaming, logger: logger)
         let http1 = HTTPServerBuilder { responder in
             UpgradeRoutingChannel(
                 plain: HTTP1Channel(responder: responder),
-                upgrading: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init()) { head, _, _ in await exec.shouldUpgrade(head) })
+                upgrading: HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init()) { head, _, _ in await exec.shouldUpgrade(head) }
+            )
         }
         let server: HTTPServerBuilder
         if let tls = try security.tlsConfiguration() {

@@ -1,5 +1,5 @@
-public import CapstanClient
 public import CapstanAPI
+public import CapstanClient
 import CapstanCore
 import Foundation
 public import Logging
@@ -85,7 +85,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
     }
 
     /// Logs and exec for this node's pods, for the API server's pod `log` and `exec` subresources.
-    public var streaming: AgentPodStreaming { AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime, clock: clock, wallClock: wallClock) }
+    public var streaming: AgentPodStreaming {
+        AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime, clock: clock, wallClock: wallClock)
+    }
 
     public func run() async throws {
         var configuration = self.configuration
@@ -95,7 +97,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
         configuration.rootDirectory = Self.canonical(configuration.rootDirectory)
         configuration.logDirectory = Self.canonical(configuration.logDirectory)
         let resolved = configuration
-        let criClient = self.criClient, runtime = self.runtime
+        let criClient = self.criClient
+        let runtime = self.runtime
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in
@@ -113,7 +116,9 @@ public struct NodeAgent: ServiceLifecycle.Service {
     }
 
     private func runNode(runtime: any RuntimeService, configuration: Configuration) async throws {
-        let logger = self.logger, clock = self.clock, wallClock = self.wallClock
+        let logger = self.logger
+        let clock = self.clock
+        let wallClock = self.wallClock
         let runtimeVersion = try await waitForRuntime(runtime)
         let machine = MachineInfo.read(storagePath: configuration.rootDirectory)
         let hostIP = machine.addresses.first ?? "127.0.0.1"
@@ -121,7 +126,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
             nodeName: configuration.nodeName, machine: machine, runtimeVersion: "\(runtimeVersion.runtimeName)://\(runtimeVersion.runtimeVersion)",
             notReadyReason: nil, maxPods: configuration.maxPods, agentVersion: configuration.version, labels: configuration.labels, port: nil)
         let heartbeat = NodeHeartbeat(
-            client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds, wallClock: wallClock)
+            client: client, logger: logger, nodeName: configuration.nodeName, leaseDurationSeconds: configuration.leaseDurationSeconds,
+            wallClock: wallClock)
         try await retrying("registering the node") { try await heartbeat.register(initialStatus) }
         try await retrying("creating the node's lease") { try await heartbeat.renewLease() }
 
@@ -144,45 +150,52 @@ public struct NodeAgent: ServiceLifecycle.Service {
         options.fieldSelector = try FieldSelector(parsing: "spec.nodeName=\(configuration.nodeName)")
         let pods = Informer<Pod>(client: client, kind: BuiltinKinds.pod, options: options, logger: logger)
         let changes = pods.changes()
-        logger.notice("node agent running", metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtimeVersion.runtimeName) \(runtimeVersion.runtimeVersion)"])
+        logger.notice(
+            "node agent running",
+            metadata: ["node": "\(configuration.nodeName)", "runtime": "\(runtimeVersion.runtimeName) \(runtimeVersion.runtimeVersion)"])
 
         let outcome: Result<Void, any Error>
         do {
             try await withTaskCancellationHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await pods.run() }
-                group.addTask {
-                    for await change in changes {
-                        switch change {
-                        case .added(let pod), .updated(_, let pod): await workers.update(pod)
-                        case .deleted(let pod): await workers.deleted(uid: pod.metadata.uid ?? "")
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await pods.run() }
+                    group.addTask {
+                        for await change in changes {
+                            switch change {
+                            case .added(let pod), .updated(_, let pod): await workers.update(pod)
+                            case .deleted(let pod): await workers.deleted(uid: pod.metadata.uid ?? "")
+                            }
                         }
                     }
-                }
-                group.addTask {
-                    // A probe result that flips syncs its pod (a failed liveness probe restarts the container).
-                    for await uid in probes.flips { await workers.poke(uid) }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await clock.sleep(for: configuration.heartbeatInterval)
-                        do { try await heartbeat.renewLease() } catch { logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
+                    group.addTask {
+                        // A probe result that flips syncs its pod (a failed liveness probe restarts the container).
+                        for await uid in probes.flips { await workers.poke(uid) }
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await clock.sleep(for: configuration.heartbeatInterval)
+                            do { try await heartbeat.renewLease() } catch { logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
+                        }
+                    }
+                    group.addTask {
+                        try await Self.postStatusChanges(
+                            heartbeat: heartbeat, initialStatus: initialStatus, runtime: runtime, configuration: configuration, clock: clock,
+                            wallClock: wallClock,
+                            logger: logger)
+                    }
+                    group.addTask {
+                        await pods.waitForSync()
+                        try await Self.relist(
+                            runtime: runtime, workers: workers, apiPods: { Set(pods.list().compactMap(\.metadata.uid)) },
+                            nodeName: configuration.nodeName,
+                            interval: configuration.relistInterval, clock: clock, logger: logger)
                     }
                 }
-                group.addTask {
-                    try await Self.postStatusChanges(
-                        heartbeat: heartbeat, initialStatus: initialStatus, runtime: runtime, configuration: configuration, clock: clock, wallClock: wallClock,
-                        logger: logger)
-                }
-                group.addTask {
-                    await pods.waitForSync()
-                    try await Self.relist(
-                        runtime: runtime, workers: workers, apiPods: { Set(pods.list().compactMap(\.metadata.uid)) }, nodeName: configuration.nodeName,
-                        interval: configuration.relistInterval, clock: clock, logger: logger)
-                }
-            }
             } onCancel: {
-                Task { await workers.stopAll(); await probes.stopAll() }
+                Task {
+                    await workers.stopAll()
+                    await probes.stopAll()
+                }
             }
             outcome = .success(())
         } catch {

@@ -41,7 +41,9 @@ public struct Controller<Object: KubernetesObjectView>: ServiceLifecycle.Service
     public func run() async throws {
         let queue = self.queue
         let changes = informer.changes()
-        let informer = self.informer, reconciler = self.reconciler, terminalErrors = self.terminalErrors
+        let informer = self.informer
+        let reconciler = self.reconciler
+        let terminalErrors = self.terminalErrors
         let runner = ReconcileWorkers(
             name: name, queue: queue, logger: logger,
             onTerminal: { key, error in

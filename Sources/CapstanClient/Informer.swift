@@ -131,7 +131,8 @@ public final class Informer<Object: KubernetesObjectView>: ServiceLifecycle.Serv
                     return
                 } catch {
                     if Task.isCancelled { return }
-                    self.logger.warning("informer for \(self.kind.resource) failed; listing again", metadata: ["error": "\(error)", "retryIn": "\(backoff)"])
+                    self.logger.warning(
+                        "informer for \(self.kind.resource) failed; listing again", metadata: ["error": "\(error)", "retryIn": "\(backoff)"])
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(30))
                     continue
@@ -167,7 +168,9 @@ public final class Informer<Object: KubernetesObjectView>: ServiceLifecycle.Serv
                 }
             case .error:
                 let code = event.object["code"]?.intValue ?? 0
-                logger.debug("watch of \(kind.resource) ended with an error; listing again", metadata: ["code": "\(code)", "message": "\(event.object["message"]?.stringValue ?? "")"])
+                logger.debug(
+                    "watch of \(kind.resource) ended with an error; listing again",
+                    metadata: ["code": "\(code)", "message": "\(event.object["message"]?.stringValue ?? "")"])
                 return
             }
         }

@@ -49,11 +49,15 @@ public struct ReconcileWorkers<Key: Hashable & Sendable>: Sendable {
                 }
             } catch let terminal as TerminalError {
                 await queue.forget(key)
-                logger.warning("\(name): reconciling \(key) failed for good; not retrying", metadata: ["reason": "\(terminal.reason)", "error": "\(terminal.message)"])
+                logger.warning(
+                    "\(name): reconciling \(key) failed for good; not retrying",
+                    metadata: ["reason": "\(terminal.reason)", "error": "\(terminal.message)"])
                 await onTerminal(key, terminal)
             } catch {
                 let failures = await queue.failures(key)
-                logger.warning("\(name): reconciling \(key) failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures + 1)", "worker": "\(index)"])
+                logger.warning(
+                    "\(name): reconciling \(key) failed; retrying",
+                    metadata: ["error": "\(error)", "failures": "\(failures + 1)", "worker": "\(index)"])
                 await queue.addRateLimited(key)
             }
             await queue.done(key)

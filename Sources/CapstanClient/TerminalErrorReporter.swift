@@ -25,7 +25,9 @@ public struct TerminalErrorReporter: Sendable {
         guard let conditionType = error.conditionType else { return }
         // Already says so: writing it again would only change the object and reconcile it once more.
         let existing = object.json["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == conditionType }
-        if let existing, existing["status"] == "False", existing["reason"]?.stringValue == error.reason, existing["message"]?.stringValue == error.message {
+        if let existing, existing["status"] == "False", existing["reason"]?.stringValue == error.reason,
+            existing["message"]?.stringValue == error.message
+        {
             return
         }
         let condition = Condition(type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(Date()))

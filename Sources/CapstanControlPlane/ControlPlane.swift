@@ -2,8 +2,8 @@ public import CapstanAPI
 public import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
-import CapstanGitOps
 public import CapstanCore
+import CapstanGitOps
 import CapstanScheduler
 public import CapstanStore
 import Foundation
@@ -49,12 +49,14 @@ public struct ControlPlane: Sendable {
         self.configuration = configuration
         self.logger = logger
         try ServerSecurity.makePrivateDirectory(configuration.dataDirectory)
-        let store = try SQLiteStore(directory: configuration.dataDirectory + "/store", options: .init(durability: configuration.durability), logger: logger)
+        let store = try SQLiteStore(
+            directory: configuration.dataDirectory + "/store", options: .init(durability: configuration.durability), logger: logger)
         do {
             let wildcard = ["0.0.0.0", "::", ""].contains(configuration.host)
             let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs)
             let security = try ServerSecurity.prepare(dataDirectory: configuration.dataDirectory, tls: !configuration.insecureHTTP, names: names)
-            var serverConfiguration = APIServer.Configuration(host: configuration.host, port: configuration.port, capstanVersion: configuration.capstanVersion)
+            var serverConfiguration = APIServer.Configuration(
+                host: configuration.host, port: configuration.port, capstanVersion: configuration.capstanVersion)
             serverConfiguration.limits.maxWatchesPerClient = configuration.maxWatchesPerClient
             serverConfiguration.eventTTLSeconds = configuration.eventTTLSeconds
             serverConfiguration.defaultTolerationSeconds = configuration.defaultTolerationSeconds
@@ -73,13 +75,16 @@ public struct ControlPlane: Sendable {
             client = InProcessClient(registry: server.registry)
             services = try Self.controlLoops(configuration, store: store, client: client, logger: logger)
             if var gitOps = configuration.gitOps {
-                gitOps.source.inventoryDigestKey = InventoryDigestKey(security.encryption.derivedKey(purpose: GitOpsServerConfiguration.inventoryDigestPurpose))
+                gitOps.source.inventoryDigestKey = InventoryDigestKey(
+                    security.encryption.derivedKey(purpose: GitOpsServerConfiguration.inventoryDigestPurpose))
                 let engine = try GitOpsServer(configuration: gitOps, client: client, clock: ContinuousClock(), logger: logger)
                 server.routes += engine.routes
                 server.gitOpsStatus = engine.status
                 services.append(engine.service)
-                onEvent(.following(
-                    repository: GitCredentials.redacted(gitOps.source.remote), branch: gitOps.source.branch, webhookSecretPath: engine.webhookSecretPath))
+                onEvent(
+                    .following(
+                        repository: GitCredentials.redacted(gitOps.source.remote), branch: gitOps.source.branch,
+                        webhookSecretPath: engine.webhookSecretPath))
             }
             if let node = configuration.node {
                 let embedded = try EmbeddedNode(
@@ -114,7 +119,8 @@ public struct ControlPlane: Sendable {
         if let interval = configuration.compactionInterval {
             // As kube-apiserver does: every interval, drop the history older than the
             // revision seen one interval ago; a watch left behind gets 410 and relists.
-            services.append(AutoCompactor(store: store, policy: .keepDuration(interval), logger: logger.component("compactor"), checkInterval: interval))
+            services.append(
+                AutoCompactor(store: store, policy: .keepDuration(interval), logger: logger.component("compactor"), checkInterval: interval))
         }
         // One cache per kind for the whole process: the scheduler, the controllers
         // and the endpoints controller all read the same informers.
@@ -122,9 +128,10 @@ public struct ControlPlane: Sendable {
         services.append(informers)
         services.append(Scheduler(client: client, logger: logger.component("scheduler"), informers: informers))
         let controllerLogger = logger.component("controllers")
-        services.append(ControllerManager(
-            client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger,
-            informers: informers))
+        services.append(
+            ControllerManager(
+                client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger,
+                informers: informers))
         services.append(EndpointsController(client: client, logger: controllerLogger, informers: informers))
         return services
     }

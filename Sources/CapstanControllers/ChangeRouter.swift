@@ -56,10 +56,13 @@ struct ChangeRouter: Sendable {
             return ref.kind == kind ? [ObjectKey(namespace: meta.namespace, name: ref.name)] : []
         }
         let labels = meta.labels
-        return Set(informer.list().filter { owner in
-            guard owner.metadata.namespace == meta.namespace, let parsed = owner[keyPath: selector].selector, !parsed.selectsEverything else { return false }
-            return parsed.matches(labels)
-        }.map(ObjectKey.init))
+        return Set(
+            informer.list().filter { owner in
+                guard owner.metadata.namespace == meta.namespace, let parsed = owner[keyPath: selector].selector, !parsed.selectsEverything else {
+                    return false
+                }
+                return parsed.matches(labels)
+            }.map(ObjectKey.init))
     }
 
     // MARK: Garbage collection
@@ -88,7 +91,9 @@ struct ChangeRouter: Sendable {
     /// Every cached object with owner references: the periodic full check.
     func everyDependent() -> [GarbageCollector.Item] {
         tracked.flatMap { kind in
-            kind.all().filter { !$0.ownerReferences.isEmpty }.map { GarbageCollector.Item.dependent(kind.kind, ObjectKey(namespace: $0.namespace, name: $0.name)) }
+            kind.all().filter { !$0.ownerReferences.isEmpty }.map {
+                GarbageCollector.Item.dependent(kind.kind, ObjectKey(namespace: $0.namespace, name: $0.name))
+            }
         }
     }
 

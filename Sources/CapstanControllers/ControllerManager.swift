@@ -1,5 +1,5 @@
-public import CapstanClient
 public import CapstanAPI
+public import CapstanClient
 import CapstanCore
 public import Foundation
 public import Logging
@@ -98,7 +98,8 @@ public struct ControllerManager: ServiceLifecycle.Service {
             terminalErrors: terminalErrors, logger: logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
-            settings: .init(gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
+            settings: .init(
+                gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
             nodes: nodes, leases: leases, pods: pods)
         let tracked = [
             TrackedKind(pods, kind: BuiltinKinds.pod), TrackedKind(replicaSets, kind: BuiltinKinds.replicaSet),
@@ -108,8 +109,11 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let router = ChangeRouter(replicaSets: replicaSets, deployments: deployments, tracked: tracked)
 
         // Subscribed before the informers run, so the first lists are seen too.
-        let podChanges = pods.changes(), rsChanges = replicaSets.changes(), deploymentChanges = deployments.changes()
-        let nodeChanges = nodes.changes(), leaseChanges = leases.changes()
+        let podChanges = pods.changes()
+        let rsChanges = replicaSets.changes()
+        let deploymentChanges = deployments.changes()
+        let nodeChanges = nodes.changes()
+        let leaseChanges = leases.changes()
         let configuration = self.configuration
         let logger = self.logger
 
@@ -161,7 +165,10 @@ public struct ControllerManager: ServiceLifecycle.Service {
                     await leases.waitForSync()
                     logger.info(
                         "controllers started",
-                        metadata: ["pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)", "nodes": "\(nodes.count)"])
+                        metadata: [
+                            "pods": "\(pods.count)", "replicasets": "\(replicaSets.count)", "deployments": "\(deployments.count)",
+                            "nodes": "\(nodes.count)",
+                        ])
                     group.addTask { await nodeLifecycle.run() }
                     let collectorWorkers = ReconcileWorkers(name: "garbage-collector", queue: gcQueue, logger: logger) { item in
                         try await collector.process(item)
@@ -171,7 +178,9 @@ public struct ControllerManager: ServiceLifecycle.Service {
                         while !Task.isCancelled {
                             for key in replicaSets.list().map(ObjectKey.init) { await rsQueue.add(key) }
                             for key in deployments.list().map(ObjectKey.init) { await deploymentQueue.add(key) }
-                            for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) { await namespaceQueue.add(key) }
+                            for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) {
+                                await namespaceQueue.add(key)
+                            }
                             for item in router.everyDependent() { await gcQueue.add(item) }
                             try? await Task.sleep(for: configuration.resyncInterval)
                         }

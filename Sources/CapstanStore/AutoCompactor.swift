@@ -22,12 +22,14 @@ public struct AutoCompactor: Service {
         self.store = store
         self.policy = policy
         self.logger = logger
-        self.checkInterval = checkInterval ?? {
-            switch policy {
-            case .keepRevisions: .seconds(30)
-            case .keepDuration(let period): min(period / 10, .seconds(300))
-            }
-        }()
+        self.checkInterval =
+            checkInterval
+            ?? {
+                switch policy {
+                case .keepRevisions: .seconds(30)
+                case .keepDuration(let period): min(period / 10, .seconds(300))
+                }
+            }()
     }
 
     public func run() async throws {

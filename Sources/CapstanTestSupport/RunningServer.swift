@@ -57,7 +57,9 @@ public final class RunningServer: Sendable {
     }
 
     /// Runs the real kubectl against this server as the admin.
-    public func kubectl(_ arguments: String..., input: String? = nil, environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    public func kubectl(_ arguments: String..., input: String? = nil, environment extra: [String: String] = [:]) async throws -> (
+        status: Int32, output: String
+    ) {
         try await kubectl(kubeconfig: kubeconfig, arguments, input: input, environment: extra)
     }
 

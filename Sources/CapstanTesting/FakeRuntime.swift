@@ -92,7 +92,9 @@ public final class FakeRuntime: RuntimeService {
 
     public func listPodSandboxes() async throws -> [Runtime_V1_PodSandbox] { state.withLock { Array($0.sandboxes.values) } }
 
-    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws -> String {
+    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws
+        -> String
+    {
         try state.withLock { state in
             guard state.sandboxes[sandboxID]?.state == .sandboxReady else { throw FakeError.notFound(sandboxID) }
             state.nextID += 1
@@ -172,7 +174,8 @@ public final class FakeRuntime: RuntimeService {
     /// The container (by name) of the pod with this uid that is running now.
     public func running(_ name: String) -> String? {
         state.withLock { state in
-            state.containers.values.first { $0.summary.labels["io.kubernetes.container.name"] == name && $0.status.state == .containerRunning }?.summary.id
+            state.containers.values.first { $0.summary.labels["io.kubernetes.container.name"] == name && $0.status.state == .containerRunning }?
+                .summary.id
         }
     }
 

@@ -13,7 +13,8 @@ public func withInProcessRegistry(prefix: String, _ body: (ResourceRegistry, Tem
         defer { store.close() }
         let server = APIServer(
             configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite",
-            security: try ServerSecurity.prepare(dataDirectory: directory.appending("security"), tls: false, names: []), logger: Logger(label: "test"))
+            security: try ServerSecurity.prepare(dataDirectory: directory.appending("security"), tls: false, names: []), logger: Logger(label: "test")
+        )
         try await server.ensureBuiltinNamespaces()
         try await body(server.registry, directory)
     }

@@ -19,7 +19,9 @@ import Testing
     @Test func aDeploymentBecomesAReplicaSetAndPodsThatWaitForANodeAndDeletionCascades() async throws {
         let server = try await RunningServer()
         defer { server.stop() }
-        let manifest = try server.write("web.yaml", """
+        let manifest = try server.write(
+            "web.yaml",
+            """
             apiVersion: apps/v1
             kind: Deployment
             metadata: {name: web}
@@ -42,7 +44,8 @@ import Testing
 
         // No node has registered: the scheduler says so on each pod.
         try await eventually("FailedScheduling is recorded") {
-            try await server.kubectl("get", "events", "--field-selector", "reason=FailedScheduling").output.contains("no nodes available to schedule pods")
+            try await server.kubectl("get", "events", "--field-selector", "reason=FailedScheduling").output.contains(
+                "no nodes available to schedule pods")
         }
         result = try await server.kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].status.conditions[0].reason}")
         #expect(result.output == "Unschedulable", "\(result.output)")

@@ -6,7 +6,9 @@ import Testing
         let server = try await RunningServer()
         defer { server.stop() }
         var result = try await server.kubectl("explain", "deployment.spec.replicas")
-        #expect(result.status == 0 && result.output.contains("FIELD: replicas <integer>") && result.output.contains("Number of desired pods"), "\(result.output)")
+        #expect(
+            result.status == 0 && result.output.contains("FIELD: replicas <integer>") && result.output.contains("Number of desired pods"),
+            "\(result.output)")
         result = try await server.kubectl("explain", "configmap")
         #expect(result.status == 0 && result.output.contains("data\t<map[string]string>"), "\(result.output)")
         result = try await server.kubectl("explain", "pods.spec.nosuchfield")

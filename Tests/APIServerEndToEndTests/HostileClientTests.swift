@@ -159,7 +159,9 @@ private func probes(webhookSecret: String) -> [Probe] {
     let merge = "application/merge-patch+json"
     let apply = "application/apply-patch+yaml"
     func get(_ path: String, _ access: Access) -> Probe { Probe(method: "GET", path: path, access: access) }
-    func write(_ method: String, _ path: String, _ body: String, _ type: String = json, _ access: Access = .adminOnly, destructive: Bool = false) -> Probe {
+    func write(_ method: String, _ path: String, _ body: String, _ type: String = json, _ access: Access = .adminOnly, destructive: Bool = false)
+        -> Probe
+    {
         Probe(method: method, path: path, body: body, contentType: type, access: access, destructive: destructive)
     }
     let diffBody = """
@@ -193,8 +195,12 @@ private func probes(webhookSecret: String) -> [Probe] {
         write("PATCH", "\(ns)/configmaps/cfg-other", #"{"data":{"k":"hostile"}}"#, merge),
         write("PATCH", "\(ns)/configmaps/cfg-other", #"[{"op":"replace","path":"/data/k","value":"hostile"}]"#, "application/json-patch+json"),
         write("PATCH", "\(ns)/configmaps/cfg-other", #"{"data":{"k":"hostile"}}"#, "application/strategic-merge-patch+json"),
-        write("PATCH", "\(ns)/configmaps/cfg-other?fieldManager=hostile&force=true", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg-other}\ndata: {k: hostile}\n", apply),
-        write("PATCH", "\(ns)/configmaps/hostile-applied?fieldManager=hostile", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile-applied}\ndata: {k: v}\n", apply),
+        write(
+            "PATCH", "\(ns)/configmaps/cfg-other?fieldManager=hostile&force=true",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg-other}\ndata: {k: hostile}\n", apply),
+        write(
+            "PATCH", "\(ns)/configmaps/hostile-applied?fieldManager=hostile",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile-applied}\ndata: {k: v}\n", apply),
         Probe(method: "DELETE", path: "\(ns)/configmaps/cfg-other", access: .adminOnly, destructive: true),
         Probe(method: "DELETE", path: "\(ns)/configmaps?labelSelector=hostile%3Dyes", access: .adminOnly),
         write("POST", "\(ns)/secrets", #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"hostile-secret"},"data":{"a":"Yg=="}}"#),
@@ -206,12 +212,16 @@ private func probes(webhookSecret: String) -> [Probe] {
         write("PATCH", "\(ns)/pods/pod-a", #"{"metadata":{"labels":{"hostile":"yes"}}}"#, merge),
         write("PATCH", "\(ns)/pods/pod-a/status", #"{"status":{"phase":"Running"}}"#, merge, .nodeA),
         write("PATCH", "\(ns)/pods/pod-b/status", #"{"status":{"phase":"Running"}}"#, merge, .nodeB),
-        write("PUT", "\(ns)/pods/pod-a/status", #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod-a","namespace":"default"},"status":{"phase":"Running"}}"#, json, .nodeA),
+        write(
+            "PUT", "\(ns)/pods/pod-a/status",
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod-a","namespace":"default"},"status":{"phase":"Running"}}"#, json, .nodeA),
         // The hole: server-side apply to the status of a pod that does not exist.
         write("PATCH", "\(ns)/pods/hostile-ghost/status?fieldManager=x", ghostPod, apply),
         write("PATCH", "\(ns)/pods/hostile-ghost/status?fieldManager=x&force=true", ghostPod, apply),
         write("PATCH", "\(ns)/pods/hostile-ghost/status", #"{"status":{"phase":"Running"}}"#, merge),
-        write("POST", "\(ns)/pods/pod-a/binding", #"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"pod-a"},"target":{"kind":"Node","name":"node-b"}}"#),
+        write(
+            "POST", "\(ns)/pods/pod-a/binding",
+            #"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"pod-a"},"target":{"kind":"Node","name":"node-b"}}"#),
         write("POST", "\(ns)/pods/pod-a/eviction", #"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"pod-a"}}"#),
         Probe(method: "GET", path: "\(ns)/pods/pod-a/exec?command=id&container=c&stdout=true", access: .adminOnly),
         Probe(method: "POST", path: "\(ns)/pods/pod-a/exec?command=id&container=c&stdout=true", access: .adminOnly),
@@ -219,10 +229,15 @@ private func probes(webhookSecret: String) -> [Probe] {
         Probe(method: "DELETE", path: "\(ns)/pods/pod-b", access: .nodeB, destructive: true),
 
         // Workloads and their subresources.
-        write("POST", "\(apps)/deployments", #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"hostile-deploy"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}"#),
+        write(
+            "POST", "\(apps)/deployments",
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"hostile-deploy"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}"#
+        ),
         write("PATCH", "\(apps)/deployments/web", #"{"spec":{"replicas":0}}"#, merge),
         write("PATCH", "\(apps)/deployments/web/scale", #"{"spec":{"replicas":0}}"#, merge),
-        write("PUT", "\(apps)/deployments/web/scale", #"{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web","namespace":"default"},"spec":{"replicas":0}}"#),
+        write(
+            "PUT", "\(apps)/deployments/web/scale",
+            #"{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web","namespace":"default"},"spec":{"replicas":0}}"#),
         write("PATCH", "\(apps)/deployments/web/status", #"{"status":{"replicas":0}}"#, merge),
         Probe(method: "DELETE", path: "\(apps)/deployments/web", access: .adminOnly, destructive: true),
 
@@ -234,14 +249,26 @@ private func probes(webhookSecret: String) -> [Probe] {
         write("PATCH", "/api/v1/nodes/node-a", #"{"metadata":{"labels":{"node-restriction.kubernetes.io/pci":"yes"}}}"#, merge),
         write("PATCH", "/api/v1/nodes/node-a", #"{"spec":{"taints":null}}"#, merge),
         write("PATCH", "/api/v1/nodes/node-a", #"{"spec":{"unschedulable":true}}"#, merge),
-        write("PATCH", "/api/v1/nodes/node-a?fieldManager=hostile&force=true", "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\nspec: {taints: []}\n", apply),
-        write("PATCH", "/api/v1/nodes/node-a/status", #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}"#, merge, .nodeA),
+        write(
+            "PATCH", "/api/v1/nodes/node-a?fieldManager=hostile&force=true",
+            "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\nspec: {taints: []}\n", apply),
+        write(
+            "PATCH", "/api/v1/nodes/node-a/status", #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}"#, merge,
+            .nodeA),
         write("PATCH", "/api/v1/nodes/node-b", #"{"metadata":{"labels":{"team":"ops"}}}"#, merge, .nodeB),
         Probe(method: "DELETE", path: "/api/v1/nodes/node-b", access: .adminOnly, destructive: true),
-        write("PUT", "\(leases)/node-a", #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-a","namespace":"kube-node-lease"},"spec":{"holderIdentity":"node-a","leaseDurationSeconds":40}}"#, json, .nodeA),
+        write(
+            "PUT", "\(leases)/node-a",
+            #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-a","namespace":"kube-node-lease"},"spec":{"holderIdentity":"node-a","leaseDurationSeconds":40}}"#,
+            json, .nodeA),
         write("PATCH", "\(leases)/node-b", #"{"spec":{"holderIdentity":"node-b"}}"#, merge, .nodeB),
-        write("POST", leases, #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-b","namespace":"kube-node-lease"}}"#, json, .nodeB),
-        write("POST", "\(ns)/events", #"{"apiVersion":"v1","kind":"Event","metadata":{"name":"node-event"},"involvedObject":{"kind":"Node","name":"node-a"},"reason":"Probe","message":"from a node"}"#, json, .nodes),
+        write(
+            "POST", leases, #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"node-b","namespace":"kube-node-lease"}}"#,
+            json, .nodeB),
+        write(
+            "POST", "\(ns)/events",
+            #"{"apiVersion":"v1","kind":"Event","metadata":{"name":"node-event"},"involvedObject":{"kind":"Node","name":"node-a"},"reason":"Probe","message":"from a node"}"#,
+            json, .nodes),
 
         // GitOps endpoints.
         get("/history", .readers), get("/drift", .readers),
@@ -259,7 +286,10 @@ private func probes(webhookSecret: String) -> [Probe] {
 @Suite(.serialized) struct HostileClientTests {
     static let runner = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Client/raw_requests.py").path
 
-    struct Response: Decodable { var status: Int; var body: String }
+    struct Response: Decodable {
+        var status: Int
+        var body: String
+    }
 
     final class Harness {
         let server: RunningServer
@@ -272,7 +302,8 @@ private func probes(webhookSecret: String) -> [Probe] {
             try git.commit(
                 [
                     "capstan.yaml": "apiVersion: capstan.io/v1alpha1\nkind: Repository\npaths: [deploy]\nselfHeal: false\nsyncInterval: 1h\n",
-                    "deploy/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: git-sec, namespace: default}\nstringData: {password: \(gitSecretValue)}\n",
+                    "deploy/secret.yaml":
+                        "apiVersion: v1\nkind: Secret\nmetadata: {name: git-sec, namespace: default}\nstringData: {password: \(gitSecretValue)}\n",
                 ], message: "A git-managed Secret")
             // Nodes that never heartbeat must not be marked or evicted while the table runs.
             server = try await RunningServer(arguments: [
@@ -291,7 +322,8 @@ private func probes(webhookSecret: String) -> [Probe] {
             // The id is the first 12 hex digits of the token's SHA-256; revoke the one that matches.
             let revokedID = Hex.encode(SHA256.hash(data: Array(revoked.utf8))).prefix(12)
             guard ids.contains(String(revokedID)) else { throw RunningServerError("token \(revokedID) not in \(list.output)") }
-            let result = try await runCommand(RunningServer.capstanBinary, ["token", "revoke", "--data-dir", server.dataDirectory, String(revokedID)])
+            let result = try await runCommand(
+                RunningServer.capstanBinary, ["token", "revoke", "--data-dir", server.dataDirectory, String(revokedID)])
             guard result.status == 0 else { throw RunningServerError("revoke: \(result.output)") }
         }
 
@@ -319,20 +351,24 @@ private func probes(webhookSecret: String) -> [Probe] {
         /// The store's current revision (a list is read at it): any write moves it.
         func revision() async throws -> Int64 {
             let result = try await server.http("GET", "/api/v1/namespaces?limit=1")
-            return try #require(JSONParser().parse(Array(result.body.utf8))[path: ["metadata", "resourceVersion"]]?.stringValue.flatMap { Int64($0) })
+            return try #require(
+                JSONParser().parse(Array(result.body.utf8))[path: ["metadata", "resourceVersion"]]?.stringValue.flatMap { Int64($0) })
         }
 
         /// Objects written after `revision`, as `kind/namespace/name@rv`, to say what a refused request changed.
         func writtenSince(_ revision: Int64) async throws -> [String] {
             var changed: [String] = []
-            for path in ["/api/v1/pods", "/api/v1/nodes", "/api/v1/configmaps", "/api/v1/secrets", "/api/v1/namespaces", "/apis/apps/v1/deployments",
-                "/apis/coordination.k8s.io/v1/leases", "/api/v1/events"]
-            {
+            for path in [
+                "/api/v1/pods", "/api/v1/nodes", "/api/v1/configmaps", "/api/v1/secrets", "/api/v1/namespaces", "/apis/apps/v1/deployments",
+                "/apis/coordination.k8s.io/v1/leases", "/api/v1/events",
+            ] {
                 let list = try JSONParser().parse(Array(try await server.http("GET", path).body.utf8))
                 for item in list["items"]?.arrayValue ?? [] {
                     let rv = item[path: ["metadata", "resourceVersion"]]?.stringValue.flatMap { Int64($0) } ?? 0
                     if rv > revision {
-                        changed.append("\(path) \(item[path: ["metadata", "namespace"]]?.stringValue ?? "")/\(item[path: ["metadata", "name"]]?.stringValue ?? "")@\(rv)")
+                        changed.append(
+                            "\(path) \(item[path: ["metadata", "namespace"]]?.stringValue ?? "")/\(item[path: ["metadata", "name"]]?.stringValue ?? "")@\(rv)"
+                        )
                     }
                 }
             }
@@ -365,9 +401,12 @@ private func probes(webhookSecret: String) -> [Probe] {
         let table = probes(webhookSecret: harness.webhookSecret)
         // A webhook checks its own signature, so every caller gets the same 401 for a forged one.
         let webhook = [
-            Probe(method: "POST", path: "/hooks/git", body: "{}", contentType: "application/json", headers: ["X-Hub-Signature-256": "sha256=00"], access: .publicInfo),
+            Probe(
+                method: "POST", path: "/hooks/git", body: "{}", contentType: "application/json", headers: ["X-Hub-Signature-256": "sha256=00"],
+                access: .publicInfo),
             // A secret in a URL ends up in proxy and access logs: not accepted there.
-            Probe(method: "POST", path: "/hooks/git?token=\(harness.webhookSecret)", body: "{}", contentType: "application/json", access: .publicInfo),
+            Probe(
+                method: "POST", path: "/hooks/git?token=\(harness.webhookSecret)", body: "{}", contentType: "application/json", access: .publicInfo),
         ]
 
         // 1. Every request every caller may not make, and both webhook forgeries: nothing may change.
@@ -383,7 +422,8 @@ private func probes(webhookSecret: String) -> [Probe] {
                 if response.status != code || status["kind"]?.stringValue != "Status"
                     || status["reason"]?.stringValue != (code == 401 ? "Unauthorized" : "Forbidden")
                 {
-                    failures.append("\(caller.rawValue) \(probe): expected \(code) \(expected.rawValue), got \(response.status) \(response.body.prefix(300))")
+                    failures.append(
+                        "\(caller.rawValue) \(probe): expected \(code) \(expected.rawValue), got \(response.status) \(response.body.prefix(300))")
                 }
             }
             for (probe, response) in zip(webhook, responses.suffix(webhook.count)) where response.status != 401 {
@@ -431,7 +471,9 @@ private func probes(webhookSecret: String) -> [Probe] {
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         for (probe, response) in zip(ordered, responses) where probe.path.contains("hostile-ghost/status") {
-            #expect(response.status == 404, "admin \(probe): an apply to the status of a missing pod must not create it: \(response.status) \(response.body)")
+            #expect(
+                response.status == 404,
+                "admin \(probe): an apply to the status of a missing pod must not create it: \(response.status) \(response.body)")
         }
         #expect(try await server.http("GET", "\(ns)/pods/hostile-ghost").status == 404)
     }
@@ -466,10 +508,14 @@ private func probes(webhookSecret: String) -> [Probe] {
         var result = try await server.kubectl(
             kubeconfig: node, ["create", "-f", "-"],
             input: "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1, labels: {node-role.kubernetes.io/control-plane: \"\"}}\n")
-        #expect(result.status != 0 && result.output.contains(#"node "worker-1" is not allowed to set labels: node-role.kubernetes.io/control-plane"#), "\(result.output)")
+        #expect(
+            result.status != 0 && result.output.contains(#"node "worker-1" is not allowed to set labels: node-role.kubernetes.io/control-plane"#),
+            "\(result.output)")
         result = try await server.kubectl(
             kubeconfig: node, ["create", "-f", "-"],
-            input: "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1, labels: {kubernetes.io/hostname: worker-1, topology.kubernetes.io/zone: z1}}\nspec: {taints: [{key: new, effect: NoSchedule}]}\n")
+            input:
+                "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1, labels: {kubernetes.io/hostname: worker-1, topology.kubernetes.io/zone: z1}}\nspec: {taints: [{key: new, effect: NoSchedule}]}\n"
+        )
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl("taint", "node", "worker-1", "dedicated=ops:NoExecute")
         #expect(result.status == 0, "\(result.output)")
@@ -480,17 +526,21 @@ private func probes(webhookSecret: String) -> [Probe] {
         result = try await server.kubectl("cordon", "worker-1")
         #expect(result.status == 0, "\(result.output)")
         try await eventually("the lifecycle controller's unschedulable taint") {
-            try await server.kubectl("get", "node", "worker-1", "-o", "jsonpath={.spec.taints[*].key}").output.contains("node.kubernetes.io/unschedulable")
+            try await server.kubectl("get", "node", "worker-1", "-o", "jsonpath={.spec.taints[*].key}").output.contains(
+                "node.kubernetes.io/unschedulable")
         }
         // (kubectl uncordon prints the refusal but exits 0; the state below shows it held.)
         result = try await server.kubectl(kubeconfig: node, ["uncordon", "worker-1"])
-        #expect(result.output.contains(#"nodes "worker-1" is forbidden: node "worker-1" is not allowed to modify spec.unschedulable"#), "\(result.output)")
+        #expect(
+            result.output.contains(#"nodes "worker-1" is forbidden: node "worker-1" is not allowed to modify spec.unschedulable"#), "\(result.output)"
+        )
         result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-1", "node-role.kubernetes.io/worker="])
         #expect(result.status != 0 && result.output.contains("not allowed to modify labels: node-role.kubernetes.io/worker"), "\(result.output)")
         result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-1", "team=ops", "node.kubernetes.io/instance-type=small"])
         #expect(result.status == 0, "labels outside the reserved namespaces are the node's: \(result.output)")
         func taintKeys() async throws -> [String] {
-            try await server.kubectl("get", "node", "worker-1", "-o", "jsonpath={.spec.taints[*].key}").output.split(separator: " ").map(String.init).sorted()
+            try await server.kubectl("get", "node", "worker-1", "-o", "jsonpath={.spec.taints[*].key}").output.split(separator: " ").map(String.init)
+                .sorted()
         }
         // The node lifecycle controller taints a cordoned node; nothing the node asked for changed.
         #expect(try await taintKeys() == ["dedicated", "new", "node.kubernetes.io/unschedulable"])

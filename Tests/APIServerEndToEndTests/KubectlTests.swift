@@ -42,7 +42,9 @@ private let deployment = """
         #expect(version.output.contains("\"minor\": \"32\""))
 
         let resources = try await server.kubectl("api-resources")
-        #expect(resources.output.contains("deployments") && resources.output.contains("deploy") && resources.output.contains("apps/v1"), "\(resources.output)")
+        #expect(
+            resources.output.contains("deployments") && resources.output.contains("deploy") && resources.output.contains("apps/v1"),
+            "\(resources.output)")
 
         // Client-side apply: create, then a change (a strategic merge patch), then nothing to do.
         let cmFile = try server.write("cm.yaml", configMap)
@@ -61,7 +63,9 @@ private let deployment = """
         result = try await server.kubectl("apply", "--server-side", "-f", deployFile)
         #expect(result.status == 0 && result.output.contains("deployment.apps/web serverside-applied"), "\(result.output)")
         result = try await server.kubectl("get", "deployments")
-        #expect(result.output.contains("NAME") && result.output.contains("READY") && result.output.contains("UP-TO-DATE") && result.output.contains("web"), "\(result.output)")
+        #expect(
+            result.output.contains("NAME") && result.output.contains("READY") && result.output.contains("UP-TO-DATE")
+                && result.output.contains("web"), "\(result.output)")
         result = try await server.kubectl("get", "deploy", "-o", "wide")
         #expect(result.output.contains("localhost/capstan/busybox:1.35") && result.output.contains("app=web"), "\(result.output)")
 
@@ -72,9 +76,13 @@ private let deployment = """
         #expect(result.output.contains("patched"), "\(result.output)")
         result = try await server.kubectl("patch", "deployment", "web", "--type=json", "-p", #"[{"op":"replace","path":"/spec/replicas","value":2}]"#)
         #expect(result.output.contains("patched"), "\(result.output)")
-        result = try await server.kubectl("patch", "deployment", "web", "-p", #"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"localhost/capstan/busybox:1.36"}]}}}}"#)
+        result = try await server.kubectl(
+            "patch", "deployment", "web", "-p",
+            #"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"localhost/capstan/busybox:1.36"}]}}}}"#)
         #expect(result.output.contains("patched"), "\(result.output)")
-        result = try await server.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.minReadySeconds} {.spec.template.spec.containers[0].image} {.metadata.generation}")
+        result = try await server.kubectl(
+            "get", "deploy", "web", "-o",
+            "jsonpath={.spec.replicas} {.spec.minReadySeconds} {.spec.template.spec.containers[0].image} {.metadata.generation}")
         #expect(result.output == "2 5 localhost/capstan/busybox:1.36 5", "\(result.output)")
         result = try await server.kubectl("label", "configmap", "web-config", "team=shop")
         #expect(result.output.contains("configmap/web-config labeled"), "\(result.output)")
@@ -92,7 +100,9 @@ private let deployment = """
         #expect(result.status != 0 && result.output.contains(#"Error from server (NotFound): configmaps "nope" not found"#), "\(result.output)")
         let badFile = try server.write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n")
         result = try await server.kubectl("create", "-f", badFile)
-        #expect(result.status != 0 && result.output.contains(#"The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name""#), "\(result.output)")
+        #expect(
+            result.status != 0 && result.output.contains(#"The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name""#),
+            "\(result.output)")
 
         // Delete; the object is gone.
         result = try await server.kubectl("delete", "configmap", "web-config")
@@ -152,7 +162,10 @@ private let deployment = """
         // kubectl runs as its own process, as a user's `kubectl get -w` does; the request timeout ends it.
         let watcher = try ChildProcess(
             executable: "/usr/bin/kubectl",
-            arguments: ["get", "configmaps", "--watch", "--request-timeout=20s", "-o", "jsonpath={.data.mode}{\"\\n\"}", "--cache-dir", server.directory.appending("watch-cache")],
+            arguments: [
+                "get", "configmaps", "--watch", "--request-timeout=20s", "-o", "jsonpath={.data.mode}{\"\\n\"}", "--cache-dir",
+                server.directory.appending("watch-cache"),
+            ],
             logPath: server.directory.appending("watch.log"), environment: environment)
         defer { watcher.kill() }
         _ = try await watcher.waitForLog(containing: "fast")
@@ -161,4 +174,3 @@ private let deployment = """
         #expect(log.contains("fast\nwatched"), "\(log)")
     }
 }
-

@@ -27,7 +27,9 @@ import Testing
         defer { server.stop() }
         let now = Self.microTime(Date())
         // What a node agent registers: the Node, its Lease, a Ready status; then it goes quiet.
-        let manifest = try server.write("node.yaml", """
+        let manifest = try server.write(
+            "node.yaml",
+            """
             apiVersion: v1
             kind: Node
             metadata: {name: n1}
@@ -63,7 +65,8 @@ import Testing
             """)
         var result = try await server.kubectl("apply", "-f", manifest)
         #expect(result.status == 0, "\(result.output)")
-        let status = #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":"\#(now)","lastTransitionTime":"\#(now)"}]}}"#
+        let status =
+            #"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":"\#(now)","lastTransitionTime":"\#(now)"}]}}"#
         result = try await server.kubectl("patch", "node", "n1", "--subresource=status", "--type=merge", "-p", status)
         #expect(result.status == 0, "\(result.output)")
         // The API server added the default tolerations (2 s here).
@@ -103,7 +106,9 @@ import Testing
         try await eventually("the namespace is gone") { try await server.kubectl("get", "namespace", "team").status != 0 }
 
         // `kubectl delete namespace` waits until the content and the namespace are gone.
-        let quick = try server.write("quick.yaml", """
+        let quick = try server.write(
+            "quick.yaml",
+            """
             apiVersion: v1
             kind: Namespace
             metadata: {name: quick}
@@ -134,7 +139,9 @@ import Testing
         #expect(try await server.kubectl("get", "pods,replicasets,deployments,secrets", "-n", "quick", "-o", "name").output.isEmpty)
 
         // A namespace stuck on content that will never go can be let go by hand, through `finalize`.
-        let stuck = try server.write("stuck.yaml", """
+        let stuck = try server.write(
+            "stuck.yaml",
+            """
             apiVersion: v1
             kind: Namespace
             metadata: {name: stuck}
@@ -151,7 +158,8 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl("delete", "namespace", "stuck", "--wait=false")
         #expect(result.status == 0, "\(result.output)")
-        let finalize = try server.write("finalize.json", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"stuck"},"spec":{"finalizers":[]}}"#)
+        let finalize = try server.write(
+            "finalize.json", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"stuck"},"spec":{"finalizers":[]}}"#)
         result = try await server.kubectl("replace", "--raw", "/api/v1/namespaces/stuck/finalize", "-f", finalize)
         #expect(result.status == 0, "\(result.output)")
         try await eventually("the finalized namespace is gone") { try await server.kubectl("get", "namespace", "stuck").status != 0 }

@@ -24,14 +24,18 @@ import Testing
         #expect(result.status == 0, "\(result.output)")
 
         result = try await server.kubectl("get", "events")
-        #expect(result.output.contains("LAST SEEN") && result.output.contains("Scaled") && result.output.contains("deployment/web"), "\(result.output)")
+        #expect(
+            result.output.contains("LAST SEEN") && result.output.contains("Scaled") && result.output.contains("deployment/web"), "\(result.output)")
         result = try await server.kubectl("describe", "deployment", "web")
         #expect(result.output.contains("Events:") && result.output.contains("Scaled deployment web from 1 to 4 replicas"), "\(result.output)")
 
         result = try await server.kubectl("get", "--raw", "/metrics")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("# TYPE apiserver_request_total counter"))
-        #expect(result.output.contains(#"apiserver_request_total{verb="PATCH",group="apps",resource="deployments",subresource="scale",scope="resource",code="200"} 1"#), "\(result.output)")
+        #expect(
+            result.output.contains(
+                #"apiserver_request_total{verb="PATCH",group="apps",resource="deployments",subresource="scale",scope="resource",code="200"} 1"#),
+            "\(result.output)")
         #expect(result.output.contains(#"apiserver_request_duration_seconds_bucket{verb="GET""#))
         #expect(result.output.contains("capstan_store_request_duration_seconds_count{operation=\"txn\"}"))
         #expect(result.output.contains("process_start_time_seconds "))

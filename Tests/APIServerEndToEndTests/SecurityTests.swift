@@ -40,9 +40,14 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
 
         result = try await server.kubectl(kubeconfig: viewer, ["delete", "configmap", "shop-config"])
         #expect(result.status != 0)
-        #expect(result.output.contains(#"Error from server (Forbidden): configmaps "shop-config" is forbidden: User "viewer" cannot delete resource "configmaps" in API group "" in the namespace "default""#), "\(result.output)")
+        #expect(
+            result.output.contains(
+                #"Error from server (Forbidden): configmaps "shop-config" is forbidden: User "viewer" cannot delete resource "configmaps" in API group "" in the namespace "default""#
+            ), "\(result.output)")
         result = try await server.kubectl(kubeconfig: viewer, ["get", "secrets"])
-        #expect(result.status != 0 && result.output.contains("(Forbidden)") && result.output.contains(#"cannot list resource "secrets""#), "\(result.output)")
+        #expect(
+            result.status != 0 && result.output.contains("(Forbidden)") && result.output.contains(#"cannot list resource "secrets""#),
+            "\(result.output)")
 
         // The admin still can; the refusal changed nothing.
         result = try await server.kubectl("delete", "configmap", "shop-config")
@@ -90,9 +95,13 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         #expect(healthz.status == 0 && healthz.output == "ok", "\(healthz.output)")
         for path in ["/status", "/metrics", "/api/v1/namespaces"] {
             let refused = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, server.url + path])
-            #expect(refused.output == #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#, "\(path): \(refused.output)")
+            #expect(
+                refused.output
+                    == #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#,
+                "\(path): \(refused.output)")
         }
-        let authorized = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, "-H", "Authorization: Bearer \(try server.adminToken)", server.url + "/status"])
+        let authorized = try await runCommand(
+            "/usr/bin/curl", ["-sS", "--cacert", server.caPath, "-H", "Authorization: Bearer \(try server.adminToken)", server.url + "/status"])
         #expect(authorized.output.contains(#""backend":"sqlite""#), "\(authorized.output)")
         // Without the CA the certificate is not trusted: it is Capstan's own.
         let untrusted = try await runCommand("/usr/bin/curl", ["-sS", server.url + "/healthz"])
@@ -105,7 +114,9 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         let value = "s3cr3t-value-that-must-not-leak-9c1e"
         let encoded = Base64.encode(Array(value.utf8))
         // `kubectl create secret` sends protobuf, which the server does not read; apply sends JSON.
-        let secretFile = try server.write("secret.yaml", """
+        let secretFile = try server.write(
+            "secret.yaml",
+            """
             apiVersion: v1
             kind: Secret
             metadata: {name: db-credentials}
@@ -136,7 +147,9 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
             try server.write("\(name).yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: \(name)}\n")
         }
         func pod(_ name: String, on nodeName: String) throws -> String {
-            try server.write("\(name).yaml", """
+            try server.write(
+                "\(name).yaml",
+                """
                 apiVersion: v1
                 kind: Pod
                 metadata: {name: \(name)}
@@ -150,11 +163,15 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-1", "ready=yes"])
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl(kubeconfig: node, ["create", "-f", try nodeManifest("worker-2")])
-        #expect(result.status != 0 && result.output.contains(#"a node may only create the object named "worker-1", not "worker-2""#), "\(result.output)")
+        #expect(
+            result.status != 0 && result.output.contains(#"a node may only create the object named "worker-1", not "worker-2""#), "\(result.output)")
         result = try await server.kubectl("create", "-f", try nodeManifest("worker-2"))
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl(kubeconfig: node, ["label", "node", "worker-2", "stolen=yes"])
-        #expect(result.output.contains(#"nodes "worker-2" is forbidden: User "system:node:worker-1" cannot patch resource "nodes" in API group "" at the cluster scope"#), "\(result.output)")
+        #expect(
+            result.output.contains(
+                #"nodes "worker-2" is forbidden: User "system:node:worker-1" cannot patch resource "nodes" in API group "" at the cluster scope"#),
+            "\(result.output)")
 
         _ = try await server.kubectl("create", "-f", try pod("mine", on: "worker-1"))
         _ = try await server.kubectl("create", "-f", try pod("theirs", on: "worker-2"))
@@ -169,22 +186,25 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         // It reads the Secrets its pods use, by name; never the list of all Secrets, nor others' Secrets.
         result = try await server.kubectl(kubeconfig: node, ["get", "secrets", "-A"])
         #expect(result.status != 0 && result.output.contains("(Forbidden)"), "\(result.output)")
-        _ = try await server.kubectl("apply", "-f", "-", input: "apiVersion: v1\nkind: Secret\nmetadata: {name: unused, namespace: default}\nstringData: {k: v}\n")
+        _ = try await server.kubectl(
+            "apply", "-f", "-", input: "apiVersion: v1\nkind: Secret\nmetadata: {name: unused, namespace: default}\nstringData: {k: v}\n")
         result = try await server.kubectl(kubeconfig: node, ["get", "secret", "unused"])
         #expect(result.status != 0 && result.output.contains(#"no pod bound to node "worker-1" uses secrets "unused""#), "\(result.output)")
-        _ = try await server.kubectl("apply", "-f", "-", input: """
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: used, namespace: default}
-            stringData: {k: v}
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: user, namespace: default}
-            spec:
-              nodeName: worker-1
-              containers: [{name: c, image: localhost/capstan/busybox:1.35, env: [{name: K, valueFrom: {secretKeyRef: {name: used, key: k}}}]}]
-            """)
+        _ = try await server.kubectl(
+            "apply", "-f", "-",
+            input: """
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: used, namespace: default}
+                stringData: {k: v}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: user, namespace: default}
+                spec:
+                  nodeName: worker-1
+                  containers: [{name: c, image: localhost/capstan/busybox:1.35, env: [{name: K, valueFrom: {secretKeyRef: {name: used, key: k}}}]}]
+                """)
         result = try await server.kubectl(kubeconfig: node, ["get", "secret", "used", "-o", "jsonpath={.metadata.name}"])
         #expect(result.status == 0 && result.output == "used", "\(result.output)")
         result = try await server.kubectl(kubeconfig: node, ["delete", "pod", "theirs"])
@@ -224,9 +244,11 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         // rebinding host name, a form post. Nothing is created by any of them.
         let configMap = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-a-page"}}"#
         let path = "/api/v1/namespaces/default/configmaps"
-        var response = try await server.http("POST", path, body: configMap, headers: ["Origin": "http://evil.example", "Content-Type": "application/json"])
+        var response = try await server.http(
+            "POST", path, body: configMap, headers: ["Origin": "http://evil.example", "Content-Type": "application/json"])
         #expect(response.status == 403 && response.body.contains("Origin header"), "\(response)")
-        response = try await server.http("POST", path, body: configMap, headers: ["Host": "rebound.evil.example:\(server.port)", "Content-Type": "application/json"])
+        response = try await server.http(
+            "POST", path, body: configMap, headers: ["Host": "rebound.evil.example:\(server.port)", "Content-Type": "application/json"])
         #expect(response.status == 403 && response.body.contains("loopback host"), "\(response)")
         response = try await server.http("POST", path, body: configMap, headers: ["Content-Type": "text/plain"])
         #expect(response.status == 415, "\(response)")

@@ -1,5 +1,4 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
@@ -7,6 +6,8 @@ import Foundation
 import Hummingbird
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 /// Access control over a real token file and a real SQLite store.
 private struct Fixture {
@@ -94,7 +95,9 @@ private func pod(_ name: String, node: String?) -> JSONValue {
             #expect(await f.admit(.get, "/api/v1/namespaces/default/pods", token: f.viewer).user?.name == "viewer")
             let delete = await f.admit(.delete, "/api/v1/namespaces/default/pods/x", token: f.viewer)
             #expect(delete.failure?.code == 403)
-            #expect(delete.failure?.message == #"pods "x" is forbidden: User "viewer" cannot delete resource "pods" in API group "" in the namespace "default""#)
+            #expect(
+                delete.failure?.message
+                    == #"pods "x" is forbidden: User "viewer" cannot delete resource "pods" in API group "" in the namespace "default""#)
             let secrets = await f.admit(.get, "/api/v1/namespaces/default/secrets", token: f.viewer)
             #expect(secrets.failure?.reason == "Forbidden")
         }
@@ -134,7 +137,9 @@ private func pod(_ name: String, node: String?) -> JSONValue {
             #expect(parsed == own)
             let refused = await f.admit(.post, "/api/v1/nodes", token: f.node1, body: other)
             #expect(refused.failure?.message.hasSuffix(#"a node may only create the object named "n1", not "n2""#) == true, "\(refused)")
-            let lease: JSONValue = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "n1", "namespace": "kube-node-lease"]]
+            let lease: JSONValue = [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "n1", "namespace": "kube-node-lease"],
+            ]
             #expect(await f.admit(.post, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", token: f.node1, body: lease).user != nil)
             #expect(await f.admit(.patch, "/api/v1/nodes/n2/status", token: f.node1).failure?.code == 403)
             #expect(await f.admit(.patch, "/api/v1/nodes/n1/status", token: f.node1).user != nil)
@@ -154,22 +159,25 @@ private func pod(_ name: String, node: String?) -> JSONValue {
     /// The plain-HTTP port admits every caller as admin, so a web page on the
     /// machine must not reach it: no `Origin`, only loopback `Host`s, and
     /// writes only with an API media type (a form post carries none).
-    @Test(arguments: [
-        (HTTPRequest.Method.get, "127.0.0.1:8080", "https://evil.example", nil, 403),
-        (.get, "evil.example:8080", nil, nil, 403),
-        (.get, "localhost.evil.example", nil, nil, 403),
-        (.get, "127.evil.example:8080", nil, nil, 403),
-        (.get, "127.0.0.1:8080", nil, nil, 0),
-        (.get, "localhost:8080", nil, nil, 0),
-        (.get, "[::1]:8080", nil, nil, 0),
-        (.post, "127.0.0.1:8080", nil, "text/plain", 415),
-        (.post, "127.0.0.1:8080", nil, "application/x-www-form-urlencoded", 415),
-        (.post, "127.0.0.1:8080", nil, "multipart/form-data; boundary=x", 415),
-        (.post, "127.0.0.1:8080", nil, nil, 0),
-        (.post, "127.0.0.1:8080", nil, "application/json; charset=utf-8", 0),
-        (.patch, "127.0.0.1:8080", nil, "application/merge-patch+json", 0),
-    ] as [(HTTPRequest.Method, String, String?, String?, Int)])
-    func plainHTTPPortRefusesWhatABrowserWouldSend(method: HTTPRequest.Method, host: String, origin: String?, contentType: String?, code: Int) async throws {
+    @Test(
+        arguments: [
+            (HTTPRequest.Method.get, "127.0.0.1:8080", "https://evil.example", nil, 403),
+            (.get, "evil.example:8080", nil, nil, 403),
+            (.get, "localhost.evil.example", nil, nil, 403),
+            (.get, "127.evil.example:8080", nil, nil, 403),
+            (.get, "127.0.0.1:8080", nil, nil, 0),
+            (.get, "localhost:8080", nil, nil, 0),
+            (.get, "[::1]:8080", nil, nil, 0),
+            (.post, "127.0.0.1:8080", nil, "text/plain", 415),
+            (.post, "127.0.0.1:8080", nil, "application/x-www-form-urlencoded", 415),
+            (.post, "127.0.0.1:8080", nil, "multipart/form-data; boundary=x", 415),
+            (.post, "127.0.0.1:8080", nil, nil, 0),
+            (.post, "127.0.0.1:8080", nil, "application/json; charset=utf-8", 0),
+            (.patch, "127.0.0.1:8080", nil, "application/merge-patch+json", 0),
+        ] as [(HTTPRequest.Method, String, String?, String?, Int)])
+    func plainHTTPPortRefusesWhatABrowserWouldSend(method: HTTPRequest.Method, host: String, origin: String?, contentType: String?, code: Int)
+        async throws
+    {
         try await withFixture { f in
             let open = AccessControl(tokens: nil, registry: f.registry)
             var head = HTTPRequest(method: method, scheme: "http", authority: host, path: "/api/v1/namespaces/default/configmaps")

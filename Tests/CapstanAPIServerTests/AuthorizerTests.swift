@@ -1,6 +1,7 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import Testing
+
+@testable import CapstanAPIServer
 
 /// One row: who asks, what they ask (method and path, as on the wire), and the ruling.
 struct AuthorizationCase: CustomTestStringConvertible, Sendable {
@@ -68,7 +69,9 @@ private let n1 = Role.node("n1")
         .init(role: n1, method: "POST", path: "/api/v1/namespaces/default/secrets", expected: .deny),
         .init(role: n1, method: "PUT", path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1", expected: .allow),
         .init(role: n1, method: "GET", path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1", expected: .allow),
-        .init(role: n1, method: "POST", path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", expected: .allowIf(.createsObjectNamed("n1"))),
+        .init(
+            role: n1, method: "POST", path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+            expected: .allowIf(.createsObjectNamed("n1"))),
         .init(role: n1, method: "PUT", path: "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n2", expected: .deny),
         .init(role: n1, method: "PUT", path: "/apis/coordination.k8s.io/v1/namespaces/default/leases/n1", expected: .deny),
         .init(role: n1, method: "POST", path: "/api/v1/namespaces/default/events", expected: .allow),
@@ -118,17 +121,21 @@ private let n1 = Role.node("n1")
     @Test func forbiddenMessagesReadLikeKubernetes() {
         let viewer = User(name: "viewer", role: .viewer)
         let delete = RequestAttributes(method: "DELETE", path: "/api/v1/namespaces/default/pods/x", watch: false)
-        #expect(APIError.forbidden(viewer, delete).message
-            == #"pods "x" is forbidden: User "viewer" cannot delete resource "pods" in API group "" in the namespace "default""#)
+        #expect(
+            APIError.forbidden(viewer, delete).message
+                == #"pods "x" is forbidden: User "viewer" cannot delete resource "pods" in API group "" in the namespace "default""#)
         let list = RequestAttributes(method: "GET", path: "/apis/apps/v1/deployments", watch: false)
-        #expect(APIError.forbidden(viewer, list).message
-            == #"deployments.apps is forbidden: User "viewer" cannot list resource "deployments" in API group "apps" at the cluster scope"#)
+        #expect(
+            APIError.forbidden(viewer, list).message
+                == #"deployments.apps is forbidden: User "viewer" cannot list resource "deployments" in API group "apps" at the cluster scope"#)
         let status = RequestAttributes(method: "PATCH", path: "/api/v1/nodes/n2/status", watch: false)
-        #expect(APIError.forbidden(User(name: "system:node:n1", role: .node("n1")), status).message
-            == #"nodes "n2" is forbidden: User "system:node:n1" cannot patch resource "nodes/status" in API group "" at the cluster scope"#)
+        #expect(
+            APIError.forbidden(User(name: "system:node:n1", role: .node("n1")), status).message
+                == #"nodes "n2" is forbidden: User "system:node:n1" cannot patch resource "nodes/status" in API group "" at the cluster scope"#)
         let metrics = RequestAttributes(method: "GET", path: "/metrics", watch: false)
-        #expect(APIError.forbidden(User(name: "system:node:n1", role: .node("n1")), metrics).message
-            == #"forbidden: User "system:node:n1" cannot get path "/metrics""#)
+        #expect(
+            APIError.forbidden(User(name: "system:node:n1", role: .node("n1")), metrics).message
+                == #"forbidden: User "system:node:n1" cannot get path "/metrics""#)
         #expect(APIError.forbidden(viewer, delete).code == 403 && APIError.forbidden(viewer, delete).reason == "Forbidden")
     }
 }

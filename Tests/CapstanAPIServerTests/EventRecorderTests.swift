@@ -1,35 +1,42 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 @Suite struct EventRecorderTests {
     private let writer = WriteOptions(fieldManager: "test")
 
     @Test func repeatedEventsBumpCountAndDistinctOnesAreNew() async throws {
         try await InProcessServer.with { server in
-            let deployment = try await server.registry.create(BuiltinKinds.deployment, namespace: "default", object: Objects.deployment("web"), options: writer)
+            let deployment = try await server.registry.create(
+                BuiltinKinds.deployment, namespace: "default", object: Objects.deployment("web"), options: writer)
             let recorder = server.server.events
-            let first = try #require(await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
+            let first = try #require(
+                await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
             #expect(first["count"] == 1)
             #expect(first[path: ["involvedObject", "kind"]] == "Deployment")
             #expect(first[path: ["involvedObject", "uid"]] == deployment[path: ["metadata", "uid"]])
             #expect(first[path: ["source", "component"]] == "capstan-gitops")
             #expect(first[path: ["metadata", "name"]]?.stringValue?.hasPrefix("web.") == true)
-            let again = try #require(await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
+            let again = try #require(
+                await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
             #expect(again[path: ["metadata", "name"]] == first[path: ["metadata", "name"]])
             #expect(again["count"] == 2)
             #expect(again["firstTimestamp"] == first["firstTimestamp"])
-            let other = try #require(await recorder.record(for: deployment, type: .warning, reason: "SyncFailed", message: "policy denied", component: "capstan-gitops"))
+            let other = try #require(
+                await recorder.record(for: deployment, type: .warning, reason: "SyncFailed", message: "policy denied", component: "capstan-gitops"))
             #expect(other[path: ["metadata", "name"]] != first[path: ["metadata", "name"]])
             #expect(other["type"] == "Warning")
 
             // Concurrent repeats are all counted, on one Event.
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<10 {
-                    group.addTask { _ = await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops") }
+                    group.addTask {
+                        _ = await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops")
+                    }
                 }
             }
             var options = ListOptions()
@@ -64,7 +71,9 @@ import Testing
                 contentType: "application/merge-patch+json")
             #expect(scaled.status == 200, "\(scaled.text)")
             #expect(try await server.request("POST", "/api/v1/namespaces/default/pods", json: Objects.pod("p")).status == 201)
-            let binding: JSONValue = ["apiVersion": "v1", "kind": "Binding", "metadata": ["name": "p"], "target": ["kind": "Node", "name": "node-1"]]
+            let binding: JSONValue = [
+                "apiVersion": "v1", "kind": "Binding", "metadata": ["name": "p"], "target": ["kind": "Node", "name": "node-1"],
+            ]
             #expect(try await server.request("POST", "/api/v1/namespaces/default/pods/p/binding", json: binding).status == 201)
 
             let selector = "involvedObject.name%3Dweb,involvedObject.namespace%3Ddefault,involvedObject.kind%3DDeployment"

@@ -1,7 +1,8 @@
-@testable import CapstanAPIServer
 import CapstanCore
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 @Suite struct MetricsRegistryTests {
     @Test func exposesCountersGaugesAndCumulativeHistograms() {
@@ -67,9 +68,15 @@ import Testing
             #expect(after[#"\#(total){verb="LIST",group="",resource="configmaps",subresource="",scope="cluster",code="200"}"#] == 1)
             #expect(after[#"\#(total){verb="DELETE",group="",resource="configmaps",subresource="",scope="resource",code="200"}"#] == 1)
             #expect(after[#"\#(total){verb="WATCH",group="",resource="configmaps",subresource="",scope="namespace",code="200"}"#] == 1)
-            #expect(after[#"\#(total){verb="GET",group="",resource="",subresource="",scope="",code="200"}"#] ?? 0 >= 1, "scrapes count as non-resource GETs")
-            #expect(after[#"apiserver_request_duration_seconds_count{verb="POST",group="",resource="configmaps",subresource="",scope="namespace"}"#] == 1)
-            #expect(after[#"apiserver_request_duration_seconds_bucket{verb="POST",group="",resource="configmaps",subresource="",scope="namespace",le="+Inf"}"#] == 1)
+            #expect(
+                after[#"\#(total){verb="GET",group="",resource="",subresource="",scope="",code="200"}"#] ?? 0 >= 1,
+                "scrapes count as non-resource GETs")
+            #expect(
+                after[#"apiserver_request_duration_seconds_count{verb="POST",group="",resource="configmaps",subresource="",scope="namespace"}"#] == 1)
+            #expect(
+                after[
+                    #"apiserver_request_duration_seconds_bucket{verb="POST",group="",resource="configmaps",subresource="",scope="namespace",le="+Inf"}"#
+                ] == 1)
             let ranges = after[#"capstan_store_request_duration_seconds_count{operation="range"}"#] ?? 0
             #expect(ranges > (before[#"capstan_store_request_duration_seconds_count{operation="range"}"#] ?? 0))
             #expect((after[#"capstan_store_request_duration_seconds_count{operation="txn"}"#] ?? 0) >= 2)

@@ -1,11 +1,12 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 /// The registry's part of namespace deletion (the namespace controller does
 /// the rest) and the tolerations new pods get.
@@ -27,7 +28,9 @@ import Testing
 
     private func namespace(_ name: String) -> JSONValue { ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]] }
 
-    private func configMap(_ name: String) -> JSONValue { ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)], "data": ["a": "1"]] }
+    private func configMap(_ name: String) -> JSONValue {
+        ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)], "data": ["a": "1"]]
+    }
 
     @Test func aNewNamespaceIsActiveWithTheKubernetesFinalizer() async throws {
         try await withRegistry { registry in
@@ -57,7 +60,9 @@ import Testing
             } catch let error as APIError {
                 #expect(error.code == 403)
                 #expect(error.reason == "Forbidden")
-                #expect(error.message == #"configmaps "after" is forbidden: unable to create new content in namespace team because it is being terminated"#)
+                #expect(
+                    error.message
+                        == #"configmaps "after" is forbidden: unable to create new content in namespace team because it is being terminated"#)
             }
             _ = try await registry.delete(BuiltinKinds.configMap, namespace: "team", name: "before")
 
@@ -67,7 +72,8 @@ import Testing
             stored = try await registry.update(BuiltinKinds.namespace, namespace: nil, name: "team", object: stored, options: writer)
             #expect(stored[path: ["spec", "finalizers"]] == ["kubernetes"])
             stored[path: ["spec", "finalizers"]] = .array([])
-            _ = try await registry.update(BuiltinKinds.namespace, namespace: nil, name: "team", object: stored, options: writer, subresource: "finalize")
+            _ = try await registry.update(
+                BuiltinKinds.namespace, namespace: nil, name: "team", object: stored, options: writer, subresource: "finalize")
             await #expect(throws: APIError.self) { try await registry.get(BuiltinKinds.namespace, namespace: nil, name: "team") }
         }
     }
@@ -92,12 +98,15 @@ import Testing
 
     @Test func newPodsTolerateNotReadyAndUnreachableNodesForTheDefaultSeconds() async throws {
         try await withRegistry(defaultTolerationSeconds: 7) { registry in
-            let plain: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "plain"], "spec": ["containers": [["name": "c", "image": "x"]]]]
+            let plain: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "plain"], "spec": ["containers": [["name": "c", "image": "x"]]],
+            ]
             let created = try await registry.create(BuiltinKinds.pod, namespace: "default", object: plain, options: writer)
-            #expect(created[path: ["spec", "tolerations"]] == [
-                ["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
-                ["key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
-            ])
+            #expect(
+                created[path: ["spec", "tolerations"]] == [
+                    ["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
+                    ["key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
+                ])
             // A pod that already tolerates one of them (here: every taint) keeps its own and gets nothing for it.
             let tolerant: JSONValue = [
                 "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "tolerant"],
@@ -107,10 +116,11 @@ import Testing
                 ],
             ]
             let kept = try await registry.create(BuiltinKinds.pod, namespace: "default", object: tolerant, options: writer)
-            #expect(kept[path: ["spec", "tolerations"]] == [
-                ["key": "node.kubernetes.io/unreachable", "operator": "Exists"],
-                ["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
-            ])
+            #expect(
+                kept[path: ["spec", "tolerations"]] == [
+                    ["key": "node.kubernetes.io/unreachable", "operator": "Exists"],
+                    ["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 7],
+                ])
         }
     }
 }

@@ -1,10 +1,12 @@
-@testable import CapstanAPIServer
 import CapstanCore
 import Testing
 
+@testable import CapstanAPIServer
+
 private func node(labels: [String: String] = [:], taints: JSONValue? = nil, unschedulable: Bool? = nil) -> JSONValue {
     var object: JSONValue = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "n1"]]
-    object[path: ["metadata", "labels"]] = .object(JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+    object[path: ["metadata", "labels"]] = .object(
+        JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
     if let taints { object[path: ["spec", "taints"]] = taints }
     if let unschedulable { object[path: ["spec", "unschedulable"]] = .bool(unschedulable) }
     return object
@@ -33,7 +35,9 @@ private func node(labels: [String: String] = [:], taints: JSONValue? = nil, unsc
     }
 
     @Test func aNodeNeverChangesItsSchedulability() {
-        #expect(NodeRestriction.violation(node: "n1", old: node(unschedulable: true), new: node()) == #"node "n1" is not allowed to modify spec.unschedulable"#)
+        #expect(
+            NodeRestriction.violation(node: "n1", old: node(unschedulable: true), new: node())
+                == #"node "n1" is not allowed to modify spec.unschedulable"#)
         #expect(NodeRestriction.violation(node: "n1", old: node(), new: node(unschedulable: false)) == nil)
     }
 
@@ -50,8 +54,12 @@ private func node(labels: [String: String] = [:], taints: JSONValue? = nil, unsc
 
     @Test func reservedLabelsCannotBeSetChangedOrRemoved() {
         let role = ["node-role.kubernetes.io/worker": ""]
-        #expect(NodeRestriction.violation(node: "n1", old: nil, new: node(labels: role)) == #"node "n1" is not allowed to set labels: node-role.kubernetes.io/worker"#)
-        #expect(NodeRestriction.violation(node: "n1", old: node(), new: node(labels: role)) == #"node "n1" is not allowed to modify labels: node-role.kubernetes.io/worker"#)
+        #expect(
+            NodeRestriction.violation(node: "n1", old: nil, new: node(labels: role))
+                == #"node "n1" is not allowed to set labels: node-role.kubernetes.io/worker"#)
+        #expect(
+            NodeRestriction.violation(node: "n1", old: node(), new: node(labels: role))
+                == #"node "n1" is not allowed to modify labels: node-role.kubernetes.io/worker"#)
         // Given by an admin, it stays: the node may not remove it either, but may leave it as it is.
         #expect(NodeRestriction.violation(node: "n1", old: node(labels: role), new: node()) != nil)
         #expect(NodeRestriction.violation(node: "n1", old: node(labels: role), new: node(labels: role.merging(["team": "a"]) { a, _ in a })) == nil)

@@ -1,10 +1,11 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 /// The real kubectl (`logs`, `logs -f`, `exec`) over HTTPS with tokens against
 /// the API server running in this process, with a fake node agent behind
@@ -20,14 +21,17 @@ import Testing
         let viewerConfig: String
 
         /// Runs kubectl; stdout and stderr apart.
-        func kubectl(_ arguments: [String], config: String? = nil, input: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+        func kubectl(_ arguments: [String], config: String? = nil, input: String? = nil) async throws -> (
+            status: Int32, stdout: String, stderr: String
+        ) {
             let errorPath = directory.appending("stderr-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(atPath: errorPath) }
             var environment = ProcessInfo.processInfo.environment
             environment["HOME"] = directory.path
             environment["KUBECONFIG"] = config ?? adminConfig
             let result = try await runCommand(
-                "/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>\"$KUBECTL_STDERR\"", PodStreamingKubectlTests.kubectlPath]
+                "/bin/sh",
+                ["-c", "exec \"$0\" \"$@\" 2>\"$KUBECTL_STDERR\"", PodStreamingKubectlTests.kubectlPath]
                     + ["--cache-dir", directory.appending("kube-cache")] + arguments,
                 input: input, environment: environment.merging(["KUBECTL_STDERR": errorPath]) { _, new in new }, timeout: .seconds(60))
             let stderr = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
@@ -51,12 +55,15 @@ import Testing
             try Kubeconfig(server: url, certificateAuthorityPEM: ca, token: viewerToken, userName: "viewer").yaml
                 .write(toFile: viewerConfig, atomically: true, encoding: .utf8)
             let options = WriteOptions(fieldManager: "test")
-            for pod in [StreamingPods.pod("web"), StreamingPods.pod("multi", containers: ["a", "b"]), StreamingPods.pod("starting", containers: ["slow"])] {
+            for pod in [
+                StreamingPods.pod("web"), StreamingPods.pod("multi", containers: ["a", "b"]), StreamingPods.pod("starting", containers: ["slow"]),
+            ] {
                 _ = try await server.registry.create(BuiltinKinds.pod, namespace: "default", object: pod, options: options)
             }
-            try await body(Cluster(
-                server: server, directory: directory,
-                adminConfig: ServerSecurity.adminKubeconfigPath(dataDirectory: server.security.dataDirectory), viewerConfig: viewerConfig))
+            try await body(
+                Cluster(
+                    server: server, directory: directory,
+                    adminConfig: ServerSecurity.adminKubeconfigPath(dataDirectory: server.security.dataDirectory), viewerConfig: viewerConfig))
         }
     }
 
@@ -80,7 +87,10 @@ import Testing
             #expect(named.stdout == "from b\n")
             let waiting = try await cluster.kubectl(["logs", "starting"])
             #expect(waiting.status == 1)
-            #expect(waiting.stderr.contains(#"Error from server (BadRequest): container "slow" in pod "starting" is waiting to start: ContainerCreating"#), "\(waiting.stderr)")
+            #expect(
+                waiting.stderr.contains(
+                    #"Error from server (BadRequest): container "slow" in pod "starting" is waiting to start: ContainerCreating"#),
+                "\(waiting.stderr)")
             let viewer = try await cluster.kubectl(["logs", "web", "--tail=1"], config: cluster.viewerConfig)
             #expect(viewer.status == 0 && viewer.stdout == "four\n", "\(viewer.stderr)")
         }
@@ -117,7 +127,10 @@ import Testing
             #expect(unknown.stderr.contains("container nope is not valid for pod web"), "\(unknown.stderr)")
             let refused = try await cluster.kubectl(["exec", "web", "--", "echo", "hi"], config: cluster.viewerConfig)
             #expect(refused.status == 1)
-            #expect(refused.stderr.contains(#"pods "web" is forbidden: User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default""#), "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains(
+                    #"pods "web" is forbidden: User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default""#),
+                "\(refused.stderr)")
         }
         #expect(Self.fake.execCalls.contains { $0.command == ["echo", "hello", "a b"] && $0.container == "app" })
         #expect(!Self.fake.execCalls.contains { $0.command == ["echo", "hi"] })
@@ -126,7 +139,8 @@ import Testing
     @Test func capstanLogs() async throws {
         try await withCluster { cluster in
             func capstan(_ arguments: String...) async throws -> (status: Int32, output: String) {
-                try await runCommand(RunningServer.capstanBinary, ["logs"] + arguments + ["--kubeconfig", cluster.adminConfig], timeout: .seconds(60))
+                try await runCommand(
+                    RunningServer.capstanBinary, ["logs"] + arguments + ["--kubeconfig", cluster.adminConfig], timeout: .seconds(60))
             }
             let follow = try await capstan("web", "-f")
             #expect(follow.status == 0, "\(follow.output)")
@@ -135,11 +149,14 @@ import Testing
             #expect(try await capstan("multi", "-c", "a", "-n", "default").output == "from a\n")
             let waiting = try await capstan("starting")
             #expect(waiting.status == 2)
-            #expect(waiting.output.contains(#"error: container "slow" in pod "starting" is waiting to start: ContainerCreating (HTTP 400"#), "\(waiting.output)")
+            #expect(
+                waiting.output.contains(#"error: container "slow" in pod "starting" is waiting to start: ContainerCreating (HTTP 400"#),
+                "\(waiting.output)")
             let missing = try await capstan("nope")
             #expect(missing.status == 2 && missing.output.contains(#"pods "nope" not found"#))
             let badTail = try await capstan("web", "--tail=-5")
-            #expect(badTail.status == 64 && badTail.output.contains("--tail must be -1 (all lines) or a number of lines, not -5"), "\(badTail.output)")
+            #expect(
+                badTail.status == 64 && badTail.output.contains("--tail must be -1 (all lines) or a number of lines, not -5"), "\(badTail.output)")
         }
     }
 

@@ -1,10 +1,11 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 #if canImport(Glibc)
     import Glibc
@@ -67,9 +68,12 @@ enum StreamingPods {
         #expect(negative?.code == 422)
         #expect(negative?.message == #"PodLogOptions "p" is invalid: sinceSeconds: Invalid value: -5: must be greater than 0"#)
         #expect(refusal("sinceSeconds=0")?.code == 422)
-        #expect(refusal("tailLines=-1")?.message == #"PodLogOptions "p" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0"#)
+        #expect(
+            refusal("tailLines=-1")?.message == #"PodLogOptions "p" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0"#)
         #expect(refusal("limitBytes=0")?.message == #"PodLogOptions "p" is invalid: limitBytes: Invalid value: 0: must be greater than 0"#)
-        #expect(refusal("sinceSeconds=5&sinceTime=2026-01-02T03:04:05Z")?.message.hasSuffix("at most one of `sinceTime` or `sinceSeconds` may be specified") == true)
+        #expect(
+            refusal("sinceSeconds=5&sinceTime=2026-01-02T03:04:05Z")?.message.hasSuffix(
+                "at most one of `sinceTime` or `sinceSeconds` may be specified") == true)
         // A huge but valid tail is passed on; the node bounds what it reads.
         #expect(refusal("tailLines=9223372036854775807") == nil)
     }
@@ -122,11 +126,13 @@ enum StreamingPods {
     }
 
     @Test func nodeErrorsMapToKubernetesWording() {
-        #expect(APIError.podStreaming(.containerNotStarted("c", reason: "ContainerCreating"), pod: "p").message
-            == #"container "c" in pod "p" is waiting to start: ContainerCreating"#)
+        #expect(
+            APIError.podStreaming(.containerNotStarted("c", reason: "ContainerCreating"), pod: "p").message
+                == #"container "c" in pod "p" is waiting to start: ContainerCreating"#)
         #expect(APIError.podStreaming(.noPreviousInstance("c"), pod: "p").message == #"previous terminated container "c" in pod "p" not found"#)
         #expect(APIError.podStreaming(.containerNotFound("c"), pod: "p").code == 400)
-        #expect(APIError.podStreaming(.nodeUnreachable("n1: connection refused"), pod: "p").message == "error dialing backend: n1: connection refused")
+        #expect(
+            APIError.podStreaming(.nodeUnreachable("n1: connection refused"), pod: "p").message == "error dialing backend: n1: connection refused")
     }
 }
 
@@ -200,7 +206,10 @@ enum StreamingPods {
             #expect(try await status("\(base)/web/log?container=nope") == (400, "container nope is not valid for pod web"))
             #expect(try await status("\(base)/pending/log") == (400, "pod pending does not have a host assigned"))
             #expect(try await status("\(base)/starting/log") == (400, #"container "slow" in pod "starting" is waiting to start: ContainerCreating"#))
-            #expect(try await status("\(base)/multi/log?container=a&previous=true") == (400, #"previous terminated container "a" in pod "multi" not found"#))
+            #expect(
+                try await status("\(base)/multi/log?container=a&previous=true") == (
+                    400, #"previous terminated container "a" in pod "multi" not found"#
+                ))
             #expect(try await status("\(base)/web/log?sinceSeconds=-1").0 == 422)
             #expect(try await status("\(base)/nope/log") == (404, #"pods "nope" not found"#))
             #expect(try await status("\(base)/lost/log").0 == 502)
@@ -231,7 +240,8 @@ enum StreamingPods {
         let directory = try TemporaryDirectory(prefix: "capstan-curl")
         defer { directory.remove() }
         let output = directory.appending("response")
-        let arguments = ["-s", "-i", "--max-time", "20", "-o", output, "-X", method] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
+        let arguments =
+            ["-s", "-i", "--max-time", "20", "-o", output, "-X", method] + headers.flatMap { ["-H", $0] } + ["http://127.0.0.1:\(port)\(path)"]
         _ = try await runCommand("/usr/bin/curl", arguments)
         let bytes = FileManager.default.contents(atPath: output) ?? Data()
         return String(decoding: bytes.map { $0 < 0x80 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
@@ -239,7 +249,8 @@ enum StreamingPods {
 
     @Test func otherUpgradesAreIgnoredAndSPDYIsToldWhatToUse() async throws {
         try await withPods { server in
-            let h2c = try await curl(server.port, "/version", headers: ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
+            let h2c = try await curl(
+                server.port, "/version", headers: ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"])
             #expect(h2c.hasPrefix("HTTP/1.1 200"), "\(h2c)")
             let spdy = try await curl(
                 server.port, "/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true", method: "POST",
@@ -278,7 +289,8 @@ enum StreamingPods {
                 "Sec-WebSocket-Protocol: v5.channel.k8s.io",
             ]
             // curl gives up after 2 s; the command would take 60.
-            let answer = try await curl(server.port, "/api/v1/namespaces/default/pods/web/exec?command=sleep&command=60&stdout=true", headers: webSocket)
+            let answer = try await curl(
+                server.port, "/api/v1/namespaces/default/pods/web/exec?command=sleep&command=60&stdout=true", headers: webSocket)
             #expect(answer.hasPrefix("HTTP/1.1 101"), "\(answer)")
             let deadline = ContinuousClock.now + .seconds(20)
             while fake.cancelledExecs == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }

@@ -1,6 +1,7 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import Testing
+
+@testable import CapstanAPIServer
 
 /// Query values are decoded once, as client-go encodes them, by the one parser
 /// every reader of a request uses.

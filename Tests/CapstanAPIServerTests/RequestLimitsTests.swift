@@ -1,7 +1,8 @@
-@testable import CapstanAPIServer
 import CapstanCore
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 /// Hostile and careless clients get precise Status errors, and bounded costs.
 @Suite struct RequestLimitsTests {
@@ -9,7 +10,9 @@ import Testing
 
     @Test func oversizedBodiesAre413() async throws {
         try await InProcessServer.with { server in
-            let big = Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 4 << 20) + Array(#""}}"#.utf8)
+            let big =
+                Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":""#.utf8)
+                + Array(repeating: UInt8(ascii: "x"), count: 4 << 20) + Array(#""}}"#.utf8)
             let response = try await server.connect().request("POST", configMaps, body: big, contentType: "application/json")
             #expect(response.status == 413)
             #expect(response.json?["reason"] == "RequestEntityTooLarge")
@@ -21,13 +24,16 @@ import Testing
 
     @Test func malformedBodiesAre400WithWhereTheyBroke() async throws {
         try await InProcessServer.with { server in
-            let json = try await server.connect().request("POST", configMaps, body: Array(#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x",}}"#.utf8), contentType: "application/json")
+            let json = try await server.connect().request(
+                "POST", configMaps, body: Array(#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x",}}"#.utf8),
+                contentType: "application/json")
             #expect(json.status == 400 && json.json?["reason"] == "BadRequest")
             #expect(json.json?["message"]?.stringValue?.hasPrefix("the request body is not valid JSON") == true, "\(json.text)")
             let notObject = try await server.connect().request("POST", configMaps, body: Array("[1, 2]".utf8), contentType: "application/json")
             #expect(notObject.status == 400, "\(notObject.text)")
             let yaml = try await server.connect().request(
-                "PATCH", configMaps + "/x?fieldManager=test", body: Array("metadata: {name: x\n  data: [".utf8), contentType: "application/apply-patch+yaml")
+                "PATCH", configMaps + "/x?fieldManager=test", body: Array("metadata: {name: x\n  data: [".utf8),
+                contentType: "application/apply-patch+yaml")
             #expect(yaml.status == 400 && yaml.json?["message"]?.stringValue?.hasPrefix("error decoding YAML") == true, "\(yaml.text)")
             let patchType = try await server.connect().request("PATCH", configMaps + "/x", body: Array("{}".utf8), contentType: "text/plain")
             #expect(patchType.status == 415 && patchType.json?["reason"] == "UnsupportedMediaType", "\(patchType.text)")
@@ -41,11 +47,16 @@ import Testing
             var wrongKind = Objects.configMap("x")
             wrongKind["kind"] = "Secret"
             let kind = try await server.request("POST", configMaps, json: wrongKind)
-            #expect(kind.status == 400 && kind.json?["message"]?.stringValue?.contains("the kind Secret in the request body does not match") == true, "\(kind.text)")
+            #expect(
+                kind.status == 400 && kind.json?["message"]?.stringValue?.contains("the kind Secret in the request body does not match") == true,
+                "\(kind.text)")
             var wrongVersion = Objects.configMap("x")
             wrongVersion["apiVersion"] = "apps/v1"
             let version = try await server.request("POST", configMaps, json: wrongVersion)
-            #expect(version.status == 400 && version.json?["message"]?.stringValue?.contains("the apiVersion apps/v1 in the request body does not match v1") == true, "\(version.text)")
+            #expect(
+                version.status == 400
+                    && version.json?["message"]?.stringValue?.contains("the apiVersion apps/v1 in the request body does not match v1") == true,
+                "\(version.text)")
             let namespace = try await server.request("POST", "/api/v1/namespaces/nowhere/configmaps", json: Objects.configMap("x"))
             #expect(namespace.status == 404 && namespace.json?["message"] == #"namespaces "nowhere" not found"#, "\(namespace.text)")
             let method = try await server.request("PUT", configMaps)
@@ -55,13 +66,16 @@ import Testing
 
     @Test func oversizedLabelsAndAnnotationsAre422() async throws {
         try await InProcessServer.with { server in
-            let label = try await server.request("POST", configMaps, json: Objects.configMap("x", labels: ["app": .string(String(repeating: "a", count: 64))]))
+            let label = try await server.request(
+                "POST", configMaps, json: Objects.configMap("x", labels: ["app": .string(String(repeating: "a", count: 64))]))
             #expect(label.status == 422 && label.json?["reason"] == "Invalid", "\(label.text)")
             #expect(label.json?[path: ["details", "causes"]]?[0]?["field"] == "metadata.labels", "\(label.text)")
             var annotated = Objects.configMap("y")
             annotated[path: ["metadata", "annotations"]] = ["big": .string(String(repeating: "a", count: 300 * 1024))]
             let annotations = try await server.request("POST", configMaps, json: annotated)
-            #expect(annotations.status == 422 && annotations.json?[path: ["details", "causes"]]?[0]?["field"] == "metadata.annotations", "\(annotations.text)")
+            #expect(
+                annotations.status == 422 && annotations.json?[path: ["details", "causes"]]?[0]?["field"] == "metadata.annotations",
+                "\(annotations.text)")
             #expect(try await server.request("GET", configMaps).json?["items"] == .array([]))
         }
     }
@@ -132,7 +146,8 @@ import Testing
             }
             #expect(closed, "the slow watch was not closed")
             // A reader that keeps up is unaffected.
-            let now = try #require(try await writer.request("GET", configMaps + "?limit=1").json?[path: ["metadata", "resourceVersion"]]?.stringValue)
+            let now = try #require(
+                try await writer.request("GET", configMaps + "?limit=1").json?[path: ["metadata", "resourceVersion"]]?.stringValue)
             let fast = try server.connect()
             try await fast.send("GET", configMaps + "?watch=true&resourceVersion=\(now)")
             _ = try await fast.readHead(deadline: .now + .seconds(30))

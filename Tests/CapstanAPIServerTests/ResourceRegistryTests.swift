@@ -1,11 +1,12 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 /// A registry over a real SQLite store in a temporary directory.
 private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
@@ -14,7 +15,8 @@ private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async
         defer { store.close() }
         let registry = ResourceRegistry(store: store)
         let security = try ServerSecurity.prepare(dataDirectory: directory.appending("security"), tls: false, names: [])
-        let server = APIServer(configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", security: security, logger: Logger(label: "test"))
+        let server = APIServer(
+            configuration: .init(capstanVersion: "test"), store: store, backend: "sqlite", security: security, logger: Logger(label: "test"))
         try await server.ensureBuiltinNamespaces()
         try await body(registry)
     }
@@ -44,13 +46,17 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
     @Test func duplicatesAndMissingObjectsAreKubernetesErrors() async throws {
         try await withRegistry { registry in
             _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
-            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer) } throws: { error in
+            await #expect {
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            } throws: { error in
                 (error as? APIError)?.message == "configmaps \"cm\" already exists" && (error as? APIError)?.code == 409
             }
             await #expect { _ = try await registry.get(BuiltinKinds.deployment, namespace: "default", name: "nope") } throws: { error in
                 (error as? APIError)?.message == "deployments.apps \"nope\" not found"
             }
-            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "missing", object: configMap("cm"), options: writer) } throws: { error in
+            await #expect {
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "missing", object: configMap("cm"), options: writer)
+            } throws: { error in
                 (error as? APIError)?.message == "namespaces \"missing\" not found"
             }
         }
@@ -64,7 +70,9 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
             _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: first, options: writer)
             var stale = created
             stale["data"] = ["a": "3"]
-            await #expect { _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer) } throws: { error in
+            await #expect {
+                _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer)
+            } throws: { error in
                 (error as? APIError)?.reason == "Conflict" && (error as? APIError)?.code == 409
             }
             #expect(try await registry.get(BuiltinKinds.configMap, namespace: "default", name: "cm")["data"] == ["a": "2"])
@@ -73,7 +81,9 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
 
     @Test func invalidObjectsAre422WithFieldCauses() async throws {
         try await withRegistry { registry in
-            await #expect { _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("Bad_Name"), options: writer) } throws: { error in
+            await #expect {
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("Bad_Name"), options: writer)
+            } throws: { error in
                 guard let error = error as? APIError else { return false }
                 return error.code == 422 && error.message.hasPrefix("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value")
                     && error.details?["causes"]?[0]?["field"] == "metadata.name"
@@ -85,7 +95,9 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
 
     @Test func generationBumpsOnlyOnSpecChanges() async throws {
         try await withRegistry { registry in
-            let deployment: JSONValue = try JSONParser().parse(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}"#)
+            let deployment: JSONValue = try JSONParser().parse(
+                #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}"#
+            )
             let created = try await registry.create(BuiltinKinds.deployment, namespace: "default", object: deployment, options: writer)
             #expect(created[path: ["metadata", "generation"]] == 1)
             var relabelled = created
@@ -103,7 +115,8 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
         try await withRegistry { registry in
             for index in 0..<7 {
                 let labels: JSONValue = ["tier": .string(index % 2 == 0 ? "even" : "odd")]
-                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm-\(index)", labels: labels), options: writer)
+                _ = try await registry.create(
+                    BuiltinKinds.configMap, namespace: "default", object: configMap("cm-\(index)", labels: labels), options: writer)
             }
             var options = ListOptions()
             options.labelSelector = try LabelSelector(parsing: "tier=even")
@@ -201,16 +214,24 @@ private func configMap(_ name: String, labels: JSONValue = .object([:]), data: J
             _ = try await registry.create(BuiltinKinds.pod, namespace: "default", object: pod, options: writer)
             var asNode = writer
             asNode.requestingNode = "n1"
-            await #expect { _ = try await registry.applyPatch(BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.9.9.9"]]), options: asNode, subresource: "status") } throws: { error in
+            await #expect {
+                _ = try await registry.applyPatch(
+                    BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.9.9.9"]]), options: asNode,
+                    subresource: "status")
+            } throws: { error in
                 (error as? APIError)?.code == 403 && (error as? APIError)?.message.contains(#"the pod is bound to node "m", not "n1""#) == true
             }
-            await #expect { _ = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "db-0", gracePeriodSeconds: 0, requestingNode: "n1") } throws: { error in
+            await #expect {
+                _ = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "db-0", gracePeriodSeconds: 0, requestingNode: "n1")
+            } throws: { error in
                 (error as? APIError)?.code == 403
             }
             let stored = try await registry.get(BuiltinKinds.pod, namespace: "default", name: "db-0")
             #expect(stored[path: ["status", "podIP"]] == nil && stored[path: ["metadata", "deletionTimestamp"]] == nil)
             asNode.requestingNode = "m"
-            _ = try await registry.applyPatch(BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.1.1.1"]]), options: asNode, subresource: "status")
+            _ = try await registry.applyPatch(
+                BuiltinKinds.pod, namespace: "default", name: "db-0", .merge(["status": ["podIP": "10.1.1.1"]]), options: asNode,
+                subresource: "status")
             #expect(try await registry.get(BuiltinKinds.pod, namespace: "default", name: "db-0")[path: ["status", "podIP"]] == "10.1.1.1")
         }
     }

@@ -1,11 +1,12 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 /// Each kind's strategy alone, without a store; the registry-level tests
 /// below show the generic code applying them.
@@ -19,7 +20,9 @@ import Testing
     /// Spec writes keep the stored status for exactly these kinds.
     @Test(arguments: BuiltinKinds.all)
     func statusSubresourceKinds(_ info: KindInfo) {
-        let withStatus: Set<String> = ["Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace"]
+        let withStatus: Set<String> = [
+            "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace",
+        ]
         #expect(strategies[info].hasStatusSubresource == withStatus.contains(info.kind), "\(info.kind)")
     }
 
@@ -85,7 +88,8 @@ import Testing
         let stored: JSONValue = ["metadata": ["name": "p"], "spec": ["nodeName": .string(bound)]]
         for operation in [AdmissionAttributes.Operation.update, .delete] {
             #expect {
-                try strategies[BuiltinKinds.pod].admit(AdmissionAttributes(operation: operation, name: "p", old: stored, new: stored, requestingNode: "n1"))
+                try strategies[BuiltinKinds.pod].admit(
+                    AdmissionAttributes(operation: operation, name: "p", old: stored, new: stored, requestingNode: "n1"))
             } throws: { error in
                 (error as? APIError)?.code == 403 && (error as? APIError)?.message == expected
             }
@@ -95,15 +99,17 @@ import Testing
     @Test func podWritesByItsOwnNodeOrByNoNodeAreAdmitted() throws {
         let stored: JSONValue = ["metadata": ["name": "p"], "spec": ["nodeName": "n1"]]
         try strategies[BuiltinKinds.pod].admit(AdmissionAttributes(operation: .update, name: "p", old: stored, new: stored, requestingNode: "n1"))
-        try strategies[BuiltinKinds.pod].admit(AdmissionAttributes(operation: .delete, name: "p", old: ["spec": ["nodeName": "n2"]], requestingNode: nil))
+        try strategies[BuiltinKinds.pod].admit(
+            AdmissionAttributes(operation: .delete, name: "p", old: ["spec": ["nodeName": "n2"]], requestingNode: nil))
     }
 
-    @Test(arguments: [
-        (nodeName: "", requested: nil, expected: nil),
-        (nodeName: "n1", requested: nil, expected: 45),
-        (nodeName: "n1", requested: 5, expected: 5),
-        (nodeName: "n1", requested: 0, expected: nil),
-    ] as [(String, Int64?, Int64?)])
+    @Test(
+        arguments: [
+            (nodeName: "", requested: nil, expected: nil),
+            (nodeName: "n1", requested: nil, expected: 45),
+            (nodeName: "n1", requested: 5, expected: 5),
+            (nodeName: "n1", requested: 0, expected: nil),
+        ] as [(String, Int64?, Int64?)])
     func podsOnANodeAreDeletedGracefully(nodeName: String, requested: Int64?, expected: Int64?) {
         let pod = object(["metadata": ["name": "p"], "spec": ["nodeName": .string(nodeName), "terminationGracePeriodSeconds": 45]])
         #expect(strategies[BuiltinKinds.pod].gracefulDeletionPeriod(of: pod, requested: requested) == expected)
@@ -118,7 +124,8 @@ import Testing
         #expect {
             try node.admit(AdmissionAttributes(operation: .update, name: "n1", old: old, new: new, requestingNode: "n1"))
         } throws: { error in
-            (error as? APIError)?.code == 403 && (error as? APIError)?.message == "nodes \"n1\" is forbidden: node \"n1\" is not allowed to modify taints"
+            (error as? APIError)?.code == 403
+                && (error as? APIError)?.message == "nodes \"n1\" is forbidden: node \"n1\" is not allowed to modify taints"
         }
         try node.admit(AdmissionAttributes(operation: .update, name: "n1", old: old, new: new, requestingNode: nil))
         try node.admit(AdmissionAttributes(operation: .delete, name: "n1", old: old, requestingNode: "n1"))
@@ -129,7 +136,8 @@ import Testing
         #expect {
             try strategies[BuiltinKinds.node].admit(AdmissionAttributes(operation: .create, name: "n1", new: new, requestingNode: "n1"))
         } throws: { error in
-            (error as? APIError)?.message == "nodes \"n1\" is forbidden: node \"n1\" is not allowed to set labels: node-role.kubernetes.io/control-plane"
+            (error as? APIError)?.message
+                == "nodes \"n1\" is forbidden: node \"n1\" is not allowed to set labels: node-role.kubernetes.io/control-plane"
         }
     }
 
@@ -167,7 +175,8 @@ import Testing
         #expect {
             try strategy.prepareForDelete(&system)
         } throws: { error in
-            (error as? APIError)?.code == 403 && (error as? APIError)?.message == "namespaces \"kube-system\" is forbidden: this namespace may not be deleted"
+            (error as? APIError)?.code == 403
+                && (error as? APIError)?.message == "namespaces \"kube-system\" is forbidden: this namespace may not be deleted"
         }
     }
 }
@@ -194,8 +203,10 @@ import Testing
     /// A valid object of each kind with a status subresource, and a spec change for it.
     static let kinds: [(KindInfo, JSONValue, JSONValue)] = [
         (BuiltinKinds.service, ["ports": [["port": 80]], "selector": ["app": "a"]], ["ports": [["port": 81]], "selector": ["app": "a"]]),
-        (BuiltinKinds.deployment, ["selector": ["matchLabels": ["app": "a"]], "template": template, "replicas": 1],
-         ["selector": ["matchLabels": ["app": "a"]], "template": template, "replicas": 2]),
+        (
+            BuiltinKinds.deployment, ["selector": ["matchLabels": ["app": "a"]], "template": template, "replicas": 1],
+            ["selector": ["matchLabels": ["app": "a"]], "template": template, "replicas": 2]
+        ),
         (BuiltinKinds.pod, ["containers": [["name": "c", "image": "busybox"]]], ["containers": [["name": "c", "image": "busybox:2"]]]),
     ]
 
@@ -206,7 +217,8 @@ import Testing
             let created = try await registry.create(info, namespace: "default", object: body, options: Self.writer)
             var withStatus = created
             withStatus[path: ["status", "observedGeneration"]] = 7
-            let statusWritten = try await registry.update(info, namespace: "default", name: "x", object: withStatus, options: Self.writer, subresource: "status")
+            let statusWritten = try await registry.update(
+                info, namespace: "default", name: "x", object: withStatus, options: Self.writer, subresource: "status")
             #expect(statusWritten[path: ["status", "observedGeneration"]] == 7)
 
             // A spec write that also tries to change the status: the spec changes, the status does not.
@@ -222,7 +234,8 @@ import Testing
             var statusWrite = specWritten
             statusWrite[path: ["spec"]] = created["spec"]
             statusWrite[path: ["status", "observedGeneration"]] = 8
-            let statusOnly = try await registry.update(info, namespace: "default", name: "x", object: statusWrite, options: Self.writer, subresource: "status")
+            let statusOnly = try await registry.update(
+                info, namespace: "default", name: "x", object: statusWrite, options: Self.writer, subresource: "status")
             #expect(statusOnly["spec"] == specWritten["spec"])
             #expect(statusOnly[path: ["status", "observedGeneration"]] == 8)
         }

@@ -1,18 +1,22 @@
-import CapstanSystem
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
+import CapstanSystem
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
 
+@testable import CapstanAPIServer
+
 private let writer = WriteOptions(fieldManager: "test")
 private let secretValue = "correct-horse-battery-staple"
 
 private func secret(_ name: String) -> JSONValue {
-    ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name)], "data": ["password": .string(Base64.encode(Array(secretValue.utf8)))]]
+    [
+        "apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string(name)],
+        "data": ["password": .string(Base64.encode(Array(secretValue.utf8)))],
+    ]
 }
 
 private func encryption() throws -> SecretEncryption {

@@ -1,8 +1,9 @@
 import CapstanSystem
-@testable import CapstanAPIServer
 import CapstanTestSupport
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 private func mode(_ path: String) throws -> Int {
     try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
@@ -24,10 +25,14 @@ private func read(_ path: String) throws -> String {
             #expect(try mode(directory.appending("pki")) == 0o700)
 
             // openssl, as an independent reader, agrees the CA signs a server certificate for those names.
-            let verify = try await runCommand("/usr/bin/openssl", ["verify", "-CAfile", pki.caCertificatePath, "-purpose", "sslserver", pki.certificatePath])
+            let verify = try await runCommand(
+                "/usr/bin/openssl", ["verify", "-CAfile", pki.caCertificatePath, "-purpose", "sslserver", pki.certificatePath])
             #expect(verify.status == 0 && verify.output.contains("OK"), "\(verify.output)")
             let text = try await runCommand("/usr/bin/openssl", ["x509", "-noout", "-text", "-in", pki.certificatePath]).output
-            for name in ["IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1", "DNS:localhost", "DNS:api.example.test", "TLS Web Server Authentication", "prime256v1"] {
+            for name in [
+                "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1", "DNS:localhost", "DNS:api.example.test", "TLS Web Server Authentication",
+                "prime256v1",
+            ] {
                 #expect(text.contains(name), "\(name) missing from\n\(text)")
             }
             let ca = try await runCommand("/usr/bin/openssl", ["x509", "-noout", "-text", "-in", pki.caCertificatePath]).output
@@ -98,7 +103,9 @@ private func read(_ path: String) throws -> String {
     }
 
     @Test func kubeconfigRoundTrips() throws {
-        let config = Kubeconfig(server: "https://[::1]:6443", certificateAuthorityPEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", token: "abc_DEF-123", userName: "viewer")
+        let config = Kubeconfig(
+            server: "https://[::1]:6443", certificateAuthorityPEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            token: "abc_DEF-123", userName: "viewer")
         #expect(try Kubeconfig(yaml: config.yaml, file: "k") == config)
         #expect(throws: PrivateFileError.self) { try Kubeconfig(yaml: "apiVersion: v1\nkind: Config\n", file: "k") }
     }

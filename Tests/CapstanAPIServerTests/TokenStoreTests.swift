@@ -1,7 +1,8 @@
-@testable import CapstanAPIServer
 import CapstanTestSupport
 import Foundation
 import Testing
+
+@testable import CapstanAPIServer
 
 @Suite struct TokenStoreTests {
     @Test func onlyHashesAreStored() async throws {

@@ -1,5 +1,5 @@
-import CapstanAPI
 import CRIAPI
+import CapstanAPI
 import CapstanAPIServer
 import CapstanAgent
 import CapstanClient
@@ -32,16 +32,24 @@ struct NodeAgentTests {
 
     @Test func runsABoundPodWithConfigAndReportsItReady() async throws {
         try await withAgent { client, runtime in
-            _ = try await client.create(BuiltinKinds.configMap, namespace: "default", object: [
-                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "settings", "namespace": "default"], "data": ["greeting": "hello"],
-            ], options: testWriter)
-            let pod = boundPod("web", containers: [container("app", [
-                "env": [
-                    ["name": "GREETING", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "greeting"]]],
-                    ["name": "POD", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
-                ],
-                "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
-            ])], extra: ["volumes": [["name": "config", "configMap": ["name": "settings"]]]])
+            _ = try await client.create(
+                BuiltinKinds.configMap, namespace: "default",
+                object: [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "settings", "namespace": "default"], "data": ["greeting": "hello"],
+                ], options: testWriter)
+            let pod = boundPod(
+                "web",
+                containers: [
+                    container(
+                        "app",
+                        [
+                            "env": [
+                                ["name": "GREETING", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "greeting"]]],
+                                ["name": "POD", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
+                            ],
+                            "volumeMounts": [["name": "config", "mountPath": "/etc/config"]],
+                        ])
+                ], extra: ["volumes": [["name": "config", "configMap": ["name": "settings"]]]])
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
             let running = try await waitForPod(client, "web", "Running and Ready") { $0.status.phase == "Running" && $0.isReady }
             #expect(running.status.podIP?.hasPrefix("10.0.0.") == true)
@@ -57,11 +65,13 @@ struct NodeAgentTests {
     /// container, gets none.
     @Test func containersRunUnderRuntimeDefaultSeccompUnlessThePodSaysOtherwise() async throws {
         try await withAgent { client, runtime in
-            let pod = boundPod("seccomp", containers: [
-                container("plain"),
-                container("unconfined", ["securityContext": ["seccompProfile": ["type": "Unconfined"]]]),
-                container("privileged", ["securityContext": ["privileged": true]]),
-            ])
+            let pod = boundPod(
+                "seccomp",
+                containers: [
+                    container("plain"),
+                    container("unconfined", ["securityContext": ["seccompProfile": ["type": "Unconfined"]]]),
+                    container("privileged", ["securityContext": ["privileged": true]]),
+                ])
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
             try await waitForPod(client, "seccomp", "Running") { $0.status.phase == "Running" }
             // RuntimeDefault is the proto's zero value: only a profile that is set counts.
@@ -88,7 +98,8 @@ struct NodeAgentTests {
     @Test func restartsACrashedContainerThenBacksOff() async throws {
         let clock = ManualClock()
         try await withAgent(runtime: FakeRuntime(wallClock: clock), backoff: .seconds(10), clock: clock) { client, runtime in
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("crash", containers: [container("app")]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default", object: boundPod("crash", containers: [container("app")]), options: testWriter)
             try await waitForPod(client, "crash", advancing: clock, "Running") { $0.status.phase == "Running" }
             let first = try #require(runtime.running("app"))
             runtime.exit(first, code: 1)
@@ -98,9 +109,13 @@ struct NodeAgentTests {
             }
             let second = try #require(runtime.running("app"))
             runtime.exit(second, code: 2)
-            let backingOff = try await waitForPod(client, "crash", advancing: clock, "CrashLoopBackOff") { $0.waitingReason("app") == "CrashLoopBackOff" }
+            let backingOff = try await waitForPod(client, "crash", advancing: clock, "CrashLoopBackOff") {
+                $0.waitingReason("app") == "CrashLoopBackOff"
+            }
             let status = try #require(backingOff.containerStatus("app"))
-            #expect(status.state?["waiting"]?["message"]?.stringValue?.hasPrefix("back-off 10s restarting failed container=app pod=crash_default(") == true)
+            #expect(
+                status.state?["waiting"]?["message"]?.stringValue?.hasPrefix("back-off 10s restarting failed container=app pod=crash_default(")
+                    == true)
             #expect(status.lastState?["terminated"]?["exitCode"]?.intValue == 2)
             #expect(status.restartCount == 1)
             #expect(!backingOff.isReady)
@@ -114,7 +129,9 @@ struct NodeAgentTests {
 
     @Test func neverRestartPolicyEndsInFailedOrSucceeded() async throws {
         try await withAgent { client, runtime in
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("once", containers: [container("app")], extra: ["restartPolicy": "Never"]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default", object: boundPod("once", containers: [container("app")], extra: ["restartPolicy": "Never"]),
+                options: testWriter)
             try await waitForPod(client, "once", "Running") { $0.status.phase == "Running" }
             runtime.exit(try #require(runtime.running("app")), code: 3)
             let failed = try await waitForPod(client, "once", "Failed") { $0.status.phase == "Failed" }
@@ -122,7 +139,9 @@ struct NodeAgentTests {
             #expect(failed.containerStatus("app")?.state?["terminated"]?["reason"]?.stringValue == "Error")
             #expect(failed.containerStatus("app")?.restartCount == 0)
 
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("job", containers: [container("work")], extra: ["restartPolicy": "OnFailure"]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default",
+                object: boundPod("job", containers: [container("work")], extra: ["restartPolicy": "OnFailure"]), options: testWriter)
             try await waitForPod(client, "job", "Running") { $0.status.phase == "Running" }
             runtime.exit(try #require(runtime.running("work")), code: 0)
             let done = try await waitForPod(client, "job", "Succeeded") { $0.status.phase == "Succeeded" }
@@ -133,7 +152,9 @@ struct NodeAgentTests {
 
     @Test func aNeverRestartedPodIsNotRunAgainWhenItsSandboxIsLost() async throws {
         try await withAgent { client, runtime in
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("job", containers: [container("work")], extra: ["restartPolicy": "Never"]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default", object: boundPod("job", containers: [container("work")], extra: ["restartPolicy": "Never"]),
+                options: testWriter)
             try await waitForPod(client, "job", "Running") { $0.status.phase == "Running" }
             // The sandbox dies (a reboot, say): its container ends with it.
             let sandbox = try #require(runtime.state.withLock { $0.sandboxes.values.first?.id })
@@ -147,13 +168,16 @@ struct NodeAgentTests {
 
     @Test func aMissingVolumeSourceIsAFailedMountNamingTheVolume() async throws {
         try await withAgent { client, _ in
-            let pod = boundPod("mount", containers: [container("app", ["volumeMounts": [["name": "cfg", "mountPath": "/cfg"]]])],
-                               extra: ["volumes": [["name": "cfg", "configMap": ["name": "absent"]]]])
+            let pod = boundPod(
+                "mount", containers: [container("app", ["volumeMounts": [["name": "cfg", "mountPath": "/cfg"]]])],
+                extra: ["volumes": [["name": "cfg", "configMap": ["name": "absent"]]]])
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
             try await eventually("a FailedMount event") {
                 let events = try await client.list(BuiltinKinds.event, namespace: "default", options: ListOptions()).items
-                return events.contains { $0["reason"]?.stringValue == "FailedMount"
-                    && $0["message"]?.stringValue == #"MountVolume.SetUp failed for volume "cfg" : configmap "absent" not found"# }
+                return events.contains {
+                    $0["reason"]?.stringValue == "FailedMount"
+                        && $0["message"]?.stringValue == #"MountVolume.SetUp failed for volume "cfg" : configmap "absent" not found"#
+                }
             }
             let waiting = try await client.get(Pod.self, namespace: "default", name: "mount")
             #expect(waiting.status.phase != "Running")
@@ -164,7 +188,9 @@ struct NodeAgentTests {
         try await withAgent { client, runtime in
             let pod = boundPod("init", containers: [container("app")], initContainers: [container("first"), container("second")])
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
-            let waiting = try await waitForPod(client, "init", "first init running") { $0.status.initContainerStatuses.first?.state?["running"] != nil }
+            let waiting = try await waitForPod(client, "init", "first init running") {
+                $0.status.initContainerStatuses.first?.state?["running"] != nil
+            }
             #expect(waiting.status.phase == "Pending")
             #expect(waiting.status.conditions.first { $0.type == "Initialized" }?.isTrue == false)
             #expect(runtime.running("second") == nil && runtime.running("app") == nil)
@@ -182,12 +208,16 @@ struct NodeAgentTests {
         try await withAgent { client, runtime in
             let pod = boundPod("config", containers: [container("app", ["envFrom": [["configMapRef": ["name": "later"], "prefix": "CFG_"]]])])
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: testWriter)
-            let waiting = try await waitForPod(client, "config", "CreateContainerConfigError") { $0.waitingReason("app") == "CreateContainerConfigError" }
+            let waiting = try await waitForPod(client, "config", "CreateContainerConfigError") {
+                $0.waitingReason("app") == "CreateContainerConfigError"
+            }
             #expect(waiting.containerStatus("app")?.state?["waiting"]?["message"]?.stringValue == "configmap \"later\" not found")
             #expect(waiting.status.phase == "Pending")
-            _ = try await client.create(BuiltinKinds.configMap, namespace: "default", object: [
-                "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "later", "namespace": "default"], "data": ["a": "1"],
-            ], options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.configMap, namespace: "default",
+                object: [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "later", "namespace": "default"], "data": ["a": "1"],
+                ], options: testWriter)
             try await waitForPod(client, "config", "Running") { $0.status.phase == "Running" }
             #expect(runtime.running("app") != nil)
         }
@@ -195,15 +225,25 @@ struct NodeAgentTests {
 
     @Test func imagePullPolicies() async throws {
         try await withAgent { client, runtime in
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("never", containers: [container("app", image: "local/absent:1", ["imagePullPolicy": "Never"])]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default",
+                object: boundPod("never", containers: [container("app", image: "local/absent:1", ["imagePullPolicy": "Never"])]), options: testWriter)
             let never = try await waitForPod(client, "never", "ErrImageNeverPull") { $0.waitingReason("app") == "ErrImageNeverPull" }
-            #expect(never.containerStatus("app")?.state?["waiting"]?["message"]?.stringValue == "Container image \"local/absent:1\" is not present with pull policy of Never")
+            #expect(
+                never.containerStatus("app")?.state?["waiting"]?["message"]?.stringValue
+                    == "Container image \"local/absent:1\" is not present with pull policy of Never")
 
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("broken", containers: [container("app", image: "registry.invalid/missing:1")]), options: testWriter)
-            try await waitForPod(client, "broken", "ErrImagePull or ImagePullBackOff") { ["ErrImagePull", "ImagePullBackOff"].contains($0.waitingReason("app") ?? "") }
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default",
+                object: boundPod("broken", containers: [container("app", image: "registry.invalid/missing:1")]), options: testWriter)
+            try await waitForPod(client, "broken", "ErrImagePull or ImagePullBackOff") {
+                ["ErrImagePull", "ImagePullBackOff"].contains($0.waitingReason("app") ?? "")
+            }
 
             // IfNotPresent (a tag) pulls once; a present image is not pulled again.
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("pulled", containers: [container("app", image: "example/tool:2")]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default", object: boundPod("pulled", containers: [container("app", image: "example/tool:2")]),
+                options: testWriter)
             try await waitForPod(client, "pulled", "Running") { $0.status.phase == "Running" }
             #expect(runtime.state.withLock { $0.pulls.filter { $0 == "example/tool:2" }.count } == 1)
             #expect(!runtime.state.withLock { $0.pulls.contains("local/absent:1") })
@@ -212,7 +252,8 @@ struct NodeAgentTests {
 
     @Test func deletionStopsContainersWithTheGracePeriodAndRemovesThePod() async throws {
         try await withAgent { client, runtime in
-            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("gone", containers: [container("app")]), options: testWriter)
+            _ = try await client.create(
+                BuiltinKinds.pod, namespace: "default", object: boundPod("gone", containers: [container("app")]), options: testWriter)
             try await waitForPod(client, "gone", "Running") { $0.status.phase == "Running" }
             let id = try #require(runtime.running("app"))
             _ = try await client.delete(BuiltinKinds.pod, namespace: "default", name: "gone", options: DeleteOptions())
@@ -223,7 +264,9 @@ struct NodeAgentTests {
                 } catch let error as APIError { return error.code == 404 }
             }
             // SIGKILL no later than the pod's grace period (3 s) after SIGTERM.
-            #expect(runtime.state.withLock { $0.stops.contains { $0.id == id && $0.timeout > 0 && $0.timeout <= 3 } }, "\(runtime.state.withLock { $0.stops })")
+            #expect(
+                runtime.state.withLock { $0.stops.contains { $0.id == id && $0.timeout > 0 && $0.timeout <= 3 } },
+                "\(runtime.state.withLock { $0.stops })")
             try await eventually("runtime emptied") { runtime.containerCount == 0 && runtime.sandboxCount == 0 }
         }
     }
@@ -232,7 +275,8 @@ struct NodeAgentTests {
         let runtime = FakeRuntime()
         try await withCluster { client, root in
             try await runAgent(client: client, runtime: runtime, root: root) {
-                _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: boundPod("kept", containers: [container("app")]), options: testWriter)
+                _ = try await client.create(
+                    BuiltinKinds.pod, namespace: "default", object: boundPod("kept", containers: [container("app")]), options: testWriter)
                 try await waitForPod(client, "kept", "Running") { $0.status.phase == "Running" && $0.isReady }
             }
             let before = try #require(runtime.running("app"))

@@ -1,8 +1,9 @@
-@testable import CapstanAgent
 import CRIAPI
 import CapstanCore
 import Foundation
 import Testing
+
+@testable import CapstanAgent
 
 /// The pure step of a pod's sync: from the pod, the runtime's state, the
 /// back-off and the probe results to what the sync must do — no runtime, no
@@ -52,68 +53,99 @@ struct PodActionsTests {
 
     static let scenarios: [Scenario] = [
         // The pod as a whole.
-        Scenario(name: "a deleted pod finishes its deletion", deleting: true, instances: [Instance(name: "app", state: .running)], expected: .finishDeletion),
-        Scenario(name: "a Succeeded pod stops what still runs", phase: "Succeeded", instances: [Instance(name: "app", state: .running)], expected: .stopFinishedPod),
+        Scenario(
+            name: "a deleted pod finishes its deletion", deleting: true, instances: [Instance(name: "app", state: .running)],
+            expected: .finishDeletion),
+        Scenario(
+            name: "a Succeeded pod stops what still runs", phase: "Succeeded", instances: [Instance(name: "app", state: .running)],
+            expected: .stopFinishedPod),
         Scenario(name: "a Failed pod stops what still runs", phase: "Failed", expected: .stopFinishedPod),
         Scenario(name: "a new pod gets its first sandbox", sandbox: .none, expected: .createSandbox(attempt: 0, stopRunningFirst: false)),
-        Scenario(name: "a lost sandbox is replaced, its running containers stopped first", sandbox: .notReady,
-                 instances: [Instance(name: "app", state: .running)], expected: .createSandbox(attempt: 1, stopRunningFirst: true)),
-        Scenario(name: "a Never pod whose containers ran keeps its end", restartPolicy: "Never", sandbox: .notReady,
-                 instances: [Instance(name: "app", state: .exited(0))], expected: .keepAsEnded),
-        Scenario(name: "an OnFailure pod that succeeded keeps its end", restartPolicy: "OnFailure", sandbox: .notReady,
-                 instances: [Instance(name: "app", state: .exited(0))], expected: .keepAsEnded),
-        Scenario(name: "an OnFailure pod that failed gets a new sandbox", restartPolicy: "OnFailure", sandbox: .notReady,
-                 instances: [Instance(name: "app", state: .exited(1))], expected: .createSandbox(attempt: 1, stopRunningFirst: false)),
+        Scenario(
+            name: "a lost sandbox is replaced, its running containers stopped first", sandbox: .notReady,
+            instances: [Instance(name: "app", state: .running)], expected: .createSandbox(attempt: 1, stopRunningFirst: true)),
+        Scenario(
+            name: "a Never pod whose containers ran keeps its end", restartPolicy: "Never", sandbox: .notReady,
+            instances: [Instance(name: "app", state: .exited(0))], expected: .keepAsEnded),
+        Scenario(
+            name: "an OnFailure pod that succeeded keeps its end", restartPolicy: "OnFailure", sandbox: .notReady,
+            instances: [Instance(name: "app", state: .exited(0))], expected: .keepAsEnded),
+        Scenario(
+            name: "an OnFailure pod that failed gets a new sandbox", restartPolicy: "OnFailure", sandbox: .notReady,
+            instances: [Instance(name: "app", state: .exited(1))], expected: .createSandbox(attempt: 1, stopRunningFirst: false)),
 
         // Init containers.
-        Scenario(name: "only the first init container starts", containers: ["app"], initContainers: ["first", "second"],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "first", isInit: true, restartCount: 0, previousID: nil)]))),
-        Scenario(name: "a running init container holds back the rest", initContainers: ["first", "second"],
-                 instances: [Instance(name: "first", state: .running)], expected: .syncContainers(ContainerActions())),
-        Scenario(name: "the next init container starts once the previous succeeded", initContainers: ["first", "second"],
-                 instances: [Instance(name: "first", state: .exited(0))],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "second", isInit: true, restartCount: 0, previousID: nil)]))),
-        Scenario(name: "a failed init container of a Never pod is not run again", restartPolicy: "Never", initContainers: ["first"],
-                 instances: [Instance(name: "first", state: .exited(1))], expected: .syncContainers(ContainerActions())),
-        Scenario(name: "a failed init container restarts", initContainers: ["first"], instances: [Instance(name: "first", state: .exited(1))],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "first", isInit: true, restartCount: 1, previousID: "first-0")]))),
-        Scenario(name: "a crash-looping init container waits out its back-off", initContainers: ["first"],
-                 instances: [Instance(name: "first", state: .exited(1), restartCount: 1)], restartedAgo: ["first": .seconds(2)],
-                 expected: .syncContainers(ContainerActions(waiting: [
-                     "first": ContainerWaiting(reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container=first pod=p_default(u1)"),
-                 ])), backoffEnds: .seconds(9)),
+        Scenario(
+            name: "only the first init container starts", containers: ["app"], initContainers: ["first", "second"],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "first", isInit: true, restartCount: 0, previousID: nil)]))),
+        Scenario(
+            name: "a running init container holds back the rest", initContainers: ["first", "second"],
+            instances: [Instance(name: "first", state: .running)], expected: .syncContainers(ContainerActions())),
+        Scenario(
+            name: "the next init container starts once the previous succeeded", initContainers: ["first", "second"],
+            instances: [Instance(name: "first", state: .exited(0))],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "second", isInit: true, restartCount: 0, previousID: nil)]))),
+        Scenario(
+            name: "a failed init container of a Never pod is not run again", restartPolicy: "Never", initContainers: ["first"],
+            instances: [Instance(name: "first", state: .exited(1))], expected: .syncContainers(ContainerActions())),
+        Scenario(
+            name: "a failed init container restarts", initContainers: ["first"], instances: [Instance(name: "first", state: .exited(1))],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "first", isInit: true, restartCount: 1, previousID: "first-0")]))),
+        Scenario(
+            name: "a crash-looping init container waits out its back-off", initContainers: ["first"],
+            instances: [Instance(name: "first", state: .exited(1), restartCount: 1)], restartedAgo: ["first": .seconds(2)],
+            expected: .syncContainers(
+                ContainerActions(waiting: [
+                    "first": ContainerWaiting(reason: "CrashLoopBackOff", message: "back-off 10s restarting failed container=first pod=p_default(u1)")
+                ])), backoffEnds: .seconds(9)),
 
         // Containers.
-        Scenario(name: "every container starts in a new sandbox", containers: ["app", "side"],
-                 expected: .syncContainers(ContainerActions(start: [
-                     .init(name: "app", isInit: false, restartCount: 0, previousID: nil), .init(name: "side", isInit: false, restartCount: 0, previousID: nil),
-                 ]))),
-        Scenario(name: "a running container is left alone", instances: [Instance(name: "app", state: .running)], expected: .syncContainers(ContainerActions())),
-        Scenario(name: "the first restart of a crashed container is immediate", instances: [Instance(name: "app", state: .exited(1))],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 1, previousID: "app-0")]))),
-        Scenario(name: "a crash-looping container waits out its back-off", instances: [Instance(name: "app", state: .exited(2), restartCount: 1)],
-                 restartedAgo: ["app": .seconds(2)],
-                 expected: .syncContainers(ContainerActions(waiting: ["app": ContainerWaiting(reason: "CrashLoopBackOff", message: crashLoopMessage)])),
-                 backoffEnds: .seconds(9)),
-        Scenario(name: "after the back-off the container restarts", instances: [Instance(name: "app", state: .exited(2), restartCount: 1, finishedAgo: .seconds(11))],
-                 restartedAgo: ["app": .seconds(12)],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 2, previousID: "app-1")]))),
-        Scenario(name: "a container that ran long enough restarts at once", instances: [Instance(name: "app", state: .exited(2), restartCount: 5)],
-                 restartedAgo: ["app": .seconds(601)],
-                 expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 6, previousID: "app-5")]))),
-        Scenario(name: "a container that succeeded under OnFailure stays exited", restartPolicy: "OnFailure",
-                 instances: [Instance(name: "app", state: .exited(0))], expected: .syncContainers(ContainerActions())),
-        Scenario(name: "a container that failed under Never stays exited", restartPolicy: "Never",
-                 instances: [Instance(name: "app", state: .exited(1))], expected: .syncContainers(ContainerActions())),
-        Scenario(name: "a changed spec restarts the container", instances: [Instance(name: "app", state: .running, specChanged: true)],
-                 expected: .syncContainers(ContainerActions(kill: [.init(name: "app", id: "app-0", cause: .definitionChanged)]))),
-        Scenario(name: "a failed liveness probe restarts the container", instances: [Instance(name: "app", state: .running)],
-                 failedProbes: ["app": .init(kind: .liveness, message: "HTTP probe failed with statuscode: 500")],
-                 expected: .syncContainers(ContainerActions(kill: [
-                     .init(name: "app", id: "app-0", cause: .probeFailed(.init(kind: .liveness, message: "HTTP probe failed with statuscode: 500"))),
-                 ]))),
-        Scenario(name: "a container created but never started is started", instances: [Instance(name: "app", state: .created)],
-                 expected: .syncContainers(ContainerActions(resume: ["app-0"]))),
+        Scenario(
+            name: "every container starts in a new sandbox", containers: ["app", "side"],
+            expected: .syncContainers(
+                ContainerActions(start: [
+                    .init(name: "app", isInit: false, restartCount: 0, previousID: nil),
+                    .init(name: "side", isInit: false, restartCount: 0, previousID: nil),
+                ]))),
+        Scenario(
+            name: "a running container is left alone", instances: [Instance(name: "app", state: .running)],
+            expected: .syncContainers(ContainerActions())),
+        Scenario(
+            name: "the first restart of a crashed container is immediate", instances: [Instance(name: "app", state: .exited(1))],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 1, previousID: "app-0")]))),
+        Scenario(
+            name: "a crash-looping container waits out its back-off", instances: [Instance(name: "app", state: .exited(2), restartCount: 1)],
+            restartedAgo: ["app": .seconds(2)],
+            expected: .syncContainers(ContainerActions(waiting: ["app": ContainerWaiting(reason: "CrashLoopBackOff", message: crashLoopMessage)])),
+            backoffEnds: .seconds(9)),
+        Scenario(
+            name: "after the back-off the container restarts",
+            instances: [Instance(name: "app", state: .exited(2), restartCount: 1, finishedAgo: .seconds(11))],
+            restartedAgo: ["app": .seconds(12)],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 2, previousID: "app-1")]))),
+        Scenario(
+            name: "a container that ran long enough restarts at once", instances: [Instance(name: "app", state: .exited(2), restartCount: 5)],
+            restartedAgo: ["app": .seconds(601)],
+            expected: .syncContainers(ContainerActions(start: [.init(name: "app", isInit: false, restartCount: 6, previousID: "app-5")]))),
+        Scenario(
+            name: "a container that succeeded under OnFailure stays exited", restartPolicy: "OnFailure",
+            instances: [Instance(name: "app", state: .exited(0))], expected: .syncContainers(ContainerActions())),
+        Scenario(
+            name: "a container that failed under Never stays exited", restartPolicy: "Never",
+            instances: [Instance(name: "app", state: .exited(1))], expected: .syncContainers(ContainerActions())),
+        Scenario(
+            name: "a changed spec restarts the container", instances: [Instance(name: "app", state: .running, specChanged: true)],
+            expected: .syncContainers(ContainerActions(kill: [.init(name: "app", id: "app-0", cause: .definitionChanged)]))),
+        Scenario(
+            name: "a failed liveness probe restarts the container", instances: [Instance(name: "app", state: .running)],
+            failedProbes: ["app": .init(kind: .liveness, message: "HTTP probe failed with statuscode: 500")],
+            expected: .syncContainers(
+                ContainerActions(kill: [
+                    .init(name: "app", id: "app-0", cause: .probeFailed(.init(kind: .liveness, message: "HTTP probe failed with statuscode: 500")))
+                ]))),
+        Scenario(
+            name: "a container created but never started is started", instances: [Instance(name: "app", state: .created)],
+            expected: .syncContainers(ContainerActions(resume: ["app-0"]))),
     ]
 
     @Test(arguments: scenarios)
@@ -128,13 +160,17 @@ struct PodActionsTests {
         }
         #expect(actions.step == scenario.expected)
         // The runtime's nanosecond times pass through a Double: equal to the millisecond.
-        #expect(backoffEnds.map { abs(($0 - (scenario.backoffEnds ?? .zero)) / .milliseconds(1)) < 1 } ?? (scenario.backoffEnds == nil), "\(String(describing: backoffEnds))")
+        #expect(
+            backoffEnds.map { abs(($0 - (scenario.backoffEnds ?? .zero)) / .milliseconds(1)) < 1 } ?? (scenario.backoffEnds == nil),
+            "\(String(describing: backoffEnds))")
     }
 
     @Test func killMessagesSayWhy() {
-        #expect(ContainerActions.Kill(name: "app", id: "x", cause: .definitionChanged).message == "Container app definition changed, will be restarted")
-        #expect(ContainerActions.Kill(name: "app", id: "x", cause: .probeFailed(.init(kind: .startup, message: ""))).message
-            == "Container app failed startup probe, will be restarted")
+        #expect(
+            ContainerActions.Kill(name: "app", id: "x", cause: .definitionChanged).message == "Container app definition changed, will be restarted")
+        #expect(
+            ContainerActions.Kill(name: "app", id: "x", cause: .probeFailed(.init(kind: .startup, message: ""))).message
+                == "Container app failed startup probe, will be restarted")
     }
 
     // MARK: Building the inputs

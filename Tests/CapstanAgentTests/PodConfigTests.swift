@@ -1,13 +1,16 @@
-@testable import CapstanAgent
 import CRIAPI
 import CapstanCore
 import Foundation
 import Testing
 
+@testable import CapstanAgent
+
 /// The pure parts of turning a pod into runtime calls and back into a status.
 struct PodConfigTests {
     func pod(_ spec: JSONObject, labels: [String: String] = ["app": "web"]) -> Pod {
-        var pod = Pod(json: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "web-1", "namespace": "shop", "uid": "u-1"], "spec": .object(spec)])
+        var pod = Pod(json: [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "web-1", "namespace": "shop", "uid": "u-1"], "spec": .object(spec),
+        ])
         pod.metadata.labels = labels
         return pod
     }
@@ -31,7 +34,8 @@ struct PodConfigTests {
         var spec: JSONObject = ["nodeName": "n1", "containers": [.object(container.json)]]
         spec["nodeName"] = "n1"
         let references = PodReferences(configMaps: ["base": ["LEVEL": Array("info".utf8)]], secrets: ["creds": ["token": Array("s3cret".utf8)]])
-        let environment = try EnvironmentResolver(pod: pod(spec), references: references, podIP: "10.88.0.9", hostIP: "192.0.2.1").environment(for: container)
+        let environment = try EnvironmentResolver(pod: pod(spec), references: references, podIP: "10.88.0.9", hostIP: "192.0.2.1").environment(
+            for: container)
         let values = Dictionary(uniqueKeysWithValues: environment.map { ($0.name, $0.value) })
         #expect(environment.map(\.name) == ["BASE_LEVEL", "HOST", "URL", "NODE", "APP", "IP", "MEM", "TOKEN"])
         #expect(values["URL"] == "postgres://db:5432/$(MISSING)/$(HOST)")
@@ -53,18 +57,22 @@ struct PodConfigTests {
             }
         }
         #expect(message(["name": "A", "valueFrom": ["configMapKeyRef": ["name": "gone", "key": "k"]]]) == "configmap \"gone\" not found")
-        #expect(message(["name": "A", "valueFrom": ["configMapKeyRef": ["name": "present", "key": "k"]]]) == "couldn't find key k in ConfigMap shop/present")
+        #expect(
+            message(["name": "A", "valueFrom": ["configMapKeyRef": ["name": "present", "key": "k"]]])
+                == "couldn't find key k in ConfigMap shop/present")
         #expect(message(["name": "A", "valueFrom": ["secretKeyRef": ["name": "gone", "key": "k"]]]) == "secret \"gone\" not found")
         #expect(message(["name": "A", "valueFrom": ["fieldRef": ["fieldPath": "spec.nope"]]]) == "unsupported fieldPath: spec.nope")
     }
 
     @Test func resourcesBecomeCgroupValues() {
-        let limited = RuntimeConfigBuilder.resources(ResourceRequirements(json: ["requests": ["cpu": "250m", "memory": "16Mi"], "limits": ["cpu": "500m", "memory": "32Mi"]]))
+        let limited = RuntimeConfigBuilder.resources(
+            ResourceRequirements(json: ["requests": ["cpu": "250m", "memory": "16Mi"], "limits": ["cpu": "500m", "memory": "32Mi"]]))
         #expect(limited.cpuShares == 256)
         #expect(limited.cpuPeriod == 100_000 && limited.cpuQuota == 50_000)
         #expect(limited.memoryLimitInBytes == 32 * 1024 * 1024)
         // Absurd quantities (a pod bound by hand skips the scheduler) must not overflow.
-        let huge = RuntimeConfigBuilder.resources(ResourceRequirements(json: ["requests": ["cpu": "10T"], "limits": ["cpu": "100G", "memory": "8Ei"]]))
+        let huge = RuntimeConfigBuilder.resources(
+            ResourceRequirements(json: ["requests": ["cpu": "10T"], "limits": ["cpu": "100G", "memory": "8Ei"]]))
         #expect(huge.cpuShares == 262_144 && huge.cpuQuota > 0 && huge.memoryLimitInBytes > 0)
         let bestEffort = RuntimeConfigBuilder.resources(ResourceRequirements(json: [:]))
         #expect(bestEffort.cpuShares == 2 && bestEffort.cpuQuota == 0 && bestEffort.memoryLimitInBytes == 0)
@@ -72,8 +80,15 @@ struct PodConfigTests {
 
     @Test func containerConfigCarriesIdentityLogPathAndSecurity() {
         let spec: JSONObject = [
-            "containers": [["name": "app", "image": "busybox:1.35", "command": ["sh", "-c", "echo $(GREETING)"], "ports": [["containerPort": 80, "hostPort": 8080]],
-                            "securityContext": ["readOnlyRootFilesystem": true, "runAsUser": 1000, "capabilities": ["drop": ["ALL"]], "allowPrivilegeEscalation": false]]],
+            "containers": [
+                [
+                    "name": "app", "image": "busybox:1.35", "command": ["sh", "-c", "echo $(GREETING)"],
+                    "ports": [["containerPort": 80, "hostPort": 8080]],
+                    "securityContext": [
+                        "readOnlyRootFilesystem": true, "runAsUser": 1000, "capabilities": ["drop": ["ALL"]], "allowPrivilegeEscalation": false,
+                    ],
+                ]
+            ],
             "hostNetwork": false, "terminationGracePeriodSeconds": 7,
         ]
         let builder = RuntimeConfigBuilder(pod: pod(spec), nodeName: "n1", logRoot: "/var/log/pods")
@@ -151,11 +166,18 @@ struct PodConfigTests {
         SeccompCase(name: "nothing named: RuntimeDefault", pod: nil, container: nil, expected: .runtimeDefault),
         SeccompCase(name: "--seccomp-default=false: Unconfined", pod: nil, container: nil, seccompDefault: false, expected: .unconfined),
         SeccompCase(name: "Unconfined asked for by the pod", pod: ["type": "Unconfined"], container: nil, expected: .unconfined),
-        SeccompCase(name: "Unconfined asked for by the container", pod: nil, container: ["seccompProfile": ["type": "Unconfined"]], expected: .unconfined),
-        SeccompCase(name: "the container's profile wins over the pod's", pod: ["type": "Unconfined"], container: ["seccompProfile": ["type": "RuntimeDefault"]], expected: .runtimeDefault),
-        SeccompCase(name: "the pod's profile for a container naming none", pod: ["type": "Localhost", "localhostProfile": "/etc/capstan/seccomp/web.json"], container: ["runAsUser": 1000], expected: .localhost, localhostRef: "/etc/capstan/seccomp/web.json"),
+        SeccompCase(
+            name: "Unconfined asked for by the container", pod: nil, container: ["seccompProfile": ["type": "Unconfined"]], expected: .unconfined),
+        SeccompCase(
+            name: "the container's profile wins over the pod's", pod: ["type": "Unconfined"],
+            container: ["seccompProfile": ["type": "RuntimeDefault"]], expected: .runtimeDefault),
+        SeccompCase(
+            name: "the pod's profile for a container naming none", pod: ["type": "Localhost", "localhostProfile": "/etc/capstan/seccomp/web.json"],
+            container: ["runAsUser": 1000], expected: .localhost, localhostRef: "/etc/capstan/seccomp/web.json"),
         SeccompCase(name: "privileged without a profile: none", pod: nil, container: ["privileged": true], expected: .unconfined),
-        SeccompCase(name: "privileged with a profile keeps it", pod: nil, container: ["privileged": true, "seccompProfile": ["type": "RuntimeDefault"]], expected: .runtimeDefault),
+        SeccompCase(
+            name: "privileged with a profile keeps it", pod: nil, container: ["privileged": true, "seccompProfile": ["type": "RuntimeDefault"]],
+            expected: .runtimeDefault),
     ]
 
     @Test(arguments: seccompCases)

@@ -1,17 +1,20 @@
+import CRIAPI
 import CapstanAPI
-@testable import CapstanAgent
 import CapstanAPIServer
 import CapstanTestSupport
-import CRIAPI
 import CapstanTesting
 import Foundation
 import Testing
 
+@testable import CapstanAgent
+
 /// Logs read back from CRI log files, and exec through ExecSync, for this node's pods.
 struct AgentPodStreamingTests {
     @Test func criLogLinesBecomeWhatKubectlShows() {
-        var remainder: [UInt8] = [], partial: [UInt8] = []
-        let text = "2026-11-29T10:00:00.000000001Z stdout P hel\n2026-11-29T10:00:00.5Z stdout F lo\n2026-11-29T10:00:01Z stderr F oops\n2026-11-29T10:00:02Z stdout F unfin"
+        var remainder: [UInt8] = []
+        var partial: [UInt8] = []
+        let text =
+            "2026-11-29T10:00:00.000000001Z stdout P hel\n2026-11-29T10:00:00.5Z stdout F lo\n2026-11-29T10:00:01Z stderr F oops\n2026-11-29T10:00:02Z stdout F unfin"
         let entries = CRILogReader.entries(from: Array(text.utf8), remainder: &remainder, partial: &partial)
         #expect(entries.map { String(decoding: $0.text, as: UTF8.self) } == ["hello\n", "oops\n"])
         #expect(String(decoding: remainder, as: UTF8.self) == "2026-11-29T10:00:02Z stdout F unfin")
@@ -47,7 +50,9 @@ struct AgentPodStreamingTests {
             let pod = PodReference(namespace: "default", name: "p", uid: "u1")
             func read(_ options: PodLogOptions) async throws -> String {
                 var text = ""
-                for try await chunk in try await streaming.logs(node: "n1", pod: pod, options: options) { text += String(decoding: chunk, as: UTF8.self) }
+                for try await chunk in try await streaming.logs(node: "n1", pod: pod, options: options) {
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
                 return text
             }
             #expect(try await read(PodLogOptions(container: "app", tailLines: 2)) == "line 3\nline 4\n")
@@ -57,9 +62,15 @@ struct AgentPodStreamingTests {
             #expect(try await read(PodLogOptions(container: "app", sinceTime: since)) == "line 3\nline 4\n")
             let result = try await streaming.exec(node: "n1", pod: pod, options: PodExecOptions(container: "app", command: ["sh", "fail"]))
             #expect(result.exitCode == 1)
-            await #expect(throws: PodStreamingError.self) { _ = try await streaming.logs(node: "other", pod: pod, options: PodLogOptions(container: "app")) }
-            await #expect(throws: PodStreamingError.self) { _ = try await streaming.exec(node: "n1", pod: pod, options: PodExecOptions(container: "app", command: ["sh"], stdin: true)) }
-            await #expect(throws: PodStreamingError.self) { _ = try await streaming.logs(node: "n1", pod: pod, options: PodLogOptions(container: "nope")) }
+            await #expect(throws: PodStreamingError.self) {
+                _ = try await streaming.logs(node: "other", pod: pod, options: PodLogOptions(container: "app"))
+            }
+            await #expect(throws: PodStreamingError.self) {
+                _ = try await streaming.exec(node: "n1", pod: pod, options: PodExecOptions(container: "app", command: ["sh"], stdin: true))
+            }
+            await #expect(throws: PodStreamingError.self) {
+                _ = try await streaming.logs(node: "n1", pod: pod, options: PodLogOptions(container: "nope"))
+            }
         }
     }
 }

@@ -1,9 +1,10 @@
-@testable import CapstanAgent
 import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
 import Testing
+
+@testable import CapstanAgent
 
 /// HTTP and TCP probes against real loopback listeners (Python's http.server and a closed port).
 @Suite(.timeLimit(.minutes(1)))
@@ -11,15 +12,20 @@ struct ProbeTests {
     @Test func httpAndTcpProbes() async throws {
         let port = Int.random(in: 20_000..<40_000)
         let log = FileManager.default.temporaryDirectory.appending(path: "capstan-probe-\(port).log").path
-        let server = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-            import http.server
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    self.send_response(200 if self.path == '/ok' else 500 if self.path == '/fail' else 404)
-                    self.end_headers()
-                def log_message(self, *a): pass
-            http.server.HTTPServer(('127.0.0.1', \(port)), H).serve_forever()
-            """], logPath: log)
+        let server = try ChildProcess(
+            executable: "/usr/bin/env",
+            arguments: [
+                "python3", "-c",
+                """
+                import http.server
+                class H(http.server.BaseHTTPRequestHandler):
+                    def do_GET(self):
+                        self.send_response(200 if self.path == '/ok' else 500 if self.path == '/fail' else 404)
+                        self.end_headers()
+                    def log_message(self, *a): pass
+                http.server.HTTPServer(('127.0.0.1', \(port)), H).serve_forever()
+                """,
+            ], logPath: log)
         defer {
             server.kill()
             try? FileManager.default.removeItem(atPath: log)

@@ -1,8 +1,9 @@
-@testable import CapstanAgent
 import CRIAPI
 import CapstanCore
 import Foundation
 import Testing
+
+@testable import CapstanAgent
 
 /// Pod phases and conditions from container states, and node conditions.
 struct StatusTests {
@@ -45,18 +46,22 @@ struct StatusTests {
 
     @Test func phases() {
         #expect(status(pod(restartPolicy: "Always", containers: ["a"]), state([("a", .containerRunning, 0)])).phase == "Running")
-        #expect(status(pod(restartPolicy: "Never", containers: ["a", "b"]), state([("a", .containerExited, 0), ("b", .containerExited, 1)])).phase == "Failed")
+        #expect(
+            status(pod(restartPolicy: "Never", containers: ["a", "b"]), state([("a", .containerExited, 0), ("b", .containerExited, 1)])).phase
+                == "Failed")
         #expect(status(pod(restartPolicy: "Never", containers: ["a"]), state([("a", .containerExited, 0)])).phase == "Succeeded")
         #expect(status(pod(restartPolicy: "OnFailure", containers: ["a"]), state([("a", .containerExited, 1)])).phase == "Running")
         #expect(status(pod(restartPolicy: "Always", containers: ["a"]), state([("a", .containerExited, 0)])).phase == "Running")
         #expect(status(pod(restartPolicy: "Always", containers: ["a", "b"]), state([("a", .containerRunning, 0)])).phase == "Pending")
         #expect(status(pod(restartPolicy: "Never", containers: ["a"], initContainers: ["i"]), state([("i", .containerExited, 2)])).phase == "Failed")
-        #expect(status(pod(restartPolicy: "Always", containers: ["a"], initContainers: ["i"]), state([("i", .containerExited, 2)])).phase == "Pending")
+        #expect(
+            status(pod(restartPolicy: "Always", containers: ["a"], initContainers: ["i"]), state([("i", .containerExited, 2)])).phase == "Pending")
     }
 
     @Test func conditionsAndContainerStates() {
-        let built = status(pod(restartPolicy: "Always", containers: ["a", "b"]), state([("a", .containerRunning, 0), ("b", .containerExited, 1)]),
-                           waiting: ["b": ContainerWaiting(reason: "CrashLoopBackOff", message: "back-off 10s")])
+        let built = status(
+            pod(restartPolicy: "Always", containers: ["a", "b"]), state([("a", .containerRunning, 0), ("b", .containerExited, 1)]),
+            waiting: ["b": ContainerWaiting(reason: "CrashLoopBackOff", message: "back-off 10s")])
         let conditions = Dictionary(uniqueKeysWithValues: built.conditions.map { ($0.type, $0) })
         #expect(conditions["PodScheduled"]?.lastTransitionTime == "2026-01-01T00:00:00Z")  // kept as the scheduler wrote it
         #expect(conditions["Initialized"]?.isTrue == true)
@@ -77,7 +82,9 @@ struct StatusTests {
         machine.storageAvailableBytes = 50
         machine.processes = 10
         machine.maxProcesses = 1000
-        var builder = NodeStatusBuilder(nodeName: "n", machine: machine, runtimeVersion: "capstan://0.1", notReadyReason: nil, maxPods: 110, agentVersion: "v", labels: ["zone": "a"], port: nil)
+        var builder = NodeStatusBuilder(
+            nodeName: "n", machine: machine, runtimeVersion: "capstan://0.1", notReadyReason: nil, maxPods: 110, agentVersion: "v",
+            labels: ["zone": "a"], port: nil)
         let then = Date(timeIntervalSince1970: 1_000_000)
         let first = builder.conditions(previous: [], now: then)
         #expect(first.allSatisfy { $0.lastTransitionTime == KubeTimeForTests.format(then) })

@@ -1,15 +1,16 @@
-import CapstanAPIServer
 import CapstanAPI
-@testable import CapstanAPIServer
+import CapstanAPIServer
 import CapstanAgent
 import CapstanClient
 import CapstanCore
 import CapstanStore
-import CapstanTesting
 import CapstanTestSupport
+import CapstanTesting
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 let testWriter = WriteOptions(fieldManager: "test")
 let testNode = "node-a"
@@ -38,18 +39,21 @@ func withCluster(_ body: (InProcessClient, String) async throws -> Void) async t
 
 /// Runs an agent around `body`, stopping it afterwards (its containers stay, as with a real agent).
 func runAgent(
-    client: InProcessClient, runtime: FakeRuntime, root: String, backoff: Duration = .seconds(1), clock: ManualClock? = nil, _ body: () async throws -> Void
+    client: InProcessClient, runtime: FakeRuntime, root: String, backoff: Duration = .seconds(1), clock: ManualClock? = nil,
+    _ body: () async throws -> Void
 ) async throws {
     var configuration = NodeAgent.Configuration(nodeName: testNode, runtimeSocket: "/nonexistent", rootDirectory: root)
     configuration.relistInterval = .milliseconds(100)
     configuration.statusInterval = .milliseconds(300)
     configuration.restartBackoff = backoff
     configuration.maxRestartBackoff = backoff * 4
-    let agent = if let clock {
-        try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime, clock: clock, wallClock: clock)
-    } else {
-        try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
-    }
+    let agent =
+        if let clock {
+            try NodeAgent(
+                configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime, clock: clock, wallClock: clock)
+        } else {
+            try NodeAgent(configuration: configuration, client: client, logger: Logger(label: "agent"), runtime: runtime)
+        }
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await agent.run() }
         try await body()
@@ -76,7 +80,8 @@ func container(_ name: String, image: String = "busybox:1.35", _ extra: JSONObje
 /// runtime relist, a pod's next sync) come round while the test waits.
 @discardableResult
 func waitForPod(
-    _ client: InProcessClient, _ name: String, timeout: Duration = .seconds(30), advancing clock: ManualClock? = nil, step: Duration = .milliseconds(50),
+    _ client: InProcessClient, _ name: String, timeout: Duration = .seconds(30), advancing clock: ManualClock? = nil,
+    step: Duration = .milliseconds(50),
     _ what: String, _ condition: (Pod) -> Bool
 ) async throws -> Pod {
     let deadline = ContinuousClock.now + timeout

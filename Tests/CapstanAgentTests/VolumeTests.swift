@@ -1,20 +1,27 @@
-@testable import CapstanAgent
 import CapstanCore
 import CapstanTestSupport
 import Foundation
 import Testing
+
+@testable import CapstanAgent
 
 /// Volume files written atomically, updates swapped in, hostile paths refused.
 struct VolumeTests {
     @Test func filesAreSwappedAtomicallyAndStaleOnesGo() async throws {
         try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
             let volume = directory.path + "/config"
-            #expect(try AtomicDirectoryWriter.write([.init(path: "a.txt", bytes: Array("one".utf8), mode: 0o644), .init(path: "dir/b.txt", bytes: Array("two".utf8), mode: 0o600)], into: volume))
+            #expect(
+                try AtomicDirectoryWriter.write(
+                    [.init(path: "a.txt", bytes: Array("one".utf8), mode: 0o644), .init(path: "dir/b.txt", bytes: Array("two".utf8), mode: 0o600)],
+                    into: volume))
             #expect(try String(contentsOfFile: volume + "/a.txt", encoding: .utf8) == "one")
             #expect(try String(contentsOfFile: volume + "/dir/b.txt", encoding: .utf8) == "two")
             let firstTarget = try FileManager.default.destinationOfSymbolicLink(atPath: volume + "/..data")
             // The same content changes nothing.
-            #expect(try !AtomicDirectoryWriter.write([.init(path: "a.txt", bytes: Array("one".utf8), mode: 0o644), .init(path: "dir/b.txt", bytes: Array("two".utf8), mode: 0o600)], into: volume))
+            #expect(
+                try !AtomicDirectoryWriter.write(
+                    [.init(path: "a.txt", bytes: Array("one".utf8), mode: 0o644), .init(path: "dir/b.txt", bytes: Array("two".utf8), mode: 0o600)],
+                    into: volume))
             // An update swaps ..data; a removed key disappears; the old folder is gone.
             #expect(try AtomicDirectoryWriter.write([.init(path: "a.txt", bytes: Array("three".utf8), mode: 0o644)], into: volume))
             #expect(try String(contentsOfFile: volume + "/a.txt", encoding: .utf8) == "three")
@@ -26,7 +33,9 @@ struct VolumeTests {
     @Test func hostilePathsAreRefused() async throws {
         try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
             for path in ["../escape", "/etc/passwd", "a/../../b", "..data", ""] {
-                #expect(throws: VolumeError.self) { try AtomicDirectoryWriter.write([.init(path: path, bytes: [1], mode: 0o644)], into: directory.path + "/v") }
+                #expect(throws: VolumeError.self) {
+                    try AtomicDirectoryWriter.write([.init(path: path, bytes: [1], mode: 0o644)], into: directory.path + "/v")
+                }
             }
             #expect(!FileManager.default.fileExists(atPath: directory.path + "/escape"))
         }
@@ -36,9 +45,12 @@ struct VolumeTests {
         let data: [String: [UInt8]] = ["a": Array("1".utf8), "b": Array("2".utf8)]
         let all = try VolumeManager.files(from: data, source: ["defaultMode": 0o400], kind: "ConfigMap", name: "c")
         #expect(all.map(\.path) == ["a", "b"] && all.allSatisfy { $0.mode == 0o400 })
-        let picked = try VolumeManager.files(from: data, source: ["items": [["key": "b", "path": "sub/b.conf", "mode": 0o600]]], kind: "ConfigMap", name: "c")
+        let picked = try VolumeManager.files(
+            from: data, source: ["items": [["key": "b", "path": "sub/b.conf", "mode": 0o600]]], kind: "ConfigMap", name: "c")
         #expect(picked == [.init(path: "sub/b.conf", bytes: Array("2".utf8), mode: 0o600)])
-        #expect(throws: VolumeError.self) { try VolumeManager.files(from: data, source: ["items": [["key": "zzz", "path": "z"]]], kind: "Secret", name: "s") }
+        #expect(throws: VolumeError.self) {
+            try VolumeManager.files(from: data, source: ["items": [["key": "zzz", "path": "z"]]], kind: "Secret", name: "s")
+        }
     }
 
     @Test func volumesAreSetUpAndMountedByName() async throws {
@@ -47,17 +59,23 @@ struct VolumeTests {
             let pod = Pod(json: [
                 "metadata": ["name": "p", "namespace": "default", "uid": "u1", "labels": ["app": "web"]],
                 "spec": [
-                    "containers": [["name": "c", "volumeMounts": [
-                        ["name": "scratch", "mountPath": "/scratch"], ["name": "config", "mountPath": "/etc/app"],
-                        ["name": "info", "mountPath": "/etc/info"],
-                    ]]],
+                    "containers": [
+                        [
+                            "name": "c",
+                            "volumeMounts": [
+                                ["name": "scratch", "mountPath": "/scratch"], ["name": "config", "mountPath": "/etc/app"],
+                                ["name": "info", "mountPath": "/etc/info"],
+                            ],
+                        ]
+                    ],
                     "volumes": [
                         ["name": "scratch", "emptyDir": [:]], ["name": "config", "configMap": ["name": "settings"]],
                         ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
                     ],
                 ],
             ])
-            let paths = try manager.prepare(pod, references: PodReferences(configMaps: ["settings": ["k": Array("v".utf8)]]), podIP: "10.0.0.1", hostIP: "h")
+            let paths = try manager.prepare(
+                pod, references: PodReferences(configMaps: ["settings": ["k": Array("v".utf8)]]), podIP: "10.0.0.1", hostIP: "h")
             #expect(try String(contentsOfFile: paths["config"]! + "/k", encoding: .utf8) == "v")
             #expect(try String(contentsOfFile: paths["info"]! + "/labels", encoding: .utf8) == "app=\"web\"")
             let mounts = try manager.mounts(for: pod.spec.containers[0], volumes: paths, pod: pod)
@@ -84,7 +102,8 @@ struct VolumeTests {
     @Test func fileModesKeepPermissionBitsOnly() throws {
         let files = try VolumeManager.files(from: ["k": [1]], source: ["defaultMode": .int(0o6755)], kind: "ConfigMap", name: "c")
         #expect(files.first?.mode == 0o755)
-        let item = try VolumeManager.files(from: ["k": [1]], source: ["items": [["key": "k", "path": "k", "mode": .int(0o4777)]]], kind: "ConfigMap", name: "c")
+        let item = try VolumeManager.files(
+            from: ["k": [1]], source: ["items": [["key": "k", "path": "k", "mode": .int(0o4777)]]], kind: "ConfigMap", name: "c")
         #expect(item.first?.mode == 0o777)
     }
 
@@ -133,7 +152,9 @@ struct MountedVolumeTests {
             let outside = directory.path + "/host-secrets"
             try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
             try "host".write(toFile: outside + "/marker", atomically: false, encoding: .utf8)
-            let pod = Self.pod(uid: "u-swap", mounts: [["name": "scratch", "mountPath": "/data", "subPath": "data"]], volumes: [["name": "scratch", "emptyDir": [:]]])
+            let pod = Self.pod(
+                uid: "u-swap", mounts: [["name": "scratch", "mountPath": "/data", "subPath": "data"]],
+                volumes: [["name": "scratch", "emptyDir": [:]]])
             defer { manager.cleanUp("u-swap") }
             let paths = try manager.prepare(pod, references: PodReferences(), podIP: "", hostIP: "")
             let volume = try #require(paths["scratch"])
@@ -185,7 +206,8 @@ struct MountedVolumeTests {
                     ["name": "config", "mountPath": "/etc/app.conf", "subPath": "app.conf"],
                 ],
                 volumes: [["name": "scratch", "emptyDir": [:]], ["name": "config", "configMap": ["name": "settings"]]])
-            let paths = try manager.prepare(pod, references: PodReferences(configMaps: ["settings": ["app.conf": Array("mode=fast".utf8)]]), podIP: "", hostIP: "")
+            let paths = try manager.prepare(
+                pod, references: PodReferences(configMaps: ["settings": ["app.conf": Array("mode=fast".utf8)]]), podIP: "", hostIP: "")
             let mounts = try manager.mounts(for: pod.spec.containers[0], volumes: paths, pod: pod)
             #expect(FileManager.default.fileExists(atPath: paths["scratch"]! + "/cache/deeper"))
             try "written".write(toFile: mounts[0].hostPath + "/file", atomically: false, encoding: .utf8)
@@ -211,7 +233,13 @@ struct MountedVolumeTests {
             let pod = Self.pod(
                 uid: "u-secret", mounts: [["name": "creds", "mountPath": "/creds"], ["name": "token", "mountPath": "/token"]],
                 volumes: [
-                    ["name": "creds", "secret": ["secretName": "db", "defaultMode": 0o640, "items": [["key": "password", "path": "password"], ["key": "user", "path": "user", "mode": 0o664]]]],
+                    [
+                        "name": "creds",
+                        "secret": [
+                            "secretName": "db", "defaultMode": 0o640,
+                            "items": [["key": "password", "path": "password"], ["key": "user", "path": "user", "mode": 0o664]],
+                        ],
+                    ],
                     ["name": "token", "secret": ["secretName": "db"]],
                 ])
             defer { manager.cleanUp("u-secret") }

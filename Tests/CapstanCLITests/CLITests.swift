@@ -28,20 +28,20 @@ import Testing
     @Test func validationErrorsNameFileLineAndColumn() throws {
         let tree = try CapstanProcess.makeTree([
             "deploy/app.yaml": """
-                apiVersion: apps/v1
-                kind: Deployment
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+            spec:
+              selector:
+                matchLabels: {app: web}
+              template:
                 metadata:
-                  name: web
+                  labels: {app: web}
                 spec:
-                  selector:
-                    matchLabels: {app: web}
-                  template:
-                    metadata:
-                      labels: {app: web}
-                    spec:
-                      containers:
-                      - name: web
-                """,
+                  containers:
+                  - name: web
+            """,
             "deploy/broken.yaml": "a: [1, 2\n",
             ".git/ignored.yaml": "not: [valid\n",
         ])
@@ -49,7 +49,8 @@ import Testing
         let result = try CapstanProcess.run(["validate", tree.path])
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains("\(tree.path)/deploy/app.yaml:13:9: Deployment web: spec.template.spec.containers[0].image: Required value"), "\(lines)")
+        #expect(
+            lines.contains("\(tree.path)/deploy/app.yaml:13:9: Deployment web: spec.template.spec.containers[0].image: Required value"), "\(lines)")
         #expect(lines.contains { $0.hasPrefix("\(tree.path)/deploy/broken.yaml:2:1: ") }, "\(lines)")
         #expect(!result.stdout.contains(".git"))
         #expect(lines.last == "invalid: 2 errors in 2 files")
@@ -81,17 +82,19 @@ import Testing
 
     @Test func renderShowsHowScalarsWereTyped() throws {
         let tree = try CapstanProcess.makeTree([
-            "values.yaml": "octal: 0777\nflag: yes\nquoted: 'yes'\nwhen: 2001-12-14\nbase: &b {x: 1}\nmerged: {<<: *b, z: 2}\n---\n- a\n- 1\n---\njust text\n"
+            "values.yaml":
+                "octal: 0777\nflag: yes\nquoted: 'yes'\nwhen: 2001-12-14\nbase: &b {x: 1}\nmerged: {<<: *b, z: 2}\n---\n- a\n- 1\n---\njust text\n"
         ])
         defer { try? FileManager.default.removeItem(at: tree) }
         let result = try CapstanProcess.run(["render", "--no-validate", "-o", "json", tree.appending(path: "values.yaml").path])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == """
-            {"octal":511,"flag":true,"quoted":"yes","when":"2001-12-14T00:00:00Z","base":{"x":1},"merged":{"x":1,"z":2}}
-            ["a",1]
-            "just text"
+        #expect(
+            result.stdout == """
+                {"octal":511,"flag":true,"quoted":"yes","when":"2001-12-14T00:00:00Z","base":{"x":1},"merged":{"x":1,"z":2}}
+                ["a",1]
+                "just text"
 
-            """)
+                """)
     }
 
     @Test func renderPrintsNothingWhenAnyObjectIsInvalid() throws {
@@ -138,7 +141,8 @@ import Testing
         let target = parent.appending(path: "cluster").path
         _ = try CapstanProcess.run(["init", target])
         let web = target + "/deploy/web.yaml"
-        let text = try String(contentsOfFile: web, encoding: .utf8).replacingOccurrences(of: "    app.kubernetes.io/part-of: capstan-demo\n", with: "")
+        let text = try String(contentsOfFile: web, encoding: .utf8).replacingOccurrences(
+            of: "    app.kubernetes.io/part-of: capstan-demo\n", with: "")
         try text.write(toFile: web, atomically: true, encoding: .utf8)
         let result = try CapstanProcess.run(["validate", target])
         #expect(result.status == 1 && result.stdout.contains("deploy/web.yaml:") && result.stdout.contains("require-team-label"), "\(result.stdout)")

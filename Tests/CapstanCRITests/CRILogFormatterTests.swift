@@ -13,11 +13,12 @@ struct CRILogFormatterTests {
     @Test func completeLinesBecomeFullRecordsAndTheRestWaits() {
         var buffer = Array("hello\nworld\npart".utf8)
         let output = CRILogFormatter().takeRecords(from: &buffer, stream: .stdout, now: now)
-        #expect(String(decoding: output, as: UTF8.self) == """
-            2025-11-26T14:03:05.123456789Z stdout F hello
-            2025-11-26T14:03:05.123456789Z stdout F world
+        #expect(
+            String(decoding: output, as: UTF8.self) == """
+                2025-11-26T14:03:05.123456789Z stdout F hello
+                2025-11-26T14:03:05.123456789Z stdout F world
 
-            """)
+                """)
         #expect(String(decoding: buffer, as: UTF8.self) == "part")
     }
 

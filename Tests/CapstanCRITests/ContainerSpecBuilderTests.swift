@@ -7,7 +7,7 @@ import Testing
 struct ContainerSpecBuilderTests {
     /// A builder over a fake rootfs whose /etc/passwd and /etc/group name a few users.
     func builder(
-        image: OCIImageConfiguration.Config = .init(Env: ["PATH=/bin", "LANG=C"], Cmd: ["sh"]),
+        image: OCIImageConfiguration.Config = .init(env: ["PATH=/bin", "LANG=C"], cmd: ["sh"]),
         configure: (inout Runtime_V1_ContainerConfig) -> Void = { _ in }
     ) throws -> ContainerSpecBuilder {
         let rootfs = FileManager.default.temporaryDirectory.appending(path: "capstan-spec-\(UUID().uuidString)")
@@ -37,9 +37,9 @@ struct ContainerSpecBuilderTests {
     }
 
     @Test func requestArgsReplaceImageCmdButKeepEntrypoint() throws {
-        let spec = try builder(image: .init(Entrypoint: ["/entry"], Cmd: ["default"])) { $0.args = ["given"] }.build()
+        let spec = try builder(image: .init(entrypoint: ["/entry"], cmd: ["default"])) { $0.args = ["given"] }.build()
         #expect(spec.process.args == ["/entry", "given"])
-        let override = try builder(image: .init(Entrypoint: ["/entry"], Cmd: ["default"])) { $0.command = ["run"] }.build()
+        let override = try builder(image: .init(entrypoint: ["/entry"], cmd: ["default"])) { $0.command = ["run"] }.build()
         #expect(override.process.args == ["run"])
     }
 
@@ -56,15 +56,15 @@ struct ContainerSpecBuilderTests {
     }
 
     @Test func imageUserIsResolvedThroughThePasswdFile() throws {
-        let named = try builder(image: .init(User: "app", Cmd: ["sh"])).build()
+        let named = try builder(image: .init(user: "app", cmd: ["sh"])).build()
         #expect((named.process.user.uid, named.process.user.gid) == (1000, 1001))
-        let withGroup = try builder(image: .init(User: "app:staff", Cmd: ["sh"])).build()
+        let withGroup = try builder(image: .init(user: "app:staff", cmd: ["sh"])).build()
         #expect(withGroup.process.user.gid == 50)
-        #expect(throws: CRIError.self) { try builder(image: .init(User: "ghost", Cmd: ["sh"])).build() }
+        #expect(throws: CRIError.self) { try builder(image: .init(user: "ghost", cmd: ["sh"])).build() }
     }
 
     @Test func runAsUserAndGroupWin() throws {
-        let spec = try builder(image: .init(User: "app", Cmd: ["sh"])) { config in
+        let spec = try builder(image: .init(user: "app", cmd: ["sh"])) { config in
             config.linux.securityContext.runAsUser.value = 7
             config.linux.securityContext.runAsGroup.value = 8
         }.build()
@@ -145,7 +145,11 @@ struct SeccompProfilesTests {
         let rules = filter.syscalls ?? []
         let unconditional = Set(rules.filter { $0.action == "SCMP_ACT_ALLOW" && $0.args == nil }.flatMap(\.names))
         // What ordinary programs (busybox httpd, sh, a Go or glibc runtime) need is there.
-        #expect(unconditional.isSuperset(of: ["read", "write", "openat", "execve", "mmap", "futex", "accept4", "bind", "listen", "wait4", "rt_sigaction", "exit_group", "capset", "setresuid"]))
+        #expect(
+            unconditional.isSuperset(of: [
+                "read", "write", "openat", "execve", "mmap", "futex", "accept4", "bind", "listen", "wait4", "rt_sigaction", "exit_group", "capset",
+                "setresuid",
+            ]))
         // What containerd's and Docker's profiles withhold, or grant only with a capability, is not.
         let withheld: Set = [
             "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "fsopen", "open_tree", "move_mount", "bpf", "perf_event_open",

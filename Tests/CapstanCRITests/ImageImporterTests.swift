@@ -55,10 +55,12 @@ struct ImageImporterTests {
     @Test func layoutDigestsAreValidated() async throws {
         var tar = TestTar()
         tar.add("oci-layout", content: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
-        let index = #"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../../secret","size":10}]}"#
+        let index =
+            #"{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../../secret","size":10}]}"#
         tar.add("index.json", content: Data(index.utf8))
         let message = try await importError(tar)
-        #expect(message?.contains("entry 1 of index.json") == true && message?.contains("has an invalid digest") == true,
-                "\(message ?? "imported")")
+        #expect(
+            message?.contains("entry 1 of index.json") == true && message?.contains("has an invalid digest") == true,
+            "\(message ?? "imported")")
     }
 }

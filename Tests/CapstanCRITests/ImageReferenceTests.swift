@@ -25,7 +25,9 @@ struct ImageReferenceTests {
         #expect(reference.name == "127.0.0.1:5000/app")
     }
 
-    @Test(arguments: ["", "Not A Ref", "UPPER/case", "app:", "app@sha256:short", "a//b", "app:bad/tag", "[::1:5000/app", "[nope]:5000/app", "host:99999/app"])
+    @Test(arguments: [
+        "", "Not A Ref", "UPPER/case", "app:", "app@sha256:short", "a//b", "app:bad/tag", "[::1:5000/app", "[nope]:5000/app", "host:99999/app",
+    ])
     func rejectsInvalidReferences(_ input: String) {
         #expect(ImageReference(input) == nil)
     }

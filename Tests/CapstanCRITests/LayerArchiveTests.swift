@@ -20,96 +20,144 @@ struct LayerArchiveTests {
     }
 
     static let hostile: [(name: String, build: @Sendable () -> TestTar, message: String)] = [
-        ("absolute path", {
-            var tar = TestTar()
-            tar.add("/tmp/capstan-escape", content: Data("x".utf8))
-            return tar
-        }, "with the absolute path \"/tmp/capstan-escape\""),
-        ("dot-dot path", {
-            var tar = TestTar()
-            tar.add("a/../../escape", content: Data("x".utf8))
-            return tar
-        }, "climbs out with `..`"),
-        ("symlink then write through it", {
-            var tar = TestTar()
-            tar.add("etc", type: "2", link: "/etc")
-            tar.add("etc/cron.d/evil", content: Data("x".utf8))
-            return tar
-        }, "written through the symbolic link \"etc\""),
-        ("symlink to a relative folder then write through it", {
-            var tar = TestTar()
-            tar.add("dir", type: "5")
-            tar.add("dir/up", type: "2", link: "../..")
-            tar.add("./dir/up/escape", content: Data("x".utf8))
-            return tar
-        }, "written through the symbolic link \"dir/up\""),
-        ("hard link to an absolute path", {
-            var tar = TestTar()
-            tar.add("passwd", type: "1", link: "/etc/passwd")
-            return tar
-        }, "with the absolute path \"/etc/passwd\""),
-        ("hard link climbing out", {
-            var tar = TestTar()
-            tar.add("shadow", type: "1", link: "../../etc/shadow")
-            return tar
-        }, "climbs out with `..`"),
-        ("hard link to something not in the archive", {
-            var tar = TestTar()
-            tar.add("passwd", type: "1", link: "etc/passwd")
-            return tar
-        }, "which is not an earlier file of the archive"),
-        ("hard link to a symlink, then through it", {
-            var tar = TestTar()
-            tar.add("s", type: "2", link: "/")
-            tar.add("h", type: "1", link: "s")
-            tar.add("h/escape", content: Data("x".utf8))
-            return tar
-        }, "written through the symbolic link \"h\""),
-        ("PAX path climbing out", {
-            var tar = TestTar()
-            tar.addPAX(["path": "../escape"])
-            tar.add("innocent", content: Data("x".utf8))
-            return tar
-        }, "climbs out with `..`"),
-        ("GNU long name climbing out", {
-            var tar = TestTar()
-            tar.add("././@LongLink", type: "L", content: Data("../../escape\0".utf8))
-            tar.add("innocent", content: Data("x".utf8))
-            return tar
-        }, "climbs out with `..`"),
-        ("long name and PAX path disagreeing", {
-            var tar = TestTar()
-            tar.add("././@LongLink", type: "L", content: Data("one\0".utf8))
-            tar.addPAX(["path": "two"])
-            tar.add("innocent", content: Data("x".utf8))
-            return tar
-        }, "names entry"),
-        ("global PAX header renaming", {
-            var tar = TestTar()
-            tar.addPAX(["path": "x"], global: true)
-            return tar
-        }, "global PAX header setting path"),
-        ("sparse file", {
-            var tar = TestTar()
-            tar.add("sparse", type: "S")
-            return tar
-        }, "unsupported type 'S'"),
-        ("bad checksum", {
-            var tar = TestTar()
-            tar.add("file", content: Data("x".utf8), corruptChecksum: true)
-            return tar
-        }, "corrupt header (checksum)"),
-        ("PAX path with a NUL byte", {
-            var tar = TestTar()
-            tar.addPAX(["path": "innocent\u{0}/../../escape"])
-            tar.add("innocent", content: Data("x".utf8))
-            return tar
-        }, "has a PAX path with a NUL byte"),
-        ("symlink with content", {
-            var tar = TestTar()
-            tar.add("link", type: "2", content: Data("hidden".utf8), link: "x")
-            return tar
-        }, "gives the symbolic link entry \"link\" a size"),
+        (
+            "absolute path",
+            {
+                var tar = TestTar()
+                tar.add("/tmp/capstan-escape", content: Data("x".utf8))
+                return tar
+            }, "with the absolute path \"/tmp/capstan-escape\""
+        ),
+        (
+            "dot-dot path",
+            {
+                var tar = TestTar()
+                tar.add("a/../../escape", content: Data("x".utf8))
+                return tar
+            }, "climbs out with `..`"
+        ),
+        (
+            "symlink then write through it",
+            {
+                var tar = TestTar()
+                tar.add("etc", type: "2", link: "/etc")
+                tar.add("etc/cron.d/evil", content: Data("x".utf8))
+                return tar
+            }, "written through the symbolic link \"etc\""
+        ),
+        (
+            "symlink to a relative folder then write through it",
+            {
+                var tar = TestTar()
+                tar.add("dir", type: "5")
+                tar.add("dir/up", type: "2", link: "../..")
+                tar.add("./dir/up/escape", content: Data("x".utf8))
+                return tar
+            }, "written through the symbolic link \"dir/up\""
+        ),
+        (
+            "hard link to an absolute path",
+            {
+                var tar = TestTar()
+                tar.add("passwd", type: "1", link: "/etc/passwd")
+                return tar
+            }, "with the absolute path \"/etc/passwd\""
+        ),
+        (
+            "hard link climbing out",
+            {
+                var tar = TestTar()
+                tar.add("shadow", type: "1", link: "../../etc/shadow")
+                return tar
+            }, "climbs out with `..`"
+        ),
+        (
+            "hard link to something not in the archive",
+            {
+                var tar = TestTar()
+                tar.add("passwd", type: "1", link: "etc/passwd")
+                return tar
+            }, "which is not an earlier file of the archive"
+        ),
+        (
+            "hard link to a symlink, then through it",
+            {
+                var tar = TestTar()
+                tar.add("s", type: "2", link: "/")
+                tar.add("h", type: "1", link: "s")
+                tar.add("h/escape", content: Data("x".utf8))
+                return tar
+            }, "written through the symbolic link \"h\""
+        ),
+        (
+            "PAX path climbing out",
+            {
+                var tar = TestTar()
+                tar.addPAX(["path": "../escape"])
+                tar.add("innocent", content: Data("x".utf8))
+                return tar
+            }, "climbs out with `..`"
+        ),
+        (
+            "GNU long name climbing out",
+            {
+                var tar = TestTar()
+                tar.add("././@LongLink", type: "L", content: Data("../../escape\0".utf8))
+                tar.add("innocent", content: Data("x".utf8))
+                return tar
+            }, "climbs out with `..`"
+        ),
+        (
+            "long name and PAX path disagreeing",
+            {
+                var tar = TestTar()
+                tar.add("././@LongLink", type: "L", content: Data("one\0".utf8))
+                tar.addPAX(["path": "two"])
+                tar.add("innocent", content: Data("x".utf8))
+                return tar
+            }, "names entry"
+        ),
+        (
+            "global PAX header renaming",
+            {
+                var tar = TestTar()
+                tar.addPAX(["path": "x"], global: true)
+                return tar
+            }, "global PAX header setting path"
+        ),
+        (
+            "sparse file",
+            {
+                var tar = TestTar()
+                tar.add("sparse", type: "S")
+                return tar
+            }, "unsupported type 'S'"
+        ),
+        (
+            "bad checksum",
+            {
+                var tar = TestTar()
+                tar.add("file", content: Data("x".utf8), corruptChecksum: true)
+                return tar
+            }, "corrupt header (checksum)"
+        ),
+        (
+            "PAX path with a NUL byte",
+            {
+                var tar = TestTar()
+                tar.addPAX(["path": "innocent\u{0}/../../escape"])
+                tar.add("innocent", content: Data("x".utf8))
+                return tar
+            }, "has a PAX path with a NUL byte"
+        ),
+        (
+            "symlink with content",
+            {
+                var tar = TestTar()
+                tar.add("link", type: "2", content: Data("hidden".utf8), link: "x")
+                return tar
+            }, "gives the symbolic link entry \"link\" a size"
+        ),
     ]
 
     @Test(arguments: hostile.indices)

@@ -93,7 +93,8 @@ struct RegistryHTTPClientTests {
         try await withTemporaryFolder { folder in
             // Accepts connections and never answers.
             let script = folder.appending(path: "silent.py")
-            try Data("""
+            try Data(
+                """
                 import socket, time
                 listener = socket.socket()
                 listener.bind(("127.0.0.1", 0))
@@ -102,7 +103,8 @@ struct RegistryHTTPClientTests {
                 held = []
                 while True:
                     held.append(listener.accept()[0])
-                """.utf8).write(to: script)
+                """.utf8
+            ).write(to: script)
             let python = Process()
             python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             python.arguments = ["python3", script.path]

@@ -59,12 +59,14 @@ struct ValidationTests {
 
 struct CNIResultTests {
     @Test func addressesComeWithoutPrefixLengthAndIPv4First() throws {
-        let result = try JSONSerialization.jsonObject(with: Data("""
-            {"cniVersion": "1.0.0", "ips": [
-              {"address": "fd00::5/64", "gateway": "fd00::1"},
-              {"address": "10.88.0.5/16", "gateway": "10.88.0.1", "interface": 2}
-            ]}
-            """.utf8))
+        let result = try JSONSerialization.jsonObject(
+            with: Data(
+                """
+                {"cniVersion": "1.0.0", "ips": [
+                  {"address": "fd00::5/64", "gateway": "fd00::1"},
+                  {"address": "10.88.0.5/16", "gateway": "10.88.0.1", "interface": 2}
+                ]}
+                """.utf8))
         #expect(CNI.ips(fromResult: result) == ["10.88.0.5", "fd00::5"])
         #expect(CNI.ips(fromResult: nil) == [])
     }

@@ -1,19 +1,24 @@
 import CapstanAPI
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
 import NIOCore
 import Testing
 
+@testable import CapstanClient
+
 /// The pieces of HTTPClusterClient that need no server: paths, queries, Status decoding, watch lines, kubeconfigs.
 @Suite struct HTTPClientPartsTests {
     @Test func pathsForCoreGroupedNamespacedAndClusterScopedKinds() {
-        #expect(APIRequest.path(BuiltinKinds.pod, namespace: "team a", name: "web", subresource: "status") == "/api/v1/namespaces/team%20a/pods/web/status")
+        #expect(
+            APIRequest.path(BuiltinKinds.pod, namespace: "team a", name: "web", subresource: "status")
+                == "/api/v1/namespaces/team%20a/pods/web/status")
         #expect(APIRequest.path(BuiltinKinds.pod, namespace: nil) == "/api/v1/pods")
         #expect(APIRequest.path(BuiltinKinds.node, namespace: "ignored", name: "n1") == "/api/v1/nodes/n1")
-        #expect(APIRequest.path(BuiltinKinds.lease, namespace: "kube-node-lease", name: "n1") == "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")
+        #expect(
+            APIRequest.path(BuiltinKinds.lease, namespace: "kube-node-lease", name: "n1")
+                == "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1")
     }
 
     @Test func listOptionsBecomeTheQueryTheServerParses() throws {
@@ -36,7 +41,8 @@ import Testing
 
     @Test func statusBodiesBecomeTheSameAPIError() {
         let original = APIError.conflict("pods", "web")
-        let decoded = StatusError.apiError(status: 409, body: JSONSerializer.bytes(original.status), method: "PUT", path: "/api/v1/namespaces/default/pods/web")
+        let decoded = StatusError.apiError(
+            status: 409, body: JSONSerializer.bytes(original.status), method: "PUT", path: "/api/v1/namespaces/default/pods/web")
         #expect(decoded == original)
         let page = StatusError.apiError(status: 403, body: Array("<html>no</html>".utf8), method: "GET", path: "/api")
         #expect(page.code == 403 && page.reason == "Forbidden" && page.message == "GET /api: the server answered HTTP 403: <html>no</html>")
@@ -44,7 +50,8 @@ import Testing
     }
 
     @Test func watchLinesSurviveAnyChunking() {
-        let text = Array(#"{"type":"ADDED","object":{}}"#.utf8) + [10, 10] + Array(#"{"type":"DELETED","object":{}}"#.utf8) + [13, 10] + Array("{\"par".utf8)
+        let text =
+            Array(#"{"type":"ADDED","object":{}}"#.utf8) + [10, 10] + Array(#"{"type":"DELETED","object":{}}"#.utf8) + [13, 10] + Array("{\"par".utf8)
         for size in [1, 2, 7, text.count] {
             var decoder = WatchLineDecoder(maxLineBytes: 1000)
             var lines: [String] = []
@@ -63,7 +70,8 @@ import Testing
 
     @Test func kubeconfigCurrentContextWithRelativeFiles() throws {
         try TemporaryDirectory.withSync { directory in
-            try "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n".write(toFile: directory.appending("ca.crt"), atomically: true, encoding: .utf8)
+            try "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n".write(
+                toFile: directory.appending("ca.crt"), atomically: true, encoding: .utf8)
             try "secret-token\n".write(toFile: directory.appending("token"), atomically: true, encoding: .utf8)
             let config = """
                 apiVersion: v1

@@ -19,7 +19,8 @@ import Testing
                 #expect(informer.get(ObjectKey(namespace: "default", name: "before")) != nil)
 
                 _ = try await client.create(BuiltinKinds.configMap, namespace: "default", object: configMap("after"), options: writer)
-                _ = try await client.patch(BuiltinKinds.configMap, namespace: "default", name: "before", patch: .merge(["data": ["a": "2"]]), options: writer)
+                _ = try await client.patch(
+                    BuiltinKinds.configMap, namespace: "default", name: "before", patch: .merge(["data": ["a": "2"]]), options: writer)
                 _ = try await client.delete(BuiltinKinds.configMap, namespace: "default", name: "after", options: DeleteOptions())
 
                 var seen: [String] = []
@@ -52,7 +53,9 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await informer.run() }
                 group.addTask {
-                    for await change in changes { if case .deleted(let object) = change { deleted.names.withLock { $0.append(object.metadata.name) } } }
+                    for await change in changes {
+                        if case .deleted(let object) = change { deleted.names.withLock { $0.append(object.metadata.name) } }
+                    }
                 }
                 await informer.waitForSync()
                 #expect(informer.count == 3)
@@ -96,14 +99,20 @@ import Testing
             stale[path: ["data", "a"]] = "3"
             _ = try await client.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer)
             // The same body again carries a resourceVersion that is now stale.
-            await #expect { _ = try await client.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer) } throws: { error in
+            await #expect {
+                _ = try await client.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer)
+            } throws: { error in
                 (error as? APIError)?.code == 409
             }
             let invalidPod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"], "spec": ["containers": []]]
-            await #expect { _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: invalidPod, options: writer) } throws: { error in
+            await #expect { _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: invalidPod, options: writer) } throws: {
+                error in
                 (error as? APIError)?.code == 422
             }
-            await #expect { _ = try await client.patch(BuiltinKinds.configMap, namespace: "default", name: "cm", patch: .merge([:]), options: writer, subresource: "scale") } throws: { error in
+            await #expect {
+                _ = try await client.patch(
+                    BuiltinKinds.configMap, namespace: "default", name: "cm", patch: .merge([:]), options: writer, subresource: "scale")
+            } throws: { error in
                 (error as? APIError)?.code == 404
             }
             let applied = try await client.patch(
@@ -117,7 +126,9 @@ import Testing
     @Test func bindingAssignsANodeOnce() async throws {
         try await withRegistry { registry in
             let client = InProcessClient(registry: registry)
-            let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "busybox"]]]]
+            let pod: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "busybox"]]],
+            ]
             _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod, options: writer)
             try await client.bind(podNamespace: "default", name: "p", node: "n1", options: writer)
             let bound = try await client.get(Pod.self, namespace: "default", name: "p")
@@ -132,7 +143,6 @@ import Testing
 /// A ConfigMap through the generic view (Capstan has no typed ConfigMap view).
 struct ConfigMapView: KubernetesObjectView {
     var json: JSONObject
-    init(json: JSONObject) { self.json = json }
 }
 
 final class NameLog: Sendable {

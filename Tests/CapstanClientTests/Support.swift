@@ -1,13 +1,14 @@
-import CapstanAPIServer
 import CapstanAPI
-@testable import CapstanAPIServer
+import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanStore
-import CapstanTesting
 import CapstanTestSupport
+import CapstanTesting
 import Logging
 import Synchronization
+
+@testable import CapstanAPIServer
 
 /// A registry over a real SQLite store in a temporary directory, with the built-in namespaces.
 func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
@@ -76,10 +77,14 @@ final class ExpiringWatchClient: ClusterClient {
     func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
         try await base.create(kind, namespace: namespace, object: object, options: options)
     }
-    func update(_ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?) async throws -> JSONValue {
+    func update(_ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?) async throws
+        -> JSONValue
+    {
         try await base.update(kind, namespace: namespace, name: name, object: object, options: options, subresource: subresource)
     }
-    func patch(_ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?) async throws -> JSONValue {
+    func patch(_ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?) async throws
+        -> JSONValue
+    {
         try await base.patch(kind, namespace: namespace, name: name, patch: patch, options: options, subresource: subresource)
     }
     func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {

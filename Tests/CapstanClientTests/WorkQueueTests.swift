@@ -1,6 +1,7 @@
-@testable import CapstanClient
 import Synchronization
 import Testing
+
+@testable import CapstanClient
 
 @Suite struct WorkQueueTests {
     @Test func addingAWaitingKeyAgainKeepsOneCopy() async {

@@ -1,5 +1,5 @@
-import CapstanAPIServer
 import CapstanAPI
+import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import Synchronization
@@ -21,7 +21,9 @@ import Testing
 
     @Test func createsReplicaSetAndPodsThenRollsOutAndBack() async throws {
         try await withCluster { client in
-            _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("app", replicas: 3, image: "app:v1", strategy: Self.rolling), options: writer)
+            _ = try await client.create(
+                Deployment.kindInfo, namespace: "default", object: deploymentManifest("app", replicas: 3, image: "app:v1", strategy: Self.rolling),
+                options: writer)
             #expect(await complete(client, "app"))
             let first = try #require(try await client.replicaSets().first)
             let hash = try #require(first.metadata.labels["pod-template-hash"])
@@ -83,7 +85,9 @@ import Testing
 
     @Test func recreateNeverRunsOldAndNewPodsTogether() async throws {
         try await withCluster { client in
-            _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("batch", replicas: 2, image: "app:v1", strategy: ["type": "Recreate"]), options: writer)
+            _ = try await client.create(
+                Deployment.kindInfo, namespace: "default",
+                object: deploymentManifest("batch", replicas: 2, image: "app:v1", strategy: ["type": "Recreate"]), options: writer)
             #expect(await complete(client, "batch"))
             let mixed = Shared(false)
             let sampled = Shared(0)
@@ -110,17 +114,19 @@ import Testing
 
     @Test func pausedDeploymentScalesButDoesNotRollOut() async throws {
         try await withCluster { client in
-            _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("hold", replicas: 2, image: "app:v1"), options: writer)
+            _ = try await client.create(
+                Deployment.kindInfo, namespace: "default", object: deploymentManifest("hold", replicas: 2, image: "app:v1"), options: writer)
             #expect(await complete(client, "hold"))
             try await client.mergePatch(Deployment.kindInfo, "hold", ["spec": ["paused": true]])
             try await setImage(client, "hold", "app:v2")
             try await client.mergePatch(Deployment.kindInfo, "hold", ["spec": ["replicas": 3]])
-            #expect(await eventually {
-                let deployment = try await client.deployment("hold")
-                let progressing = deployment.status.conditions.first { $0.type == "Progressing" }
-                return deployment.status.observedGeneration == deployment.metadata.generation && progressing?.reason == "DeploymentPaused"
-                    && deployment.status.replicas == 3
-            })
+            #expect(
+                await eventually {
+                    let deployment = try await client.deployment("hold")
+                    let progressing = deployment.status.conditions.first { $0.type == "Progressing" }
+                    return deployment.status.observedGeneration == deployment.metadata.generation && progressing?.reason == "DeploymentPaused"
+                        && deployment.status.replicas == 3
+                })
             #expect(try await client.replicaSets().count == 1)
             #expect(try await client.pods().allSatisfy { $0.spec.containers.first?.image == "app:v1" })
 
@@ -140,10 +146,11 @@ import Testing
                 try await setImage(client, "hist", "app:\(version)")
                 #expect(await complete(client, "hist"))
             }
-            #expect(await eventually {
-                let revisions = Set(try await client.replicaSets().compactMap { $0.metadata.annotations["deployment.kubernetes.io/revision"] })
-                return revisions == ["3", "4"]
-            })
+            #expect(
+                await eventually {
+                    let revisions = Set(try await client.replicaSets().compactMap { $0.metadata.annotations["deployment.kubernetes.io/revision"] })
+                    return revisions == ["3", "4"]
+                })
         }
     }
 
@@ -151,10 +158,11 @@ import Testing
         try await withCluster { client in
             let manifest = deploymentManifest("stuck", replicas: 2, image: "never-ready", extraSpec: ["progressDeadlineSeconds": 1])
             _ = try await client.create(Deployment.kindInfo, namespace: "default", object: manifest, options: writer)
-            #expect(await eventually(timeout: .seconds(30)) {
-                let progressing = try await client.deployment("stuck").status.conditions.first { $0.type == "Progressing" }
-                return progressing?.status == "False" && progressing?.reason == "ProgressDeadlineExceeded"
-            })
+            #expect(
+                await eventually(timeout: .seconds(30)) {
+                    let progressing = try await client.deployment("stuck").status.conditions.first { $0.type == "Progressing" }
+                    return progressing?.status == "False" && progressing?.reason == "ProgressDeadlineExceeded"
+                })
             let deployment = try await client.deployment("stuck")
             #expect(deployment.status.conditions.first { $0.type == "Available" }?.status == "False")
             #expect(deployment.status.unavailableReplicas == 2)
@@ -163,7 +171,8 @@ import Testing
 
     @Test func scalingResizesTheReplicaSetAndDeletionCascades() async throws {
         try await withCluster { client in
-            _ = try await client.create(Deployment.kindInfo, namespace: "default", object: deploymentManifest("size", replicas: 2, image: "app:v1"), options: writer)
+            _ = try await client.create(
+                Deployment.kindInfo, namespace: "default", object: deploymentManifest("size", replicas: 2, image: "app:v1"), options: writer)
             #expect(await complete(client, "size"))
             try await client.mergePatch(Deployment.kindInfo, "size", ["spec": ["replicas": 4]])
             #expect(await complete(client, "size"))
@@ -176,11 +185,12 @@ import Testing
 
             // Deleting the Deployment takes its ReplicaSet and then the pods with it (background propagation).
             _ = try await client.delete(Deployment.kindInfo, namespace: "default", name: "size", options: DeleteOptions())
-            #expect(await eventually {
-                let sets = try await client.replicaSets()
-                let pods = try await client.pods()
-                return sets.isEmpty && pods.isEmpty
-            })
+            #expect(
+                await eventually {
+                    let sets = try await client.replicaSets()
+                    let pods = try await client.pods()
+                    return sets.isEmpty && pods.isEmpty
+                })
         }
     }
 }

@@ -1,6 +1,7 @@
-@testable import CapstanControllers
 import CapstanCore
 import Testing
+
+@testable import CapstanControllers
 
 /// Which pods stand behind a Service, and on which ports.
 struct EndpointsTests {
@@ -22,11 +23,13 @@ struct EndpointsTests {
     ])
 
     @Test func readyAndUnreadyPodsWithNamedPorts() {
-        let subsets = EndpointsBuilder.subsets(for: service, pods: [
-            pod("a", ip: "10.0.0.1", ready: true), pod("b", ip: "10.0.0.2", ready: false),
-            pod("c", ip: nil, ready: false), pod("d", ip: "10.0.0.4", ready: true, labels: ["app": "other"]),
-            pod("e", ip: "10.0.0.5", ready: true, deleting: true), pod("f", ip: "10.0.0.6", ready: true, port: 9090),
-        ])
+        let subsets = EndpointsBuilder.subsets(
+            for: service,
+            pods: [
+                pod("a", ip: "10.0.0.1", ready: true), pod("b", ip: "10.0.0.2", ready: false),
+                pod("c", ip: nil, ready: false), pod("d", ip: "10.0.0.4", ready: true, labels: ["app": "other"]),
+                pod("e", ip: "10.0.0.5", ready: true, deleting: true), pod("f", ip: "10.0.0.6", ready: true, port: 9090),
+            ])
         #expect(subsets.count == 2)
         #expect(subsets[0]["addresses"]?.arrayValue?.compactMap { $0["ip"]?.stringValue } == ["10.0.0.1"])
         #expect(subsets[0]["notReadyAddresses"]?.arrayValue?.compactMap { $0["ip"]?.stringValue } == ["10.0.0.2"])

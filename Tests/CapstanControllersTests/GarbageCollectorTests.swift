@@ -7,7 +7,8 @@ import Testing
     /// An owner deleted with the `orphan` finalizer leaves its dependents, freed of the reference.
     @Test func orphanFinalizerKeepsDependents() async throws {
         try await withCluster { client in
-            _ = try await client.create(ReplicaSet.kindInfo, namespace: "default", object: replicaSetManifest("keep", replicas: 2, labels: ["app": "keep"]), options: writer)
+            _ = try await client.create(
+                ReplicaSet.kindInfo, namespace: "default", object: replicaSetManifest("keep", replicas: 2, labels: ["app": "keep"]), options: writer)
             #expect(await eventually { try await client.pods().filter { $0.ready }.count == 2 })
             try await client.mergePatch(ReplicaSet.kindInfo, "keep", ["metadata": ["finalizers": ["orphan"]]])
             _ = try await client.delete(ReplicaSet.kindInfo, namespace: "default", name: "keep", options: DeleteOptions())
@@ -26,11 +27,15 @@ import Testing
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": [
                     "name": "dangling", "labels": ["x": "y"],
-                    "ownerReferences": [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "ghost", "uid": "00000000-dead", "controller": true]],
+                    "ownerReferences": [
+                        ["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "ghost", "uid": "00000000-dead", "controller": true]
+                    ],
                 ],
                 "spec": ["containers": [["name": "app", "image": "nginx:1.27"]]],
             ]
-            _ = try await client.create(ReplicaSet.kindInfo, namespace: "default", object: replicaSetManifest("ghost", replicas: 0, labels: ["app": "ghost"]), options: writer)
+            _ = try await client.create(
+                ReplicaSet.kindInfo, namespace: "default", object: replicaSetManifest("ghost", replicas: 0, labels: ["app": "ghost"]), options: writer
+            )
             _ = try await client.create(Pod.kindInfo, namespace: "default", object: pod, options: writer)
             #expect(await eventually { try await client.pods().isEmpty })
             #expect(try await client.replicaSets().count == 1)

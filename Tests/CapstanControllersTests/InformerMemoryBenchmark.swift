@@ -4,8 +4,8 @@ import CapstanClient
 import CapstanControllers
 import CapstanCore
 import CapstanScheduler
-import CapstanTesting
 import CapstanTestSupport
+import CapstanTesting
 import Foundation
 import Logging
 import Testing
@@ -33,10 +33,13 @@ import Testing
                 _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod(index), options: writer)
             }
             let before = Self.residentKilobytes()
-            let factories = shared
+            let factories =
+                shared
                 ? Array(repeating: SharedInformerFactory(client: client, logger: logger), count: 1)
                 : (0..<3).map { _ in SharedInformerFactory(client: client, logger: logger) }
-            let forScheduler = factories[0], forControllers = factories[shared ? 0 : 1], forEndpoints = factories[shared ? 0 : 2]
+            let forScheduler = factories[0]
+            let forControllers = factories[shared ? 0 : 1]
+            let forEndpoints = factories[shared ? 0 : 2]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for factory in factories { group.addTask { try await factory.run() } }
                 group.addTask { try await Scheduler(client: client, logger: logger, informers: forScheduler).run() }
@@ -62,11 +65,13 @@ import Testing
             "metadata": ["name": .string("web-\(index)"), "labels": ["app": "web", "pod-template-hash": "5d8f7c9b6"]],
             "spec": [
                 "nodeName": .string("node-\(index % 50)"),
-                "containers": [[
-                    "name": "app", "image": "registry.local/web:1.0",
-                    "env": [["name": "MODE", "value": "production"]],
-                    "resources": ["requests": ["cpu": "100m", "memory": "64Mi"]],
-                ]],
+                "containers": [
+                    [
+                        "name": "app", "image": "registry.local/web:1.0",
+                        "env": [["name": "MODE", "value": "production"]],
+                        "resources": ["requests": ["cpu": "100m", "memory": "64Mi"]],
+                    ]
+                ],
             ],
         ]
     }

@@ -1,6 +1,7 @@
-@testable import CapstanControllers
 import CapstanCore
 import Testing
+
+@testable import CapstanControllers
 
 /// The status conditions a terminating namespace reports, as Kubernetes words them.
 @Suite struct NamespaceContentTests {
@@ -18,7 +19,9 @@ import Testing
         #expect(failure.status == "True" && failure.reason == "ContentDeletionFailed")
         #expect(failure.message == "Failed to delete all resource types, 1 remaining: deployments.apps: the server is on fire")
         #expect(condition(conditions, "NamespaceContentRemaining")?.message == "Some resources are remaining: pods. has 2 resource instances")
-        #expect(condition(conditions, "NamespaceFinalizersRemaining")?.message == "Some content in the namespace has finalizers remaining: example.com/keep in 1 resource instances")
+        #expect(
+            condition(conditions, "NamespaceFinalizersRemaining")?.message
+                == "Some content in the namespace has finalizers remaining: example.com/keep in 1 resource instances")
         #expect(condition(conditions, "NamespaceDeletionDiscoveryFailure")?.status == "False")
 
         // Emptied: every condition False with its "all is well" reason; the transition time moves.

@@ -11,7 +11,8 @@ import Testing
             _ = try await client.create(Namespace.kindInfo, namespace: nil, object: namespace, options: writer)
             let configMap: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "settings"], "data": ["a": "1"]]
             _ = try await client.create(BuiltinKinds.configMap, namespace: "team", object: configMap, options: writer)
-            _ = try await client.create(Deployment.kindInfo, namespace: "team", object: deploymentManifest("web", replicas: 2, image: "nginx:1.27"), options: writer)
+            _ = try await client.create(
+                Deployment.kindInfo, namespace: "team", object: deploymentManifest("web", replicas: 2, image: "nginx:1.27"), options: writer)
             // A pod on a node ends gracefully: its node agent has the last word.
             let bound: JSONValue = [
                 "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "bound"],
@@ -24,7 +25,8 @@ import Testing
             #expect(
                 await eventually {
                     let pods = try await client.pods("team")
-                    let others = try await client.list(BuiltinKinds.configMap, namespace: "team", options: ListOptions()).items
+                    let others =
+                        try await client.list(BuiltinKinds.configMap, namespace: "team", options: ListOptions()).items
                         + client.list(Deployment.kindInfo, namespace: "team", options: ListOptions()).items
                         + client.list(ReplicaSet.kindInfo, namespace: "team", options: ListOptions()).items
                     return others.isEmpty && pods.map(\.metadata.name) == ["bound"] && pods[0].metadata.deletionTimestamp != nil
@@ -66,11 +68,14 @@ import Testing
             _ = try await client.create(Pod.kindInfo, namespace: "closing", object: bound, options: writer)
             _ = try await client.delete(Namespace.kindInfo, namespace: nil, name: "closing", options: DeleteOptions())
             do {
-                _ = try await client.create(Pod.kindInfo, namespace: "closing", object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "late"], "spec": bound["spec"]!], options: writer)
+                _ = try await client.create(
+                    Pod.kindInfo, namespace: "closing",
+                    object: ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "late"], "spec": bound["spec"]!], options: writer)
                 Issue.record("creating in a terminating namespace must fail")
             } catch let error as APIError {
                 #expect(error.code == 403)
-                #expect(error.message == #"pods "late" is forbidden: unable to create new content in namespace closing because it is being terminated"#)
+                #expect(
+                    error.message == #"pods "late" is forbidden: unable to create new content in namespace closing because it is being terminated"#)
             }
             _ = try await client.delete(Pod.kindInfo, namespace: "closing", name: "bound", options: DeleteOptions(gracePeriodSeconds: 0))
         }

@@ -1,11 +1,13 @@
-@testable import CapstanControllers
 import CapstanCore
 import Foundation
 import Testing
 
+@testable import CapstanControllers
+
 /// The node lifecycle rules on their own, without a cluster.
 @Suite struct NodeHealthTests {
-    func toleration(_ key: String?, _ op: String = "Exists", value: String? = nil, effect: String? = "NoExecute", seconds: Int64? = nil) -> Toleration {
+    func toleration(_ key: String?, _ op: String = "Exists", value: String? = nil, effect: String? = "NoExecute", seconds: Int64? = nil) -> Toleration
+    {
         var json: JSONObject = ["operator": .string(op)]
         if let key { json["key"] = .string(key) }
         if let value { json["value"] = .string(value) }
@@ -30,16 +32,33 @@ import Testing
         return [
             Case(name: "no NoExecute taint", tolerations: [], taints: [Taint(key: "x", effect: "NoSchedule")], expected: .stay),
             Case(name: "untolerated", tolerations: [], taints: [unreachable], expected: .evictNow),
-            Case(name: "tolerated for 300 s", tolerations: [t.toleration("node.kubernetes.io/unreachable", seconds: 300)], taints: [unreachable], expected: .evictAfter(seconds: 300)),
-            Case(name: "tolerated forever", tolerations: [t.toleration("node.kubernetes.io/unreachable")], taints: [unreachable], expected: .tolerateForever),
-            Case(name: "one of two untolerated", tolerations: [t.toleration("node.kubernetes.io/unreachable")], taints: [unreachable, dedicated], expected: .evictNow),
             Case(
-                name: "shortest of two", tolerations: [t.toleration("node.kubernetes.io/unreachable", seconds: 300), t.toleration("dedicated", "Equal", value: "db", seconds: 30)],
+                name: "tolerated for 300 s", tolerations: [t.toleration("node.kubernetes.io/unreachable", seconds: 300)], taints: [unreachable],
+                expected: .evictAfter(seconds: 300)),
+            Case(
+                name: "tolerated forever", tolerations: [t.toleration("node.kubernetes.io/unreachable")], taints: [unreachable],
+                expected: .tolerateForever),
+            Case(
+                name: "one of two untolerated", tolerations: [t.toleration("node.kubernetes.io/unreachable")], taints: [unreachable, dedicated],
+                expected: .evictNow),
+            Case(
+                name: "shortest of two",
+                tolerations: [
+                    t.toleration("node.kubernetes.io/unreachable", seconds: 300), t.toleration("dedicated", "Equal", value: "db", seconds: 30),
+                ],
                 taints: [unreachable, dedicated], expected: .evictAfter(seconds: 30)),
-            Case(name: "Equal with another value", tolerations: [t.toleration("dedicated", "Equal", value: "web")], taints: [dedicated], expected: .evictNow),
-            Case(name: "empty key Exists tolerates all", tolerations: [t.toleration(nil, effect: nil)], taints: [unreachable, dedicated], expected: .tolerateForever),
-            Case(name: "NoSchedule toleration does not count", tolerations: [t.toleration("node.kubernetes.io/unreachable", effect: "NoSchedule")], taints: [unreachable], expected: .evictNow),
-            Case(name: "negative seconds: at once", tolerations: [t.toleration("node.kubernetes.io/unreachable", seconds: -5)], taints: [unreachable], expected: .evictAfter(seconds: 0)),
+            Case(
+                name: "Equal with another value", tolerations: [t.toleration("dedicated", "Equal", value: "web")], taints: [dedicated],
+                expected: .evictNow),
+            Case(
+                name: "empty key Exists tolerates all", tolerations: [t.toleration(nil, effect: nil)], taints: [unreachable, dedicated],
+                expected: .tolerateForever),
+            Case(
+                name: "NoSchedule toleration does not count", tolerations: [t.toleration("node.kubernetes.io/unreachable", effect: "NoSchedule")],
+                taints: [unreachable], expected: .evictNow),
+            Case(
+                name: "negative seconds: at once", tolerations: [t.toleration("node.kubernetes.io/unreachable", seconds: -5)], taints: [unreachable],
+                expected: .evictAfter(seconds: 0)),
         ]
     }()
 
@@ -50,7 +69,9 @@ import Testing
 
     func node(ready: String?, unschedulable: Bool = false, taints: [Taint] = []) -> Node {
         var node = Node(json: ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "n1", "creationTimestamp": "2026-01-01T00:00:00Z"]])
-        if let ready { node.status.conditions = [Condition(json: ["type": "Ready", "status": .string(ready), "lastHeartbeatTime": "2026-01-01T00:00:10Z"])] }
+        if let ready {
+            node.status.conditions = [Condition(json: ["type": "Ready", "status": .string(ready), "lastHeartbeatTime": "2026-01-01T00:00:10Z"])]
+        }
         node.spec.unschedulable = unschedulable
         node.spec.taints = taints
         return node
@@ -69,7 +90,10 @@ import Testing
         let user = Taint(key: "dedicated", value: "db", effect: "NoSchedule")
         let stale = Taint(key: "node.kubernetes.io/not-ready", effect: "NoSchedule")
         let taints = try #require(NodeTaints.reconciled(node(ready: "Unknown", taints: [user, stale]), now: "2026-01-01T00:01:00Z"))
-        #expect(taints.map { "\($0.key):\($0.effect)" } == ["dedicated:NoSchedule", "node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"])
+        #expect(
+            taints.map { "\($0.key):\($0.effect)" } == [
+                "dedicated:NoSchedule", "node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule",
+            ])
         #expect(taints.filter { $0.key.hasSuffix("unreachable") }.allSatisfy { $0.timeAdded == "2026-01-01T00:01:00Z" })
         #expect(taints.first { $0.key == "dedicated" }?.timeAdded == nil)
         // Already right: nothing to write.

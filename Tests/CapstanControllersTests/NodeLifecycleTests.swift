@@ -191,10 +191,11 @@ extension ControllerManager.Configuration {
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await active().first?.metadata.uid == replacement.metadata.uid)
             // Time moves on until the replacement's minute is up (however late the controller first saw it).
-            #expect(await eventually {
-                clock.advance(1)
-                return try await !active().contains { $0.metadata.uid == replacement.metadata.uid }
-            })
+            #expect(
+                await eventually {
+                    clock.advance(1)
+                    return try await !active().contains { $0.metadata.uid == replacement.metadata.uid }
+                })
         }
     }
 
@@ -211,7 +212,8 @@ extension ControllerManager.Configuration {
                     return pods.count == 2 && pods.allSatisfy(\.ready)
                 })
             _ = try await client.patch(
-                Node.kindInfo, namespace: nil, name: "n1", patch: .merge(["spec": ["taints": [["key": "dedicated", "value": "db", "effect": "NoExecute"]]]]),
+                Node.kindInfo, namespace: nil, name: "n1",
+                patch: .merge(["spec": ["taints": [["key": "dedicated", "value": "db", "effect": "NoExecute"]]]]),
                 options: writer)
             #expect(await eventually { try await client.pods().first { $0.metadata.name == "web" }?.metadata.deletionTimestamp != nil })
             try await Task.sleep(for: .milliseconds(200))

@@ -1,6 +1,7 @@
-@testable import CapstanControllers
 import CapstanCore
 import Testing
+
+@testable import CapstanControllers
 
 @Suite struct OwnershipTests {
     func meta(labels: [String: String], owner: String? = nil, deleting: Bool = false) -> ObjectMeta {

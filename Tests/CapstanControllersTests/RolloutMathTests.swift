@@ -1,6 +1,7 @@
-@testable import CapstanControllers
 import CapstanCore
 import Testing
+
+@testable import CapstanControllers
 
 @Suite struct RolloutMathTests {
     func strategy(surge: IntOrString, unavailable: IntOrString) -> DeploymentStrategy {
@@ -45,7 +46,8 @@ import Testing
     }
 
     @Test func deletesUnscheduledNotReadyAndNewestPodsFirst() {
-        func pod(_ name: String, node: String? = nil, phase: String = "Running", ready: Bool = true, created: String = "2026-01-01T00:00:00Z") -> Pod {
+        func pod(_ name: String, node: String? = nil, phase: String = "Running", ready: Bool = true, created: String = "2026-01-01T00:00:00Z") -> Pod
+        {
             var pod = Pod(name: name)
             var meta = pod.metadata
             meta.creationTimestamp = created
@@ -61,7 +63,8 @@ import Testing
         }
         let pods = [
             pod("old-ready", node: "n"), pod("new-ready", node: "n", created: "2026-01-02T00:00:00Z"),
-            pod("not-ready", node: "n", ready: false), pod("pending", node: "n", phase: "Pending", ready: false), pod("unscheduled", phase: "Pending", ready: false),
+            pod("not-ready", node: "n", ready: false), pod("pending", node: "n", phase: "Pending", ready: false),
+            pod("unscheduled", phase: "Pending", ready: false),
         ]
         #expect(pods.sorted(by: PodDeletionOrder.before).map(\.metadata.name) == ["unscheduled", "pending", "not-ready", "new-ready", "old-ready"])
     }

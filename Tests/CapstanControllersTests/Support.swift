@@ -1,15 +1,16 @@
-import CapstanAPIServer
 import CapstanAPI
-@testable import CapstanAPIServer
+import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
 import CapstanCore
 import CapstanStore
-import CapstanTesting
 import CapstanTestSupport
+import CapstanTesting
 import Foundation
 import Logging
 import Synchronization
+
+@testable import CapstanAPIServer
 
 let writer = WriteOptions(fieldManager: "test")
 
@@ -67,7 +68,9 @@ struct FakeNodeAgent: Sendable {
             ]
             current.status = status
             do {
-                _ = try await client.update(Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, object: current.jsonValue, options: writer, subresource: "status")
+                _ = try await client.update(
+                    Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, object: current.jsonValue, options: writer,
+                    subresource: "status")
                 return
             } catch {
                 continue
@@ -109,7 +112,8 @@ func deploymentManifest(
 }
 
 func replicaSetManifest(_ name: String, replicas: Int64, labels: [String: String]) -> JSONValue {
-    let labelObject = JSONValue.object(JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+    let labelObject = JSONValue.object(
+        JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
     return [
         "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": .string(name)],
         "spec": [

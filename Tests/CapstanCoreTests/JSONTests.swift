@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CapstanCore
 
 @Test func parsingKeepsKeyOrderAndNumberKinds() throws {
@@ -127,7 +128,9 @@ private final class ValueEncoder: Encoder {
             try value.encode(to: child)
             encoder.result[key.stringValue] = child.result
         }
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> { fatalError("not used") }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            fatalError("not used")
+        }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer { fatalError("not used") }
         mutating func superEncoder() -> any Encoder { fatalError("not used") }
         mutating func superEncoder(forKey key: Key) -> any Encoder { fatalError("not used") }

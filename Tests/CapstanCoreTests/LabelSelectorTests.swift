@@ -1,5 +1,5 @@
-import Testing
 import CapstanCore
+import Testing
 
 @Test func stringFormParsesEveryOperator() throws {
     let selector = try LabelSelector(parsing: "app=web, tier in (frontend,backend), env!=prod, !canary, release, version notin (1,2), rank>3")
@@ -23,17 +23,18 @@ import CapstanCore
     #expect(try LabelSelector(parsing: selector.description) == selector)
 }
 
-@Test(arguments: [
-    ("app=", nil),
-    ("a in ()", "values set can't be empty"),
-    ("a in (x", "expected: ',' or ')'"),
-    ("a=b,", "identifier after ','"),
-    ("a b", "expected: in, notin"),
-    ("a>x", "must be an integer"),
-    ("Bad Key!=x", "expected"),
-    ("a=-bad-", "a valid label must be"),
-    ("=x", "expected: !, identifier"),
-] as [(String, String?)])
+@Test(
+    arguments: [
+        ("app=", nil),
+        ("a in ()", "values set can't be empty"),
+        ("a in (x", "expected: ',' or ')'"),
+        ("a=b,", "identifier after ','"),
+        ("a b", "expected: in, notin"),
+        ("a>x", "must be an integer"),
+        ("Bad Key!=x", "expected"),
+        ("a=-bad-", "a valid label must be"),
+        ("=x", "expected: !, identifier"),
+    ] as [(String, String?)])
 func malformedSelectorsAreRefused(text: String, reason: String?) {
     do {
         let selector = try LabelSelector(parsing: text)

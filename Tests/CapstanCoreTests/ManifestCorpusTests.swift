@@ -1,6 +1,6 @@
+import CapstanCore
 import Foundation
 import Testing
-import CapstanCore
 
 /// The manifest corpus under Fixtures/manifests: real-world-shaped files that
 /// must load cleanly, and broken ones that must fail at a stated place.
@@ -55,5 +55,6 @@ func brokenManifestsFailWhereAndWhyExpected(file: String) throws {
     let expectation = try #require(try ManifestCorpus.expectation(of: file), "\(file) has no '# expect:' line")
     let set = try ManifestCorpus.load("invalid", file)
     let matching = set.errors.filter { $0.position == expectation.position && $0.description.contains(expectation.message) }
-    #expect(!matching.isEmpty, "expected \(expectation.position): \(expectation.message)\ngot:\n\(set.errors.map(\.description).joined(separator: "\n"))")
+    #expect(
+        !matching.isEmpty, "expected \(expectation.position): \(expectation.message)\ngot:\n\(set.errors.map(\.description).joined(separator: "\n"))")
 }

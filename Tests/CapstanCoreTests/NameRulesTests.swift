@@ -1,5 +1,5 @@
-import Testing
 import CapstanCore
+import Testing
 
 @Test(arguments: ["web", "a", "web-1", "1-web", String(repeating: "a", count: 63)])
 func validLabels(name: String) { #expect(NameRules.dns1123Label(name).isEmpty) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CapstanCore
 
 private func json(_ text: String) throws -> JSONValue { try JSONParser().parse(text) }
@@ -67,15 +68,17 @@ private func json(_ text: String) throws -> JSONValue { try JSONParser().parse(t
 }
 
 private let liveDeployment = #"""
-{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","finalizers":["a"]},
- "spec":{"replicas":1,"template":{"spec":{"containers":[
-   {"name":"web","image":"web:1","args":["--a"],"ports":[{"containerPort":80}],"env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},
-   {"name":"sidecar","image":"proxy:1"}]}}}}
-"""#
+    {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","finalizers":["a"]},
+     "spec":{"replicas":1,"template":{"spec":{"containers":[
+       {"name":"web","image":"web:1","args":["--a"],"ports":[{"containerPort":80}],"env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},
+       {"name":"sidecar","image":"proxy:1"}]}}}}
+    """#
 
 @Suite struct StrategicMergePatchTests {
     @Test func containersMergeByName() throws {
-        let patch = try json(#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"web:2","env":[{"name":"B","value":"3"},{"name":"C","value":"4"}]},{"name":"new","image":"n:1"}]}}}}"#)
+        let patch = try json(
+            #"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"web:2","env":[{"name":"B","value":"3"},{"name":"C","value":"4"}]},{"name":"new","image":"n:1"}]}}}}"#
+        )
         let result = try StrategicMergePatch.apply(patch, to: json(liveDeployment), kind: "Deployment")
         let containers = try #require(result[path: ["spec", "template", "spec", "containers"]]?.arrayValue)
         #expect(containers.map { $0["name"] } == ["web", "sidecar", "new"])
@@ -88,7 +91,9 @@ private let liveDeployment = #"""
     /// Node taints have no patch strategy in Kubernetes: the patch's list is the
     /// new list, which is how `kubectl taint node n key-` removes one.
     @Test func nodeTaintsAreReplacedWhole() throws {
-        let live = try json(#"{"apiVersion":"v1","kind":"Node","spec":{"taints":[{"key":"new","effect":"NoSchedule"},{"key":"dedicated","value":"ops","effect":"NoExecute"}]}}"#)
+        let live = try json(
+            #"{"apiVersion":"v1","kind":"Node","spec":{"taints":[{"key":"new","effect":"NoSchedule"},{"key":"dedicated","value":"ops","effect":"NoExecute"}]}}"#
+        )
         let patch = try json(#"{"spec":{"taints":[{"effect":"NoSchedule","key":"new"}]}}"#)
         let result = try StrategicMergePatch.apply(patch, to: live, kind: "Node")
         #expect(result[path: ["spec", "taints"]] == [["effect": "NoSchedule", "key": "new"]])
@@ -100,13 +105,15 @@ private let liveDeployment = #"""
             json(#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}}}"#), to: live, kind: "Deployment")
         #expect(deleted[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.count == 1)
         let reordered = try StrategicMergePatch.apply(
-            json(#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"sidecar"},{"name":"web"}]}}}}"#), to: live, kind: "Deployment")
+            json(#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"sidecar"},{"name":"web"}]}}}}"#), to: live, kind: "Deployment"
+        )
         #expect(reordered[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.map { $0["name"] } == ["sidecar", "web"])
         let replaced = try StrategicMergePatch.apply(json(#"{"spec":{"$patch":"replace","replicas":3}}"#), to: live, kind: "Deployment")
         #expect(replaced["spec"] == ["replicas": 3])
         let finalizers = try StrategicMergePatch.apply(json(#"{"metadata":{"finalizers":["b"]}}"#), to: live, kind: "Deployment")
         #expect(finalizers[path: ["metadata", "finalizers"]] == ["a", "b"])
-        let removed = try StrategicMergePatch.apply(json(#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a"]}}"#), to: live, kind: "Deployment")
+        let removed = try StrategicMergePatch.apply(
+            json(#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a"]}}"#), to: live, kind: "Deployment")
         #expect(removed[path: ["metadata", "finalizers"]] == [])
     }
 
@@ -119,7 +126,8 @@ private let liveDeployment = #"""
 
     @Test func elementsWithoutTheMergeKeyAreRefused() throws {
         #expect(throws: PatchError.self) {
-            try StrategicMergePatch.apply(json(#"{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}"#), to: json(liveDeployment), kind: "Deployment")
+            try StrategicMergePatch.apply(
+                json(#"{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}"#), to: json(liveDeployment), kind: "Deployment")
         }
     }
 }
@@ -127,8 +135,12 @@ private let liveDeployment = #"""
 @Suite struct ServerSideApplyTests {
     let time = "2026-11-26T15:00:00Z"
 
-    func config(replicas: Int = 2, labels: String = #""app":"web","tier":"front""#, containers: String = #"{"name":"web","image":"web:1"}"#) throws -> JSONValue {
-        try json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{\#(labels)}},"spec":{"replicas":\#(replicas),"template":{"spec":{"containers":[\#(containers)]}}}}"#)
+    func config(replicas: Int = 2, labels: String = #""app":"web","tier":"front""#, containers: String = #"{"name":"web","image":"web:1"}"#) throws
+        -> JSONValue
+    {
+        try json(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{\#(labels)}},"spec":{"replicas":\#(replicas),"template":{"spec":{"containers":[\#(containers)]}}}}"#
+        )
     }
 
     @Test func createRecordsTheManagersFields() throws {
@@ -137,7 +149,10 @@ private let liveDeployment = #"""
         #expect(entries.count == 1)
         #expect(entries[0].manager == "capstan-gitops")
         #expect(entries[0].operation == "Apply")
-        #expect(JSONSerializer.string(entries[0].fields.fieldsV1) == #"{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{},"f:name":{}}}}}}}"#)
+        #expect(
+            JSONSerializer.string(entries[0].fields.fieldsV1)
+                == #"{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{},"f:name":{}}}}}}}"#
+        )
         #expect(created[path: ["spec", "replicas"]] == 2)
     }
 
@@ -175,13 +190,16 @@ private let liveDeployment = #"""
     }
 
     @Test func keyedListsKeepOtherManagersElements() throws {
-        let applied = try ServerSideApply.apply(try config(containers: #"{"name":"web","image":"web:1"},{"name":"old","image":"old:1"}"#), to: nil, manager: "gitops", force: false, time: time)
+        let applied = try ServerSideApply.apply(
+            try config(containers: #"{"name":"web","image":"web:1"},{"name":"old","image":"old:1"}"#), to: nil, manager: "gitops", force: false,
+            time: time)
         var withSidecar = applied
         var containers = withSidecar[path: ["spec", "template", "spec", "containers"]]!.arrayValue!
         containers.append(["name": "sidecar", "image": "proxy:1"])
         withSidecar[path: ["spec", "template", "spec", "containers"]] = .array(containers)
         let injected = try ServerSideApply.recordUpdate(from: applied, to: withSidecar, manager: "injector", time: time)
-        let reapplied = try ServerSideApply.apply(try config(containers: #"{"name":"web","image":"web:2"}"#), to: injected, manager: "gitops", force: false, time: time)
+        let reapplied = try ServerSideApply.apply(
+            try config(containers: #"{"name":"web","image":"web:2"}"#), to: injected, manager: "gitops", force: false, time: time)
         let names = reapplied[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.map { $0["name"]?.stringValue ?? "" }
         #expect(names == ["web", "sidecar"])
         #expect(reapplied[path: ["spec", "template", "spec", "containers"]]?[0]?["image"] == "web:2")

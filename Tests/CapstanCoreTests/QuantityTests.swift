@@ -1,5 +1,5 @@
-import Testing
 import CapstanCore
+import Testing
 
 @Test(arguments: [
     ("100m", "100m"),

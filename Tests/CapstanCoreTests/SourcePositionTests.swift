@@ -1,5 +1,5 @@
-import Testing
 import CapstanCore
+import Testing
 
 @Test func positionsOrderByLineThenColumn() {
     #expect(SourcePosition(line: 1, column: 9) < SourcePosition(line: 2, column: 1))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CapstanCore
 
 @Test func emittedYAMLReadsBackAsTheSameValues() throws {

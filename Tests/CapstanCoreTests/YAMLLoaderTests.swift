@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CapstanCore
 
 private func load(_ text: String, file: String = "test.yaml") throws -> [YAMLDocument] {
@@ -55,7 +56,8 @@ func scalarsAreTypedAsKubectlTypesThem(yaml: String, expected: JSONValue) throws
 }
 
 @Test func multiDocumentStreamsSkipEmptyDocuments() throws {
-    let documents = try load("""
+    let documents = try load(
+        """
         # leading comment
         ---
         a: 1
@@ -79,7 +81,8 @@ func scalarsAreTypedAsKubectlTypesThem(yaml: String, expected: JSONValue) throws
 }
 
 @Test func anchorsAliasesAndMergeKeys() throws {
-    let documents = try load("""
+    let documents = try load(
+        """
         base: &base
           cpu: 100m
           memory: 64Mi
@@ -101,7 +104,8 @@ func scalarsAreTypedAsKubectlTypesThem(yaml: String, expected: JSONValue) throws
 }
 
 @Test func blockAndFlowScalars() throws {
-    let documents = try load("""
+    let documents = try load(
+        """
         literal: |
           line one
           line two
@@ -120,7 +124,8 @@ func scalarsAreTypedAsKubectlTypesThem(yaml: String, expected: JSONValue) throws
 }
 
 @Test func everyValueKnowsItsPosition() throws {
-    let documents = try load("""
+    let documents = try load(
+        """
         ---
         apiVersion: v1
         kind: Pod

@@ -12,7 +12,10 @@ import Testing
 /// deletes, lists and watches.
 @Suite struct ClientGitOpsClusterTests {
     static func configMap(_ name: String, value: String, labels: JSONValue = [:]) -> JSONValue {
-        ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": "default", "labels": labels], "data": ["value": .string(value)]]
+        [
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": "default", "labels": labels],
+            "data": ["value": .string(value)],
+        ]
     }
 
     static func identity(_ name: String) -> ObjectIdentity { ObjectIdentity(group: "", kind: "ConfigMap", namespace: "default", name: name) }

@@ -61,10 +61,11 @@ final class FakeCluster: GitOpsCluster {
     }
 
     func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
-        let (key, value) = labelSelector.map { selector in
-            let parts = selector.split(separator: "=", maxSplits: 1).map(String.init)
-            return (parts[0], parts.count > 1 ? parts[1] : "")
-        } ?? ("", "")
+        let (key, value) =
+            labelSelector.map { selector in
+                let parts = selector.split(separator: "=", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            } ?? ("", "")
         return state.withLock { state in
             state.objects.filter { $0.key.kind == kind && (key.isEmpty || $0.value[path: ["metadata", "labels", key]]?.stringValue == value) }
                 .map(\.value)

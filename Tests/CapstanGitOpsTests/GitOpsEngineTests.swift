@@ -1,5 +1,5 @@
-import CapstanTestSupport
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -94,7 +94,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         let git = try GitFixture()
         let cluster = FakeCluster()
         let engine = engine(git, cluster)
-        try git.commit(["deploy/web.yaml": deployment(image: "web:1.0"), "deploy/ns.yaml": namespace, "deploy/cm.yaml": configMap("settings", "a")], message: "first")
+        try git.commit(
+            ["deploy/web.yaml": deployment(image: "web:1.0"), "deploy/ns.yaml": namespace, "deploy/cm.yaml": configMap("settings", "a")],
+            message: "first")
 
         let first = try #require(await engine.sync(trigger: "test"))
         #expect(first.result != .failed, "\(first.errors)")
@@ -132,7 +134,8 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         let objects = cluster.gitObjects
 
         // Broken YAML in one file, a valid change in another.
-        try git.commit(["cm.yaml": configMap("settings", "changed"), "broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"], message: "broken")
+        try git.commit(
+            ["cm.yaml": configMap("settings", "changed"), "broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"], message: "broken")
         let broken = try #require(await engine.sync(trigger: "test"))
         #expect(broken.result == .failed)
         #expect(broken.errors.contains { $0.contains("broken.yaml:4:") }, "\(broken.errors)")
@@ -153,7 +156,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         cluster.state.withLock { $0.rejecting["web"] = "spec.replicas: Invalid value" }
         try git.commit(["web.yaml": deployment(image: "web:2"), "cm.yaml": configMap("settings", "c")], message: "rejected")
         let rejected = try #require(await engine.sync(trigger: "test"))
-        #expect(rejected.result == .failed && rejected.errors.contains { $0.contains("web.yaml:1: Deployment demo/web: spec.replicas") }, "\(rejected.errors)")
+        #expect(
+            rejected.result == .failed && rejected.errors.contains { $0.contains("web.yaml:1: Deployment demo/web: spec.replicas") },
+            "\(rejected.errors)")
         #expect(cluster.objects[id("ConfigMap", "settings")]?[path: ["data", "value"]] == "a")
 
         // The next good commit applies normally.
@@ -209,15 +214,23 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         cluster.edit(web) { object in
             object[path: ["spec", "replicas"]] = 5
             object[path: ["metadata", "managedFields"]] = [
-                ["manager": "capstan-gitops", "operation": "Apply", "apiVersion": "apps/v1", "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": ["f:spec": ["f:template": [:]]]],
-                ["manager": "kubectl-edit", "operation": "Update", "apiVersion": "apps/v1", "time": "2026-01-02T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": ["f:spec": ["f:replicas": [:]]]],
+                [
+                    "manager": "capstan-gitops", "operation": "Apply", "apiVersion": "apps/v1", "time": "2026-01-01T00:00:00Z",
+                    "fieldsType": "FieldsV1", "fieldsV1": ["f:spec": ["f:template": [:]]],
+                ],
+                [
+                    "manager": "kubectl-edit", "operation": "Update", "apiVersion": "apps/v1", "time": "2026-01-02T00:00:00Z",
+                    "fieldsType": "FieldsV1", "fieldsV1": ["f:spec": ["f:replicas": [:]]],
+                ],
             ]
         }
         #expect(await engine.checkDrift() == 1)
         #expect(cluster.objects[web]?[path: ["spec", "replicas"]] == 2)
         let heals = try wire(await engine.driftReport())["recentHeals"]?.arrayValue ?? []
         let difference = heals.first?["differences"]?[0]
-        #expect(difference?["path"] == "spec.replicas" && difference?["live"] == 5 && difference?["desired"] == 2 && difference?["changedBy"] == "kubectl-edit", "\(heals)")
+        #expect(
+            difference?["path"] == "spec.replicas" && difference?["live"] == 5 && difference?["desired"] == 2
+                && difference?["changedBy"] == "kubectl-edit", "\(heals)")
         let history = try wire(await engine.historyReport())["items"]?.arrayValue ?? []
         #expect(history.last?["result"] == "Healed")
 
@@ -245,7 +258,8 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         try git.commit(
             [
                 "web.yaml": deployment(image: "web:1.0"),
-                "capstan.yaml": "apiVersion: capstan.io/v1alpha1\nkind: Repository\nignoreDifferences:\n- kind: Deployment\n  jsonPointers: [/spec/replicas]\n",
+                "capstan.yaml":
+                    "apiVersion: capstan.io/v1alpha1\nkind: Repository\nignoreDifferences:\n- kind: Deployment\n  jsonPointers: [/spec/replicas]\n",
             ], message: "web")
         _ = await engine.sync(trigger: "test")
         cluster.edit(id("Deployment", "web", group: "apps")) { $0[path: ["spec", "replicas"]] = 7 }
@@ -278,7 +292,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
     let hook = Webhook(secret: Array("s3cret".utf8), branch: "main")
 
     @Test func hmacMatchesRFC4231() {
-        #expect(HMAC.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            HMAC.hex(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
     @Test func acceptsSignedPushesToTheBranchOnly() {
@@ -287,8 +303,12 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(hook.handle(headers: ["X-Hub-Signature-256": signature], query: [:], body: body) == .sync("github push 01234567"))
         let other = Array(#"{"ref":"refs/heads/feature"}"#.utf8)
         let otherSignature = "sha256=" + HMAC.hex(key: Array("s3cret".utf8), message: other)
-        #expect(hook.handle(headers: ["x-hub-signature-256": otherSignature], query: [:], body: other) == .ignored("push to refs/heads/feature, not refs/heads/main"))
-        #expect(hook.handle(headers: ["X-Gitea-Signature": HMAC.hex(key: Array("s3cret".utf8), message: body)], query: [:], body: body) == .sync("gitea push 01234567"))
+        #expect(
+            hook.handle(headers: ["x-hub-signature-256": otherSignature], query: [:], body: other)
+                == .ignored("push to refs/heads/feature, not refs/heads/main"))
+        #expect(
+            hook.handle(headers: ["X-Gitea-Signature": HMAC.hex(key: Array("s3cret".utf8), message: body)], query: [:], body: body)
+                == .sync("gitea push 01234567"))
         #expect(hook.handle(headers: ["X-Gitlab-Token": "s3cret"], query: [:], body: body) == .sync("gitlab push 01234567"))
         #expect(hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: [:], body: []) == .sync("webhook hook"))
     }
@@ -300,18 +320,28 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
             return
         }
         #expect(reason.contains("X-Capstan-Token header"), "\(reason)")
-        if case .unauthorized = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: ["token": "s3cret"], body: []) {} else {
+        if case .unauthorized = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: ["token": "s3cret"], body: []) {
+        } else {
             Issue.record("a hook with the secret in its URL was accepted because a header also held it")
         }
     }
 
     @Test func refusesWrongOrMissingSecretsAndBrokenBodies() {
         let body = Array(#"{"ref":"refs/heads/main"}"#.utf8)
-        if case .unauthorized = hook.handle(headers: ["X-Hub-Signature-256": "sha256=00"], query: [:], body: body) {} else { Issue.record("bad signature accepted") }
-        if case .unauthorized = hook.handle(headers: ["X-Gitlab-Token": "nope"], query: [:], body: body) {} else { Issue.record("bad token accepted") }
+        if case .unauthorized = hook.handle(headers: ["X-Hub-Signature-256": "sha256=00"], query: [:], body: body) {
+        } else {
+            Issue.record("bad signature accepted")
+        }
+        if case .unauthorized = hook.handle(headers: ["X-Gitlab-Token": "nope"], query: [:], body: body) {
+        } else {
+            Issue.record("bad token accepted")
+        }
         if case .unauthorized = hook.handle(headers: [:], query: [:], body: body) {} else { Issue.record("unsigned hook accepted") }
         let broken = Array("{\"ref\": ".utf8)
-        if case .badRequest = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: [:], body: broken) {} else { Issue.record("broken JSON accepted") }
+        if case .badRequest = hook.handle(headers: ["X-Capstan-Token": "s3cret"], query: [:], body: broken) {
+        } else {
+            Issue.record("broken JSON accepted")
+        }
     }
 }
 
@@ -381,12 +411,16 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         let revert = try #require(await engine.sync(trigger: "auto-rollback"))
         #expect(revert.pruned == 1 && cluster.objects[id("Deployment", "web", group: "apps")] == nil)
         if followingAWorkingRepository {
-            #expect(try git.git(["status", "--porcelain"], in: git.work) == "" && !FileManager.default.fileExists(atPath: git.work.appending(path: "web.yaml").path))
+            #expect(
+                try git.git(["status", "--porcelain"], in: git.work) == ""
+                    && !FileManager.default.fileExists(atPath: git.work.appending(path: "web.yaml").path))
         } else {
             try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
         }
         let message = try git.git(["log", "-1", "--format=%B"], in: git.work)
-        #expect(message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically") && message.contains("Deployment demo/web"), "\(message)")
+        #expect(
+            message.contains("This reverts commit \(bad)") && message.contains("rolled this back automatically")
+                && message.contains("Deployment demo/web"), "\(message)")
     }
 }
 
@@ -468,7 +502,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
             contents: Array(policy("no-host-network", "Enforce", message: "no host network", pattern: "{spec: {=(hostNetwork): 'false'}}").utf8)),
         GitOpsConfiguration.PolicyFile(
             path: "require-limits.yaml",
-            contents: Array(policy("require-limits", "Audit", message: "limits please", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}").utf8)),
+            contents: Array(
+                policy("require-limits", "Audit", message: "limits please", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}")
+                    .utf8)),
     ]
 
     static func engine(_ git: GitFixture, _ cluster: FakeCluster) -> GitOpsEngine {
@@ -497,7 +533,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
             ["capstan.yaml": "enforcePolicies: [require-limits]\n", "ns.yaml": namespace, "web.yaml": Self.unlimited], message: "strict")
         let record = try #require(await Self.engine(git, cluster).sync(trigger: "test"))
         #expect(record.result == .failed)
-        #expect(record.errors.contains { $0.contains("web.yaml:") && $0.contains("policy require-limits") && $0.contains("limits please") }, "\(record.errors)")
+        #expect(
+            record.errors.contains { $0.contains("web.yaml:") && $0.contains("policy require-limits") && $0.contains("limits please") },
+            "\(record.errors)")
         #expect(!record.warnings.contains { $0.contains("require-limits") }, "reported once, as an error: \(record.warnings)")
         #expect(cluster.objects[id("Deployment", "web", group: "apps")] == nil)
     }
@@ -505,7 +543,8 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
     @Test func aRepositoryCopyOfAnAuditedDefaultReplacesIt() async throws {
         let git = try GitFixture()
         let cluster = FakeCluster()
-        let copy = Self.policy("require-limits", "Enforce", message: "our limits", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}")
+        let copy = Self.policy(
+            "require-limits", "Enforce", message: "our limits", pattern: "{spec: {containers: [{resources: {limits: {memory: '?*'}}}]}}")
         try git.commit(["policies/require-limits.yaml": copy, "ns.yaml": namespace, "web.yaml": Self.unlimited], message: "own copy")
         let record = try #require(await Self.engine(git, cluster).sync(trigger: "test"))
         #expect(record.result == .failed)
@@ -524,7 +563,9 @@ private func id(_ kind: String, _ name: String, namespace: String = "demo", grou
         #expect(replaced.result == .failed)
         #expect(
             replaced.errors.contains {
-                $0.contains("policies/no-host-network.yaml:1:1: ClusterPolicy no-host-network: the default policy no-host-network is enforced and cannot be replaced")
+                $0.contains(
+                    "policies/no-host-network.yaml:1:1: ClusterPolicy no-host-network: the default policy no-host-network is enforced and cannot be replaced"
+                )
             }, "\(replaced.errors)")
         #expect(cluster.objects[id("ConfigMap", "settings")] == nil)
 

@@ -64,7 +64,8 @@ private let configMap = """
     }
 
     @Test func theAPIServersNotConfiguredSlotDecodesWithItsMessage() throws {
-        let slot = try GitOpsReportCoding.decode(GitOpsStatusSlot.self, from: ["state": "NotConfigured", "message": "start with --repo"] as JSONValue)
+        let slot = try GitOpsReportCoding.decode(
+            GitOpsStatusSlot.self, from: ["state": "NotConfigured", "message": "start with --repo"] as JSONValue)
         guard case .notConfigured(let message) = slot else {
             Issue.record("decoded as \(slot)")
             return
@@ -118,7 +119,10 @@ private let configMap = """
         #expect(json["commit"] == .null && json["checkedAt"] == .null)
         #expect(json["objects"]?[0]?["missing"] == true && json["objects"]?[0]?["differences"] == [])
         #expect(json["objects"]?[0]?["kind"] == "Deployment" && json["objects"]?[0]?["apiVersion"] == "apps/v1")
-        #expect(json["objects"]?[1]?["differences"] == [["changedBy": "kubectl", "desired": "a", "live": "b", "path": "data.value", "pointer": "/data/value"]])
+        #expect(
+            json["objects"]?[1]?["differences"] == [
+                ["changedBy": "kubectl", "desired": "a", "live": "b", "path": "data.value", "pointer": "/data/value"]
+            ])
 
         let decoded = try GitOpsReportCoding.decode(DriftReport.self, from: json)
         #expect(decoded.objects.map(\.missing) == [true, false])

@@ -23,9 +23,11 @@ import Testing
         init() throws {
             git = try GitFixture()
             engine = GitOpsEngine(
-                configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory), cluster: cluster, logger: Logger(label: "test"))
+                configuration: GitOpsConfiguration(remote: git.remote.path, directory: git.mirrorDirectory), cluster: cluster,
+                logger: Logger(label: "test"))
             service = GitOpsService(engine: engine, logger: Logger(label: "test"))
-            routes = GitOpsRoutes(engine: engine, service: service, webhook: Webhook(secret: Array(GitOpsRoutesTests.secret.utf8), branch: "main")).all
+            routes =
+                GitOpsRoutes(engine: engine, service: service, webhook: Webhook(secret: Array(GitOpsRoutesTests.secret.utf8), branch: "main")).all
         }
 
         func call(_ method: String, _ path: String, body: String = "", headers: [String: String] = [:], query: [String: String] = [:])
@@ -129,7 +131,8 @@ import Testing
     @Test func aRollbackGitRefusesIsUnprocessable() async throws {
         let harness = try Harness()
         var response = try await harness.call("POST", "/rollback")
-        #expect(response.status == 422 && response.body["message"]?.stringValue?.contains("no commit has been applied yet") == true, "\(response.body)")
+        #expect(
+            response.status == 422 && response.body["message"]?.stringValue?.contains("no commit has been applied yet") == true, "\(response.body)")
         response = try await harness.call("POST", "/rollback", body: #"{"commit": "0000000000000000000000000000000000000000"}"#)
         #expect(response.status == 422, "\(response.body)")
     }

@@ -1,5 +1,5 @@
-import CapstanTestSupport
 import CapstanGitOps
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -74,7 +74,8 @@ import Testing
         let bad = try fixture.commit(["bad.yaml": "b: 1\n", "keep.yaml": "k: 2\n"], message: "Add bad things")
         let mirror = GitMirror(remote: fixture.remote.path, directory: fixture.mirrorDirectory)
         _ = try await mirror.sync()
-        let revert = try await mirror.revert(bad, message: "Revert \"Add bad things\"\n\nThis reverts commit \(bad).\n", author: ("Capstan", "capstan@localhost"))
+        let revert = try await mirror.revert(
+            bad, message: "Revert \"Add bad things\"\n\nThis reverts commit \(bad).\n", author: ("Capstan", "capstan@localhost"))
         #expect(revert.parents == [bad])
         #expect(revert.authorName == "Capstan")
         // The remote has it: a plain `git pull` sees the revert.

@@ -1,6 +1,7 @@
 import CapstanCore
-@testable import CapstanGitOps
 import Testing
+
+@testable import CapstanGitOps
 
 /// An in-memory tree: path → contents, content ids derived from the contents.
 private func input(_ files: [String: String]) -> RenderInput {
@@ -35,14 +36,15 @@ private let deployment = """
 
 @Suite struct ManifestRendererTests {
     @Test func plainManifestsUnderTheConfiguredPaths() async {
-        let rendered = await ManifestRenderer().render(input([
-            "capstan.yaml": "paths: [deploy]\n",
-            "deploy/a.yaml": configMap,
-            "deploy/nested/b.yaml": configMap.replacingOccurrences("settings", with: "other"),
-            "deploy/.hidden/c.yaml": "not: [valid",
-            "docs/notes.yaml": "not: [valid",
-            "deploy/README.md": "# not a manifest",
-        ]))
+        let rendered = await ManifestRenderer().render(
+            input([
+                "capstan.yaml": "paths: [deploy]\n",
+                "deploy/a.yaml": configMap,
+                "deploy/nested/b.yaml": configMap.replacingOccurrences("settings", with: "other"),
+                "deploy/.hidden/c.yaml": "not: [valid",
+                "docs/notes.yaml": "not: [valid",
+                "deploy/README.md": "# not a manifest",
+            ]))
         #expect(rendered.errors.map(\.description) == [])
         #expect(rendered.manifests.map(\.object.metadata.name) == ["settings", "other"])
         #expect(rendered.manifests.allSatisfy { $0.object.metadata.namespace == "default" })
@@ -50,10 +52,11 @@ private let deployment = """
     }
 
     @Test func theWholeRepositoryWithoutAConfigButNotItsPolicies() async {
-        let rendered = await ManifestRenderer().render(input([
-            "a.yaml": configMap,
-            "policies/p.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\n",
-        ]))
+        let rendered = await ManifestRenderer().render(
+            input([
+                "a.yaml": configMap,
+                "policies/p.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\n",
+            ]))
         #expect(rendered.manifests.map(\.object.kind) == ["ConfigMap"])
     }
 
@@ -72,16 +75,18 @@ private let deployment = """
     }
 
     @Test func anyErrorIsReportedWithItsFileAndLine() async {
-        let rendered = await ManifestRenderer().render(input([
-            "ok.yaml": configMap,
-            "bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n",
-            "broken.yaml": "a: [1\n",
-        ]))
+        let rendered = await ManifestRenderer().render(
+            input([
+                "ok.yaml": configMap,
+                "bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n",
+                "broken.yaml": "a: [1\n",
+            ]))
         #expect(!rendered.isValid)
-        #expect(rendered.errors.map(\.description).sorted() == [
-            "bad.yaml:4:3: ConfigMap default/Bad_Name: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-            "broken.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 4)",
-        ])
+        #expect(
+            rendered.errors.map(\.description).sorted() == [
+                "bad.yaml:4:3: ConfigMap default/Bad_Name: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+                "broken.yaml:2:1: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 4)",
+            ])
     }
 
     @Test func objectsDefinedTwiceAcrossFiles() async {
@@ -90,37 +95,42 @@ private let deployment = """
     }
 
     @Test func badRepositoryConfigIsReportedAtItsLine() async {
-        let rendered = await ManifestRenderer().render(input([
-            "capstan.yaml": "paths: [deploy]\nprune: maybe\nsyncInterval: 2 weeks\nfrobnicate: true\n",
-            "deploy/a.yaml": configMap,
-        ]))
+        let rendered = await ManifestRenderer().render(
+            input([
+                "capstan.yaml": "paths: [deploy]\nprune: maybe\nsyncInterval: 2 weeks\nfrobnicate: true\n",
+                "deploy/a.yaml": configMap,
+            ]))
         #expect(rendered.manifests.isEmpty)
-        #expect(rendered.errors.map(\.description) == [
-            "capstan.yaml:4:1: frobnicate: unknown setting \"frobnicate\"; known settings: allowPruneAll, apiVersion, autoRollback, enforcePolicies, healthTimeout, ignoreDifferences, kind, paths, policies, prune, pruneLimit, selfHeal, syncInterval",
-            "capstan.yaml:2:1: prune: must be true or false, not string",
-            "capstan.yaml:3:1: syncInterval: must be a duration such as 15s, 2m or 1h30m",
-        ])
+        #expect(
+            rendered.errors.map(\.description) == [
+                "capstan.yaml:4:1: frobnicate: unknown setting \"frobnicate\"; known settings: allowPruneAll, apiVersion, autoRollback, enforcePolicies, healthTimeout, ignoreDifferences, kind, paths, policies, prune, pruneLimit, selfHeal, syncInterval",
+                "capstan.yaml:2:1: prune: must be true or false, not string",
+                "capstan.yaml:3:1: syncInterval: must be a duration such as 15s, 2m or 1h30m",
+            ])
     }
 
     @Test func repositoryConfigReadsEverySetting() throws {
-        let config = try RepositoryConfig(file: "capstan.yaml", contents: Array("""
-            apiVersion: capstan.io/v1alpha1
-            kind: Repository
-            paths: [apps, infra]
-            prune: false
-            pruneLimit: 30%
-            allowPruneAll: true
-            selfHeal: false
-            syncInterval: 1m30s
-            healthTimeout: 10m
-            policies: rules
-            enforcePolicies: [require-probes, pod-security-restricted]
-            ignoreDifferences:
-            - kind: Deployment
-              name: web
-              jsonPointers: [/spec/replicas]
-            autoRollback: {enabled: true, after: 2m}
-            """.utf8))
+        let config = try RepositoryConfig(
+            file: "capstan.yaml",
+            contents: Array(
+                """
+                apiVersion: capstan.io/v1alpha1
+                kind: Repository
+                paths: [apps, infra]
+                prune: false
+                pruneLimit: 30%
+                allowPruneAll: true
+                selfHeal: false
+                syncInterval: 1m30s
+                healthTimeout: 10m
+                policies: rules
+                enforcePolicies: [require-probes, pod-security-restricted]
+                ignoreDifferences:
+                - kind: Deployment
+                  name: web
+                  jsonPointers: [/spec/replicas]
+                autoRollback: {enabled: true, after: 2m}
+                """.utf8))
         #expect(config.paths == ["apps", "infra"])
         #expect(!config.prune && config.allowPruneAll && !config.selfHeal && config.autoRollback)
         #expect(config.pruneLimitPercent == 30)
@@ -133,8 +143,9 @@ private let deployment = """
     }
 
     @Test func kustomizationsAreBuilt() async throws {
-        let rendered = await ManifestRenderer().render(input([
-            "app/kustomization.yaml": """
+        let rendered = await ManifestRenderer().render(
+            input([
+                "app/kustomization.yaml": """
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
                 namespace: shop
@@ -155,11 +166,11 @@ private let deployment = """
                 - name: creds
                   literals: [password=hunter2]
                 """,
-            "app/deployment.yaml": deployment,
-            "app/index.html": "<p>hi</p>\n",
-            "base/kustomization.yaml": "resources: [service.yaml]\nnameSuffix: -v1\n",
-            "base/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
-        ]))
+                "app/deployment.yaml": deployment,
+                "app/index.html": "<p>hi</p>\n",
+                "base/kustomization.yaml": "resources: [service.yaml]\nnameSuffix: -v1\n",
+                "base/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+            ]))
         #expect(rendered.errors.map(\.description) == [])
         let byKind = Dictionary(grouping: rendered.manifests, by: \.object.kind)
         let deployment = try #require(byKind["Deployment"]?.first.flatMap { Deployment($0.object) })
@@ -188,9 +199,11 @@ private let deployment = """
 
     @Test func generatedNamesChangeWithTheirContents() async {
         func render(_ value: String) async -> String? {
-            await ManifestRenderer().render(input([
-                "kustomization.yaml": "configMapGenerator:\n- name: env\n  literals: [MODE=\(value)]\n"
-            ])).manifests.first?.object.metadata.name
+            await ManifestRenderer().render(
+                input([
+                    "kustomization.yaml": "configMapGenerator:\n- name: env\n  literals: [MODE=\(value)]\n"
+                ])
+            ).manifests.first?.object.metadata.name
         }
         let fast = await render("fast")
         let slow = await render("slow")
@@ -203,7 +216,10 @@ private let deployment = """
         ("resources: [https://github.com/example/repo]\n", "kustomization.yaml:1:13: resources[0]: remote resources are not supported"),
         ("resources: [missing.yaml]\n", "kustomization.yaml:1:13: resources[0]: \"missing.yaml\" does not exist"),
         ("resources: [../../outside]\n", "kustomization.yaml:1:13: resources[0]: \"../../outside\" is outside the repository"),
-        ("configMapGenerator:\n- name: x\n  literals: [novalue]\n", "kustomization.yaml:2:3: configMapGenerator[0]: literal \"novalue\" must be KEY=VALUE"),
+        (
+            "configMapGenerator:\n- name: x\n  literals: [novalue]\n",
+            "kustomization.yaml:2:3: configMapGenerator[0]: literal \"novalue\" must be KEY=VALUE"
+        ),
         ("helmCharts: []\n", "Helm charts are not rendered by Capstan"),
     ])
     func unsupportedOrBrokenKustomizationsAreRefused(kustomization: String, expected: String) async {
@@ -212,10 +228,11 @@ private let deployment = """
     }
 
     @Test func resourceCyclesAreRefused() async {
-        let rendered = await ManifestRenderer().render(input([
-            "a/kustomization.yaml": "resources: [../b]\n",
-            "b/kustomization.yaml": "resources: [../a]\n",
-        ]))
+        let rendered = await ManifestRenderer().render(
+            input([
+                "a/kustomization.yaml": "resources: [../b]\n",
+                "b/kustomization.yaml": "resources: [../a]\n",
+            ]))
         #expect(rendered.errors.contains { $0.message.contains("resources form a cycle: a -> b -> a") }, "\(rendered.errors)")
     }
 

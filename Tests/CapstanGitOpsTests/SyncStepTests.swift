@@ -10,12 +10,15 @@ import Testing
 /// step, and how it stops the sync (stalled: wait for a new commit;
 /// retryable: try the same commit again).
 @Suite struct SyncStepTests {
-    static let commit = GitCommit(id: String(repeating: "a", count: 40), authorName: "T", authorEmail: "t@example.com", message: "test", time: 0, parents: [])
+    static let commit = GitCommit(
+        id: String(repeating: "a", count: 40), authorName: "T", authorEmail: "t@example.com", message: "test", time: 0, parents: [])
 
     static func run(previous: Inventory = Inventory()) -> SyncRun {
         SyncRun(
             commit: commit,
-            record: SyncRecord(sequence: 1, commit: commit.id, author: "T", message: "test", startedAt: Date(timeIntervalSince1970: 0), trigger: "test", result: .failed),
+            record: SyncRecord(
+                sequence: 1, commit: commit.id, author: "T", message: "test", startedAt: Date(timeIntervalSince1970: 0), trigger: "test",
+                result: .failed),
             previous: previous, caches: SyncCaches())
     }
 
@@ -63,19 +66,22 @@ import Testing
     }
 
     @Test func policyStallsOnAnEnforcedViolationAndRemembersPasses() async throws {
-        let policy = GitOpsConfiguration.PolicyFile(path: "no-bad.yaml", contents: Array("""
-            apiVersion: kyverno.io/v1
-            kind: ClusterPolicy
-            metadata: {name: no-bad}
-            spec:
-              validationFailureAction: Enforce
-              rules:
-              - name: no-bad
-                match: {any: [{resources: {kinds: [ConfigMap]}}]}
-                validate:
-                  message: "no bad names"
-                  pattern: {metadata: {name: "!bad"}}
-            """.utf8))
+        let policy = GitOpsConfiguration.PolicyFile(
+            path: "no-bad.yaml",
+            contents: Array(
+                """
+                apiVersion: kyverno.io/v1
+                kind: ClusterPolicy
+                metadata: {name: no-bad}
+                spec:
+                  validationFailureAction: Enforce
+                  rules:
+                  - name: no-bad
+                    match: {any: [{resources: {kinds: [ConfigMap]}}]}
+                    validate:
+                      message: "no bad names"
+                      pattern: {metadata: {name: "!bad"}}
+                """.utf8))
         var bad = try await Self.planned(["cm.yaml": Self.configMap("bad")])
         await Self.expectError(.stalled, PolicyStep(gate: PolicyGate(defaultPolicies: [policy])), &bad, containing: "no bad names")
         #expect(bad.caches.policy.passedUnits.isEmpty)
@@ -91,7 +97,8 @@ import Testing
             previous.entries[identity] = InventoryEntry(apiVersion: "v1", identity: identity, hash: "x", file: "\(name).yaml")
         }
         var run = Self.run(previous: previous)
-        try await RenderStep(read: Self.files(["capstan.yaml": "apiVersion: capstan.io/v1alpha1\nkind: Repository\n"]), renderer: ManifestRenderer()).run(&run)
+        try await RenderStep(read: Self.files(["capstan.yaml": "apiVersion: capstan.io/v1alpha1\nkind: Repository\n"]), renderer: ManifestRenderer())
+            .run(&run)
         await Self.expectError(.stalled, PlanStep(inventoryName: "default", digestKey: .random()), &run, containing: "would prune all 2 objects")
     }
 
@@ -125,7 +132,8 @@ import Testing
             cluster.put([
                 "apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": [
-                    "name": .string(name), "namespace": "default", "labels": .object(JSONObject(labels.map { ($0.key, .string($0.value)) }, uniquingKeysWith: { a, _ in a })),
+                    "name": .string(name), "namespace": "default",
+                    "labels": .object(JSONObject(labels.map { ($0.key, .string($0.value)) }, uniquingKeysWith: { a, _ in a })),
                     "annotations": .object(JSONObject(annotations.map { ($0.key, .string($0.value)) }, uniquingKeysWith: { a, _ in a })),
                 ],
             ])
@@ -175,12 +183,16 @@ struct ElapsedClock: Clock {
         [
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web", "namespace": "default", "generation": 1],
             "spec": ["replicas": 1],
-            "status": ["observedGeneration": 1, "replicas": .int(Int64(updated)), "updatedReplicas": .int(Int64(updated)), "availableReplicas": .int(Int64(updated))],
+            "status": [
+                "observedGeneration": 1, "replicas": .int(Int64(updated)), "updatedReplicas": .int(Int64(updated)),
+                "availableReplicas": .int(Int64(updated)),
+            ],
         ]
     }
 
     static func desired() async throws -> DesiredObject {
-        let web = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web:1}]}\n"
+        let web =
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: default}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web:1}]}\n"
         let run = try await SyncStepTests.planned(["web.yaml": web])
         return try #require(run.objects.first)
     }

@@ -1,6 +1,7 @@
 import CapstanCore
 import Foundation
 import Testing
+
 @testable import CapstanPolicy
 
 /// The policies Capstan ships, each against the passing and failing

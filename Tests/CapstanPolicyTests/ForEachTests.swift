@@ -1,6 +1,7 @@
 import CapstanCore
 import Foundation
 import Testing
+
 @testable import CapstanPolicy
 
 /// `validate.foreach`, `{{ element... }}` references, `|| literal` defaults and
@@ -105,7 +106,8 @@ import Testing
             - list: request.object.spec.volumes
               deny: {}
             """
-        #expect(PolicyTesting.violations(ForEachTests.foreachPolicy(entry), PolicyTesting.pod("containers:\n  - {name: a, image: 'nginx:1.25'}")).isEmpty)
+        #expect(
+            PolicyTesting.violations(ForEachTests.foreachPolicy(entry), PolicyTesting.pod("containers:\n  - {name: a, image: 'nginx:1.25'}")).isEmpty)
     }
 
     @Test(arguments: [
@@ -119,7 +121,10 @@ import Testing
         (ForEachTests.foreachPolicy("- list: request.operation\n  deny: {}"), "is not supported: only {{ request.object... }} paths are"),
         (ForEachTests.foreachPolicy("- deny: {}"), "list: Required value"),
         (ForEachTests.foreachPolicy("- list: request.object.spec.containers"), "must have one of pattern, anyPattern or deny"),
-        (ForEachTests.foreachPolicy("- list: request.object.spec.containers\n  elementScope: maybe\n  deny: {}"), "elementScope: must be true or false"),
+        (
+            ForEachTests.foreachPolicy("- list: request.object.spec.containers\n  elementScope: maybe\n  deny: {}"),
+            "elementScope: must be true or false"
+        ),
         (PolicyTesting.podPolicy(validate: "foreach: []"), "foreach: must have at least one entry"),
     ])
     func unsupportedForEachShapesAreRefused(policy: String, fragment: String) {
@@ -130,22 +135,23 @@ import Testing
 
 /// `||` literals and `keys(@)` in references.
 @Suite struct ReferenceFunctionTests {
-    @Test(arguments: [
-        ("'{{ request.object.spec.missing || ''none'' }}'", "Equals", "none", true),
-        ("'{{ request.object.spec.replicas || ''none'' }}'", "Equals", "3", true),
-        ("'{{ request.object.spec.missing || `[]` }}'", "Equals", "[]", true),
-        ("'{{ request.object.spec.missing || `{\"a\": 1}` }}'", "Equals", "{a: 1}", true),
-        // Empty values are replaced too, as in JMESPath.
-        ("'{{ request.object.spec.empty || ''fallback'' }}'", "Equals", "fallback", true),
-        ("'{{ request.object.spec.disabled || `true` }}'", "Equals", "true", true),
-        // keys(@): field names, sorted; through a projection, every element's.
-        ("'{{ request.object.spec.resources.keys(@) }}'", "Equals", "[limits, requests]", true),
-        ("'{{ request.object.spec.volumes[].keys(@)[] }}'", "AnyNotIn", "[name, emptyDir, configMap]", true),
-        ("'{{ request.object.spec.volumes[].keys(@)[] }}'", "AnyNotIn", "[name, emptyDir, configMap, hostPath]", false),
-        ("'{{ request.object.spec.nothing[].keys(@)[] || '''' }}'", "AnyNotIn", "[name, '']", false),
-        // `||` inside quotes is part of the field name.
-        ("'{{ request.object.spec.\"a||b\" || ''none'' }}'", "Equals", "quoted", true),
-    ] as [(String, String, String, Bool)])
+    @Test(
+        arguments: [
+            ("'{{ request.object.spec.missing || ''none'' }}'", "Equals", "none", true),
+            ("'{{ request.object.spec.replicas || ''none'' }}'", "Equals", "3", true),
+            ("'{{ request.object.spec.missing || `[]` }}'", "Equals", "[]", true),
+            ("'{{ request.object.spec.missing || `{\"a\": 1}` }}'", "Equals", "{a: 1}", true),
+            // Empty values are replaced too, as in JMESPath.
+            ("'{{ request.object.spec.empty || ''fallback'' }}'", "Equals", "fallback", true),
+            ("'{{ request.object.spec.disabled || `true` }}'", "Equals", "true", true),
+            // keys(@): field names, sorted; through a projection, every element's.
+            ("'{{ request.object.spec.resources.keys(@) }}'", "Equals", "[limits, requests]", true),
+            ("'{{ request.object.spec.volumes[].keys(@)[] }}'", "AnyNotIn", "[name, emptyDir, configMap]", true),
+            ("'{{ request.object.spec.volumes[].keys(@)[] }}'", "AnyNotIn", "[name, emptyDir, configMap, hostPath]", false),
+            ("'{{ request.object.spec.nothing[].keys(@)[] || '''' }}'", "AnyNotIn", "[name, '']", false),
+            // `||` inside quotes is part of the field name.
+            ("'{{ request.object.spec.\"a||b\" || ''none'' }}'", "Equals", "quoted", true),
+        ] as [(String, String, String, Bool)])
     func literalsAndKeys(key: String, op: String, value: String, denied: Bool) {
         let widget = PolicyTesting.widget(
             """
@@ -186,13 +192,20 @@ import Testing
                   X(debug.example.com/*): "null"
             """)
 
-    @Test(arguments: [
-        ("", nil),
-        ("annotations: {team: shop}", nil),
-        ("annotations: {container.apparmor.security.beta.kubernetes.io/app: runtime/default, container.apparmor.security.beta.kubernetes.io/b: localhost/b}", nil),
-        ("annotations: {container.apparmor.security.beta.kubernetes.io/app: unconfined}", "metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]"),
-        ("annotations: {debug.example.com/shell: 'on'}", "metadata.annotations[debug.example.com/shell]"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("", nil),
+            ("annotations: {team: shop}", nil),
+            (
+                "annotations: {container.apparmor.security.beta.kubernetes.io/app: runtime/default, container.apparmor.security.beta.kubernetes.io/b: localhost/b}",
+                nil
+            ),
+            (
+                "annotations: {container.apparmor.security.beta.kubernetes.io/app: unconfined}",
+                "metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]"
+            ),
+            ("annotations: {debug.example.com/shell: 'on'}", "metadata.annotations[debug.example.com/shell]"),
+        ] as [(String, String?)])
     func everyMatchingAnnotationMustMatch(annotations: String, failure: String?) {
         let pod = PolicyTesting.pod("containers:\n  - {name: app, image: 'nginx:1.25'}", metadata: annotations)
         #expect(PolicyTesting.violations(Self.policy, pod).map(\.path.description) == (failure.map { [$0] } ?? []))

@@ -1,21 +1,23 @@
 import CapstanCore
 import Foundation
 import Testing
+
 @testable import CapstanPolicy
 
 /// Rules written for Pods also check the pod templates of controllers, with
 /// paths into the template (Kyverno's autogen).
 @Suite struct PodControllerTests {
-    static let noLatest = PolicyTesting.podPolicy(validate: """
-        message: no latest
-        pattern:
-          metadata:
-            labels:
-              app: "?*"
-          spec:
-            containers:
-              - image: "!*:latest"
-        """)
+    static let noLatest = PolicyTesting.podPolicy(
+        validate: """
+            message: no latest
+            pattern:
+              metadata:
+                labels:
+                  app: "?*"
+              spec:
+                containers:
+                  - image: "!*:latest"
+            """)
 
     /// A controller whose pod template has a `latest` image in its second container.
     static func controller(_ kind: String, apiVersion: String, spec extraSpec: String) -> String {
@@ -31,24 +33,30 @@ import Testing
                   - {name: b, image: 'nginx:latest'}
             """
         let body = kind == "CronJob" ? "jobTemplate:\n  spec:\n" + PolicyTesting.indent(template, by: 4) : template
-        return "apiVersion: \(apiVersion)\nkind: \(kind)\nmetadata: {name: c}\nspec:\n\(PolicyTesting.indent(extraSpec, by: 2))\n\(PolicyTesting.indent(body, by: 2))\n"
+        return
+            "apiVersion: \(apiVersion)\nkind: \(kind)\nmetadata: {name: c}\nspec:\n\(PolicyTesting.indent(extraSpec, by: 2))\n\(PolicyTesting.indent(body, by: 2))\n"
     }
 
-    @Test(arguments: [
-        ("Deployment", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
-        ("ReplicaSet", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
-        ("StatefulSet", "apps/v1", "selector: {matchLabels: {app: x}}\nserviceName: c", "spec.template.spec.containers[1].image"),
-        ("DaemonSet", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
-        ("Job", "batch/v1", "parallelism: 1", "spec.template.spec.containers[1].image"),
-        ("CronJob", "batch/v1", "schedule: '* * * * *'", "spec.jobTemplate.spec.template.spec.containers[1].image"),
-    ] as [(String, String, String, String)])
+    @Test(
+        arguments: [
+            ("Deployment", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
+            ("ReplicaSet", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
+            ("StatefulSet", "apps/v1", "selector: {matchLabels: {app: x}}\nserviceName: c", "spec.template.spec.containers[1].image"),
+            ("DaemonSet", "apps/v1", "selector: {matchLabels: {app: x}}", "spec.template.spec.containers[1].image"),
+            ("Job", "batch/v1", "parallelism: 1", "spec.template.spec.containers[1].image"),
+            ("CronJob", "batch/v1", "schedule: '* * * * *'", "spec.jobTemplate.spec.template.spec.containers[1].image"),
+        ] as [(String, String, String, String)])
     func podRulesCheckPodTemplates(kind: String, apiVersion: String, spec: String, path: String) throws {
         let yaml = Self.controller(kind, apiVersion: apiVersion, spec: spec)
         let manifests = PolicyTesting.manifests(yaml)
         let violations = PolicyEngine(policies: PolicyTesting.policies(Self.noLatest)).evaluate(manifests)
         try #require(violations.count == 1, "\(yaml)")
         #expect(violations[0].path.description == path)
-        #expect(violations[0].message.hasSuffix("failed at path /" + path.replacingOccurrences(of: "[", with: ".").replacingOccurrences(of: "]", with: "").split(separator: ".").joined(separator: "/") + "/"))
+        #expect(
+            violations[0].message.hasSuffix(
+                "failed at path /"
+                    + path.replacingOccurrences(of: "[", with: ".").replacingOccurrences(of: "]", with: "").split(separator: ".").joined(
+                        separator: "/") + "/"))
         #expect(violations[0].position == manifests[0].position(of: violations[0].path))
     }
 
@@ -101,13 +109,14 @@ import Testing
     }
 
     @Test func denyConditionsSeeTheTemplateAsTheObject() {
-        let policy = PolicyTesting.podPolicy(validate: """
-            message: "{{ request.object.metadata.labels.app }} may not use host networking"
-            deny:
-              conditions:
-                any:
-                  - {key: "{{ request.object.spec.hostNetwork }}", operator: Equals, value: true}
-            """)
+        let policy = PolicyTesting.podPolicy(
+            validate: """
+                message: "{{ request.object.metadata.labels.app }} may not use host networking"
+                deny:
+                  conditions:
+                    any:
+                      - {key: "{{ request.object.spec.hostNetwork }}", operator: Equals, value: true}
+                """)
         let yaml = """
             apiVersion: apps/v1
             kind: Deployment

@@ -1,5 +1,6 @@
 import CapstanCore
 import Testing
+
 @testable import CapstanPolicy
 
 /// Capstan's defaults with a repository's policies on top (``PolicyLayers``).
@@ -41,8 +42,9 @@ import Testing
         let weaker = Self.policy("baseline", "Audit", file: "policies/baseline.yaml")
         let selection = PolicyLayers(defaults: Self.defaults, repository: [weaker]).combined()
         #expect(selection.policies.map(\.file) == ["defaults/baseline.yaml", "defaults/probes.yaml"])
-        #expect(selection.errors.map(\.description) == [
-            "policies/baseline.yaml:1:1: ClusterPolicy baseline: the default policy baseline is enforced and cannot be replaced by a repository; give this policy another name"
-        ])
+        #expect(
+            selection.errors.map(\.description) == [
+                "policies/baseline.yaml:1:1: ClusterPolicy baseline: the default policy baseline is enforced and cannot be replaced by a repository; give this policy another name"
+            ])
     }
 }

@@ -1,5 +1,6 @@
 import CapstanCore
 import Testing
+
 @testable import CapstanPolicy
 
 /// Builders shared by the policy tests: policies and objects from YAML text.

@@ -1,6 +1,7 @@
 import CapstanCore
-@testable import CapstanScheduler
 import Testing
+
+@testable import CapstanScheduler
 
 @Suite struct FilterPluginTests {
     @Test func resourcesFitPicksTheNodeWithRoom() {
@@ -30,10 +31,14 @@ import Testing
         let snapshot = ClusterSnapshot(nodes: [makeNode("n2", cpu: 2500), makeNode("n3", cpu: 3000)])
         #expect(schedule(pod, snapshot).node == "n3")
         // Containers summed beat the largest init container.
-        let many = makePod("q", cpu: "1", spec: ["containers": [
-            ["name": "a", "image": "busybox", "resources": ["requests": ["cpu": "2"]]],
-            ["name": "b", "image": "busybox", "resources": ["requests": ["cpu": "2"]]],
-        ], "initContainers": initContainers])
+        let many = makePod(
+            "q", cpu: "1",
+            spec: [
+                "containers": [
+                    ["name": "a", "image": "busybox", "resources": ["requests": ["cpu": "2"]]],
+                    ["name": "b", "image": "busybox", "resources": ["requests": ["cpu": "2"]]],
+                ], "initContainers": initContainers,
+            ])
         #expect(many.requests.milliCPU == 4000)
     }
 
@@ -60,8 +65,9 @@ import Testing
             makeNode("a", labels: ["disk": "ssd", "zone": "1"]), makeNode("b", labels: ["disk": "ssd", "zone": "2"]),
         ])
         #expect(schedule(makePod("p", spec: ["nodeSelector": ["disk": "ssd", "zone": "2"]]), snapshot).node == "b")
-        #expect(schedule(makePod("p", spec: ["nodeSelector": ["disk": "hdd"]]), snapshot).message
-            == "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.")
+        #expect(
+            schedule(makePod("p", spec: ["nodeSelector": ["disk": "hdd"]]), snapshot).message
+                == "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.")
     }
 
     static let operatorCases: [(JSONValue, [String])] = [
@@ -73,7 +79,12 @@ import Testing
         (["matchExpressions": [["key": "cores", "operator": "Lt", "values": ["8"]]]], ["n1"]),
         (["matchFields": [["key": "metadata.name", "operator": "In", "values": ["n4"]]]], ["n4"]),
         (["matchFields": [["key": "metadata.name", "operator": "NotIn", "values": ["n1", "n2"]]]], ["n3", "n4"]),
-        (["matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]], "matchFields": [["key": "metadata.name", "operator": "In", "values": ["n1", "n2"]]]], ["n2"]),
+        (
+            [
+                "matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]],
+                "matchFields": [["key": "metadata.name", "operator": "In", "values": ["n1", "n2"]]],
+            ], ["n2"]
+        ),
     ]
 
     @Test(arguments: operatorCases)
@@ -90,10 +101,12 @@ import Testing
 
     @Test func nodeAffinityTermsAreAlternatives() {
         let snapshot = ClusterSnapshot(nodes: [makeNode("n1", labels: ["zone": "a"]), makeNode("n2", labels: ["zone": "b"])])
-        let pod = makePod("p", spec: nodeAffinity([
-            ["matchExpressions": [["key": "zone", "operator": "In", "values": ["x"]]]],
-            ["matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]]],
-        ]))
+        let pod = makePod(
+            "p",
+            spec: nodeAffinity([
+                ["matchExpressions": [["key": "zone", "operator": "In", "values": ["x"]]]],
+                ["matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]]],
+            ]))
         #expect(schedule(pod, snapshot).node == "n2")
         let bad = makePod("q", spec: nodeAffinity([["matchExpressions": [["key": "zone", "operator": "Near", "values": ["b"]]]]]))
         #expect(schedule(bad, snapshot).message?.contains("node selector operator \"Near\"") == true)
@@ -104,8 +117,9 @@ import Testing
             makeNode("tainted", taints: [TaintInfo(key: "dedicated", value: "db", effect: "NoSchedule")]),
             makeNode("evicting", taints: [TaintInfo(key: "maintenance", effect: "NoExecute")]),
         ])
-        #expect(schedule(makePod("p"), snapshot).message
-            == "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) had untolerated taint {maintenance: }.")
+        #expect(
+            schedule(makePod("p"), snapshot).message
+                == "0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) had untolerated taint {maintenance: }.")
         let tolerant = makePod("t", spec: ["tolerations": [["key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"]]])
         #expect(schedule(tolerant, snapshot).node == "tainted")
         let wrongValue = makePod("w", spec: ["tolerations": [["key": "dedicated", "value": "web"]]])
@@ -127,10 +141,14 @@ import Testing
         let snapshot = ClusterSnapshot(nodes: [
             makeNode("cordoned", unschedulable: true), makeNode("down", readiness: "False"), makeNode("lost", readiness: "Unknown"),
         ])
-        #expect(schedule(makePod("p"), snapshot).message == "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable.")
+        #expect(
+            schedule(makePod("p"), snapshot).message
+                == "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable."
+        )
         let daemon = makePod("d", spec: ["tolerations": [["key": "node.kubernetes.io/not-ready", "operator": "Exists"]]])
         #expect(schedule(daemon, snapshot).node == "down")
-        let cordonTolerant = makePod("c", spec: ["tolerations": [["key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"]]])
+        let cordonTolerant = makePod(
+            "c", spec: ["tolerations": [["key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"]]])
         #expect(schedule(cordonTolerant, snapshot).node == "cordoned")
     }
 
@@ -154,8 +172,9 @@ import Testing
         let third = makePod("web-3", labels: labels, spec: antiAffinity(labels))
         #expect(schedule(third, snapshot).message == "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules.")
         // A plain pod with the label is kept away by the existing pods' anti-affinity.
-        #expect(schedule(makePod("plain", labels: labels), snapshot).message
-            == "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules.")
+        #expect(
+            schedule(makePod("plain", labels: labels), snapshot).message
+                == "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules.")
         // Other namespaces are not affected.
         #expect(schedule(makePod("other", namespace: "prod", labels: labels), snapshot).node != nil)
         snapshot.removePod(key: "default/web-2")
@@ -164,9 +183,15 @@ import Testing
         snapshot.removePod(key: "default/web-1")
         #expect(schedule(makePod("plain", labels: labels), snapshot).node == "n1")
         // A term that requires no single value (Exists) is still found.
-        let exists: JSONObject = ["affinity": ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
-            ["labelSelector": ["matchExpressions": [["key": "app", "operator": "Exists"]]], "topologyKey": "kubernetes.io/hostname"]
-        ]]]]
+        let exists: JSONObject = [
+            "affinity": [
+                "podAntiAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        ["labelSelector": ["matchExpressions": [["key": "app", "operator": "Exists"]]], "topologyKey": "kubernetes.io/hostname"]
+                    ]
+                ]
+            ]
+        ]
         snapshot.addPod(placed(makePod("loner", labels: ["role": "x"], spec: exists), on: "n1"))
         #expect(schedule(makePod("plain2", labels: labels), snapshot).node == "n2")
         #expect(schedule(makePod("plain3", labels: ["app": "other"]), snapshot).node == "n2")
@@ -184,12 +209,19 @@ import Testing
 
     @Test func requiredAffinityFollowsThePodsItWants() {
         var snapshot = ClusterSnapshot(nodes: [makeNode("n1", labels: ["zone": "a"]), makeNode("n2", labels: ["zone": "b"])])
-        let affinity: JSONObject = ["affinity": ["podAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
-            ["labelSelector": ["matchExpressions": [["key": "app", "operator": "In", "values": ["cache"]]]], "topologyKey": "zone"]
-        ]]]]
+        let affinity: JSONObject = [
+            "affinity": [
+                "podAffinity": [
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        ["labelSelector": ["matchExpressions": [["key": "app", "operator": "In", "values": ["cache"]]]], "topologyKey": "zone"]
+                    ]
+                ]
+            ]
+        ]
         // Nobody matches yet, and the pod does not match itself: nowhere.
-        #expect(schedule(makePod("web", labels: ["app": "web"], spec: affinity), snapshot).message
-            == "0/2 nodes are available: 2 node(s) didn't match pod affinity rules.")
+        #expect(
+            schedule(makePod("web", labels: ["app": "web"], spec: affinity), snapshot).message
+                == "0/2 nodes are available: 2 node(s) didn't match pod affinity rules.")
         // The first of a group that matches itself may go anywhere.
         #expect(schedule(makePod("cache-0", labels: ["app": "cache"], spec: affinity), snapshot).node != nil)
         snapshot.addPod(placed(makePod("cache-0", labels: ["app": "cache"]), on: "n2"))
@@ -199,16 +231,21 @@ import Testing
     @Test func hardSpreadConstraintLimitsSkew() {
         var snapshot = ClusterSnapshot(nodes: [makeNode("a", labels: ["zone": "a"]), makeNode("b", labels: ["zone": "b"])])
         for index in 0..<2 { snapshot.addPod(placed(makePod("w\(index)", labels: ["app": "w"]), on: "a")) }
-        let spread: JSONObject = ["topologySpreadConstraints": [
-            ["maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": ["matchLabels": ["app": "w"]]]
-        ]]
+        let spread: JSONObject = [
+            "topologySpreadConstraints": [
+                ["maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": ["matchLabels": ["app": "w"]]]
+            ]
+        ]
         // Zone a has 2, b has 0: only b keeps the skew within 1.
         let result = schedule(makePod("w2", labels: ["app": "w"], spec: spread), snapshot, { $0.weights = [:] })
         #expect(result.node == "b")
-        let full = ClusterSnapshot(nodes: [makeNode("a", labels: ["zone": "a"]), makeNode("b", labels: ["zone": "b"], taints: [TaintInfo(key: "x", effect: "NoSchedule")])])
+        let full = ClusterSnapshot(nodes: [
+            makeNode("a", labels: ["zone": "a"]), makeNode("b", labels: ["zone": "b"], taints: [TaintInfo(key: "x", effect: "NoSchedule")]),
+        ])
         var crowded = full
         for index in 0..<2 { crowded.addPod(placed(makePod("w\(index)", labels: ["app": "w"]), on: "a")) }
-        #expect(schedule(makePod("w2", labels: ["app": "w"], spec: spread), crowded).message
-            == "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) had untolerated taint {x: }.")
+        #expect(
+            schedule(makePod("w2", labels: ["app": "w"], spec: spread), crowded).message
+                == "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) had untolerated taint {x: }.")
     }
 }

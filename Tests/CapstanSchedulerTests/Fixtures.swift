@@ -1,4 +1,5 @@
 import CapstanCore
+
 @testable import CapstanScheduler
 
 /// A pod as the scheduler reads it, built from JSON the way the API stores it.
@@ -36,7 +37,9 @@ func placed(_ pod: PodInfo, on node: String) -> PodInfo {
 }
 
 /// Schedules with a deterministic profile: ties by name, every node looked at.
-func schedule(_ pod: PodInfo, _ snapshot: ClusterSnapshot, _ adjust: (inout SchedulerConfiguration) -> Void = { _ in }) -> Result<ScheduleResult, FitError> {
+func schedule(_ pod: PodInfo, _ snapshot: ClusterSnapshot, _ adjust: (inout SchedulerConfiguration) -> Void = { _ in }) -> Result<
+    ScheduleResult, FitError
+> {
     var configuration = SchedulerConfiguration()
     configuration.tieBreak = .byName
     configuration.percentageOfNodesToScore = 100
@@ -55,9 +58,15 @@ func nodeAffinity(_ terms: [JSONValue]) -> JSONObject {
 }
 
 func antiAffinity(_ labels: [String: String], topologyKey: String = "kubernetes.io/hostname") -> JSONObject {
-    ["affinity": ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
-        ["labelSelector": ["matchLabels": stringMap(labels)], "topologyKey": .string(topologyKey)]
-    ]]]]
+    [
+        "affinity": [
+            "podAntiAffinity": [
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    ["labelSelector": ["matchLabels": stringMap(labels)], "topologyKey": .string(topologyKey)]
+                ]
+            ]
+        ]
+    ]
 }
 
 /// A JSON object of strings, keys sorted.

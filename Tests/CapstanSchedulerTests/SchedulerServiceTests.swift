@@ -1,14 +1,15 @@
-import CapstanAPIServer
 import CapstanAPI
-@testable import CapstanAPIServer
+import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanScheduler
 import CapstanStore
-import CapstanTesting
 import CapstanTestSupport
+import CapstanTesting
 import Logging
 import Testing
+
+@testable import CapstanAPIServer
 
 /// The Scheduler service against a real registry on SQLite: pods are bound
 /// through `pods/binding`, an impossible pod gets its FailedScheduling event
@@ -46,9 +47,11 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await scheduler.run() }
                 for index in 0..<6 {
-                    _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod("web-\(index)", cpu: "900m"), options: Self.writer)
+                    _ = try await client.create(
+                        BuiltinKinds.pod, namespace: "default", object: Self.pod("web-\(index)", cpu: "900m"), options: Self.writer)
                 }
-                _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod("other", cpu: "1", schedulerName: "someone-else"), options: Self.writer)
+                _ = try await client.create(
+                    BuiltinKinds.pod, namespace: "default", object: Self.pod("other", cpu: "1", schedulerName: "someone-else"), options: Self.writer)
                 _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod("big", cpu: "3"), options: Self.writer)
 
                 // Six pods of 900m on three 2-CPU nodes: two each, none on the node that is not ready.
@@ -61,11 +64,12 @@ import Testing
                 // The impossible pod: an event in Kubernetes' words and the condition.
                 let expected = "0/4 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 3 Insufficient cpu."
                 #expect(await eventually { await Self.events(client, reason: "FailedScheduling", pod: "big").contains(expected) })
-                #expect(await eventually {
-                    let big = try? await client.get(Pod.self, namespace: "default", name: "big")
-                    let condition = big?.status.conditions.first { $0.type == "PodScheduled" }
-                    return condition?.status == "False" && condition?.reason == "Unschedulable" && condition?.message == expected
-                })
+                #expect(
+                    await eventually {
+                        let big = try? await client.get(Pod.self, namespace: "default", name: "big")
+                        let condition = big?.status.conditions.first { $0.type == "PodScheduled" }
+                        return condition?.status == "False" && condition?.reason == "Unschedulable" && condition?.message == expected
+                    })
                 #expect(await Self.events(client, reason: "Scheduled", pod: "web-0").count == 1)
 
                 // A node with room arrives: the waiting pod is retried at once and bound there.
@@ -88,10 +92,11 @@ import Testing
                 group.addTask { try await scheduler.run() }
                 _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: Self.pod("huge", cpu: "8"), options: Self.writer)
                 // No cluster event helps, but the flush retries it; the same failure bumps one event's count.
-                #expect(await eventually {
-                    let events = await Self.eventObjects(client, reason: "FailedScheduling", pod: "huge")
-                    return events.count == 1 && (events.first?["count"]?.intValue ?? 0) >= 3
-                })
+                #expect(
+                    await eventually {
+                        let events = await Self.eventObjects(client, reason: "FailedScheduling", pod: "huge")
+                        return events.count == 1 && (events.first?["count"]?.intValue ?? 0) >= 3
+                    })
                 group.cancelAll()
             }
         }

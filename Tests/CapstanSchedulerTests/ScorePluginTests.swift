@@ -1,6 +1,7 @@
 import CapstanCore
-@testable import CapstanScheduler
 import Testing
+
+@testable import CapstanScheduler
 
 @Suite struct ScorePluginTests {
     /// n1 is half full, n2 empty: spreading picks n2, bin packing n1.
@@ -21,7 +22,10 @@ import Testing
         var placements: [String] = []
         for index in 0..<6 {
             let pod = makePod("p\(index)", cpu: "1", memory: "1Gi")
-            guard case .success(let result) = algorithm.schedule(pod, in: snapshot) else { Issue.record("unschedulable"); return }
+            guard case .success(let result) = algorithm.schedule(pod, in: snapshot) else {
+                Issue.record("unschedulable")
+                return
+            }
             snapshot.addPod(placed(pod, on: result.nodeName))
             placements.append(result.nodeName)
         }
@@ -45,7 +49,9 @@ import Testing
         snapshot.addPod(placed(makePod("a", cpu: "2", memory: "256Mi"), on: "cpu-heavy"))
         snapshot.addPod(placed(makePod("b", cpu: "250m", memory: "2Gi"), on: "mem-heavy"))
         // A memory-hungry pod evens out the CPU-heavy node.
-        #expect(schedule(makePod("p", cpu: "250m", memory: "1800Mi"), snapshot) { $0.weights = ["NodeResourcesBalancedAllocation": 1] }.node == "cpu-heavy")
+        #expect(
+            schedule(makePod("p", cpu: "250m", memory: "1800Mi"), snapshot) { $0.weights = ["NodeResourcesBalancedAllocation": 1] }.node
+                == "cpu-heavy")
     }
 
     @Test func softSpreadPrefersTheEmptiestZone() {
@@ -57,9 +63,11 @@ import Testing
         snapshot.addPod(placed(makePod("w2", labels: ["app": "w"]), on: "b"))
         // Zone c is the busiest by resources, so only the spread score can pick it.
         snapshot.addPod(placed(makePod("other", cpu: "2", memory: "4Gi"), on: "c"))
-        let spread: JSONObject = ["topologySpreadConstraints": [
-            ["maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": ["matchLabels": ["app": "w"]]]
-        ]]
+        let spread: JSONObject = [
+            "topologySpreadConstraints": [
+                ["maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": ["matchLabels": ["app": "w"]]]
+            ]
+        ]
         #expect(schedule(makePod("w3", labels: ["app": "w"], spec: spread), snapshot).node == "c")
         // Without the constraint the least allocated node wins.
         #expect(schedule(makePod("w3", labels: ["app": "w"]), snapshot).node == "a")
@@ -76,9 +84,15 @@ import Testing
 
     @Test func preferredNodeAffinityWeighs() {
         let snapshot = ClusterSnapshot(nodes: [makeNode("a", labels: ["disk": "hdd"]), makeNode("b", labels: ["disk": "ssd"])])
-        let preferred: JSONObject = ["affinity": ["nodeAffinity": ["preferredDuringSchedulingIgnoredDuringExecution": [
-            ["weight": 50, "preference": ["matchExpressions": [["key": "disk", "operator": "In", "values": ["ssd"]]]]]
-        ]]]]
+        let preferred: JSONObject = [
+            "affinity": [
+                "nodeAffinity": [
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        ["weight": 50, "preference": ["matchExpressions": [["key": "disk", "operator": "In", "values": ["ssd"]]]]]
+                    ]
+                ]
+            ]
+        ]
         #expect(schedule(makePod("p", spec: preferred), snapshot).node == "b")
     }
 
@@ -107,8 +121,9 @@ import Testing
 
     @Test func aNodeShortOfSeveralResourcesCountsEach() {
         let snapshot = ClusterSnapshot(nodes: [makeNode("n1", cpu: 1000, memory: 1 << 30), makeNode("n2", cpu: 8000, memory: 1 << 30)])
-        #expect(schedule(makePod("p", cpu: "2", memory: "2Gi"), snapshot).message
-            == "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.")
+        #expect(
+            schedule(makePod("p", cpu: "2", memory: "2Gi"), snapshot).message
+                == "0/2 nodes are available: 1 Insufficient cpu, 2 Insufficient memory.")
     }
 
     @Test func noNodesAtAll() {

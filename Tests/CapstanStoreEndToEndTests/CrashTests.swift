@@ -60,7 +60,8 @@ import Testing
                         group.cancelAll()
                     }
                 }
-                let check = try await runCommand("/usr/bin/sqlite3", [(data as NSString).appendingPathComponent(SQLiteStore.fileName), "PRAGMA integrity_check"])
+                let check = try await runCommand(
+                    "/usr/bin/sqlite3", [(data as NSString).appendingPathComponent(SQLiteStore.fileName), "PRAGMA integrity_check"])
                 #expect(check.output == "ok\n", "integrity_check after round \(round): \(check.output)")
             }
             // One last restart to check the final round's writes.

@@ -39,9 +39,11 @@ import Testing
         try await backend.withStore { store in
             let lease = try await store.grantLease(ttl: 30, id: 4242)
             #expect(lease.id == 4242)
-            await #expect(throws: StoreError.leaseExists(4242), performing: {
-                try await store.grantLease(ttl: 30, id: 4242)
-            })
+            await #expect(
+                throws: StoreError.leaseExists(4242),
+                performing: {
+                    try await store.grantLease(ttl: 30, id: 4242)
+                })
         }
     }
 

@@ -52,7 +52,8 @@ private func deployment(image: String) -> String {
 
 /// The project's default policies, as a server installed from this checkout uses them.
 var projectPolicies: String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appending(path: "policies").path
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appending(path: "policies")
+        .path
 }
 
 /// Drives a real `capstan server --repo` with real git commits, the webhook, kubectl and the capstan CLI.
@@ -108,7 +109,9 @@ var projectPolicies: String {
         // A commit and a webhook: the object appears.
         commit = try git.commit(["deploy/extra.yaml": configMap("extra", "new")], message: "Add extra")
         try await hook(server)
-        let took = try await eventually("the new ConfigMap exists") { try await server.kubectl("get", "configmap", "extra", "-n", "demo").status == 0 }
+        let took = try await eventually("the new ConfigMap exists") {
+            try await server.kubectl("get", "configmap", "extra", "-n", "demo").status == 0
+        }
         print("webhook to object visible in kubectl: \(took)")
 
         // A YAML error: nothing changes; status names the commit, file and line.
@@ -139,12 +142,15 @@ var projectPolicies: String {
         status = try await statusJSON(server)
         #expect(status[path: ["gitops", "state"]] == "Failed")
         let policyErrors = status[path: ["gitops", "lastSync", "errors"]]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(policyErrors.contains { $0.contains("deploy/web.yaml:") && $0.contains("policy disallow-latest-tag") && $0.contains("latest") }, "\(policyErrors)")
+        #expect(
+            policyErrors.contains { $0.contains("deploy/web.yaml:") && $0.contains("policy disallow-latest-tag") && $0.contains("latest") },
+            "\(policyErrors)")
 
         // The next good commit applies; deleting a file prunes its object; hand-made objects stay.
         result = try await server.kubectl("apply", "-f", try server.write("by-hand.yaml", configMap("by-hand", "made with kubectl")))
         #expect(result.status == 0, "\(result.output)")
-        commit = try git.commit(["deploy/web.yaml": deployment(image: "localhost/web:1.1"), "deploy/extra.yaml": nil], message: "Fix and remove extra")
+        commit = try git.commit(
+            ["deploy/web.yaml": deployment(image: "localhost/web:1.1"), "deploy/extra.yaml": nil], message: "Fix and remove extra")
         try await hook(server)
         try await eventually("extra is pruned") { try await server.kubectl("get", "configmap", "extra", "-n", "demo").status != 0 }
         #expect(try await server.kubectl("get", "configmap", "by-hand", "-n", "demo").status == 0)
@@ -152,7 +158,8 @@ var projectPolicies: String {
         #expect(result.output == "localhost/web:1.1")
 
         // kubectl edit: drift is detected and healed, and the heal is in the history.
-        result = try await server.kubectl("edit", "deployment", "web", "-n", "demo", environment: ["KUBE_EDITOR": "sed -i s/replicas:\\ 2/replicas:\\ 5/"])
+        result = try await server.kubectl(
+            "edit", "deployment", "web", "-n", "demo", environment: ["KUBE_EDITOR": "sed -i s/replicas:\\ 2/replicas:\\ 5/"])
         #expect(result.status == 0, "\(result.output)")
         try await eventually("self-heal restores replicas") {
             try await server.kubectl("get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.spec.replicas}").output == "2"
@@ -161,14 +168,18 @@ var projectPolicies: String {
         #expect(history.output.contains("Healed") && history.output.contains("self-heal"), "\(history.output)")
 
         // Self-heal off: the drift stays, reported field by field with who made it.
-        commit = try git.commit(["capstan.yaml": repositoryConfig.replacingOccurrences(of: "selfHeal: true", with: "selfHeal: false")], message: "No self-heal")
+        commit = try git.commit(
+            ["capstan.yaml": repositoryConfig.replacingOccurrences(of: "selfHeal: true", with: "selfHeal: false")], message: "No self-heal")
         try await hook(server)
         try await eventually("self-heal is off") { try await statusJSON(server)[path: ["gitops", "drift", "selfHeal"]] == false }
-        result = try await server.kubectl("edit", "deployment", "web", "-n", "demo", environment: ["KUBE_EDITOR": "sed -i s/replicas:\\ 2/replicas:\\ 4/"])
+        result = try await server.kubectl(
+            "edit", "deployment", "web", "-n", "demo", environment: ["KUBE_EDITOR": "sed -i s/replicas:\\ 2/replicas:\\ 4/"])
         #expect(result.status == 0, "\(result.output)")
         try await eventually("drift is reported") { try await server.capstan("drift").status == 1 }
         let drift = try await server.capstan("drift")
-        #expect(drift.output.contains("spec.replicas") && drift.output.contains("kubectl-edit") && drift.output.contains("git:  2") && drift.output.contains("live: 4"), "\(drift.output)")
+        #expect(
+            drift.output.contains("spec.replicas") && drift.output.contains("kubectl-edit") && drift.output.contains("git:  2")
+                && drift.output.contains("live: 4"), "\(drift.output)")
         #expect(try await server.kubectl("get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.spec.replicas}").output == "4")
 
         // A revert by hand: the cluster follows.
@@ -190,7 +201,8 @@ var projectPolicies: String {
 
         // History and inventory are kept in the store, where kubectl sees them.
         let records = try await server.kubectl("get", "configmaps", "-n", "capstan-system", "-l", "capstan.io/gitops-record", "-o", "name")
-        #expect(records.output.contains("configmap/gitops-inventory-0") && records.output.contains("configmap/gitops-sync-00000001"), "\(records.output)")
+        #expect(
+            records.output.contains("configmap/gitops-inventory-0") && records.output.contains("configmap/gitops-sync-00000001"), "\(records.output)")
 
         let finalHistory = try await server.http("GET", "/history")
         #expect(finalHistory.status == 200 && finalHistory.body.contains("\"result\""))
@@ -199,11 +211,14 @@ var projectPolicies: String {
         try git.git(["pull", "--quiet", "origin", "main"], in: git.work)
         // With self-heal off, the hand-made drift is what applying the tree would undo.
         let clean = try await server.capstan("diff", git.work.path)
-        #expect(clean.status == 1 && clean.output.contains("update Deployment demo/web") && clean.output.contains("spec.replicas: 4 → 2"), "\(clean.output)")
+        #expect(
+            clean.status == 1 && clean.output.contains("update Deployment demo/web") && clean.output.contains("spec.replicas: 4 → 2"),
+            "\(clean.output)")
         try configMap("settings", "local edit").write(to: git.work.appending(path: "deploy/settings.yaml"), atomically: true, encoding: .utf8)
         let diff = try await server.capstan("diff", git.work.path)
         #expect(diff.status == 1 && diff.output.contains("update ConfigMap demo/settings") && diff.output.contains("data.value"), "\(diff.output)")
-        try "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x]}\n".write(to: git.work.appending(path: "deploy/bad.yaml"), atomically: true, encoding: .utf8)
+        try "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x]}\n".write(
+            to: git.work.appending(path: "deploy/bad.yaml"), atomically: true, encoding: .utf8)
         let badDiff = try await server.capstan("diff", git.work.path)
         #expect(badDiff.status == 2 && badDiff.output.contains("deploy/bad.yaml:3:"), "\(badDiff.output)")
     }

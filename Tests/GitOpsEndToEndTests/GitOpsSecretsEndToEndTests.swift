@@ -62,7 +62,8 @@ extension GitOpsEndToEndTests {
         #expect(leaked(response.body).isEmpty, "\(response.body)")
 
         // A hand edit is drift: the viewer sees which key differs, not its values.
-        let patched = try await server.kubectl("patch", "secret", "db", "-n", "demo", "--type", "merge", "-p", #"{"data":{"password":"c3dvcmRmaXNo"}}"#)
+        let patched = try await server.kubectl(
+            "patch", "secret", "db", "-n", "demo", "--type", "merge", "-p", #"{"data":{"password":"c3dvcmRmaXNo"}}"#)
         #expect(patched.status == 0, "\(patched.output)")
         try await eventually("the drift is reported") { try await server.capstan("drift").status == 1 }
         response = try await request(server, token: viewer, "GET", "/drift")
@@ -91,7 +92,9 @@ extension GitOpsEndToEndTests {
         let heal = try git.commit(["capstan.yaml": settings(selfHeal: true)], message: "Heal")
         try await hook(server)
         try await eventually("self-heal is on") { try await statusJSON(server)[path: ["gitops", "syncedCommit", "id"]]?.stringValue == heal }
-        #expect(try await server.kubectl("patch", "secret", "db", "-n", "demo", "--type", "merge", "-p", #"{"data":{"password":"bmV3LXBhc3M="}}"#).status == 0)
+        #expect(
+            try await server.kubectl("patch", "secret", "db", "-n", "demo", "--type", "merge", "-p", #"{"data":{"password":"bmV3LXBhc3M="}}"#).status
+                == 0)
         try await eventually("the Secret is healed") {
             try await server.kubectl("get", "secret", "db", "-n", "demo", "-o", "jsonpath={.data.password}").output == "aHVudGVyMg=="
         }

@@ -1,12 +1,13 @@
 import CapstanAPI
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanClient
 
 @Suite struct CompactionAndNodeTests {
     /// A watch from a revision compacted away gets Kubernetes' answer: one
@@ -65,21 +66,24 @@ import Testing
             _ = try await agent.create(BuiltinKinds.node, namespace: nil, object: node("node-a"), options: writer)
             _ = try await admin.create(BuiltinKinds.node, namespace: nil, object: node("node-b"), options: writer)
             let ready: JSONValue = ["status": ["conditions": [["type": "Ready", "status": "True", "reason": "KubeletReady"]]]]
-            let own = try await agent.patch(BuiltinKinds.node, namespace: nil, name: "node-a", patch: .strategic(ready), options: writer, subresource: "status")
+            let own = try await agent.patch(
+                BuiltinKinds.node, namespace: nil, name: "node-a", patch: .strategic(ready), options: writer, subresource: "status")
             #expect(own[path: ["status", "conditions"]]?.arrayValue?.first?["reason"] == "KubeletReady")
             var current = try await agent.get(BuiltinKinds.node, namespace: nil, name: "node-a")
             current[path: ["status", "capacity"]] = ["cpu": "2"]
             _ = try await agent.update(BuiltinKinds.node, namespace: nil, name: "node-a", object: current, options: writer, subresource: "status")
 
             let other = await apiError {
-                _ = try await agent.patch(BuiltinKinds.node, namespace: nil, name: "node-b", patch: .strategic(ready), options: writer, subresource: "status")
+                _ = try await agent.patch(
+                    BuiltinKinds.node, namespace: nil, name: "node-b", patch: .strategic(ready), options: writer, subresource: "status")
             }
             #expect(other?.code == 403 && other?.reason == "Forbidden", "\(String(describing: other))")
             #expect(other?.message.contains("node-b") == true, "\(String(describing: other))")
             var otherNode = try await agent.get(BuiltinKinds.node, namespace: nil, name: "node-b")
             otherNode[path: ["status", "capacity"]] = ["cpu": "64"]
             let replaced = await apiError {
-                _ = try await agent.update(BuiltinKinds.node, namespace: nil, name: "node-b", object: otherNode, options: writer, subresource: "status")
+                _ = try await agent.update(
+                    BuiltinKinds.node, namespace: nil, name: "node-b", object: otherNode, options: writer, subresource: "status")
             }
             #expect(replaced?.code == 403, "\(String(describing: replaced))")
 
@@ -90,7 +94,8 @@ import Testing
             ]
             _ = try await agent.create(BuiltinKinds.lease, namespace: "kube-node-lease", object: lease, options: writer)
             _ = try await agent.patch(
-                BuiltinKinds.lease, namespace: "kube-node-lease", name: "node-a", patch: .merge(["spec": ["leaseDurationSeconds": 41]]), options: writer)
+                BuiltinKinds.lease, namespace: "kube-node-lease", name: "node-a", patch: .merge(["spec": ["leaseDurationSeconds": 41]]),
+                options: writer)
             let event: JSONValue = [
                 "apiVersion": "v1", "kind": "Event", "metadata": ["name": "node-a.started", "namespace": "default"],
                 "involvedObject": ["kind": "Node", "name": "node-a"], "reason": "Starting", "message": "agent started", "type": "Normal",
@@ -100,7 +105,8 @@ import Testing
             let pod: JSONValue = [
                 "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mine"],
                 "spec": [
-                    "schedulerName": "manual", "containers": [["name": "c", "image": "busybox", "volumeMounts": [["name": "m", "mountPath": "/m"]]]],
+                    "schedulerName": "manual",
+                    "containers": [["name": "c", "image": "busybox", "volumeMounts": [["name": "m", "mountPath": "/m"]]]],
                     "volumes": [["name": "m", "configMap": ["name": "mounted"]]],
                 ],
             ]
@@ -116,7 +122,8 @@ import Testing
                 break
             }
             _ = try await agent.patch(
-                BuiltinKinds.pod, namespace: "default", name: "mine", patch: .merge(["status": ["phase": "Running"]]), options: writer, subresource: "status")
+                BuiltinKinds.pod, namespace: "default", name: "mine", patch: .merge(["status": ["phase": "Running"]]), options: writer,
+                subresource: "status")
             _ = try await admin.create(BuiltinKinds.configMap, namespace: "default", object: configMap("mounted"), options: writer)
             #expect(try await agent.get(BuiltinKinds.configMap, namespace: "default", name: "mounted")["data"]?["a"] == "1")
             // A ConfigMap none of its pods uses is not its to read.
@@ -124,7 +131,9 @@ import Testing
             let unused = await apiError { _ = try await agent.get(BuiltinKinds.configMap, namespace: "default", name: "unused") }
             #expect(unused?.code == 403, "\(String(describing: unused))")
             // But not a ConfigMap write.
-            let write = await apiError { _ = try await agent.create(BuiltinKinds.configMap, namespace: "default", object: configMap("nope"), options: writer) }
+            let write = await apiError {
+                _ = try await agent.create(BuiltinKinds.configMap, namespace: "default", object: configMap("nope"), options: writer)
+            }
             #expect(write?.code == 403, "\(String(describing: write))")
         }
     }

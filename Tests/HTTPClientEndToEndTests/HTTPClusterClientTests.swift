@@ -1,11 +1,12 @@
 import CapstanAPI
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
+
+@testable import CapstanClient
 
 /// HTTPClusterClient against the real `capstan server`, over TLS with the admin token.
 @Suite struct HTTPClusterClientTests {
@@ -26,14 +27,18 @@ import Testing
             // A stale resourceVersion is the same 409 Conflict the registry throws in process.
             var stale = created
             stale[path: ["data", "a"]] = "3"
-            let conflict = await apiError { _ = try await client.update(kind, namespace: "default", name: "settings", object: stale, options: writer) }
+            let conflict = await apiError {
+                _ = try await client.update(kind, namespace: "default", name: "settings", object: stale, options: writer)
+            }
             #expect(conflict?.code == 409 && conflict?.reason == "Conflict", "\(String(describing: conflict))")
             #expect(conflict?.message.contains("the object has been modified") == true)
 
             // Every patch type, each with its own Content-Type.
-            var patched = try await client.patch(kind, namespace: "default", name: "settings", patch: .merge(["data": ["b": "merge"]]), options: writer)
+            var patched = try await client.patch(
+                kind, namespace: "default", name: "settings", patch: .merge(["data": ["b": "merge"]]), options: writer)
             #expect(patched["data"]?["b"] == "merge")
-            patched = try await client.patch(kind, namespace: "default", name: "settings", patch: .strategic(["data": ["c": "strategic"]]), options: writer)
+            patched = try await client.patch(
+                kind, namespace: "default", name: "settings", patch: .strategic(["data": ["c": "strategic"]]), options: writer)
             #expect(patched["data"]?["c"] == "strategic")
             patched = try await client.patch(
                 kind, namespace: "default", name: "settings", patch: .json([["op": "replace", "path": "/data/a", "value": "json"]]), options: writer)
@@ -50,10 +55,16 @@ import Testing
             let uid = try #require(created[path: ["metadata", "uid"]]?.stringValue)
             _ = try await client.delete(kind, namespace: "default", name: "settings", options: DeleteOptions(dryRun: true))
             _ = try await client.get(kind, namespace: "default", name: "settings")
-            let precondition = await apiError { _ = try await client.delete(kind, namespace: "default", name: "settings", options: DeleteOptions(preconditionUID: "not-\(uid)")) }
+            let precondition = await apiError {
+                _ = try await client.delete(kind, namespace: "default", name: "settings", options: DeleteOptions(preconditionUID: "not-\(uid)"))
+            }
             #expect(precondition?.code == 409, "\(String(describing: precondition))")
-            let outcome = try await client.delete(kind, namespace: "default", name: "settings", options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: uid))
-            guard case .deleted(let status) = outcome else { Issue.record("expected .deleted, got \(outcome)"); return }
+            let outcome = try await client.delete(
+                kind, namespace: "default", name: "settings", options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: uid))
+            guard case .deleted(let status) = outcome else {
+                Issue.record("expected .deleted, got \(outcome)")
+                return
+            }
             #expect(status[path: ["details", "uid"]]?.stringValue == uid)
 
             let missing = await apiError { _ = try await client.get(kind, namespace: "default", name: "settings") }
@@ -65,7 +76,9 @@ import Testing
         try await withServer { _, client in
             let kind = BuiltinKinds.configMap
             for index in 0..<5 {
-                _ = try await client.create(kind, namespace: "default", object: configMap("item-\(index)", labels: ["tier": index % 2 == 0 ? "even" : "odd"]), options: writer)
+                _ = try await client.create(
+                    kind, namespace: "default", object: configMap("item-\(index)", labels: ["tier": index % 2 == 0 ? "even" : "odd"]), options: writer
+                )
             }
             var options = ListOptions()
             options.labelSelector = try LabelSelector(parsing: "tier in (even)")
@@ -101,7 +114,8 @@ import Testing
             _ = try await client.create(BuiltinKinds.node, namespace: nil, object: node("worker-1"), options: writer)
             var current = try await client.get(BuiltinKinds.node, namespace: nil, name: "worker-1")
             current[path: ["status", "conditions"]] = [["type": "Ready", "status": "True"]]
-            let withStatus = try await client.update(BuiltinKinds.node, namespace: nil, name: "worker-1", object: current, options: writer, subresource: "status")
+            let withStatus = try await client.update(
+                BuiltinKinds.node, namespace: nil, name: "worker-1", object: current, options: writer, subresource: "status")
             #expect(withStatus[path: ["status", "conditions"]]?.arrayValue?.first?["status"] == "True")
             let pod: JSONValue = [
                 "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "web"],
@@ -213,7 +227,8 @@ import Testing
 
     @Test func connectionFailureNamesTheServer() async throws {
         let port = try freeLoopbackPort()
-        let client = try HTTPClusterClient(configuration: .init(server: "https://127.0.0.1:\(port)", insecureSkipTLSVerify: true, connectTimeout: .seconds(2)))
+        let client = try HTTPClusterClient(
+            configuration: .init(server: "https://127.0.0.1:\(port)", insecureSkipTLSVerify: true, connectTimeout: .seconds(2)))
         do {
             _ = try await client.get(BuiltinKinds.configMap, namespace: "default", name: "x")
             Issue.record("a request to a closed port succeeded")

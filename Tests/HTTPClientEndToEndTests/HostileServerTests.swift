@@ -1,10 +1,11 @@
 import CapstanAPI
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import NIOCore
 import NIOPosix
 import Testing
+
+@testable import CapstanClient
 
 /// A loopback server that answers every request with the same bytes, then
 /// (unless told otherwise) closes: a broken or hostile server, byte by byte.
@@ -38,11 +39,14 @@ private func withCannedServer(
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
         .childChannelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CannedResponder(response, closeAfter: closeAfter)) }
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(CannedResponder(response, closeAfter: closeAfter))
+            }
         }
         .bind(host: "127.0.0.1", port: 0).get()
     let port = try #require(server.localAddress?.port)
-    let client = try HTTPClusterClient(configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: .seconds(3), maxConnections: maxConnections))
+    let client = try HTTPClusterClient(
+        configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: .seconds(3), maxConnections: maxConnections))
     do {
         try await body(client)
     } catch {

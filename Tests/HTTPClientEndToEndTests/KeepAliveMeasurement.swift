@@ -1,9 +1,10 @@
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
 import Testing
+
+@testable import CapstanClient
 
 /// What the keep-alive pool saves: sequential GETs on pooled connections
 /// against one new TLS connection per GET, and a concurrent burst.
@@ -34,11 +35,15 @@ import Testing
                 }
             }
             func perRequest(_ duration: Duration, _ n: Int) -> String {
-                String(format: "%.2f ms", Double(duration.components.attoseconds / 1_000_000_000_000_000 + duration.components.seconds * 1000) / Double(n))
+                String(
+                    format: "%.2f ms",
+                    Double(duration.components.attoseconds / 1_000_000_000_000_000 + duration.components.seconds * 1000) / Double(n))
             }
-            let ratio = Double(fresh.components.seconds * 1000 + fresh.components.attoseconds / 1_000_000_000_000_000)
+            let ratio =
+                Double(fresh.components.seconds * 1000 + fresh.components.attoseconds / 1_000_000_000_000_000)
                 / Double(max(1, pooled.components.seconds * 1000 + pooled.components.attoseconds / 1_000_000_000_000_000))
-            print("""
+            print(
+                """
                 HTTPClusterClient GET over TLS, \(count) sequential: pooled keep-alive \(perRequest(pooled, count))/request, \
                 new connection each \(perRequest(fresh, count))/request (\(String(format: "%.1f", ratio))x); \
                 \(count * 2) concurrent on \(await client.openPooledConnections) connections: \(perRequest(burst, count * 2))/request

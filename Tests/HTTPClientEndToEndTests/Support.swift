@@ -1,15 +1,18 @@
 import CapstanAPI
 import CapstanAPIServer
-@testable import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
+
+@testable import CapstanClient
 
 let writer = WriteOptions(fieldManager: "http-client-test")
 
 func configMap(_ name: String, labels: [String: String] = [:], data: String = "1") -> JSONValue {
     var metadata: JSONObject = ["name": .string(name)]
-    if !labels.isEmpty { metadata["labels"] = .object(JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
+    if !labels.isEmpty {
+        metadata["labels"] = .object(JSONObject(uniqueKeysWithValues: labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+    }
     return ["apiVersion": "v1", "kind": "ConfigMap", "metadata": .object(metadata), "data": ["a": .string(data)]]
 }
 

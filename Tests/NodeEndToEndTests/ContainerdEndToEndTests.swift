@@ -17,36 +17,41 @@ struct ContainerdEndToEndTests {
         let server = try await RunningServer(arguments: ["--with-node", "--node-name", "ctd-e2e", "--cri-socket", base.appending("containerd.sock")])
         defer { server.stop() }
 
-        _ = try await server.kubectl("apply", "-f", "-", input: """
-            apiVersion: v1
-            kind: ConfigMap
-            metadata: {name: cfg, namespace: default}
-            data: {greeting: hello-from-a-configmap}
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: talk, namespace: default}
-            spec:
-              terminationGracePeriodSeconds: 2
-              initContainers:
-              - {name: init, image: localhost/busybox:1.35, imagePullPolicy: Never, command: ["sh", "-c", "echo init"]}
-              containers:
-              - name: talk
-                image: localhost/busybox:1.35
-                imagePullPolicy: Never
-                command: ["sh", "-c", "i=0; while true; do echo line $i $GREETING; i=$((i+1)); sleep 1; done"]
-                env: [{name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}]
-                volumeMounts: [{name: cfg, mountPath: /etc/cfg}]
-                readinessProbe: {exec: {command: ["cat", "/etc/cfg/greeting"]}, periodSeconds: 1}
-              volumes: [{name: cfg, configMap: {name: cfg}}]
-            """)
+        _ = try await server.kubectl(
+            "apply", "-f", "-",
+            input: """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: cfg, namespace: default}
+                data: {greeting: hello-from-a-configmap}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: talk, namespace: default}
+                spec:
+                  terminationGracePeriodSeconds: 2
+                  initContainers:
+                  - {name: init, image: localhost/busybox:1.35, imagePullPolicy: Never, command: ["sh", "-c", "echo init"]}
+                  containers:
+                  - name: talk
+                    image: localhost/busybox:1.35
+                    imagePullPolicy: Never
+                    command: ["sh", "-c", "i=0; while true; do echo line $i $GREETING; i=$((i+1)); sleep 1; done"]
+                    env: [{name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}]
+                    volumeMounts: [{name: cfg, mountPath: /etc/cfg}]
+                    readinessProbe: {exec: {command: ["cat", "/etc/cfg/greeting"]}, periodSeconds: 1}
+                  volumes: [{name: cfg, configMap: {name: cfg}}]
+                """)
         try await waitFor("the pod Running and Ready on containerd") {
-            let ready = try await server.kubectl("get", "pod", "talk", "-o", #"jsonpath={.status.phase}/{.status.conditions[?(@.type=="Ready")].status}"#)
+            let ready = try await server.kubectl(
+                "get", "pod", "talk", "-o", #"jsonpath={.status.phase}/{.status.conditions[?(@.type=="Ready")].status}"#)
             return ready.output == "Running/True"
         }
         let runtime = try await server.kubectl("get", "node", "ctd-e2e", "-o", "jsonpath={.status.nodeInfo.containerRuntimeVersion}")
         #expect(runtime.output.hasPrefix("containerd://"), "\(runtime.output)")
-        try await waitFor("log lines") { try await server.kubectl("logs", "talk", "-c", "talk", "--tail", "1").output.contains("hello-from-a-configmap") }
+        try await waitFor("log lines") {
+            try await server.kubectl("logs", "talk", "-c", "talk", "--tail", "1").output.contains("hello-from-a-configmap")
+        }
         let exec = try await server.kubectl("exec", "talk", "-c", "talk", "--", "cat", "/etc/cfg/greeting")
         #expect(exec.status == 0 && exec.output.contains("hello-from-a-configmap"), "exec: \(exec.output)")
 
@@ -73,48 +78,52 @@ struct ContainerdEndToEndTests {
         let root = base.path
         try FileManager.default.createDirectory(atPath: root + "/net.d", withIntermediateDirectories: true)
         try """
-            {"cniVersion": "1.0.0", "name": "capstan-ctd-e2e", "plugins": [
-              {"type": "bridge", "bridge": "ctde2e0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-               "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.192.0.0/24"}]], "dataDir": "\(root)/ipam"}},
-              {"type": "portmap", "capabilities": {"portMappings": true}}]}
-            """.write(toFile: root + "/net.d/10-e2e.conflist", atomically: true, encoding: .utf8)
+        {"cniVersion": "1.0.0", "name": "capstan-ctd-e2e", "plugins": [
+          {"type": "bridge", "bridge": "ctde2e0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+           "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.192.0.0/24"}]], "dataDir": "\(root)/ipam"}},
+          {"type": "portmap", "capabilities": {"portMappings": true}}]}
+        """.write(toFile: root + "/net.d/10-e2e.conflist", atomically: true, encoding: .utf8)
         try """
-            version = 2
-            root = "\(root)/containerd/root"
-            state = "\(root)/containerd/state"
-            disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
-              "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-            [grpc]
-              address = "\(root)/containerd.sock"
-            [ttrpc]
-              address = "\(root)/containerd.sock.ttrpc"
-            [plugins."io.containerd.grpc.v1.cri"]
-              sandbox_image = "localhost/pause:e2e"
-              restrict_oom_score_adj = true
-              disable_apparmor = true
-              [plugins."io.containerd.grpc.v1.cri".containerd]
-                snapshotter = "overlayfs"
-                default_runtime_name = "runc"
-                [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-                  runtime_type = "io.containerd.runc.v2"
-                  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-                    SystemdCgroup = false
-              [plugins."io.containerd.grpc.v1.cri".cni]
-                bin_dir = "/usr/lib/cni"
-                conf_dir = "\(root)/net.d"
-            """.write(toFile: root + "/containerd.toml", atomically: true, encoding: .utf8)
+        version = 2
+        root = "\(root)/containerd/root"
+        state = "\(root)/containerd/state"
+        disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs",
+          "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+        [grpc]
+          address = "\(root)/containerd.sock"
+        [ttrpc]
+          address = "\(root)/containerd.sock.ttrpc"
+        [plugins."io.containerd.grpc.v1.cri"]
+          sandbox_image = "localhost/pause:e2e"
+          restrict_oom_score_adj = true
+          disable_apparmor = true
+          [plugins."io.containerd.grpc.v1.cri".containerd]
+            snapshotter = "overlayfs"
+            default_runtime_name = "runc"
+            [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+              runtime_type = "io.containerd.runc.v2"
+              [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+                SystemdCgroup = false
+          [plugins."io.containerd.grpc.v1.cri".cni]
+            bin_dir = "/usr/lib/cni"
+            conf_dir = "\(root)/net.d"
+        """.write(toFile: root + "/containerd.toml", atomically: true, encoding: .utf8)
         // The same busybox image Capstan builds, as OCI layouts containerd imports (and a pause image).
         for (name, extra) in [("localhost/busybox:1.35", [String]()), ("localhost/pause:e2e", ["--command", "sleep", "2147483647"])] {
             let layout = root + "/layout-\(name.split(separator: ":").last!)"
-            let built = try runBlocking(RunningServer.capstanBinary, ["image", "build-busybox", "--root", root + "/images-\(extra.isEmpty ? "b" : "p")", "--oci-layout", layout, name] + extra)
+            let built = try runBlocking(
+                RunningServer.capstanBinary,
+                ["image", "build-busybox", "--root", root + "/images-\(extra.isEmpty ? "b" : "p")", "--oci-layout", layout, name] + extra)
             guard built == 0 else { throw HarnessError("capstan image build-busybox \(name) failed") }
             guard try runBlocking("/bin/tar", ["-C", layout, "-cf", layout + ".tar", "."]) == 0 else { throw HarnessError("tar \(layout) failed") }
         }
-        let process = try ChildProcess(executable: "/usr/bin/containerd", arguments: ["--config", root + "/containerd.toml"], logPath: root + "/containerd.log")
+        let process = try ChildProcess(
+            executable: "/usr/bin/containerd", arguments: ["--config", root + "/containerd.toml"], logPath: root + "/containerd.log")
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: root + "/containerd.sock") && Date() < deadline { usleep(100_000) }
         for tag in ["1.35", "e2e"] {
-            let imported = try runBlocking("/usr/bin/ctr", ["-a", root + "/containerd.sock", "-n", "k8s.io", "images", "import", root + "/layout-\(tag).tar"])
+            let imported = try runBlocking(
+                "/usr/bin/ctr", ["-a", root + "/containerd.sock", "-n", "k8s.io", "images", "import", root + "/layout-\(tag).tar"])
             guard imported == 0 else { throw HarnessError("ctr images import failed; containerd log: \(process.log.suffix(2000))") }
         }
         return process
@@ -129,7 +138,8 @@ struct ContainerdEndToEndTests {
 
     private func stopContainerd(_ process: ChildProcess, _ base: TemporaryDirectory, namespacesBefore: Set<String>) {
         let address = base.appending("containerd.sock")
-        for pid in (try? pids(matching: "containerd-shim-runc-v2")) ?? [] where ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(address) {
+        for pid in (try? pids(matching: "containerd-shim-runc-v2")) ?? []
+        where ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(address) {
             kill(pid, SIGKILL)
         }
         kill(process.pid, SIGTERM)

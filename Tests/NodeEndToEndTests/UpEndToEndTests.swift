@@ -21,7 +21,9 @@ final class LoadLoop: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !self.stopped.load(ordering: .relaxed) {
-                    if let output = try? await harness.kubectl("get", "endpoints", "web", "-n", "demo", "-o", "jsonpath={.subsets[*].addresses[*].ip}") {
+                    if let output = try? await harness.kubectl(
+                        "get", "endpoints", "web", "-n", "demo", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+                    {
                         let addresses = output.split(separator: " ").map(String.init)
                         self.state.withLock { $0.addresses = addresses }
                     }
@@ -77,7 +79,8 @@ struct UpEndToEndTests {
     @Test(.timeLimit(.minutes(15)))
     func fromCommitToRunningContainersAndBack() async throws {
         try await UpHarness.with(
-            config: repositoryConfig, serverOptions: ["--node-monitor-grace-period", "8", "--default-toleration-seconds", "3", "--node-lease-duration", "8"],
+            config: repositoryConfig,
+            serverOptions: ["--node-monitor-grace-period", "8", "--default-toleration-seconds", "3", "--node-lease-duration", "8"],
             run)
     }
 
@@ -86,7 +89,9 @@ struct UpEndToEndTests {
         var manifest = try String(contentsOf: web, encoding: .utf8)
 
         // 1. The template's app runs and answers on its pod IP.
-        try await harness.waitFor("the template's web pod Ready") { try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1) }
+        try await harness.waitFor("the template's web pod Ready") {
+            try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1)
+        }
         let first = try #require(try await harness.webPods().first)
         guard case .success(let page) = await UpHarness.httpGet("http://\(first.ip):8080/") else {
             Issue.record("the web pod at \(first.ip) did not answer")
@@ -127,7 +132,8 @@ struct UpEndToEndTests {
         try await harness.waitFor("GitOps Degraded", timeout: .seconds(90)) { try await harness.gitOpsState() == "Degraded" }
         try await harness.waitFor("an automatic revert commit", timeout: .seconds(120)) { try harness.remoteLog().first?.contains("Revert") == true }
         try await harness.waitFor("the cluster back on the good commit") {
-            let path = try await harness.kubectl("get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}")
+            let path = try await harness.kubectl(
+                "get", "deployment", "web", "-n", "demo", "-o", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}")
             let rolledOut = try await harness.webIsRolledOut(image: "localhost/capstan/busybox:v2", count: 3)
             return path == "/" && rolledOut
         }
@@ -136,12 +142,17 @@ struct UpEndToEndTests {
         // 5. `git revert` by hand of the v2 commit: back to 1.35.
         try harness.git.git(["revert", "--no-edit", upgrade], in: harness.git.work)
         try harness.git.git(["push", "--quiet", "origin", "main"], in: harness.git.work)
-        try await harness.waitFor("the cluster following the hand revert") { try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 3) }
+        try await harness.waitFor("the cluster following the hand revert") {
+            try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 3)
+        }
 
         // 6. kill -9 of a container's process: the agent starts it again.
         let victim = try #require(try await harness.webPods().first)
         let containerID = String(victim.containerID.split(separator: "/").last ?? "")
-        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(harness.dataDirectory)/cri/containers/\(containerID)/container.json"))) as? [String: Any]
+        let record =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(harness.dataDirectory)/cri/containers/\(containerID)/container.json")))
+            as? [String: Any]
         let pid = try #require(record?["pid"] as? Int)
         #expect(kill(Int32(pid), SIGKILL) == 0)
         try await harness.waitFor("the killed container restarted and ready") {
@@ -151,19 +162,26 @@ struct UpEndToEndTests {
 
         // 7. A second node whose agent dies: NotReady, its pods evicted and replaced on the live node.
         let token = try await harness.capstan("token", "create", "--data-dir", harness.dataDirectory, "--role", "node", "--node", "e2e-remote")
-        let kubeconfig = try await harness.capstan("kubeconfig", "--data-dir", harness.dataDirectory, "--token", String(token.output.split(separator: "\n").last ?? ""))
+        let kubeconfig = try await harness.capstan(
+            "kubeconfig", "--data-dir", harness.dataDirectory, "--token", String(token.output.split(separator: "\n").last ?? ""))
         let nodeKubeconfig = harness.directory.appending("node.kubeconfig")
         try kubeconfig.output.write(toFile: nodeKubeconfig, atomically: true, encoding: .utf8)
         let agent = try ChildProcess(
             executable: RunningServer.capstanBinary,
-            arguments: ["agent", "--kubeconfig", nodeKubeconfig, "--node-name", "e2e-remote", "--cri-socket", harness.dataDirectory + "/cri.sock",
-                        "--root", harness.directory.appending("remote-agent"), "--node-lease-duration", "8"],
+            arguments: [
+                "agent", "--kubeconfig", nodeKubeconfig, "--node-name", "e2e-remote", "--cri-socket", harness.dataDirectory + "/cri.sock",
+                "--root", harness.directory.appending("remote-agent"), "--node-lease-duration", "8",
+            ],
             logPath: harness.directory.appending("agent.log"))
         harness.track(agent)
-        try await harness.waitFor("the remote node Ready") { try await harness.kubectl("get", "node", "e2e-remote", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}") == "True" }
+        try await harness.waitFor("the remote node Ready") {
+            try await harness.kubectl("get", "node", "e2e-remote", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}") == "True"
+        }
         _ = try await harness.kubectl("cordon", harness.nodeName)
         _ = try await harness.kubectl("scale", "deployment", "web", "-n", "demo", "--replicas", "5")
-        try await harness.waitFor("two pods on the remote node") { try await harness.webPods().filter { $0.node == "e2e-remote" && $0.ready }.count == 2 }
+        try await harness.waitFor("two pods on the remote node") {
+            try await harness.webPods().filter { $0.node == "e2e-remote" && $0.ready }.count == 2
+        }
         _ = try await harness.kubectl("uncordon", harness.nodeName)
         agent.kill()
         try await harness.waitFor("the remote node NotReady", timeout: .seconds(90)) {

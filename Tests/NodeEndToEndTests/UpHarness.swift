@@ -1,9 +1,10 @@
 import CapstanTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `capstan up` as a user runs it, on a git repository made from the
 /// template, with real runc, CNI, git and kubectl. Everything it started is
@@ -45,7 +46,9 @@ final class UpHarness: @unchecked Sendable {
             try git.commit(files, message: "Start from the Capstan template")
             repository = git.remote.path
         }
-        process = try Self.start(dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up.log")
+        process = try Self.start(
+            dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions,
+            log: "up.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
@@ -87,7 +90,9 @@ final class UpHarness: @unchecked Sendable {
 
     /// Starts `capstan up` again on the same data directory and repository.
     func restart(serverOptions: [String] = []) async throws {
-        process = try Self.start(dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions, log: "up-2.log")
+        process = try Self.start(
+            dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions,
+            log: "up-2.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
@@ -107,7 +112,8 @@ final class UpHarness: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["KUBECONFIG"] = kubeconfig
         environment["HOME"] = directory.path
-        let result = try await runCommand("/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], environment: environment, timeout: .seconds(60))
+        let result = try await runCommand(
+            "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], environment: environment, timeout: .seconds(60))
         guard result.status == 0 else { throw HarnessError("kubectl \(arguments.joined(separator: " ")) failed: \(result.output)") }
         return result.output
     }
@@ -122,11 +128,14 @@ final class UpHarness: @unchecked Sendable {
     }
 
     func webPods() async throws -> [WebPod] {
-        let format = #"{range .items[*]}{.metadata.name}|{.status.podIP}|{.spec.containers[0].image}|{.status.conditions[?(@.type=="Ready")].status}|{.status.containerStatuses[0].restartCount}|{.spec.nodeName}|{.metadata.deletionTimestamp}|{.status.containerStatuses[0].containerID}{"\n"}{end}"#
+        let format =
+            #"{range .items[*]}{.metadata.name}|{.status.podIP}|{.spec.containers[0].image}|{.status.conditions[?(@.type=="Ready")].status}|{.status.containerStatuses[0].restartCount}|{.spec.nodeName}|{.metadata.deletionTimestamp}|{.status.containerStatuses[0].containerID}{"\n"}{end}"#
         let output = try await kubectl("get", "pods", "-n", "demo", "-l", "app.kubernetes.io/name=web", "-o", "jsonpath=" + format)
         return output.split(separator: "\n").map { line in
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            return WebPod(name: f[0], ip: f[1], image: f[2], ready: f[3] == "True", restarts: Int(f[4]) ?? 0, node: f[5], terminating: !f[6].isEmpty, containerID: f[7])
+            return WebPod(
+                name: f[0], ip: f[1], image: f[2], ready: f[3] == "True", restarts: Int(f[4]) ?? 0, node: f[5], terminating: !f[6].isEmpty,
+                containerID: f[7])
         }
     }
 
@@ -143,7 +152,8 @@ final class UpHarness: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(250))
         }
         let state = (try? await kubectl("get", "pods", "-A", "-o", "wide")) ?? "(kubectl failed)"
-        throw HarnessError("timed out waiting for \(what)\(lastError.map { " (last error: \($0))" } ?? "")\npods:\n\(state)\nlog tail:\n\(process.log.suffix(3000))")
+        throw HarnessError(
+            "timed out waiting for \(what)\(lastError.map { " (last error: \($0))" } ?? "")\npods:\n\(state)\nlog tail:\n\(process.log.suffix(3000))")
     }
 
     /// The web app as the final state of a rollout: `count` ready pods of `image`, nothing else.

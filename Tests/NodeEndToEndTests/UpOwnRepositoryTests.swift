@@ -17,7 +17,9 @@ struct UpOwnRepositoryTests {
         func git(_ arguments: String...) throws -> String {
             try harness.git.git(["-c", "user.name=Tester", "-c", "user.email=tester@localhost"] + arguments, in: URL(fileURLWithPath: repository))
         }
-        try await harness.waitFor("the template's web pod Ready") { try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1) }
+        try await harness.waitFor("the template's web pod Ready") {
+            try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1)
+        }
 
         // What Capstan keeps on disk is its owner's alone.
         try assertPrivateState(harness)
@@ -36,7 +38,9 @@ struct UpOwnRepositoryTests {
         #expect(log.first?.hasPrefix("Revert \"Run two replicas\"") == true, "\(log)")
         #expect(try String(contentsOfFile: webPath, encoding: .utf8) == original, "the work tree holds the reverted file")
         #expect(try git("status", "--porcelain").isEmpty, "the revert leaves a clean work tree and index")
-        try await harness.waitFor("the cluster back on one replica") { try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1) }
+        try await harness.waitFor("the cluster back on one replica") {
+            try await harness.webIsRolledOut(image: "localhost/capstan/busybox:1.35", count: 1)
+        }
     }
 
     /// The data directory and what the server, the shim and the agent keep in it

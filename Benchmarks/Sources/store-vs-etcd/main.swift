@@ -74,11 +74,17 @@ for workload in workloads {
 let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
 for (index, row) in rows.enumerated() {
     let cells = row.enumerated().map { column, cell in
-        column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        column == 0
+            ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
             : String(repeating: " ", count: widths[column] - cell.count) + cell
     }
     print("| " + cells.joined(separator: " | ") + " |")
-    if index == 0 { print("|" + widths.enumerated().map { $0 == 0 ? String(repeating: "-", count: $1 + 2) : String(repeating: "-", count: $1 + 1) + ":" }.joined(separator: "|") + "|") }
+    if index == 0 {
+        print(
+            "|"
+                + widths.enumerated().map { $0 == 0 ? String(repeating: "-", count: $1 + 2) : String(repeating: "-", count: $1 + 1) + ":" }.joined(
+                    separator: "|") + "|")
+    }
 }
 print("")
 print("throughput x = capstan ops/s / etcd ops/s (higher is better); p99 x = capstan p99 / etcd p99 (lower is better)")

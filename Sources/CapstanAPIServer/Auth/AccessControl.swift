@@ -88,12 +88,16 @@ struct AccessControl: Sendable {
         guard apiMediaTypes.contains(contentType) else {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
-                message: "a write on the unauthenticated plain-HTTP port must have an API Content-Type (application/json, application/yaml or a patch type), not \"\(contentType)\"")
+                message:
+                    "a write on the unauthenticated plain-HTTP port must have an API Content-Type (application/json, application/yaml or a patch type), not \"\(contentType)\""
+            )
         }
     }
 
     /// Why the condition does not hold, or nil when it does.
-    private func violation(of condition: Authorizer.Condition, _ attributes: RequestAttributes, _ request: inout Request) async throws(APIError) -> String? {
+    private func violation(of condition: Authorizer.Condition, _ attributes: RequestAttributes, _ request: inout Request) async throws(APIError)
+        -> String?
+    {
         switch condition {
         case .createsObjectNamed(let name):
             let body: ByteBuffer
@@ -156,7 +160,8 @@ extension APIError {
     static func forbidden(_ user: User, _ request: RequestAttributes, reason: String? = nil) -> APIError {
         let suffix = reason.map { ": \($0)" } ?? ""
         guard let resource = request.resource else {
-            return APIError(code: 403, reason: "Forbidden", message: "forbidden: User \"\(user.name)\" cannot \(request.verb) path \"\(request.path)\"\(suffix)")
+            return APIError(
+                code: 403, reason: "Forbidden", message: "forbidden: User \"\(user.name)\" cannot \(request.verb) path \"\(request.path)\"\(suffix)")
         }
         let qualified = APIError.qualified(resource.resource, resource.group)
         let subject = resource.name.map { "\(qualified) \"\($0)\" is forbidden" } ?? "\(qualified) is forbidden"
@@ -166,7 +171,8 @@ extension APIError {
         if !resource.group.isEmpty { details["group"] = .string(resource.group) }
         return APIError(
             code: 403, reason: "Forbidden",
-            message: "\(subject): User \"\(user.name)\" cannot \(request.verb) resource \"\(resource.resourceWithSubresource)\" in API group \"\(resource.group)\" \(scope)\(suffix)",
+            message:
+                "\(subject): User \"\(user.name)\" cannot \(request.verb) resource \"\(resource.resourceWithSubresource)\" in API group \"\(resource.group)\" \(scope)\(suffix)",
             details: details)
     }
 }

@@ -86,7 +86,9 @@ enum Authorizer {
             return isPublic(request) || isDiscovery(request) ? .allow : .deny
         }
         let verb = request.verb
-        if request.isRead, resource.group == "", nodeReadable.contains(resource.resource), resource.subresource == nil || resource.subresource == "status" {
+        if request.isRead, resource.group == "", nodeReadable.contains(resource.resource),
+            resource.subresource == nil || resource.subresource == "status"
+        {
             return .allow
         }
         switch (resource.group, resource.resource) {

@@ -1,13 +1,13 @@
-public import CapstanSystem
 import CapstanCore
+public import CapstanSystem
 import Crypto
 public import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Bearer tokens, kept as SHA-256 hashes in `<data-dir>/auth/tokens.json`
@@ -130,9 +130,10 @@ public final class TokenStore: Sendable {
             default:
                 throw PrivateFileError(path: path, "tokens[\(index)] has unknown role \"\(roleName)\" (admin, viewer or node)")
             }
-            entries.append(Entry(
-                id: item["id"]?.stringValue ?? String(hash.prefix(12)), sha256: hash.lowercased(), user: User(name: name, role: role),
-                created: item["created"]?.stringValue ?? ""))
+            entries.append(
+                Entry(
+                    id: item["id"]?.stringValue ?? String(hash.prefix(12)), sha256: hash.lowercased(), user: User(name: name, role: role),
+                    created: item["created"]?.stringValue ?? ""))
         }
         return entries
     }
@@ -180,11 +181,11 @@ struct FileStamp: Equatable {
         guard stat(path, &info) == 0 else { return nil }
         inode = UInt64(info.st_ino)
         #if canImport(Darwin)
-        modified = Int(info.st_mtimespec.tv_sec)
-        modifiedNanos = Int(info.st_mtimespec.tv_nsec)
+            modified = Int(info.st_mtimespec.tv_sec)
+            modifiedNanos = Int(info.st_mtimespec.tv_nsec)
         #else
-        modified = Int(info.st_mtim.tv_sec)
-        modifiedNanos = Int(info.st_mtim.tv_nsec)
+            modified = Int(info.st_mtim.tv_sec)
+            modifiedNanos = Int(info.st_mtim.tv_nsec)
         #endif
         size = Int64(info.st_size)
     }

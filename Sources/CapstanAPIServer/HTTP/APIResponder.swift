@@ -42,7 +42,11 @@ struct APIResponder: HTTPResponder {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
             guard let info = resourcePath.kind else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))")
+                throw APIError(
+                    code: 404, reason: "NotFound",
+                    message:
+                        "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))"
+                )
             }
             return try await resource(info, resourcePath, request, user: user)
         } catch let error as APIError {
@@ -97,7 +101,9 @@ struct APIResponder: HTTPResponder {
         if segments.count == 2, segments[0] == "apis" {
             guard let entry = Discovery.groups.first(where: { $0.group == segments[1] }) else { return nil }
             let version: JSONValue = ["groupVersion": .string("\(entry.group)/\(entry.version)"), "version": .string(entry.version)]
-            return Self.json(["kind": "APIGroup", "apiVersion": "v1", "name": .string(entry.group), "versions": [version], "preferredVersion": version])
+            return Self.json([
+                "kind": "APIGroup", "apiVersion": "v1", "name": .string(entry.group), "versions": [version], "preferredVersion": version,
+            ])
         }
         return nil
     }
@@ -123,11 +129,16 @@ struct APIResponder: HTTPResponder {
             }
             let list = try await registry.list(info, namespace: path.namespace, options: listOptions)
             if table {
-                return Self.json(Tables.table(for: info.kind, objects: list.items, resourceVersion: list.resourceVersion, continueToken: list.continueToken, now: Date()))
+                return Self.json(
+                    Tables.table(
+                        for: info.kind, objects: list.items, resourceVersion: list.resourceVersion, continueToken: list.continueToken, now: Date()))
             }
             var metadata: JSONObject = ["resourceVersion": .string(list.resourceVersion)]
             if let token = list.continueToken { metadata["continue"] = .string(token) }
-            return Self.json(["kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object(metadata), "items": .array(list.items)])
+            return Self.json([
+                "kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object(metadata),
+                "items": .array(list.items),
+            ])
         case (.get, let name?, let subresource) where subresource == nil || subresource == "status":
             let object = try await registry.get(info, namespace: path.namespace, name: name)
             return table ? Self.json(Tables.table(for: info.kind, objects: [object], resourceVersion: nil, now: Date())) : Self.json(object)
@@ -142,7 +153,8 @@ struct APIResponder: HTTPResponder {
             guard let node = binding[path: ["target", "name"]]?.stringValue, !node.isEmpty else {
                 throw APIError.badRequest("a binding needs target.name")
             }
-            let (bound, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+            let (bound, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) {
+                (current: JSONValue?) throws -> JSONValue in
                 var pod = current ?? .object([:])
                 if let assigned = pod[path: ["spec", "nodeName"]]?.stringValue, !assigned.isEmpty {
                     throw APIError(code: 409, reason: "Conflict", message: "pod \(name) is already assigned to node \"\(assigned)\"")
@@ -158,7 +170,8 @@ struct APIResponder: HTTPResponder {
             return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": 201], status: .created)
         case (.put, let name?, let subresource) where registry.acceptsWrite(info, subresource: subresource):
             let body = try await readJSON(request)
-            return Self.json(try await registry.update(info, namespace: path.namespace, name: name, object: body, options: options, subresource: subresource))
+            return Self.json(
+                try await registry.update(info, namespace: path.namespace, name: name, object: body, options: options, subresource: subresource))
         case (let method, let name?, "scale") where method == .put || method == .patch:
             return try await scale(info, path, name, request, options)
         case (.patch, let name?, let subresource) where subresource == nil || subresource == "status":
@@ -193,14 +206,17 @@ struct APIResponder: HTTPResponder {
             for item in list.items {
                 guard let name = item[path: ["metadata", "name"]]?.stringValue else { continue }
                 // Objects deleted meanwhile by someone else are simply skipped.
-                let outcome = try? await registry.delete(info, namespace: item[path: ["metadata", "namespace"]]?.stringValue, name: name, dryRun: options.dryRun)
+                let outcome = try? await registry.delete(
+                    info, namespace: item[path: ["metadata", "namespace"]]?.stringValue, name: name, dryRun: options.dryRun)
                 switch outcome {
                 case .deleted(let object)?: deleted.append(object)
                 case .pending(let object)?: deleted.append(object)
                 case nil: continue
                 }
             }
-            return Self.json(["kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object([:]), "items": .array(deleted)])
+            return Self.json([
+                "kind": .string(info.kind + "List"), "apiVersion": .string(info.apiVersion), "metadata": .object([:]), "items": .array(deleted),
+            ])
         default:
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
@@ -220,7 +236,9 @@ struct APIResponder: HTTPResponder {
             let config: JSONValue
             do {
                 let documents = try YAMLLoader().load(Array(body.readableBytesView), file: "request")
-                guard documents.count == 1, case .object = documents[0].value else { throw APIError.badRequest("an apply request must hold exactly one object") }
+                guard documents.count == 1, case .object = documents[0].value else {
+                    throw APIError.badRequest("an apply request must hold exactly one object")
+                }
                 config = documents[0].value
             } catch let error as YAMLError {
                 throw APIError.badRequest("error decoding YAML: \(error.position): \(error.message)")
@@ -232,8 +250,10 @@ struct APIResponder: HTTPResponder {
         case "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json":
             let patch = try parseJSON(body)
             let request: PatchRequest =
-                contentType == "application/json-patch+json" ? .json(patch) : contentType == "application/merge-patch+json" ? .merge(patch) : .strategic(patch)
-            let (object, _) = try await registry.applyPatch(info, namespace: path.namespace, name: name, request, options: options, subresource: subresource)
+                contentType == "application/json-patch+json"
+                ? .json(patch) : contentType == "application/merge-patch+json" ? .merge(patch) : .strategic(patch)
+            let (object, _) = try await registry.applyPatch(
+                info, namespace: path.namespace, name: name, request, options: options, subresource: subresource)
             return Self.json(object)
         default:
             throw APIError.unsupportedMediaType(contentType)
@@ -247,13 +267,20 @@ struct APIResponder: HTTPResponder {
         let body = try parseJSON(try await readBody(request))
         let isMergePatch = request.method == .patch
         var previous: Int64?
-        let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+        let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) {
+            (current: JSONValue?) throws -> JSONValue in
             var object = current ?? .object([:])
             previous = object[path: ["spec", "replicas"]]?.intValue ?? 1
             let view = try Scale.view(of: object, info)
             let updated = isMergePatch ? JSONMergePatch.apply(body, to: view) : body
             guard let replicas = updated[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
-                throw APIError.invalid(kind: "Scale", name: name, errors: [FieldError(.invalid, FieldPath("spec", "replicas"), value: updated[path: ["spec", "replicas"]] ?? .null, "must be greater than or equal to 0")])
+                throw APIError.invalid(
+                    kind: "Scale", name: name,
+                    errors: [
+                        FieldError(
+                            .invalid, FieldPath("spec", "replicas"), value: updated[path: ["spec", "replicas"]] ?? .null,
+                            "must be greater than or equal to 0")
+                    ])
             }
             object[path: ["spec", "replicas"]] = .int(replicas)
             return object
@@ -290,7 +317,9 @@ struct APIResponder: HTTPResponder {
         if (request.headers[.contentType] ?? "").hasPrefix("application/vnd.kubernetes.protobuf") {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
-                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported by Capstan)")
+                message:
+                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported by Capstan)"
+            )
         }
         return try parseJSON(try await readBody(request))
     }

@@ -50,19 +50,27 @@ enum Discovery {
                     "verbs": .array(verbs),
                 ]
                 if !info.shortNames.isEmpty { resource["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
-            if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
+                if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
                 if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
                 let subresources = Self.subresources(info)
                 if !subresources.isEmpty {
-                    resource["subresources"] = .array(subresources.map { sub in
-                        ["subresource": .string(sub.name), "responseKind": ["group": .string(info.group), "version": .string(info.version), "kind": .string(info.kind)], "verbs": .array(sub.verbs)]
-                    })
+                    resource["subresources"] = .array(
+                        subresources.map { sub in
+                            [
+                                "subresource": .string(sub.name),
+                                "responseKind": ["group": .string(info.group), "version": .string(info.version), "kind": .string(info.kind)],
+                                "verbs": .array(sub.verbs),
+                            ]
+                        })
                 }
                 return .object(resource)
             }
             var metadata: JSONObject = ["creationTimestamp": .null]
             if !entry.group.isEmpty { metadata["name"] = .string(entry.group) }
-            return ["metadata": .object(metadata), "versions": [["version": .string(entry.version), "freshness": "Current", "resources": .array(resources)]]]
+            return [
+                "metadata": .object(metadata),
+                "versions": [["version": .string(entry.version), "freshness": "Current", "resources": .array(resources)]],
+            ]
         }
         return ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .object([:]), "items": .array(items)]
     }
@@ -94,10 +102,16 @@ enum Discovery {
             if allCategory.contains(info.resource) { resource["categories"] = ["all"] }
             resources.append(.object(resource))
             for sub in subresources(info) {
-                resources.append(["name": .string("\(info.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(info.namespaced), "kind": .string(info.kind), "verbs": .array(sub.verbs)])
+                resources.append([
+                    "name": .string("\(info.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(info.namespaced),
+                    "kind": .string(info.kind), "verbs": .array(sub.verbs),
+                ])
             }
         }
-        return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"), "resources": .array(resources)]
+        return [
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
+            "resources": .array(resources),
+        ]
     }
 
     /// The OpenAPI v3 index: one document per group version.
@@ -121,7 +135,10 @@ enum Discovery {
             let gvk: JSONValue = ["group": .string(group), "version": .string(version), "kind": .string(info.kind)]
             let operation: JSONValue = [
                 "x-kubernetes-group-version-kind": gvk,
-                "parameters": [["name": "fieldValidation", "in": "query", "schema": ["type": "string"]], ["name": "fieldManager", "in": "query", "schema": ["type": "string"]]],
+                "parameters": [
+                    ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
+                    ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
+                ],
                 "responses": ["200": ["description": "OK"]],
             ]
             paths[path] = ["get": operation, "put": operation, "patch": operation, "delete": operation]

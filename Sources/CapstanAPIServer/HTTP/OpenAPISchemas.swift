@@ -35,8 +35,14 @@ enum OpenAPISchemas {
         "properties": [
             "name": field("string", "Name must be unique within a namespace."),
             "namespace": field("string", "Namespace defines the space within which each name must be unique."),
-            "labels": ["type": "object", "description": "Map of string keys and values that can be used to organize and categorize objects.", "additionalProperties": ["type": "string"]],
-            "annotations": ["type": "object", "description": "Annotations is an unstructured key value map stored with a resource.", "additionalProperties": ["type": "string"]],
+            "labels": [
+                "type": "object", "description": "Map of string keys and values that can be used to organize and categorize objects.",
+                "additionalProperties": ["type": "string"],
+            ],
+            "annotations": [
+                "type": "object", "description": "Annotations is an unstructured key value map stored with a resource.",
+                "additionalProperties": ["type": "string"],
+            ],
             "resourceVersion": field("string", "An opaque value that represents the internal version of this object (the store revision)."),
             "uid": field("string", "UID is the unique in time and space value for this object."),
             "generation": field("integer", "A sequence number representing a specific generation of the desired state."),
@@ -55,7 +61,8 @@ enum OpenAPISchemas {
                 "minReadySeconds": field("integer", "Minimum number of seconds for which a newly created pod should be ready."),
                 "revisionHistoryLimit": field("integer", "The number of old ReplicaSets to retain to allow rollback."),
                 "paused": field("boolean", "Indicates that the deployment is paused."),
-                "progressDeadlineSeconds": field("integer", "The maximum time in seconds for a deployment to make progress before it is considered failed."),
+                "progressDeadlineSeconds": field(
+                    "integer", "The maximum time in seconds for a deployment to make progress before it is considered failed."),
             ]
         case "ReplicaSet", "StatefulSet":
             return ["replicas": field("integer", "Number of desired pods."), "selector": selector, "template": template]
@@ -63,22 +70,42 @@ enum OpenAPISchemas {
             return ["selector": selector, "template": template]
         case "Pod":
             return [
-                "containers": ["type": "array", "description": "List of containers belonging to the pod.", "items": open("A single application container.")],
-                "initContainers": ["type": "array", "description": "List of initialization containers belonging to the pod.", "items": open("A container run before the app containers.")],
+                "containers": [
+                    "type": "array", "description": "List of containers belonging to the pod.", "items": open("A single application container."),
+                ],
+                "initContainers": [
+                    "type": "array", "description": "List of initialization containers belonging to the pod.",
+                    "items": open("A container run before the app containers."),
+                ],
                 "nodeName": field("string", "The node this pod is bound to."),
                 "restartPolicy": field("string", "Restart policy for all containers within the pod: Always, OnFailure, Never."),
-                "volumes": ["type": "array", "description": "List of volumes that can be mounted by containers belonging to the pod.", "items": open("A named volume.")],
+                "volumes": [
+                    "type": "array", "description": "List of volumes that can be mounted by containers belonging to the pod.",
+                    "items": open("A named volume."),
+                ],
             ]
         case "Service":
             return [
-                "selector": ["type": "object", "description": "Route service traffic to pods with label keys and values matching this selector.", "additionalProperties": ["type": "string"]],
-                "ports": ["type": "array", "description": "The list of ports that are exposed by this service.", "items": open("A port the service exposes.")],
+                "selector": [
+                    "type": "object", "description": "Route service traffic to pods with label keys and values matching this selector.",
+                    "additionalProperties": ["type": "string"],
+                ],
+                "ports": [
+                    "type": "array", "description": "The list of ports that are exposed by this service.",
+                    "items": open("A port the service exposes."),
+                ],
                 "type": field("string", "ClusterIP, NodePort, LoadBalancer or ExternalName."),
             ]
         case "Job":
-            return ["completions": field("integer", "Desired number of successfully finished pods."), "parallelism": field("integer", "Maximum number of pods running at once."), "template": template]
+            return [
+                "completions": field("integer", "Desired number of successfully finished pods."),
+                "parallelism": field("integer", "Maximum number of pods running at once."), "template": template,
+            ]
         case "CronJob":
-            return ["schedule": field("string", "The schedule in Cron format."), "jobTemplate": open("The job that will be created when executing a CronJob.")]
+            return [
+                "schedule": field("string", "The schedule in Cron format."),
+                "jobTemplate": open("The job that will be created when executing a CronJob."),
+            ]
         default:
             return [:]
         }
@@ -92,12 +119,21 @@ enum OpenAPISchemas {
         ]
         switch info.kind {
         case "ConfigMap":
-            properties["data"] = ["type": "object", "description": "Data contains the configuration data.", "additionalProperties": ["type": "string"]]
-            properties["binaryData"] = ["type": "object", "description": "BinaryData contains the binary data (base64).", "additionalProperties": ["type": "string"]]
+            properties["data"] = [
+                "type": "object", "description": "Data contains the configuration data.", "additionalProperties": ["type": "string"],
+            ]
+            properties["binaryData"] = [
+                "type": "object", "description": "BinaryData contains the binary data (base64).", "additionalProperties": ["type": "string"],
+            ]
             properties["immutable"] = field("boolean", "If set to true, ensures that data stored in the ConfigMap cannot be updated.")
         case "Secret":
-            properties["data"] = ["type": "object", "description": "Data contains the secret data, base64 encoded.", "additionalProperties": ["type": "string"]]
-            properties["stringData"] = ["type": "object", "description": "stringData allows specifying non-binary secret data in string form.", "additionalProperties": ["type": "string"]]
+            properties["data"] = [
+                "type": "object", "description": "Data contains the secret data, base64 encoded.", "additionalProperties": ["type": "string"],
+            ]
+            properties["stringData"] = [
+                "type": "object", "description": "stringData allows specifying non-binary secret data in string form.",
+                "additionalProperties": ["type": "string"],
+            ]
             properties["type"] = field("string", "Used to facilitate programmatic handling of secret data.")
         case "Event", "Endpoints", "Lease", "ServiceAccount":
             // Top-level fields other than spec: left open.

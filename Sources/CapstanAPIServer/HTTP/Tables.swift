@@ -18,14 +18,20 @@ enum Tables {
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
         if let continueToken { metadata["continue"] = .string(continueToken) }
         let definitions: [JSONValue] = columns.map {
-            ["name": .string($0.name), "type": .string($0.type), "format": .string($0.format), "description": .string($0.name), "priority": .int(Int64($0.priority))]
+            [
+                "name": .string($0.name), "type": .string($0.type), "format": .string($0.format), "description": .string($0.name),
+                "priority": .int(Int64($0.priority)),
+            ]
         }
         let rows: [JSONValue] = objects.map { object in
             var partial: JSONObject = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1"]
             partial["metadata"] = object["metadata"] ?? .object([:])
             return ["cells": .array(columns.map { $0.cell(object, now) }), "object": .object(partial)]
         }
-        return ["kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": .object(metadata), "columnDefinitions": .array(definitions), "rows": .array(rows)]
+        return [
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": .object(metadata), "columnDefinitions": .array(definitions),
+            "rows": .array(rows),
+        ]
     }
 
     /// `10.88.0.4:8080,10.88.0.5:8080 + 1 more...` as kubectl prints ready addresses; `<none>` without any.
@@ -108,7 +114,12 @@ enum Tables {
         case "Endpoints":
             return [nameColumn, Column(name: "Endpoints") { object, _ in .string(endpoints(object)) }, ageColumn]
         case "ConfigMap":
-            return [nameColumn, Column(name: "Data", type: "integer") { object, _ in .int(Int64((object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0))) }, ageColumn]
+            return [
+                nameColumn,
+                Column(name: "Data", type: "integer") { object, _ in
+                    .int(Int64((object["data"]?.objectValue?.count ?? 0) + (object["binaryData"]?.objectValue?.count ?? 0)))
+                }, ageColumn,
+            ]
         case "Secret":
             return [
                 nameColumn, Column(name: "Type") { object, _ in object["type"] ?? "Opaque" },
@@ -134,7 +145,9 @@ enum Tables {
                 Column(name: "Type") { object, _ in object["type"] ?? "Normal" },
                 Column(name: "Reason") { object, _ in object["reason"] ?? "" },
                 Column(name: "Object") { object, _ in
-                    .string("\((object[path: ["involvedObject", "kind"]]?.stringValue ?? "").lowercased())/\(object[path: ["involvedObject", "name"]]?.stringValue ?? "")")
+                    .string(
+                        "\((object[path: ["involvedObject", "kind"]]?.stringValue ?? "").lowercased())/\(object[path: ["involvedObject", "name"]]?.stringValue ?? "")"
+                    )
                 },
                 Column(name: "Message") { object, _ in object["message"] ?? "" },
             ]

@@ -34,7 +34,9 @@ extension APIResponder {
                         buffer.finish()
                     } catch is SlowWatcher {
                         metrics.terminatedWatchers.increment([info.group, info.resource])
-                        logger.notice("closed a watch whose client stopped reading", metadata: ["resource": "\(info.resource)", "limitBytes": "\(limits.watchBacklogBytes)"])
+                        logger.notice(
+                            "closed a watch whose client stopped reading",
+                            metadata: ["resource": "\(info.resource)", "limitBytes": "\(limits.watchBacklogBytes)"])
                     } catch {
                         buffer.finish(throwing: error)
                     }

@@ -30,22 +30,28 @@ public struct APIMetrics: Sendable {
     public init(registry: MetricsRegistry = MetricsRegistry()) {
         self.registry = registry
         requests = registry.counter(
-            "apiserver_request_total", help: "Counter of apiserver requests broken out for each verb, group, resource, subresource, scope and HTTP response code.",
+            "apiserver_request_total",
+            help: "Counter of apiserver requests broken out for each verb, group, resource, subresource, scope and HTTP response code.",
             labels: ["verb", "group", "resource", "subresource", "scope", "code"])
         requestDuration = registry.histogram(
             "apiserver_request_duration_seconds",
-            help: "Response latency distribution in seconds for each verb, group, resource, subresource and scope (for WATCH, the time to start the watch).",
+            help:
+                "Response latency distribution in seconds for each verb, group, resource, subresource and scope (for WATCH, the time to start the watch).",
             labels: ["verb", "group", "resource", "subresource", "scope"], buckets: Self.requestBuckets)
         longRunning = registry.gauge(
-            "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests (watches) broken out by verb, group and resource.",
+            "apiserver_longrunning_requests",
+            help: "Gauge of all active long-running apiserver requests (watches) broken out by verb, group and resource.",
             labels: ["verb", "group", "resource"])
         terminatedWatchers = registry.counter(
-            "apiserver_terminated_watchers_total", help: "Counter of watchers closed due to unresponsiveness (their client did not read) broken by resource type.",
+            "apiserver_terminated_watchers_total",
+            help: "Counter of watchers closed due to unresponsiveness (their client did not read) broken by resource type.",
             labels: ["group", "resource"])
         rejectedWatches = registry.counter(
-            "capstan_apiserver_rejected_watches_total", help: "Watches refused with 429 because their client address already had the maximum number open.")
+            "capstan_apiserver_rejected_watches_total",
+            help: "Watches refused with 429 because their client address already had the maximum number open.")
         storeDuration = registry.histogram(
-            "capstan_store_request_duration_seconds", help: "Latency of the registry's calls into the store, by store operation (range, txn, watch, lease).",
+            "capstan_store_request_duration_seconds",
+            help: "Latency of the registry's calls into the store, by store operation (range, txn, watch, lease).",
             labels: ["operation"], buckets: Self.storeBuckets)
         storeSize = registry.gauge(
             "apiserver_storage_size_bytes", help: "Size of the storage database file physically allocated in bytes.", labels: ["storage_cluster_id"])

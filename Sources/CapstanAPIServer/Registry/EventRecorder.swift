@@ -75,7 +75,9 @@ public actor EventRecorder {
             tick += 1
             recent[key]?.lastUsed = tick
             do {
-                let (event, _) = try await registry.patch(BuiltinKinds.event, namespace: entry.namespace, name: entry.name, options: .init(fieldManager: component)) {
+                let (event, _) = try await registry.patch(
+                    BuiltinKinds.event, namespace: entry.namespace, name: entry.name, options: .init(fieldManager: component)
+                ) {
                     (current: JSONValue?) throws -> JSONValue in
                     var event = current ?? .object([:])
                     event["count"] = .int((event["count"]?.intValue ?? 1) + 1)

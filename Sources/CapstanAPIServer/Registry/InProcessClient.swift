@@ -72,7 +72,8 @@ public struct InProcessClient: ClusterClient {
     private func checkSubresource(_ subresource: String?, writable: Set<String>) throws(APIError) {
         guard let subresource else { return }
         guard writable.contains(subresource) else {
-            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (subresource \"\(subresource)\")")
+            throw APIError(
+                code: 404, reason: "NotFound", message: "the server could not find the requested resource (subresource \"\(subresource)\")")
         }
     }
 }

@@ -1,7 +1,6 @@
 public import CapstanAPI
 public import CapstanCore
 
-
 extension ResourceRegistry {
     /// Applies a patch the way a PATCH request does: reads, patches, validates
     /// and writes back, retrying when someone else wrote in between. An apply
@@ -16,9 +15,11 @@ extension ResourceRegistry {
         let manager = options.fieldManager
         if case .apply(let config, let force) = request {
             guard case .object = config else { throw .badRequest("an apply request must hold exactly one object") }
-            return try await apply(info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
+            return try await apply(
+                info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
         }
-        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource) { (current: JSONValue?) throws -> JSONValue in
+        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource) {
+            (current: JSONValue?) throws -> JSONValue in
             let original = current ?? .object([:])
             var patched: JSONValue
             do {
@@ -46,7 +47,8 @@ extension ResourceRegistry {
     /// never both place it. The caller learns the pod's new state.
     public func bind(podNamespace namespace: String, name: String, node: String, options: WriteOptions) async throws(APIError) -> JSONValue {
         guard !node.isEmpty else { throw .badRequest("a binding needs target.name") }
-        let (bound, _) = try await patch(BuiltinKinds.pod, namespace: namespace, name: name, options: options) { (current: JSONValue?) throws -> JSONValue in
+        let (bound, _) = try await patch(BuiltinKinds.pod, namespace: namespace, name: name, options: options) {
+            (current: JSONValue?) throws -> JSONValue in
             var pod = current ?? .object([:])
             if let assigned = pod[path: ["spec", "nodeName"]]?.stringValue, !assigned.isEmpty {
                 throw APIError(code: 409, reason: "Conflict", message: "pod \(name) is already assigned to node \"\(assigned)\"")

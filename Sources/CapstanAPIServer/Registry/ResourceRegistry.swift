@@ -42,7 +42,6 @@ public struct ResourceRegistry: Sendable {
         return try decode(kv)
     }
 
-
     public func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
         try options.fieldSelector.validate(for: info)
         let prefix = StorageKeys.prefix(info, namespace: namespace)
@@ -61,7 +60,8 @@ public struct ResourceRegistry: Sendable {
         var readAt: Revision = revision
         // Filtering happens after reading, so read pages until the limit is met.
         while let from = next {
-            let page = try await range(RangeRequest(KeyRange(key: from, rangeEnd: end), revision: readAt, limit: options.limit > 0 ? Int64(options.limit * 2 + 10) : 0))
+            let page = try await range(
+                RangeRequest(KeyRange(key: from, rangeEnd: end), revision: readAt, limit: options.limit > 0 ? Int64(options.limit * 2 + 10) : 0))
             if readAt == 0 { readAt = page.headerRevision }
             next = nil
             for (index, kv) in page.kvs.enumerated() {
@@ -84,7 +84,6 @@ public struct ResourceRegistry: Sendable {
     }
 
     // MARK: Writing
-
 
     public func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
         try await create(info, namespace: namespace, object: object, options: options, recordManagers: true)
@@ -131,9 +130,10 @@ public struct ResourceRegistry: Sendable {
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
         let lease = try await lease(for: strategy)
-        let result = try await txn(TxnRequest(
-            compare: [Compare(key: key, .createRevision(0), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
+        let result = try await txn(
+            TxnRequest(
+                compare: [Compare(key: key, .createRevision(0), .equal)],
+                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -146,7 +146,9 @@ public struct ResourceRegistry: Sendable {
     }
 
     /// Replaces an object. A resourceVersion in the body must match the stored one.
-    public func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil) async throws(APIError) -> JSONValue {
+    public func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil)
+        async throws(APIError) -> JSONValue
+    {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
         let (current, revision) = try await read(info, namespace: namespace, name: name)
         let body = Unstructured(jsonValue: object)!
@@ -157,7 +159,9 @@ public struct ResourceRegistry: Sendable {
         if let expected = body.metadata.resourceVersion, !expected.isEmpty, expected != String(revision) {
             throw .conflict(info.resource, name, group: info.group)
         }
-        return try await write(info, namespace: namespace, name: name, current: current, revision: revision, proposed: object, options: options, subresource: subresource)
+        return try await write(
+            info, namespace: namespace, name: name, current: current, revision: revision, proposed: object, options: options, subresource: subresource
+        )
     }
 
     /// Reads, transforms and writes back, retrying when someone else wrote in between.
@@ -178,7 +182,7 @@ public struct ResourceRegistry: Sendable {
             let existing: (JSONValue, Revision)?
             do {
                 existing = try await read(info, namespace: namespace, name: name)
-            } catch where error.code == 404 && createIfMissing {
+            } catch  where error.code == 404 && createIfMissing {
                 existing = nil
             }
             guard let (current, revision) = existing else {
@@ -186,14 +190,18 @@ public struct ResourceRegistry: Sendable {
                 created[path: ["metadata", "name"]] = .string(name)
                 do {
                     return (try await create(info, namespace: namespace, object: created, options: options, recordManagers: false), true)
-                } catch where error.reason == "AlreadyExists" {
+                } catch  where error.reason == "AlreadyExists" {
                     continue
                 }
             }
             let proposed = try run(current)
             do {
-                return (try await write(info, namespace: namespace, name: name, current: current, revision: revision, proposed: proposed, options: options, subresource: subresource, recordManagers: false), false)
-            } catch where error.reason == "Conflict" {
+                return (
+                    try await write(
+                        info, namespace: namespace, name: name, current: current, revision: revision, proposed: proposed, options: options,
+                        subresource: subresource, recordManagers: false), false
+                )
+            } catch  where error.reason == "Conflict" {
                 continue
             }
         }
@@ -214,7 +222,9 @@ public struct ResourceRegistry: Sendable {
         subresource: String? = nil
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
         let time = timestamp()
-        return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: subresource == nil) {
+        return try await patch(
+            info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: subresource == nil
+        ) {
             (current: JSONValue?) throws -> JSONValue in
             var desired = configuration
             if desired[path: ["metadata", "name"]] == nil { desired[path: ["metadata", "name"]] = .string(name) }
@@ -244,7 +254,11 @@ public struct ResourceRegistry: Sendable {
         metadata.uid = old.metadata.uid
         metadata.creationTimestamp = old.metadata.creationTimestamp
         metadata.resourceVersion = nil
-        if let deletion = old.metadata.deletionTimestamp { metadata.deletionTimestamp = deletion } else { metadata.json.removeValue(forKey: "deletionTimestamp") }
+        if let deletion = old.metadata.deletionTimestamp {
+            metadata.deletionTimestamp = deletion
+        } else {
+            metadata.json.removeValue(forKey: "deletionTimestamp")
+        }
         // Status and spec are written through their own endpoints: a status
         // write keeps everything else as stored, a spec write keeps the status.
         if subresource == "status" {
@@ -267,7 +281,8 @@ public struct ResourceRegistry: Sendable {
         try strategy.admit(AdmissionAttributes(operation: .update, name: name, old: current, new: stored, requestingNode: options.requestingNode))
         if recordManagers {
             do {
-                stored = try ServerSideApply.recordUpdate(from: current, to: stored, manager: options.fieldManager, time: timestamp(), subresource: subresource)
+                stored = try ServerSideApply.recordUpdate(
+                    from: current, to: stored, manager: options.fieldManager, time: timestamp(), subresource: subresource)
             } catch {
                 throw .internalError("\(error)")
             }
@@ -282,15 +297,15 @@ public struct ResourceRegistry: Sendable {
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: name)
         let lease = try await lease(for: strategy)
-        let result = try await txn(TxnRequest(
-            compare: [Compare(key: key, .modRevision(revision), .equal)],
-            success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
+        let result = try await txn(
+            TxnRequest(
+                compare: [Compare(key: key, .modRevision(revision), .equal)],
+                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
 
     // MARK: Deleting
-
 
     /// How deleting an owner treats its dependents (`propagationPolicy`).
     public enum PropagationPolicy: String, Sendable {
@@ -323,7 +338,9 @@ public struct ResourceRegistry: Sendable {
             try strategy.admit(AdmissionAttributes(operation: .delete, name: name, old: current, requestingNode: requestingNode))
             var object = Unstructured(jsonValue: current)!
             if let preconditionUID, object.metadata.uid != preconditionUID {
-                throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
+                throw APIError(
+                    code: 409, reason: "Conflict",
+                    message: "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(object.metadata.uid ?? "")")
             }
             if let finalizer = propagationPolicy?.finalizer, !object.metadata.finalizers.contains(finalizer) {
                 object.metadata.finalizers.append(finalizer)
@@ -335,7 +352,7 @@ public struct ResourceRegistry: Sendable {
                 do {
                     _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
                     return .deleted(current)
-                } catch where error.reason == "Conflict" {
+                } catch  where error.reason == "Conflict" {
                     continue
                 }
             }
@@ -345,9 +362,10 @@ public struct ResourceRegistry: Sendable {
             if dryRun { return .pending(object.jsonValue) }
             let key = StorageKeys.key(info, namespace: namespace, name: name)
             let stored = withoutResourceVersion(object.jsonValue)
-            let result = try await txn(TxnRequest(
-                compare: [Compare(key: key, .modRevision(revision), .equal)],
-                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key)))]))
+            let result = try await txn(
+                TxnRequest(
+                    compare: [Compare(key: key, .modRevision(revision), .equal)],
+                    success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key)))]))
             if result.succeeded { return .pending(withResourceVersion(stored, result.revision)) }
         }
         throw .conflict(info.resource, name, group: info.group)
@@ -355,9 +373,10 @@ public struct ResourceRegistry: Sendable {
 
     private func deleteNow(_ info: KindInfo, namespace: String?, name: String, revision: Revision) async throws(APIError) -> Revision {
         let key = StorageKeys.key(info, namespace: namespace, name: name)
-        let result = try await txn(TxnRequest(
-            compare: [Compare(key: key, .modRevision(revision), .equal)],
-            success: [.delete(DeleteRequest(.single(key)))]))
+        let result = try await txn(
+            TxnRequest(
+                compare: [Compare(key: key, .modRevision(revision), .equal)],
+                success: [.delete(DeleteRequest(.single(key)))]))
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return result.revision
     }

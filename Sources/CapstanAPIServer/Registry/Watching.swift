@@ -3,7 +3,6 @@ public import CapstanCore
 public import CapstanStore
 import Foundation
 
-
 extension ResourceRegistry {
     /// Streams changes to `deliver` until the watch ends (its timeout, the
     /// caller's cancellation, or compaction overtaking it, which ends with an
@@ -35,7 +34,8 @@ extension ResourceRegistry {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            stream = try await store.watch(WatchRequest(.prefix(prefix), startRevision: start + 1, includePrevious: true, progressNotify: options.allowWatchBookmarks))
+            stream = try await store.watch(
+                WatchRequest(.prefix(prefix), startRevision: start + 1, includePrevious: true, progressNotify: options.allowWatchBookmarks))
             metrics.storeDuration.observe(["watch"], clock.now - started)
         } catch {
             metrics.storeDuration.observe(["watch"], clock.now - started)
@@ -50,7 +50,10 @@ extension ResourceRegistry {
             }
             if batch.events.isEmpty {
                 if options.allowWatchBookmarks {
-                    let bookmark: JSONValue = ["kind": .string(info.kind), "apiVersion": .string(info.apiVersion), "metadata": ["resourceVersion": .string(String(batch.headerRevision))]]
+                    let bookmark: JSONValue = [
+                        "kind": .string(info.kind), "apiVersion": .string(info.apiVersion),
+                        "metadata": ["resourceVersion": .string(String(batch.headerRevision))],
+                    ]
                     try await deliver(WatchEvent(type: .bookmark, object: bookmark))
                 }
                 continue

@@ -1,5 +1,5 @@
-public import CapstanSystem
 import CapstanCore
+public import CapstanSystem
 import Foundation
 
 /// A kubeconfig for one cluster, one user and one context, as Capstan writes

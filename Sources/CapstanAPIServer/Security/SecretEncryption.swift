@@ -1,5 +1,5 @@
-public import CapstanSystem
 import CapstanCore
+public import CapstanSystem
 import Crypto
 public import Foundation
 

@@ -5,9 +5,9 @@ import SwiftASN1
 import X509
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The API server's certificates under `<data-dir>/pki/`: a private CA
@@ -104,15 +104,23 @@ public struct ServerPKI: Sendable {
             try PrivateFile.write(Data((try certificate.serializeAsPEM().pemString + "\n").utf8), to: certPath)
             return (certificate, key)
         case (nil, _?):
-            throw PrivateFileError(path: certPath, "is missing while \(keyPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
+            throw PrivateFileError(
+                path: certPath,
+                "is missing while \(keyPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)"
+            )
         case (_?, nil):
-            throw PrivateFileError(path: keyPath, "is missing while \(certPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)")
+            throw PrivateFileError(
+                path: keyPath,
+                "is missing while \(certPath) exists: restore it, or remove the whole pki directory to make a new CA (every kubeconfig must then be made again)"
+            )
         }
     }
 
     // MARK: Serving certificate
 
-    private static func loadServing(certPath: String, keyPath: String, ca: Certificate) throws -> (certificate: Certificate, key: P256.Signing.PrivateKey)? {
+    private static func loadServing(certPath: String, keyPath: String, ca: Certificate) throws -> (
+        certificate: Certificate, key: P256.Signing.PrivateKey
+    )? {
         guard let certData = try PrivateFile.read(certPath), let keyData = try PrivateFile.read(keyPath) else { return nil }
         // Unreadable or foreign files are replaced: the CA can always issue another.
         guard let certificate = try? parseCertificate(certData, path: certPath), let key = try? parseKey(keyData, path: keyPath),
@@ -122,7 +130,9 @@ public struct ServerPKI: Sendable {
         return (certificate, key)
     }
 
-    private static func issueServing(names: [GeneralName], key: P256.Signing.PrivateKey, ca: Certificate, caKey: P256.Signing.PrivateKey, now: Date) throws -> Certificate {
+    private static func issueServing(names: [GeneralName], key: P256.Signing.PrivateKey, ca: Certificate, caKey: P256.Signing.PrivateKey, now: Date)
+        throws -> Certificate
+    {
         let publicKey = Certificate.PublicKey(key.publicKey)
         let subject = try DistinguishedName {
             OrganizationName("Capstan")

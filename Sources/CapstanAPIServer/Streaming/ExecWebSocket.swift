@@ -22,7 +22,12 @@ struct ExecWebSocket: Sendable {
     static let protocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
 
     enum Channel: UInt8 {
-        case stdin = 0, stdout = 1, stderr = 2, error = 3, resize = 4, close = 255
+        case stdin = 0
+        case stdout = 1
+        case stderr = 2
+        case error = 3
+        case resize = 4
+        case close = 255
     }
 
     /// The message for stdin and tty requests until interactive sessions exist.

@@ -24,7 +24,8 @@ extension APIResponder {
             guard podStreaming != nil else { throw APIError.noNodeAgent("exec sessions", pod: target.pod.name) }
             if (request.headers[.upgrade] ?? "").lowercased().hasPrefix("spdy") {
                 throw APIError.badRequest(
-                    "Capstan serves exec over WebSocket (\(ExecWebSocket.protocols.joined(separator: ", "))), not SPDY: kubectl 1.30 or later uses it by default")
+                    "Capstan serves exec over WebSocket (\(ExecWebSocket.protocols.joined(separator: ", "))), not SPDY: kubectl 1.30 or later uses it by default"
+                )
             }
             throw APIError.badRequest("exec needs a WebSocket upgrade with subprotocol \(ExecWebSocket.protocols.joined(separator: " or "))")
         default:
@@ -73,7 +74,9 @@ extension APIResponder {
 enum PodStreamingRequests {
     /// The exec target and options of a request, checked in Kubernetes' order
     /// (pod, container, node), then the options.
-    static func exec(registry: ResourceRegistry, namespace: String, name: String, query: QueryItems) async throws(APIError) -> (PodStreamTarget, PodExecOptions) {
+    static func exec(registry: ResourceRegistry, namespace: String, name: String, query: QueryItems) async throws(APIError) -> (
+        PodStreamTarget, PodExecOptions
+    ) {
         let pod = try await registry.get(BuiltinKinds.pod, namespace: namespace, name: name)
         let target = try PodStreamTarget(pod: pod, namespace: namespace, name: name, container: query["container"])
         return (target, try PodExecOptions(query: query, container: target.container))

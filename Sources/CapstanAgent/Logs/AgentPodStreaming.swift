@@ -1,5 +1,5 @@
-public import CapstanAPI
 import CRIAPI
+public import CapstanAPI
 import Foundation
 
 /// `kubectl logs` and `kubectl exec` for the pods of this node: logs read
@@ -15,7 +15,9 @@ public struct AgentPodStreaming: PodStreaming {
     /// What `sinceSeconds` counts back from.
     let wallClock: any WallClock
 
-    public init(nodeName: String, runtime: any RuntimeService, clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()) {
+    public init(
+        nodeName: String, runtime: any RuntimeService, clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()
+    ) {
         self.nodeName = nodeName
         self.runtime = runtime
         self.clock = clock
@@ -36,13 +38,19 @@ public struct AgentPodStreaming: PodStreaming {
         guard !chosen.logPath.isEmpty else { throw PodStreamingError.unsupported("the runtime keeps no log file for container \(options.container)") }
         let follow = options.follow && !options.previous && chosen.state == .containerRunning
         let since = options.sinceTime ?? options.sinceSeconds.map { wallClock.currentDate.addingTimeInterval(-Double($0)) }
-        let path = chosen.logPath, id = chosen.id, runtime = self.runtime, interval = followInterval, clock = self.clock
+        let path = chosen.logPath
+        let id = chosen.id
+        let runtime = self.runtime
+        let interval = followInterval
+        let clock = self.clock
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await Self.stream(path: path, since: since, tail: options.tailLines, timestamps: options.timestamps, follow: follow, interval: interval, clock: clock,
-                                          running: { (try? await runtime.containerStatus(id))?.state == .containerRunning },
-                                          emit: { continuation.yield($0) })
+                    try await Self.stream(
+                        path: path, since: since, tail: options.tailLines, timestamps: options.timestamps, follow: follow, interval: interval,
+                        clock: clock,
+                        running: { (try? await runtime.containerStatus(id))?.state == .containerRunning },
+                        emit: { continuation.yield($0) })
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -58,7 +66,8 @@ public struct AgentPodStreaming: PodStreaming {
     ) async throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
-        var remainder: [UInt8] = [], partial: [UInt8] = []
+        var remainder: [UInt8] = []
+        var partial: [UInt8] = []
         // What is there now, filtered by time: sent as it is read, or (with a tail) the last lines kept.
         let tail = tail.map { min(max(0, $0), 1 << 22) }
         var kept: [CRILogReader.Entry] = []
@@ -104,7 +113,8 @@ public struct AgentPodStreaming: PodStreaming {
         if options.stdin || options.tty { throw PodStreamingError.unsupported("interactive exec (stdin/tty) is not supported by Capstan yet") }
         let instances = try await containers(of: pod, named: options.container)
         guard let running = instances.first, running.state == .containerRunning else {
-            throw PodStreamingError.containerNotStarted(options.container, reason: instances.isEmpty ? "ContainerCreating" : "the container is not running")
+            throw PodStreamingError.containerNotStarted(
+                options.container, reason: instances.isEmpty ? "ContainerCreating" : "the container is not running")
         }
         let response = try await runtime.execSync(running.id, command: options.command, timeout: 0)
         return PodExecResult(stdout: Array(response.stdout), stderr: Array(response.stderr), exitCode: response.exitCode)
@@ -112,7 +122,9 @@ public struct AgentPodStreaming: PodStreaming {
 
     /// Pods on other nodes: their agents do not serve logs and exec over the network yet.
     static func remote(_ node: String) -> PodStreamingError {
-        .nodeUnreachable("node \"\(node)\": Capstan serves logs and exec only for the node embedded in the server (capstan server --with-node, capstan up); a remote capstan agent does not stream them yet")
+        .nodeUnreachable(
+            "node \"\(node)\": Capstan serves logs and exec only for the node embedded in the server (capstan server --with-node, capstan up); a remote capstan agent does not stream them yet"
+        )
     }
 
     /// The pod's instances of a container, newest first.

@@ -57,7 +57,8 @@ public struct MachineInfo: Sendable, Equatable {
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
             guard let index = line.firstIndex(of: separator) else { continue }
-            values[String(line[..<index]).trimmingCharacters(in: .whitespaces)] = String(line[line.index(after: index)...]).trimmingCharacters(in: .whitespaces)
+            values[String(line[..<index]).trimmingCharacters(in: .whitespaces)] = String(line[line.index(after: index)...]).trimmingCharacters(
+                in: .whitespaces)
         }
         return values
     }
@@ -80,7 +81,9 @@ public struct MachineInfo: Sendable, Equatable {
             // Pod bridges and veths are not how others reach this node.
             guard name != "lo", !name.hasPrefix("capstan"), !name.hasPrefix("veth"), !name.hasPrefix("cni") else { continue }
             var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            guard getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            guard getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else {
+                continue
+            }
             addresses.append(String(decoding: host.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return addresses

@@ -27,7 +27,13 @@ struct NodeHeartbeat: Sendable {
         } catch let error as APIError where error.code == 409 {
             _ = try await client.patch(
                 BuiltinKinds.node, namespace: nil, name: nodeName,
-                patch: .merge(["metadata": ["labels": .object(JSONObject(uniqueKeysWithValues: builder.allLabels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))]]), options: manager)
+                patch: .merge([
+                    "metadata": [
+                        "labels": .object(
+                            JSONObject(
+                                uniqueKeysWithValues: builder.allLabels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))
+                    ]
+                ]), options: manager)
             try await postStatus(builder)
             logger.notice("node registered again", metadata: ["node": "\(nodeName)"])
         }
@@ -49,7 +55,9 @@ struct NodeHeartbeat: Sendable {
         do {
             _ = try await client.patch(
                 BuiltinKinds.lease, namespace: Self.leaseNamespace, name: nodeName,
-                patch: .merge(["spec": ["renewTime": .string(now), "holderIdentity": .string(nodeName), "leaseDurationSeconds": .int(leaseDurationSeconds)]]),
+                patch: .merge([
+                    "spec": ["renewTime": .string(now), "holderIdentity": .string(nodeName), "leaseDurationSeconds": .int(leaseDurationSeconds)]
+                ]),
                 options: manager)
         } catch let error as APIError where error.code == 404 {
             let lease: JSONValue = [

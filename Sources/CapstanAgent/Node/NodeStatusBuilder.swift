@@ -71,17 +71,26 @@ struct NodeStatusBuilder {
     /// when a condition's status changes; `lastHeartbeatTime` on every post.
     func conditions(previous: [Condition], now: Date) -> [Condition] {
         let memoryLow = machine.memoryAvailableBytes < Self.memoryPressureBelow
-        let diskLow = machine.storageBytes > 0 && Double(machine.storageAvailableBytes) < Double(machine.storageBytes) * Self.diskPressureBelowFraction
+        let diskLow =
+            machine.storageBytes > 0 && Double(machine.storageAvailableBytes) < Double(machine.storageBytes) * Self.diskPressureBelowFraction
         let pidsHigh = Double(machine.processes) > Double(machine.maxProcesses) * Self.pidPressureAboveFraction
         let wanted: [(String, Bool, String, String)] = [
-            ("MemoryPressure", memoryLow, memoryLow ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
-             memoryLow ? "node has memory pressure" : "kubelet has sufficient memory available"),
-            ("DiskPressure", diskLow, diskLow ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
-             diskLow ? "node has disk pressure" : "kubelet has no disk pressure"),
-            ("PIDPressure", pidsHigh, pidsHigh ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID",
-             pidsHigh ? "node has PID pressure" : "kubelet has sufficient PID available"),
-            ("Ready", notReadyReason == nil, notReadyReason == nil ? "KubeletReady" : "KubeletNotReady",
-             notReadyReason ?? "capstan agent is posting ready status"),
+            (
+                "MemoryPressure", memoryLow, memoryLow ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",
+                memoryLow ? "node has memory pressure" : "kubelet has sufficient memory available"
+            ),
+            (
+                "DiskPressure", diskLow, diskLow ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure",
+                diskLow ? "node has disk pressure" : "kubelet has no disk pressure"
+            ),
+            (
+                "PIDPressure", pidsHigh, pidsHigh ? "KubeletHasInsufficientPID" : "KubeletHasSufficientPID",
+                pidsHigh ? "node has PID pressure" : "kubelet has sufficient PID available"
+            ),
+            (
+                "Ready", notReadyReason == nil, notReadyReason == nil ? "KubeletReady" : "KubeletNotReady",
+                notReadyReason ?? "capstan agent is posting ready status"
+            ),
         ]
         let time = KubeTime.format(now)
         return wanted.map { type, status, reason, message in

@@ -16,7 +16,8 @@ struct ContainerStopper: Sendable {
         await events.record(Unstructured(json: pod.json), type: "Normal", reason: "Killing", message: message, fieldPath: "spec.containers{\(name)}")
         let (_, spent) = await timed(on: clock) {
             if let container = (pod.spec.containers + pod.spec.initContainers).first(where: { $0.name == name }),
-               let hook = container.json["lifecycle"]?["preStop"], grace > 0 {
+                let hook = container.json["lifecycle"]?["preStop"], grace > 0
+            {
                 await runPreStop(hook, container: container, containerID: id, pod: pod, grace: grace)
             }
         }
@@ -32,7 +33,9 @@ struct ContainerStopper: Sendable {
         let running = state.running
         await withTaskGroup(of: Void.self) { group in
             for container in running {
-                group.addTask { await self.stop(pod, container.name, container.id, grace: grace, message: reason ?? "Stopping container \(container.name)") }
+                group.addTask {
+                    await self.stop(pod, container.name, container.id, grace: grace, message: reason ?? "Stopping container \(container.name)")
+                }
             }
         }
         for sandbox in state.sandboxes where sandbox.state == .sandboxReady {
@@ -48,17 +51,20 @@ struct ContainerStopper: Sendable {
         } else if let exec = hook["exec"] {
             var probe = Probe(json: ["exec": exec])
             probe.timeoutSeconds = min(grace, 86_400)
-            outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
+            outcome = await ProbeManager.execute(
+                probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
         } else if let http = hook["httpGet"] {
             var probe = Probe(json: ["httpGet": http])
             probe.timeoutSeconds = min(grace, 86_400)
-            outcome = await ProbeManager.execute(probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
+            outcome = await ProbeManager.execute(
+                probe, container: container, containerID: containerID, podIP: pod.status.podIP ?? "", runtime: runtime)
         } else {
             return
         }
         if case .failure(let message) = outcome {
-            await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedPreStopHook",
-                                message: "PreStopHook failed: \(message)", fieldPath: "spec.containers{\(container.name)}")
+            await events.record(
+                Unstructured(json: pod.json), type: "Warning", reason: "FailedPreStopHook",
+                message: "PreStopHook failed: \(message)", fieldPath: "spec.containers{\(container.name)}")
         }
     }
 }

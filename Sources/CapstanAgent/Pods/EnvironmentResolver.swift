@@ -55,7 +55,9 @@ struct EnvironmentResolver {
             if text[next] == "$" {
                 output.append("$")
                 index = text.index(after: next)
-            } else if text[next] == "(", let close = text[next...].firstIndex(of: ")"), let value = values[String(text[text.index(after: next)..<close])] {
+            } else if text[next] == "(", let close = text[next...].firstIndex(of: ")"),
+                let value = values[String(text[text.index(after: next)..<close])]
+            {
                 output += value
                 index = text.index(after: close)
             } else {
@@ -69,7 +71,8 @@ struct EnvironmentResolver {
     private func value(from source: JSONValue, container: Container) throws(ContainerConfigError) -> String? {
         let namespace = pod.metadata.namespace ?? "default"
         if let reference = source["configMapKeyRef"] {
-            let name = reference["name"]?.stringValue ?? "", key = reference["key"]?.stringValue ?? ""
+            let name = reference["name"]?.stringValue ?? ""
+            let key = reference["key"]?.stringValue ?? ""
             let optional = reference["optional"]?.boolValue ?? false
             guard let data = references.configMaps[name] else {
                 if optional { return nil }
@@ -82,7 +85,8 @@ struct EnvironmentResolver {
             return String(decoding: value, as: UTF8.self)
         }
         if let reference = source["secretKeyRef"] {
-            let name = reference["name"]?.stringValue ?? "", key = reference["key"]?.stringValue ?? ""
+            let name = reference["name"]?.stringValue ?? ""
+            let key = reference["key"]?.stringValue ?? ""
             let optional = reference["optional"]?.boolValue ?? false
             guard let data = references.secrets[name] else {
                 if optional { return nil }
@@ -167,6 +171,8 @@ enum PodFields {
 
     /// `key="value"` lines, sorted, as the downward API writes maps.
     static func format(_ map: [String: String]) -> String {
-        map.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n"))\"" }.joined(separator: "\n")
+        map.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\"\($0.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n"))\""
+        }.joined(separator: "\n")
     }
 }

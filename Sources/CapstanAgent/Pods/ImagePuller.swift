@@ -60,7 +60,9 @@ actor ImagePuller {
         case .success:
             failures[key] = nil
             let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
-            await events.record(object, type: "Normal", reason: "Pulled", message: "Successfully pulled image \"\(image)\" in \(String(format: "%.3f", seconds))s", fieldPath: fieldPath)
+            await events.record(
+                object, type: "Normal", reason: "Pulled", message: "Successfully pulled image \"\(image)\" in \(String(format: "%.3f", seconds))s",
+                fieldPath: fieldPath)
             return nil
         case .failure(let error):
             let message = "Failed to pull image \"\(image)\": \(PodSyncer.describe(error))"

@@ -43,7 +43,8 @@ struct PodActions: Equatable, Sendable {
             guard needsNewSandbox(pod, state) else { return PodActions(step: .keepAsEnded) }
             return PodActions(step: .createSandbox(attempt: UInt32(state.sandboxes.count), stopRunningFirst: !state.running.isEmpty))
         }
-        return PodActions(step: .syncContainers(ContainerActions.compute(pod: pod, state: state, backoff: backoff, failedProbes: failedProbes, now: now)))
+        return PodActions(
+            step: .syncContainers(ContainerActions.compute(pod: pod, state: state, backoff: backoff, failedProbes: failedProbes, now: now)))
     }
 
     /// The kubelet's rule for a pod whose sandbox is gone: a new one unless its containers
@@ -53,7 +54,8 @@ struct PodActions: Equatable, Sendable {
         guard !ran.isEmpty else { return true }
         switch pod.spec.restartPolicy {
         case "Never": return false
-        case "OnFailure": return !(ran.count == pod.spec.containers.count && ran.allSatisfy { $0.state == .containerExited && $0.status.exitCode == 0 })
+        case "OnFailure":
+            return !(ran.count == pod.spec.containers.count && ran.allSatisfy { $0.state == .containerExited && $0.status.exitCode == 0 })
         default: return true
         }
     }
@@ -109,14 +111,17 @@ struct ContainerActions: Equatable, Sendable {
     /// When the soonest back-off ends.
     var backoffEnds: Duration?
 
-    static func compute(pod: Pod, state: PodRuntimeState, backoff: RestartBackoff, failedProbes: [String: PodActions.ProbeFailure], now: Date) -> ContainerActions {
+    static func compute(pod: Pod, state: PodRuntimeState, backoff: RestartBackoff, failedProbes: [String: PodActions.ProbeFailure], now: Date)
+        -> ContainerActions
+    {
         var actions = ContainerActions()
         let uid = pod.metadata.uid ?? ""
         func backoffWait(_ name: String, _ latest: RuntimeContainer) -> Bool {
             let key = RestartBackoff.key(podUID: uid, container: name)
             guard let remaining = backoff.remaining(key, finishedAt: PodStatusBuilder.date(latest.status.finishedAt), now: now) else { return false }
             let delay = backoff.delay(key)
-            let message = "back-off \(delay.components.seconds)s restarting failed container=\(name) pod=\(pod.metadata.name)_\(pod.metadata.namespace ?? "default")(\(uid))"
+            let message =
+                "back-off \(delay.components.seconds)s restarting failed container=\(name) pod=\(pod.metadata.name)_\(pod.metadata.namespace ?? "default")(\(uid))"
             actions.waiting[name] = ContainerWaiting(reason: "CrashLoopBackOff", message: message)
             actions.backoffEnds = min(actions.backoffEnds ?? remaining, remaining)
             return true
@@ -133,7 +138,8 @@ struct ContainerActions: Equatable, Sendable {
                 if pod.spec.restartPolicy == "Never" { break }
                 if backoffWait(container.name, latest) { break }
             }
-            actions.start.append(Start(name: container.name, isInit: true, restartCount: latest.map { $0.restartCount + 1 } ?? 0, previousID: latest?.id))
+            actions.start.append(
+                Start(name: container.name, isInit: true, restartCount: latest.map { $0.restartCount + 1 } ?? 0, previousID: latest?.id))
             break
         }
         guard initialized else { return actions }

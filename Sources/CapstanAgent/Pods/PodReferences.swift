@@ -12,10 +12,13 @@ struct PodReferences: Sendable {
 
     static func read(for pod: Pod, client: any ClusterClient) async throws -> PodReferences {
         let namespace = pod.metadata.namespace ?? "default"
-        let configMapNames = pod.referencedConfigMaps, secretNames = pod.referencedSecrets
+        let configMapNames = pod.referencedConfigMaps
+        let secretNames = pod.referencedSecrets
         var references = PodReferences()
         for name in configMapNames {
-            guard let object = try await optional({ try await client.get(BuiltinKinds.configMap, namespace: namespace, name: name) }) else { continue }
+            guard let object = try await optional({ try await client.get(BuiltinKinds.configMap, namespace: namespace, name: name) }) else {
+                continue
+            }
             var data: [String: [UInt8]] = [:]
             for (key, value) in object["data"]?.objectValue ?? [:] { data[key] = Array((value.stringValue ?? "").utf8) }
             for (key, value) in object["binaryData"]?.objectValue ?? [:] { data[key] = Base64.decode(value.stringValue ?? "") ?? [] }

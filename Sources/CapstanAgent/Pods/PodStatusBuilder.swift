@@ -52,17 +52,25 @@ struct PodStatusBuilder {
             Condition(type: "PodReadyToStartContainers", status: state.readySandbox != nil),
             initialized
                 ? Condition(type: "Initialized", status: true)
-                : Condition(type: "Initialized", status: false, reason: "ContainersNotInitialized",
-                            message: "containers with incomplete status: [\(initStatuses.filter { Self.terminated($0)?["exitCode"]?.intValue != 0 }.map(\.name).joined(separator: " "))]"),
+                : Condition(
+                    type: "Initialized", status: false, reason: "ContainersNotInitialized",
+                    message:
+                        "containers with incomplete status: [\(initStatuses.filter { Self.terminated($0)?["exitCode"]?.intValue != 0 }.map(\.name).joined(separator: " "))]"
+                ),
             containersReady
                 ? Condition(type: "ContainersReady", status: true)
-                : Condition(type: "ContainersReady", status: false, reason: terminal ? "PodCompleted" : "ContainersNotReady", message: terminal ? nil : notReadyMessage),
+                : Condition(
+                    type: "ContainersReady", status: false, reason: terminal ? "PodCompleted" : "ContainersNotReady",
+                    message: terminal ? nil : notReadyMessage),
         ]
         if containersReady && gatesOpen {
             wanted.append(Condition(type: "Ready", status: true))
         } else {
             let reason = terminal ? "PodCompleted" : containersReady ? "ReadinessGatesNotReady" : "ContainersNotReady"
-            wanted.append(Condition(type: "Ready", status: false, reason: reason, message: terminal ? nil : containersReady ? "the status of pod readiness gates is not \"True\"" : notReadyMessage))
+            wanted.append(
+                Condition(
+                    type: "Ready", status: false, reason: reason,
+                    message: terminal ? nil : containersReady ? "the status of pod readiness gates is not \"True\"" : notReadyMessage))
         }
         status.conditions = Self.merge(wanted, into: status.conditions, time: time)
         return status
@@ -155,7 +163,10 @@ struct PodStatusBuilder {
             let failedInit = initStatuses.contains { (Self.terminated($0)?["exitCode"]?.intValue ?? 0) != 0 }
             return failedInit && policy == "Never" ? "Failed" : "Pending"
         }
-        var running = 0, waiting = 0, stopped = 0, succeeded = 0
+        var running = 0
+        var waiting = 0
+        var stopped = 0
+        var succeeded = 0
         for status in statuses {
             if status.state?["running"] != nil {
                 running += 1

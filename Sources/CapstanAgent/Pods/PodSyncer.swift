@@ -61,7 +61,8 @@ actor PodSyncer {
         self.images = ImagePuller(runtime: runtime, events: events, backoff: configuration.imagePullBackoff, clock: clock, wallClock: wallClock)
         self.stopper = ContainerStopper(runtime: runtime, events: events, logger: logger, clock: clock)
         self.status = PodStatusReporter(
-            client: client, probes: probes, logger: logger, wallClock: wallClock, hostIP: configuration.hostIP, runtimeName: configuration.runtimeName)
+            client: client, probes: probes, logger: logger, wallClock: wallClock, hostIP: configuration.hostIP, runtimeName: configuration.runtimeName
+        )
     }
 
     // MARK: Sync
@@ -96,17 +97,22 @@ actor PodSyncer {
         case .createSandbox, .syncContainers:
             break
         }
-        let builder = RuntimeConfigBuilder(pod: pod, nodeName: configuration.nodeName, logRoot: configuration.logRoot, seccompDefault: configuration.seccompDefault)
+        let builder = RuntimeConfigBuilder(
+            pod: pod, nodeName: configuration.nodeName, logRoot: configuration.logRoot, seccompDefault: configuration.seccompDefault)
         let references = try await PodReferences.read(for: pod, client: client)
         if case .createSandbox(let attempt, let stopRunningFirst) = actions.step {
             if stopRunningFirst {
-                try await stopper.stopEverything(pod, state: state, grace: pod.spec.terminationGracePeriodSeconds, reason: "Pod sandbox changed, it will be killed and re-created.")
+                try await stopper.stopEverything(
+                    pod, state: state, grace: pod.spec.terminationGracePeriodSeconds, reason: "Pod sandbox changed, it will be killed and re-created."
+                )
             }
             try FileManager.default.createDirectory(atPath: builder.logDirectory, withIntermediateDirectories: true)
             do {
                 _ = try await runtime.runPodSandbox(builder.sandboxConfig(attempt: attempt))
             } catch {
-                await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(Self.describe(error))")
+                await events.record(
+                    Unstructured(json: pod.json), type: "Warning", reason: "FailedCreatePodSandBox",
+                    message: "Failed to create pod sandbox: \(Self.describe(error))")
                 await status.report(pod, state: state, waiting: [:])
                 return intervals.afterSetupFailure
             }
@@ -128,14 +134,17 @@ actor PodSyncer {
             mountedVolumes = previous
         }
         guard let sandbox = state.readySandbox, case .syncContainers(let containers) = actions.step else { return intervals.afterError }
-        let context = StartContext(pod: pod, builder: builder, references: references, volumes: mountedVolumes, sandboxID: sandbox.id, podIP: state.podIP)
+        let context = StartContext(
+            pod: pod, builder: builder, references: references, volumes: mountedVolumes, sandboxID: sandbox.id, podIP: state.podIP)
 
         var again = min(intervals.steady, containers.backoffEnds ?? intervals.steady)
         var waiting = containers.waiting
         for kill in containers.kill {
             if case .probeFailed(let failure) = kill.cause {
-                await events.record(Unstructured(json: pod.json), type: "Warning", reason: "Unhealthy",
-                                    message: "\(failure.kind == .startup ? "Startup" : "Liveness") probe failed: \(failure.message)", fieldPath: "spec.containers{\(kill.name)}")
+                await events.record(
+                    Unstructured(json: pod.json), type: "Warning", reason: "Unhealthy",
+                    message: "\(failure.kind == .startup ? "Startup" : "Liveness") probe failed: \(failure.message)",
+                    fieldPath: "spec.containers{\(kill.name)}")
             }
             await stopper.stop(pod, kill.name, kill.id, grace: pod.spec.terminationGracePeriodSeconds, message: kill.message)
             again = min(again, intervals.afterContainerChange)
@@ -203,7 +212,8 @@ actor PodSyncer {
         let environment: [(name: String, value: String)]
         let mounts: [Runtime_V1_Mount]
         do {
-            environment = try EnvironmentResolver(pod: pod, references: context.references, podIP: context.podIP, hostIP: configuration.hostIP).environment(for: container)
+            environment = try EnvironmentResolver(pod: pod, references: context.references, podIP: context.podIP, hostIP: configuration.hostIP)
+                .environment(for: container)
             mounts = try volumes.mounts(for: container, volumes: context.volumes, pod: pod)
         } catch {
             await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
@@ -247,7 +257,9 @@ actor PodSyncer {
         await status.report(pod, state: stopped, waiting: [:])
         try await removeAll(uid: uid, state: stopped)
         do {
-            _ = try await client.delete(BuiltinKinds.pod, namespace: pod.metadata.namespace, name: pod.metadata.name, options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: uid))
+            _ = try await client.delete(
+                BuiltinKinds.pod, namespace: pod.metadata.namespace, name: pod.metadata.name,
+                options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: uid))
         } catch let error as APIError where error.code == 404 || error.code == 409 {
             // Already gone, or a new pod of the same name: nothing of ours to delete.
         }

@@ -49,13 +49,17 @@ struct RuntimeConfigBuilder {
     }
 
     var identityLabels: [String: String] {
-        [RuntimeLabels.podName: pod.metadata.name, RuntimeLabels.podNamespace: namespace, RuntimeLabels.podUID: uid, RuntimeLabels.managedBy: nodeName]
+        [
+            RuntimeLabels.podName: pod.metadata.name, RuntimeLabels.podNamespace: namespace, RuntimeLabels.podUID: uid,
+            RuntimeLabels.managedBy: nodeName,
+        ]
     }
 
     var namespaceOptions: Runtime_V1_NamespaceOption {
         var options = Runtime_V1_NamespaceOption()
         options.network = pod.spec.hostNetwork ? .node : .pod
-        options.pid = (pod.spec.json["shareProcessNamespace"]?.boolValue ?? false) ? .pod : (pod.spec.json["hostPID"]?.boolValue ?? false) ? .node : .container
+        options.pid =
+            (pod.spec.json["shareProcessNamespace"]?.boolValue ?? false) ? .pod : (pod.spec.json["hostPID"]?.boolValue ?? false) ? .node : .container
         options.ipc = (pod.spec.json["hostIPC"]?.boolValue ?? false) ? .node : .pod
         return options
     }

@@ -30,7 +30,8 @@ enum NetworkProbe {
             defer { close(socket) }
             let target = path.isEmpty ? "/" : path.hasPrefix("/") ? path : "/" + path
             var request = "GET \(target) HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
-            var sawUserAgent = false, sawAccept = false
+            var sawUserAgent = false
+            var sawAccept = false
             for (name, value) in headers {
                 sawUserAgent = sawUserAgent || name.lowercased() == "user-agent"
                 sawAccept = sawAccept || name.lowercased() == "accept"
@@ -55,7 +56,10 @@ enum NetworkProbe {
             let statusLine = String(decoding: response.prefix(while: { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }), as: UTF8.self)
             let parts = statusLine.split(separator: " ")
             guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
-                return .failure("Get \"http://\(host):\(port)\(target)\": " + (response.isEmpty ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : "malformed HTTP response"))
+                return .failure(
+                    "Get \"http://\(host):\(port)\(target)\": "
+                        + (response.isEmpty
+                            ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : "malformed HTTP response"))
             }
             return (200..<400).contains(code) ? .success : .failure("HTTP probe failed with statuscode: \(code)")
         }

@@ -103,7 +103,8 @@ actor ProbeManager {
     private func run(_ key: Key, probe: Probe, container: Container, containerID: String, startedAt: Date, podIP: String) async {
         let delay = startedAt.addingTimeInterval(Double(probe.initialDelaySeconds)).timeIntervalSince(wallClock.currentDate)
         if delay > 0 { try? await clock.sleep(for: .seconds(delay)) }
-        var successes = 0, failures = 0
+        var successes = 0
+        var failures = 0
         let startupKey = Key(podUID: key.podUID, container: key.container, kind: .startup)
         while !Task.isCancelled {
             // Liveness and readiness start once the startup probe (if any) has passed.
@@ -139,7 +140,11 @@ actor ProbeManager {
         results[key] = result
         if old?.passing != result.passing || old?.containerID != result.containerID {
             if !result.passing {
-                logger.info("probe failed", metadata: ["pod": "\(key.podUID)", "container": "\(key.container)", "probe": "\(key.kind.rawValue)", "message": "\(result.message)"])
+                logger.info(
+                    "probe failed",
+                    metadata: [
+                        "pod": "\(key.podUID)", "container": "\(key.container)", "probe": "\(key.kind.rawValue)", "message": "\(result.message)",
+                    ])
             }
             flipped.yield(key.podUID)
         }
@@ -161,14 +166,17 @@ actor ProbeManager {
             }
         }
         if let http = probe.httpGet {
-            guard let port = resolvePort(http["port"], in: container) else { return .failure("httpGet probe: unknown port \(http["port"].map { "\($0)" } ?? "")") }
+            guard let port = resolvePort(http["port"], in: container) else {
+                return .failure("httpGet probe: unknown port \(http["port"].map { "\($0)" } ?? "")")
+            }
             let host = http["host"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? podIP
             let headers = (http["httpHeaders"]?.arrayValue ?? []).compactMap { header -> (String, String)? in
                 guard let name = header["name"]?.stringValue else { return nil }
                 return (name, header["value"]?.stringValue ?? "")
             }
             return await NetworkProbe.http(
-                scheme: http["scheme"]?.stringValue ?? "HTTP", host: host, port: port, path: http["path"]?.stringValue ?? "/", headers: headers, timeout: timeout)
+                scheme: http["scheme"]?.stringValue ?? "HTTP", host: host, port: port, path: http["path"]?.stringValue ?? "/", headers: headers,
+                timeout: timeout)
         }
         if let tcp = probe.tcpSocket {
             guard let port = resolvePort(tcp["port"], in: container) else { return .failure("tcpSocket probe: unknown port") }

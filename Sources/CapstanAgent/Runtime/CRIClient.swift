@@ -60,7 +60,9 @@ public final class CRIClient: RuntimeService {
         try await runtime.listPodSandbox(Runtime_V1_ListPodSandboxRequest()).items
     }
 
-    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws -> String {
+    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws
+        -> String
+    {
         var request = Runtime_V1_CreateContainerRequest()
         request.podSandboxID = sandboxID
         request.config = config

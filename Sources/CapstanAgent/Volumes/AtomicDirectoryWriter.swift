@@ -23,7 +23,9 @@ enum AtomicDirectoryWriter {
             return false
         }
         for file in files {
-            guard !file.path.isEmpty, !file.path.hasPrefix("/"), !file.path.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix("..") }) else {
+            guard !file.path.isEmpty, !file.path.hasPrefix("/"),
+                !file.path.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix("..") })
+            else {
                 throw VolumeError("invalid file path \"\(file.path)\": paths must be relative and may not contain '..'")
             }
         }
@@ -78,7 +80,7 @@ enum AtomicDirectoryWriter {
         for file in files {
             expected.insert(file.path)
             guard let data = manager.contents(atPath: folder + "/" + file.path), Array(data) == file.bytes,
-                  let mode = (try? manager.attributesOfItem(atPath: folder + "/" + file.path))?[.posixPermissions] as? Int, mode == file.mode
+                let mode = (try? manager.attributesOfItem(atPath: folder + "/" + file.path))?[.posixPermissions] as? Int, mode == file.mode
             else { return false }
         }
         let present = (manager.enumerator(atPath: folder)?.allObjects as? [String] ?? []).filter { path in

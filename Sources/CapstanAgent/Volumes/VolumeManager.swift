@@ -61,7 +61,8 @@ struct VolumeManager: Sendable {
             return try writeFiles(try Self.files(from: data, source: source, kind: "Secret", name: name), into: directory, private: true)
         } else if let source = json["downwardAPI"] {
             return try writeFiles(
-                try Self.downwardFiles(source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP),
+                try Self.downwardFiles(
+                    source["items"]?.arrayValue ?? [], defaultMode: source["defaultMode"]?.intValue, pod: pod, podIP: podIP, hostIP: hostIP),
                 into: directory, private: false)
         } else if let source = json["projected"] {
             var files: [AtomicDirectoryWriter.File] = []
@@ -89,7 +90,9 @@ struct VolumeManager: Sendable {
             }
             return try writeFiles(files, into: directory, private: true)
         } else {
-            throw VolumeError("\(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)")
+            throw VolumeError(
+                "\(volume.sourceKinds.first ?? "this source") volumes are not supported by the capstan agent yet (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)"
+            )
         }
     }
 
@@ -101,13 +104,17 @@ struct VolumeManager: Sendable {
             guard var hostPath = volumes[mount.name] else {
                 throw VolumeError("container \"\(container.name)\": volumeMount \"\(mount.name)\" names no volume of the pod")
             }
-            let readOnlySource = pod.spec.volumes.first { $0.name == mount.name }.map { ["configMap", "secret", "downwardAPI", "projected"].contains($0.sourceKinds.first ?? "") } ?? false
+            let readOnlySource =
+                pod.spec.volumes.first { $0.name == mount.name }.map {
+                    ["configMap", "secret", "downwardAPI", "projected"].contains($0.sourceKinds.first ?? "")
+                } ?? false
             if let subPath = mount.subPath, !subPath.isEmpty {
                 guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
                     throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\" must be a relative path without '..'")
                 }
                 do {
-                    hostPath = try bindSubPath(subPath, of: mount.name, at: hostPath, pod: pod.metadata.uid ?? "", container: container.name, index: index)
+                    hostPath = try bindSubPath(
+                        subPath, of: mount.name, at: hostPath, pod: pod.metadata.uid ?? "", container: container.name, index: index)
                 } catch {
                     throw VolumeError("container \"\(container.name)\": subPath \"\(subPath)\": \(error)")
                 }
@@ -147,7 +154,9 @@ struct VolumeManager: Sendable {
             try? FileManager.default.removeItem(atPath: target)
         }
         if isDirectory {
-            guard mkdir(target, 0o700) == 0 || errno == EEXIST else { throw VolumeError("cannot create \(target): \(String(cString: strerror(errno)))") }
+            guard mkdir(target, 0o700) == 0 || errno == EEXIST else {
+                throw VolumeError("cannot create \(target): \(String(cString: strerror(errno)))")
+            }
         } else {
             let placeholder = Glibc.open(target, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard placeholder >= 0 else { throw VolumeError("cannot create \(target): \(String(cString: strerror(errno)))") }
@@ -189,14 +198,18 @@ struct VolumeManager: Sendable {
             let key = item["key"]?.stringValue ?? ""
             guard let bytes = data[key] else {
                 if source["optional"]?.boolValue ?? false { continue }
-                throw VolumeError("configmap references non-existent config key: \(key)".replacingOccurrences(of: "configmap", with: kind == "Secret" ? "secret" : "configmap"))
+                throw VolumeError(
+                    "configmap references non-existent config key: \(key)".replacingOccurrences(
+                        of: "configmap", with: kind == "Secret" ? "secret" : "configmap"))
             }
             files.append(.init(path: item["path"]?.stringValue ?? key, bytes: bytes, mode: Int(item["mode"]?.intValue ?? Int64(mode)) & 0o777))
         }
         return files
     }
 
-    static func downwardFiles(_ items: [JSONValue], defaultMode: Int64?, pod: Pod, podIP: String, hostIP: String) throws -> [AtomicDirectoryWriter.File] {
+    static func downwardFiles(_ items: [JSONValue], defaultMode: Int64?, pod: Pod, podIP: String, hostIP: String) throws -> [AtomicDirectoryWriter
+        .File]
+    {
         try items.map { item in
             let path = item["path"]?.stringValue ?? ""
             let mode = Int(item["mode"]?.intValue ?? defaultMode ?? 0o644) & 0o777
@@ -209,7 +222,7 @@ struct VolumeManager: Sendable {
             if let reference = item["resourceFieldRef"] {
                 let named = reference["containerName"]?.stringValue ?? ""
                 guard let container = pod.spec.containers.first(where: { $0.name == named }),
-                      let value = PodFields.resource(reference["resource"]?.stringValue ?? "", of: container, divisor: reference["divisor"])
+                    let value = PodFields.resource(reference["resource"]?.stringValue ?? "", of: container, divisor: reference["divisor"])
                 else { throw VolumeError("downwardAPI item \"\(path)\": resourceFieldRef needs a container of the pod and a resource") }
                 return .init(path: path, bytes: Array(value.utf8), mode: mode)
             }
@@ -231,7 +244,9 @@ struct VolumeManager: Sendable {
         case "Socket", "CharDevice", "BlockDevice":
             var info = stat()
             let wanted: mode_t = type == "Socket" ? S_IFSOCK : type == "CharDevice" ? S_IFCHR : S_IFBLK
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == wanted else { throw VolumeError("hostPath type check failed: \(path) is not a \(type)") }
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == wanted else {
+                throw VolumeError("hostPath type check failed: \(path) is not a \(type)")
+            }
         default: throw VolumeError("hostPath \"\(path)\": unknown type \(type)")
         }
         return path

@@ -1,7 +1,8 @@
 import Crypto
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Builds a small OCI image from Debian's static busybox, so demos and tests need no registry.
@@ -61,8 +62,10 @@ package struct BusyboxImageBuilder: Sendable {
         defer { try? fileManager.removeItem(at: tarFile) }
         try await Subprocess.check(
             "tar",
-            ["--sort=name", "--mtime=@0", "--numeric-owner", "--owner=0", "--group=0", "-C", staging.path,
-             "-cf", tarFile.path, "."])
+            [
+                "--sort=name", "--mtime=@0", "--numeric-owner", "--owner=0", "--group=0", "-C", staging.path,
+                "-cf", tarFile.path, ".",
+            ])
         let diffID = try sha256(ofFile: tarFile)
         try await Subprocess.check("gzip", ["-n", "-f", tarFile.path])
         let gzipFile = URL(fileURLWithPath: tarFile.path + ".gz")
@@ -76,9 +79,9 @@ package struct BusyboxImageBuilder: Sendable {
         let configuration = OCIImageConfiguration(
             architecture: hostArchitecture, os: "linux",
             config: .init(
-                User: nil, Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                Entrypoint: nil, Cmd: command, WorkingDir: "/", StopSignal: nil, Labels: nil),
-            rootfs: .init(type: "layers", diff_ids: [diffID.description]))
+                user: nil, env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                entrypoint: nil, cmd: command, workingDir: "/", stopSignal: nil, labels: nil),
+            rootfs: .init(type: "layers", diffIDs: [diffID.description]))
         let configData = try JSONEncoder.sorted.encode(configuration)
         let configDigest = try write(configData, into: blobs)
         let manifest = OCIManifest(

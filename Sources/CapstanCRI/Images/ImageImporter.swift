@@ -1,6 +1,7 @@
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Loads images into an `ImageStore` from an OCI image layout folder or a `docker save` tarball.
@@ -82,10 +83,17 @@ package struct ImageImporter: Sendable {
         return records
     }
 
+    /// One entry of a `docker save` archive's manifest.json (Docker's key spelling).
     private struct DockerArchiveEntry: Decodable {
-        var Config: String
-        var RepoTags: [String]?
-        var Layers: [String]
+        var config: String
+        var repoTags: [String]?
+        var layers: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case config = "Config"
+            case repoTags = "RepoTags"
+            case layers = "Layers"
+        }
     }
 
     private func importDockerArchive(_ staging: URL, name: ImageReference?) async throws -> [ImageRecord] {
@@ -97,10 +105,10 @@ package struct ImageImporter: Sendable {
         let entries = try decode([DockerArchiveEntry].self, folder.read("manifest.json", limit: limit), what: "manifest.json")
         var records: [ImageRecord] = []
         for entry in entries {
-            let configData = try folder.read(entry.Config, limit: limit)
-            let configDigest = try store.putBlob(configData, what: "configuration \(entry.Config.prefix(100))")
+            let configData = try folder.read(entry.config, limit: limit)
+            let configDigest = try store.putBlob(configData, what: "configuration \(entry.config.prefix(100))")
             var layers: [OCIDescriptor] = []
-            for layer in entry.Layers {
+            for layer in entry.layers {
                 let file = try folder.file(layer)
                 let digest = try store.importBlob(from: file, expected: nil, what: "layer \(layer.prefix(100))")
                 let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64 ?? 0
@@ -111,7 +119,7 @@ package struct ImageImporter: Sendable {
                 config: OCIDescriptor(mediaType: MediaType.ociConfig, digest: configDigest.description, size: Int64(configData.count)),
                 layers: layers)
             let manifestDigest = try store.putBlob(try JSONEncoder.sorted.encode(manifest), what: "manifest")
-            var names = (entry.RepoTags ?? []).compactMap(ImageReference.init)
+            var names = (entry.repoTags ?? []).compactMap(ImageReference.init)
             if let name, entries.count == 1 { names = [name] }
             records.append(try await store.register(manifestDigest: manifestDigest, names: names))
         }

@@ -30,7 +30,8 @@ package struct ImagePuller: Sendable {
             return existing
         }
         if reference.registry == "localhost" {
-            throw CRIError.notFound("image \(reference) is not in the store; localhost/… images are built or imported locally (capstan image build-busybox / import)")
+            throw CRIError.notFound(
+                "image \(reference) is not in the store; localhost/… images are built or imported locally (capstan image build-busybox / import)")
         }
         var session = try RegistrySession(reference: reference, auth: auth, limits: store.limits)
         let limits = store.limits
@@ -58,7 +59,9 @@ package struct ImagePuller: Sendable {
         for (position, (descriptor, digest)) in blobs.enumerated() where !store.hasBlob(digest) {
             let what = position == 0 ? "the configuration (\(digest))" : "layer \(position) (\(digest))"
             if position == 0 && descriptor.size > Int64(limits.maxDocumentBytes) {
-                throw CRIError(.resourceExhausted, "\(what) declares \(descriptor.size) bytes, more than the \(limits.maxDocumentBytes)-byte limit for a configuration")
+                throw CRIError(
+                    .resourceExhausted,
+                    "\(what) declares \(descriptor.size) bytes, more than the \(limits.maxDocumentBytes)-byte limit for a configuration")
             }
             try await session.fetchBlob(digest, size: descriptor.size, what: what, into: store)
         }

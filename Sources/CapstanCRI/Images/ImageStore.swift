@@ -1,7 +1,8 @@
 import Crypto
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One image the store holds.
@@ -322,7 +323,8 @@ package struct ManifestDescriptors {
         layers = try manifest.layers.enumerated().map { index, layer in
             try layer.validatedDigest("layer \(index + 1) of manifest \(manifestDigest)")
         }
-        sizes = [("the configuration of manifest \(manifestDigest)", manifest.config.size)]
+        sizes =
+            [("the configuration of manifest \(manifestDigest)", manifest.config.size)]
             + manifest.layers.enumerated().map { ("layer \($0.offset + 1) of manifest \(manifestDigest)", $0.element.size) }
     }
 

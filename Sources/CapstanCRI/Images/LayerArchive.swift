@@ -1,7 +1,8 @@
 import CCRIShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Decodes gzip data with zlib, member after member (a gzip file may hold several).

@@ -48,18 +48,34 @@ package struct OCIManifest: Codable, Sendable {
 /// The parts of an image configuration the runtime uses; other fields are kept as raw JSON
 /// by the store (it holds the blob, not this struct).
 package struct OCIImageConfiguration: Codable, Sendable {
+    /// Keys as the OCI image spec spells them (Go field names).
     package struct Config: Codable, Sendable {
-        package var User: String?
-        package var Env: [String]?
-        package var Entrypoint: [String]?
-        package var Cmd: [String]?
-        package var WorkingDir: String?
-        package var StopSignal: String?
-        package var Labels: [String: String]?
+        package var user: String?
+        package var env: [String]?
+        package var entrypoint: [String]?
+        package var cmd: [String]?
+        package var workingDir: String?
+        package var stopSignal: String?
+        package var labels: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case user = "User"
+            case env = "Env"
+            case entrypoint = "Entrypoint"
+            case cmd = "Cmd"
+            case workingDir = "WorkingDir"
+            case stopSignal = "StopSignal"
+            case labels = "Labels"
+        }
     }
     package struct RootFS: Codable, Sendable {
         package var type: String
-        package var diff_ids: [String]
+        package var diffIDs: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case diffIDs = "diff_ids"
+        }
     }
     package var architecture: String?
     package var os: String?
@@ -70,10 +86,10 @@ package struct OCIImageConfiguration: Codable, Sendable {
 /// The host's architecture in OCI spelling.
 package var hostArchitecture: String {
     #if arch(x86_64)
-    "amd64"
+        "amd64"
     #elseif arch(arm64)
-    "arm64"
+        "arm64"
     #else
-    "unknown"
+        "unknown"
     #endif
 }

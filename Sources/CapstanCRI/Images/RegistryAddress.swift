@@ -1,7 +1,8 @@
 import CapstanCore
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A registry's host and port as an image reference names them: `host`, `host:port` or

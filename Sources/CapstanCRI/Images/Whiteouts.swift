@@ -1,7 +1,8 @@
 import CCRIShims
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Converts OCI whiteouts in an unpacked layer to the form overlayfs understands.

@@ -1,8 +1,9 @@
 import CCRIShims
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the shim tells a container's monitor process (written as `monitor.json` in the
@@ -76,8 +77,10 @@ package enum ContainerMonitor {
         do {
             runcPID = try Subprocess.spawn(
                 "runc",
-                ["--root", configuration.runcRoot, "--log", runcLog, "create", "--bundle", configuration.bundle,
-                 "--pid-file", pidFile, configuration.containerID],
+                [
+                    "--root", configuration.runcRoot, "--log", runcLog, "create", "--bundle", configuration.bundle,
+                    "--pid-file", pidFile, configuration.containerID,
+                ],
                 stdin: devNull, stdout: stdoutPipe[1], stderr: stderrPipe[1])
         } catch {
             report("error \(error)")

@@ -162,7 +162,8 @@ package struct CNI: Sendable {
             "CNI_NETNS": attachment.netnsPath,
             "CNI_IFNAME": interface,
             "CNI_PATH": pluginDirectory,
-            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(attachment.podNamespace);K8S_POD_NAME=\(attachment.podName);K8S_POD_INFRA_CONTAINER_ID=\(attachment.containerID)",
+            "CNI_ARGS":
+                "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(attachment.podNamespace);K8S_POD_NAME=\(attachment.podName);K8S_POD_INFRA_CONTAINER_ID=\(attachment.containerID)",
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ]
         let result = try await Subprocess.run(

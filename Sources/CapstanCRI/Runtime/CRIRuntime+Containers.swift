@@ -1,8 +1,9 @@
 package import CRIAPI
 import Foundation
 import SwiftProtobuf
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A container's lifecycle state as derived from its files (records never store it, so it
@@ -33,7 +34,9 @@ extension CRIRuntime {
                 && (try? Runtime_V1_ContainerConfig(serializedBytes: $0.configData))?.metadata == config.metadata
         }
         if duplicate || reservedNames.contains(nameKey) {
-            throw CRIError(.alreadyExists, "container \(config.metadata.name) (attempt \(config.metadata.attempt)) already exists in pod sandbox \(sandboxRecord.id)")
+            throw CRIError(
+                .alreadyExists,
+                "container \(config.metadata.name) (attempt \(config.metadata.attempt)) already exists in pod sandbox \(sandboxRecord.id)")
         }
         reservedNames.insert(nameKey)
         defer { reservedNames.remove(nameKey) }
@@ -71,7 +74,7 @@ extension CRIRuntime {
                 ContainerMonitorConfiguration(
                     containerID: id, runcRoot: runc.root, bundle: bundle.path, directory: directory.path,
                     logPath: logPath, memoryCgroup: "\(cgroups.cgroupRoot)/memory\(cgroupPath)"))
-            var stopSignal = imageConfiguration.config?.StopSignal ?? "SIGTERM"
+            var stopSignal = imageConfiguration.config?.stopSignal ?? "SIGTERM"
             if config.stopSignal != .runtimeDefault { stopSignal = "\(config.stopSignal)".uppercased() }
             let record = ContainerRecord(
                 id: id, sandboxID: sandboxRecord.id, configData: try config.serializedBytes(), imageID: image.id,
@@ -122,7 +125,8 @@ extension CRIRuntime {
     /// Removes a container, killing it if needed. Removing an unknown container succeeds.
     package func removeContainer(_ id: String) async throws {
         guard let record = try? container(id) else { return }
-        if case .exited = lifecycle(of: record) {} else {
+        if case .exited = lifecycle(of: record) {
+        } else {
             try await runc.kill(record.id, signal: "KILL", all: true)
             _ = await waitForExit(record, for: .seconds(10))
         }
@@ -166,7 +170,8 @@ extension CRIRuntime {
         var response = Runtime_V1_ContainerStatusResponse()
         response.status = status
         if verbose {
-            response.info["info"] = "{\"pid\":\(record.pid),\"monitorPid\":\(record.monitorPID),\"bundle\":\"\(record.bundle)\",\"sandboxID\":\"\(record.sandboxID)\"}"
+            response.info["info"] =
+                "{\"pid\":\(record.pid),\"monitorPid\":\(record.monitorPID),\"bundle\":\"\(record.bundle)\",\"sandboxID\":\"\(record.sandboxID)\"}"
         }
         return response
     }

@@ -2,8 +2,9 @@ package import CRIAPI
 package import Foundation
 package import Logging
 import SwiftProtobuf
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where the runtime keeps things and which helpers it uses.

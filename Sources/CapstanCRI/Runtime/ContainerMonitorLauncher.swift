@@ -1,7 +1,8 @@
 import CCRIShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts containers' monitors and waits for each one's report that `runc create` succeeded.

@@ -54,13 +54,13 @@ package struct ContainerSpecBuilder: Sendable {
         if !container.command.isEmpty {
             arguments = container.command + container.args
         } else {
-            arguments = (imageConfig?.Entrypoint ?? []) + (container.args.isEmpty ? imageConfig?.Cmd ?? [] : container.args)
+            arguments = (imageConfig?.entrypoint ?? []) + (container.args.isEmpty ? imageConfig?.cmd ?? [] : container.args)
         }
         guard !arguments.isEmpty else {
             throw CRIError.invalidArgument("container \(container.metadata.name) has no command: neither the request nor the image sets one")
         }
 
-        var environment = imageConfig?.Env ?? []
+        var environment = imageConfig?.env ?? []
         for pair in container.envs {
             environment.removeAll { $0.hasPrefix(pair.key + "=") }
             environment.append("\(pair.key)=\(String(decoding: pair.value, as: UTF8.self))")
@@ -71,14 +71,16 @@ package struct ContainerSpecBuilder: Sendable {
         let hostname = sandbox.hostname.isEmpty ? sandbox.metadata.name : sandbox.hostname
         if !environment.contains(where: { $0.hasPrefix("HOSTNAME=") }) { environment.append("HOSTNAME=\(hostname)") }
 
-        let user = try resolveUser(security: security, imageUser: imageConfig?.User ?? "")
+        let user = try resolveUser(security: security, imageUser: imageConfig?.user ?? "")
 
         var capabilities = privileged ? Self.allCapabilities : Self.defaultCapabilities
         if !privileged {
             let add = security.capabilities.addCapabilities.map(Self.capabilityName)
             let drop = security.capabilities.dropCapabilities.map(Self.capabilityName)
             if add.contains("CAP_ALL") { capabilities = Self.allCapabilities } else { capabilities += add }
-            if drop.contains("CAP_ALL") { capabilities = add.filter { $0 != "CAP_ALL" } } else {
+            if drop.contains("CAP_ALL") {
+                capabilities = add.filter { $0 != "CAP_ALL" }
+            } else {
                 capabilities.removeAll { drop.contains($0) }
             }
             capabilities = Array(Set(capabilities)).sorted()
@@ -87,7 +89,7 @@ package struct ContainerSpecBuilder: Sendable {
         let requestedOOM = Int(container.linux.resources.oomScoreAdj)
         var process = OCIRuntimeSpec.Process(
             user: user, args: arguments, env: environment,
-            cwd: container.workingDir.isEmpty ? (imageConfig?.WorkingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/") : container.workingDir,
+            cwd: container.workingDir.isEmpty ? (imageConfig?.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/") : container.workingDir,
             capabilities: .init(bounding: capabilities, effective: capabilities, permitted: capabilities),
             rlimits: nil,
             noNewPrivileges: security.noNewPrivs,
@@ -98,8 +100,10 @@ package struct ContainerSpecBuilder: Sendable {
         let etcFiles = [("/etc/hosts", "hosts"), ("/etc/resolv.conf", "resolv.conf"), ("/etc/hostname", "hostname")]
         let requested = Set(container.mounts.map(\.containerPath))
         for (destination, file) in etcFiles where !requested.contains(destination) {
-            mounts.append(.init(destination: destination, type: "bind", source: "\(sandboxDirectory)/\(file)",
-                                options: ["rbind", "rprivate", security.readonlyRootfs ? "ro" : "rw"]))
+            mounts.append(
+                .init(
+                    destination: destination, type: "bind", source: "\(sandboxDirectory)/\(file)",
+                    options: ["rbind", "rprivate", security.readonlyRootfs ? "ro" : "rw"]))
         }
         for mount in container.mounts {
             guard mount.containerPath.hasPrefix("/") else {
@@ -159,8 +163,9 @@ package struct ContainerSpecBuilder: Sendable {
     package static func resources(_ resources: Runtime_V1_LinuxContainerResources, privileged: Bool = false) -> OCIRuntimeSpec.Resources {
         var memory: OCIRuntimeSpec.Memory?
         if resources.memoryLimitInBytes > 0 {
-            memory = .init(limit: resources.memoryLimitInBytes,
-                           swap: resources.memorySwapLimitInBytes > 0 ? resources.memorySwapLimitInBytes : nil)
+            memory = .init(
+                limit: resources.memoryLimitInBytes,
+                swap: resources.memorySwapLimitInBytes > 0 ? resources.memorySwapLimitInBytes : nil)
         }
         var cpu = OCIRuntimeSpec.CPU()
         if resources.cpuShares > 0 { cpu.shares = UInt64(resources.cpuShares) }
@@ -184,13 +189,15 @@ package struct ContainerSpecBuilder: Sendable {
         [
             .init(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
             .init(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
-            .init(destination: "/dev/pts", type: "devpts", source: "devpts",
-                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            .init(
+                destination: "/dev/pts", type: "devpts", source: "devpts",
+                options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
             .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
             .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", privileged ? "rw" : "ro"]),
-            .init(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
-                  options: ["nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"]),
+            .init(
+                destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+                options: ["nosuid", "noexec", "nodev", "relatime", privileged ? "rw" : "ro"]),
         ]
     }
 
@@ -217,7 +224,9 @@ package struct ContainerSpecBuilder: Sendable {
                     throw CRIError.invalidArgument("user \(parts[0].debugDescription) is not in the image's /etc/passwd")
                 }
                 if parts.count == 2 {
-                    if let numeric = UInt32(parts[1]) { gid = numeric } else if let group = groupID(named: parts[1]) {
+                    if let numeric = UInt32(parts[1]) {
+                        gid = numeric
+                    } else if let group = groupID(named: parts[1]) {
                         gid = group
                     } else {
                         throw CRIError.invalidArgument("group \(parts[1].debugDescription) is not in the image's /etc/group")
@@ -233,7 +242,11 @@ package struct ContainerSpecBuilder: Sendable {
         return .init(uid: uid, gid: gid ?? 0, additionalGids: additional.isEmpty ? nil : additional)
     }
 
-    private struct PasswdEntry { var name: String; var uid: UInt32; var gid: UInt32 }
+    private struct PasswdEntry {
+        var name: String
+        var uid: UInt32
+        var gid: UInt32
+    }
 
     private func passwdEntry(_ matches: (PasswdEntry) -> Bool) -> PasswdEntry? {
         guard let text = try? String(contentsOfFile: "\(rootfs)/etc/passwd", encoding: .utf8) else { return nil }

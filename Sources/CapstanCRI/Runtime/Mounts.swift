@@ -1,7 +1,8 @@
 import CCRIShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Mount syscalls the runtime needs, with errors that say what failed.

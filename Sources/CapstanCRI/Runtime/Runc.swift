@@ -1,6 +1,7 @@
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Calls Debian's `runc` with Capstan's state root. `create` is not here: each container's

@@ -38,7 +38,8 @@ package enum SeccompProfiles {
             syscalls: [
                 OCISeccomp.Rule(names: allowed, action: "SCMP_ACT_ALLOW", errnoRet: nil, args: nil),
                 // Any socket but AF_VSOCK, which reaches the host's hypervisor services.
-                OCISeccomp.Rule(names: ["socket"], action: "SCMP_ACT_ALLOW", errnoRet: nil, args: [.init(index: 0, value: 40, valueTwo: nil, op: "SCMP_CMP_NE")]),
+                OCISeccomp.Rule(
+                    names: ["socket"], action: "SCMP_ACT_ALLOW", errnoRet: nil, args: [.init(index: 0, value: 40, valueTwo: nil, op: "SCMP_CMP_NE")]),
                 // clone without any namespace flag (the flags are its first argument on these architectures).
                 OCISeccomp.Rule(
                     names: ["clone"], action: "SCMP_ACT_ALLOW", errnoRet: nil,
@@ -46,9 +47,12 @@ package enum SeccompProfiles {
                 // clone3 passes its flags in memory, where seccomp cannot look: ENOSYS makes
                 // glibc and musl fall back to clone, whose flags the rule above checks.
                 OCISeccomp.Rule(names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: errnoValue(ENOSYS), args: nil),
-            ] + personalities.map { persona in
-                OCISeccomp.Rule(names: ["personality"], action: "SCMP_ACT_ALLOW", errnoRet: nil, args: [.init(index: 0, value: persona, valueTwo: nil, op: "SCMP_CMP_EQ")])
-            })
+            ]
+                + personalities.map { persona in
+                    OCISeccomp.Rule(
+                        names: ["personality"], action: "SCMP_ACT_ALLOW", errnoRet: nil,
+                        args: [.init(index: 0, value: persona, valueTwo: nil, op: "SCMP_CMP_EQ")])
+                })
     }
 
     /// The native architectures and those their kernels also run (32-bit x86 and x32 on
@@ -72,7 +76,8 @@ package enum SeccompProfiles {
     /// `fanotify_init`, `lookup_dcookie`, `quotactl`, `acct`, `reboot`, `swapon`, `swapoff`,
     /// `syslog`, `sethostname`, `setdomainname`, clock and time setting, `iopl`, `ioperm`,
     /// NUMA policy calls, `vhangup` and obsolete calls (`uselib`, `_sysctl`, `nfsservctl`…).
-    package static let allowed: [String] = (files + descriptors + memory + processes + signals + clocks + networking + ipc + system + architectureSpecific).sorted()
+    package static let allowed: [String] =
+        (files + descriptors + memory + processes + signals + clocks + networking + ipc + system + architectureSpecific).sorted()
 
     private static let files = [
         "access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range", "creat", "faccessat",

@@ -12,15 +12,21 @@ extension CRIRuntime {
         let config = request.config
         try Validation.sandboxConfig(config, hasConfig: request.hasConfig)
         guard request.runtimeHandler.isEmpty || request.runtimeHandler == "runc" else {
-            throw CRIError.invalidArgument("unknown runtime handler \(request.runtimeHandler.prefix(80).debugDescription); capstan cri offers only the default (runc)")
+            throw CRIError.invalidArgument(
+                "unknown runtime handler \(request.runtimeHandler.prefix(80).debugDescription); capstan cri offers only the default (runc)")
         }
         let metadata = config.metadata
         let nameKey = "sandbox/\(metadata.namespace)/\(metadata.name)/\(metadata.uid)/\(metadata.attempt)"
-        if reservedNames.contains(nameKey) || sandboxes.values.contains(where: {
-            let other = (try? Runtime_V1_PodSandboxConfig(serializedBytes: $0.configData))?.metadata
-            return other == metadata
-        }) {
-            throw CRIError(.alreadyExists, "a pod sandbox named \(metadata.name) (namespace \(metadata.namespace), uid \(metadata.uid), attempt \(metadata.attempt)) already exists")
+        if reservedNames.contains(nameKey)
+            || sandboxes.values.contains(where: {
+                let other = (try? Runtime_V1_PodSandboxConfig(serializedBytes: $0.configData))?.metadata
+                return other == metadata
+            })
+        {
+            throw CRIError(
+                .alreadyExists,
+                "a pod sandbox named \(metadata.name) (namespace \(metadata.namespace), uid \(metadata.uid), attempt \(metadata.attempt)) already exists"
+            )
         }
         reservedNames.insert(nameKey)
         defer { reservedNames.remove(nameKey) }
@@ -31,7 +37,8 @@ extension CRIRuntime {
         // files stay world-readable: they are bind-mounted into the pod's containers.
         try makeDirectories(directory, mode: 0o700)
         let hostNetwork = config.linux.securityContext.namespaceOptions.network == .node
-        let hostname = hostNetwork
+        let hostname =
+            hostNetwork
             ? ProcessInfo.processInfo.hostName
             : (config.hostname.isEmpty ? metadata.name : config.hostname)
         var record = SandboxRecord(
@@ -77,7 +84,9 @@ extension CRIRuntime {
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
-        logger.info("pod sandbox ready", metadata: ["sandbox": "\(id)", "pod": "\(metadata.namespace)/\(metadata.name)", "ip": "\(record.ips.first ?? "host")"])
+        logger.info(
+            "pod sandbox ready",
+            metadata: ["sandbox": "\(id)", "pod": "\(metadata.namespace)/\(metadata.name)", "ip": "\(record.ips.first ?? "host")"])
         return id
     }
 

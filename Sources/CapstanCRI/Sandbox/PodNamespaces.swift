@@ -1,6 +1,7 @@
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The namespaces a pod's containers share, kept alive by bind mounts instead of a pause

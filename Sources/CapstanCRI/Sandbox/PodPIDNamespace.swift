@@ -1,7 +1,8 @@
 import CCRIShims
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A pod-wide PID namespace, for pods whose containers share one (PID namespace mode POD).

@@ -56,7 +56,9 @@ package struct ImageServiceHandler: Runtime_V1_ImageService.SimpleServiceProtoco
         await runtime.imageFilesystemInfo()
     }
 
-    package func streamImages(request: Runtime_V1_StreamImagesRequest, response: RPCWriter<Runtime_V1_StreamImagesResponse>, context: ServerContext) async throws {
+    package func streamImages(request: Runtime_V1_StreamImagesRequest, response: RPCWriter<Runtime_V1_StreamImagesResponse>, context: ServerContext)
+        async throws
+    {
         throw RuntimeServiceHandler.unimplemented("StreamImages", "use ListImages")
     }
 
@@ -67,7 +69,7 @@ package struct ImageServiceHandler: Runtime_V1_ImageService.SimpleServiceProtoco
         image.repoDigests = record.repoDigests
         image.size = UInt64(max(record.size, 1))
         image.spec.image = record.id
-        let user = (try? await runtime.images.configuration(of: record))?.config?.User ?? ""
+        let user = (try? await runtime.images.configuration(of: record))?.config?.user ?? ""
         let uidPart = user.split(separator: ":").first.map(String.init) ?? ""
         if let uid = Int64(uidPart) {
             image.uid.value = uid

@@ -31,7 +31,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func removePodSandbox(request: Runtime_V1_RemovePodSandboxRequest, context: ServerContext) async throws -> Runtime_V1_RemovePodSandboxResponse {
+    package func removePodSandbox(request: Runtime_V1_RemovePodSandboxRequest, context: ServerContext) async throws
+        -> Runtime_V1_RemovePodSandboxResponse
+    {
         try await mappingErrors {
             guard !request.podSandboxID.isEmpty else { throw CRIError.invalidArgument("pod_sandbox_id is required") }
             try await runtime.removePodSandbox(request.podSandboxID)
@@ -39,7 +41,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func podSandboxStatus(request: Runtime_V1_PodSandboxStatusRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatusResponse {
+    package func podSandboxStatus(request: Runtime_V1_PodSandboxStatusRequest, context: ServerContext) async throws
+        -> Runtime_V1_PodSandboxStatusResponse
+    {
         try await mappingErrors { try await runtime.podSandboxStatus(request.podSandboxID, verbose: request.verbose) }
     }
 
@@ -51,7 +55,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func createContainer(request: Runtime_V1_CreateContainerRequest, context: ServerContext) async throws -> Runtime_V1_CreateContainerResponse {
+    package func createContainer(request: Runtime_V1_CreateContainerRequest, context: ServerContext) async throws
+        -> Runtime_V1_CreateContainerResponse
+    {
         try await mappingErrors {
             var response = Runtime_V1_CreateContainerResponse()
             response.containerID = try await runtime.createContainer(request)
@@ -73,7 +79,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func removeContainer(request: Runtime_V1_RemoveContainerRequest, context: ServerContext) async throws -> Runtime_V1_RemoveContainerResponse {
+    package func removeContainer(request: Runtime_V1_RemoveContainerRequest, context: ServerContext) async throws
+        -> Runtime_V1_RemoveContainerResponse
+    {
         try await mappingErrors {
             guard !request.containerID.isEmpty else { throw CRIError.invalidArgument("container_id is required") }
             try await runtime.removeContainer(request.containerID)
@@ -89,18 +97,24 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func containerStatus(request: Runtime_V1_ContainerStatusRequest, context: ServerContext) async throws -> Runtime_V1_ContainerStatusResponse {
+    package func containerStatus(request: Runtime_V1_ContainerStatusRequest, context: ServerContext) async throws
+        -> Runtime_V1_ContainerStatusResponse
+    {
         try await mappingErrors { try await runtime.containerStatus(request.containerID, verbose: request.verbose) }
     }
 
-    package func updateContainerResources(request: Runtime_V1_UpdateContainerResourcesRequest, context: ServerContext) async throws -> Runtime_V1_UpdateContainerResourcesResponse {
+    package func updateContainerResources(request: Runtime_V1_UpdateContainerResourcesRequest, context: ServerContext) async throws
+        -> Runtime_V1_UpdateContainerResourcesResponse
+    {
         try await mappingErrors {
             try await runtime.updateContainerResources(request)
             return Runtime_V1_UpdateContainerResourcesResponse()
         }
     }
 
-    package func reopenContainerLog(request: Runtime_V1_ReopenContainerLogRequest, context: ServerContext) async throws -> Runtime_V1_ReopenContainerLogResponse {
+    package func reopenContainerLog(request: Runtime_V1_ReopenContainerLogRequest, context: ServerContext) async throws
+        -> Runtime_V1_ReopenContainerLogResponse
+    {
         try await mappingErrors {
             try await runtime.reopenContainerLog(request.containerID)
             return Runtime_V1_ReopenContainerLogResponse()
@@ -119,7 +133,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func listContainerStats(request: Runtime_V1_ListContainerStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListContainerStatsResponse {
+    package func listContainerStats(request: Runtime_V1_ListContainerStatsRequest, context: ServerContext) async throws
+        -> Runtime_V1_ListContainerStatsResponse
+    {
         try await mappingErrors {
             var response = Runtime_V1_ListContainerStatsResponse()
             response.stats = try await runtime.listContainerStats(request.hasFilter ? request.filter : nil)
@@ -127,7 +143,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func updateRuntimeConfig(request: Runtime_V1_UpdateRuntimeConfigRequest, context: ServerContext) async throws -> Runtime_V1_UpdateRuntimeConfigResponse {
+    package func updateRuntimeConfig(request: Runtime_V1_UpdateRuntimeConfigRequest, context: ServerContext) async throws
+        -> Runtime_V1_UpdateRuntimeConfigResponse
+    {
         // The kubelet sends the pod CIDR here; the CNI configuration already fixes the subnet.
         Runtime_V1_UpdateRuntimeConfigResponse()
     }
@@ -138,7 +156,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         return response
     }
 
-    package func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_PodSandboxStatsResponse {
+    package func podSandboxStats(request: Runtime_V1_PodSandboxStatsRequest, context: ServerContext) async throws
+        -> Runtime_V1_PodSandboxStatsResponse
+    {
         try await mappingErrors {
             var response = Runtime_V1_PodSandboxStatsResponse()
             response.stats = try await runtime.podSandboxStats(request.podSandboxID)
@@ -146,7 +166,9 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         }
     }
 
-    package func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxStatsResponse {
+    package func listPodSandboxStats(request: Runtime_V1_ListPodSandboxStatsRequest, context: ServerContext) async throws
+        -> Runtime_V1_ListPodSandboxStatsResponse
+    {
         try await mappingErrors {
             var response = Runtime_V1_ListPodSandboxStatsResponse()
             response.stats = try await runtime.listPodSandboxStats(request.hasFilter ? request.filter : nil)
@@ -156,11 +178,15 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
 
     // MARK: Not offered by capstan cri
 
-    package func streamPodSandboxes(request: Runtime_V1_StreamPodSandboxesRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxesResponse>, context: ServerContext) async throws {
+    package func streamPodSandboxes(
+        request: Runtime_V1_StreamPodSandboxesRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxesResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("StreamPodSandboxes", "use ListPodSandbox")
     }
 
-    package func streamContainers(request: Runtime_V1_StreamContainersRequest, response: RPCWriter<Runtime_V1_StreamContainersResponse>, context: ServerContext) async throws {
+    package func streamContainers(
+        request: Runtime_V1_StreamContainersRequest, response: RPCWriter<Runtime_V1_StreamContainersResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("StreamContainers", "use ListContainers")
     }
 
@@ -176,35 +202,51 @@ package struct RuntimeServiceHandler: Runtime_V1_RuntimeService.SimpleServicePro
         throw Self.unimplemented("PortForward", "use the pod IP or a port mapping")
     }
 
-    package func streamContainerStats(request: Runtime_V1_StreamContainerStatsRequest, response: RPCWriter<Runtime_V1_StreamContainerStatsResponse>, context: ServerContext) async throws {
+    package func streamContainerStats(
+        request: Runtime_V1_StreamContainerStatsRequest, response: RPCWriter<Runtime_V1_StreamContainerStatsResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("StreamContainerStats", "use ListContainerStats")
     }
 
-    package func streamPodSandboxStats(request: Runtime_V1_StreamPodSandboxStatsRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxStatsResponse>, context: ServerContext) async throws {
+    package func streamPodSandboxStats(
+        request: Runtime_V1_StreamPodSandboxStatsRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxStatsResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("StreamPodSandboxStats", "use ListContainerStats")
     }
 
-    package func checkpointContainer(request: Runtime_V1_CheckpointContainerRequest, context: ServerContext) async throws -> Runtime_V1_CheckpointContainerResponse {
+    package func checkpointContainer(request: Runtime_V1_CheckpointContainerRequest, context: ServerContext) async throws
+        -> Runtime_V1_CheckpointContainerResponse
+    {
         throw Self.unimplemented("CheckpointContainer", "checkpoint/restore (CRIU) is not available")
     }
 
-    package func getContainerEvents(request: Runtime_V1_GetEventsRequest, response: RPCWriter<Runtime_V1_ContainerEventResponse>, context: ServerContext) async throws {
+    package func getContainerEvents(
+        request: Runtime_V1_GetEventsRequest, response: RPCWriter<Runtime_V1_ContainerEventResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("GetContainerEvents", "poll ListContainers instead (the kubelet falls back to polling)")
     }
 
-    package func listMetricDescriptors(request: Runtime_V1_ListMetricDescriptorsRequest, context: ServerContext) async throws -> Runtime_V1_ListMetricDescriptorsResponse {
+    package func listMetricDescriptors(request: Runtime_V1_ListMetricDescriptorsRequest, context: ServerContext) async throws
+        -> Runtime_V1_ListMetricDescriptorsResponse
+    {
         throw Self.unimplemented("ListMetricDescriptors", "use ListContainerStats")
     }
 
-    package func listPodSandboxMetrics(request: Runtime_V1_ListPodSandboxMetricsRequest, context: ServerContext) async throws -> Runtime_V1_ListPodSandboxMetricsResponse {
+    package func listPodSandboxMetrics(request: Runtime_V1_ListPodSandboxMetricsRequest, context: ServerContext) async throws
+        -> Runtime_V1_ListPodSandboxMetricsResponse
+    {
         throw Self.unimplemented("ListPodSandboxMetrics", "use ListContainerStats")
     }
 
-    package func streamPodSandboxMetrics(request: Runtime_V1_StreamPodSandboxMetricsRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxMetricsResponse>, context: ServerContext) async throws {
+    package func streamPodSandboxMetrics(
+        request: Runtime_V1_StreamPodSandboxMetricsRequest, response: RPCWriter<Runtime_V1_StreamPodSandboxMetricsResponse>, context: ServerContext
+    ) async throws {
         throw Self.unimplemented("StreamPodSandboxMetrics", "use ListContainerStats")
     }
 
-    package func updatePodSandboxResources(request: Runtime_V1_UpdatePodSandboxResourcesRequest, context: ServerContext) async throws -> Runtime_V1_UpdatePodSandboxResourcesResponse {
+    package func updatePodSandboxResources(request: Runtime_V1_UpdatePodSandboxResourcesRequest, context: ServerContext) async throws
+        -> Runtime_V1_UpdatePodSandboxResourcesResponse
+    {
         throw Self.unimplemented("UpdatePodSandboxResources", "update each container with UpdateContainerResources")
     }
 

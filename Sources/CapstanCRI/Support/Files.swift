@@ -1,6 +1,7 @@
 package import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension JSONEncoder {
@@ -64,8 +65,9 @@ package func makeDirectories(_ url: URL, mode: mode_t) throws {
 package func diskUsage(of url: URL) -> (bytes: UInt64, inodes: UInt64) {
     var bytes: UInt64 = 0
     var inodes: UInt64 = 0
-    guard let enumerator = FileManager.default.enumerator(
-        at: url, includingPropertiesForKeys: [.totalFileAllocatedSizeKey], options: [])
+    guard
+        let enumerator = FileManager.default.enumerator(
+            at: url, includingPropertiesForKeys: [.totalFileAllocatedSizeKey], options: [])
     else { return (0, 0) }
     for case let file as URL in enumerator {
         inodes += 1

@@ -1,8 +1,9 @@
 import CCRIShims
 package import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a finished child process left behind.
@@ -65,7 +66,8 @@ package enum Subprocess {
     ) async throws -> Data {
         let result = try await run(program, arguments, environment: environment, input: input, timeout: timeout)
         guard result.exitCode == 0 else {
-            let detail = result.errorText.isEmpty
+            let detail =
+                result.errorText.isEmpty
                 ? String(decoding: result.standardOutput, as: UTF8.self) : result.errorText
             throw SubprocessError(
                 program: program, arguments: arguments,

@@ -79,9 +79,10 @@ extension HTTPClusterClient {
         defer { headTimer.cancel() }
         try await withTaskCancellationHandler {
             // As for ordinary requests: a write that never reached the handler ends the parts here.
-            channel.writeAndFlush(HTTPExchange(head: head(request), body: request.body.map { ByteBuffer(bytes: $0) }, sink: .stream(sink))).whenFailure { error in
-                sink.finish(throwing: ExchangeFailure.closedBeforeResponse(underlying: "\(error)"))
-            }
+            channel.writeAndFlush(HTTPExchange(head: head(request), body: request.body.map { ByteBuffer(bytes: $0) }, sink: .stream(sink)))
+                .whenFailure { error in
+                    sink.finish(throwing: ExchangeFailure.closedBeforeResponse(underlying: "\(error)"))
+                }
             do {
                 for try await part in parts {
                     if case .head = part { headTimer.cancel() }
@@ -106,9 +107,12 @@ extension HTTPClusterClient {
         do {
             value = try JSONParser().parse(line)
         } catch {
-            throw TransportError(server: connector.server, "\(what): an event is not JSON (\(error)): \(String(decoding: line.prefix(200), as: UTF8.self))")
+            throw TransportError(
+                server: connector.server, "\(what): an event is not JSON (\(error)): \(String(decoding: line.prefix(200), as: UTF8.self))")
         }
-        guard let name = value["type"]?.stringValue, let type = WatchEvent.EventType(rawValue: name), let object = value["object"], case .object = object else {
+        guard let name = value["type"]?.stringValue, let type = WatchEvent.EventType(rawValue: name), let object = value["object"],
+            case .object = object
+        else {
             throw TransportError(server: connector.server, "\(what): not a watch event: \(String(decoding: line.prefix(200), as: UTF8.self))")
         }
         return WatchEvent(type: type, object: object)

@@ -78,7 +78,8 @@ public final class HTTPClusterClient: ClusterClient {
 
     public func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
         let namespace = Self.namespace(kind, namespace ?? object[path: ["metadata", "namespace"]]?.stringValue)
-        var request = APIRequest(method: .POST, path: APIRequest.path(kind, namespace: namespace), body: JSONSerializer.bytes(object), contentType: "application/json")
+        var request = APIRequest(
+            method: .POST, path: APIRequest.path(kind, namespace: namespace), body: JSONSerializer.bytes(object), contentType: "application/json")
         request.add(options)
         return try await json(request)
     }
@@ -97,7 +98,8 @@ public final class HTTPClusterClient: ClusterClient {
     public func patch(
         _ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
-        var request = APIRequest(method: .PATCH, path: APIRequest.path(kind, namespace: Self.namespace(kind, namespace), name: name, subresource: subresource))
+        var request = APIRequest(
+            method: .PATCH, path: APIRequest.path(kind, namespace: Self.namespace(kind, namespace), name: name, subresource: subresource))
         request.add(options)
         switch patch {
         case .json(let body): (request.body, request.contentType) = (JSONSerializer.bytes(body), "application/json-patch+json")
@@ -156,7 +158,9 @@ public final class HTTPClusterClient: ClusterClient {
         do {
             return try JSONParser().parse(response.bytes)
         } catch {
-            throw TransportError(server: connector.server, "\(request.method.rawValue) \(request.path) answered HTTP \(response.status) with a body that is not JSON: \(error)")
+            throw TransportError(
+                server: connector.server,
+                "\(request.method.rawValue) \(request.path) answered HTTP \(response.status) with a body that is not JSON: \(error)")
         }
     }
 
@@ -185,7 +189,8 @@ public final class HTTPClusterClient: ClusterClient {
 
     private func exchange(_ request: APIRequest, on channel: any Channel) async throws -> CollectedResponse {
         let promise = channel.eventLoop.makePromise(of: CollectedResponse.self)
-        let exchange = HTTPExchange(head: head(request), body: request.body.map { ByteBuffer(bytes: $0) }, sink: .collect(promise, maxBytes: configuration.maxResponseBytes))
+        let exchange = HTTPExchange(
+            head: head(request), body: request.body.map { ByteBuffer(bytes: $0) }, sink: .collect(promise, maxBytes: configuration.maxResponseBytes))
         let timedOut = Flag()
         let timer = channel.eventLoop.scheduleTask(in: configuration.requestTimeout.timeAmount) {
             timedOut.set()
@@ -202,7 +207,8 @@ public final class HTTPClusterClient: ClusterClient {
                 return try await promise.futureResult.get()
             } catch {
                 if timedOut.isSet {
-                    throw TransportError(server: connector.server, "\(request.method.rawValue) \(request.path) timed out after \(configuration.requestTimeout)")
+                    throw TransportError(
+                        server: connector.server, "\(request.method.rawValue) \(request.path) timed out after \(configuration.requestTimeout)")
                 }
                 if Task.isCancelled { throw CancellationError() }
                 throw error
@@ -231,7 +237,8 @@ public final class HTTPClusterClient: ClusterClient {
         case .closedBeforeResponse(let reason):
             return TransportError(server: connector.server, "\(what): the connection closed before a response" + (reason.map { " (\($0))" } ?? ""))
         case .closedMidResponse(let reason):
-            return TransportError(server: connector.server, "\(what): the connection closed in the middle of the response" + (reason.map { " (\($0))" } ?? ""))
+            return TransportError(
+                server: connector.server, "\(what): the connection closed in the middle of the response" + (reason.map { " (\($0))" } ?? ""))
         case .tooLarge(let limit):
             return TransportError(server: connector.server, "\(what): the response is larger than the client's \(limit)-byte limit")
         case .busy:

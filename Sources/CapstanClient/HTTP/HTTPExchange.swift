@@ -134,7 +134,8 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     private func failPending(_ reason: String?) {
         guard let sink else { return }
         self.sink = nil
-        Self.fail(sink, head == nil ? ExchangeFailure.closedBeforeResponse(underlying: reason) : ExchangeFailure.closedMidResponse(underlying: reason))
+        Self.fail(
+            sink, head == nil ? ExchangeFailure.closedBeforeResponse(underlying: reason) : ExchangeFailure.closedMidResponse(underlying: reason))
     }
 
     private static func fail(_ sink: HTTPExchange.Sink, _ error: ExchangeFailure) {

@@ -86,7 +86,9 @@ struct DeploymentReconciler: Reconciler {
         if try await scaleDownOld(&pass, unavailable: unavailable) {
             return try await finish(&pass, progress: true)
         }
-        if DeploymentStatusCalculator.isComplete(pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now())) {
+        if DeploymentStatusCalculator.isComplete(
+            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now()))
+        {
             try await cleanUp(pass)
         }
         return try await finish(&pass, progress: true)
@@ -97,7 +99,8 @@ struct DeploymentReconciler: Reconciler {
         guard let newRS = pass.newRS, pass.oldRSs.contains(where: { $0.replicas > 0 }) else { return false }
         let total = pass.all.reduce(0) { $0 + $1.replicas }
         let allowed = RolloutMath.maxScaleDown(
-            desired: pass.desired, unavailable: unavailable, totalReplicas: total, newReplicas: newRS.replicas, newAvailable: newRS.status.availableReplicas)
+            desired: pass.desired, unavailable: unavailable, totalReplicas: total, newReplicas: newRS.replicas,
+            newAvailable: newRS.status.availableReplicas)
         guard allowed > 0 else { return false }
         // Unhealthy old replicas first: removing them costs no availability.
         var cleaned: Int64 = 0
@@ -145,7 +148,9 @@ struct DeploymentReconciler: Reconciler {
             try await scaleReplicaSet(&pass, newRS, to: pass.desired)
             return try await finish(&pass, progress: true)
         }
-        if DeploymentStatusCalculator.isComplete(pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now())) {
+        if DeploymentStatusCalculator.isComplete(
+            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now()))
+        {
             try await cleanUp(pass)
         }
         return try await finish(&pass, progress: true)
@@ -156,7 +161,9 @@ struct DeploymentReconciler: Reconciler {
     /// A scaling event: an active ReplicaSet was sized for a different `spec.replicas`.
     private func isScalingEvent(_ pass: Pass) -> Bool {
         pass.all.contains { rs in
-            guard rs.replicas > 0, let desired = rs.metadata.annotations[DeploymentAnnotations.desiredReplicas].flatMap({ Int64($0) }) else { return false }
+            guard rs.replicas > 0, let desired = rs.metadata.annotations[DeploymentAnnotations.desiredReplicas].flatMap({ Int64($0) }) else {
+                return false
+            }
             return desired != pass.desired
         }
     }
@@ -187,7 +194,8 @@ struct DeploymentReconciler: Reconciler {
 
     /// Sets a ReplicaSet's size and its replica annotations, with a `ScalingReplicaSet` event.
     private func scaleReplicaSet(_ pass: inout Pass, _ replicaSet: ReplicaSet, to size: Int64) async throws {
-        let desired = String(pass.desired), maxReplicas = String(pass.desired + pass.fenceposts.surge)
+        let desired = String(pass.desired)
+        let maxReplicas = String(pass.desired + pass.fenceposts.surge)
         var updated = replicaSet
         var annotations = updated.metadata.annotations
         annotations[DeploymentAnnotations.desiredReplicas] = desired
@@ -200,7 +208,9 @@ struct DeploymentReconciler: Reconciler {
         // A merge patch of just these fields: the ReplicaSet controller writes
         // its status all the time, and a full update would keep conflicting with it.
         let patch: JSONValue = [
-            "metadata": ["annotations": [DeploymentAnnotations.desiredReplicas: .string(desired), DeploymentAnnotations.maxReplicas: .string(maxReplicas)]],
+            "metadata": [
+                "annotations": [DeploymentAnnotations.desiredReplicas: .string(desired), DeploymentAnnotations.maxReplicas: .string(maxReplicas)]
+            ],
             "spec": ["replicas": .int(size)],
         ]
         let value = try await client.patch(
@@ -208,7 +218,9 @@ struct DeploymentReconciler: Reconciler {
         guard let written = ReplicaSet(jsonValue: value) else { throw APIError.internalError("patched replicaset is not an object") }
         if size != replicaSet.replicas {
             let direction = size > replicaSet.replicas ? "up" : "down"
-            await events.normal(pass.deployment, "ScalingReplicaSet", "Scaled \(direction) replica set \(replicaSet.metadata.name) from \(replicaSet.replicas) to \(size)")
+            await events.normal(
+                pass.deployment, "ScalingReplicaSet",
+                "Scaled \(direction) replica set \(replicaSet.metadata.name) from \(replicaSet.replicas) to \(size)")
         }
         if pass.newRS?.metadata.uid == written.metadata.uid {
             pass.newRS = written
@@ -231,7 +243,9 @@ struct DeploymentReconciler: Reconciler {
             copyAnnotations(from: pass.deployment, into: &annotations)
             if newRS.revision < revision {
                 if newRS.revision > 0 {
-                    let history = [annotations[DeploymentAnnotations.revisionHistory], String(newRS.revision)].compactMap { $0 }.filter { !$0.isEmpty }
+                    let history = [annotations[DeploymentAnnotations.revisionHistory], String(newRS.revision)].compactMap { $0 }.filter {
+                        !$0.isEmpty
+                    }
                     annotations[DeploymentAnnotations.revisionHistory] = history.joined(separator: ",")
                 }
                 annotations[DeploymentAnnotations.revision] = String(revision)
@@ -295,7 +309,8 @@ struct DeploymentReconciler: Reconciler {
         replicaSet.spec = spec
 
         do {
-            let value = try await client.create(ReplicaSet.kindInfo, namespace: deployment.metadata.namespace, object: replicaSet.jsonValue, options: options)
+            let value = try await client.create(
+                ReplicaSet.kindInfo, namespace: deployment.metadata.namespace, object: replicaSet.jsonValue, options: options)
             guard let created = ReplicaSet(jsonValue: value) else { throw APIError.internalError("created replicaset is not an object") }
             if size > 0 {
                 await events.normal(deployment, "ScalingReplicaSet", "Scaled up replica set \(created.metadata.name) from 0 to \(size)")
@@ -364,7 +379,8 @@ struct DeploymentReconciler: Reconciler {
         let deployment = pass.deployment
         var status = DeploymentStatusCalculator.status(of: deployment, newRS: pass.newRS, all: pass.all, now: time)
         if let note = pass.note {
-            var fresh = Condition(type: DeploymentStatusCalculator.progressing, status: true, reason: note.reason, message: note.message, time: Timestamps.format(time))
+            var fresh = Condition(
+                type: DeploymentStatusCalculator.progressing, status: true, reason: note.reason, message: note.message, time: Timestamps.format(time))
             fresh.json["lastUpdateTime"] = .string(Timestamps.format(time))
             DeploymentStatusCalculator.replace(&status, fresh)
         }
@@ -389,13 +405,15 @@ struct DeploymentReconciler: Reconciler {
 
     private func write(_ replicaSet: ReplicaSet) async throws -> ReplicaSet {
         let value = try await client.update(
-            ReplicaSet.kindInfo, namespace: replicaSet.metadata.namespace, name: replicaSet.metadata.name, object: replicaSet.jsonValue, options: options)
+            ReplicaSet.kindInfo, namespace: replicaSet.metadata.namespace, name: replicaSet.metadata.name, object: replicaSet.jsonValue,
+            options: options)
         guard let written = ReplicaSet(jsonValue: value) else { throw APIError.internalError("updated replicaset is not an object") }
         return written
     }
 
     static func olderFirst(_ a: ReplicaSet, _ b: ReplicaSet) -> Bool {
-        let aTime = a.metadata.creationTimestamp ?? "", bTime = b.metadata.creationTimestamp ?? ""
+        let aTime = a.metadata.creationTimestamp ?? ""
+        let bTime = b.metadata.creationTimestamp ?? ""
         return aTime != bTime ? aTime < bTime : a.metadata.name < b.metadata.name
     }
 }

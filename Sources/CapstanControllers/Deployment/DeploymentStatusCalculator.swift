@@ -50,7 +50,9 @@ enum DeploymentStatusCalculator {
             || status.replicas - status.updatedReplicas < old.replicas - old.updatedReplicas
             || status.readyReplicas > old.readyReplicas || status.availableReplicas > old.availableReplicas
         {
-            var fresh = Condition(type: progressing, status: true, reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(name)\" is progressing.", time: Timestamps.format(now))
+            var fresh = Condition(
+                type: progressing, status: true, reason: "ReplicaSetUpdated", message: "ReplicaSet \"\(name)\" is progressing.",
+                time: Timestamps.format(now))
             fresh.json["lastUpdateTime"] = .string(Timestamps.format(now))
             if let current, current.isTrue, let since = current.lastTransitionTime { fresh.lastTransitionTime = since }
             replace(&status, fresh)

@@ -17,8 +17,8 @@ enum EndpointsBuilder {
         let selector = service.spec.selector
         for pod in pods.sorted(by: { $0.metadata.name < $1.metadata.name }) {
             guard !selector.isEmpty, selector.allSatisfy({ pod.metadata.labels[$0.key] == $0.value }),
-                  pod.metadata.deletionTimestamp == nil, let ip = pod.status.podIP, !ip.isEmpty,
-                  !["Succeeded", "Failed"].contains(pod.status.phase ?? "")
+                pod.metadata.deletionTimestamp == nil, let ip = pod.status.podIP, !ip.isEmpty,
+                !["Succeeded", "Failed"].contains(pod.status.phase ?? "")
             else { continue }
             let ports = service.spec.ports.compactMap { port -> JSONValue? in
                 guard let number = resolve(port.targetPort, in: pod) else { return nil }
@@ -29,7 +29,10 @@ enum EndpointsBuilder {
             guard !ports.isEmpty || service.spec.ports.isEmpty else { continue }
             var address: JSONObject = [
                 "ip": .string(ip),
-                "targetRef": ["kind": "Pod", "namespace": .string(pod.metadata.namespace ?? "default"), "name": .string(pod.metadata.name), "uid": .string(pod.metadata.uid ?? "")],
+                "targetRef": [
+                    "kind": "Pod", "namespace": .string(pod.metadata.namespace ?? "default"), "name": .string(pod.metadata.name),
+                    "uid": .string(pod.metadata.uid ?? ""),
+                ],
             ]
             if let node = pod.spec.nodeName { address["nodeName"] = .string(node) }
             let key = JSONSerializer.string(.array(ports))
@@ -38,7 +41,8 @@ enum EndpointsBuilder {
                 order.append(key)
             }
             // publishNotReadyAddresses (headless Services of StatefulSets): every pod counts as ready.
-            let ready = service.spec.json["publishNotReadyAddresses"]?.boolValue == true || pod.status.conditions.contains { $0.type == "Ready" && $0.isTrue }
+            let ready =
+                service.spec.json["publishNotReadyAddresses"]?.boolValue == true || pod.status.conditions.contains { $0.type == "Ready" && $0.isTrue }
             if ready { subsets[key]!.ready.append(.object(address)) } else { subsets[key]!.notReady.append(.object(address)) }
         }
         return order.map { key in

@@ -1,5 +1,5 @@
-public import CapstanClient
 public import CapstanAPI
+public import CapstanClient
 import CapstanCore
 public import Logging
 public import ServiceLifecycle
@@ -72,18 +72,23 @@ struct EndpointsReconciler: Reconciler {
             "apiVersion": "v1", "kind": "Endpoints",
             "metadata": [
                 "name": .string(key.name), "namespace": .string(namespace),
-                "labels": .object(JSONObject(uniqueKeysWithValues: service.metadata.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
-                "ownerReferences": [[
-                    "apiVersion": "v1", "kind": "Service", "name": .string(key.name), "uid": .string(service.metadata.uid ?? ""),
-                    "controller": true, "blockOwnerDeletion": true,
-                ]],
+                "labels": .object(
+                    JSONObject(uniqueKeysWithValues: service.metadata.labels.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })),
+                "ownerReferences": [
+                    [
+                        "apiVersion": "v1", "kind": "Service", "name": .string(key.name), "uid": .string(service.metadata.uid ?? ""),
+                        "controller": true, "blockOwnerDeletion": true,
+                    ]
+                ],
             ],
         ]
         if !subsets.isEmpty { endpoints["subsets"] = .array(subsets) }
         let options = WriteOptions(fieldManager: "endpoints-controller")
         do {
             let current = try await client.get(BuiltinKinds.endpoints, namespace: namespace, name: key.name)
-            if current["subsets"] == endpoints["subsets"], current[path: ["metadata", "labels"]] ?? [:] == endpoints["metadata"]?["labels"] ?? [:] { return .done }
+            if current["subsets"] == endpoints["subsets"], current[path: ["metadata", "labels"]] ?? [:] == endpoints["metadata"]?["labels"] ?? [:] {
+                return .done
+            }
             endpoints["metadata"]?["resourceVersion"] = current[path: ["metadata", "resourceVersion"]]
             // Others' annotations (and those of tools) stay.
             if let annotations = current[path: ["metadata", "annotations"]] { endpoints["metadata"]?["annotations"] = annotations }

@@ -78,7 +78,8 @@ struct GarbageCollector: Sendable {
         if finalizers.contains(Self.foregroundFinalizer) {
             let remaining = try await dependents(of: uid, namespace: owner.metadata.namespace)
             for (dependentKind, dependent) in remaining where dependent.metadata.deletionTimestamp == nil {
-                try await client.deleteIfPresent(dependentKind, namespace: dependent.metadata.namespace, name: dependent.metadata.name, uid: dependent.metadata.uid)
+                try await client.deleteIfPresent(
+                    dependentKind, namespace: dependent.metadata.namespace, name: dependent.metadata.name, uid: dependent.metadata.uid)
             }
             // Look again: dependents that could go at once are gone; others (pods on a node) are terminating.
             if try await dependents(of: uid, namespace: owner.metadata.namespace).isEmpty {
@@ -134,7 +135,8 @@ struct GarbageCollector: Sendable {
     /// Writes at the read resourceVersion; gone is fine, a conflict retries the item.
     private func update(_ object: Unstructured, kind: KindInfo) async throws {
         do {
-            _ = try await client.update(kind, namespace: object.metadata.namespace, name: object.metadata.name, object: object.jsonValue, options: options)
+            _ = try await client.update(
+                kind, namespace: object.metadata.namespace, name: object.metadata.name, object: object.jsonValue, options: options)
         } catch let error as APIError {
             if error.code == 404 { return }
             throw error

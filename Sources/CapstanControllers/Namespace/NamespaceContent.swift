@@ -37,7 +37,8 @@ struct NamespaceContent {
         var problems: [String: (String, String)] = [:]
         if !failures.isEmpty {
             problems["NamespaceDeletionContentFailure"] = (
-                "ContentDeletionFailed", "Failed to delete all resource types, \(failures.count) remaining: \(failures.sorted().joined(separator: ", "))"
+                "ContentDeletionFailed",
+                "Failed to delete all resource types, \(failures.count) remaining: \(failures.sorted().joined(separator: ", "))"
             )
         }
         if !remaining.isEmpty {

@@ -54,7 +54,8 @@ struct NamespaceReconciler: Reconciler {
             var status = updated.json["status"]?.objectValue ?? [:]
             status["conditions"] = .array(conditions)
             updated.json["status"] = .object(status)
-            let written = try await client.update(Namespace.kindInfo, namespace: nil, name: name, object: updated.jsonValue, options: options, subresource: "status")
+            let written = try await client.update(
+                Namespace.kindInfo, namespace: nil, name: name, object: updated.jsonValue, options: options, subresource: "status")
             current = Namespace(jsonValue: written) ?? current
         }
         if !content.failures.isEmpty {
@@ -78,7 +79,8 @@ struct NamespaceReconciler: Reconciler {
         spec["finalizers"] = .array(Self.specFinalizers(of: current).filter { $0 != Namespace.kubernetesFinalizer }.map { .string($0) })
         finalized.json["spec"] = .object(spec)
         do {
-            _ = try await client.update(Namespace.kindInfo, namespace: nil, name: name, object: finalized.jsonValue, options: options, subresource: "finalize")
+            _ = try await client.update(
+                Namespace.kindInfo, namespace: nil, name: name, object: finalized.jsonValue, options: options, subresource: "finalize")
             logger.info("namespace emptied; removed its finalizer", metadata: ["namespace": "\(name)"])
         } catch let error as APIError {
             if error.code != 404 { throw error }

@@ -103,7 +103,10 @@ enum NodeTaints {
     /// Every taint key and effect this controller adds and removes; other taints are never touched.
     static let owned: Set<TaintID> = Set(
         noScheduleByCondition.values.flatMap(\.values).map { TaintID(key: $0, effect: "NoSchedule") }
-            + [TaintID(key: unschedulable, effect: "NoSchedule"), TaintID(key: notReady, effect: "NoExecute"), TaintID(key: unreachable, effect: "NoExecute")])
+            + [
+                TaintID(key: unschedulable, effect: "NoSchedule"), TaintID(key: notReady, effect: "NoExecute"),
+                TaintID(key: unreachable, effect: "NoExecute"),
+            ])
 
     struct TaintID: Hashable, Sendable {
         var key: String

@@ -72,7 +72,8 @@ struct NodeLifecycleController: Sendable {
         func due(_ date: Date) { nextDue = min(nextDue ?? date, date) }
 
         var current: [String: Node] = [:]
-        let leaseByNode = Dictionary(leases.list().filter { $0.metadata.namespace == Self.leaseNamespace }.map { ($0.metadata.name, $0) }) { a, _ in a }
+        let leaseByNode = Dictionary(leases.list().filter { $0.metadata.namespace == Self.leaseNamespace }.map { ($0.metadata.name, $0) }) { a, _ in a
+        }
         for cached in nodes.list().sorted(by: { $0.metadata.name < $1.metadata.name }) {
             let name = cached.metadata.name
             let probe = await memory.observe(cached, lease: leaseByNode[name], now: now)
@@ -198,12 +199,14 @@ struct NodeLifecycleController: Sendable {
         await events.normal(pod, "TaintManagerEviction", "Marking for deletion Pod \(key)")
         var marked = pod
         var conditions = pod.status.conditions.filter { $0.type != "DisruptionTarget" }
-        var disruption = Condition(type: "DisruptionTarget", status: true, reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint")
+        var disruption = Condition(
+            type: "DisruptionTarget", status: true, reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint")
         disruption.lastTransitionTime = Timestamps.format(settings.now())
         conditions.append(disruption)
         marked.status.conditions = conditions
         _ = try? await client.update(
-            Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, object: marked.jsonValue, options: options, subresource: "status")
+            Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, object: marked.jsonValue, options: options,
+            subresource: "status")
         do {
             try await client.deleteIfPresent(Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, uid: uid)
             logger.info("evicted pod from a tainted node", metadata: ["pod": "\(key)", "node": "\(pod.spec.nodeName ?? "")"])

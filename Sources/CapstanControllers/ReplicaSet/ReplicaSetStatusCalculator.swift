@@ -8,10 +8,12 @@ enum ReplicaSetStatusCalculator {
         let minReady = replicaSet.spec.minReadySeconds
         var status = replicaSet.status
         status.replicas = Int64(pods.count)
-        status.json["fullyLabeledReplicas"] = .int(Int64(pods.filter { pod in
-            let labels = pod.metadata.labels
-            return templateLabels.allSatisfy { labels[$0.key] == $0.value }
-        }.count))
+        status.json["fullyLabeledReplicas"] = .int(
+            Int64(
+                pods.filter { pod in
+                    let labels = pod.metadata.labels
+                    return templateLabels.allSatisfy { labels[$0.key] == $0.value }
+                }.count))
         status.readyReplicas = Int64(pods.filter(\.isReady).count)
         status.availableReplicas = Int64(pods.filter { $0.isAvailable(minReadySeconds: minReady, now: now) }.count)
         status.observedGeneration = replicaSet.metadata.generation

@@ -68,7 +68,8 @@ enum Ownership {
     /// Writes `object` at the resourceVersion it was read at; nil when it is gone.
     private static func write<Object: TypedObject>(_ object: Object, client: any ClusterClient, options: WriteOptions) async throws -> Object? {
         do {
-            let value = try await client.update(Object.kindInfo, namespace: object.metadata.namespace, name: object.metadata.name, object: object.jsonValue, options: options)
+            let value = try await client.update(
+                Object.kindInfo, namespace: object.metadata.namespace, name: object.metadata.name, object: object.jsonValue, options: options)
             return Object(jsonValue: value)
         } catch let error as APIError {
             if error.code == 404 { return nil }

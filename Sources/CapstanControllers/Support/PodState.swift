@@ -34,16 +34,19 @@ enum PodDeletionOrder {
     /// Whether `a` should be deleted before `b`.
     static func before(_ a: Pod, _ b: Pod) -> Bool {
         // 1. Not yet scheduled before scheduled.
-        let aAssigned = !(a.spec.nodeName ?? "").isEmpty, bAssigned = !(b.spec.nodeName ?? "").isEmpty
+        let aAssigned = !(a.spec.nodeName ?? "").isEmpty
+        let bAssigned = !(b.spec.nodeName ?? "").isEmpty
         if aAssigned != bAssigned { return !aAssigned }
         // 2. Pending < Unknown < Running.
-        let aPhase = phaseRank(a.status.phase), bPhase = phaseRank(b.status.phase)
+        let aPhase = phaseRank(a.status.phase)
+        let bPhase = phaseRank(b.status.phase)
         if aPhase != bPhase { return aPhase < bPhase }
         // 3. Not ready before ready.
         if a.isReady != b.isReady { return !a.isReady }
         // 4. Ready for a shorter time before longer.
         if a.isReady, b.isReady {
-            let aSince = Timestamps.parse(a.readyCondition?.lastTransitionTime), bSince = Timestamps.parse(b.readyCondition?.lastTransitionTime)
+            let aSince = Timestamps.parse(a.readyCondition?.lastTransitionTime)
+            let bSince = Timestamps.parse(b.readyCondition?.lastTransitionTime)
             if let aSince, let bSince, aSince != bSince { return aSince > bSince }
         }
         // 5. More restarts before fewer.
@@ -51,7 +54,8 @@ enum PodDeletionOrder {
         let bRestarts = b.status.containerStatuses.map(\.restartCount).max() ?? 0
         if aRestarts != bRestarts { return aRestarts > bRestarts }
         // 6. Newer before older.
-        let aCreated = a.metadata.creationTimestamp ?? "", bCreated = b.metadata.creationTimestamp ?? ""
+        let aCreated = a.metadata.creationTimestamp ?? ""
+        let bCreated = b.metadata.creationTimestamp ?? ""
         if aCreated != bCreated { return aCreated > bCreated }
         return a.metadata.name > b.metadata.name
     }

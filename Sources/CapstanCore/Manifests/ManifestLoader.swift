@@ -89,7 +89,9 @@ public struct ManifestLoader: Sendable {
                 errors.append(
                     ManifestError(
                         file: file, position: document.position,
-                        message: "document \(document.index + 1) is \(article(document.value.typeName)), not a Kubernetes object (a mapping with apiVersion, kind and metadata)"))
+                        message:
+                            "document \(document.index + 1) is \(article(document.value.typeName)), not a Kubernetes object (a mapping with apiVersion, kind and metadata)"
+                    ))
                 continue
             }
             let unstructured = Unstructured(json: object)
@@ -109,7 +111,8 @@ public struct ManifestLoader: Sendable {
     ) {
         guard case .object(let object) = value else {
             let position = document.sourceMap.position(of: FieldPath([.field("items"), .index(listIndex ?? 0)]))
-            errors.append(ManifestError(file: document.file, position: position, message: "list item is \(article(value.typeName)), not a Kubernetes object"))
+            errors.append(
+                ManifestError(file: document.file, position: position, message: "list item is \(article(value.typeName)), not a Kubernetes object"))
             return
         }
         let manifest = Manifest(object: Unstructured(json: object), source: document, listIndex: listIndex)

@@ -30,15 +30,21 @@ public enum BuiltinKinds {
     public static let configMap = KindInfo(group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"])
     public static let secret = KindInfo(group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true)
     public static let event = KindInfo(group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
-    public static let serviceAccount = KindInfo(group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"])
-    public static let deployment = KindInfo(group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"])
-    public static let replicaSet = KindInfo(group: "apps", version: "v1", kind: "ReplicaSet", resource: "replicasets", namespaced: true, shortNames: ["rs"])
-    public static let daemonSet = KindInfo(group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", namespaced: true, shortNames: ["ds"])
-    public static let statefulSet = KindInfo(group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"])
+    public static let serviceAccount = KindInfo(
+        group: "", version: "v1", kind: "ServiceAccount", resource: "serviceaccounts", namespaced: true, shortNames: ["sa"])
+    public static let deployment = KindInfo(
+        group: "apps", version: "v1", kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"])
+    public static let replicaSet = KindInfo(
+        group: "apps", version: "v1", kind: "ReplicaSet", resource: "replicasets", namespaced: true, shortNames: ["rs"])
+    public static let daemonSet = KindInfo(
+        group: "apps", version: "v1", kind: "DaemonSet", resource: "daemonsets", namespaced: true, shortNames: ["ds"])
+    public static let statefulSet = KindInfo(
+        group: "apps", version: "v1", kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"])
     public static let job = KindInfo(group: "batch", version: "v1", kind: "Job", resource: "jobs", namespaced: true)
     public static let cronJob = KindInfo(group: "batch", version: "v1", kind: "CronJob", resource: "cronjobs", namespaced: true, shortNames: ["cj"])
     /// The newer Event API; same objects, more structured fields.
-    public static let eventV1 = KindInfo(group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
+    public static let eventV1 = KindInfo(
+        group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
     public static let lease = KindInfo(group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true)
 
     public static let all: [KindInfo] = [

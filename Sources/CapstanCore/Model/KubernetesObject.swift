@@ -2,9 +2,18 @@
 public protocol KubernetesObjectView: ObjectView {}
 
 extension KubernetesObjectView {
-    public var apiVersion: String { get { self[string: "apiVersion"] ?? "" } set { self[string: "apiVersion"] = newValue } }
-    public var kind: String { get { self[string: "kind"] ?? "" } set { self[string: "kind"] = newValue } }
-    public var metadata: ObjectMeta { get { self[view: "metadata"] } set { self[view: "metadata"] = newValue } }
+    public var apiVersion: String {
+        get { self[string: "apiVersion"] ?? "" }
+        set { self[string: "apiVersion"] = newValue }
+    }
+    public var kind: String {
+        get { self[string: "kind"] ?? "" }
+        set { self[string: "kind"] = newValue }
+    }
+    public var metadata: ObjectMeta {
+        get { self[view: "metadata"] }
+        set { self[view: "metadata"] = newValue }
+    }
 
     /// The API group, empty for the core group (`apps` for `apps/v1`).
     public var group: String {

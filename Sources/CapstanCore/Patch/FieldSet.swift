@@ -127,7 +127,9 @@ public struct FieldSet: Hashable, Sendable {
                 }
                 element = .key(fields.map { Element.KeyField(name: $0.key, value: $0.value) }.sorted())
             } else if encoded.hasPrefix("v:") {
-                guard let value = try? JSONParser().parse(String(encoded.dropFirst(2))) else { throw PatchError("invalid value \(encoded) in fieldsV1") }
+                guard let value = try? JSONParser().parse(String(encoded.dropFirst(2))) else {
+                    throw PatchError("invalid value \(encoded) in fieldsV1")
+                }
                 element = .value(value)
             } else {
                 throw PatchError("unknown fieldsV1 entry \(encoded)")

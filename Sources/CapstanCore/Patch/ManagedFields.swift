@@ -73,7 +73,9 @@ extension JSONValue {
                 guard let next = current[name] else { return nil }
                 current = next
             case .key(let fields):
-                guard let match = current.arrayValue?.first(where: { candidate in fields.allSatisfy { keyMatches(candidate, $0) } }) else { return nil }
+                guard let match = current.arrayValue?.first(where: { candidate in fields.allSatisfy { keyMatches(candidate, $0) } }) else {
+                    return nil
+                }
                 current = match
             case .value(let value):
                 guard current.arrayValue?.contains(value) == true else { return nil }

@@ -50,7 +50,7 @@ public enum MergeSchema {
     /// Rules for particular kinds, relative to the object root.
     private static let kindRules: [String: [String: ListRule]] = [
         "Service": [
-            "spec.ports": ListRule(type: .map(keys: ["port", "protocol"]), patchMergeKey: "port"),
+            "spec.ports": ListRule(type: .map(keys: ["port", "protocol"]), patchMergeKey: "port")
         ],
         "Node": [
             // No patch strategy in Kubernetes: a strategic merge patch replaces the whole list (`kubectl taint … key-`).

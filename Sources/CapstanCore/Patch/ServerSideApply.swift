@@ -87,7 +87,9 @@ public enum ServerSideApply {
 
     /// Records an ordinary write (create, update, patch) by `manager`: it
     /// takes ownership of every field it changed, others lose those fields.
-    public static func recordUpdate(from old: JSONValue?, to new: JSONValue, manager: String, time: String, subresource: String? = nil) throws -> JSONValue {
+    public static func recordUpdate(from old: JSONValue?, to new: JSONValue, manager: String, time: String, subresource: String? = nil) throws
+        -> JSONValue
+    {
         let kind = new["kind"]?.stringValue ?? ""
         let apiVersion = new["apiVersion"]?.stringValue ?? ""
         var entries = try old.map(existingEntries) ?? []
@@ -106,7 +108,8 @@ public enum ServerSideApply {
                 entries[index].time = time
             } else {
                 entries.append(
-                    ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: time, subresource: subresource, fields: changed))
+                    ManagedFieldsEntry(
+                        manager: manager, operation: "Update", apiVersion: apiVersion, time: time, subresource: subresource, fields: changed))
             }
         }
         return withEntries(new, entries.filter { !$0.fields.isEmpty })
@@ -120,7 +123,10 @@ public enum ServerSideApply {
             let kind = live["kind"]?.stringValue ?? ""
             let fields = FieldSet(of: live, kind: kind)
             guard !fields.isEmpty else { return [] }
-            return [ManagedFieldsEntry(manager: "before-first-apply", operation: "Update", apiVersion: live["apiVersion"]?.stringValue ?? "", time: "", fields: fields)]
+            return [
+                ManagedFieldsEntry(
+                    manager: "before-first-apply", operation: "Update", apiVersion: live["apiVersion"]?.stringValue ?? "", time: "", fields: fields)
+            ]
         }
         return entries
     }

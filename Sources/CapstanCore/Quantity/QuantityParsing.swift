@@ -65,12 +65,24 @@ extension Quantity {
         case "T": exponent += 12
         case "P": exponent += 15
         case "E": exponent += 18
-        case "Ki": format = .binarySI; binaryPower = 1
-        case "Mi": format = .binarySI; binaryPower = 2
-        case "Gi": format = .binarySI; binaryPower = 3
-        case "Ti": format = .binarySI; binaryPower = 4
-        case "Pi": format = .binarySI; binaryPower = 5
-        case "Ei": format = .binarySI; binaryPower = 6
+        case "Ki":
+            format = .binarySI
+            binaryPower = 1
+        case "Mi":
+            format = .binarySI
+            binaryPower = 2
+        case "Gi":
+            format = .binarySI
+            binaryPower = 3
+        case "Ti":
+            format = .binarySI
+            binaryPower = 4
+        case "Pi":
+            format = .binarySI
+            binaryPower = 5
+        case "Ei":
+            format = .binarySI
+            binaryPower = 6
         default:
             guard let marker = suffix.first, marker == "e" || marker == "E" else { throw .suffix }
             let power = suffix.dropFirst()

@@ -132,13 +132,14 @@ extension LabelSelector {
             case let other:
                 throw LabelSelectorError(message: "found '\(other.text)', expected: identifier")
             }
-            let op: Operator = switch token {
-            case .equals: .equals
-            case .doubleEquals: .doubleEquals
-            case .notEquals: .notEquals
-            case .greaterThan: .greaterThan
-            default: .lessThan
-            }
+            let op: Operator =
+                switch token {
+                case .equals: .equals
+                case .doubleEquals: .doubleEquals
+                case .notEquals: .notEquals
+                case .greaterThan: .greaterThan
+                default: .lessThan
+                }
             if op == .greaterThan || op == .lessThan {
                 guard Int64(value) != nil else {
                     throw LabelSelectorError(message: "for 'Gt', 'Lt' operators, the value must be an integer")

@@ -132,7 +132,9 @@ public enum Base64 {
         }
         guard decode(text) == nil else { return nil }
         if let bad = bytes.firstIndex(where: { !isAlphabet($0) && $0 != UInt8(ascii: "=") }) { return bad }
-        if let padding = bytes.firstIndex(of: UInt8(ascii: "=")), padding < bytes.count - 2 || bytes[padding...].contains(where: { $0 != UInt8(ascii: "=") }) {
+        if let padding = bytes.firstIndex(of: UInt8(ascii: "=")),
+            padding < bytes.count - 2 || bytes[padding...].contains(where: { $0 != UInt8(ascii: "=") })
+        {
             return padding
         }
         // Truncated: Go reports the offset where the incomplete group starts.

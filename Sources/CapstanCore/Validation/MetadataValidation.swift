@@ -91,7 +91,9 @@ extension FieldChecker {
             case "In", "NotIn":
                 if values.isEmpty { add(.required(expressionPath.child("values"), "must be specified when `operator` is 'In' or 'NotIn'")) }
             case "Exists", "DoesNotExist":
-                if !values.isEmpty { add(.forbidden(expressionPath.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")) }
+                if !values.isEmpty {
+                    add(.forbidden(expressionPath.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+                }
             default: break
             }
             for (valueIndex, element) in values.enumerated() {

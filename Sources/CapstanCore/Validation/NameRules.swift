@@ -177,9 +177,11 @@ public enum NameRules {
     public static func configMapKey(_ value: String) -> [String] {
         var reasons: [String] = []
         if value.utf8.count > dns1123SubdomainMaxLength { reasons.append(maxLengthMessage(dns1123SubdomainMaxLength)) }
-        let valid = !value.isEmpty && value.utf8.allSatisfy {
-            isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
-        }
+        let valid =
+            !value.isEmpty
+            && value.utf8.allSatisfy {
+                isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            }
         if !valid {
             reasons.append(
                 "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"

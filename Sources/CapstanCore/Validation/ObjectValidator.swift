@@ -20,7 +20,9 @@ public enum ObjectValidator {
             let served = BuiltinKinds.apiVersions(ofKind: kind)
             if !served.isEmpty {
                 checker.add(
-                    .invalid(FieldPath("apiVersion"), .string(apiVersion), "no kind \"\(kind)\" is served at version \"\(apiVersion)\"; use \(served.map { "\"\($0)\"" }.joined(separator: " or "))"))
+                    .invalid(
+                        FieldPath("apiVersion"), .string(apiVersion),
+                        "no kind \"\(kind)\" is served at version \"\(apiVersion)\"; use \(served.map { "\"\($0)\"" }.joined(separator: " or "))"))
             } else if !apiVersion.contains("/") && apiVersion != "v1" {
                 checker.add(.invalid(FieldPath("apiVersion"), .string(apiVersion), "must be \"v1\" or \"<group>/<version>\""))
             }

@@ -119,7 +119,9 @@ extension FieldChecker {
                 }
             }
             bool(mount["readOnly"], mountPath.child("readOnly"))
-            if let subPath = string(mount["subPath"], mountPath.child("subPath")), subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..") {
+            if let subPath = string(mount["subPath"], mountPath.child("subPath")),
+                subPath.hasPrefix("/") || subPath.split(separator: "/").contains("..")
+            {
                 add(.invalid(mountPath.child("subPath"), .string(subPath), "must be a relative path without '..'"))
             }
         }
@@ -144,7 +146,9 @@ extension FieldChecker {
         }
         let kinds = ["fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef"].filter { source[$0] != nil }
         if kinds.count != 1 {
-            add(.invalid(path.child("valueFrom"), .string(""), "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+            add(
+                .invalid(
+                    path.child("valueFrom"), .string(""), "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
             return
         }
         let kind = kinds[0]
@@ -200,7 +204,9 @@ extension FieldChecker {
         }
         for (name, request) in parsed["requests"] ?? [:] {
             if let limit = parsed["limits"]?[name], request > limit {
-                add(.invalid(path.child("requests").key(name), .string(request.description), "must be less than or equal to \(name) limit of \(limit)"))
+                add(
+                    .invalid(
+                        path.child("requests").key(name), .string(request.description), "must be less than or equal to \(name) limit of \(limit)"))
             }
         }
     }
@@ -280,7 +286,9 @@ extension FieldChecker {
                     string(spec[field], volumePath.child(source).child(field))
                 }
                 if let mode = int(spec["defaultMode"], volumePath.child(source).child("defaultMode")), !(0...0o777).contains(mode) {
-                    add(.invalid(volumePath.child(source).child("defaultMode"), .int(mode), "must be a number between 0 and 0777 (octal), both inclusive"))
+                    add(
+                        .invalid(
+                            volumePath.child(source).child("defaultMode"), .int(mode), "must be a number between 0 and 0777 (octal), both inclusive"))
                 }
             }
             if let emptyDir = object(volume["emptyDir"], volumePath.child("emptyDir")) {
@@ -301,13 +309,17 @@ extension FieldChecker {
         let key = string(toleration["key"], path.child("key")) ?? ""
         if !key.isEmpty { check(NameRules.qualifiedName(key), path.child("key"), key) }
         if key.isEmpty, op != "Exists" {
-            add(.invalid(path.child("operator"), .string(op), "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+            add(
+                .invalid(
+                    path.child("operator"), .string(op), "operator must be Exists when `key` is empty, which means \"match all values and all keys\"")
+            )
         }
         if op == "Exists", let value = string(toleration["value"], path.child("value")), !value.isEmpty {
             add(.invalid(path.child("operator"), .string(value), "value must be empty when `operator` is 'Exists'"))
         }
         let effect = oneOf(toleration["effect"], path.child("effect"), ["NoSchedule", "PreferNoSchedule", "NoExecute"])
-        if toleration["tolerationSeconds"] != nil, int(toleration["tolerationSeconds"], path.child("tolerationSeconds")) != nil, effect != "NoExecute" {
+        if toleration["tolerationSeconds"] != nil, int(toleration["tolerationSeconds"], path.child("tolerationSeconds")) != nil, effect != "NoExecute"
+        {
             add(.invalid(path.child("effect"), .string(effect ?? ""), "effect must be 'NoExecute' when `tolerationSeconds` is set"))
         }
     }

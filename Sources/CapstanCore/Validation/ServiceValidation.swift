@@ -111,4 +111,3 @@ public enum IPAddress {
         return halves.count == 2 ? groups < 8 : groups == 8
     }
 }
-

@@ -15,7 +15,8 @@ extension FieldChecker {
         validatePodTemplate(spec["template"], path.child("template"), restartPolicies: restartPolicies, extraVolumeNames: extraVolumeNames)
         guard let template = spec["template"]?.objectValue.map(PodTemplateSpec.init(json:)) else { return }
         // A missing selector selects nothing, so it cannot match either (as Kubernetes reports).
-        let matches = selectorSpec == nil ? false : (selectorSpec?.selector.map { $0.selectsEverything || $0.matches(template.metadata.labels) } ?? true)
+        let matches =
+            selectorSpec == nil ? false : (selectorSpec?.selector.map { $0.selectsEverything || $0.matches(template.metadata.labels) } ?? true)
         if !matches {
             add(
                 FieldError(
@@ -88,7 +89,11 @@ extension FieldChecker {
             if number < 0 { add(.invalid(path, value, "must be greater than or equal to 0")) }
         case .string(let text):
             guard text.hasSuffix("%"), let percent = Int(text.dropLast()) else {
-                add(.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+                add(
+                    .invalid(
+                        path, value,
+                        "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+                    ))
                 return nil
             }
             if percent < 0 { add(.invalid(path, value, "must be greater than or equal to 0")) }
@@ -139,7 +144,9 @@ extension FieldChecker {
             let type = oneOf(strategy["type"], path.child("updateStrategy").child("type"), ["RollingUpdate", "OnDelete"])
             if let rolling = object(strategy["rollingUpdate"], path.child("updateStrategy").child("rollingUpdate")) {
                 if type == "OnDelete" {
-                    add(.invalid(path.child("updateStrategy").child("rollingUpdate"), .object(rolling), "only allowed for updateStrategy 'RollingUpdate'"))
+                    add(
+                        .invalid(
+                            path.child("updateStrategy").child("rollingUpdate"), .object(rolling), "only allowed for updateStrategy 'RollingUpdate'"))
                 }
                 int(rolling["partition"], path.child("updateStrategy").child("rollingUpdate").child("partition"), atLeast: 0)
             }

@@ -17,11 +17,13 @@ public enum YAMLEmitter {
         defer { yaml_emitter_delete(emitter) }
         let sink = OutputSink()
         let context = Unmanaged.passUnretained(sink).toOpaque()
-        yaml_emitter_set_output(emitter, { data, buffer, size in
-            let sink = Unmanaged<OutputSink>.fromOpaque(data!).takeUnretainedValue()
-            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-            return 1
-        }, context)
+        yaml_emitter_set_output(
+            emitter,
+            { data, buffer, size in
+                let sink = Unmanaged<OutputSink>.fromOpaque(data!).takeUnretainedValue()
+                sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, context)
         yaml_emitter_set_unicode(emitter, 1)
         yaml_emitter_set_width(emitter, -1)
         yaml_emitter_set_indent(emitter, 2)

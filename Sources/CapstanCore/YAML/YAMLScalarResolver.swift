@@ -93,10 +93,18 @@ enum YAMLScalarResolver {
         if digits.count >= 2, digits.first == "0" {
             let marker = digits[digits.index(after: digits.startIndex)]
             switch marker {
-            case "x", "X": radix = 16; body = digits.dropFirst(2)
-            case "o", "O": radix = 8; body = digits.dropFirst(2)
-            case "b", "B": radix = 2; body = digits.dropFirst(2)
-            default: radix = 8; body = digits.dropFirst()
+            case "x", "X":
+                radix = 16
+                body = digits.dropFirst(2)
+            case "o", "O":
+                radix = 8
+                body = digits.dropFirst(2)
+            case "b", "B":
+                radix = 2
+                body = digits.dropFirst(2)
+            default:
+                radix = 8
+                body = digits.dropFirst()
             }
         }
         guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }

@@ -40,7 +40,8 @@ public struct ClientGitOpsCluster: GitOpsCluster {
         let info = try Self.kind(apiVersion, identity.kind)
         try await Self.call {
             do {
-                _ = try await client.delete(info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name, options: DeleteOptions())
+                _ = try await client.delete(
+                    info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name, options: DeleteOptions())
             } catch let error as APIError where error.code == 404 {
                 return
             }

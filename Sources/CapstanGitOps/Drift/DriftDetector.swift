@@ -84,7 +84,8 @@ public struct DriftDetector: Sendable {
                 switch step {
                 case .field(let name): text += text.isEmpty ? name : "." + name
                 case .index(let index): text += "[\(index)]"
-                case .keyed(let keys): text += "[" + keys.map { "\($0.0)=\($0.1.stringValue ?? JSONSerializer.string($0.1))" }.joined(separator: ",") + "]"
+                case .keyed(let keys):
+                    text += "[" + keys.map { "\($0.0)=\($0.1.stringValue ?? JSONSerializer.string($0.1))" }.joined(separator: ",") + "]"
                 }
             }
             return text

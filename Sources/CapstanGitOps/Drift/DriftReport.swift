@@ -28,7 +28,8 @@ extension ObjectDrift: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         apiVersion = try container.decode(String.self, forKey: .apiVersion)
         identity = ObjectIdentity(
-            group: apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : "", kind: try container.decode(String.self, forKey: .kind),
+            group: apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : "",
+            kind: try container.decode(String.self, forKey: .kind),
             namespace: try container.decodeIfPresent(String.self, forKey: .namespace) ?? "", name: try container.decode(String.self, forKey: .name))
         file = try container.decodeIfPresent(String.self, forKey: .file) ?? ""
         detectedAt = try container.decode(Date.self, forKey: .detectedAt)

@@ -39,7 +39,8 @@ public actor GitMirror {
         let repository = try open()
         let remoteHead = try repository.remoteHead(branch: branch, credentials: credentials)
         guard let remoteHead else {
-            throw GitError(operation: "sync", message: "branch \"\(branch)\" does not exist in \(GitCredentials.redacted(remote))", code: GitError.notFound)
+            throw GitError(
+                operation: "sync", message: "branch \"\(branch)\" does not exist in \(GitCredentials.redacted(remote))", code: GitError.notFound)
         }
         if try repository.trackedHead(branch: branch) != remoteHead {
             try repository.fetch(credentials: credentials)

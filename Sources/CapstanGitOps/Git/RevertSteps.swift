@@ -15,7 +15,8 @@ enum RevertSteps {
         let short = String(GitRepository.hex(&oid).prefix(8))
         guard git_commit_parentcount(target) <= 1 else {
             throw GitError(
-                operation: "revert \(short)", message: "reverting a merge commit is not supported; revert its changes in a new commit instead", code: -1)
+                operation: "revert \(short)", message: "reverting a merge commit is not supported; revert its changes in a new commit instead",
+                code: -1)
         }
         var index: OpaquePointer?
         try check("revert \(short)", git_revert_commit(&index, repository, target, head, 0, nil))
@@ -57,7 +58,7 @@ enum RevertSteps {
 /// Runs `body` with `strings` as a libgit2 string array (paths for a pathspec).
 func withStringArray<T>(_ strings: [String], _ body: (inout git_strarray) throws(GitError) -> T) throws(GitError) -> T {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    defer { pointers.forEach { free($0) } }
+    defer { for pointer in pointers { free(pointer) } }
     return try pointers.withUnsafeMutableBufferPointer { buffer throws(GitError) in
         var array = git_strarray(strings: buffer.baseAddress, count: buffer.count)
         return try body(&array)

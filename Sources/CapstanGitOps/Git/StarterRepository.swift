@@ -20,7 +20,9 @@ public enum StarterRepository {
         }
         try git(["init", "--quiet", "--initial-branch=main"], in: directory)
         try git(["add", "--all"], in: directory)
-        try git(["-c", "user.name=Capstan", "-c", "user.email=capstan@localhost", "commit", "--quiet", "-m", "Start from the Capstan template"], in: directory)
+        try git(
+            ["-c", "user.name=Capstan", "-c", "user.email=capstan@localhost", "commit", "--quiet", "-m", "Start from the Capstan template"],
+            in: directory)
     }
 
     /// The real `git`, so the repository is exactly what a user's own `git init` makes.

@@ -82,7 +82,8 @@ final class WorkingRepository {
         let checkedOutHere = try headPoints(at: branchName)
         if !checkedOutHere, git_branch_is_checked_out(branchReference) == 1 {
             throw GitError(
-                operation: operation, message: "branch \"\(branch)\" is checked out in another worktree of \(path); roll back from there with git revert",
+                operation: operation,
+                message: "branch \"\(branch)\" is checked out in another worktree of \(path); roll back from there with git revert",
                 code: -1)
         }
         var changed: [String] = []

@@ -67,7 +67,8 @@ struct Kustomization {
         var errors: [ManifestError] = []
         func fail(_ path: FieldPath, _ message: String) {
             errors.append(
-                ManifestError(file: document.file, position: document.sourceMap.position(of: path), message: path.isRoot ? message : "\(path): \(message)"))
+                ManifestError(
+                    file: document.file, position: document.sourceMap.position(of: path), message: path.isRoot ? message : "\(path): \(message)"))
         }
         guard case .object(let object) = document.value else {
             throw ManifestErrors([ManifestError(file: document.file, position: document.position, message: "a kustomization must be a mapping")])

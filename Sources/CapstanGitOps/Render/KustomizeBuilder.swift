@@ -19,10 +19,24 @@ struct KustomizeBuilder {
         guard let fileName = Kustomization.fileNames.first(where: { reader.exists(directory.joiningPath($0) ?? $0) }),
             let path = directory.joiningPath(fileName)
         else {
-            return ([], [ManifestError(file: directory.isEmpty ? "." : directory, position: SourcePosition(line: 1, column: 1), message: "no kustomization.yaml in this folder")])
+            return (
+                [],
+                [
+                    ManifestError(
+                        file: directory.isEmpty ? "." : directory, position: SourcePosition(line: 1, column: 1),
+                        message: "no kustomization.yaml in this folder")
+                ]
+            )
         }
         if building.contains(directory) {
-            return ([], [ManifestError(file: path, position: SourcePosition(line: 1, column: 1), message: "resources form a cycle: \((building + [directory]).joined(separator: " -> "))")])
+            return (
+                [],
+                [
+                    ManifestError(
+                        file: path, position: SourcePosition(line: 1, column: 1),
+                        message: "resources form a cycle: \((building + [directory]).joined(separator: " -> "))")
+                ]
+            )
         }
         building.append(directory)
         defer { building.removeLast() }
@@ -111,7 +125,9 @@ struct KustomizeBuilder {
             data.append((key ?? path.splitDirectory.name, text))
         }
         for env in generator.envs {
-            guard let path = kustomization.directory.joiningPath(env), reader.exists(path) else { throw failure("env file \"\(env)\" does not exist") }
+            guard let path = kustomization.directory.joiningPath(env), reader.exists(path) else {
+                throw failure("env file \"\(env)\" does not exist")
+            }
             let text = String(decoding: try await reader.bytes(path), as: UTF8.self)
             for (number, line) in zip(1..., text.split(separator: "\n", omittingEmptySubsequences: false)) {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -127,8 +143,14 @@ struct KustomizeBuilder {
         object["kind"] = .string(generator.isSecret ? "Secret" : "ConfigMap")
         var metadata: JSONObject = ["name": .string(generator.name)]
         if let namespace = generator.namespace { metadata["namespace"] = .string(namespace) }
-        if !generator.labels.isEmpty { metadata["labels"] = .object(JSONObject(uniqueKeysWithValues: generator.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
-        if !generator.annotations.isEmpty { metadata["annotations"] = .object(JSONObject(uniqueKeysWithValues: generator.annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
+        if !generator.labels.isEmpty {
+            metadata["labels"] = .object(
+                JSONObject(uniqueKeysWithValues: generator.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
+        if !generator.annotations.isEmpty {
+            metadata["annotations"] = .object(
+                JSONObject(uniqueKeysWithValues: generator.annotations.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
         object["metadata"] = .object(metadata)
         if generator.isSecret { object["type"] = .string(generator.type ?? "Opaque") }
         var values = JSONObject()
@@ -179,7 +201,8 @@ struct KustomizeBuilder {
                 object.metadata.name = renamed
             }
             if let namespace = kustomization.namespace, kind != "Namespace",
-                BuiltinKinds.lookup(apiVersion: object.apiVersion, kind: kind)?.namespaced ?? (kind != "CustomResourceDefinition" && kind != "ClusterRole" && kind != "ClusterRoleBinding")
+                BuiltinKinds.lookup(apiVersion: object.apiVersion, kind: kind)?.namespaced
+                    ?? (kind != "CustomResourceDefinition" && kind != "ClusterRole" && kind != "ClusterRoleBinding")
             {
                 object.metadata.namespace = namespace
             }
@@ -190,7 +213,8 @@ struct KustomizeBuilder {
                 object.metadata.annotations = object.metadata.annotations.merging(kustomization.annotations) { $1 }
             }
             if !kustomization.selectorLabels.isEmpty { addSelectorLabels(kustomization.selectorLabels, to: &object) }
-            for (name, count) in kustomization.replicas where name == object.metadata.name || kustomization.namePrefix + name + kustomization.nameSuffix == object.metadata.name {
+            for (name, count) in kustomization.replicas
+            where name == object.metadata.name || kustomization.namePrefix + name + kustomization.nameSuffix == object.metadata.name {
                 if object.json["spec"] != nil { object.json["spec"]?["replicas"] = .int(count) }
             }
             manifests[index].object = object
@@ -215,7 +239,9 @@ struct KustomizeBuilder {
             spec.selector = spec.selector.merging(labels) { $1 }
             object.json["spec"] = spec.jsonValue
         }
-        if workloads.contains(object.kind) || object.kind == "Job", var template = object.json["spec"]?["template"]?.objectValue.map(PodTemplateSpec.init(json:)) {
+        if workloads.contains(object.kind) || object.kind == "Job",
+            var template = object.json["spec"]?["template"]?.objectValue.map(PodTemplateSpec.init(json:))
+        {
             template.metadata.labels = template.metadata.labels.merging(labels) { $1 }
             object.json["spec"]?["template"] = template.jsonValue
         }
@@ -247,8 +273,12 @@ struct KustomizeBuilder {
         if let account = renamed("ServiceAccount", spec.serviceAccountName) { spec.serviceAccountName = account }
         var volumes = spec.volumes
         for index in volumes.indices {
-            if let name = renamed("ConfigMap", volumes[index].json["configMap"]?["name"]?.stringValue) { volumes[index].json["configMap"]?["name"] = .string(name) }
-            if let name = renamed("Secret", volumes[index].json["secret"]?["secretName"]?.stringValue) { volumes[index].json["secret"]?["secretName"] = .string(name) }
+            if let name = renamed("ConfigMap", volumes[index].json["configMap"]?["name"]?.stringValue) {
+                volumes[index].json["configMap"]?["name"] = .string(name)
+            }
+            if let name = renamed("Secret", volumes[index].json["secret"]?["secretName"]?.stringValue) {
+                volumes[index].json["secret"]?["secretName"] = .string(name)
+            }
             if let name = renamed("PersistentVolumeClaim", volumes[index].json["persistentVolumeClaim"]?["claimName"]?.stringValue) {
                 volumes[index].json["persistentVolumeClaim"]?["claimName"] = .string(name)
             }
@@ -269,8 +299,12 @@ struct KustomizeBuilder {
                 if !env.isEmpty { containers[index].env = env }
                 var envFrom = containers[index].envFrom
                 for fromIndex in envFrom.indices {
-                    if let name = renamed("ConfigMap", envFrom[fromIndex]["configMapRef"]?["name"]?.stringValue) { envFrom[fromIndex]["configMapRef"]?["name"] = .string(name) }
-                    if let name = renamed("Secret", envFrom[fromIndex]["secretRef"]?["name"]?.stringValue) { envFrom[fromIndex]["secretRef"]?["name"] = .string(name) }
+                    if let name = renamed("ConfigMap", envFrom[fromIndex]["configMapRef"]?["name"]?.stringValue) {
+                        envFrom[fromIndex]["configMapRef"]?["name"] = .string(name)
+                    }
+                    if let name = renamed("Secret", envFrom[fromIndex]["secretRef"]?["name"]?.stringValue) {
+                        envFrom[fromIndex]["secretRef"]?["name"] = .string(name)
+                    }
                 }
                 if !envFrom.isEmpty { containers[index].envFrom = envFrom }
             }

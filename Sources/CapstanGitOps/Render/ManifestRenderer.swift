@@ -57,7 +57,8 @@ public actor ManifestRenderer {
                 rendered.errors += error.errors
                 return rendered
             } catch {
-                rendered.errors.append(ManifestError(file: configFile.path, position: SourcePosition(line: 1, column: 1), message: "cannot read: \(error)"))
+                rendered.errors.append(
+                    ManifestError(file: configFile.path, position: SourcePosition(line: 1, column: 1), message: "cannot read: \(error)"))
                 return rendered
             }
         }

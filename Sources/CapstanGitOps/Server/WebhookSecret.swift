@@ -1,5 +1,5 @@
-import CapstanSystem
 import CapstanAPI
+import CapstanSystem
 import Foundation
 
 /// Where the shared secret of `POST /hooks/git` lives, and whether Capstan may make it.

@@ -1,5 +1,5 @@
-public import CapstanCore
 import CapstanAPI
+public import CapstanCore
 import CapstanPolicy
 public import Foundation
 public import Logging
@@ -95,7 +95,8 @@ public actor GitOpsEngine {
     ) {
         self.configuration = configuration
         self.cluster = cluster
-        self.mirror = GitMirror(remote: configuration.remote, branch: configuration.branch, directory: configuration.directory, credentials: configuration.credentials)
+        self.mirror = GitMirror(
+            remote: configuration.remote, branch: configuration.branch, directory: configuration.directory, credentials: configuration.credentials)
         self.logger = logger
         self.clock = clock
         self.now = now
@@ -110,7 +111,8 @@ public actor GitOpsEngine {
         do {
             // The engine's own records live in this namespace; it must exist before the first write.
             let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)]]
-            if try await cluster.get(ObjectIdentity(group: "", kind: "Namespace", namespace: "", name: Inventory.namespace), apiVersion: "v1") == nil {
+            if try await cluster.get(ObjectIdentity(group: "", kind: "Namespace", namespace: "", name: Inventory.namespace), apiVersion: "v1") == nil
+            {
                 _ = try await cluster.apply(namespace, dryRun: false)
             }
             inventory = try await Inventory.load(from: cluster)
@@ -236,7 +238,8 @@ public actor GitOpsEngine {
             if history.count > SyncHistory.limit {
                 for old in history.prefix(history.count - SyncHistory.limit) {
                     try? await cluster.delete(
-                        ObjectIdentity(group: "", kind: "ConfigMap", namespace: Inventory.namespace, name: SyncHistory.name(old.sequence)), apiVersion: "v1")
+                        ObjectIdentity(group: "", kind: "ConfigMap", namespace: Inventory.namespace, name: SyncHistory.name(old.sequence)),
+                        apiVersion: "v1")
                 }
                 history.removeFirst(history.count - SyncHistory.limit)
             }

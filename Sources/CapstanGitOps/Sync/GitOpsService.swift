@@ -1,8 +1,8 @@
-public import CapstanCore
 import CapstanAPI
-import Synchronization
+public import CapstanCore
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// Runs the engine: polls on the interval, syncs at once when triggered
 /// (webhook, `capstan sync`, rollback), checks drift on every change to a

@@ -64,7 +64,8 @@ public struct Health: Hashable, Sendable {
         if live[path: ["spec", "paused"]]?.boolValue == true { return Health(status: .healthy, message: "paused") }
         if let waiting = observed(live) { return waiting }
         if let progressing = condition(live, "Progressing"), progressing["reason"]?.stringValue == "ProgressDeadlineExceeded" {
-            return Health(status: .degraded, message: "deployment \"\(live[path: ["metadata", "name"]]?.stringValue ?? "")\" exceeded its progress deadline")
+            return Health(
+                status: .degraded, message: "deployment \"\(live[path: ["metadata", "name"]]?.stringValue ?? "")\" exceeded its progress deadline")
         }
         let wanted = live[path: ["spec", "replicas"]]?.intValue ?? 1
         let updated = int(live, "status", "updatedReplicas")
@@ -110,7 +111,8 @@ public struct Health: Hashable, Sendable {
         case "Succeeded": return .healthy
         case "Failed": return Health(status: .degraded, message: live[path: ["status", "message"]]?.stringValue ?? "the pod failed")
         case "Running":
-            return condition(live, "Ready")?["status"]?.stringValue == "True" ? .healthy : Health(status: .progressing, message: "the pod is not ready")
+            return condition(live, "Ready")?["status"]?.stringValue == "True"
+                ? .healthy : Health(status: .progressing, message: "the pod is not ready")
         default: return Health(status: .progressing, message: "the pod is \(phase)")
         }
     }
@@ -121,11 +123,13 @@ public struct Health: Hashable, Sendable {
         }
         if condition(live, "Complete")?["status"]?.stringValue == "True" { return .healthy }
         if live[path: ["spec", "suspend"]]?.boolValue == true { return Health(status: .healthy, message: "suspended") }
-        return Health(status: .progressing, message: "\(int(live, "status", "succeeded")) of \(live[path: ["spec", "completions"]]?.intValue ?? 1) completions")
+        return Health(
+            status: .progressing, message: "\(int(live, "status", "succeeded")) of \(live[path: ["spec", "completions"]]?.intValue ?? 1) completions")
     }
 
     static func service(_ live: JSONValue) -> Health {
-        if live[path: ["spec", "type"]]?.stringValue == "LoadBalancer", (live[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []).isEmpty {
+        if live[path: ["spec", "type"]]?.stringValue == "LoadBalancer", (live[path: ["status", "loadBalancer", "ingress"]]?.arrayValue ?? []).isEmpty
+        {
             return Health(status: .progressing, message: "waiting for a load balancer address")
         }
         return .healthy

@@ -1,5 +1,5 @@
-public import CapstanCore
 import CapstanAPI
+public import CapstanCore
 
 /// One object Capstan applied from git: enough to find it again, to tell
 /// whether git changed it, and to say where it came from.
@@ -88,7 +88,8 @@ public struct Inventory: Hashable, Sendable {
         let first = try await cluster.get(identity(chunk: 0), apiVersion: "v1")
         guard let first else { return Inventory() }
         let chunks = Int(first[path: ["metadata", "annotations", "capstan.io/chunks"]]?.stringValue ?? "1") ?? 1
-        var inventory = Inventory(commit: first[path: ["metadata", "annotations", "capstan.io/commit"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
+        var inventory = Inventory(
+            commit: first[path: ["metadata", "annotations", "capstan.io/commit"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
         for index in 0..<max(1, chunks) {
             let map = index == 0 ? first : try await cluster.get(identity(chunk: index), apiVersion: "v1")
             for line in (map?[path: ["data", "objects"]]?.stringValue ?? "").split(separator: "\n") {

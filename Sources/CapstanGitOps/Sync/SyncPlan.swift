@@ -72,7 +72,9 @@ public struct SyncPlan: Sendable {
             }
         }
         let wanted = Set(desired.map(\.identity))
-        prune = inventory.entries.values.filter { !wanted.contains($0.identity) }.sorted { Self.order($0.identity.kind, 0) > Self.order($1.identity.kind, 0) }
+        prune = inventory.entries.values.filter { !wanted.contains($0.identity) }.sorted {
+            Self.order($0.identity.kind, 0) > Self.order($1.identity.kind, 0)
+        }
         self.unchanged = unchanged
         let grouped = Dictionary(grouping: changed) { Self.order($0.identity.kind, $0.syncWave) }
         steps = grouped.keys.sorted { $0 < $1 }.map { key in grouped[key]!.sorted { $0.identity < $1.identity } }
@@ -113,7 +115,8 @@ public struct SyncPlan: Sendable {
         // deleting two files is an ordinary change, not an accident.
         let share = prune * 100 / inventoryCount
         if inventoryCount >= 10, share > config.pruneLimitPercent, !config.allowPruneAll {
-            return "the commit would prune \(prune) of \(inventoryCount) objects (\(share)%), more than pruneLimit \(config.pruneLimitPercent)% in capstan.yaml"
+            return
+                "the commit would prune \(prune) of \(inventoryCount) objects (\(share)%), more than pruneLimit \(config.pruneLimitPercent)% in capstan.yaml"
         }
         return nil
     }

@@ -1,5 +1,5 @@
-public import CapstanCore
 import CapstanAPI
+public import CapstanCore
 public import Foundation
 
 /// One sync attempt or self-heal, as `capstan history` and `GET /history` show it.

@@ -35,7 +35,8 @@ public struct Webhook: Sendable {
         }
         let source: String
         if let signature = header["x-hub-signature-256"] {
-            guard signature.hasPrefix("sha256="), constantTimeEqual(String(signature.dropFirst(7)).lowercased(), HMAC.hex(key: secret, message: body)) else {
+            guard signature.hasPrefix("sha256="), constantTimeEqual(String(signature.dropFirst(7)).lowercased(), HMAC.hex(key: secret, message: body))
+            else {
                 return .unauthorized("the X-Hub-Signature-256 signature does not match the webhook secret")
             }
             source = "github"
@@ -45,10 +46,14 @@ public struct Webhook: Sendable {
             }
             source = "gitea"
         } else if let token = header["x-gitlab-token"] {
-            guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else { return .unauthorized("the X-Gitlab-Token does not match the webhook secret") }
+            guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else {
+                return .unauthorized("the X-Gitlab-Token does not match the webhook secret")
+            }
             source = "gitlab"
         } else if let token = header["x-capstan-token"] {
-            guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else { return .unauthorized("the token does not match the webhook secret") }
+            guard constantTimeEqual(token, String(decoding: secret, as: UTF8.self)) else {
+                return .unauthorized("the token does not match the webhook secret")
+            }
             source = "webhook"
         } else {
             return .unauthorized("no webhook signature or token: send X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Capstan-Token")

@@ -46,13 +46,16 @@ struct ObjectReference: Hashable, Sendable {
         }
         let roots = allowsElement ? [Root.object, .element] : [.object]
         guard let root = roots.first(where: { text == $0.rawValue || text.hasPrefix($0.rawValue + ".") || text.hasPrefix($0.rawValue + "[") }) else {
-            let supported = allowsElement ? "{{ request.object... }} and {{ element... }} paths are" : "{{ request.object... }} paths are (the object being checked)"
+            let supported =
+                allowsElement
+                ? "{{ request.object... }} and {{ element... }} paths are" : "{{ request.object... }} paths are (the object being checked)"
             throw PolicyIssue("variable \"{{ \(text) }}\" is not supported: only \(supported)")
         }
         var parser = PathParser(Array(text.unicodeScalars.dropFirst(root.rawValue.unicodeScalars.count)))
         guard let steps = parser.steps(until: nil), parser.isAtEnd else {
             throw PolicyIssue(
-                "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index], [], .[a, b] and .keys(@) are, with an optional || 'literal' (no other JMESPath functions, filters or pipes)")
+                "variable \"{{ \(text) }}\" is not supported: only paths of .field, .\"quoted\", [index], [], .[a, b] and .keys(@) are, with an optional || 'literal' (no other JMESPath functions, filters or pipes)"
+            )
         }
         self.root = root
         self.steps = steps

@@ -43,12 +43,13 @@ struct RuleCheck {
 
         /// `/spec/containers/0/image/`, as Kyverno writes paths.
         static func kyvernoPath(_ path: FieldPath) -> String {
-            "/" + path.components.map { component in
-                switch component {
-                case .field(let name), .key(let name): name + "/"
-                case .index(let index): "\(index)/"
-                }
-            }.joined()
+            "/"
+                + path.components.map { component in
+                    switch component {
+                    case .field(let name), .key(let name): name + "/"
+                    case .index(let index): "\(index)/"
+                    }
+                }.joined()
         }
     }
 

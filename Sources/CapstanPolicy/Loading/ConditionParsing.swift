@@ -34,7 +34,8 @@ extension PolicyParser {
                 if op == nil {
                     reader.report(
                         operatorPath,
-                        "Unsupported value: \"\(name)\": supported values: \(ConditionOperator.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                        "Unsupported value: \"\(name)\": supported values: \(ConditionOperator.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"
+                    )
                 }
             }
             let key = templatedValue(fields["key"], entryPath.child("key"))

@@ -12,7 +12,11 @@ extension PolicyParser {
         reader.checkFields(block, path, known: ["any", "all", "resources"], refused: unsupportedSubjects)
         let forms = ["any", "all", "resources"].filter { block[$0] != nil }
         guard forms.count == 1 else {
-            reader.report(path, forms.isEmpty ? "must have one of any, all or resources" : "must have only one of any, all or resources, not \(forms.joined(separator: " and "))")
+            reader.report(
+                path,
+                forms.isEmpty
+                    ? "must have one of any, all or resources"
+                    : "must have only one of any, all or resources, not \(forms.joined(separator: " and "))")
             return nil
         }
         let requiresKinds = path.components.last == .field("match")

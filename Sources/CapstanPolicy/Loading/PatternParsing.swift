@@ -127,7 +127,9 @@ extension PolicyParser {
         }
         if Wildcard.containsWildcard(name), !wildcardsAllowed {
             reader.report(
-                path, "not supported: wildcards in pattern keys other than plain, =() and X() keys of metadata.labels and metadata.annotations (\"\(key)\")")
+                path,
+                "not supported: wildcards in pattern keys other than plain, =() and X() keys of metadata.labels and metadata.annotations (\"\(key)\")"
+            )
             return false
         }
         return true

@@ -31,7 +31,8 @@ public struct PolicyLayers: Sendable {
                 selection.errors.append(
                     ManifestError(
                         file: policy.file, position: policy.position, subject: policy.displayName,
-                        message: "the default policy \(policy.name) is enforced and cannot be replaced by a repository; give this policy another name"))
+                        message: "the default policy \(policy.name) is enforced and cannot be replaced by a repository; give this policy another name"
+                    ))
             } else {
                 selection.policies.append(policy)
             }

@@ -21,7 +21,8 @@ struct PolicyParser {
         guard object.kind == "ClusterPolicy" || object.kind == "Policy", object.apiVersion == Self.apiVersion else {
             reader.report(
                 .root,
-                "not a Kyverno policy: expected apiVersion \"\(Self.apiVersion)\" and kind \"ClusterPolicy\" or \"Policy\", found \"\(object.apiVersion)\" \"\(object.kind)\"")
+                "not a Kyverno policy: expected apiVersion \"\(Self.apiVersion)\" and kind \"ClusterPolicy\" or \"Policy\", found \"\(object.apiVersion)\" \"\(object.kind)\""
+            )
             return nil
         }
         reader.checkFields(object.json, .root, known: ["apiVersion", "kind", "metadata", "spec", "status"])
@@ -99,7 +100,8 @@ struct PolicyParser {
         let isRefusedKind = rule.keys.contains { ["mutate", "generate", "verifyImages"].contains($0) }
         guard let validate = reader.object(rule["validate"], validatePath, required: !isRefusedKind) else { return nil }
         let refusedChecks = [
-            "podSecurity": "Pod Security Standards checks; the default pod-security-baseline and pod-security-restricted policies write them as patterns",
+            "podSecurity":
+                "Pod Security Standards checks; the default pod-security-baseline and pod-security-restricted policies write them as patterns",
             "cel": "CEL expressions",
             "manifests": "signed manifests",
             "assert": "assertion trees",
@@ -124,7 +126,8 @@ struct PolicyParser {
         let checks = kinds.filter { validate[$0] != nil }
         let named = kinds.dropLast().joined(separator: ", ") + " or " + kinds.last!
         guard checks.count == 1, let value = validate[checks[0]] else {
-            reader.report(path, checks.isEmpty ? "must have one of \(named)" : "must have only one of \(named), not \(checks.joined(separator: " and "))")
+            reader.report(
+                path, checks.isEmpty ? "must have one of \(named)" : "must have only one of \(named), not \(checks.joined(separator: " and "))")
             return nil
         }
         let checkPath = path.child(checks[0])
@@ -176,7 +179,11 @@ struct PolicyParser {
         }
         var elementScope = true
         if let scope = entry["elementScope"] {
-            if let flag = scope.boolValue { elementScope = flag } else { reader.report(path.child("elementScope"), "must be true or false, not \(scope.typeName)") }
+            if let flag = scope.boolValue {
+                elementScope = flag
+            } else {
+                reader.report(path.child("elementScope"), "must be true or false, not \(scope.typeName)")
+            }
         }
         allowsElementReferences = true
         defer { allowsElementReferences = false }

@@ -128,7 +128,10 @@ public struct ClusterSnapshot: Sendable {
     }
 
     private mutating func indexTerm(_ term: PodAffinityTerm, add: Bool) {
-        guard let requirement = term.selector.requirements.first(where: { $0.operator == .equals || $0.operator == .doubleEquals || $0.operator == .in }) else {
+        guard
+            let requirement = term.selector.requirements.first(where: { $0.operator == .equals || $0.operator == .doubleEquals || $0.operator == .in }
+            )
+        else {
             if add { unindexedAntiAffinityTerms.insert(term) } else { unindexedAntiAffinityTerms.remove(term) }
             return
         }

@@ -60,7 +60,7 @@ public struct NodeSelectorTerm: Sendable, Hashable {
                 problems.append("node selector operator \"\(other)\" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt")
                 return nil
             }
-            if (op == .greaterThan || op == .lessThan), values.count != 1 || Int64(values[0]) == nil {
+            if op == .greaterThan || op == .lessThan, values.count != 1 || Int64(values[0]) == nil {
                 problems.append("node selector operator \(op == .greaterThan ? "Gt" : "Lt") on \(key) needs exactly one integer value")
                 return nil
             }
@@ -147,7 +147,10 @@ public struct SpreadConstraint: Sendable, Hashable {
             problems.append("a topology spread constraint needs a topologyKey and a maxSkew above 0")
             return nil
         }
-        guard var selector = json["labelSelector"]?.objectValue.map({ LabelSelectorSpec(json: $0).selector }) ?? LabelSelector(requirements: [LabelSelector.Requirement(key: "", operator: .in)]) else {
+        guard
+            var selector = json["labelSelector"]?.objectValue.map({ LabelSelectorSpec(json: $0).selector })
+                ?? LabelSelector(requirements: [LabelSelector.Requirement(key: "", operator: .in)])
+        else {
             problems.append("a topology spread labelSelector uses an unknown operator")
             return nil
         }

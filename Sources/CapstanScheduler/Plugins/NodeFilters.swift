@@ -56,7 +56,9 @@ struct TaintToleration: FilterPlugin, ScorePlugin {
         var count: Int64 = 0
         for taint in node.taints where taint.effect == "PreferNoSchedule" {
             // Only tolerations for PreferNoSchedule (or any effect) count, as in Kubernetes.
-            if !state.pod.tolerations.contains(where: { ($0.effect.isEmpty || $0.effect == "PreferNoSchedule") && $0.tolerates(taint) }) { count += 1 }
+            if !state.pod.tolerations.contains(where: { ($0.effect.isEmpty || $0.effect == "PreferNoSchedule") && $0.tolerates(taint) }) {
+                count += 1
+            }
         }
         return count
     }

@@ -26,8 +26,10 @@ struct NodeResourcesFit: FilterPlugin, ScorePlugin {
 
     /// CPU and memory weigh the same, as the default profile's `resources` list.
     func score(_ state: CycleState, _ node: NodeInfo, _ snapshot: ClusterSnapshot) -> Int64 {
-        let cpu = Self.resourceScore(requested: node.nonZeroRequested.milliCPU + state.pod.nonZeroRequests.milliCPU, capacity: node.allocatable.milliCPU, strategy)
-        let memory = Self.resourceScore(requested: node.nonZeroRequested.memory + state.pod.nonZeroRequests.memory, capacity: node.allocatable.memory, strategy)
+        let cpu = Self.resourceScore(
+            requested: node.nonZeroRequested.milliCPU + state.pod.nonZeroRequests.milliCPU, capacity: node.allocatable.milliCPU, strategy)
+        let memory = Self.resourceScore(
+            requested: node.nonZeroRequested.memory + state.pod.nonZeroRequests.memory, capacity: node.allocatable.memory, strategy)
         return (cpu + memory) / 2
     }
 

@@ -39,7 +39,8 @@ public actor ClientEventRecorder: SchedulingEventRecorder {
             let (name, count) = (entry.name, entry.count)
             let patch: JSONValue = ["count": .int(count + 1), "lastTimestamp": .string(now)]
             do {
-                _ = try await client.patch(BuiltinKinds.event, namespace: namespace, name: name, patch: .merge(patch), options: WriteOptions(fieldManager: component))
+                _ = try await client.patch(
+                    BuiltinKinds.event, namespace: namespace, name: name, patch: .merge(patch), options: WriteOptions(fieldManager: component))
                 recent[key] = (name, count + 1)
                 return
             } catch {

@@ -1,5 +1,5 @@
-public import CapstanClient
 public import CapstanAPI
+public import CapstanClient
 import CapstanCore
 import Foundation
 public import Logging
@@ -47,7 +47,8 @@ public struct Scheduler: ServiceLifecycle.Service {
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let cache = SchedulerCache(configuration: configuration)
-        let queue = WorkQueue<ObjectKey>(rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0))
+        let queue = WorkQueue<ObjectKey>(
+            rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0))
         let podChanges = pods.changes()
         let nodeChanges = nodes.changes()
         let configuration = self.configuration
@@ -75,7 +76,9 @@ public struct Scheduler: ServiceLifecycle.Service {
                     }
                     await pods.waitForSync()
                     await nodes.waitForSync()
-                    logger.info("scheduler started", metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)", "strategy": "\(configuration.scoringStrategy.rawValue)"])
+                    logger.info(
+                        "scheduler started",
+                        metadata: ["nodes": "\(nodes.count)", "pods": "\(pods.count)", "strategy": "\(configuration.scoringStrategy.rawValue)"])
                     // One worker: each decision must see the one before it assumed.
                     let workers = ReconcileWorkers(name: "scheduler", queue: queue, logger: logger) { key in
                         try await scheduleOne(key, pods: pods, cache: cache)
@@ -131,8 +134,14 @@ public struct Scheduler: ServiceLifecycle.Service {
         case .success(let result):
             await cache.assume(info, on: result.nodeName)
             do {
-                try await client.bind(podNamespace: info.namespace, name: info.name, node: result.nodeName, options: WriteOptions(fieldManager: configuration.fieldManager))
-                logger.debug("bound pod", metadata: ["pod": "\(key)", "node": "\(result.nodeName)", "feasible": "\(result.feasibleNodes)", "evaluated": "\(result.evaluatedNodes)"])
+                try await client.bind(
+                    podNamespace: info.namespace, name: info.name, node: result.nodeName,
+                    options: WriteOptions(fieldManager: configuration.fieldManager))
+                logger.debug(
+                    "bound pod",
+                    metadata: [
+                        "pod": "\(key)", "node": "\(result.nodeName)", "feasible": "\(result.feasibleNodes)", "evaluated": "\(result.evaluatedNodes)",
+                    ])
                 await events.record(pod: pod, type: "Normal", reason: "Scheduled", message: "Successfully assigned \(key) to \(result.nodeName)")
                 return .done
             } catch {

@@ -1,7 +1,7 @@
+import EtcdAPI
 public import GRPCCore
 public import GRPCNIOTransportHTTP2
 public import Logging
-import EtcdAPI
 import Synchronization
 
 /// The store on a real etcd v3 cluster through its gRPC API, for

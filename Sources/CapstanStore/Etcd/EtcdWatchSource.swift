@@ -42,7 +42,8 @@ final class EtcdWatchSource: WatchSource, @unchecked Sendable {
                         if message.created {
                             watchID.store(message.watchID, ordering: .relaxed)
                             if message.canceled {
-                                let error: StoreError = message.compactRevision > 0
+                                let error: StoreError =
+                                    message.compactRevision > 0
                                     ? .compacted(requested: create.createRequest.startRevision, compactRevision: message.compactRevision)
                                     : .backend(reason: "etcd refused the watch: \(message.cancelReason)")
                                 finishCreation(.failure(error))
@@ -51,7 +52,8 @@ final class EtcdWatchSource: WatchSource, @unchecked Sendable {
                             finishCreation(.success(()))
                             continue
                         }
-                        let cancellation = message.canceled
+                        let cancellation =
+                            message.canceled
                             ? WatchCancellation(reason: message.cancelReason, compactRevision: message.compactRevision) : nil
                         let batch = WatchBatch(
                             events: message.events.map(Event.init), headerRevision: message.header.revision,
@@ -72,7 +74,9 @@ final class EtcdWatchSource: WatchSource, @unchecked Sendable {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
             let ready = created.withLock { state -> Result<Void, StoreError>? in
                 switch state {
-                case .waiting: state = .waiting(continuation); return nil
+                case .waiting:
+                    state = .waiting(continuation)
+                    return nil
                 case .done(let result): return result
                 }
             }

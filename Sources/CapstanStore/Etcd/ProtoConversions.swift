@@ -42,18 +42,20 @@ extension Event {
 
 extension RangeRequest {
     init(_ proto: Etcdserverpb_RangeRequest) {
-        let sortOrder: SortOrder = switch proto.sortOrder {
-        case .ascend: .ascending
-        case .descend: .descending
-        default: .none
-        }
-        let sortTarget: SortTarget = switch proto.sortTarget {
-        case .version: .version
-        case .create: .createRevision
-        case .mod: .modRevision
-        case .value: .value
-        default: .key
-        }
+        let sortOrder: SortOrder =
+            switch proto.sortOrder {
+            case .ascend: .ascending
+            case .descend: .descending
+            default: .none
+            }
+        let sortTarget: SortTarget =
+            switch proto.sortTarget {
+            case .version: .version
+            case .create: .createRevision
+            case .mod: .modRevision
+            case .value: .value
+            default: .key
+            }
         self.init(
             KeyRange(key: proto.key, rangeEnd: proto.rangeEnd), revision: proto.revision, limit: proto.limit,
             countOnly: proto.countOnly, keysOnly: proto.keysOnly, sortOrder: sortOrder, sortTarget: sortTarget)
@@ -67,18 +69,20 @@ extension RangeRequest {
         request.limit = limit
         request.countOnly = countOnly
         request.keysOnly = keysOnly
-        request.sortOrder = switch sortOrder {
-        case .none: .none
-        case .ascending: .ascend
-        case .descending: .descend
-        }
-        request.sortTarget = switch sortTarget {
-        case .key: .key
-        case .version: .version
-        case .createRevision: .create
-        case .modRevision: .mod
-        case .value: .value
-        }
+        request.sortOrder =
+            switch sortOrder {
+            case .none: .none
+            case .ascending: .ascend
+            case .descending: .descend
+            }
+        request.sortTarget =
+            switch sortTarget {
+            case .key: .key
+            case .version: .version
+            case .createRevision: .create
+            case .modRevision: .mod
+            case .value: .value
+            }
         return request
     }
 }
@@ -176,21 +180,23 @@ extension DeleteResult {
 
 extension Compare {
     init(_ proto: Etcdserverpb_Compare) {
-        let target: Target = switch proto.target {
-        case .version: .version(proto.version)
-        case .create: .createRevision(proto.createRevision)
-        case .mod: .modRevision(proto.modRevision)
-        case .value: .value(proto.value)
-        case .lease: .lease(proto.lease)
-        case .UNRECOGNIZED: .version(proto.version)
-        }
-        let op: Operator = switch proto.result {
-        case .equal: .equal
-        case .greater: .greater
-        case .less: .less
-        case .notEqual: .notEqual
-        case .UNRECOGNIZED: .equal
-        }
+        let target: Target =
+            switch proto.target {
+            case .version: .version(proto.version)
+            case .create: .createRevision(proto.createRevision)
+            case .mod: .modRevision(proto.modRevision)
+            case .value: .value(proto.value)
+            case .lease: .lease(proto.lease)
+            case .UNRECOGNIZED: .version(proto.version)
+            }
+        let op: Operator =
+            switch proto.result {
+            case .equal: .equal
+            case .greater: .greater
+            case .less: .less
+            case .notEqual: .notEqual
+            case .UNRECOGNIZED: .equal
+            }
         self.init(KeyRange(key: proto.key, rangeEnd: proto.rangeEnd), target, op)
     }
 
@@ -199,18 +205,29 @@ extension Compare {
         compare.key = range.key
         compare.rangeEnd = range.rangeEnd
         switch target {
-        case .version(let version): compare.target = .version; compare.version = version
-        case .createRevision(let revision): compare.target = .create; compare.createRevision = revision
-        case .modRevision(let revision): compare.target = .mod; compare.modRevision = revision
-        case .value(let value): compare.target = .value; compare.value = value
-        case .lease(let lease): compare.target = .lease; compare.lease = lease
+        case .version(let version):
+            compare.target = .version
+            compare.version = version
+        case .createRevision(let revision):
+            compare.target = .create
+            compare.createRevision = revision
+        case .modRevision(let revision):
+            compare.target = .mod
+            compare.modRevision = revision
+        case .value(let value):
+            compare.target = .value
+            compare.value = value
+        case .lease(let lease):
+            compare.target = .lease
+            compare.lease = lease
         }
-        compare.result = switch op {
-        case .equal: .equal
-        case .notEqual: .notEqual
-        case .greater: .greater
-        case .less: .less
-        }
+        compare.result =
+            switch op {
+            case .equal: .equal
+            case .notEqual: .notEqual
+            case .greater: .greater
+            case .less: .less
+            }
         return compare
     }
 }

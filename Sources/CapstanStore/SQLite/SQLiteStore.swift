@@ -204,7 +204,8 @@ public final class SQLiteStore: Store {
             throw .compacted(requested: request.startRevision, compactRevision: compacted)
         }
         let source = hub.register { id in
-            let start = request.startRevision > 0
+            let start =
+                request.startRevision > 0
                 ? request.startRevision : hub.published.load(ordering: .sequentiallyConsistent) + 1
             return SQLiteWatchSource(
                 id: id, request: request, startRevision: start, hub: hub, readers: readers,

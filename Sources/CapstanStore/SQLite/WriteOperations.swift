@@ -151,10 +151,18 @@ extension WriteTransaction {
 extension TxnOperationResult {
     func withRevision(_ revision: Revision) -> TxnOperationResult {
         switch self {
-        case .range(var result): result.headerRevision = revision; return .range(result)
-        case .put(var result): result.revision = revision; return .put(result)
-        case .delete(var result): result.revision = revision; return .delete(result)
-        case .txn(var result): result.revision = revision; return .txn(result)
+        case .range(var result):
+            result.headerRevision = revision
+            return .range(result)
+        case .put(var result):
+            result.revision = revision
+            return .put(result)
+        case .delete(var result):
+            result.revision = revision
+            return .delete(result)
+        case .txn(var result):
+            result.revision = revision
+            return .txn(result)
         }
     }
 }

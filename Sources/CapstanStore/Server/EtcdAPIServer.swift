@@ -1,8 +1,8 @@
-public import Logging
-public import ServiceLifecycle
 import EtcdAPI
 import GRPCCore
 import GRPCNIOTransportHTTP2
+public import Logging
+public import ServiceLifecycle
 
 /// Serves a ``Store`` over the etcd v3 gRPC API (KV, Watch, Lease and
 /// Maintenance.Status) on a TCP address, as a `Service`: it runs until

@@ -1,5 +1,5 @@
-import CapstanAPI
 import ArgumentParser
+import CapstanAPI
 import CapstanAgent
 import CapstanClient
 import Foundation

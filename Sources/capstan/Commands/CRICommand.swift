@@ -35,8 +35,10 @@ struct CRICommand: AsyncParsableCommand {
     var maxUnpackedLayerBytes = ImageLimits().maxUnpackedLayerBytes
 
     func validate() throws {
-        for (flag, value) in [("--max-blob-bytes", maxBlobBytes), ("--max-image-bytes", maxImageBytes),
-                              ("--max-unpacked-layer-bytes", maxUnpackedLayerBytes)] where value <= 0 {
+        for (flag, value) in [
+            ("--max-blob-bytes", maxBlobBytes), ("--max-image-bytes", maxImageBytes),
+            ("--max-unpacked-layer-bytes", maxUnpackedLayerBytes),
+        ] where value <= 0 {
             throw ValidationError("\(flag) must be a positive number of bytes")
         }
         guard socket.hasPrefix("/") else { throw ValidationError("--socket must be an absolute path") }

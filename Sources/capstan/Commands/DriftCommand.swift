@@ -88,7 +88,10 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for (index, row) in rows.enumerated() {
-            print(row.enumerated().map { $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            print(
+                row.enumerated().map {
+                    $0.offset == row.count - 1 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+                }.joined(separator: "  "))
             guard index > 0 else { continue }
             for error in items[index - 1].errors { print("    " + Colour.red(error)) }
         }

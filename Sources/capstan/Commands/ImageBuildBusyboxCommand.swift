@@ -13,8 +13,9 @@ extension ImageCommand {
         @Option(help: "Also keep the OCI image layout in this folder (e.g. to push it with skopeo).")
         var ociLayout: String?
 
-        @Option(name: .customLong("command"), parsing: .upToNextOption,
-                help: "The image's default command (default: sh), e.g. --command sleep 2147483647.")
+        @Option(
+            name: .customLong("command"), parsing: .upToNextOption,
+            help: "The image's default command (default: sh), e.g. --command sleep 2147483647.")
         var command: [String] = []
 
         @Argument(help: "Image name, e.g. localhost/busybox:latest.")
@@ -26,7 +27,8 @@ extension ImageCommand {
 
         func run() async throws {
             let reference = ImageReference(name)!
-            let layout = ociLayout.map { URL(fileURLWithPath: $0) }
+            let layout =
+                ociLayout.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appending(path: "capstan-busybox-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true)
             defer { if ociLayout == nil { try? FileManager.default.removeItem(at: layout) } }

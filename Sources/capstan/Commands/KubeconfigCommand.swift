@@ -1,6 +1,6 @@
-import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
+import CapstanSystem
 import Foundation
 
 /// `capstan kubeconfig`: prints a kubeconfig for the server of a data directory.

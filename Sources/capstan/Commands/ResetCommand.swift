@@ -26,10 +26,11 @@ struct ResetCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Canonical, as the agent records mounts under it.
-        let dataDirectory = realpath(self.dataDirectory, nil).map { pointer in
-            defer { free(pointer) }
-            return String(cString: pointer)
-        } ?? self.dataDirectory
+        let dataDirectory =
+            realpath(self.dataDirectory, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            } ?? self.dataDirectory
         let socket = dataDirectory + "/cri.sock"
         if Self.answers(socket) {
             throw CLIFailure.exit(CLIFailure("Capstan is running on \(dataDirectory) (\(socket) answers); stop it first"))
@@ -39,7 +40,8 @@ struct ResetCommand: AsyncParsableCommand {
         let root = URL(fileURLWithPath: dataDirectory + "/cri")
         var removedPods = 0
         if FileManager.default.fileExists(atPath: root.path) {
-            let runtime = try CRIRuntime(configuration: CRIRuntimeConfiguration(root: root, monitorExecutable: try CRICommand.ownExecutable()), logger: logger)
+            let runtime = try CRIRuntime(
+                configuration: CRIRuntimeConfiguration(root: root, monitorExecutable: try CRICommand.ownExecutable()), logger: logger)
             for container in try await runtime.listContainers(nil) {
                 try? await runtime.stopContainer(container.id, timeout: 10)
                 try await runtime.removeContainer(container.id)

@@ -28,14 +28,17 @@ struct StatusCommand: AsyncParsableCommand {
         var lines: [String] = []
         let store = report["store"]
         lines.append(
-            "Capstan \(display(report["version"]))   up \(duration(report["uptimeSeconds"]?.intValue ?? 0))   store \(display(store?["backend"])) at revision \(display(store?["revision"]))")
+            "Capstan \(display(report["version"]))   up \(duration(report["uptimeSeconds"]?.intValue ?? 0))   store \(display(store?["backend"])) at revision \(display(store?["revision"]))"
+        )
         if let size = store?["sizeBytes"]?.intValue {
             lines.append("Store   \(bytes(size)) on disk, history compacted up to revision \(display(store?["compactRevision"]))")
         }
         let nodes = report["nodes"]
         lines.append("Nodes   \(display(nodes?["ready"]))/\(display(nodes?["total"])) ready")
         let phases = (report[path: ["pods", "byPhase"]]?.objectValue ?? [:]).filter { ($0.value.intValue ?? 0) > 0 }
-        lines.append("Pods    \(display(report[path: ["pods", "total"]]))" + (phases.isEmpty ? "" : " (" + phases.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ") + ")"))
+        lines.append(
+            "Pods    \(display(report[path: ["pods", "total"]]))"
+                + (phases.isEmpty ? "" : " (" + phases.map { "\($0.key) \(display($0.value))" }.joined(separator: ", ") + ")"))
         guard report["gitops"] != nil else { return lines.joined(separator: "\n") }
         let slot: GitOpsStatusSlot
         do {
@@ -69,7 +72,8 @@ struct StatusCommand: AsyncParsableCommand {
                 + " (self-heal \(drift.selfHeal ? "on" : "off"), \(drift.heals) heals)")
         if let last = gitops.lastSync {
             lines.append(
-                "  last sync \(Colour.state(last.result.rawValue)) \(last.commit.prefix(8)) via \(last.trigger) at \(display(last.startedAt)): created \(last.created), updated \(last.updated), pruned \(last.pruned), unchanged \(last.unchanged)")
+                "  last sync \(Colour.state(last.result.rawValue)) \(last.commit.prefix(8)) via \(last.trigger) at \(display(last.startedAt)): created \(last.created), updated \(last.updated), pruned \(last.pruned), unchanged \(last.unchanged)"
+            )
             for error in last.errors { lines.append("    " + Colour.red(error)) }
             for warning in last.warnings { lines.append("    warning: " + warning) }
         }

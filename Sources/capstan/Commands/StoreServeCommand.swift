@@ -69,7 +69,8 @@ struct StoreServeCommand: AsyncParsableCommand {
         }
         if clientCertificateAuth == nil, !address.isLoopback {
             throw ValidationError(
-                "--listen \(listen) is not a loopback address: serving the store to other machines needs --cert-file, --key-file and --trusted-ca-file (client-certificate authentication), as etcd does")
+                "--listen \(listen) is not a loopback address: serving the store to other machines needs --cert-file, --key-file and --trusted-ca-file (client-certificate authentication), as etcd does"
+            )
         }
     }
 
@@ -92,7 +93,8 @@ struct StoreServeCommand: AsyncParsableCommand {
         }
         var services: [any Service] = [server]
         if autoCompactionRetention > 0 {
-            let policy: AutoCompactor.Policy = autoCompactionMode == "revision"
+            let policy: AutoCompactor.Policy =
+                autoCompactionMode == "revision"
                 ? .keepRevisions(autoCompactionRetention)
                 : .keepDuration(.seconds(autoCompactionRetention))
             services.append(AutoCompactor(store: store, policy: policy, logger: logger))

@@ -1,7 +1,7 @@
-import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
 import CapstanCore
+import CapstanSystem
 import Foundation
 
 /// `capstan token`: bearer tokens for the API server.

@@ -1,7 +1,7 @@
-import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
 import CapstanCore
+import CapstanSystem
 import Foundation
 
 /// `capstan token list`: the stored tokens, by id (never the tokens themselves).

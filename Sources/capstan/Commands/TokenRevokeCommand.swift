@@ -1,7 +1,7 @@
-import CapstanSystem
 import ArgumentParser
 import CapstanAPIServer
 import CapstanCore
+import CapstanSystem
 import Foundation
 
 /// `capstan token revoke ID`: removes a token; a running server refuses it at once.

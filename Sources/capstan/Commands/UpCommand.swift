@@ -39,7 +39,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-name"), help: "The embedded node's name (default: the host name).")
     var nodeName: String?
 
-    @Argument(parsing: .postTerminator, help: "More options for the server, after `--` (see `capstan server --help`): e.g. -- --node-monitor-grace-period 20.")
+    @Argument(
+        parsing: .postTerminator,
+        help: "More options for the server, after `--` (see `capstan server --help`): e.g. -- --node-monitor-grace-period 20.")
     var serverOptions: [String] = []
 
     @Option(name: .customLong("cni-conf-dir"), help: "CNI configuration folder (a default bridge, 10.88.0.0/16, is written when empty).")
@@ -95,7 +97,9 @@ struct UpCommand: AsyncParsableCommand {
 
     /// The image the template's web app runs, built into the shim's store (no registry needed).
     private func buildTemplateImage() async throws {
-        for record in try await BusyboxImageBuilder().buildIntoStore(criRoot: dataDirectory + "/cri", name: ImageReference("localhost/capstan/busybox:1.35")!) {
+        for record in try await BusyboxImageBuilder().buildIntoStore(
+            criRoot: dataDirectory + "/cri", name: ImageReference("localhost/capstan/busybox:1.35")!)
+        {
             print("\(record.id) \(record.repoTags.joined(separator: ","))")
         }
     }

@@ -53,7 +53,10 @@ struct ValidateCommand: AsyncParsableCommand {
         var errors = rendered.errors.map(repository.located)
         var warnings: [ManifestError] = []
         let ownPolicies = repository.policyFiles(rendered.config).map { (path: repository.directory + "/" + $0.path, contents: $0.contents) }
-        let extra = policyPaths.isEmpty ? (files: [], errors: []) : try readFiles(policyPaths, limit: ManifestLoader().yaml.limits.maxStreamBytes, including: PolicyLoader.isPolicyFile)
+        let extra =
+            policyPaths.isEmpty
+            ? (files: [], errors: [])
+            : try readFiles(policyPaths, limit: ManifestLoader().yaml.limits.maxStreamBytes, including: PolicyLoader.isPolicyFile)
         let policies = PolicyLoader().load(files: ownPolicies + extra.files)
         errors += extra.errors + policies.errors
         if errors.isEmpty {

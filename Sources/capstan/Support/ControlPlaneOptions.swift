@@ -26,7 +26,9 @@ struct ControlPlaneOptions: ParsableArguments {
 
     @Option(
         name: .customLong("compaction-interval"),
-        help: "Seconds between compactions of the store's history, each keeping the last interval's (0: never), as kube-apiserver's --etcd-compaction-interval.")
+        help:
+            "Seconds between compactions of the store's history, each keeping the last interval's (0: never), as kube-apiserver's --etcd-compaction-interval."
+    )
     var compactionInterval: Int64 = 300
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -46,10 +48,13 @@ struct ControlPlaneOptions: ParsableArguments {
     var eventTTL: Int64 = 3600
 
     // Node health and eviction (docs/controllers.md).
-    @Option(name: .customLong("node-monitor-grace-period"), help: "Seconds a node may go without renewing its Lease before it is marked Unknown and tainted.")
+    @Option(
+        name: .customLong("node-monitor-grace-period"),
+        help: "Seconds a node may go without renewing its Lease before it is marked Unknown and tainted.")
     var nodeMonitorGracePeriod: Int64 = 40
 
-    @Option(name: .customLong("default-toleration-seconds"), help: "Seconds new pods tolerate a not-ready or unreachable node before they are evicted.")
+    @Option(
+        name: .customLong("default-toleration-seconds"), help: "Seconds new pods tolerate a not-ready or unreachable node before they are evicted.")
     var defaultTolerationSeconds: Int64 = 300
 
     func validate() throws {
@@ -64,11 +69,11 @@ struct ControlPlaneOptions: ParsableArguments {
         }
         let address = try ListenAddress(listen)
         if insecureHTTP, !address.isLoopback {
-            throw ValidationError("--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
+            throw ValidationError(
+                "--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
         }
         if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
     }
-
 
     /// The configuration these flags describe.
     func controlPlaneConfiguration(logger: Logger) throws -> ControlPlaneConfiguration {

@@ -27,7 +27,8 @@ struct GitOpsOptions: ParsableArguments {
     @Option(name: .customLong("default-policies"), help: "Folder of Capstan's default policies ('none' to check only the repository's own).")
     var defaultPolicies: String?
 
-    @Option(name: .customLong("webhook-secret-file"), help: "File holding the shared secret for POST /hooks/git (created in the data dir when missing).")
+    @Option(
+        name: .customLong("webhook-secret-file"), help: "File holding the shared secret for POST /hooks/git (created in the data dir when missing).")
     var webhookSecretFile: String?
 
     func validate() throws {
@@ -52,7 +53,9 @@ struct GitOpsOptions: ParsableArguments {
     func policyFiles(logger: Logger) throws -> [GitOpsConfiguration.PolicyFile] {
         if defaultPolicies == "none" { return [] }
         if let defaultPolicies {
-            guard FileManager.default.fileExists(atPath: defaultPolicies) else { throw ValidationError("--default-policies: no folder \(defaultPolicies)") }
+            guard FileManager.default.fileExists(atPath: defaultPolicies) else {
+                throw ValidationError("--default-policies: no folder \(defaultPolicies)")
+            }
             return try ManifestFiles.policyFiles(in: defaultPolicies).map { .init(path: $0.path, contents: $0.contents) }
         }
         if let folder = ProjectFiles.folder("policies") {

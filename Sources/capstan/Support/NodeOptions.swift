@@ -12,12 +12,16 @@ struct NodeAgentOptions: ParsableArguments {
     @Option(name: .customLong("node-label"), help: "A label for the node, KEY=VALUE (repeatable).")
     var nodeLabels: [String] = []
 
-    @Option(name: .customLong("node-lease-duration"), help: "Seconds the node's Lease is valid; the agent renews it every quarter of that (the kubelet's 40).")
+    @Option(
+        name: .customLong("node-lease-duration"),
+        help: "Seconds the node's Lease is valid; the agent renews it every quarter of that (the kubelet's 40).")
     var leaseDuration: Int64 = 40
 
     @Option(
         name: .customLong("seccomp-default"),
-        help: "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined.")
+        help:
+            "Run containers whose pod names no seccomp profile under the runtime's default profile (the kubelet's --seccomp-default); false leaves them unconfined."
+    )
     var seccompDefault = true
 
     func validate() throws {
@@ -86,8 +90,11 @@ struct NodeOptions: ParsableArguments {
     func embeddedNode(dataDirectory: String) throws -> EmbeddedNodeConfiguration? {
         guard withNode else { return nil }
         let runtime: EmbeddedNodeConfiguration.Runtime =
-            if let criSocket { .socket(criSocket) } else { .embeddedShim(cniConfigurationDirectory: cniConfDir, monitorExecutable: try CRICommand.ownExecutable()) }
+            if let criSocket { .socket(criSocket) } else {
+                .embeddedShim(cniConfigurationDirectory: cniConfDir, monitorExecutable: try CRICommand.ownExecutable())
+            }
         // The control plane sets the socket of an embedded shim and the state folder.
-        return EmbeddedNodeConfiguration(agent: try agent.agentConfiguration(runtimeSocket: "", rootDirectory: dataDirectory + "/agent"), runtime: runtime)
+        return EmbeddedNodeConfiguration(
+            agent: try agent.agentConfiguration(runtimeSocket: "", rootDirectory: dataDirectory + "/agent"), runtime: runtime)
     }
 }

@@ -1,5 +1,4 @@
 import CapstanAPI
-@testable import CapstanAPIServer
 import CapstanCore
 import CapstanStore
 import CapstanTestSupport
@@ -7,6 +6,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+
+@testable import CapstanAPIServer
 
 /// The API server running in this process on a free loopback port, over a
 /// SQLite store in a temporary directory; stopped and removed afterwards.

@@ -49,7 +49,9 @@ final class TestHTTPConnection {
     deinit { close(fd) }
 
     /// Sends a request; `body` as given, with its Content-Length.
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json", timeout: Duration = .seconds(30)) async throws {
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json", timeout: Duration = .seconds(30))
+        async throws
+    {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: capstan-tests/1\r\nAccept: application/json\r\n"
         if let body { head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
