@@ -5,16 +5,6 @@ import Testing
 
 /// The scheduler and controllers inside `capstan server`, seen through kubectl.
 @Suite struct ControlLoopTests {
-    func eventually(_ what: String, timeout: Duration = .seconds(45), _ condition: () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        while clock.now - start < timeout {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("timed out waiting until \(what)")
-        throw CancellationError()
-    }
 
     @Test func aDeploymentBecomesAReplicaSetAndPodsThatWaitForANodeAndDeletionCascades() async throws {
         let server = try await RunningServer()

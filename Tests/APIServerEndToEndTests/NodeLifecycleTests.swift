@@ -5,16 +5,6 @@ import Testing
 
 /// Node health, taint eviction and namespace deletion inside `capstan server`, seen through kubectl.
 @Suite struct NodeLifecycleEndToEndTests {
-    func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        while clock.now - start < timeout {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("timed out waiting until \(what)")
-        throw CancellationError()
-    }
 
     static func microTime(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

@@ -98,16 +98,6 @@ func waitForPod(
     throw CancellationError()
 }
 
-func eventually(timeout: Duration = .seconds(30), _ what: String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("\(what) did not happen in time")
-    throw CancellationError()
-}
-
 extension Pod {
     func containerStatus(_ name: String) -> ContainerStatus? { status.containerStatuses.first { $0.name == name } }
     var isReady: Bool { status.conditions.contains { $0.type == "Ready" && $0.isTrue } }

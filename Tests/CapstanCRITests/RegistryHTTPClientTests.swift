@@ -67,7 +67,7 @@ struct RegistryHTTPClientTests {
         try await withTLSServer { port, pem in
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
-            let client = RegistryHTTPClient(readTimeout: .seconds(30), tls: tls)
+            let client = RegistryHTTPClient(readTimeout: .seconds(120), tls: tls)
             let url = try #require(RegistryURL("https://127.0.0.1:\(port)/v2/"))
             let text = try await client.get(url, headers: []) { head, body in
                 #expect(head.status.code == 200)
@@ -79,7 +79,7 @@ struct RegistryHTTPClientTests {
 
     @Test func refusesCertificatesItCannotVerify() async throws {
         try await withTLSServer { port, _ in
-            let client = RegistryHTTPClient(readTimeout: .seconds(30))
+            let client = RegistryHTTPClient(readTimeout: .seconds(120))
             let url = try #require(RegistryURL("https://127.0.0.1:\(port)/v2/"))
             let error = await #expect(throws: CRIError.self) {
                 try await client.get(url, headers: []) { _, _ in Issue.record("a response over an unverified connection") }

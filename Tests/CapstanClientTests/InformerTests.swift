@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanAPIServer
 import CapstanClient
 import CapstanCore
+import CapstanTestSupport
 import Logging
 import Synchronization
 import Testing

@@ -21,16 +21,6 @@ func configMap(_ name: String, data: String = "1") -> JSONValue {
     ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)], "data": ["a": .string(data)]]
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for state reached through a watch.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}
-
 /// A real in-process client whose first `failures` watches end with a 410
 /// `ERROR` event after one delivered event, as a compacted watch does.
 final class ExpiringWatchClient: ClusterClient {

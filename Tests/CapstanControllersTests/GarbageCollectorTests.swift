@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanClient
 import CapstanCore
+import CapstanTestSupport
 import Testing
 
 @Suite struct GarbageCollectorTests {

@@ -2,6 +2,7 @@ import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Synchronization
 import Testing

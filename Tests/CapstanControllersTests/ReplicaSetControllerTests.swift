@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanClient
 import CapstanCore
+import CapstanTestSupport
 import Testing
 
 /// The ReplicaSet controller against a real registry, with the garbage collector.

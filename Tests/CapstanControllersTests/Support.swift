@@ -85,16 +85,6 @@ struct FakeNodeAgent: Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for state reached through watches.
-func eventually(timeout: Duration = .seconds(40), _ condition: () async throws -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return (try? await condition()) == true
-}
-
 func deploymentManifest(
     _ name: String, replicas: Int64, image: String, strategy: JSONValue? = nil, extraSpec: JSONObject = [:]
 ) -> JSONValue {

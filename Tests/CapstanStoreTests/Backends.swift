@@ -95,20 +95,6 @@ extension Data {
     var text: String { String(decoding: self, as: UTF8.self) }
 }
 
-/// Polls `condition` until it holds or `timeout` passes (for effects that
-/// have no event to wait on, such as lease expiry in a real etcd).
-func eventually(
-    timeout: Duration = .seconds(15), _ condition: () async throws -> Bool
-) async throws -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// Reads batches from `stream` until `count` events arrived (bounded by `timeout`).
 func collectEvents(_ stream: WatchStream, count: Int, timeout: Duration = .seconds(20)) async throws -> [Event] {
     try await withThrowingTaskGroup(of: [Event]?.self) { group in

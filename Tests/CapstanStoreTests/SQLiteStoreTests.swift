@@ -37,7 +37,7 @@ import Testing
 
             store = try open(directory)
             defer { store.close() }
-            let expired = try await eventually(timeout: .seconds(5)) {
+            let expired = await eventually {
                 try await store.range(RangeRequest(.single("ephemeral".bytes))).kvs.isEmpty
             }
             #expect(expired)
@@ -186,7 +186,7 @@ import Testing
                     try await compactor.run()
                     return false
                 }
-                let reached = try await eventually(timeout: .seconds(5)) {
+                let reached = await eventually {
                     try await store.status().compactRevision == last - 5
                 }
                 group.cancelAll()
@@ -213,7 +213,7 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(100))
                 _ = try await store.put(PutRequest(key: "k".bytes, value: "later".bytes))
-                let reached = try await eventually(timeout: .seconds(60)) {
+                let reached = await eventually {
                     try await store.status().compactRevision >= early
                 }
                 group.cancelAll()

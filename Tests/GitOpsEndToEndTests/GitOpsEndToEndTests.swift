@@ -60,7 +60,7 @@ var projectPolicies: String {
 @Suite(.serialized) struct GitOpsEndToEndTests {
     /// Waits (bounded) until `condition` holds; returns how long it took.
     @discardableResult
-    func eventually(_ what: String, timeout: Duration = .seconds(45), _ condition: () async throws -> Bool) async throws -> Duration {
+    func measuredWait(_ what: String, timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async throws -> Duration {
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {
@@ -109,7 +109,7 @@ var projectPolicies: String {
         // A commit and a webhook: the object appears.
         commit = try git.commit(["deploy/extra.yaml": configMap("extra", "new")], message: "Add extra")
         try await hook(server)
-        let took = try await eventually("the new ConfigMap exists") {
+        let took = try await measuredWait("the new ConfigMap exists") {
             try await server.kubectl("get", "configmap", "extra", "-n", "demo").status == 0
         }
         print("webhook to object visible in kubectl: \(took)")

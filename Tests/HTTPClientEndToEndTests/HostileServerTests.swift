@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanAPIServer
 import CapstanCore
+import CapstanTestSupport
 import NIOCore
 import NIOPosix
 import Testing
@@ -34,7 +35,8 @@ private final class CannedResponder: ChannelInboundHandler {
 }
 
 private func withCannedServer(
-    _ response: String, closeAfter: Bool = true, maxConnections: Int = 4, _ body: (HTTPClusterClient) async throws -> Void
+    _ response: String, closeAfter: Bool = true, maxConnections: Int = 4, requestTimeout: Duration = .seconds(60),
+    _ body: (HTTPClusterClient) async throws -> Void
 ) async throws {
     let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -46,7 +48,7 @@ private func withCannedServer(
         .bind(host: "127.0.0.1", port: 0).get()
     let port = try #require(server.localAddress?.port)
     let client = try HTTPClusterClient(
-        configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: .seconds(3), maxConnections: maxConnections))
+        configuration: .init(server: "http://127.0.0.1:\(port)", requestTimeout: requestTimeout, maxConnections: maxConnections))
     do {
         try await body(client)
     } catch {
@@ -116,7 +118,7 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
 
     @Test func silentServerTimesOut() async throws {
         // Answers nothing and keeps the connection: the request timeout ends the wait.
-        try await withCannedServer("", closeAfter: false) { client in
+        try await withCannedServer("", closeAfter: false, requestTimeout: .seconds(3)) { client in
             let error = await failure { _ = try await client.get(kind, namespace: "default", name: "x") }
             let transport = try #require(error as? HTTPClusterClient.TransportError, "\(String(describing: error))")
             #expect(transport.message.contains("timed out"), "\(transport)")
@@ -153,7 +155,7 @@ private func failure(_ call: () async throws -> Void) async -> (any Error)? {
     }
 
     @Test func silentServerTimesOutAWatchBeforeItsHead() async throws {
-        try await withCannedServer("", closeAfter: false) { client in
+        try await withCannedServer("", closeAfter: false, requestTimeout: .seconds(3)) { client in
             let error = await failure { for try await _ in client.watch(kind, namespace: nil, options: ListOptions()) {} }
             let transport = try #require(error as? HTTPClusterClient.TransportError, "\(String(describing: error))")
             #expect(transport.message.contains("no answer within"), "\(transport)")

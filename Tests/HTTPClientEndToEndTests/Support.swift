@@ -34,16 +34,6 @@ func withServer(_ body: (RunningServer, HTTPClusterClient) async throws -> Void)
     await client.shutdown()
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for state reached through a watch.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}
-
 /// The `APIError` a call threw, or nil if it succeeded or threw something else.
 func apiError(_ call: () async throws -> Void) async -> APIError? {
     do {

@@ -65,13 +65,7 @@ struct ContainerdEndToEndTests {
     }
 
     private func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
+        try await eventually(what, condition)
     }
 
     private func startContainerd(_ base: TemporaryDirectory) throws -> ChildProcess {

@@ -139,21 +139,15 @@ final class UpHarness: @unchecked Sendable {
         }
     }
 
-    /// Polls (bounded, generous for a loaded 2-core machine) until `condition` holds.
+    /// Waits (``eventually``) until `condition` holds; on a timeout the error
+    /// carries the pods and the tail of Capstan's log.
     func waitFor(_ what: String, timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        var lastError: (any Error)?
-        while ContinuousClock.now < deadline {
-            do {
-                if try await condition() { return }
-            } catch {
-                lastError = error
-            }
-            try await Task.sleep(for: .milliseconds(250))
+        do {
+            try await eventually(what, timeout: timeout, condition)
+        } catch let timedOut as TimedOut {
+            let state = (try? await kubectl("get", "pods", "-A", "-o", "wide")) ?? "(kubectl failed)"
+            throw HarnessError("\(timedOut)\npods:\n\(state)\nlog tail:\n\(process.log.suffix(3000))")
         }
-        let state = (try? await kubectl("get", "pods", "-A", "-o", "wide")) ?? "(kubectl failed)"
-        throw HarnessError(
-            "timed out waiting for \(what)\(lastError.map { " (last error: \($0))" } ?? "")\npods:\n\(state)\nlog tail:\n\(process.log.suffix(3000))")
     }
 
     /// The web app as the final state of a rollout: `count` ready pods of `image`, nothing else.

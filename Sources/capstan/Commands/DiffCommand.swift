@@ -18,7 +18,12 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         let report: DiffReport
         do {
-            let files = try Self.readTree(directory)
+            let files: [(path: String, contents: [UInt8])]
+            do {
+                files = try ManifestFiles.readTree(directory, limit: LocalRepository.maxTreeBytes)
+            } catch {
+                throw CLIFailure("\(error.description); capstan diff sends the tree to the server")
+            }
             let body: JSONValue = ["files": .array(files.map { ["path": .string($0.path), "content": .string(Base64.encode($0.contents))] })]
             let response = try await options.client().post("/diff", json: body)
             guard response.status == 200 else { throw CLIFailure("POST /diff failed with HTTP \(response.status): \(response.message)") }
@@ -56,24 +61,5 @@ struct DiffCommand: AsyncParsableCommand {
         }
         if report.errors.isEmpty, report.objects.isEmpty { lines.append("No changes: the cluster already matches \(directory).") }
         return lines.joined(separator: "\n")
-    }
-
-    /// Every regular file below `directory` (hidden folders left out), relative paths.
-    static func readTree(_ directory: String) throws -> [(path: String, contents: [UInt8])] {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { throw CLIFailure("\(directory): cannot list directory") }
-        var files: [(path: String, contents: [UInt8])] = []
-        var total = 0
-        while let relative = enumerator.nextObject() as? String {
-            let isDirectory = (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory
-            if relative.split(separator: "/").last?.hasPrefix(".") == true {
-                if isDirectory { enumerator.skipDescendants() }
-                continue
-            }
-            guard !isDirectory, let data = FileManager.default.contents(atPath: directory + "/" + relative) else { continue }
-            total += data.count
-            guard total <= 2 << 20 else { throw CLIFailure("\(directory) holds more than 2 MiB of files; capstan diff sends the tree to the server") }
-            files.append((relative, Array(data)))
-        }
-        return files.sorted { $0.path < $1.path }
     }
 }

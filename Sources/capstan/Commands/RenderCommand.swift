@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 
 struct RenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CapstanCore
+import CapstanGitOps
 import CapstanPolicy
 
 struct ValidateCommand: AsyncParsableCommand {

@@ -1,17 +1,18 @@
-import CapstanCore
+public import CapstanCore
 import CapstanPolicy
 import Foundation
 
-/// Finds and reads manifest files on disk for the CLI.
-enum ManifestFiles {
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
+/// Finds and reads manifest files on disk: what `capstan validate`, `render`
+/// and `diff` read, and the default policies a server loads.
+public enum ManifestFiles {
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The manifest files at `path`: the file itself, or every `.yaml`,
     /// `.yml` and `.json` file below a directory (hidden folders such as
     /// `.git` skipped), in a stable order.
-    static func discover(_ path: String) throws(ReadError) -> [String] {
+    public static func discover(_ path: String) throws(ReadError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReadError(description: "\(path): no such file or directory")
@@ -37,7 +38,7 @@ enum ManifestFiles {
 
     /// Reads files, refusing any larger than the loader would accept before
     /// reading it into memory.
-    static func read(_ paths: [String], limit: Int) -> (files: [(path: String, contents: [UInt8])], errors: [ManifestError]) {
+    public static func read(_ paths: [String], limit: Int) -> (files: [(path: String, contents: [UInt8])], errors: [ManifestError]) {
         var files: [(path: String, contents: [UInt8])] = []
         var errors: [ManifestError] = []
         let start = SourcePosition(line: 1, column: 1)
@@ -59,7 +60,7 @@ enum ManifestFiles {
 
 extension ManifestFiles {
     /// The policy files below `folder` (example manifests in `tests/` folders left out), with paths relative to it.
-    static func policyFiles(in folder: String) throws -> [(path: String, contents: [UInt8])] {
+    public static func policyFiles(in folder: String) throws -> [(path: String, contents: [UInt8])] {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
         let paths = try discover(folder).filter { PolicyLoader.isPolicyFile(String($0.dropFirst(prefix.count))) }
         let read = read(paths, limit: 4 << 20)
@@ -68,7 +69,26 @@ extension ManifestFiles {
     }
 }
 
-/// Writes to standard error, for diagnostics that must not mix with output.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+extension ManifestFiles {
+    /// Every file below `directory` (hidden files and folders skipped), paths
+    /// relative to it, sorted; more than `limit` bytes in all is refused.
+    public static func readTree(_ directory: String, limit: Int) throws(ReadError) -> [(path: String, contents: [UInt8])] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
+            throw ReadError(description: "\(directory): cannot list directory")
+        }
+        var files: [(path: String, contents: [UInt8])] = []
+        var total = 0
+        while let relative = enumerator.nextObject() as? String {
+            let isDirectory = (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory
+            if relative.split(separator: "/").last?.hasPrefix(".") == true {
+                if isDirectory { enumerator.skipDescendants() }
+                continue
+            }
+            guard !isDirectory, let data = FileManager.default.contents(atPath: directory + "/" + relative) else { continue }
+            total += data.count
+            guard total <= limit else { throw ReadError(description: "\(directory) holds more than \(limit) bytes of files") }
+            files.append((relative, Array(data)))
+        }
+        return files.sorted { $0.path < $1.path }
+    }
 }
