@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The test clock the agent's tests drive time with.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct ManualClockTests {
     @Test func aSleeperWakesWhenTheClockReachesItsDeadline() async throws {
         let clock = ManualClock(start: Date(timeIntervalSince1970: 1_000))

@@ -11,7 +11,7 @@ import Testing
 
 /// The agent over a fake runtime and a real registry: what it asks the
 /// runtime for and what it writes back to the API.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(10)))
 struct NodeAgentTests {
     @Test func registersTheNodeAndHeartbeats() async throws {
         try await withAgent { client, _ in

@@ -7,7 +7,7 @@ import Testing
 @testable import CapstanAgent
 
 /// HTTP and TCP probes against real loopback listeners (Python's http.server and a closed port).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct ProbeTests {
     @Test func httpAndTcpProbes() async throws {
         let port = Int.random(in: 20_000..<40_000)

@@ -3,7 +3,7 @@ import CapstanTesting
 import Testing
 
 /// The one wake-up primitive of the pod workers and the node lifecycle loop.
-@Suite(.timeLimit(.minutes(1))) struct WakeupTests {
+@Suite(.timeLimit(.minutes(5))) struct WakeupTests {
     private func sleeperRegistered(_ clock: ManualClock) async {
         while clock.sleeperCount == 0 { await Task.yield() }
     }

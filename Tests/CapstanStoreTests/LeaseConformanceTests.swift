@@ -7,7 +7,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func grantAttachQueryKeepAliveAndRevoke(backend: Backend) async throws {
         try await backend.withStore { store in
-            let lease = try await store.grantLease(ttl: 30, id: 0)
+            let lease = try await store.grantLease(ttl: 3600, id: 0)
             #expect(lease.id != 0)
             #expect(lease.ttl >= 30)
             _ = try await store.put(PutRequest(key: "l/1".bytes, value: "a".bytes, lease: lease.id))
@@ -37,12 +37,12 @@ import Testing
     @Test(arguments: Backend.allCases)
     func chosenLeaseIDsAreHonouredAndCannotBeReused(backend: Backend) async throws {
         try await backend.withStore { store in
-            let lease = try await store.grantLease(ttl: 30, id: 4242)
+            let lease = try await store.grantLease(ttl: 3600, id: 4242)
             #expect(lease.id == 4242)
             await #expect(
                 throws: StoreError.leaseExists(4242),
                 performing: {
-                    try await store.grantLease(ttl: 30, id: 4242)
+                    try await store.grantLease(ttl: 3600, id: 4242)
                 })
         }
     }

@@ -45,7 +45,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func comparisonsOnValueVersionAndLease(backend: Backend) async throws {
         try await backend.withStore { store in
-            let lease = try await store.grantLease(ttl: 60, id: 0)
+            let lease = try await store.grantLease(ttl: 3600, id: 0)
             _ = try await store.put(PutRequest(key: "k".bytes, value: "b".bytes, lease: lease.id))
             _ = try await store.put(PutRequest(key: "k".bytes, value: "b".bytes, lease: lease.id))
             let cases: [(Compare, Bool)] = [
