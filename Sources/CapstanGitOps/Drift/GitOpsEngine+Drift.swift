@@ -7,9 +7,9 @@ extension GitOpsEngine {
     /// version. Returns how many objects were healed.
     @discardableResult
     public func checkDrift(_ identities: Set<ObjectIdentity>? = nil) async -> Int {
-        guard let commit = appliedCommit, !syncing else { return 0 }
-        let targets = identities.map { $0.compactMap { desired[$0] } } ?? Array(desired.values)
-        let ignore = repositoryConfig.ignoreDifferences
+        guard let commit = applied.commit, !source.syncing else { return 0 }
+        let targets = identities.map { $0.compactMap { applied.desired[$0] } } ?? Array(applied.desired.values)
+        let ignore = applied.config.ignoreDifferences
         var healed = 0
         for object in targets.sorted(by: { $0.identity < $1.identity }) {
             let live: JSONValue?
@@ -24,39 +24,39 @@ extension GitOpsEngine {
             wanted[path: ["metadata", "annotations", DesiredObject.commitAnnotation]] = nil
             let differences = DriftDetector(ignoredPointers: pointers).differences(desired: wanted, live: live)
             guard !differences.isEmpty else {
-                drift.objects[object.identity] = nil
+                applied.drift.objects[object.identity] = nil
                 continue
             }
             var found = ObjectDrift(
                 identity: object.identity, apiVersion: object.apiVersion, file: object.file, differences: differences,
-                detectedAt: drift.objects[object.identity]?.detectedAt ?? now())
+                detectedAt: applied.drift.objects[object.identity]?.detectedAt ?? now())
             logger.notice(
                 "drift detected", metadata: ["object": "\(object.identity)", "fields": "\(differences.map(\.path).joined(separator: ", "))"])
-            guard repositoryConfig.selfHeal else {
-                drift.objects[object.identity] = found
+            guard applied.config.selfHeal else {
+                applied.drift.objects[object.identity] = found
                 continue
             }
             let stamp = live?[path: ["metadata", "annotations", DesiredObject.commitAnnotation]]?.stringValue ?? commit.id
             do {
                 _ = try await cluster.apply(object.stamped(commit: stamp), dryRun: false)
                 found.healedAt = now()
-                drift.heals.append(found)
-                if drift.heals.count > 100 { drift.heals.removeFirst(drift.heals.count - 100) }
-                drift.objects[object.identity] = nil
+                applied.drift.heals.append(found)
+                if applied.drift.heals.count > 100 { applied.drift.heals.removeFirst(applied.drift.heals.count - 100) }
+                applied.drift.objects[object.identity] = nil
                 healed += 1
             } catch {
-                drift.objects[object.identity] = found
+                applied.drift.objects[object.identity] = found
                 logger.error("self-heal failed", metadata: ["object": "\(object.identity)", "error": "\(error)"])
             }
         }
-        if identities == nil { drift.objectsChecked = desired.count }
-        drift.checkedAt = now()
+        if identities == nil { applied.drift.objectsChecked = applied.desired.count }
+        applied.drift.checkedAt = now()
         if healed > 0 {
             var record = SyncRecord(
                 sequence: (history.last?.sequence ?? 0) + 1, commit: commit.id, author: "\(commit.authorName) <\(commit.authorEmail)>",
                 message: commit.summary, startedAt: now(), trigger: "self-heal", result: .healed)
             record.updated = healed
-            record.warnings = drift.heals.suffix(healed).map { heal in
+            record.warnings = applied.drift.heals.suffix(healed).map { heal in
                 let who = Set(heal.differences.compactMap(\.changedBy)).sorted().joined(separator: ", ")
                 let what = heal.missing ? "recreated (it had been deleted)" : heal.differences.map(\.path).joined(separator: ", ")
                 return "\(heal.identity): \(what)\(who.isEmpty ? "" : " — changed by \(who)")"
@@ -68,20 +68,20 @@ extension GitOpsEngine {
 
     /// The drift report as `GET /drift` serves it.
     public func driftReport() -> DriftReport {
-        drift.report(commit: appliedCommit?.id, selfHeal: repositoryConfig.selfHeal)
+        applied.drift.report(commit: applied.commit?.id, selfHeal: applied.config.selfHeal)
     }
 
     /// The kinds the applied commit holds: what the drift watch follows.
     public var watchedKinds: [KindInfo] {
-        Set(desired.values.map { "\($0.apiVersion) \($0.identity.kind)" }).sorted().compactMap { key in
+        Set(applied.desired.values.map { "\($0.apiVersion) \($0.identity.kind)" }).sorted().compactMap { key in
             let parts = key.split(separator: " ")
             return BuiltinKinds.lookup(apiVersion: String(parts[0]), kind: String(parts[1]))
         }
     }
 
     /// Whether an identity is one git manages (so its changes are worth a drift check).
-    public func manages(_ identity: ObjectIdentity) -> Bool { desired[identity] != nil }
+    public func manages(_ identity: ObjectIdentity) -> Bool { applied.desired[identity] != nil }
 
     /// The identities among these that git manages.
-    func managed(among identities: Set<ObjectIdentity>) -> Set<ObjectIdentity> { identities.filter { desired[$0] != nil } }
+    func managed(among identities: Set<ObjectIdentity>) -> Set<ObjectIdentity> { identities.filter { applied.desired[$0] != nil } }
 }

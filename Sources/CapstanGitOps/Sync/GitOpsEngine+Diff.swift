@@ -17,7 +17,7 @@ extension GitOpsEngine {
         var noCache: PolicyCache?
         let gate = await PolicyGate(defaultPolicies: configuration.defaultPolicies).check(rendered, input: input, cache: &noCache)
         errors += gate.errors
-        guard errors.isEmpty else { return DiffReport(baseCommit: appliedCommit?.id, errors: errors, objects: [], unchanged: 0) }
+        guard errors.isEmpty else { return DiffReport(baseCommit: applied.commit?.id, errors: errors, objects: [], unchanged: 0) }
 
         var objects: [DiffReport.Change] = []
         var unchanged = 0
@@ -25,7 +25,7 @@ extension GitOpsEngine {
         let wanted = rendered.manifests.map(plan.desiredObject)
         for object in wanted.sorted(by: { $0.identity < $1.identity }) {
             do {
-                _ = try await cluster.apply(object.stamped(commit: appliedCommit?.id ?? "uncommitted"), dryRun: true)
+                _ = try await cluster.apply(object.stamped(commit: applied.commit?.id ?? "uncommitted"), dryRun: true)
                 let live = try await cluster.get(object.identity, apiVersion: object.apiVersion)
                 let pointers = rendered.config.ignoreDifferences.filter { $0.matches(object.identity) }.flatMap(\.jsonPointers)
                 let differences = DriftDetector(ignoredPointers: pointers).differences(desired: object.object, live: live)
@@ -43,10 +43,10 @@ extension GitOpsEngine {
         }
         let local = Set(wanted.map(\.identity))
         if rendered.config.prune {
-            for entry in inventory.entries.values.sorted() where !local.contains(entry.identity) {
+            for entry in applied.inventory.entries.values.sorted() where !local.contains(entry.identity) {
                 objects.append(.init(.prune, entry.identity, apiVersion: entry.apiVersion, file: entry.file))
             }
         }
-        return DiffReport(baseCommit: appliedCommit?.id, errors: errors, objects: objects, unchanged: unchanged)
+        return DiffReport(baseCommit: applied.commit?.id, errors: errors, objects: objects, unchanged: unchanged)
     }
 }

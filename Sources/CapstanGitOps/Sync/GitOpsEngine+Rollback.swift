@@ -7,7 +7,7 @@ extension GitOpsEngine {
     /// working repository (``GitMirror/revert(_:message:author:)``) — so git
     /// stays the source of truth; the next sync applies it.
     public func rollback(_ commit: String?, reason: String?) async throws(GitError) -> GitCommit {
-        guard let target = commit ?? appliedCommit?.id else {
+        guard let target = commit ?? applied.commit?.id else {
             throw GitError(operation: "rollback", message: "no commit has been applied yet; name the commit to revert", code: -1)
         }
         let original = try await mirror.commit(target)
@@ -22,13 +22,14 @@ extension GitOpsEngine {
     /// or stuck Progressing) `autoRollback.after` past its sync, revert it
     /// (once) and say why in the commit message.
     func autoRollbackIfDegraded() async -> Bool {
-        guard repositoryConfig.autoRollback, let commit = appliedCommit, let appliedAt, !rolledBack.contains(commit.id),
-            health.status != .healthy, now().timeIntervalSince(appliedAt) >= repositoryConfig.autoRollbackAfterSeconds
+        guard applied.config.autoRollback, let commit = applied.commit, let appliedAt = applied.appliedAt, !rolledBack.contains(commit.id),
+            applied.health.worst.status != .healthy, now().timeIntervalSince(appliedAt) >= applied.config.autoRollbackAfterSeconds
         else { return false }
         // A commit that is itself a revert is not reverted again: that would flip-flop.
         if commit.message.hasPrefix("Revert \"") { return false }
         rolledBack.insert(commit.id)
-        let reason = "Capstan rolled this back automatically: the rollout stayed \(health.status.rawValue): \(health.message)"
+        let reason =
+            "Capstan rolled this back automatically: the rollout stayed \(applied.health.worst.status.rawValue): \(applied.health.worst.message)"
         do {
             _ = try await rollback(commit.id, reason: reason)
             return true

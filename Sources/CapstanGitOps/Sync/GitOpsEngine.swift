@@ -66,24 +66,16 @@ public actor GitOpsEngine {
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
 
-    /// What the last applied commit asked for, by identity.
-    var desired: [ObjectIdentity: DesiredObject] = [:]
-    var repositoryConfig = RepositoryConfig()
-    var inventory = Inventory()
+    /// The last fetch and attempt.
+    var source = SourceState()
+    /// What the last applied commit put in the cluster, and how it fares.
+    var applied = AppliedState()
+    /// Every attempt, oldest first (at most ``SyncHistory/limit``).
     var history: [SyncRecord] = []
-    var appliedCommit: GitCommit?
-    var appliedAt: Date?
-    /// The commit of the last attempt and whether it needs no retry.
-    var lastAttempt: (commit: String, settled: Bool)?
-    var lastFetchError: String?
-    var lastFetchAt: Date?
-    var syncing = false
-    var health = Health(status: .healthy, message: "")
-    var healthCounts: [Health.Status: Int] = [:]
-    var drift = DriftLedger()
-    var rolledBack: Set<String> = []
     /// Work remembered between syncs (per-unit digests, policy passes).
     var caches = SyncCaches()
+    /// Commits auto-rollback has reverted: each is reverted once.
+    var rolledBack: Set<String> = []
     var started = false
 
     /// - Parameters:
@@ -103,7 +95,7 @@ public actor GitOpsEngine {
     }
 
     /// The poll interval in force: the server's override, else the repository's.
-    public var pollInterval: Double { configuration.pollInterval ?? repositoryConfig.syncIntervalSeconds }
+    public var pollInterval: Double { configuration.pollInterval ?? applied.config.syncIntervalSeconds }
 
     /// Reads what earlier runs left in the store: inventory and history.
     func start() async {
@@ -115,7 +107,7 @@ public actor GitOpsEngine {
             {
                 _ = try await cluster.apply(namespace, dryRun: false)
             }
-            inventory = try await Inventory.load(from: cluster)
+            applied.inventory = try await Inventory.load(from: cluster)
             history = try await SyncHistory.load(from: cluster)
             started = true
         } catch {
@@ -148,23 +140,23 @@ public actor GitOpsEngine {
         await start()
         let fetchStarted = now()
         let elapsed = clock.stopwatch()
-        let fetched = await FetchStep(mirror: mirror, configuration: configuration).run(lastAttempt: lastAttempt, force: force)
-        lastFetchAt = fetchStarted
+        let fetched = await FetchStep(mirror: mirror, configuration: configuration).run(lastAttempt: source.lastAttempt, force: force)
+        source.fetchedAt = fetchStarted
         let head: GitCommit
         switch fetched {
         case .failed(let message):
-            if lastFetchError != message { logger.error("git fetch failed", metadata: ["error": "\(message)"]) }
-            lastFetchError = message
+            if source.fetchError != message { logger.error("git fetch failed", metadata: ["error": "\(message)"]) }
+            source.fetchError = message
             return nil
         case .upToDate:
-            lastFetchError = nil
+            source.fetchError = nil
             return nil
         case .sync(let commit):
-            lastFetchError = nil
+            source.fetchError = nil
             head = commit
         }
-        syncing = true
-        defer { syncing = false }
+        source.syncing = true
+        defer { source.syncing = false }
         return await apply(commit: head, trigger: trigger, startedAt: fetchStarted, elapsed: elapsed)
     }
 
@@ -175,7 +167,7 @@ public actor GitOpsEngine {
             record: SyncRecord(
                 sequence: (history.last?.sequence ?? 0) + 1, commit: commit.id, author: "\(commit.authorName) <\(commit.authorEmail)>",
                 message: commit.summary, startedAt: startedAt, trigger: trigger, result: .failed),
-            previous: inventory, caches: caches)
+            previous: applied.inventory, caches: caches)
         run.record.stepSeconds.append(("fetch", elapsed().seconds))
         for step in steps where step.shouldRun(run) {
             let stepTime = clock.stopwatch()
@@ -191,7 +183,7 @@ public actor GitOpsEngine {
         adopt(run)
         run.record.result = run.failure?.result ?? run.record.result
         run.record.duration = elapsed().seconds
-        lastAttempt = (commit.id, run.failure?.kind != .retryable)
+        source.lastAttempt = (commit.id, run.failure?.kind != .retryable)
         await remember(run.record)
         return run.record
     }
@@ -201,29 +193,25 @@ public actor GitOpsEngine {
     /// its first write leaves everything as it was.
     func adopt(_ run: SyncRun) {
         guard let next = run.next, let rendered = run.rendered else { return }
-        inventory = next
-        desired = Dictionary(run.objects.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last })
-        repositoryConfig = rendered.config
-        appliedCommit = run.commit
-        appliedAt = now()
-        drift = DriftLedger()
-        if let summary = run.health {
-            health = summary.worst
-            healthCounts = summary.counts
-        }
+        applied.inventory = next
+        applied.desired = Dictionary(run.objects.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last })
+        applied.config = rendered.config
+        applied.commit = run.commit
+        applied.appliedAt = now()
+        applied.drift = DriftLedger()
+        if let summary = run.health { applied.health = summary }
     }
 
     /// Recomputes the health of everything the applied commit holds; an
     /// object still Progressing `healthTimeout` after the sync counts as Degraded.
     @discardableResult
     func evaluateHealth() async -> Health {
-        let summary = await healthCheck.summary(of: Array(desired.values))
+        let summary = await healthCheck.summary(of: Array(applied.desired.values))
         var worst = summary.worst
-        if worst.status == .progressing, let appliedAt, now().timeIntervalSince(appliedAt) > repositoryConfig.healthTimeoutSeconds {
-            worst = Health(status: .degraded, message: "\(worst.message) (not healthy \(Int(repositoryConfig.healthTimeoutSeconds))s after the sync)")
+        if worst.status == .progressing, let appliedAt = applied.appliedAt, now().timeIntervalSince(appliedAt) > applied.config.healthTimeoutSeconds {
+            worst = Health(status: .degraded, message: "\(worst.message) (not healthy \(Int(applied.config.healthTimeoutSeconds))s after the sync)")
         }
-        health = worst
-        healthCounts = summary.counts
+        applied.health = HealthSummary(worst: worst, counts: summary.counts)
         return worst
     }
 
