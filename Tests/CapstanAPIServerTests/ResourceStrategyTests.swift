@@ -241,6 +241,59 @@ import Testing
         }
     }
 
+    /// A bound pod deleted gracefully stays (terminating) while its node writes its status, and
+    /// goes when the node deletes it with grace 0 — as the kubelet finishes a deletion.
+    @Test func aPodInItsGracePeriodOutlivesStatusWritesUntilItsNodeLetsGo() async throws {
+        try await withRegistry { registry in
+            let body: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"],
+                "spec": ["nodeName": "n1", "terminationGracePeriodSeconds": 600, "containers": [["name": "c", "image": "busybox"]]],
+            ]
+            _ = try await registry.create(BuiltinKinds.pod, namespace: "default", object: body, options: Self.writer)
+            guard case .pending(let terminating) = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "p") else {
+                Issue.record("a bound pod was deleted at once")
+                return
+            }
+            #expect(terminating[path: ["metadata", "deletionGracePeriodSeconds"]] == 600)
+
+            var status = terminating
+            status[path: ["status", "phase"]] = "Running"
+            let written = try await registry.update(
+                BuiltinKinds.pod, namespace: "default", name: "p", object: status, options: Self.writer, subresource: "status")
+            #expect(written[path: ["status", "phase"]] == "Running")
+            let stillThere = try await registry.get(BuiltinKinds.pod, namespace: "default", name: "p")
+            #expect(stillThere[path: ["metadata", "deletionTimestamp"]] != nil)
+
+            guard case .deleted = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "p", gracePeriodSeconds: 0) else {
+                Issue.record("the node's final deletion did not remove the pod")
+                return
+            }
+            await #expect(throws: APIError.self) { try await registry.get(BuiltinKinds.pod, namespace: "default", name: "p") }
+        }
+    }
+
+    /// A finalizer outlives the node's final deletion; its removal then deletes the pod.
+    @Test func aFinalizerHoldsAPodPastItsNodesDeletionAndItsRemovalDeletesIt() async throws {
+        try await withRegistry { registry in
+            let body: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "finalizers": ["example.com/hold"]],
+                "spec": ["nodeName": "n1", "terminationGracePeriodSeconds": 600, "containers": [["name": "c", "image": "busybox"]]],
+            ]
+            _ = try await registry.create(BuiltinKinds.pod, namespace: "default", object: body, options: Self.writer)
+            _ = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "p")
+            guard case .pending(let held) = try await registry.delete(BuiltinKinds.pod, namespace: "default", name: "p", gracePeriodSeconds: 0)
+            else {
+                Issue.record("a finalizer did not hold the pod")
+                return
+            }
+            #expect(held[path: ["metadata", "deletionGracePeriodSeconds"]] == 0)
+            var released = held
+            released[path: ["metadata", "finalizers"]] = []
+            _ = try await registry.update(BuiltinKinds.pod, namespace: "default", name: "p", object: released, options: Self.writer)
+            await #expect(throws: APIError.self) { try await registry.get(BuiltinKinds.pod, namespace: "default", name: "p") }
+        }
+    }
+
     @Test func kindsWithoutStatusSubresourceWriteStatusLikeAnyField() async throws {
         try await withRegistry { registry in
             let body: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cm"], "data": ["a": "1"]]

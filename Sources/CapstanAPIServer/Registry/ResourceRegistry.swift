@@ -287,8 +287,12 @@ public struct ResourceRegistry: Sendable {
                 throw .internalError("\(error)")
             }
         }
-        // A terminating object whose last finalizer went away is gone.
-        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty, !strategy.holdsDeletion(next) {
+        // A terminating object whose last finalizer went away is gone — unless a grace
+        // period runs: a pod's node still stops its containers, and its status writes
+        // meanwhile must not delete it (Kubernetes' ShouldDeleteDuringUpdate).
+        if next.metadata.deletionTimestamp != nil, next.metadata.finalizers.isEmpty, (next.metadata.deletionGracePeriodSeconds ?? 0) == 0,
+            !strategy.holdsDeletion(next)
+        {
             if options.dryRun { return stored }
             _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
             return withResourceVersion(stored, revision)
@@ -356,9 +360,15 @@ public struct ResourceRegistry: Sendable {
                     continue
                 }
             }
-            if object.metadata.deletionTimestamp != nil { return .pending(current) }
-            object.metadata.deletionTimestamp = timestamp()
-            if let gracePeriod { object.metadata.deletionGracePeriodSeconds = gracePeriod }
+            if object.metadata.deletionTimestamp != nil {
+                // A shorter grace period replaces the running one (a node's final delete is 0), so
+                // that the removal of the last finalizer then deletes the object.
+                guard let running = object.metadata.deletionGracePeriodSeconds, (gracePeriod ?? 0) < running else { return .pending(current) }
+                object.metadata.deletionGracePeriodSeconds = gracePeriod ?? 0
+            } else {
+                object.metadata.deletionTimestamp = timestamp()
+                if let gracePeriod { object.metadata.deletionGracePeriodSeconds = gracePeriod }
+            }
             if dryRun { return .pending(object.jsonValue) }
             let key = StorageKeys.key(info, namespace: namespace, name: name)
             let stored = withoutResourceVersion(object.jsonValue)
