@@ -102,7 +102,8 @@ struct ControlPlaneOptions: ParsableArguments {
     func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = try controlPlaneConfiguration(logger: logger)
+        var configuration = try controlPlaneConfiguration(logger: logger)
+        configuration.metricsRegistry = ProcessMetricsRegistry.registry
         let controlPlane: ControlPlane
         do {
             controlPlane = try ControlPlane(configuration: configuration, logger: logger) { event in
