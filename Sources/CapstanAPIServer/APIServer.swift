@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
 public import Logging
+public import Prometheus
 public import ServiceLifecycle
 
 /// The API server as a long-running service: Hummingbird over the registry.
@@ -34,7 +35,7 @@ public struct APIServer: ServiceLifecycle.Service {
     public let security: ServerSecurity
     public let registry: ResourceRegistry
     public let status: StatusReporter
-    /// Prometheus metrics served at `/metrics`; components may add their own families.
+    /// Prometheus metrics served at `/metrics`; components may record their own into its registry.
     public let metrics: APIMetrics
     /// Records Events; the API server's own, and any in-process component's.
     public let events: EventRecorder
@@ -48,14 +49,17 @@ public struct APIServer: ServiceLifecycle.Service {
     public var podStreaming: (any PodStreaming)?
     let onListening: @Sendable (Int) async -> Void
 
+    /// - Parameter metricsRegistry: where the server's metrics live and what `/metrics` serves;
+    ///   the executable passes the registry it bootstrapped `MetricsSystem` with.
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public init(
         configuration: Configuration, store: any Store, backend: String, security: ServerSecurity, logger: Logger,
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.security = security
-        self.metrics = APIMetrics()
+        self.metrics = APIMetrics(registry: metricsRegistry)
         self.registry = ResourceRegistry(
             store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
             defaultTolerationSeconds: configuration.defaultTolerationSeconds)

@@ -61,7 +61,10 @@ public struct ControlPlane: Sendable {
             serverConfiguration.eventTTLSeconds = configuration.eventTTLSeconds
             serverConfiguration.defaultTolerationSeconds = configuration.defaultTolerationSeconds
             let serverLogger = logger
-            server = APIServer(configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger) { boundPort in
+            server = APIServer(
+                configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger,
+                metricsRegistry: configuration.metricsRegistry
+            ) { boundPort in
                 let url = configuration.reachableURL(port: boundPort)
                 do {
                     try security.writeAdminKubeconfig(serverURL: url)

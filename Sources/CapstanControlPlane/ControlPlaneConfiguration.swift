@@ -2,6 +2,7 @@ public import CapstanAgent
 public import CapstanGitOps
 public import CapstanStore
 public import Foundation
+public import Prometheus
 
 /// Everything one Capstan server is made of, as values: what `capstan server`
 /// and `capstan up` turn their flags into, and what tests build directly.
@@ -33,6 +34,9 @@ public struct ControlPlaneConfiguration: Sendable {
     public var node: EmbeddedNodeConfiguration?
     /// Reported by `/version`, `/status` and the node.
     public var capstanVersion: String
+    /// Where the API server's metrics live and what `/metrics` serves: the executable passes
+    /// the registry it bootstrapped `MetricsSystem` with, so libraries' metrics are served too.
+    public var metricsRegistry = PrometheusCollectorRegistry()
 
     public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
         self.dataDirectory = dataDirectory

@@ -40,4 +40,22 @@ import Testing
         #expect(result.output.contains("capstan_store_request_duration_seconds_count{operation=\"txn\"}"))
         #expect(result.output.contains("process_start_time_seconds "))
     }
+
+    /// The executable bootstraps swift-metrics with the registry `/metrics` serves, so a
+    /// library's metrics (Hummingbird's request counter here) appear beside Capstan's.
+    @Test func libraryMetricsAppearOnMetrics() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let version = try await server.kubectl("get", "--raw", "/version")
+        #expect(version.status == 0, "\(version.output)")
+        // Hummingbird counts a request once its body is written, just after the client has it.
+        var scrape = ""
+        try await eventually("Hummingbird's request counter on /metrics") {
+            scrape = try await server.kubectl("get", "--raw", "/metrics").output
+            return scrape.contains(#"hb_requests{http_route="Unknown",http_request_method="GET",http_response_status_code="200"} "#)
+        }
+        #expect(scrape.contains("# TYPE hb_requests counter"), "\(scrape)")
+        #expect(scrape.contains("# TYPE http_server_request_duration histogram"), "\(scrape)")
+        #expect(scrape.contains("# TYPE apiserver_request_total counter"), "\(scrape)")
+    }
 }

@@ -80,8 +80,7 @@ struct APIResponder: HTTPResponder {
         case "/metrics":
             if let store = try? await registry.store.status() { metrics.refreshStore(store, backend: status.backend) }
             return Response(
-                status: .ok, headers: [.contentType: MetricsRegistry.contentType],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.registry.exposition())))
+                status: .ok, headers: [.contentType: APIMetrics.contentType], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         default:
             break
         }

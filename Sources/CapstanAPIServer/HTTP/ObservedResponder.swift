@@ -6,11 +6,17 @@ import NIOCore
 /// Wraps the API's responder with what every request gets regardless of its
 /// handler: Kubernetes' request metrics (count and latency by verb, resource
 /// and code), the long-running watch gauge, and per-client watch admission.
+/// Hummingbird's own request metrics (`hb_requests`, `http_server_request_duration`,
+/// `http_server_active_requests`) are recorded too, through the global
+/// `MetricsSystem`: the executable bootstraps it with the registry `/metrics` serves.
 struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == APIRequestContext {
     typealias Context = APIRequestContext
 
     let inner: Inner
     let metrics: APIMetrics
+    /// Requests reach the responder without a router, so their route label is Hummingbird's "Unknown":
+    /// one series per method and status, never one per path.
+    let libraryMetrics = MetricsMiddleware<APIRequestContext>()
     let watches: WatchAdmission
     let retryAfterSeconds: Int
 
@@ -35,7 +41,9 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         }
         let response: Response
         do {
-            response = try await inner.respond(to: request, context: context)
+            response = try await libraryMetrics.handle(request, context: context) { request, context in
+                try await inner.respond(to: request, context: context)
+            }
         } catch {
             record(attributes, 500, clock.now - start)
             throw error
@@ -46,8 +54,8 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     }
 
     private func record(_ attributes: RequestMetricLabels, _ code: Int, _ duration: Duration) {
-        metrics.requests.increment(attributes.labels + [String(code)])
-        metrics.requestDuration.observe(attributes.labels, duration)
+        metrics.requests[attributes.labels + [String(code)]].increment()
+        metrics.requestDuration[attributes.labels].record(duration)
     }
 
     /// Holds the watch's admission slot and gauge entry for as long as its body is being written.
@@ -56,14 +64,13 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     ) -> Response {
         var response = response
         let body = response.body
-        let gauge = metrics.longRunning
-        let labels = ["WATCH", attributes.group, attributes.resource]
+        let gauge = metrics.longRunning[["WATCH", attributes.group, attributes.resource]]
         response.body = ResponseBody { writer in
-            gauge.add(labels, 1)
+            gauge.increment()
             let departure = ClientDeparture(channel: channel)
             defer {
                 departure.remove()
-                gauge.add(labels, -1)
+                gauge.decrement()
                 ticket.release()
             }
             try await ClientConnection.$departed.withValue(departure.departed) {

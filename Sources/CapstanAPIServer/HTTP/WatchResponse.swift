@@ -33,7 +33,7 @@ extension APIResponder {
                         }
                         buffer.finish()
                     } catch is SlowWatcher {
-                        metrics.terminatedWatchers.increment([info.group, info.resource])
+                        metrics.terminatedWatchers[[info.group, info.resource]].increment()
                         logger.notice(
                             "closed a watch whose client stopped reading",
                             metadata: ["resource": "\(info.resource)", "limitBytes": "\(limits.watchBacklogBytes)"])

@@ -475,7 +475,7 @@ public struct ResourceRegistry: Sendable {
     func range(_ request: RangeRequest) async throws(APIError) -> RangeResult {
         let clock = ContinuousClock()
         let start = clock.now
-        defer { metrics.storeDuration.observe(["range"], clock.now - start) }
+        defer { metrics.storeDuration[["range"]].record(clock.now - start) }
         do {
             return try await store.range(request)
         } catch {
@@ -487,7 +487,7 @@ public struct ResourceRegistry: Sendable {
     func txn(_ request: TxnRequest, lease: LeaseID = 0) async throws(APIError) -> TxnResult {
         let clock = ContinuousClock()
         let start = clock.now
-        defer { metrics.storeDuration.observe(["txn"], clock.now - start) }
+        defer { metrics.storeDuration[["txn"]].record(clock.now - start) }
         do {
             return try await store.txn(request)
         } catch {
@@ -501,7 +501,7 @@ public struct ResourceRegistry: Sendable {
         guard strategy.expires, let eventLeases else { return 0 }
         let clock = ContinuousClock()
         let start = clock.now
-        defer { metrics.storeDuration.observe(["lease"], clock.now - start) }
+        defer { metrics.storeDuration[["lease"]].record(clock.now - start) }
         do {
             return try await eventLeases.lease()
         } catch {

@@ -36,9 +36,9 @@ extension ResourceRegistry {
         do {
             stream = try await store.watch(
                 WatchRequest(.prefix(prefix), startRevision: start + 1, includePrevious: true, progressNotify: options.allowWatchBookmarks))
-            metrics.storeDuration.observe(["watch"], clock.now - started)
+            metrics.storeDuration[["watch"]].record(clock.now - started)
         } catch {
-            metrics.storeDuration.observe(["watch"], clock.now - started)
+            metrics.storeDuration[["watch"]].record(clock.now - started)
             throw Self.map(error)
         }
         defer { stream.cancel() }

@@ -102,7 +102,9 @@ struct ControlPlaneOptions: ParsableArguments {
     func run(onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         var logger = Logger(label: "capstan.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = try controlPlaneConfiguration(logger: logger)
+        var bootstrapped = try controlPlaneConfiguration(logger: logger)
+        bootstrapped.metricsRegistry = ProcessMetricsRegistry.registry
+        let configuration = bootstrapped
         let controlPlane: ControlPlane
         do {
             controlPlane = try ControlPlane(configuration: configuration, logger: logger) { event in
