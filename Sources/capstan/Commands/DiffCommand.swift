@@ -13,7 +13,7 @@ struct DiffCommand: AsyncParsableCommand {
     @Argument(help: "The repository folder (the one holding capstan.yaml).")
     var directory: String = "."
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     func run() async throws {
         let report: DiffReport

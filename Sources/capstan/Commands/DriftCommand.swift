@@ -9,7 +9,7 @@ struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift", abstract: "Show fields where the cluster differs from git (exit 0: none, 1: drift, 2: error).")
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     func run() async throws {
         let report: DriftReport

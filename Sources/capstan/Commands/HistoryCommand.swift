@@ -7,7 +7,7 @@ import Foundation
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "List sync attempts and self-heals (GET /history).")
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     @Option(help: "Show only the last N records.")
     var limit: Int = 20

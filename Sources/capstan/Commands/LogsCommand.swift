@@ -29,7 +29,7 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "The pod's namespace.")
     var namespace: String = "default"
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     func validate() throws {
         guard tail >= -1 else { throw ValidationError("--tail must be -1 (all lines) or a number of lines, not \(tail)") }

@@ -18,7 +18,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Argument(help: "The commit to revert (default: the commit currently applied).")
     var commit: String?
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     @Option(help: "Seconds to wait for the cluster to converge (0: don't wait).")
     var timeout: Double = 120

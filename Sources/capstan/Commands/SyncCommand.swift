@@ -7,7 +7,7 @@ import Foundation
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch the repository now and apply its tip (POST /sync).")
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ConnectionOptions
 
     @Option(help: "Seconds to wait for the sync to finish (0: don't wait).")
     var timeout: Double = 60

@@ -4,7 +4,7 @@ import CapstanGitOps
 import Foundation
 
 /// Where the CLI finds the server: a kubeconfig (as kubectl does) or an explicit URL.
-struct ServerOptions: ParsableArguments {
+struct ConnectionOptions: ParsableArguments {
     @Option(help: "kubeconfig naming the server, its CA and a token (default: $KUBECONFIG, /var/lib/capstan/admin.kubeconfig, ~/.kube/config).")
     var kubeconfig: String?
 
