@@ -128,6 +128,8 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanAPI",
+                // The event recorder every component shares, here over the InProcessClient.
+                "CapstanClient",
                 "CapstanSystem",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -332,7 +334,7 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
+                "CapstanAPIServer", "CapstanClient", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),
