@@ -59,7 +59,11 @@ let package = Package(
 
         // Files and folders made private (0600/0700) from their creation, replaced atomically:
         // one implementation for the store, the API server's keys and tokens, and GitOps.
-        .target(name: "CapstanSystem", swiftSettings: swiftSettings),
+        // The bounded pool every module runs blocking work on (libgit2, probes, layer unpacking).
+        .target(
+            name: "CapstanSystem",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings),
 
         // Object model, YAML, JSON, quantities, selectors, validation. No I/O.
         .target(
@@ -193,6 +197,7 @@ let package = Package(
                 "CapstanCore",
                 "CapstanAPI",
                 "CapstanClient",
+                "CapstanSystem",
                 "CRIAPI",
                 // openat2(2) for subPath resolution.
                 "CCRIShims",
@@ -223,6 +228,7 @@ let package = Package(
             dependencies: [
                 "CRIAPI",
                 "CapstanCore",
+                "CapstanSystem",
                 "CCRIShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -314,6 +320,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "CapstanSystemTests",
+            dependencies: ["CapstanSystem"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanStoreTests",
             dependencies: [
