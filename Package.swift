@@ -63,7 +63,11 @@ let package = Package(
 
         // Files and folders made private (0600/0700) from their creation, replaced atomically:
         // one implementation for the store, the API server's keys and tokens, and GitOps.
-        .target(name: "CapstanSystem", swiftSettings: swiftSettings),
+        // The bounded pool every module runs blocking work on (libgit2, probes, layer unpacking).
+        .target(
+            name: "CapstanSystem",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings),
 
         // Object model, YAML, JSON, quantities, selectors, validation. No I/O.
         .target(
@@ -132,6 +136,8 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanAPI",
+                // The event recorder every component shares, here over the InProcessClient.
+                "CapstanClient",
                 "CapstanSystem",
                 "CapstanStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -198,6 +204,7 @@ let package = Package(
                 "CapstanCore",
                 "CapstanAPI",
                 "CapstanClient",
+                "CapstanSystem",
                 "CRIAPI",
                 // openat2(2) for subPath resolution.
                 "CCRIShims",
@@ -228,6 +235,7 @@ let package = Package(
             dependencies: [
                 "CRIAPI",
                 "CapstanCore",
+                "CapstanSystem",
                 "CCRIShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -323,6 +331,10 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(
+            name: "CapstanSystemTests",
+            dependencies: ["CapstanSystem"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "CapstanStoreTests",
             dependencies: [
                 "CapstanStore",
@@ -342,7 +354,7 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
+                "CapstanAPIServer", "CapstanClient", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),

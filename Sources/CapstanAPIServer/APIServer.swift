@@ -1,4 +1,5 @@
 public import CapstanAPI
+public import CapstanClient
 public import CapstanCore
 public import CapstanStore
 import Foundation
@@ -37,7 +38,8 @@ public struct APIServer: ServiceLifecycle.Service {
     public let status: StatusReporter
     /// Prometheus metrics served at `/metrics`; components may record their own into its registry.
     public let metrics: APIMetrics
-    /// Records Events; the API server's own, and any in-process component's.
+    /// Records the API server's own Events (`Scaled`, `Scheduled` on a binding) through an
+    /// ``InProcessClient``, so they take the same registry path as any other write.
     public let events: EventRecorder
     let logger: Logger
     /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
@@ -63,7 +65,9 @@ public struct APIServer: ServiceLifecycle.Service {
         self.registry = ResourceRegistry(
             store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
             defaultTolerationSeconds: configuration.defaultTolerationSeconds)
-        self.events = EventRecorder(registry: registry, logger: logger)
+        let registry = self.registry
+        self.events = EventRecorder(
+            client: InProcessClient(registry: registry), component: "kube-apiserver", logger: logger, now: { registry.now() })
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
         self.logger = logger
         self.onListening = onListening

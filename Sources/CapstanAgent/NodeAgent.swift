@@ -131,7 +131,8 @@ public struct NodeAgent: ServiceLifecycle.Service {
         try await retrying("registering the node") { try await heartbeat.register(initialStatus) }
         try await retrying("creating the node's lease") { try await heartbeat.renewLease() }
 
-        let events = EventWriter(client: client, component: "kubelet", host: configuration.nodeName, logger: logger)
+        let events = EventRecorder(
+            client: client, component: "kubelet", host: configuration.nodeName, logger: logger, now: { wallClock.currentDate })
         let volumes = VolumeManager(root: configuration.rootDirectory, canMount: getuid() == 0)
         let probes = ProbeManager(runtime: runtime, logger: logger, clock: clock, wallClock: wallClock)
         var syncing = PodSyncer.Configuration(nodeName: configuration.nodeName, logRoot: configuration.logDirectory)

@@ -9,19 +9,20 @@ public import Logging
 /// Never throws: a report that cannot be written is logged.
 public struct TerminalErrorReporter: Sendable {
     let client: any ClusterClient
-    let events: EventWriter
+    let events: EventRecorder
     let component: String
     let logger: Logger
 
-    public init(client: any ClusterClient, component: String, logger: Logger) {
+    /// - Parameter events: where the Warning Events go; by default a recorder of its own writing through `client`.
+    public init(client: any ClusterClient, component: String, logger: Logger, events: EventRecorder? = nil) {
         self.client = client
-        self.events = EventWriter(client: client, component: component, logger: logger)
+        self.events = events ?? EventRecorder(client: client, component: component, logger: logger)
         self.component = component
         self.logger = logger
     }
 
     public func report(_ error: TerminalError, about object: some KubernetesObjectView, kind: KindInfo) async {
-        await events.record(Unstructured(json: object.json), type: "Warning", reason: error.reason, message: error.message)
+        await events.record(.object(object.json), type: .warning, reason: error.reason, message: error.message)
         guard let conditionType = error.conditionType else { return }
         // Already says so: writing it again would only change the object and reconcile it once more.
         let existing = object.json["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == conditionType }

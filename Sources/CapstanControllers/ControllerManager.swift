@@ -47,7 +47,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
 
     public let configuration: Configuration
     let client: any ClusterClient
-    let events: any ControllerEventRecorder
+    let events: EventRecorder
     let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
@@ -57,13 +57,13 @@ public struct ControllerManager: ServiceLifecycle.Service {
     ///     make and run a factory of this manager's own.
     public init(
         client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger,
-        events: (any ControllerEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+        events: (EventRecorder)? = nil, informers: SharedInformerFactory? = nil
     ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
         self.sharedInformers = informers
-        self.events = events ?? ClientControllerEventRecorder(client: client, component: "controller-manager", logger: logger)
+        self.events = events ?? EventRecorder(client: client, component: "controller-manager", logger: logger)
     }
 
     public func run() async throws {
@@ -75,7 +75,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
         let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
-        let terminalErrors = TerminalErrorReporter(client: client, component: "controller-manager", logger: logger)
+        let terminalErrors = TerminalErrorReporter(client: client, component: "controller-manager", logger: logger, events: events)
         let rsQueue = WorkQueue<ObjectKey>()
         let deploymentQueue = WorkQueue<ObjectKey>()
         let namespaceQueue = WorkQueue<ObjectKey>()

@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanClient
 import CapstanCore
 import Foundation
 import Hummingbird
@@ -18,7 +19,7 @@ struct APIResponder: HTTPResponder {
     let logger: Logger
     /// Who may do what: checked before anything else (Auth/AccessControl.swift).
     let access: AccessControl
-    // Operations: metrics, limits, events (see Metrics/, RequestLimits.swift, EventRecorder.swift).
+    // Operations: metrics, limits, events (see Metrics/, RequestLimits.swift, CapstanClient's EventRecorder).
     let metrics: APIMetrics
     let limits: RequestLimits
     let events: EventRecorder
@@ -163,7 +164,7 @@ struct APIResponder: HTTPResponder {
             }
             if !options.dryRun {
                 await events.record(
-                    for: bound, reason: "Scheduled", message: "Successfully assigned \(path.namespace ?? "default")/\(name) to \(node)",
+                    bound, reason: "Scheduled", message: "Successfully assigned \(path.namespace ?? "default")/\(name) to \(node)",
                     component: options.fieldManager)
             }
             return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "code": 201], status: .created)
@@ -286,7 +287,7 @@ struct APIResponder: HTTPResponder {
         }
         if let from = previous, let to = object[path: ["spec", "replicas"]]?.intValue, from != to, !options.dryRun {
             await events.record(
-                for: object, reason: "Scaled", message: "Scaled \(info.kind.lowercased()) \(name) from \(from) to \(to) replicas",
+                object, reason: "Scaled", message: "Scaled \(info.kind.lowercased()) \(name) from \(from) to \(to) replicas",
                 component: options.fieldManager)
         }
         return Self.json(try Scale.view(of: object, info))

@@ -7,13 +7,13 @@ import Logging
 /// period has passed; a whole pod's containers in parallel, then its sandbox.
 struct ContainerStopper: Sendable {
     let runtime: any RuntimeService
-    let events: EventWriter
+    let events: EventRecorder
     let logger: Logger
     let clock: any Clock<Duration>
 
     /// Stops one running container, recording a Killing event with `message`.
     func stop(_ pod: Pod, _ name: String, _ id: String, grace: Int64, message: String) async {
-        await events.record(Unstructured(json: pod.json), type: "Normal", reason: "Killing", message: message, fieldPath: "spec.containers{\(name)}")
+        await events.record(Unstructured(json: pod.json), reason: "Killing", message: message, fieldPath: "spec.containers{\(name)}")
         let (_, spent) = await timed(on: clock) {
             if let container = (pod.spec.containers + pod.spec.initContainers).first(where: { $0.name == name }),
                 let hook = container.json["lifecycle"]?["preStop"], grace > 0
@@ -63,7 +63,7 @@ struct ContainerStopper: Sendable {
         }
         if case .failure(let message) = outcome {
             await events.record(
-                Unstructured(json: pod.json), type: "Warning", reason: "FailedPreStopHook",
+                Unstructured(json: pod.json), type: .warning, reason: "FailedPreStopHook",
                 message: "PreStopHook failed: \(message)", fieldPath: "spec.containers{\(container.name)}")
         }
     }

@@ -8,13 +8,13 @@ import Foundation
 /// until then.
 actor ImagePuller {
     private let runtime: any RuntimeService
-    private let events: EventWriter
+    private let events: EventRecorder
     private let clock: any Clock<Duration>
     private let wallClock: any WallClock
     private var backoff: RestartBackoff
     private var failures: [String: (at: Date, message: String)] = [:]
 
-    init(runtime: any RuntimeService, events: EventWriter, backoff: RestartBackoff, clock: any Clock<Duration>, wallClock: any WallClock) {
+    init(runtime: any RuntimeService, events: EventRecorder, backoff: RestartBackoff, clock: any Clock<Duration>, wallClock: any WallClock) {
         self.runtime = runtime
         self.events = events
         self.backoff = backoff
@@ -41,7 +41,7 @@ actor ImagePuller {
         if policy == "Never" {
             guard present == nil else { return nil }
             let message = "Container image \"\(image)\" is not present with pull policy of Never"
-            await events.record(object, type: "Warning", reason: "ErrImageNeverPull", message: message, fieldPath: fieldPath)
+            await events.record(object, type: .warning, reason: "ErrImageNeverPull", message: message, fieldPath: fieldPath)
             return ContainerWaiting(reason: "ErrImageNeverPull", message: message)
         }
         if policy == "IfNotPresent", present != nil {
@@ -51,7 +51,7 @@ actor ImagePuller {
         if let failure = failures[key], backoff.remaining(key, finishedAt: failure.at, now: wallClock.currentDate) != nil {
             return ContainerWaiting(reason: "ImagePullBackOff", message: "Back-off pulling image \"\(image)\": \(failure.message)")
         }
-        await events.record(object, type: "Normal", reason: "Pulling", message: "Pulling image \"\(image)\"", fieldPath: fieldPath)
+        await events.record(object, reason: "Pulling", message: "Pulling image \"\(image)\"", fieldPath: fieldPath)
         let runtime = self.runtime
         let (outcome, took) = await timed(on: clock) { () async -> Result<String, any Error> in
             do { return .success(try await runtime.pullImage(image)) } catch { return .failure(error) }
@@ -61,7 +61,7 @@ actor ImagePuller {
             failures[key] = nil
             let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
             await events.record(
-                object, type: "Normal", reason: "Pulled", message: "Successfully pulled image \"\(image)\" in \(String(format: "%.3f", seconds))s",
+                object, reason: "Pulled", message: "Successfully pulled image \"\(image)\" in \(String(format: "%.3f", seconds))s",
                 fieldPath: fieldPath)
             return nil
         case .failure(let error):
@@ -69,7 +69,7 @@ actor ImagePuller {
             let now = wallClock.currentDate
             failures[key] = (now, message)
             backoff.started(key, now: now)
-            await events.record(object, type: "Warning", reason: "Failed", message: message, fieldPath: fieldPath)
+            await events.record(object, type: .warning, reason: "Failed", message: message, fieldPath: fieldPath)
             return ContainerWaiting(reason: "ErrImagePull", message: message)
         }
     }

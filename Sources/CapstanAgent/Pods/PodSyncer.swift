@@ -31,7 +31,7 @@ actor PodSyncer {
     private let client: any ClusterClient
     private let runtime: any RuntimeService
     private let volumes: VolumeManager
-    private let events: EventWriter
+    private let events: EventRecorder
     private let probes: ProbeManager
     private let images: ImagePuller
     private let stopper: ContainerStopper
@@ -46,7 +46,7 @@ actor PodSyncer {
     private var intervals: PodSyncIntervals { configuration.intervals }
 
     init(
-        configuration: Configuration, client: any ClusterClient, runtime: any RuntimeService, volumes: VolumeManager, events: EventWriter,
+        configuration: Configuration, client: any ClusterClient, runtime: any RuntimeService, volumes: VolumeManager, events: EventRecorder,
         probes: ProbeManager, logger: Logger, clock: any Clock<Duration>, wallClock: any WallClock
     ) {
         self.configuration = configuration
@@ -111,7 +111,7 @@ actor PodSyncer {
                 _ = try await runtime.runPodSandbox(builder.sandboxConfig(attempt: attempt))
             } catch {
                 await events.record(
-                    Unstructured(json: pod.json), type: "Warning", reason: "FailedCreatePodSandBox",
+                    Unstructured(json: pod.json), type: .warning, reason: "FailedCreatePodSandBox",
                     message: "Failed to create pod sandbox: \(Self.describe(error))")
                 await status.report(pod, state: state, waiting: [:])
                 return intervals.afterSetupFailure
@@ -126,7 +126,7 @@ actor PodSyncer {
             mountedVolumes = try volumes.prepare(pod, references: references, podIP: state.podIP, hostIP: configuration.hostIP)
             mounted[uid] = mountedVolumes
         } catch {
-            await events.record(Unstructured(json: pod.json), type: "Warning", reason: "FailedMount", message: "\(error)")
+            await events.record(Unstructured(json: pod.json), type: .warning, reason: "FailedMount", message: "\(error)")
             guard let previous = mounted[uid] else {
                 await status.report(pod, state: state, waiting: [:])
                 return intervals.afterSetupFailure
@@ -142,7 +142,7 @@ actor PodSyncer {
         for kill in containers.kill {
             if case .probeFailed(let failure) = kill.cause {
                 await events.record(
-                    Unstructured(json: pod.json), type: "Warning", reason: "Unhealthy",
+                    Unstructured(json: pod.json), type: .warning, reason: "Unhealthy",
                     message: "\(failure.kind == .startup ? "Startup" : "Liveness") probe failed: \(failure.message)",
                     fieldPath: "spec.containers{\(kill.name)}")
             }
@@ -216,7 +216,7 @@ actor PodSyncer {
                 .environment(for: container)
             mounts = try volumes.mounts(for: container, volumes: context.volumes, pod: pod)
         } catch {
-            await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
+            await events.record(object, type: .warning, reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
             return ContainerWaiting(reason: "CreateContainerConfigError", message: "\(error)")
         }
         let config = context.builder.containerConfig(container, restartCount: restartCount, environment: environment, mounts: mounts)
@@ -226,18 +226,18 @@ actor PodSyncer {
         do {
             id = try await runtime.createContainer(sandboxID: context.sandboxID, config: config, sandboxConfig: sandboxConfig)
         } catch {
-            await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(Self.describe(error))", fieldPath: fieldPath)
+            await events.record(object, type: .warning, reason: "Failed", message: "Error: \(Self.describe(error))", fieldPath: fieldPath)
             return ContainerWaiting(reason: "CreateContainerError", message: Self.describe(error))
         }
-        await events.record(object, type: "Normal", reason: "Created", message: "Created container \(container.name)", fieldPath: fieldPath)
+        await events.record(object, reason: "Created", message: "Created container \(container.name)", fieldPath: fieldPath)
         do {
             try await runtime.startContainer(id)
         } catch {
-            await events.record(object, type: "Warning", reason: "Failed", message: "Error: \(Self.describe(error))", fieldPath: fieldPath)
+            await events.record(object, type: .warning, reason: "Failed", message: "Error: \(Self.describe(error))", fieldPath: fieldPath)
             return ContainerWaiting(reason: "RunContainerError", message: Self.describe(error))
         }
         if isRestart { backoff.started(RestartBackoff.key(podUID: pod.metadata.uid ?? "", container: container.name), now: wallClock.currentDate) }
-        await events.record(object, type: "Normal", reason: "Started", message: "Started container \(container.name)", fieldPath: fieldPath)
+        await events.record(object, reason: "Started", message: "Started container \(container.name)", fieldPath: fieldPath)
         return nil
     }
 

@@ -1,14 +1,15 @@
+import CapstanSystem
 import Foundation
 
 /// TCP and HTTP checks against a pod's address, as the kubelet's prober
 /// makes them: a TCP probe succeeds when the connection opens; an HTTP probe
-/// when the status is 200–399. Each check runs its blocking socket on a thread
-/// of its own — never on Swift's cooperative threads, and never queued behind
-/// other probes waiting on unreachable addresses.
+/// when the status is 200–399. Each check runs its blocking socket on
+/// Capstan's ``BlockingPool``, never on Swift's cooperative threads; the
+/// probe's timeout bounds how long it holds a pool thread.
 enum NetworkProbe {
 
     static func tcp(host: String, port: Int, timeout: Duration) async -> ProbeOutcome {
-        await onThread {
+        await onBlockingPool {
             switch connect(host: host, port: port, timeout: timeout) {
             case .success(let socket):
                 close(socket)
@@ -21,7 +22,7 @@ enum NetworkProbe {
 
     static func http(scheme: String, host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) async -> ProbeOutcome {
         guard scheme.uppercased() == "HTTP" else { return .failure("HTTPS probes are not supported by the capstan agent") }
-        return await onThread {
+        return await onBlockingPool {
             let socket: Int32
             switch connect(host: host, port: port, timeout: timeout) {
             case .success(let opened): socket = opened
@@ -65,9 +66,12 @@ enum NetworkProbe {
         }
     }
 
-    private static func onThread(_ work: @escaping @Sendable () -> ProbeOutcome) async -> ProbeOutcome {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: work()) }.start()
+    private static func onBlockingPool(_ work: @escaping @Sendable () -> ProbeOutcome) async -> ProbeOutcome {
+        do {
+            return try await BlockingPool.shared.run(work)
+        } catch {
+            // Only cancellation before the check started: the pod is going away.
+            return .failure("probe cancelled before it ran")
         }
     }
 

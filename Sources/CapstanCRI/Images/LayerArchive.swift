@@ -1,4 +1,5 @@
 import CCRIShims
+import CapstanSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -127,17 +128,14 @@ enum LayerUnpacker {
     /// Unpacks `archive` into the empty folder `target` (keeping numeric owners and modes).
     /// On error, what was unpacked so far stays in `target` for the caller to remove.
     static func unpack(_ archive: URL, into target: URL, limit: Int64, what: String) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            // Blocking reads, writes and waitpid: on a thread of its own, never the cooperative pool.
-            Thread {
-                continuation.resume(with: Result { try unpackBlocking(archive, into: target, limit: limit, what: what) })
-            }.start()
-        }
+        // Blocking reads, writes and waitpid: on the blocking pool, never the cooperative threads.
+        try await BlockingPool.shared.run { try unpackBlocking(archive, into: target, limit: limit, what: what) }
     }
 
     private static func unpackBlocking(_ archive: URL, into target: URL, limit: Int64, what: String) throws {
         // A write to a tar that already exited must fail with EPIPE, not kill the process
         // (the CLI does not ignore SIGPIPE); SIGPIPE goes to the writing thread, this one.
+        // The pool thread keeps SIGPIPE blocked afterwards, which suits any later blocking work.
         var pipeSignal = sigset_t()
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)
@@ -163,6 +161,8 @@ enum LayerUnpacker {
         let messages = DataBox()
         let messagesDone = DispatchSemaphore(value: 0)
         let outputFD = output[0]
+        // Its own thread, not the pool: this job waits for it, and a pool full of such
+        // waiting jobs would leave no thread to run their readers.
         Thread {
             messages.set(Subprocess.readAll(outputFD, limit: 16 << 10))
             close(outputFD)

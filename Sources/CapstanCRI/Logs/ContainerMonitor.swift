@@ -113,6 +113,8 @@ package enum ContainerMonitor {
         let readersDone = DispatchGroup()
         for (fd, stream) in [(stdoutPipe[0], CRILogFormatter.Stream.stdout), (stderrPipe[0], .stderr)] {
             readersDone.enter()
+            // Threads of their own, not the blocking pool: they copy for as long as the
+            // container lives, and would hold pool threads for that long.
             Thread {
                 copyOutput(from: fd, stream: stream, to: writer)
                 readersDone.leave()

@@ -1,4 +1,5 @@
 import CCRIShims
+import CapstanSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -44,11 +45,8 @@ package actor ContainerMonitorLauncher {
         let monitor = try spare ?? startSpare()
         spare = try? startSpare()
         let job = Data((configuration.directory + "\n").utf8)
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try Self.handOver(job, to: monitor) })
-            }.start()
-        }
+        // Blocks until `runc create` is done (seconds at most): the blocking pool's kind of work.
+        return try await BlockingPool.shared.run { try Self.handOver(job, to: monitor) }
     }
 
     /// Ends the spare (it exits when its stdin closes).

@@ -1,4 +1,5 @@
 import CCRIShims
+import CapstanSystem
 package import Foundation
 import Synchronization
 
@@ -31,8 +32,8 @@ package struct SubprocessError: Error, CustomStringConvertible {
 ///
 /// Every descriptor above stderr is closed in the child, so helpers never inherit the gRPC
 /// socket or another container's pipes (runc in particular keeps whatever it inherits open
-/// for the container's lifetime). Waiting happens on a dedicated thread, never on the
-/// cooperative pool, because `waitpid` and pipe reads block.
+/// for the container's lifetime). Waiting happens on the ``BlockingPool``, never on the
+/// cooperative threads, because `waitpid` and pipe reads block.
 package enum Subprocess {
     /// Runs `program` to completion, feeding `input` on stdin and capturing stdout and stderr.
     /// - Parameter timeout: when set, the child gets SIGKILL after this long and the result
@@ -43,18 +44,8 @@ package enum Subprocess {
         _ program: String, _ arguments: [String], environment: [String: String]? = nil,
         input: Data? = nil, timeout: Duration? = nil, outputLimit: Int = 64 << 20
     ) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(
-                        returning: try runBlocking(
-                            program, arguments, environment: environment, input: input, timeout: timeout,
-                            outputLimit: outputLimit))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.start()
+        try await BlockingPool.shared.run {
+            try runBlocking(program, arguments, environment: environment, input: input, timeout: timeout, outputLimit: outputLimit)
         }
     }
 
@@ -103,6 +94,8 @@ package enum Subprocess {
         close(stderrPipe[1])
 
         // Feed stdin and drain stderr on helper threads so a chatty child can't deadlock us.
+        // Their own threads, not the pool: this job waits for them, and a pool full of
+        // such waiting jobs would leave no thread to run the helpers.
         let inputFD = stdinPipe[1]
         let feeder = Thread {
             if let input, !input.isEmpty {

@@ -17,7 +17,7 @@ struct DeploymentReconciler: Reconciler {
     static let fieldManager = "deployment-controller"
 
     let client: any ClusterClient
-    let events: any ControllerEventRecorder
+    let events: EventRecorder
     let logger: Logger
     var now: @Sendable () -> Date = Date.init
 
@@ -218,9 +218,9 @@ struct DeploymentReconciler: Reconciler {
         guard let written = ReplicaSet(jsonValue: value) else { throw APIError.internalError("patched replicaset is not an object") }
         if size != replicaSet.replicas {
             let direction = size > replicaSet.replicas ? "up" : "down"
-            await events.normal(
-                pass.deployment, "ScalingReplicaSet",
-                "Scaled \(direction) replica set \(replicaSet.metadata.name) from \(replicaSet.replicas) to \(size)")
+            await events.record(
+                pass.deployment, reason: "ScalingReplicaSet",
+                message: "Scaled \(direction) replica set \(replicaSet.metadata.name) from \(replicaSet.replicas) to \(size)")
         }
         if pass.newRS?.metadata.uid == written.metadata.uid {
             pass.newRS = written
@@ -313,7 +313,8 @@ struct DeploymentReconciler: Reconciler {
                 ReplicaSet.kindInfo, namespace: deployment.metadata.namespace, object: replicaSet.jsonValue, options: options)
             guard let created = ReplicaSet(jsonValue: value) else { throw APIError.internalError("created replicaset is not an object") }
             if size > 0 {
-                await events.normal(deployment, "ScalingReplicaSet", "Scaled up replica set \(created.metadata.name) from 0 to \(size)")
+                await events.record(
+                    deployment, reason: "ScalingReplicaSet", message: "Scaled up replica set \(created.metadata.name) from 0 to \(size)")
             }
             return created
         } catch let error as APIError {

@@ -36,7 +36,7 @@ struct NodeLifecycleController: Sendable {
     }
 
     let client: any ClusterClient
-    let events: any ControllerEventRecorder
+    let events: EventRecorder
     let logger: Logger
     let settings: Settings
     let nodes: Informer<Node>
@@ -147,9 +147,9 @@ struct NodeLifecycleController: Sendable {
         let readiness = NodeHealth.readiness(of: node)
         guard let previous = await memory.exchangeReadiness(node.metadata.name, readiness) else { return }
         if previous == "True", readiness != "True" {
-            await events.normal(node, "NodeNotReady", "Node \(node.metadata.name) status is now: NodeNotReady")
+            await events.record(node, reason: "NodeNotReady", message: "Node \(node.metadata.name) status is now: NodeNotReady")
         } else if previous != "True", readiness == "True" {
-            await events.normal(node, "NodeReady", "Node \(node.metadata.name) status is now: NodeReady")
+            await events.record(node, reason: "NodeReady", message: "Node \(node.metadata.name) status is now: NodeReady")
         }
     }
 
@@ -167,7 +167,7 @@ struct NodeLifecycleController: Sendable {
             _ = try await client.update(
                 Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, object: updated.jsonValue, options: options,
                 subresource: "status")
-            await events.warning(pod, "NodeNotReady", "Node is not ready")
+            await events.record(pod, type: .warning, reason: "NodeNotReady", message: "Node is not ready")
         } catch {
             logger.debug("could not mark pod not ready; retrying on the next pass", metadata: ["pod": "\(ObjectKey(pod))", "error": "\(error)"])
         }
@@ -196,7 +196,7 @@ struct NodeLifecycleController: Sendable {
     private func evict(_ pod: Pod) async {
         guard let uid = pod.metadata.uid, await memory.startEviction(uid) else { return }
         let key = ObjectKey(pod)
-        await events.normal(pod, "TaintManagerEviction", "Marking for deletion Pod \(key)")
+        await events.record(pod, reason: "TaintManagerEviction", message: "Marking for deletion Pod \(key)")
         var marked = pod
         var conditions = pod.status.conditions.filter { $0.type != "DisruptionTarget" }
         var disruption = Condition(

@@ -17,7 +17,7 @@ struct ReplicaSetReconciler: Reconciler {
     static let burstReplicas = 500
 
     let client: any ClusterClient
-    let events: any ControllerEventRecorder
+    let events: EventRecorder
     let logger: Logger
     var now: @Sendable () -> Date = Date.init
 
@@ -89,10 +89,10 @@ struct ReplicaSetReconciler: Reconciler {
         do {
             let created = try await client.create(Pod.kindInfo, namespace: replicaSet.metadata.namespace, object: pod.jsonValue, options: options)
             let name = created[path: ["metadata", "name"]]?.stringValue ?? ""
-            await events.normal(replicaSet, "SuccessfulCreate", "Created pod: \(name)")
+            await events.record(replicaSet, reason: "SuccessfulCreate", message: "Created pod: \(name)")
             return nil
         } catch {
-            await events.warning(replicaSet, "FailedCreate", "Error creating: \(error)")
+            await events.record(replicaSet, type: .warning, reason: "FailedCreate", message: "Error creating: \(error)")
             return error
         }
     }
@@ -117,9 +117,9 @@ struct ReplicaSetReconciler: Reconciler {
         for pod in pods {
             do {
                 try await client.deleteIfPresent(Pod.kindInfo, namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid)
-                await events.normal(replicaSet, "SuccessfulDelete", "Deleted pod: \(pod.metadata.name)")
+                await events.record(replicaSet, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metadata.name)")
             } catch {
-                await events.warning(replicaSet, "FailedDelete", "Error deleting: \(error)")
+                await events.record(replicaSet, type: .warning, reason: "FailedDelete", message: "Error deleting: \(error)")
                 throw error
             }
         }

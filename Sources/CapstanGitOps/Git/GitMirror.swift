@@ -1,14 +1,16 @@
+import CapstanSystem
+
 /// Capstan's clone of the desired-state repository, safe to use from any task.
 ///
-/// libgit2 calls block (network, disk), so the mirror runs on its own serial
-/// queue rather than on the shared cooperative threads: a slow fetch never
-/// stalls the rest of Capstan.
+/// libgit2 calls block (network, disk), so the mirror's jobs run one at a
+/// time on Capstan's ``BlockingPool`` rather than on the shared cooperative
+/// threads: a slow fetch never stalls the rest of Capstan.
 public actor GitMirror {
     public let remote: String
     public let branch: String
     public let directory: String
     private let credentials: GitCredentials
-    private let executor: BlockingWorkExecutor
+    private let executor: BlockingSerialExecutor
     private var repository: GitRepository?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -20,7 +22,7 @@ public actor GitMirror {
         self.branch = branch
         self.directory = directory
         self.credentials = credentials
-        self.executor = BlockingWorkExecutor(label: "capstan.git-mirror")
+        self.executor = BlockingPool.shared.makeSerialExecutor()
     }
 
     /// The result of bringing the mirror up to date.

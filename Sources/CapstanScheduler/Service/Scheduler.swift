@@ -22,7 +22,7 @@ public import ServiceLifecycle
 public struct Scheduler: ServiceLifecycle.Service {
     public let configuration: SchedulerConfiguration
     let client: any ClusterClient
-    let events: any SchedulingEventRecorder
+    let events: EventRecorder
     let sharedInformers: SharedInformerFactory?
     let logger: Logger
 
@@ -32,13 +32,13 @@ public struct Scheduler: ServiceLifecycle.Service {
     ///     make and run a factory of the scheduler's own.
     public init(
         client: any ClusterClient, configuration: SchedulerConfiguration = SchedulerConfiguration(), logger: Logger,
-        events: (any SchedulingEventRecorder)? = nil, informers: SharedInformerFactory? = nil
+        events: (EventRecorder)? = nil, informers: SharedInformerFactory? = nil
     ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
         self.sharedInformers = informers
-        self.events = events ?? ClientEventRecorder(client: client, component: configuration.schedulerName, logger: logger)
+        self.events = events ?? EventRecorder(client: client, component: configuration.schedulerName, logger: logger)
     }
 
     public func run() async throws {
@@ -142,7 +142,7 @@ public struct Scheduler: ServiceLifecycle.Service {
                     metadata: [
                         "pod": "\(key)", "node": "\(result.nodeName)", "feasible": "\(result.feasibleNodes)", "evaluated": "\(result.evaluatedNodes)",
                     ])
-                await events.record(pod: pod, type: "Normal", reason: "Scheduled", message: "Successfully assigned \(key) to \(result.nodeName)")
+                await events.record(pod, reason: "Scheduled", message: "Successfully assigned \(key) to \(result.nodeName)")
                 return .done
             } catch {
                 await cache.forget(info)
@@ -155,7 +155,7 @@ public struct Scheduler: ServiceLifecycle.Service {
             // Not an error to retry: the pod waits for the cluster to change (or the periodic flush).
             await cache.markUnschedulable(key)
             logger.info("pod is unschedulable", metadata: ["pod": "\(key)", "reason": "\(fitError.message)"])
-            await events.record(pod: pod, type: "Warning", reason: "FailedScheduling", message: fitError.message)
+            await events.record(pod, type: .warning, reason: "FailedScheduling", message: fitError.message)
             await setUnschedulableCondition(pod, message: fitError.message)
             return .done
         }

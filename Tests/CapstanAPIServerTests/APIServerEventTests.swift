@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanClient
 import CapstanCore
 import CapstanStore
 import Foundation
@@ -6,51 +7,14 @@ import Testing
 
 @testable import CapstanAPIServer
 
-@Suite struct EventRecorderTests {
+/// The API server's own Events (through the shared `EventRecorder` over its registry).
+@Suite struct APIServerEventTests {
     private let writer = WriteOptions(fieldManager: "test")
-
-    @Test func repeatedEventsBumpCountAndDistinctOnesAreNew() async throws {
-        try await InProcessServer.with { server in
-            let deployment = try await server.registry.create(
-                BuiltinKinds.deployment, namespace: "default", object: Objects.deployment("web"), options: writer)
-            let recorder = server.server.events
-            let first = try #require(
-                await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
-            #expect(first["count"] == 1)
-            #expect(first[path: ["involvedObject", "kind"]] == "Deployment")
-            #expect(first[path: ["involvedObject", "uid"]] == deployment[path: ["metadata", "uid"]])
-            #expect(first[path: ["source", "component"]] == "capstan-gitops")
-            #expect(first[path: ["metadata", "name"]]?.stringValue?.hasPrefix("web.") == true)
-            let again = try #require(
-                await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops"))
-            #expect(again[path: ["metadata", "name"]] == first[path: ["metadata", "name"]])
-            #expect(again["count"] == 2)
-            #expect(again["firstTimestamp"] == first["firstTimestamp"])
-            let other = try #require(
-                await recorder.record(for: deployment, type: .warning, reason: "SyncFailed", message: "policy denied", component: "capstan-gitops"))
-            #expect(other[path: ["metadata", "name"]] != first[path: ["metadata", "name"]])
-            #expect(other["type"] == "Warning")
-
-            // Concurrent repeats are all counted, on one Event.
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<10 {
-                    group.addTask {
-                        _ = await recorder.record(for: deployment, reason: "Synced", message: "applied commit abc", component: "capstan-gitops")
-                    }
-                }
-            }
-            var options = ListOptions()
-            options.fieldSelector = try FieldSelector(parsing: "involvedObject.name=web,involvedObject.kind=Deployment,reason=Synced")
-            let synced = try await server.registry.list(BuiltinKinds.event, namespace: "default", options: options).items
-            #expect(synced.count == 1)
-            #expect(synced.first?["count"] == 12)
-        }
-    }
 
     @Test func eventsAreWrittenWithAnExpiringLease() async throws {
         try await InProcessServer.with(configure: { $0.eventTTLSeconds = 600 }) { server in
             let pod = try await server.registry.create(BuiltinKinds.pod, namespace: "default", object: Objects.pod("p"), options: writer)
-            let event = try #require(await server.server.events.record(for: pod, reason: "Pulled", message: "image pulled", component: "kubelet"))
+            let event = try #require(await server.server.events.record(pod, reason: "Pulled", message: "image pulled", component: "kubelet"))
             let name = try #require(event[path: ["metadata", "name"]]?.stringValue)
             let stored = try await server.store.range(RangeRequest(.single(Data("/registry/core/events/default/\(name)".utf8))))
             let lease = try #require(stored.kvs.first?.lease)
@@ -86,12 +50,5 @@ import Testing
             #expect(scheduled.json?["items"]?[0]?["message"] == "Successfully assigned default/p to node-1", "\(scheduled.text)")
             #expect(scheduled.json?["items"]?[0]?[path: ["involvedObject", "kind"]] == "Pod")
         }
-    }
-
-    @Test func longMessagesAreCut() {
-        let cut = EventRecorder.truncated(String(repeating: "é", count: 1000))
-        #expect(cut.utf8.count <= EventRecorder.maxMessageBytes)
-        #expect(cut.hasSuffix("..."))
-        #expect(!cut.contains("\u{FFFD}"))
     }
 }
