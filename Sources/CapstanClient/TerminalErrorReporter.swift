@@ -11,12 +11,15 @@ public struct TerminalErrorReporter: Sendable {
     let client: any ClusterClient
     let events: EventWriter
     let component: String
+    let wallClock: any WallClock
     let logger: Logger
 
-    public init(client: any ClusterClient, component: String, logger: Logger) {
+    /// - Parameter wallClock: what the condition's `lastTransitionTime` is read from.
+    public init(client: any ClusterClient, component: String, wallClock: any WallClock = SystemWallClock(), logger: Logger) {
         self.client = client
         self.events = EventWriter(client: client, component: component, logger: logger)
         self.component = component
+        self.wallClock = wallClock
         self.logger = logger
     }
 
@@ -30,7 +33,8 @@ public struct TerminalErrorReporter: Sendable {
         {
             return
         }
-        let condition = Condition(type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(Date()))
+        let condition = Condition(
+            type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(wallClock.currentDate))
         do {
             _ = try await client.patch(
                 kind, namespace: object.metadata.namespace, name: object.metadata.name,
