@@ -325,7 +325,7 @@ let package = Package(
         .target(
             name: "CapstanTesting",
             dependencies: [
-                "CapstanAPIServer", "CapstanStore", "CapstanTestSupport", "CapstanAgent", "CRIAPI",
+                "CapstanAPIServer", "CapstanStore", "CapstanTestSupport", "CapstanAgent", "CapstanCore", "CRIAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -1,6 +1,6 @@
 public import CapstanAPI
 public import CapstanClient
-import CapstanCore
+public import CapstanCore
 import Foundation
 public import Logging
 public import ServiceLifecycle

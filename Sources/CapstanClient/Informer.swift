@@ -43,17 +43,23 @@ public final class Informer<Object: KubernetesObjectView>: ServiceLifecycle.Serv
     let kind: KindInfo
     let namespace: String?
     let options: ListOptions
+    let clock: any Clock<Duration>
     let logger: Logger
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - namespace: one namespace, or nil for all.
     ///   - options: label and field selectors; the resourceVersion fields are the informer's own.
-    public init(client: any ClusterClient, kind: KindInfo, namespace: String? = nil, options: ListOptions = ListOptions(), logger: Logger) {
+    ///   - clock: what the back-off between failed lists and the pause before a re-list run on.
+    public init(
+        client: any ClusterClient, kind: KindInfo, namespace: String? = nil, options: ListOptions = ListOptions(),
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+    ) {
         self.client = client
         self.kind = kind
         self.namespace = namespace
         self.options = options
+        self.clock = clock
         self.logger = logger
     }
 
@@ -121,19 +127,20 @@ public final class Informer<Object: KubernetesObjectView>: ServiceLifecycle.Serv
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             var backoff = Duration.milliseconds(100)
+            let timeline = ClockTimeline(clock: self.clock)
             while !Task.isCancelled {
-                let started = ContinuousClock.now
+                let started = timeline.now
                 do {
                     try await self.listAndWatch()
                     // The watch ended by itself: list again, but never spin.
-                    if ContinuousClock.now - started < .seconds(1) { try await Task.sleep(for: backoff) }
+                    if timeline.now - started < .seconds(1) { try await self.clock.sleep(for: backoff) }
                 } catch is CancellationError {
                     return
                 } catch {
                     if Task.isCancelled { return }
                     self.logger.warning(
                         "informer for \(self.kind.resource) failed; listing again", metadata: ["error": "\(error)", "retryIn": "\(backoff)"])
-                    try? await Task.sleep(for: backoff)
+                    try? await self.clock.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(30))
                     continue
                 }

@@ -4,7 +4,8 @@
 /// with a burst of 100 overall).
 ///
 /// The per-key part keeps one failing object from spinning; the bucket keeps
-/// many failing objects together from flooding the API server.
+/// many failing objects together from flooding the API server. The bucket
+/// refills on the injected clock, so a test clock decides how much time passed.
 public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
     public var baseDelay: Duration
     public var maxDelay: Duration
@@ -14,22 +15,28 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
 
     private var failures: [Key: Int] = [:]
     private var tokens: Double
-    private var lastRefill: ContinuousClock.Instant?
+    private var lastRefill: Duration?
+    private let timeline: ClockTimeline
 
-    public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000), ratePerSecond: Double = 10, burst: Int = 100) {
+    /// - Parameter clock: what the token bucket refills by; the queue using this limiter should share it.
+    public init(
+        baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000), ratePerSecond: Double = 10, burst: Int = 100,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.ratePerSecond = ratePerSecond
         self.burst = burst
         self.tokens = Double(burst)
+        self.timeline = ClockTimeline(clock: clock)
     }
 
     /// The delay before `key` is retried, counting this as one more failure.
-    public mutating func when(_ key: Key, now: ContinuousClock.Instant = .now) -> Duration {
+    public mutating func when(_ key: Key) -> Duration {
         let count = failures[key, default: 0]
         failures[key] = count + 1
         let backoff = Self.backoff(base: baseDelay, max: maxDelay, failures: count)
-        return Swift.max(backoff, reserveToken(now: now))
+        return Swift.max(backoff, reserveToken(now: timeline.now))
     }
 
     /// Failures recorded for `key` since it was last forgotten.
@@ -49,7 +56,7 @@ public struct RateLimiter<Key: Hashable & Sendable>: Sendable {
 
     /// Takes a token, going into debt like Go's `rate.Limiter.Reserve`: the
     /// delay is how long until the debt is paid back.
-    private mutating func reserveToken(now: ContinuousClock.Instant) -> Duration {
+    private mutating func reserveToken(now: Duration) -> Duration {
         guard ratePerSecond > 0 else { return .zero }
         if let last = lastRefill {
             let elapsed = now - last

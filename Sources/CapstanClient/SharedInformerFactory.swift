@@ -30,13 +30,16 @@ public final class SharedInformerFactory: ServiceLifecycle.Service, Sendable {
     }
 
     let client: any ClusterClient
+    let clock: any Clock<Duration>
     let logger: Logger
     private let state = Mutex(State())
     private let started: AsyncStream<any InformerService>
     private let start: AsyncStream<any InformerService>.Continuation
 
-    public init(client: any ClusterClient, logger: Logger) {
+    /// - Parameter clock: what every informer's re-list back-off runs on.
+    public init(client: any ClusterClient, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.client = client
+        self.clock = clock
         self.logger = logger
         (started, start) = AsyncStream<any InformerService>.makeStream()
     }
@@ -51,7 +54,7 @@ public final class SharedInformerFactory: ServiceLifecycle.Service, Sendable {
             labelSelector: options.labelSelector, fieldSelector: options.fieldSelector)
         let (informer, isNew) = state.withLock { state -> (Informer<Object>, Bool) in
             if let existing = state.informers[id] as? Informer<Object> { return (existing, false) }
-            let informer = Informer<Object>(client: client, kind: kind, namespace: namespace, options: options, logger: logger)
+            let informer = Informer<Object>(client: client, kind: kind, namespace: namespace, options: options, clock: clock, logger: logger)
             state.informers[id] = informer
             return (informer, true)
         }

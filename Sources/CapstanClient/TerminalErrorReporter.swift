@@ -11,13 +11,19 @@ public struct TerminalErrorReporter: Sendable {
     let client: any ClusterClient
     let events: EventRecorder
     let component: String
+    let wallClock: any WallClock
     let logger: Logger
 
-    /// - Parameter events: where the Warning Events go; by default a recorder of its own writing through `client`.
-    public init(client: any ClusterClient, component: String, logger: Logger, events: EventRecorder? = nil) {
+    /// - Parameters:
+    ///   - wallClock: what the condition's `lastTransitionTime` is read from.
+    ///   - events: where the Warning Events go; by default a recorder of its own writing through `client`.
+    public init(
+        client: any ClusterClient, component: String, wallClock: any WallClock = SystemWallClock(), logger: Logger, events: EventRecorder? = nil
+    ) {
         self.client = client
-        self.events = events ?? EventRecorder(client: client, component: component, logger: logger)
+        self.events = events ?? EventRecorder(client: client, component: component, logger: logger, now: { wallClock.currentDate })
         self.component = component
+        self.wallClock = wallClock
         self.logger = logger
     }
 
@@ -31,7 +37,8 @@ public struct TerminalErrorReporter: Sendable {
         {
             return
         }
-        let condition = Condition(type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(Date()))
+        let condition = Condition(
+            type: conditionType, status: false, reason: error.reason, message: error.message, time: KubeTime.format(wallClock.currentDate))
         do {
             _ = try await client.patch(
                 kind, namespace: object.metadata.namespace, name: object.metadata.name,

@@ -9,20 +9,29 @@
 ///
 /// Workers loop `while let key = await queue.get() { …; await queue.done(key) }`;
 /// ``shutDown()`` makes every waiting and later `get()` return nil.
+///
+/// Delays (``addAfter(_:_:)``, backoff) run on the injected clock: a test
+/// passes a manual clock and advances it past a delay instead of waiting it out.
 public actor WorkQueue<Key: Hashable & Sendable> {
     private var queue: [Key] = []
     private var head = 0
     private var dirty: Set<Key> = []
     private var processing: Set<Key> = []
     private var getters: [CheckedContinuation<Key?, Never>] = []
-    private var delayed: [Key: ContinuousClock.Instant] = [:]
+    /// Delayed keys and when they are due, as readings of `timeline`.
+    private var delayed: [Key: Duration] = [:]
     private var timer: Task<Void, Never>?
-    private var timerDeadline: ContinuousClock.Instant?
+    private var timerDeadline: Duration?
     private var limiter: RateLimiter<Key>
+    private let timeline: ClockTimeline
     private var shuttingDown = false
 
-    public init(rateLimiter: RateLimiter<Key> = RateLimiter()) {
-        self.limiter = rateLimiter
+    /// - Parameters:
+    ///   - rateLimiter: the backoff for ``addRateLimited(_:)``; by default client-go's, on `clock`.
+    ///   - clock: what delayed keys wait on.
+    public init(rateLimiter: RateLimiter<Key>? = nil, clock: any Clock<Duration> = ContinuousClock()) {
+        self.limiter = rateLimiter ?? RateLimiter(clock: clock)
+        self.timeline = ClockTimeline(clock: clock)
     }
 
     /// Queues `key` unless it is already waiting; a key being processed is queued after ``done(_:)``.
@@ -44,7 +53,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     public func addAfter(_ key: Key, _ delay: Duration) {
         guard !shuttingDown else { return }
         guard delay > .zero else { return add(key) }
-        let due = ContinuousClock.now + delay
+        let due = timeline.now + delay
         if let existing = delayed[key], existing <= due { return }
         delayed[key] = due
         armTimer()
@@ -124,8 +133,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         if let deadline = timerDeadline, deadline <= earliest, timer != nil { return }
         timer?.cancel()
         timerDeadline = earliest
+        let timeline = self.timeline
         timer = Task { [weak self] in
-            try? await Task.sleep(until: earliest, clock: .continuous)
+            try? await timeline.sleep(until: earliest)
             guard !Task.isCancelled else { return }
             await self?.promoteDue()
         }
@@ -134,7 +144,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private func promoteDue() {
         timer = nil
         timerDeadline = nil
-        let now = ContinuousClock.now
+        let now = timeline.now
         let due = delayed.filter { $0.value <= now }.sorted { $0.value < $1.value }
         for (key, _) in due {
             delayed.removeValue(forKey: key)

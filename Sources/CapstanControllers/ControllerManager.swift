@@ -1,6 +1,6 @@
 public import CapstanAPI
 public import CapstanClient
-import CapstanCore
+public import CapstanCore
 public import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -30,18 +30,28 @@ public struct ControllerManager: ServiceLifecycle.Service {
         public var nodeMonitorGracePeriod: Duration
         /// How often node health is checked even without a change (`--node-monitor-period`).
         public var nodeMonitorPeriod: Duration
-        /// The clock node health and taint eviction are judged by; tests inject their own.
-        public var now: @Sendable () -> Date
+        /// What every wait runs on: work-queue delays and backoff, requeues
+        /// (a progress deadline, `minReadySeconds`, a terminating namespace's
+        /// recheck), the resync, node monitoring, and the manager's own
+        /// informers' re-list back-off. Tests pass a manual clock and advance it.
+        public var clock: any Clock<Duration>
+        /// What the controllers read the time of day from: condition, taint and
+        /// eviction times they write, and the deadlines they count from times
+        /// in objects (heartbeats, `lastUpdateTime`, toleration seconds).
+        /// A manual clock is both, so one `advance` moves the two together.
+        public var wallClock: any WallClock
 
         public init(
             workers: Int = 2, resyncInterval: Duration = .seconds(60), nodeMonitorGracePeriod: Duration = .seconds(40),
-            nodeMonitorPeriod: Duration = .seconds(5), now: @escaping @Sendable () -> Date = Date.init
+            nodeMonitorPeriod: Duration = .seconds(5), clock: any Clock<Duration> = ContinuousClock(),
+            wallClock: any WallClock = SystemWallClock()
         ) {
             self.workers = workers
             self.resyncInterval = resyncInterval
             self.nodeMonitorGracePeriod = nodeMonitorGracePeriod
             self.nodeMonitorPeriod = nodeMonitorPeriod
-            self.now = now
+            self.clock = clock
+            self.wallClock = wallClock
         }
     }
 
@@ -63,11 +73,17 @@ public struct ControllerManager: ServiceLifecycle.Service {
         self.configuration = configuration
         self.logger = logger
         self.sharedInformers = informers
-        self.events = events ?? EventRecorder(client: client, component: "controller-manager", logger: logger)
+        self.events =
+            events
+            ?? EventRecorder(
+                client: client, component: "controller-manager", logger: logger,
+                now: { [wallClock = configuration.wallClock] in wallClock.currentDate })
     }
 
     public func run() async throws {
-        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let clock = configuration.clock
+        let wallClock = configuration.wallClock
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, clock: clock, logger: logger)
         let runsInformers = sharedInformers == nil
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
         let replicaSets = informers.informer(ReplicaSet.self, kind: BuiltinKinds.replicaSet)
@@ -75,31 +91,33 @@ public struct ControllerManager: ServiceLifecycle.Service {
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
         let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
-        let terminalErrors = TerminalErrorReporter(client: client, component: "controller-manager", logger: logger, events: events)
-        let rsQueue = WorkQueue<ObjectKey>()
-        let deploymentQueue = WorkQueue<ObjectKey>()
-        let namespaceQueue = WorkQueue<ObjectKey>()
-        let gcQueue = WorkQueue<GarbageCollector.Item>()
+        let terminalErrors = TerminalErrorReporter(
+            client: client, component: "controller-manager", wallClock: wallClock, logger: logger, events: events)
+        let rsQueue = WorkQueue<ObjectKey>(clock: clock)
+        let deploymentQueue = WorkQueue<ObjectKey>(clock: clock)
+        let namespaceQueue = WorkQueue<ObjectKey>(clock: clock)
+        let gcQueue = WorkQueue<GarbageCollector.Item>(clock: clock)
 
         let rsController = Controller(
             name: "replicaset-controller", informer: replicaSets,
-            reconciler: ReplicaSetReconciler(client: client, events: events, logger: logger),
+            reconciler: ReplicaSetReconciler(client: client, events: events, logger: logger, wallClock: wallClock),
             workers: configuration.workers, queue: rsQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
         let deploymentController = Controller(
             name: "deployment-controller", informer: deployments,
-            reconciler: DeploymentReconciler(client: client, events: events, logger: logger),
+            reconciler: DeploymentReconciler(client: client, events: events, logger: logger, wallClock: wallClock),
             workers: configuration.workers, queue: deploymentQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
         let namespaceController = Controller(
             name: "namespace-controller", informer: namespaces,
-            reconciler: NamespaceReconciler(client: client, logger: logger),
+            reconciler: NamespaceReconciler(client: client, logger: logger, wallClock: wallClock),
             workers: configuration.workers, queue: namespaceQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
             settings: .init(
-                gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, now: configuration.now),
+                gracePeriod: configuration.nodeMonitorGracePeriod, monitorPeriod: configuration.nodeMonitorPeriod, clock: clock,
+                wallClock: wallClock),
             nodes: nodes, leases: leases, pods: pods)
         let tracked = [
             TrackedKind(pods, kind: BuiltinKinds.pod), TrackedKind(replicaSets, kind: BuiltinKinds.replicaSet),
@@ -182,7 +200,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
                                 await namespaceQueue.add(key)
                             }
                             for item in router.everyDependent() { await gcQueue.add(item) }
-                            try? await Task.sleep(for: configuration.resyncInterval)
+                            try? await clock.sleep(for: configuration.resyncInterval)
                         }
                     }
                 }

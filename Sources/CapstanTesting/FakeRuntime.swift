@@ -1,5 +1,6 @@
 public import CRIAPI
 public import CapstanAgent
+public import CapstanCore
 import Foundation
 public import Synchronization
 

@@ -1,4 +1,4 @@
-public import CapstanAgent
+public import CapstanCore
 public import Foundation
 import Synchronization
 

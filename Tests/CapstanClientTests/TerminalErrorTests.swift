@@ -3,6 +3,7 @@ import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanTestSupport
+import CapstanTesting
 import Logging
 import Synchronization
 import Testing
@@ -41,7 +42,8 @@ final class TerminallyFailingReconciler: Reconciler {
     }
 
     @Test func aPlainErrorIsRetriedWithBackoff() async throws {
-        let queue = WorkQueue<String>(rateLimiter: RateLimiter(baseDelay: .seconds(600), ratePerSecond: 0))
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(rateLimiter: RateLimiter(baseDelay: .seconds(600), ratePerSecond: 0, clock: clock), clock: clock)
         let (attempts, attempted) = AsyncStream<Void>.makeStream()
         let workers = ReconcileWorkers(name: "test", queue: queue, logger: Logger(label: "test")) { _ in
             defer { attempted.yield() }
@@ -54,6 +56,11 @@ final class TerminallyFailingReconciler: Reconciler {
             _ = await iterator.next()
             try await eventuallyTrue { await queue.failures("flaky") == 1 }
             #expect(await queue.isQueued("flaky"))  // waiting out its backoff
+            clock.advance(by: .seconds(599))
+            #expect(await queue.count == 0)
+            clock.advance(by: .seconds(1))
+            _ = await iterator.next()  // the second attempt, once the backoff is over
+            try await eventuallyTrue { await queue.failures("flaky") == 2 }
             await queue.shutDown()
             group.cancelAll()
         }

@@ -1,4 +1,5 @@
 import CapstanTestSupport
+import CapstanTesting
 import Synchronization
 import Testing
 
@@ -73,38 +74,48 @@ import Testing
         #expect(RateLimiter<String>.backoff(base: .milliseconds(5), max: .seconds(1000), failures: 500) == .seconds(1000))
     }
 
-    @Test func tokenBucketDelaysBeyondTheBurst() {
-        var limiter = RateLimiter<Int>(baseDelay: .nanoseconds(1), ratePerSecond: 10, burst: 2)
-        let now = ContinuousClock.now
-        #expect(limiter.when(1, now: now) == .nanoseconds(1))
-        #expect(limiter.when(2, now: now) == .nanoseconds(1))
-        // The third within the same instant waits for a token: 1/10 s.
-        let third = limiter.when(3, now: now)
-        #expect(third >= .milliseconds(99) && third <= .milliseconds(101))
+    @Test func tokenBucketDelaysBeyondTheBurstAndRefillsOnItsClock() {
+        let clock = ManualClock()
+        var limiter = RateLimiter<Int>(baseDelay: .nanoseconds(1), ratePerSecond: 10, burst: 2, clock: clock)
+        #expect(limiter.when(1) == .nanoseconds(1))
+        #expect(limiter.when(2) == .nanoseconds(1))
+        // The third while the clock stands still waits for a token: 1/10 s.
+        #expect(limiter.when(3) == .milliseconds(100))
+        // 300 ms on the clock pay the debt back and refill the burst.
+        clock.advance(by: .milliseconds(300))
+        #expect(limiter.when(4) == .nanoseconds(1))
+        #expect(limiter.when(5) == .nanoseconds(1))
+        #expect(limiter.when(6) == .milliseconds(100))
     }
 
-    @Test func rateLimitedKeysComeBackAfterTheirBackoff() async {
-        let queue = WorkQueue<String>(rateLimiter: RateLimiter(baseDelay: .milliseconds(30), ratePerSecond: 0))
-        let start = ContinuousClock.now
+    @Test func rateLimitedKeysComeBackAfterTheirBackoffOnTheQueuesClock() async {
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(rateLimiter: RateLimiter(baseDelay: .seconds(30), ratePerSecond: 0, clock: clock), clock: clock)
         await queue.addRateLimited("a")
-        #expect(await queue.count == 0)
-        #expect(await queue.get() == "a")
-        let waited = ContinuousClock.now - start
-        #expect(waited >= .milliseconds(30))
         #expect(await queue.failures("a") == 1)
+        #expect(await queue.isQueued("a"))
+        // The key's timer only wakes once the clock reaches its deadline.
+        clock.advance(by: .seconds(29))
+        #expect(await queue.count == 0)
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { await queue.count == 1 })
+        #expect(await queue.get() == "a")
         await queue.done("a")
         await queue.forget("a")
         #expect(await queue.failures("a") == 0)
     }
 
     @Test func addAfterKeepsTheEarlierTimeAndAddOverridesIt() async {
-        let queue = WorkQueue<String>()
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(clock: clock)
         await queue.addAfter("a", .seconds(3600))
-        await queue.addAfter("a", .milliseconds(10))
-        let start = ContinuousClock.now
+        await queue.addAfter("a", .seconds(10))
+        clock.advance(by: .seconds(9))
+        #expect(await queue.count == 0)
+        // Had the first call's hour stood, the key would not come now.
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { await queue.count == 1 })
         #expect(await queue.get() == "a")
-        // Had the first call's hour stood, get() would still be waiting.
-        #expect(ContinuousClock.now - start < .seconds(1800))
         await queue.done("a")
         await queue.addAfter("b", .seconds(60))
         await queue.add("b")

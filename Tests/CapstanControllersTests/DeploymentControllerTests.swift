@@ -3,6 +3,7 @@ import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanTestSupport
+import CapstanTesting
 import Synchronization
 import Testing
 
@@ -155,13 +156,30 @@ import Testing
         }
     }
 
-    @Test func reportsProgressDeadlineExceeded() async throws {
-        try await withCluster { client in
-            let manifest = deploymentManifest("stuck", replicas: 2, image: "never-ready", extraSpec: ["progressDeadlineSeconds": 1])
+    @Test func reportsProgressDeadlineExceededOnceTheDeadlinePasses() async throws {
+        let clock = ManualClock()
+        try await withCluster(configuration: .init(clock: clock, wallClock: clock)) { client in
+            let manifest = deploymentManifest("stuck", replicas: 2, image: "never-ready", extraSpec: ["progressDeadlineSeconds": 600])
             _ = try await client.create(Deployment.kindInfo, namespace: "default", object: manifest, options: writer)
+            func progressing() async throws -> Condition? {
+                try await client.deployment("stuck").status.conditions.first { $0.type == "Progressing" }
+            }
             #expect(
-                await eventually(timeout: .seconds(30)) {
-                    let progressing = try await client.deployment("stuck").status.conditions.first { $0.type == "Progressing" }
+                await eventually {
+                    let unavailable = try await client.deployment("stuck").status.unavailableReplicas
+                    let status = try await progressing()?.status
+                    return unavailable == 2 && status == "True"
+                })
+            // A pass after real time went by but the clock did not: a change of
+            // spec (not template) is reconciled and observed, still in progress.
+            try await client.mergePatch(Deployment.kindInfo, "stuck", ["spec": ["revisionHistoryLimit": 5]])
+            #expect(await eventually { try await client.deployment("stuck").status.observedGeneration == 2 })
+            #expect(try await progressing()?.status == "True")
+
+            clock.advance(by: .seconds(601))
+            #expect(
+                await eventually {
+                    let progressing = try await progressing()
                     return progressing?.status == "False" && progressing?.reason == "ProgressDeadlineExceeded"
                 })
             let deployment = try await client.deployment("stuck")

@@ -1,5 +1,6 @@
 import CRIAPI
 public import CapstanAPI
+public import CapstanCore
 import Foundation
 
 /// `kubectl logs` and `kubectl exec` for the pods of this node: logs read

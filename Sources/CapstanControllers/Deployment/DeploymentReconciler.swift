@@ -19,7 +19,8 @@ struct DeploymentReconciler: Reconciler {
     let client: any ClusterClient
     let events: EventRecorder
     let logger: Logger
-    var now: @Sendable () -> Date = Date.init
+    /// What condition times are written from and the progress deadline is judged by.
+    var wallClock: any WallClock = SystemWallClock()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
 
@@ -87,7 +88,7 @@ struct DeploymentReconciler: Reconciler {
             return try await finish(&pass, progress: true)
         }
         if DeploymentStatusCalculator.isComplete(
-            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now()))
+            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: wallClock.currentDate))
         {
             try await cleanUp(pass)
         }
@@ -149,7 +150,7 @@ struct DeploymentReconciler: Reconciler {
             return try await finish(&pass, progress: true)
         }
         if DeploymentStatusCalculator.isComplete(
-            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: now()))
+            pass.deployment, DeploymentStatusCalculator.status(of: pass.deployment, newRS: pass.newRS, all: pass.all, now: wallClock.currentDate))
         {
             try await cleanUp(pass)
         }
@@ -376,7 +377,7 @@ struct DeploymentReconciler: Reconciler {
 
     /// Writes the status once if it changed; asks to be called again at the progress deadline.
     private func finish(_ pass: inout Pass, progress: Bool) async throws -> ReconcileResult {
-        let time = now()
+        let time = wallClock.currentDate
         let deployment = pass.deployment
         var status = DeploymentStatusCalculator.status(of: deployment, newRS: pass.newRS, all: pass.all, now: time)
         if let note = pass.note {

@@ -23,7 +23,8 @@ struct NamespaceReconciler: Reconciler {
     /// The kinds deleted with a namespace: every namespaced kind the registry serves.
     var kinds: [KindInfo] = BuiltinKinds.all.filter(\.namespaced)
     var recheckInterval: Duration = .seconds(1)
-    var now: @Sendable () -> Date = Date.init
+    /// What the deletion conditions' times are written from.
+    var wallClock: any WallClock = SystemWallClock()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
 
@@ -48,7 +49,8 @@ struct NamespaceReconciler: Reconciler {
         }
 
         var current = namespace
-        let conditions = content.conditions(replacing: namespace.json["status"]?["conditions"]?.arrayValue ?? [], now: Timestamps.format(now()))
+        let conditions = content.conditions(
+            replacing: namespace.json["status"]?["conditions"]?.arrayValue ?? [], now: Timestamps.format(wallClock.currentDate))
         if let conditions {
             var updated = namespace
             var status = updated.json["status"]?.objectValue ?? [:]

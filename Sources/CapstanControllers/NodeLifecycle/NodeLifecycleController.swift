@@ -32,7 +32,10 @@ struct NodeLifecycleController: Sendable {
     struct Settings: Sendable {
         var gracePeriod: Duration
         var monitorPeriod: Duration
-        var now: @Sendable () -> Date
+        /// What the waits between passes run on.
+        var clock: any Clock<Duration>
+        /// What heartbeat staleness and toleration seconds are judged by, and taint and condition times written from.
+        var wallClock: any WallClock
     }
 
     let client: any ClusterClient
@@ -42,8 +45,22 @@ struct NodeLifecycleController: Sendable {
     let nodes: Informer<Node>
     let leases: Informer<Lease>
     let pods: Informer<Pod>
-    let wakeup = Wakeup(clock: ContinuousClock())
+    let wakeup: Wakeup
     private let memory = Memory()
+
+    init(
+        client: any ClusterClient, events: any ControllerEventRecorder, logger: Logger, settings: Settings, nodes: Informer<Node>,
+        leases: Informer<Lease>, pods: Informer<Pod>
+    ) {
+        self.client = client
+        self.events = events
+        self.logger = logger
+        self.settings = settings
+        self.nodes = nodes
+        self.leases = leases
+        self.pods = pods
+        self.wakeup = Wakeup(clock: settings.clock)
+    }
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
 
@@ -53,11 +70,14 @@ struct NodeLifecycleController: Sendable {
             let next = await pass()
             var wait = settings.monitorPeriod
             if let next {
-                let seconds = max(0, next.timeIntervalSince(settings.now()))
+                let seconds = max(0, next.timeIntervalSince(settings.wallClock.currentDate))
                 wait = min(wait, .milliseconds(Int64(seconds * 1000) + 10))
             }
             await wakeup.wait(upTo: wait)
-            // Coalesces bursts of changes (a node's pods all updating) into one pass.
+            // Coalesces bursts of changes (a node's pods all updating) into one
+            // pass. Real time on purpose: it only paces the work and decides
+            // nothing, and on a test clock it would hold every pass until the
+            // test moved time, even one a change asked for.
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -66,7 +86,7 @@ struct NodeLifecycleController: Sendable {
     /// (a node going stale, a pod's toleration running out), if anything does.
     @discardableResult
     func pass() async -> Date? {
-        let now = settings.now()
+        let now = settings.wallClock.currentDate
         let stamp = Timestamps.format(now)
         var nextDue: Date?
         func due(_ date: Date) { nextDue = min(nextDue ?? date, date) }
@@ -201,7 +221,7 @@ struct NodeLifecycleController: Sendable {
         var conditions = pod.status.conditions.filter { $0.type != "DisruptionTarget" }
         var disruption = Condition(
             type: "DisruptionTarget", status: true, reason: "DeletionByTaintManager", message: "Taint manager: deleting due to NoExecute taint")
-        disruption.lastTransitionTime = Timestamps.format(settings.now())
+        disruption.lastTransitionTime = Timestamps.format(settings.wallClock.currentDate)
         conditions.append(disruption)
         marked.status.conditions = conditions
         _ = try? await client.update(

@@ -19,7 +19,8 @@ struct ReplicaSetReconciler: Reconciler {
     let client: any ClusterClient
     let events: EventRecorder
     let logger: Logger
-    var now: @Sendable () -> Date = Date.init
+    /// What pod availability (`minReadySeconds`) is judged by.
+    var wallClock: any WallClock = SystemWallClock()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
 
@@ -44,7 +45,7 @@ struct ReplicaSetReconciler: Reconciler {
             }
         }
 
-        let time = now()
+        let time = wallClock.currentDate
         let status = ReplicaSetStatusCalculator.status(of: replicaSet, pods: pods, now: time)
         if status != replicaSet.status {
             var updated = replicaSet

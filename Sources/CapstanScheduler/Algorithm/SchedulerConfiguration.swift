@@ -1,3 +1,5 @@
+public import CapstanCore
+
 /// How the scheduler chooses: the profile (score strategy and weights), how
 /// many nodes it looks at per pod, how ties are broken, and retry timing.
 public struct SchedulerConfiguration: Sendable {
@@ -39,6 +41,12 @@ public struct SchedulerConfiguration: Sendable {
     /// Back-off between attempts for a pod that failed to bind or hit an error.
     public var initialBackoff: Duration = .seconds(1)
     public var maxBackoff: Duration = .seconds(10)
+    /// What every wait runs on: back-off, the periodic flush and how long a pod
+    /// has waited for it, and the scheduler's own informers' re-list back-off.
+    /// Tests pass a manual clock and advance it.
+    public var clock: any Clock<Duration> = ContinuousClock()
+    /// What the `PodScheduled` condition's time is read from.
+    public var wallClock: any WallClock = SystemWallClock()
 
     public init() {}
 }

@@ -38,17 +38,23 @@ public struct Scheduler: ServiceLifecycle.Service {
         self.configuration = configuration
         self.logger = logger
         self.sharedInformers = informers
-        self.events = events ?? EventRecorder(client: client, component: configuration.schedulerName, logger: logger)
+        self.events =
+            events
+            ?? EventRecorder(
+                client: client, component: configuration.schedulerName, logger: logger,
+                now: { [wallClock = configuration.wallClock] in wallClock.currentDate })
     }
 
     public func run() async throws {
-        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let clock = configuration.clock
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, clock: clock, logger: logger)
         let runsInformers = sharedInformers == nil
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let cache = SchedulerCache(configuration: configuration)
         let queue = WorkQueue<ObjectKey>(
-            rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0))
+            rateLimiter: RateLimiter(baseDelay: configuration.initialBackoff, maxDelay: configuration.maxBackoff, ratePerSecond: 0, clock: clock),
+            clock: clock)
         let podChanges = pods.changes()
         let nodeChanges = nodes.changes()
         let configuration = self.configuration
@@ -69,7 +75,7 @@ public struct Scheduler: ServiceLifecycle.Service {
                     group.addTask {
                         // The periodic flush: pods that waited long enough try again even if nothing changed.
                         while true {
-                            try? await Task.sleep(for: configuration.unschedulableFlushInterval)
+                            try? await clock.sleep(for: configuration.unschedulableFlushInterval)
                             if Task.isCancelled { return }
                             for key in await cache.takeUnschedulable(olderThan: configuration.unschedulableMaxWait) { await queue.add(key) }
                         }
@@ -168,7 +174,9 @@ public struct Scheduler: ServiceLifecycle.Service {
         {
             return
         }
-        let condition = Condition(type: "PodScheduled", status: false, reason: "Unschedulable", message: message, time: Self.timestamp())
+        let condition = Condition(
+            type: "PodScheduled", status: false, reason: "Unschedulable", message: message, time: KubeTime.format(configuration.wallClock.currentDate)
+        )
         let patch: JSONValue = ["status": ["conditions": [.object(condition.json)]]]
         do {
             _ = try await client.patch(
@@ -178,6 +186,4 @@ public struct Scheduler: ServiceLifecycle.Service {
             logger.warning("could not set the PodScheduled condition", metadata: ["pod": "\(ObjectKey(pod))", "error": "\(error)"])
         }
     }
-
-    static func timestamp() -> String { KubeTime.format(Date()) }
 }

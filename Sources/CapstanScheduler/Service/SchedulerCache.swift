@@ -9,11 +9,13 @@ actor SchedulerCache {
     private var algorithm: SchedulingAlgorithm
     /// Pods placed in the snapshot before their binding shows up in the informer.
     private var assumed: Set<String> = []
-    /// Unschedulable pods and when they were last tried.
-    private var unschedulable: [ObjectKey: ContinuousClock.Instant] = [:]
+    /// Unschedulable pods and when they were last tried, as readings of `timeline`.
+    private var unschedulable: [ObjectKey: Duration] = [:]
+    private let timeline: ClockTimeline
 
     init(configuration: SchedulerConfiguration) {
         algorithm = SchedulingAlgorithm(configuration: configuration)
+        timeline = ClockTimeline(clock: configuration.clock)
     }
 
     func schedule(_ pod: PodInfo) -> Result<ScheduleResult, FitError> {
@@ -94,7 +96,7 @@ actor SchedulerCache {
     // MARK: Unschedulable pods
 
     func markUnschedulable(_ key: ObjectKey) {
-        unschedulable[key] = .now
+        unschedulable[key] = timeline.now
     }
 
     func isUnschedulable(_ key: ObjectKey) -> Bool { unschedulable[key] != nil }
@@ -112,7 +114,7 @@ actor SchedulerCache {
 
     /// Pods that have waited at least `age` (the periodic flush).
     func takeUnschedulable(olderThan age: Duration) -> [ObjectKey] {
-        let cutoff = ContinuousClock.now - age
+        let cutoff = timeline.now - age
         let keys = unschedulable.filter { $0.value <= cutoff }.map(\.key)
         for key in keys { unschedulable.removeValue(forKey: key) }
         return keys
