@@ -49,7 +49,7 @@ struct NodeLifecycleController: Sendable {
     private let memory = Memory()
 
     init(
-        client: any ClusterClient, events: any ControllerEventRecorder, logger: Logger, settings: Settings, nodes: Informer<Node>,
+        client: any ClusterClient, events: EventRecorder, logger: Logger, settings: Settings, nodes: Informer<Node>,
         leases: Informer<Lease>, pods: Informer<Pod>
     ) {
         self.client = client
