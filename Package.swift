@@ -6,6 +6,7 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -17,14 +18,9 @@ let package = Package(
         .library(name: "CapstanStore", targets: ["CapstanStore"]),
         .library(name: "EtcdAPI", targets: ["EtcdAPI"]),
         .library(name: "CapstanTestSupport", targets: ["CapstanTestSupport"]),
-        .library(name: "CapstanPolicy", targets: ["CapstanPolicy"]),
-        .library(name: "CapstanCRI", targets: ["CapstanCRI"]),
         .library(name: "CapstanAPI", targets: ["CapstanAPI"]),
         .library(name: "CapstanClient", targets: ["CapstanClient"]),
         .library(name: "CapstanScheduler", targets: ["CapstanScheduler"]),
-        .library(name: "CapstanControllers", targets: ["CapstanControllers"]),
-        .library(name: "CapstanAgent", targets: ["CapstanAgent"]),
-        .library(name: "CapstanControlPlane", targets: ["CapstanControlPlane"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

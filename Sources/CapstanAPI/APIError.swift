@@ -1,4 +1,5 @@
 public import CapstanCore
+public import OrderedCollections
 
 /// An API failure, answered as a Kubernetes `Status` body: kubectl builds its
 /// messages (`Error from server (NotFound): pods "nope" not found`) from these fields.

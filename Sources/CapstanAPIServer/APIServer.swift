@@ -1,30 +1,30 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
-public import CapstanStore
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
+package import CapstanStore
 import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
-public import Logging
-public import Prometheus
-public import ServiceLifecycle
+package import Logging
+package import Prometheus
+package import ServiceLifecycle
 
 /// The API server as a long-running service: Hummingbird over the registry.
-public struct APIServer: ServiceLifecycle.Service {
-    public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
-        public var capstanVersion: String
+package struct APIServer: ServiceLifecycle.Service {
+    package struct Configuration: Sendable {
+        package var host: String
+        package var port: Int
+        package var capstanVersion: String
         /// Body, list, watch and slow-client bounds.
-        public var limits = RequestLimits()
+        package var limits = RequestLimits()
         /// How long an Event outlives its last update, in seconds (0: forever).
-        public var eventTTLSeconds: Int64 = 3600
+        package var eventTTLSeconds: Int64 = 3600
         /// How long new pods tolerate a not-ready or unreachable node before eviction (`DefaultTolerationSeconds`).
-        public var defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
+        package var defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
 
-        public init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
+        package init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
             self.port = port
             self.capstanVersion = capstanVersion
@@ -33,28 +33,28 @@ public struct APIServer: ServiceLifecycle.Service {
 
     let configuration: Configuration
     /// Certificates, tokens and the Secrets key: TLS, who may do what, encryption at rest.
-    public let security: ServerSecurity
-    public let registry: ResourceRegistry
-    public let status: StatusReporter
+    package let security: ServerSecurity
+    package let registry: ResourceRegistry
+    package let status: StatusReporter
     /// Prometheus metrics served at `/metrics`; components may record their own into its registry.
-    public let metrics: APIMetrics
+    package let metrics: APIMetrics
     /// Records the API server's own Events (`Scaled`, `Scheduled` on a binding) through an
     /// ``InProcessClient``, so they take the same registry path as any other write.
-    public let events: EventRecorder
+    package let events: EventRecorder
     let logger: Logger
     /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
-    public var routes: [APIRoute] = []
+    package var routes: [APIRoute] = []
     /// The GitOps engine's part of `/status`; set before ``run()``.
-    public var gitOpsStatus: (@Sendable () async -> JSONValue)?
+    package var gitOpsStatus: (@Sendable () async -> JSONValue)?
     /// Answers `kubectl logs` and `kubectl exec` for pods' containers (the node agent); set before ``run()``.
     /// nil: those requests answer that no node agent is running the pod.
-    public var podStreaming: (any PodStreaming)?
+    package var podStreaming: (any PodStreaming)?
     let onListening: @Sendable (Int) async -> Void
 
     /// - Parameter metricsRegistry: where the server's metrics live and what `/metrics` serves;
     ///   the executable passes the registry it bootstrapped `MetricsSystem` with.
     /// - Parameter onListening: called with the bound port once the server accepts connections.
-    public init(
+    package init(
         configuration: Configuration, store: any Store, backend: String, security: ServerSecurity, logger: Logger,
         metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -73,7 +73,7 @@ public struct APIServer: ServiceLifecycle.Service {
         self.onListening = onListening
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await ensureBuiltinNamespaces()
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
         let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, routes: routeAccess)
@@ -113,7 +113,7 @@ public struct APIServer: ServiceLifecycle.Service {
     }
 
     /// `default`, `kube-system`, `kube-public` and `kube-node-lease` exist from the start, as in Kubernetes.
-    public func ensureBuiltinNamespaces() async throws {
+    package func ensureBuiltinNamespaces() async throws {
         for name in ResourceRegistry.builtinNamespaces.sorted() {
             let namespace: JSONValue = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]]
             if (try? await registry.get(BuiltinKinds.namespace, namespace: nil, name: name)) != nil { continue }

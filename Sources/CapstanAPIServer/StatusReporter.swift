@@ -1,18 +1,19 @@
-public import CapstanAPI
-public import CapstanCore
-public import CapstanStore
+package import CapstanAPI
+package import CapstanCore
+package import CapstanStore
 import Foundation
+import OrderedCollections
 
 /// `/status`: one document for people and scripts saying how the cluster
 /// stands — version, uptime, store, nodes, pods by phase, and the GitOps sync.
-public actor StatusReporter {
+package actor StatusReporter {
     private let registry: ResourceRegistry
     private let store: any Store
     /// `sqlite` or `etcd`.
     nonisolated let backend: String
     private let version: String
     private let started = Date()
-    public init(registry: ResourceRegistry, store: any Store, backend: String, version: String) {
+    package init(registry: ResourceRegistry, store: any Store, backend: String, version: String) {
         self.registry = registry
         self.store = store
         self.backend = backend
@@ -20,7 +21,7 @@ public actor StatusReporter {
     }
 
     /// - Parameter gitOps: the GitOps engine's slot (synced commit, sync state, health, drift summary), when one runs.
-    public func report(gitOps: JSONValue? = nil) async -> JSONValue {
+    package func report(gitOps: JSONValue? = nil) async -> JSONValue {
         var report: JSONObject = [
             "version": .string(version),
             "uptimeSeconds": .int(Int64(Date().timeIntervalSince(started))),

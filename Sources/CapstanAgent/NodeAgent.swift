@@ -1,54 +1,55 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
+import CRIAPI
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
 import Foundation
-public import Logging
-public import ServiceLifecycle
+package import Logging
+package import ServiceLifecycle
 
 /// The node agent: registers this machine as a Node, heartbeats through its
 /// Lease, and runs the pods bound to it through a CRI runtime on a unix
 /// socket (Capstan's `capstan cri`, or containerd). What it starts, it finds
 /// again after a restart: containers carry the pod's identity in labels, so
 /// a restarted agent adopts running pods instead of restarting them.
-public struct NodeAgent: ServiceLifecycle.Service {
-    public struct Configuration: Sendable {
-        public var nodeName: String
+package struct NodeAgent: ServiceLifecycle.Service {
+    package struct Configuration: Sendable {
+        package var nodeName: String
         /// The CRI runtime's socket.
-        public var runtimeSocket: String
+        package var runtimeSocket: String
         /// Pod volumes (`pods/<uid>/volumes`) and the like; made 0700 (only the agent enters it).
-        public var rootDirectory: String
+        package var rootDirectory: String
         /// Container logs, `<namespace>_<pod>_<uid>/<container>/<restart>.log` as the kubelet lays them out; made 0700.
-        public var logDirectory: String
-        public var labels: [String: String] = [:]
-        public var maxPods = 110
+        package var logDirectory: String
+        package var labels: [String: String] = [:]
+        package var maxPods = 110
         /// How often the Lease is renewed (the kubelet's 10 s).
-        public var heartbeatInterval: Duration = .seconds(10)
-        public var leaseDurationSeconds: Int64 = 40
+        package var heartbeatInterval: Duration = .seconds(10)
+        package var leaseDurationSeconds: Int64 = 40
         /// Node status is posted when it changes, checked this often, and at least once a minute.
-        public var statusInterval: Duration = .seconds(10)
+        package var statusInterval: Duration = .seconds(10)
         /// How often the runtime is listed to notice exited containers (the kubelet's PLEG relist).
-        public var relistInterval: Duration = .seconds(1)
+        package var relistInterval: Duration = .seconds(1)
         /// The crash-loop back-off: the first restart is immediate, the next waits this long, doubling up to the maximum.
-        public var restartBackoff: Duration = .seconds(10)
-        public var maxRestartBackoff: Duration = .seconds(300)
+        package var restartBackoff: Duration = .seconds(10)
+        package var maxRestartBackoff: Duration = .seconds(300)
         /// A failed image pull is retried after this long, doubling up to the maximum.
-        public var imagePullBackoff: Duration = .seconds(10)
-        public var maxImagePullBackoff: Duration = .seconds(300)
+        package var imagePullBackoff: Duration = .seconds(10)
+        package var maxImagePullBackoff: Duration = .seconds(300)
         /// How soon a pod is synced again when nothing reports a change.
-        public var podSync = PodSyncIntervals()
+        package var podSync = PodSyncIntervals()
         /// The node status is posted at least this often, changed or not.
-        public var maxStatusAge: Duration = .seconds(60)
+        package var maxStatusAge: Duration = .seconds(60)
         /// Registering the node and creating its Lease are retried after this long, doubling up to the maximum.
-        public var registrationRetry: Duration = .milliseconds(500)
-        public var maxRegistrationRetry: Duration = .seconds(10)
+        package var registrationRetry: Duration = .milliseconds(500)
+        package var maxRegistrationRetry: Duration = .seconds(10)
         /// How often an unreachable runtime is asked again at start.
-        public var runtimeRetry: Duration = .milliseconds(500)
-        public var version = "capstan"
+        package var runtimeRetry: Duration = .milliseconds(500)
+        package var version = "capstan"
         /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
         /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
-        public var seccompDefault = true
+        package var seccompDefault = true
 
-        public init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
+        package init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
             self.nodeName = nodeName
             self.runtimeSocket = runtimeSocket
             self.rootDirectory = rootDirectory
@@ -56,7 +57,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     let client: any ClusterClient
     let logger: Logger
     let runtime: any RuntimeService
@@ -71,7 +72,7 @@ public struct NodeAgent: ServiceLifecycle.Service {
     ///   - runtime: a runtime to use instead of connecting to `configuration.runtimeSocket` (tests).
     ///   - clock: what the agent waits on; tests pass a clock they advance.
     ///   - wallClock: the time of day; a test clock passes itself here too, so both move together.
-    public init(
+    package init(
         configuration: Configuration, client: any ClusterClient, logger: Logger, runtime: (any RuntimeService)? = nil,
         clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()
     ) throws {
@@ -85,11 +86,11 @@ public struct NodeAgent: ServiceLifecycle.Service {
     }
 
     /// Logs and exec for this node's pods, for the API server's pod `log` and `exec` subresources.
-    public var streaming: AgentPodStreaming {
+    package var streaming: AgentPodStreaming {
         AgentPodStreaming(nodeName: configuration.nodeName, runtime: runtime, clock: clock, wallClock: wallClock)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var configuration = self.configuration
         try PrivateDirectory.make(configuration.rootDirectory)
         try PrivateDirectory.make(configuration.logDirectory)

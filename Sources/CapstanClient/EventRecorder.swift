@@ -2,6 +2,7 @@ public import CapstanAPI
 public import CapstanCore
 public import Foundation
 public import Logging
+import OrderedCollections
 
 /// Records core/v1 `Event`s about objects through a ``ClusterClient``, so
 /// `kubectl get events` and `kubectl describe` show what a component did:

@@ -2,6 +2,7 @@ public import CapstanAPI
 public import CapstanCore
 import Foundation
 public import Logging
+import OrderedCollections
 
 /// Reports a ``TerminalError`` where people look: a Warning Event about the
 /// object and, when the error names a condition, that condition set False in

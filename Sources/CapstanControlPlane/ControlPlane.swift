@@ -1,15 +1,15 @@
-public import CapstanAPI
-public import CapstanAPIServer
+package import CapstanAPI
+package import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
-public import CapstanCore
+package import CapstanCore
 import CapstanGitOps
 import CapstanScheduler
-public import CapstanStore
+package import CapstanStore
 import Foundation
-public import Logging
-public import ServiceLifecycle
-public import UnixSignals
+package import Logging
+package import ServiceLifecycle
+package import UnixSignals
 
 /// One Capstan server, assembled from a ``ControlPlaneConfiguration``: the
 /// store, its compactor, the API server, the scheduler, the controllers and,
@@ -19,9 +19,9 @@ public import UnixSignals
 /// Every control loop reaches cluster state through ``client``, the in-process
 /// client over the API server's registry, so it gets every check an HTTP
 /// request gets. Nothing starts until ``run(gracefulShutdownSignals:)``.
-public struct ControlPlane: Sendable {
+package struct ControlPlane: Sendable {
     /// What happens while the control plane starts, for the caller to show.
-    public enum Event: Sendable, Hashable {
+    package enum Event: Sendable, Hashable {
         /// The API server accepts connections at `url`; `kubeconfig` (written just now) reaches it as admin.
         case listening(url: String, kubeconfig: String)
         /// The embedded CRI shim serves this socket.
@@ -30,12 +30,12 @@ public struct ControlPlane: Sendable {
         case following(repository: String, branch: String, webhookSecretPath: String)
     }
 
-    public let configuration: ControlPlaneConfiguration
-    public let store: SQLiteStore
+    package let configuration: ControlPlaneConfiguration
+    package let store: SQLiteStore
     /// Certificates, tokens and the Secrets key from the data directory.
-    public let security: ServerSecurity
+    package let security: ServerSecurity
     /// The in-process client every control loop uses.
-    public let client: InProcessClient
+    package let client: InProcessClient
     private var server: APIServer
     private var services: [any ServiceLifecycle.Service] = []
     private let logger: Logger
@@ -45,7 +45,7 @@ public struct ControlPlane: Sendable {
     ///
     /// - Parameter onEvent: told when the API server listens (after `admin.kubeconfig`
     ///   is written for the bound port) and when the embedded shim does.
-    public init(configuration: ControlPlaneConfiguration, logger: Logger, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) throws {
+    package init(configuration: ControlPlaneConfiguration, logger: Logger, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) throws {
         self.configuration = configuration
         self.logger = logger
         try ServerSecurity.makePrivateDirectory(configuration.dataDirectory)
@@ -103,11 +103,11 @@ public struct ControlPlane: Sendable {
     }
 
     /// The registry behind the API, for attachments that need it.
-    public var registry: ResourceRegistry { server.registry }
+    package var registry: ResourceRegistry { server.registry }
 
     /// Runs every service in one `ServiceGroup` until a signal (or the caller's
     /// cancellation) stops them gracefully, then closes the store.
-    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+    package func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         defer { store.close() }
         let group = ServiceGroup(
             configuration: .init(services: [server] + services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))

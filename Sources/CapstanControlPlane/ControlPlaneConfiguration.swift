@@ -1,44 +1,44 @@
-public import CapstanAgent
-public import CapstanGitOps
-public import CapstanStore
-public import Foundation
-public import Prometheus
+package import CapstanAgent
+package import CapstanGitOps
+package import CapstanStore
+package import Foundation
+package import Prometheus
 
 /// Everything one Capstan server is made of, as values: what `capstan server`
 /// and `capstan up` turn their flags into, and what tests build directly.
-public struct ControlPlaneConfiguration: Sendable {
+package struct ControlPlaneConfiguration: Sendable {
     /// Holds the store (`store/`), certificates (`pki/`), tokens (`auth/`), the
     /// Secrets key, `admin.kubeconfig`, and the embedded node's state.
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// The API server's address; port 0 picks a free one.
-    public var host: String
-    public var port: Int
+    package var host: String
+    package var port: Int
     /// Extra names for the serving certificate.
-    public var tlsSANs: [String] = []
+    package var tlsSANs: [String] = []
     /// Plain HTTP without authentication (loopback only; the caller checks the address).
-    public var insecureHTTP = false
-    public var durability: SQLiteStore.Durability = .full
+    package var insecureHTTP = false
+    package var durability: SQLiteStore.Durability = .full
     /// Every interval, history older than one interval is compacted; nil never compacts.
-    public var compactionInterval: Duration? = .seconds(300)
-    public var maxWatchesPerClient = 10
+    package var compactionInterval: Duration? = .seconds(300)
+    package var maxWatchesPerClient = 10
     /// Seconds an Event outlives its last update (0: forever).
-    public var eventTTLSeconds: Int64 = 3600
+    package var eventTTLSeconds: Int64 = 3600
     /// How long new pods tolerate a not-ready or unreachable node.
-    public var defaultTolerationSeconds: Int64 = 300
+    package var defaultTolerationSeconds: Int64 = 300
     /// How long a node may go without renewing its Lease before it is marked Unknown.
-    public var nodeMonitorGracePeriod: Duration = .seconds(40)
+    package var nodeMonitorGracePeriod: Duration = .seconds(40)
     /// Desired state from a git repository, or nil to take it only from API clients.
     /// Its inventory digest key is replaced by one derived from the server's Secrets key.
-    public var gitOps: GitOpsServerConfiguration?
+    package var gitOps: GitOpsServerConfiguration?
     /// A node on this machine, or nil for a control plane alone.
-    public var node: EmbeddedNodeConfiguration?
+    package var node: EmbeddedNodeConfiguration?
     /// Reported by `/version`, `/status` and the node.
-    public var capstanVersion: String
+    package var capstanVersion: String
     /// Where the API server's metrics live and what `/metrics` serves: the executable passes
     /// the registry it bootstrapped `MetricsSystem` with, so libraries' metrics are served too.
-    public var metricsRegistry = PrometheusCollectorRegistry()
+    package var metricsRegistry = PrometheusCollectorRegistry()
 
-    public init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
+    package init(dataDirectory: String, host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -46,10 +46,10 @@ public struct ControlPlaneConfiguration: Sendable {
     }
 
     /// `<data dir>/admin.kubeconfig`.
-    public var adminKubeconfigPath: String { dataDirectory + "/admin.kubeconfig" }
+    package var adminKubeconfigPath: String { dataDirectory + "/admin.kubeconfig" }
 
     /// The URL a client on this machine reaches the server at, once bound to `port`.
-    public func reachableURL(port: Int) -> String {
+    package func reachableURL(port: Int) -> String {
         let reachable = ["0.0.0.0", ""].contains(host) ? "127.0.0.1" : host == "::" ? "::1" : host
         return "\(insecureHTTP ? "http" : "https")://\(reachable.contains(":") ? "[\(reachable)]" : reachable):\(port)"
     }
@@ -57,9 +57,9 @@ public struct ControlPlaneConfiguration: Sendable {
 
 /// A node on the server's own machine: the node agent over the in-process
 /// client, on the embedded CRI shim or another CRI runtime.
-public struct EmbeddedNodeConfiguration: Sendable {
+package struct EmbeddedNodeConfiguration: Sendable {
     /// Which container runtime the agent drives.
-    public enum Runtime: Sendable {
+    package enum Runtime: Sendable {
         /// Capstan's CRI shim in this process, on runc, serving `<data dir>/cri.sock`.
         case embeddedShim(cniConfigurationDirectory: String, monitorExecutable: String)
         /// A CRI runtime already listening on this unix socket (containerd, or a `capstan cri`).
@@ -69,10 +69,10 @@ public struct EmbeddedNodeConfiguration: Sendable {
     }
 
     /// The node agent's settings; its runtime socket is set from ``runtime``.
-    public var agent: NodeAgent.Configuration
-    public var runtime: Runtime
+    package var agent: NodeAgent.Configuration
+    package var runtime: Runtime
 
-    public init(agent: NodeAgent.Configuration, runtime: Runtime) {
+    package init(agent: NodeAgent.Configuration, runtime: Runtime) {
         self.agent = agent
         self.runtime = runtime
     }

@@ -1,9 +1,9 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
-public import Foundation
-public import Logging
-public import ServiceLifecycle
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
+package import Foundation
+package import Logging
+package import ServiceLifecycle
 
 /// The ReplicaSet, Deployment, node lifecycle and namespace controllers and
 /// the garbage collector as one service, over the process's shared informers
@@ -19,29 +19,29 @@ public import ServiceLifecycle
 /// Deployment likewise; a pod deletion also queues the Deployment (Recreate
 /// waits for old pods to be gone). Every object is queued again each
 /// `resyncInterval`, so a missed event costs latency, never correctness.
-public struct ControllerManager: ServiceLifecycle.Service {
-    public struct Configuration: Sendable {
+package struct ControllerManager: ServiceLifecycle.Service {
+    package struct Configuration: Sendable {
         /// Concurrent reconciles per controller (never two for the same object).
-        public var workers: Int
+        package var workers: Int
         /// How often every object is reconciled even without a change.
-        public var resyncInterval: Duration
+        package var resyncInterval: Duration
         /// How long a node may go without renewing its Lease or heartbeat before
         /// it is marked Unknown (kube-controller-manager's `--node-monitor-grace-period`).
-        public var nodeMonitorGracePeriod: Duration
+        package var nodeMonitorGracePeriod: Duration
         /// How often node health is checked even without a change (`--node-monitor-period`).
-        public var nodeMonitorPeriod: Duration
+        package var nodeMonitorPeriod: Duration
         /// What every wait runs on: work-queue delays and backoff, requeues
         /// (a progress deadline, `minReadySeconds`, a terminating namespace's
         /// recheck), the resync, node monitoring, and the manager's own
         /// informers' re-list back-off. Tests pass a manual clock and advance it.
-        public var clock: any Clock<Duration>
+        package var clock: any Clock<Duration>
         /// What the controllers read the time of day from: condition, taint and
         /// eviction times they write, and the deadlines they count from times
         /// in objects (heartbeats, `lastUpdateTime`, toleration seconds).
         /// A manual clock is both, so one `advance` moves the two together.
-        public var wallClock: any WallClock
+        package var wallClock: any WallClock
 
-        public init(
+        package init(
             workers: Int = 2, resyncInterval: Duration = .seconds(60), nodeMonitorGracePeriod: Duration = .seconds(40),
             nodeMonitorPeriod: Duration = .seconds(5), clock: any Clock<Duration> = ContinuousClock(),
             wallClock: any WallClock = SystemWallClock()
@@ -55,7 +55,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     let client: any ClusterClient
     let events: EventRecorder
     let sharedInformers: SharedInformerFactory?
@@ -65,7 +65,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
     ///   - events: where events go; by default core/v1 Events written through `client`.
     ///   - informers: the process's shared informers, run by the caller; nil to
     ///     make and run a factory of this manager's own.
-    public init(
+    package init(
         client: any ClusterClient, configuration: Configuration = Configuration(), logger: Logger,
         events: (EventRecorder)? = nil, informers: SharedInformerFactory? = nil
     ) {
@@ -80,7 +80,7 @@ public struct ControllerManager: ServiceLifecycle.Service {
                 now: { [wallClock = configuration.wallClock] in wallClock.currentDate })
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let clock = configuration.clock
         let wallClock = configuration.wallClock
         let informers = sharedInformers ?? SharedInformerFactory(client: client, clock: clock, logger: logger)

@@ -1,5 +1,5 @@
 import Foundation
-public import NIOPosix
+package import NIOPosix
 import Synchronization
 
 /// The one place Capstan runs work that blocks a thread: libgit2's network and
@@ -17,23 +17,23 @@ import Synchronization
 /// ```swift
 /// let head = try await BlockingPool.shared.run { try repository.fetch() }
 /// ```
-public final class BlockingPool: Sendable {
+package final class BlockingPool: Sendable {
     /// Threads of ``shared`` when `CAPSTAN_BLOCKING_THREADS` does not say: the
     /// work is waiting on disks, sockets and children, not computing, so more
     /// threads than cores, and enough that a few probes of unreachable
     /// addresses (each waiting out its timeout) leave room for the rest.
-    public static let defaultThreadCount = 16
+    package static let defaultThreadCount = 16
 
     /// The process's pool: `CAPSTAN_BLOCKING_THREADS` threads (1…1024), or
     /// ``defaultThreadCount``. Started on first use, never shut down.
-    public static let shared = BlockingPool(threads: threadCount(from: ProcessInfo.processInfo.environment))
+    package static let shared = BlockingPool(threads: threadCount(from: ProcessInfo.processInfo.environment))
 
     private let pool: NIOThreadPool
     /// The number of threads.
-    public let threads: Int
+    package let threads: Int
 
     /// A started pool of `threads` threads; call ``shutDown()`` when done with it.
-    public init(threads: Int) {
+    package init(threads: Int) {
         self.threads = max(1, threads)
         pool = NIOThreadPool(numberOfThreads: self.threads)
         pool.start()
@@ -51,26 +51,26 @@ public final class BlockingPool: Sendable {
     /// Runs `work` on a pool thread and returns what it returns or throws.
     /// Cancelling the calling task before `work` starts removes it from the
     /// line and throws `CancellationError`; once started it runs to its end.
-    public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    package func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         try await pool.runIfActive(work)
     }
 
     /// Stops the pool's threads once the work already given to it is done.
-    public func shutDown() async throws {
+    package func shutDown() async throws {
         try await pool.shutdownGracefully()
     }
 
     /// A serial executor on this pool, for an actor whose every method blocks
     /// (`GitMirror`'s libgit2 calls): the actor's jobs run one at a time, each
     /// on some pool thread, in the order they were enqueued.
-    public func makeSerialExecutor() -> BlockingSerialExecutor {
+    package func makeSerialExecutor() -> BlockingSerialExecutor {
         BlockingSerialExecutor(pool: pool)
     }
 }
 
 /// Runs one actor's jobs on a ``BlockingPool``, one at a time and in order.
 /// At most one pool thread works for it at once; between jobs it holds none.
-public final class BlockingSerialExecutor: SerialExecutor {
+package final class BlockingSerialExecutor: SerialExecutor {
     private struct Line {
         var jobs: [UnownedJob] = []
         var draining = false
@@ -83,7 +83,7 @@ public final class BlockingSerialExecutor: SerialExecutor {
         self.pool = pool
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let startDrain = line.withLock { line in
             line.jobs.append(job)
@@ -93,7 +93,7 @@ public final class BlockingSerialExecutor: SerialExecutor {
         if startDrain { pool.submit { [self] _ in drain() } }
     }
 
-    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 

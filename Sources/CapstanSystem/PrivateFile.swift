@@ -13,16 +13,16 @@ package import Foundation
 #endif
 
 /// A private file or folder could not be read or written: which, doing what, and why.
-public struct PrivateFileError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var message: String
+package struct PrivateFileError: Error, CustomStringConvertible, Sendable {
+    package var path: String
+    package var message: String
 
-    public init(path: String, _ message: String) {
+    package init(path: String, _ message: String) {
         self.path = path
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    package var description: String { "\(path): \(message)" }
 }
 
 /// Files that hold keys and tokens. They are created with mode 0600 from

@@ -1,25 +1,25 @@
-public import CapstanAPI
+package import CapstanAPI
 import Foundation
 import Synchronization
 
 /// A node agent stand-in for the API server's streaming endpoints: containers
 /// with known log lines, and a few commands it "runs". It records what it was
 /// asked, so tests check the options the API server passed on.
-public final class FakePodStreaming: PodStreaming {
+package final class FakePodStreaming: PodStreaming {
     /// Log lines per container name (without newlines), oldest first.
-    public let lines: [String: [String]]
+    package let lines: [String: [String]]
     /// The previous instance's lines per container; absent: no previous instance.
-    public let previousLines: [String: [String]]
+    package let previousLines: [String: [String]]
     /// Containers still waiting, with their reason.
-    public let waiting: [String: String]
+    package let waiting: [String: String]
     /// Lines a follow adds after the existing ones, one every `followInterval`, before the container "stops".
-    public let followLines: [String]
-    public let followInterval: Duration
+    package let followLines: [String]
+    package let followInterval: Duration
 
     private let calls = Mutex<(logs: [PodLogOptions], execs: [PodExecOptions], pods: [PodReference])>(([], [], []))
     private let endings = Mutex<(finished: Int, cancelled: Int, cancelledExecs: Int)>((0, 0, 0))
 
-    public init(
+    package init(
         lines: [String: [String]] = [:], previousLines: [String: [String]] = [:], waiting: [String: String] = [:],
         followLines: [String] = [], followInterval: Duration = .milliseconds(50)
     ) {
@@ -30,18 +30,18 @@ public final class FakePodStreaming: PodStreaming {
         self.followInterval = followInterval
     }
 
-    public var logCalls: [PodLogOptions] { calls.withLock { $0.logs } }
-    public var execCalls: [PodExecOptions] { calls.withLock { $0.execs } }
-    public var pods: [PodReference] { calls.withLock { $0.pods } }
+    package var logCalls: [PodLogOptions] { calls.withLock { $0.logs } }
+    package var execCalls: [PodExecOptions] { calls.withLock { $0.execs } }
+    package var pods: [PodReference] { calls.withLock { $0.pods } }
     /// Log streams that ended because their reader went away (not by running out of lines).
-    public var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
+    package var cancelledLogStreams: Int { endings.withLock { $0.cancelled } }
     /// Commands whose caller cancelled them before they ended.
-    public var cancelledExecs: Int { endings.withLock { $0.cancelledExecs } }
+    package var cancelledExecs: Int { endings.withLock { $0.cancelledExecs } }
 
     /// The fixed time of line `index`, so `timestamps` output is checkable.
-    public static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
+    package static func timestamp(_ index: Int) -> String { String(format: "2026-01-02T03:04:%02d.000000000Z", index % 60) }
 
-    public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+    package func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
         calls.withLock {
             $0.logs.append(options)
             $0.pods.append(pod)
@@ -85,7 +85,7 @@ public final class FakePodStreaming: PodStreaming {
 
     /// Commands: `echo ARGS…` (stdout), `warn TEXT` (stderr), `exit N` (`out` on stdout, `err` on stderr, status N),
     /// `bytes N` (N bytes of `x`), `sleep SECONDS`; anything else exits 127 as a shell would.
-    public func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
+    package func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
         calls.withLock {
             $0.execs.append(options)
             $0.pods.append(pod)

@@ -1,32 +1,32 @@
-public import CRIAPI
-public import CapstanAgent
-public import CapstanCore
+package import CRIAPI
+package import CapstanAgent
+package import CapstanCore
 import Foundation
-public import Synchronization
+package import Synchronization
 
 /// An in-memory CRI runtime: sandboxes and containers as records, states
 /// changed by the calls and by the test (``exit(_:code:)``). Unit tests of
 /// the agent only; the end-to-end tests run the real shim on runc.
-public final class FakeRuntime: RuntimeService {
-    public struct State: Sendable {
-        public var sandboxes: [String: Runtime_V1_PodSandbox] = [:]
-        public var sandboxIPs: [String: String] = [:]
-        public var containers: [String: (summary: Runtime_V1_Container, status: Runtime_V1_ContainerStatus)] = [:]
-        public var images: Set<String> = ["busybox:1.35"]
-        public var pulls: [String] = []
-        public var stops: [(id: String, timeout: Int64)] = []
+package final class FakeRuntime: RuntimeService {
+    package struct State: Sendable {
+        package var sandboxes: [String: Runtime_V1_PodSandbox] = [:]
+        package var sandboxIPs: [String: String] = [:]
+        package var containers: [String: (summary: Runtime_V1_Container, status: Runtime_V1_ContainerStatus)] = [:]
+        package var images: Set<String> = ["busybox:1.35"]
+        package var pulls: [String] = []
+        package var stops: [(id: String, timeout: Int64)] = []
         /// The last configuration each container name was created with.
-        public var configs: [String: Runtime_V1_ContainerConfig] = [:]
+        package var configs: [String: Runtime_V1_ContainerConfig] = [:]
         var nextID = 0
         var clock: Int64 = 1_700_000_000_000_000_000
     }
 
     /// Everything the runtime holds; tests read and change it directly.
-    public let state = Mutex(State())
+    package let state = Mutex(State())
     /// The times containers start and finish at (a ``ManualClock`` in tests that drive time).
     private let wallClock: any WallClock
 
-    public init(wallClock: any WallClock = SystemWallClock()) {
+    package init(wallClock: any WallClock = SystemWallClock()) {
         self.wallClock = wallClock
     }
 
@@ -37,14 +37,14 @@ public final class FakeRuntime: RuntimeService {
         return state.clock
     }
 
-    public func version() async throws -> Runtime_V1_VersionResponse {
+    package func version() async throws -> Runtime_V1_VersionResponse {
         var response = Runtime_V1_VersionResponse()
         response.runtimeName = "fake"
         response.runtimeVersion = "1.0"
         return response
     }
 
-    public func runPodSandbox(_ config: Runtime_V1_PodSandboxConfig) async throws -> String {
+    package func runPodSandbox(_ config: Runtime_V1_PodSandboxConfig) async throws -> String {
         state.withLock { state in
             state.nextID += 1
             let id = "sandbox-\(state.nextID)"
@@ -60,7 +60,7 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func stopPodSandbox(_ id: String) async throws {
+    package func stopPodSandbox(_ id: String) async throws {
         state.withLock { state in
             state.sandboxes[id]?.state = .sandboxNotready
             let time = now(&state)
@@ -73,14 +73,14 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func removePodSandbox(_ id: String) async throws {
+    package func removePodSandbox(_ id: String) async throws {
         state.withLock { state in
             state.sandboxes[id] = nil
             state.containers = state.containers.filter { $0.value.summary.podSandboxID != id }
         }
     }
 
-    public func podSandboxStatus(_ id: String) async throws -> Runtime_V1_PodSandboxStatus {
+    package func podSandboxStatus(_ id: String) async throws -> Runtime_V1_PodSandboxStatus {
         try state.withLock { state in
             guard let sandbox = state.sandboxes[id] else { throw FakeError.notFound(id) }
             var status = Runtime_V1_PodSandboxStatus()
@@ -91,9 +91,9 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func listPodSandboxes() async throws -> [Runtime_V1_PodSandbox] { state.withLock { Array($0.sandboxes.values) } }
+    package func listPodSandboxes() async throws -> [Runtime_V1_PodSandbox] { state.withLock { Array($0.sandboxes.values) } }
 
-    public func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws
+    package func createContainer(sandboxID: String, config: Runtime_V1_ContainerConfig, sandboxConfig: Runtime_V1_PodSandboxConfig) async throws
         -> String
     {
         try state.withLock { state in
@@ -121,7 +121,7 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func startContainer(_ id: String) async throws {
+    package func startContainer(_ id: String) async throws {
         state.withLock { state in
             let time = now(&state)
             state.containers[id]?.status.state = .containerRunning
@@ -130,7 +130,7 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func stopContainer(_ id: String, timeout: Int64) async throws {
+    package func stopContainer(_ id: String, timeout: Int64) async throws {
         state.withLock { state in
             state.stops.append((id, timeout))
             guard state.containers[id]?.status.state == .containerRunning else { return }
@@ -142,26 +142,26 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public func removeContainer(_ id: String) async throws { state.withLock { _ = $0.containers.removeValue(forKey: id) } }
+    package func removeContainer(_ id: String) async throws { state.withLock { _ = $0.containers.removeValue(forKey: id) } }
 
-    public func listContainers() async throws -> [Runtime_V1_Container] { state.withLock { $0.containers.values.map(\.summary) } }
+    package func listContainers() async throws -> [Runtime_V1_Container] { state.withLock { $0.containers.values.map(\.summary) } }
 
-    public func containerStatus(_ id: String) async throws -> Runtime_V1_ContainerStatus {
+    package func containerStatus(_ id: String) async throws -> Runtime_V1_ContainerStatus {
         try state.withLock { state in
             guard let container = state.containers[id] else { throw FakeError.notFound(id) }
             return container.status
         }
     }
 
-    public func execSync(_ id: String, command: [String], timeout: Int64) async throws -> Runtime_V1_ExecSyncResponse {
+    package func execSync(_ id: String, command: [String], timeout: Int64) async throws -> Runtime_V1_ExecSyncResponse {
         var response = Runtime_V1_ExecSyncResponse()
         response.exitCode = command.last == "fail" ? 1 : 0
         return response
     }
 
-    public func imageStatus(_ image: String) async throws -> String? { state.withLock { $0.images.contains(image) ? "sha256:" + image : nil } }
+    package func imageStatus(_ image: String) async throws -> String? { state.withLock { $0.images.contains(image) ? "sha256:" + image : nil } }
 
-    public func pullImage(_ image: String) async throws -> String {
+    package func pullImage(_ image: String) async throws -> String {
         try state.withLock { state in
             state.pulls.append(image)
             guard !image.contains("missing") else { throw FakeError.pullFailed(image) }
@@ -173,14 +173,14 @@ public final class FakeRuntime: RuntimeService {
     // MARK: Test controls
 
     /// The container (by name) of the pod with this uid that is running now.
-    public func running(_ name: String) -> String? {
+    package func running(_ name: String) -> String? {
         state.withLock { state in
             state.containers.values.first { $0.summary.labels["io.kubernetes.container.name"] == name && $0.status.state == .containerRunning }?
                 .summary.id
         }
     }
 
-    public func exit(_ id: String, code: Int32) {
+    package func exit(_ id: String, code: Int32) {
         state.withLock { state in
             let time = now(&state)
             state.containers[id]?.status.state = .containerExited
@@ -190,12 +190,12 @@ public final class FakeRuntime: RuntimeService {
         }
     }
 
-    public var containerCount: Int { state.withLock { $0.containers.count } }
-    public var sandboxCount: Int { state.withLock { $0.sandboxes.count } }
+    package var containerCount: Int { state.withLock { $0.containers.count } }
+    package var sandboxCount: Int { state.withLock { $0.sandboxes.count } }
 }
 
 /// What the fake runtime fails with.
-public enum FakeError: Error {
+package enum FakeError: Error {
     case notFound(String)
     case pullFailed(String)
 }

@@ -1,13 +1,13 @@
-public import CapstanAPIServer
+package import CapstanAPIServer
 import CapstanStore
-public import CapstanTestSupport
+package import CapstanTestSupport
 import Logging
 
 /// A registry over a real SQLite store in a temporary folder, with the built-in
 /// namespaces: what the in-process tests of the client, scheduler, controllers
 /// and node agent run against. The folder is also the caller's to use (its
 /// `store` and `security` subfolders are taken).
-public func withInProcessRegistry(prefix: String, _ body: (ResourceRegistry, TemporaryDirectory) async throws -> Void) async throws {
+package func withInProcessRegistry(prefix: String, _ body: (ResourceRegistry, TemporaryDirectory) async throws -> Void) async throws {
     try await TemporaryDirectory.with(prefix: prefix) { directory in
         let store = try SQLiteStore(directory: directory.appending("store"), options: .init(durability: .normal), logger: Logger(label: "test"))
         defer { store.close() }

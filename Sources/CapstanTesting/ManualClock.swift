@@ -1,5 +1,5 @@
-public import CapstanCore
-public import Foundation
+package import CapstanCore
+package import Foundation
 import Synchronization
 
 /// A clock that moves only when the test says so: ``advance(by:)`` wakes
@@ -7,14 +7,14 @@ import Synchronization
 /// clock too (starting at the date it was made), so code that sleeps on it
 /// and code that compares dates with it see the same time pass — back-offs
 /// measured from a container's finish time, probe delays, timestamps.
-public final class ManualClock: Clock, WallClock, Sendable {
-    public struct Instant: InstantProtocol, Hashable, Sendable {
+package final class ManualClock: Clock, WallClock, Sendable {
+    package struct Instant: InstantProtocol, Hashable, Sendable {
         /// Time since the clock was made.
-        public var offset: Duration
+        package var offset: Duration
 
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -32,24 +32,24 @@ public final class ManualClock: Clock, WallClock, Sendable {
     private let start: Date
 
     /// - Parameter start: the wall-clock date at offset zero.
-    public init(start: Date = Date()) {
+    package init(start: Date = Date()) {
         self.start = start
     }
 
-    public var now: Instant { state.withLock { $0.now } }
+    package var now: Instant { state.withLock { $0.now } }
 
-    public var minimumResolution: Duration { .zero }
+    package var minimumResolution: Duration { .zero }
 
     /// The start date plus the time advanced so far.
-    public var currentDate: Date {
+    package var currentDate: Date {
         let offset = now.offset.components
         return start.addingTimeInterval(Double(offset.seconds) + Double(offset.attoseconds) / 1e18)
     }
 
     /// How many tasks sleep on this clock now.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1
             return state.nextID
@@ -71,7 +71,7 @@ public final class ManualClock: Clock, WallClock, Sendable {
     }
 
     /// Moves the clock forward and wakes the sleepers whose deadline it reached.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         precondition(duration >= .zero, "a clock does not go back")
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)

@@ -2,6 +2,7 @@ import CapstanCore
 import CapstanTestSupport
 import Crypto
 import Foundation
+import OrderedCollections
 import Testing
 
 /// Who sends a request in the hostile-client suite.

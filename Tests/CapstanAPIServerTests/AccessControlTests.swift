@@ -5,6 +5,7 @@ import CapstanTestSupport
 import Foundation
 import Hummingbird
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

@@ -3,6 +3,7 @@ import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

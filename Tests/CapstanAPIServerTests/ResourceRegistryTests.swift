@@ -4,6 +4,7 @@ import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

@@ -5,6 +5,7 @@ import CapstanSystem
 import CapstanTestSupport
 import Foundation
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

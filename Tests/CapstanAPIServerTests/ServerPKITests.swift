@@ -2,6 +2,7 @@ import CapstanSystem
 import CapstanTestSupport
 import Foundation
 import Testing
+import X509
 
 @testable import CapstanAPIServer
 

@@ -6,7 +6,10 @@ import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
+import CoreFoundation
 import Foundation
+import OrderedCollections
+import Synchronization
 import Testing
 
 /// The agent over a fake runtime and a real registry: what it asks the

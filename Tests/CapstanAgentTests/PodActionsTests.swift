@@ -1,6 +1,7 @@
 import CRIAPI
 import CapstanCore
 import Foundation
+import OrderedCollections
 import Testing
 
 @testable import CapstanAgent

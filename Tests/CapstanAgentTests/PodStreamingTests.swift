@@ -4,6 +4,7 @@ import CapstanAPIServer
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CapstanAgent

@@ -2,6 +2,7 @@ import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
+import OrderedCollections
 import Testing
 
 @testable import CapstanAgent

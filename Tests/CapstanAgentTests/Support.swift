@@ -8,6 +8,7 @@ import CapstanTestSupport
 import CapstanTesting
 import Foundation
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

@@ -1,6 +1,9 @@
+import CRIAPI
 import CapstanCore
 import CapstanTestSupport
+import CoreFoundation
 import Foundation
+import OrderedCollections
 import Testing
 
 @testable import CapstanAgent

@@ -1,5 +1,6 @@
 import CRIAPI
 import Foundation
+import GRPCCore
 import Testing
 
 @testable import CapstanCRI

@@ -4,6 +4,7 @@ import CapstanCore
 import CapstanTestSupport
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import CapstanClient

@@ -4,6 +4,7 @@ import CapstanClient
 import CapstanCore
 import CapstanTestSupport
 import Logging
+import OrderedCollections
 import Synchronization
 import Testing
 

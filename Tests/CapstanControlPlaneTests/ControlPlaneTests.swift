@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAPIServer
 import CapstanAgent
 import CapstanControlPlane
 import CapstanCore

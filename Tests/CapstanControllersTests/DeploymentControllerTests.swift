@@ -1,9 +1,11 @@
 import CapstanAPI
 import CapstanAPIServer
 import CapstanClient
+import CapstanControllers
 import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
+import OrderedCollections
 import Synchronization
 import Testing
 

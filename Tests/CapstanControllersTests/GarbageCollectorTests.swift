@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanTestSupport

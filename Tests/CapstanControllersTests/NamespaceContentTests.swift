@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 import Testing
 
 @testable import CapstanControllers

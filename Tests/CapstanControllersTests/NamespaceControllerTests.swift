@@ -3,6 +3,7 @@ import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanTestSupport
+import OrderedCollections
 import Testing
 
 @Suite struct NamespaceControllerTests {

@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanAPIServer
 import CapstanClient
 import CapstanControllers
@@ -5,6 +6,7 @@ import CapstanCore
 import CapstanTestSupport
 import CapstanTesting
 import Foundation
+import OrderedCollections
 import Testing
 
 extension ControllerManager.Configuration {

@@ -1,7 +1,9 @@
 import CapstanAPI
+import CapstanAPIServer
 import CapstanClient
 import CapstanCore
 import CapstanTestSupport
+import OrderedCollections
 import Testing
 
 /// The ReplicaSet controller against a real registry, with the garbage collector.

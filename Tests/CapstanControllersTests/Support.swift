@@ -8,6 +8,7 @@ import CapstanTestSupport
 import CapstanTesting
 import Foundation
 import Logging
+import OrderedCollections
 import Synchronization
 
 @testable import CapstanAPIServer

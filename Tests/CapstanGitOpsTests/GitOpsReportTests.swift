@@ -2,6 +2,7 @@ import CapstanCore
 import CapstanTestSupport
 import Foundation
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanGitOps

@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
+import CoreFoundation
 import Foundation
 import Logging
 import Testing

@@ -2,6 +2,8 @@ import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
 import Foundation
+import OrderedCollections
+import Synchronization
 import Testing
 
 @testable import CapstanGitOps

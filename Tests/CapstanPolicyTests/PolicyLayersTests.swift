@@ -1,4 +1,5 @@
 import CapstanCore
+import Foundation
 import Testing
 
 @testable import CapstanPolicy

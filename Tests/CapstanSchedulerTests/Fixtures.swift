@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 @testable import CapstanScheduler
 

@@ -6,6 +6,7 @@ import CapstanStore
 import CapstanTestSupport
 import CapstanTesting
 import Logging
+import OrderedCollections
 import Testing
 
 @testable import CapstanAPIServer

@@ -1,4 +1,6 @@
 import CapstanCore
+import Foundation
+import OrderedCollections
 import Testing
 
 @testable import CapstanScheduler

@@ -3,6 +3,7 @@ import CapstanAPIServer
 import CapstanCore
 import CapstanTestSupport
 import Foundation
+import OrderedCollections
 
 @testable import CapstanClient
 

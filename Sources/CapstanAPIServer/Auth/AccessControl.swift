@@ -1,7 +1,9 @@
 import CapstanAPI
 import CapstanCore
+import Foundation
 import Hummingbird
 import NIOCore
+import OrderedCollections
 
 /// Authentication and authorization of every API request, called from one
 /// place in ``APIResponder``: the bearer token names a user (``TokenStore``),

@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// Kubernetes' NodeRestriction admission for a node's writes to its own Node
 /// object: what a node agent may set about itself. The authorizer already

@@ -1,7 +1,9 @@
 import CapstanCore
-public import CapstanSystem
+package import CapstanSystem
+import CoreFoundation
 import Crypto
-public import Foundation
+package import Foundation
+import OrderedCollections
 import Synchronization
 
 #if canImport(Glibc)
@@ -16,20 +18,20 @@ import Synchronization
 ///
 /// The server re-reads the file when it changes on disk, so a token minted by
 /// `capstan token create` works at once without a restart.
-public final class TokenStore: Sendable {
+package final class TokenStore: Sendable {
     /// One stored token: who it authenticates and the hash to match.
-    public struct Entry: Hashable, Sendable {
-        public var id: String
-        public var sha256: String
-        public var user: User
-        public var created: String
+    package struct Entry: Hashable, Sendable {
+        package var id: String
+        package var sha256: String
+        package var user: User
+        package var created: String
     }
 
-    public let path: String
+    package let path: String
     private let state: Mutex<(stamp: FileStamp?, byHash: [String: Entry])>
 
     /// Loads the token file; a missing file is an empty store.
-    public init(path: String) throws(PrivateFileError) {
+    package init(path: String) throws(PrivateFileError) {
         self.path = path
         let stamp = FileStamp(path)
         let entries = try Self.load(path)
@@ -37,21 +39,21 @@ public final class TokenStore: Sendable {
     }
 
     /// The user a presented token authenticates, or nil for an unknown token.
-    public func authenticate(_ token: String) -> User? {
+    package func authenticate(_ token: String) -> User? {
         let hash = Self.hash(token)
         reloadIfChanged()
         return state.withLock { $0.byHash[hash]?.user }
     }
 
     /// All stored tokens (hashes only).
-    public var entries: [Entry] {
+    package var entries: [Entry] {
         reloadIfChanged()
         return state.withLock { $0.byHash.values.sorted { $0.created == $1.created ? $0.id < $1.id : $0.created < $1.created } }
     }
 
     /// Makes a new random token for `user`, stores its hash and returns the
     /// token itself: the only time it is ever seen.
-    public func mint(for user: User, now: Date = Date()) throws -> String {
+    package func mint(for user: User, now: Date = Date()) throws -> String {
         let token = Self.randomToken()
         let entry = Entry(id: String(Self.hash(token).prefix(12)), sha256: Self.hash(token), user: user, created: ResourceRegistry.format(now))
         try PrivateFile.makeDirectory((path as NSString).deletingLastPathComponent)
@@ -70,7 +72,7 @@ public final class TokenStore: Sendable {
     /// Removes the tokens whose id (or whole hash) is `id`; returns how many.
     /// A running server stops accepting them at its next request.
     @discardableResult
-    public func revoke(id: String) throws -> Int {
+    package func revoke(id: String) throws -> Int {
         let id = id.lowercased()
         var removed = 0
         try PrivateFile.withLock(path) {

@@ -1,7 +1,7 @@
 /// What a token lets its bearer do. The three roles follow Kubernetes'
 /// built-in ones: `cluster-admin`, `view`, and the node authorizer's
 /// `system:node:<name>` (see docs/security.md for the exact rules).
-public enum Role: Hashable, Sendable, CustomStringConvertible {
+package enum Role: Hashable, Sendable, CustomStringConvertible {
     /// Everything.
     case admin
     /// get, list and watch on everything except Secrets.
@@ -9,7 +9,7 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
     /// What the node agent of the named node needs, and writes to that node's own objects only.
     case node(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .admin: "admin"
         case .viewer: "viewer"
@@ -19,15 +19,15 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An authenticated caller: the name in messages and audit, and its role.
-public struct User: Hashable, Sendable {
-    public var name: String
-    public var role: Role
+package struct User: Hashable, Sendable {
+    package var name: String
+    package var role: Role
 
-    public init(name: String, role: Role) {
+    package init(name: String, role: Role) {
         self.name = name
         self.role = role
     }
 
     /// The user name Kubernetes gives a node's kubelet.
-    public static func nodeUserName(_ node: String) -> String { "system:node:\(node)" }
+    package static func nodeUserName(_ node: String) -> String { "system:node:\(node)" }
 }

@@ -1,10 +1,12 @@
 import CapstanAPI
 import CapstanClient
 import CapstanCore
+import CapstanStore
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import OrderedCollections
 import ServiceLifecycle
 
 /// Answers every HTTP request of the Kubernetes-shaped API: discovery,

@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// The documents kubectl reads to learn what the server serves: `/version`,
 /// aggregated discovery (`/api`, `/apis` as `APIGroupDiscoveryList`), the

@@ -1,7 +1,10 @@
 import CapstanAPI
+import CapstanCore
+import CoreMetrics
 import Foundation
 import Hummingbird
 import NIOCore
+import OrderedCollections
 
 /// Wraps the API's responder with what every request gets regardless of its
 /// handler: Kubernetes' request metrics (count and latency by verb, resource

@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// OpenAPI v3 schemas for the served kinds: enough for `kubectl explain` and
 /// for client-side strict validation to find each kind by its

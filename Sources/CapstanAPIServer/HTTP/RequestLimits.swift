@@ -3,23 +3,23 @@ import Synchronization
 /// What one request or one client may cost the server. Kubernetes bounds the
 /// same things (3 MiB bodies, watchers that stop reading are closed); the
 /// per-client watch cap is Capstan's stand-in for its API priority and fairness.
-public struct RequestLimits: Sendable, Hashable {
+package struct RequestLimits: Sendable, Hashable {
     /// Largest request body accepted; larger ones get 413 RequestEntityTooLarge.
-    public var maxBodyBytes = 3 * 1024 * 1024
+    package var maxBodyBytes = 3 * 1024 * 1024
     /// Largest page a list returns: a `limit` above it is served in pages of
     /// this size with a continue token, which every client follows.
-    public var maxListLimit = 10_000
+    package var maxListLimit = 10_000
     /// Watches one client address may hold open; more get 429 TooManyRequests with Retry-After.
-    public var maxWatchesPerClient = 1000
+    package var maxWatchesPerClient = 1000
     /// Seconds a client refused a watch is told to wait.
-    public var watchRetryAfterSeconds = 1
+    package var watchRetryAfterSeconds = 1
     /// Bytes of events a watch may have queued for a client that does not
     /// read; past it the watch is closed and the client re-lists, as Kubernetes does.
-    public var watchBacklogBytes = 16 << 20
+    package var watchBacklogBytes = 16 << 20
     /// Events a watch may have queued, whatever their size.
-    public var watchBacklogEvents = 10_000
+    package var watchBacklogEvents = 10_000
 
-    public init() {}
+    package init() {}
 }
 
 /// Counts open watches per client address, refusing more than the limit.

@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// Server-side printing for `kubectl get`: the columns kubectl shows for each
 /// kind, as `meta.k8s.io/v1` Tables (kubectl no longer prints them itself).

@@ -1,7 +1,9 @@
 import CapstanAPI
 import CapstanCore
+import CoreMetrics
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import ServiceLifecycle
 

@@ -1,7 +1,7 @@
 import CapstanStore
 import CoreMetrics
 import Foundation
-public import Prometheus
+package import Prometheus
 
 /// The API server's metrics, named and labelled as Kubernetes' are so that
 /// dashboards and alerts written for kube-apiserver read them unchanged.
@@ -10,9 +10,9 @@ public import Prometheus
 /// Prometheus collector registry; `/metrics` renders that registry whole, so
 /// whatever else the process records into it (Hummingbird's request metrics,
 /// other libraries' through the bootstrapped `MetricsSystem`) is served too.
-public struct APIMetrics: Sendable {
+package struct APIMetrics: Sendable {
     /// Where every metric lives; `/metrics` renders it.
-    public let registry: PrometheusCollectorRegistry
+    package let registry: PrometheusCollectorRegistry
     let requests: MetricFamily<CoreMetrics.Counter>
     let requestDuration: MetricFamily<CoreMetrics.Timer>
     let longRunning: MetricFamily<Meter>
@@ -35,11 +35,11 @@ public struct APIMetrics: Sendable {
     ]
 
     /// The `Content-Type` of the text exposition format `/metrics` serves.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// - Parameter registry: the process' registry (the one `MetricsSystem` is bootstrapped
     ///   with, in the executable); a fresh one keeps a test's server apart from others in its process.
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         requests = registry.counters(
             "apiserver_request_total",
@@ -85,7 +85,7 @@ public struct APIMetrics: Sendable {
 
     /// The registry in the text exposition format, with the values read at scrape time
     /// (`/proc`) brought up to date first.
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         process.refresh()
         return registry.emitToBuffer()
     }

@@ -1,27 +1,27 @@
-public import CapstanAPI
-public import CapstanAPIServer
-public import CapstanCore
+package import CapstanAPI
+package import CapstanAPIServer
+package import CapstanCore
 
 /// A ``ClusterClient`` calling the registry directly: the single-binary setup.
 ///
 /// Every call goes through `ResourceRegistry`, the same layer HTTP requests
 /// reach after routing, so validation, defaulting and conflict checks are the same.
-public struct InProcessClient: ClusterClient {
+package struct InProcessClient: ClusterClient {
     let registry: ResourceRegistry
 
-    public init(registry: ResourceRegistry) {
+    package init(registry: ResourceRegistry) {
         self.registry = registry
     }
 
-    public func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
+    package func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
         try await registry.get(kind, namespace: namespace, name: name)
     }
 
-    public func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
+    package func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
         try await registry.list(kind, namespace: namespace, options: options)
     }
 
-    public func watch(_ kind: KindInfo, namespace: String?, options: ListOptions) -> WatchEvents {
+    package func watch(_ kind: KindInfo, namespace: String?, options: ListOptions) -> WatchEvents {
         let registry = self.registry
         let (events, continuation) = WatchEvents.makeStream(bufferingPolicy: .unbounded)
         // The producer lives as long as the consumer iterates: when the
@@ -41,31 +41,31 @@ public struct InProcessClient: ClusterClient {
         return events
     }
 
-    public func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
+    package func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
         try await registry.create(kind, namespace: namespace, object: object, options: options)
     }
 
-    public func update(
+    package func update(
         _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
         try checkSubresource(subresource, writable: registry.strategies[kind].writableSubresources)
         return try await registry.update(kind, namespace: namespace, name: name, object: object, options: options, subresource: subresource)
     }
 
-    public func patch(
+    package func patch(
         _ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
         try checkSubresource(subresource, writable: ["status"])
         return try await registry.applyPatch(kind, namespace: namespace, name: name, patch, options: options, subresource: subresource).object
     }
 
-    public func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
+    package func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
         try await registry.delete(
             kind, namespace: namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: options.gracePeriodSeconds,
             preconditionUID: options.preconditionUID)
     }
 
-    public func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {
+    package func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {
         _ = try await registry.bind(podNamespace: podNamespace, name: name, node: node, options: options)
     }
 

@@ -1,12 +1,13 @@
-public import CapstanAPI
-public import CapstanCore
+package import CapstanAPI
+package import CapstanCore
+import OrderedCollections
 
 /// Namespace admission every namespaced kind gets, as Kubernetes'
 /// `NamespaceLifecycle` admission: nothing new may be created in a terminating
 /// namespace (403). The namespace's own lifecycle is ``NamespaceStrategy``.
 extension ResourceRegistry {
     /// Namespaces that must always exist: Kubernetes' own and Capstan's.
-    public static let undeletableNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease", "capstan-system"]
+    package static let undeletableNamespaces: Set<String> = ["default", "kube-system", "kube-public", "kube-node-lease", "capstan-system"]
 
     /// 403 when `namespace` is being deleted: nothing new may appear in it.
     func checkAcceptsNewContent(_ info: KindInfo, namespace: String, name: String) async throws(APIError) {

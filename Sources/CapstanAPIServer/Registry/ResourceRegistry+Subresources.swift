@@ -1,5 +1,6 @@
-public import CapstanAPI
-public import CapstanCore
+package import CapstanAPI
+package import CapstanCore
+import OrderedCollections
 
 extension ResourceRegistry {
     /// Applies a patch the way a PATCH request does: reads, patches, validates
@@ -8,7 +9,7 @@ extension ResourceRegistry {
     ///
     /// In-process clients call this so that they get exactly the checks an
     /// HTTP PATCH gets.
-    public func applyPatch(
+    package func applyPatch(
         _ info: KindInfo, namespace: String?, name: String, _ request: PatchRequest, options: WriteOptions, subresource: String? = nil
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
         let time = timestamp()
@@ -45,7 +46,7 @@ extension ResourceRegistry {
     ///
     /// A pod that already has a node is a 409 Conflict, so two schedulers can
     /// never both place it. The caller learns the pod's new state.
-    public func bind(podNamespace namespace: String, name: String, node: String, options: WriteOptions) async throws(APIError) -> JSONValue {
+    package func bind(podNamespace namespace: String, name: String, node: String, options: WriteOptions) async throws(APIError) -> JSONValue {
         guard !node.isEmpty else { throw .badRequest("a binding needs target.name") }
         let (bound, _) = try await patch(BuiltinKinds.pod, namespace: namespace, name: name, options: options) {
             (current: JSONValue?) throws -> JSONValue in

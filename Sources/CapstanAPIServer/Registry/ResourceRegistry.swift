@@ -1,12 +1,13 @@
-public import CapstanAPI
-public import CapstanCore
-public import CapstanStore
-public import Foundation
+package import CapstanAPI
+package import CapstanCore
+package import CapstanStore
+package import Foundation
+import OrderedCollections
 
 /// The one path every read and write of cluster state takes, from HTTP or in
 /// process: defaulting, validation, resourceVersion checks, field ownership
 /// and storage encoding live here and nowhere else.
-public struct ResourceRegistry: Sendable {
+package struct ResourceRegistry: Sendable {
     let store: any Store
     let now: @Sendable () -> Date
     /// Seals Secrets before they reach the store; nil stores them as plain JSON.
@@ -22,7 +23,7 @@ public struct ResourceRegistry: Sendable {
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
     ///   - defaultTolerationSeconds: how long new pods tolerate a not-ready or unreachable node, as
     ///     kube-apiserver's `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
-    public init(
+    package init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
         eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
     ) {
@@ -36,13 +37,13 @@ public struct ResourceRegistry: Sendable {
 
     // MARK: Reading
 
-    public func get(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> JSONValue {
+    package func get(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> JSONValue {
         let result = try await range(RangeRequest(.single(StorageKeys.key(info, namespace: namespace, name: name))))
         guard let kv = result.kvs.first else { throw .notFound(info.resource, name, group: info.group) }
         return try decode(kv)
     }
 
-    public func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
+    package func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
         try options.fieldSelector.validate(for: info)
         let prefix = StorageKeys.prefix(info, namespace: namespace)
         var start = Data(prefix.utf8)
@@ -85,7 +86,7 @@ public struct ResourceRegistry: Sendable {
 
     // MARK: Writing
 
-    public func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
+    package func create(_ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws(APIError) -> JSONValue {
         try await create(info, namespace: namespace, object: object, options: options, recordManagers: true)
     }
 
@@ -146,7 +147,7 @@ public struct ResourceRegistry: Sendable {
     }
 
     /// Replaces an object. A resourceVersion in the body must match the stored one.
-    public func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil)
+    package func update(_ info: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String? = nil)
         async throws(APIError) -> JSONValue
     {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
@@ -165,7 +166,7 @@ public struct ResourceRegistry: Sendable {
     }
 
     /// Reads, transforms and writes back, retrying when someone else wrote in between.
-    public func patch(
+    package func patch(
         _ info: KindInfo, namespace: String?, name: String, options: WriteOptions, subresource: String? = nil,
         createIfMissing: Bool = false, _ transform: (JSONValue?) throws -> JSONValue
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
@@ -217,7 +218,7 @@ public struct ResourceRegistry: Sendable {
     /// An apply to a subresource (`status`) never creates the object: it is
     /// 404 when the object is missing, as in Kubernetes, so a writer allowed
     /// only a status cannot bring a whole object into being through it.
-    public func apply(
+    package func apply(
         _ info: KindInfo, namespace: String?, name: String, configuration: JSONValue, options: WriteOptions, force: Bool,
         subresource: String? = nil
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
@@ -312,7 +313,7 @@ public struct ResourceRegistry: Sendable {
     // MARK: Deleting
 
     /// How deleting an owner treats its dependents (`propagationPolicy`).
-    public enum PropagationPolicy: String, Sendable {
+    package enum PropagationPolicy: String, Sendable {
         /// The owner goes now; the garbage collector deletes the dependents after it.
         case background = "Background"
         /// The owner stays (with the `foregroundDeletion` finalizer) until its dependents are gone.
@@ -332,7 +333,7 @@ public struct ResourceRegistry: Sendable {
 
     /// - Parameter requestingNode: the node whose credentials ask, if a node's do: it may
     ///   delete only a pod bound to it, checked on the object the deletion replaces.
-    public func delete(
+    package func delete(
         _ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil,
         propagationPolicy: PropagationPolicy? = nil, requestingNode: String? = nil
     ) async throws(APIError) -> DeleteOutcome {

@@ -1,6 +1,6 @@
-public import CapstanAPI
-public import CapstanCore
-public import CapstanStore
+package import CapstanAPI
+package import CapstanCore
+package import CapstanStore
 import Foundation
 
 extension ResourceRegistry {
@@ -11,7 +11,7 @@ extension ResourceRegistry {
     /// With no resourceVersion (or `"0"`) the current objects come first as
     /// `ADDED` events, as Kubernetes does. Objects moving into or out of the
     /// selectors appear as `ADDED` and `DELETED`.
-    public func watch(
+    package func watch(
         _ info: KindInfo, namespace: String?, options: ListOptions, deliver: @Sendable (WatchEvent) async throws -> Void
     ) async throws {
         try options.fieldSelector.validate(for: info)

@@ -1,25 +1,26 @@
 import CapstanCore
-public import CapstanSystem
+package import CapstanSystem
 import Foundation
+import OrderedCollections
 
 /// A kubeconfig for one cluster, one user and one context, as Capstan writes
 /// it (`admin.kubeconfig`, `capstan kubeconfig`): the server URL, the CA
 /// embedded as `certificate-authority-data`, and a bearer token.
-public struct Kubeconfig: Hashable, Sendable {
-    public var server: String
+package struct Kubeconfig: Hashable, Sendable {
+    package var server: String
     /// PEM of the CA that signs the serving certificate; nil for plain HTTP.
-    public var certificateAuthorityPEM: String?
-    public var token: String
-    public var userName: String
+    package var certificateAuthorityPEM: String?
+    package var token: String
+    package var userName: String
 
-    public init(server: String, certificateAuthorityPEM: String?, token: String, userName: String = "admin") {
+    package init(server: String, certificateAuthorityPEM: String?, token: String, userName: String = "admin") {
         self.server = server
         self.certificateAuthorityPEM = certificateAuthorityPEM
         self.token = token
         self.userName = userName
     }
 
-    public var yaml: String {
+    package var yaml: String {
         var cluster: JSONObject = ["server": .string(server)]
         if let pem = certificateAuthorityPEM { cluster["certificate-authority-data"] = .string(Base64.encode(Array(pem.utf8))) }
         let document: JSONValue = [
@@ -35,7 +36,7 @@ public struct Kubeconfig: Hashable, Sendable {
     }
 
     /// Reads a kubeconfig Capstan wrote (its first cluster and first user).
-    public init(yaml text: String, file: String) throws(PrivateFileError) {
+    package init(yaml text: String, file: String) throws(PrivateFileError) {
         let documents: [YAMLDocument]
         do {
             documents = try YAMLLoader().load(text, file: file)

@@ -3,21 +3,21 @@
 // struct's default description lists every stored property.
 
 extension APIServer: CustomStringConvertible {
-    public var description: String { "APIServer(\(configuration.host):\(configuration.port))" }
+    package var description: String { "APIServer(\(configuration.host):\(configuration.port))" }
 }
 
 extension ServerSecurity: CustomStringConvertible {
-    public var description: String { "ServerSecurity(\(dataDirectory), tls: \(pki != nil))" }
+    package var description: String { "ServerSecurity(\(dataDirectory), tls: \(pki != nil))" }
 }
 
 extension ServerPKI: CustomStringConvertible {
-    public var description: String { "ServerPKI(\(directory))" }
+    package var description: String { "ServerPKI(\(directory))" }
 }
 
 extension SecretEncryption: CustomStringConvertible {
-    public var description: String { "SecretEncryption(primary key \"\(primary.name)\", [redacted])" }
+    package var description: String { "SecretEncryption(primary key \"\(primary.name)\", [redacted])" }
 }
 
 extension SecretEncryption.Key: CustomStringConvertible {
-    public var description: String { "Key(\(name), [redacted])" }
+    package var description: String { "Key(\(name), [redacted])" }
 }

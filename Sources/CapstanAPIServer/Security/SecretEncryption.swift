@@ -1,7 +1,7 @@
 import CapstanCore
-public import CapstanSystem
+package import CapstanSystem
 import Crypto
-public import Foundation
+package import Foundation
 
 /// Encryption at rest for Secrets, in Kubernetes' `aesgcm` provider format:
 /// a stored value is `k8s:enc:aesgcm:v1:<key name>:` followed by a 12-byte
@@ -12,15 +12,15 @@ public import Foundation
 ///
 /// The key name in every value is what makes rotation possible later: old
 /// keys stay in ``keys`` for reading while ``primary`` seals new writes.
-public struct SecretEncryption: Sendable {
+package struct SecretEncryption: Sendable {
     /// A named 256-bit key.
-    public struct Key: Sendable {
-        public var name: String
+    package struct Key: Sendable {
+        package var name: String
         /// Raw bytes rather than a `SymmetricKey`, which is not `Sendable`.
         let material: [UInt8]
         var key: SymmetricKey { SymmetricKey(data: material) }
 
-        public init(name: String, bytes: some Collection<UInt8>) throws(PrivateFileError) {
+        package init(name: String, bytes: some Collection<UInt8>) throws(PrivateFileError) {
             guard bytes.count == 32 else { throw PrivateFileError(path: name, "an AES-256 key must be 32 bytes, not \(bytes.count)") }
             guard !name.isEmpty, !name.contains(":") else { throw PrivateFileError(path: name, "a key name must be non-empty and hold no ':'") }
             self.name = name
@@ -29,14 +29,14 @@ public struct SecretEncryption: Sendable {
     }
 
     /// Failures to read a sealed value: the reason only, never any of the plaintext.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible, Sendable {
+        package var description: String
     }
 
-    public let primary: Key
-    public let keys: [String: Key]
+    package let primary: Key
+    package let keys: [String: Key]
 
-    public init(primary: Key, others: [Key] = []) {
+    package init(primary: Key, others: [Key] = []) {
         self.primary = primary
         var keys = Dictionary(others.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         keys[primary.name] = primary
@@ -45,7 +45,7 @@ public struct SecretEncryption: Sendable {
 
     static let prefix = Array("k8s:enc:aesgcm:v1:".utf8)
 
-    public func seal(_ plaintext: Data, storageKey: Data) throws(Failure) -> Data {
+    package func seal(_ plaintext: Data, storageKey: Data) throws(Failure) -> Data {
         do {
             let box = try AES.GCM.seal(plaintext, using: primary.key, authenticating: storageKey)
             var out = Data(Self.prefix)
@@ -60,13 +60,13 @@ public struct SecretEncryption: Sendable {
     }
 
     /// Whether a stored value is sealed (has the `k8s:enc:aesgcm:v1:` prefix).
-    public static func isSealed(_ value: Data) -> Bool {
+    package static func isSealed(_ value: Data) -> Bool {
         value.count >= prefix.count && value.prefix(prefix.count).elementsEqual(prefix)
     }
 
     /// The plaintext of a sealed value. Throws when the key is unknown or the
     /// value was altered (the GCM tag does not match).
-    public func open(_ value: Data, storageKey: Data) throws(Failure) -> Data {
+    package func open(_ value: Data, storageKey: Data) throws(Failure) -> Data {
         let bytes = Array(value)
         guard Self.isSealed(value) else { throw Failure(description: "the value is not sealed") }
         let rest = bytes[Self.prefix.count...]
@@ -98,7 +98,7 @@ public struct SecretEncryption: Sendable {
 
     /// The key in `path` (base64 of 32 bytes), made with mode 0600 if missing.
     /// Its name in sealed values is `key1`; a rotation adds `key2`.
-    public static func loadOrCreate(path: String, keyName: String = "key1") throws(PrivateFileError) -> SecretEncryption {
+    package static func loadOrCreate(path: String, keyName: String = "key1") throws(PrivateFileError) -> SecretEncryption {
         if let data = try PrivateFile.read(path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Base64.decode(text), bytes.count == 32 else {

@@ -1,6 +1,6 @@
-public import CapstanSystem
+package import CapstanSystem
 import Crypto
-public import Foundation
+package import Foundation
 import SwiftASN1
 import X509
 
@@ -16,16 +16,16 @@ import X509
 /// serving certificate alone is re-issued when it would not cover a name the
 /// server is now asked to answer to, or is near its end — the CA, which every
 /// kubeconfig embeds, stays.
-public struct ServerPKI: Sendable {
-    public let directory: String
-    public let caCertificatePEM: String
-    public let certificatePEM: String
-    public let privateKeyPEM: String
+package struct ServerPKI: Sendable {
+    package let directory: String
+    package let caCertificatePEM: String
+    package let certificatePEM: String
+    package let privateKeyPEM: String
 
-    public var caCertificatePath: String { directory + "/ca.crt" }
-    public var caKeyPath: String { directory + "/ca.key" }
-    public var certificatePath: String { directory + "/server.crt" }
-    public var privateKeyPath: String { directory + "/server.key" }
+    package var caCertificatePath: String { directory + "/ca.crt" }
+    package var caKeyPath: String { directory + "/ca.key" }
+    package var certificatePath: String { directory + "/server.crt" }
+    package var privateKeyPath: String { directory + "/server.key" }
 
     static let caLifetime: TimeInterval = 10 * 365 * 86400
     static let servingLifetime: TimeInterval = 365 * 86400
@@ -34,7 +34,7 @@ public struct ServerPKI: Sendable {
 
     /// The names every serving certificate carries, plus the machine's host
     /// name and `extra` (`--tls-san`, the listen address).
-    public static func defaultNames(extra: [String]) -> [String] {
+    package static func defaultNames(extra: [String]) -> [String] {
         var names = ["127.0.0.1", "::1", "localhost"]
         var buffer = [CChar](repeating: 0, count: 256)
         if gethostname(&buffer, buffer.count) == 0 {
@@ -47,7 +47,7 @@ public struct ServerPKI: Sendable {
 
     /// Loads the CA and serving certificate from `directory`, creating what is missing.
     /// - Parameter names: DNS names and IP addresses the serving certificate must cover.
-    public static func loadOrCreate(directory: String, names: [String], now: Date = Date()) throws -> ServerPKI {
+    package static func loadOrCreate(directory: String, names: [String], now: Date = Date()) throws -> ServerPKI {
         let wanted = try Set(names.map(generalName))
         try PrivateFile.makeDirectory(directory)
         let paths = (caCert: directory + "/ca.crt", caKey: directory + "/ca.key", cert: directory + "/server.crt", key: directory + "/server.key")

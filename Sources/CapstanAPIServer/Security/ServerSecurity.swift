@@ -1,6 +1,6 @@
 import CapstanSystem
 import Foundation
-public import NIOSSL
+package import NIOSSL
 
 /// Everything in the data directory that keeps the API server private,
 /// made on first start and reused after:
@@ -11,31 +11,31 @@ public import NIOSSL
 /// - `admin.kubeconfig` — the CA, the server URL and an admin token.
 ///
 /// Key and token files are mode 0600, their directories 0700.
-public struct ServerSecurity: Sendable {
-    public let dataDirectory: String
+package struct ServerSecurity: Sendable {
+    package let dataDirectory: String
     /// nil when the server speaks plain HTTP.
-    public let pki: ServerPKI?
-    public let tokens: TokenStore
-    public let encryption: SecretEncryption
+    package let pki: ServerPKI?
+    package let tokens: TokenStore
+    package let encryption: SecretEncryption
     /// The admin token in `admin.kubeconfig`, kept to rewrite the file with the bound address.
     let adminToken: String
 
     /// Makes the data directory (or one inside it) private to its owner: 0700
     /// when created, narrowed to 0700 when an older start left it wider.
-    public static func makePrivateDirectory(_ path: String) throws {
+    package static func makePrivateDirectory(_ path: String) throws {
         try PrivateFile.makeDirectory(path)
     }
 
-    public static func adminKubeconfigPath(dataDirectory: String) -> String { dataDirectory + "/admin.kubeconfig" }
-    public static func tokensPath(dataDirectory: String) -> String { dataDirectory + "/auth/tokens.json" }
-    public static func pkiDirectory(dataDirectory: String) -> String { dataDirectory + "/pki" }
-    public static func secretsKeyPath(dataDirectory: String) -> String { dataDirectory + "/secrets.key" }
+    package static func adminKubeconfigPath(dataDirectory: String) -> String { dataDirectory + "/admin.kubeconfig" }
+    package static func tokensPath(dataDirectory: String) -> String { dataDirectory + "/auth/tokens.json" }
+    package static func pkiDirectory(dataDirectory: String) -> String { dataDirectory + "/pki" }
+    package static func secretsKeyPath(dataDirectory: String) -> String { dataDirectory + "/secrets.key" }
 
     /// Loads or makes the data directory's keys, certificates and tokens.
     /// - Parameters:
     ///   - tls: false for plain HTTP (no certificates are made or loaded).
     ///   - names: DNS names and IPs the serving certificate must cover (see ``ServerPKI/defaultNames(extra:)``).
-    public static func prepare(dataDirectory: String, tls: Bool, names: [String]) throws -> ServerSecurity {
+    package static func prepare(dataDirectory: String, tls: Bool, names: [String]) throws -> ServerSecurity {
         try PrivateFile.makeDirectory(dataDirectory)
         let pki = tls ? try ServerPKI.loadOrCreate(directory: pkiDirectory(dataDirectory: dataDirectory), names: names) : nil
         let tokens = try TokenStore(path: tokensPath(dataDirectory: dataDirectory))
@@ -55,13 +55,13 @@ public struct ServerSecurity: Sendable {
     }
 
     /// Writes `admin.kubeconfig` (0600) for the address the server listens on.
-    public func writeAdminKubeconfig(serverURL: String) throws {
+    package func writeAdminKubeconfig(serverURL: String) throws {
         let config = Kubeconfig(server: serverURL, certificateAuthorityPEM: pki?.caCertificatePEM, token: adminToken)
         try PrivateFile.write(Data(config.yaml.utf8), to: Self.adminKubeconfigPath(dataDirectory: dataDirectory))
     }
 
     /// The NIOSSL server configuration for the serving certificate; nil for plain HTTP.
-    public func tlsConfiguration() throws -> TLSConfiguration? {
+    package func tlsConfiguration() throws -> TLSConfiguration? {
         guard let pki else { return nil }
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(pki.certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(pki.privateKeyPEM.utf8), format: .pem)

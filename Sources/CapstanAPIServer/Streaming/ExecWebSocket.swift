@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import OrderedCollections
 
 /// `kubectl exec` over a WebSocket, as kubectl 1.30+ speaks it first: the
 /// Kubernetes remote-command protocol `v5.channel.k8s.io` (and `v4`). Every

@@ -1,12 +1,12 @@
 import CRIAPI
-public import CapstanAPI
-public import CapstanCore
+package import CapstanAPI
+package import CapstanCore
 import Foundation
 
 /// `kubectl logs` and `kubectl exec` for the pods of this node: logs read
 /// from the CRI log files the runtime writes, exec through CRI `ExecSync`.
 /// Set as the API server's `podStreaming` when the node runs in-process.
-public struct AgentPodStreaming: PodStreaming {
+package struct AgentPodStreaming: PodStreaming {
     let nodeName: String
     let runtime: any RuntimeService
     /// How often a followed log is checked for new lines.
@@ -16,7 +16,7 @@ public struct AgentPodStreaming: PodStreaming {
     /// What `sinceSeconds` counts back from.
     let wallClock: any WallClock
 
-    public init(
+    package init(
         nodeName: String, runtime: any RuntimeService, clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock()
     ) {
         self.nodeName = nodeName
@@ -25,7 +25,7 @@ public struct AgentPodStreaming: PodStreaming {
         self.wallClock = wallClock
     }
 
-    public func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+    package func logs(node: String, pod: PodReference, options: PodLogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
         guard node == nodeName else { throw Self.remote(node) }
         let instances = try await containers(of: pod, named: options.container)
         let chosen: Runtime_V1_ContainerStatus
@@ -109,7 +109,7 @@ public struct AgentPodStreaming: PodStreaming {
         }
     }
 
-    public func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
+    package func exec(node: String, pod: PodReference, options: PodExecOptions) async throws -> PodExecResult {
         guard node == nodeName else { throw Self.remote(node) }
         if options.stdin || options.tty { throw PodStreamingError.unsupported("interactive exec (stdin/tty) is not supported by Capstan yet") }
         let instances = try await containers(of: pod, named: options.container)

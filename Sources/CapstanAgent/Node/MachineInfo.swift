@@ -3,26 +3,26 @@ import Foundation
 /// What the node agent reports about its machine: capacity read from the
 /// kernel (`/proc`, `statvfs`), identity and addresses. Read again on every
 /// status update, so pressure conditions follow the machine.
-public struct MachineInfo: Sendable, Equatable {
-    public var cpuCores: Int
-    public var memoryBytes: Int64
-    public var memoryAvailableBytes: Int64
+package struct MachineInfo: Sendable, Equatable {
+    package var cpuCores: Int
+    package var memoryBytes: Int64
+    package var memoryAvailableBytes: Int64
     /// The filesystem holding the agent's root directory.
-    public var storageBytes: Int64
-    public var storageAvailableBytes: Int64
-    public var processes: Int
-    public var maxProcesses: Int
-    public var hostname: String
-    public var kernelVersion: String
-    public var osImage: String
+    package var storageBytes: Int64
+    package var storageAvailableBytes: Int64
+    package var processes: Int
+    package var maxProcesses: Int
+    package var hostname: String
+    package var kernelVersion: String
+    package var osImage: String
     /// `amd64`, `arm64`… as Kubernetes spells GOARCH.
-    public var architecture: String
-    public var machineID: String
-    public var bootID: String
+    package var architecture: String
+    package var machineID: String
+    package var bootID: String
     /// Non-loopback IPv4 addresses of the machine's interfaces, the first one preferred.
-    public var addresses: [String]
+    package var addresses: [String]
 
-    public static func read(storagePath: String) -> MachineInfo {
+    package static func read(storagePath: String) -> MachineInfo {
         let meminfo = Self.keyValues(Self.file("/proc/meminfo"))
         var disk = statvfs()
         let diskOK = statvfs(storagePath, &disk) == 0

@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import Foundation
 import Logging
+import OrderedCollections
 
 /// Registers the Node and keeps the cluster told that it lives: the Lease in
 /// `kube-node-lease` renewed every interval (the cheap heartbeat the node

@@ -1,6 +1,7 @@
 import CapstanClient
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// The Node object an agent registers and the status it posts, computed from
 /// the machine and the runtime. Pure, so every rule is unit-tested.

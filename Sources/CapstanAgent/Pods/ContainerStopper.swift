@@ -1,6 +1,8 @@
+import CRIAPI
 import CapstanClient
 import CapstanCore
 import Logging
+import OrderedCollections
 
 /// Stops containers as Kubernetes does: the `preStop` hook first (exec,
 /// httpGet or sleep), then SIGTERM, then SIGKILL when the rest of the grace

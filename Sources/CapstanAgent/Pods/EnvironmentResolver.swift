@@ -1,4 +1,5 @@
 import CapstanCore
+import Foundation
 
 /// A container's environment as Kubernetes builds it: `envFrom` sources first
 /// (later ones win), then `env` in order, each value able to use earlier ones

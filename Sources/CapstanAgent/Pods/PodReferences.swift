@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// The ConfigMaps and Secrets a pod refers to (env, envFrom, volumes),
 /// read once per sync so that everything built from them is consistent.

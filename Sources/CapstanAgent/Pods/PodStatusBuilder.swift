@@ -2,6 +2,7 @@ import CRIAPI
 import CapstanClient
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// Why a container is not running yet, as the sync found it: image pull
 /// errors, configuration errors, crash-loop back-off.

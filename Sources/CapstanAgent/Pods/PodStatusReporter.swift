@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Logging
+import OrderedCollections
 
 /// Writes a pod's status to `pods/status` when it differs from what the API
 /// holds (or from what this reporter last wrote, while the informer catches up).

@@ -5,6 +5,7 @@ import CapstanCore
 import Foundation
 import GRPCCore
 import Logging
+import OrderedCollections
 
 /// Makes the runtime match one pod, level-based like the kubelet's
 /// `SyncPod`: it reads the runtime afresh, asks ``PodActions`` what to do,

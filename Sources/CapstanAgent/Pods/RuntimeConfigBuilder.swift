@@ -2,6 +2,7 @@ import CRIAPI
 import CapstanCore
 import Crypto
 import Foundation
+import OrderedCollections
 
 /// Turns a pod spec into CRI sandbox and container configurations, as the
 /// kubelet does: identity labels, log paths, resources as cgroup values,

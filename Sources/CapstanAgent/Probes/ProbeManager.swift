@@ -1,3 +1,4 @@
+import CRIAPI
 import CapstanCore
 import Foundation
 import Logging

@@ -1,9 +1,9 @@
-public import CRIAPI
+package import CRIAPI
 
 /// What the agent needs from a container runtime: the CRI v1 calls it makes,
 /// in CRI's own message types. The real one is ``CRIClient`` (gRPC over a
 /// unix socket, to `capstan cri` or containerd); unit tests use a fake.
-public protocol RuntimeService: Sendable {
+package protocol RuntimeService: Sendable {
     func version() async throws -> Runtime_V1_VersionResponse
 
     func runPodSandbox(_ config: Runtime_V1_PodSandboxConfig) async throws -> String

@@ -1,7 +1,9 @@
 import CRIAPI
 import CapstanCore
+import CoreFoundation
 import Foundation
 import Glibc
+import OrderedCollections
 
 /// Sets up a pod's volumes under `<root>/pods/<uid>/volumes/<name>` and turns
 /// `volumeMounts` into CRI bind mounts. ConfigMap, Secret, downward API and

@@ -1,5 +1,6 @@
 package import CRIAPI
 import Foundation
+import NIOCore
 import NIOHTTP1
 
 /// Pulls images over the OCI distribution API (registry v2): bearer-token and basic auth,

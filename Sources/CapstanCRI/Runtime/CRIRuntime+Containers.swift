@@ -1,5 +1,6 @@
 package import CRIAPI
 import Foundation
+import Logging
 import SwiftProtobuf
 
 #if canImport(Glibc)

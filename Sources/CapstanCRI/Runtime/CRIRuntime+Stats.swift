@@ -1,5 +1,6 @@
 package import CRIAPI
 import Foundation
+import SwiftProtobuf
 
 extension CRIRuntime {
     /// One container's CPU, memory and writable-layer usage; NOT_FOUND if unknown.

@@ -1,5 +1,6 @@
 package import CRIAPI
 import Foundation
+import Logging
 import SwiftProtobuf
 
 /// Longest name, namespace, uid or hostname accepted (Kubernetes' DNS-1123 subdomain limit).

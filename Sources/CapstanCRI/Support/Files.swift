@@ -1,7 +1,8 @@
+package import CDispatch
 package import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+    package import Glibc
 #endif
 
 extension JSONEncoder {

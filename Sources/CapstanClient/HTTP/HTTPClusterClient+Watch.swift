@@ -2,6 +2,7 @@ public import CapstanAPI
 public import CapstanCore
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 extension HTTPClusterClient {
     /// A watch over its own connection: a chunked stream of `{"type":…,"object":…}` lines.

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import OrderedCollections
 import Synchronization
 
 /// A ``ClusterClient`` speaking HTTP/1.1 (over TLS for `https://`) to a

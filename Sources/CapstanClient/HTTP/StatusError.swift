@@ -1,5 +1,7 @@
 import CapstanAPI
 import CapstanCore
+import Foundation
+import OrderedCollections
 
 /// Turns a failed response into the `APIError` the in-process client would
 /// have thrown: a Kubernetes `Status` body carries the code, reason, message

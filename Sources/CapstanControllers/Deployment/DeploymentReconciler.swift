@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import Foundation
 import Logging
+import OrderedCollections
 
 /// Rolls a Deployment's pod template out through ReplicaSets.
 ///

@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// A Deployment's status and conditions from its ReplicaSets, as Kubernetes'
 /// `calculateStatus` and `syncRolloutStatus`. Pure: the reconciler writes the result.

@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// The `pod-template-hash` label: a short, stable name for a pod template,
 /// which names a Deployment's ReplicaSets (`web-7d4b9c6f5`) and keeps their

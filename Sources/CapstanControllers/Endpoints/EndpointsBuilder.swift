@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// The Endpoints of a Service, as Kubernetes' endpoints controller computes
 /// them: every pod its selector matches that has an IP and is not being

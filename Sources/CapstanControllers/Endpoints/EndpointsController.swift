@@ -1,14 +1,15 @@
-public import CapstanAPI
-public import CapstanClient
+package import CapstanAPI
+package import CapstanClient
 import CapstanCore
-public import Logging
-public import ServiceLifecycle
+package import Logging
+import OrderedCollections
+package import ServiceLifecycle
 
 /// Keeps one Endpoints object per Service with a selector, named after it,
 /// listing the pods behind it (what `kubectl get endpoints` shows, what the
 /// GitOps health check and a proxy read). A pod change queues every Service
 /// in its namespace whose selector matched it before or after.
-public struct EndpointsController: ServiceLifecycle.Service {
+package struct EndpointsController: ServiceLifecycle.Service {
     let client: any ClusterClient
     let logger: Logger
     let workers: Int
@@ -16,14 +17,14 @@ public struct EndpointsController: ServiceLifecycle.Service {
 
     /// - Parameter informers: the process's shared informers, run by the caller;
     ///   nil to make and run a factory of this controller's own.
-    public init(client: any ClusterClient, logger: Logger, workers: Int = 2, informers: SharedInformerFactory? = nil) {
+    package init(client: any ClusterClient, logger: Logger, workers: Int = 2, informers: SharedInformerFactory? = nil) {
         self.client = client
         self.logger = logger
         self.workers = workers
         self.sharedInformers = informers
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
         let runsInformers = sharedInformers == nil
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)

@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanClient
 import CapstanCore
 import Logging
+import OrderedCollections
 
 /// Deletes objects whose owners are gone, and finishes the deletion of
 /// owners that asked to orphan or to wait for their dependents.

@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// What one pass found in a terminating namespace, and the status conditions
 /// Kubernetes' namespace controller reports for it (`kubectl describe ns`).

@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import Foundation
 import Logging
+import OrderedCollections
 
 /// Empties a namespace being deleted, then lets it go, as Kubernetes'
 /// namespace controller does.

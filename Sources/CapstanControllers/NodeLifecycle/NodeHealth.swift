@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// When the controller last saw a node alive, on the controller's own clock.
 ///

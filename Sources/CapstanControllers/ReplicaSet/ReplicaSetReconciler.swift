@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import Foundation
 import Logging
+import OrderedCollections
 
 /// Keeps `spec.replicas` pods of a ReplicaSet's template running.
 ///

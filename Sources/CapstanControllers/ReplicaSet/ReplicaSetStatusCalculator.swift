@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// A ReplicaSet's status from the pods it controls, as Kubernetes' `calculateStatus`.
 enum ReplicaSetStatusCalculator {

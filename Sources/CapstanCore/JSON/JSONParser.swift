@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// A strict RFC 8259 JSON parser that keeps object key order and refuses
 /// hostile input (deep nesting, invalid UTF-8, bad escapes) with a position.
 public struct JSONParser: Sendable {

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Writes ``JSONValue``s as JSON text: compact (one line, for the wire and
 /// `render -o json`) or indented (for people).
 public enum JSONSerializer {

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Reads manifest files into Kubernetes objects and checks them, reporting
 /// every problem at its `file:line:column`.
 ///

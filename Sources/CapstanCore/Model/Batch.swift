@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A Job: Pods that run to completion.
 public struct Job: TypedObject {
     public static let kindInfo = BuiltinKinds.job

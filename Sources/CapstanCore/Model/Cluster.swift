@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A Namespace: a scope for names, and the unit of cleanup.
 public struct Namespace: TypedObject {
     public static let kindInfo = BuiltinKinds.namespace

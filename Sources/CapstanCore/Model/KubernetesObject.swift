@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// Any Kubernetes object: `apiVersion`, `kind`, `metadata`, and whatever else it holds.
 public protocol KubernetesObjectView: ObjectView {}
 

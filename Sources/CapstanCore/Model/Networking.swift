@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A Service: a stable name and virtual IP in front of the Pods its selector picks.
 public struct Service: TypedObject {
     public static let kindInfo = BuiltinKinds.service

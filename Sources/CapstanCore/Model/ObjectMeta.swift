@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// `metadata`: what every object has — identity, labels, ownership, lifecycle.
 public struct ObjectMeta: ObjectView {
     public var json: JSONObject

@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A typed window onto a JSON object.
 ///
 /// Kubernetes objects carry far more fields than any one component reads, and

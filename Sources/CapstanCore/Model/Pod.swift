@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A Pod: one or more containers scheduled together on one node.
 public struct Pod: TypedObject {
     public static let kindInfo = BuiltinKinds.pod

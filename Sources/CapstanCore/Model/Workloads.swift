@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// A Deployment: a desired number of identical Pods, rolled out through ReplicaSets.
 public struct Deployment: TypedObject {
     public static let kindInfo = BuiltinKinds.deployment

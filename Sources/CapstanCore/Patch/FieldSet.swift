@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// A set of fields of an object, as server-side apply tracks ownership in
 /// `metadata.managedFields` (the `FieldsV1` format): `f:name` for a field,
 /// `k:{"name":"web"}` for an element of a keyed list, `v:"x"` for a member of

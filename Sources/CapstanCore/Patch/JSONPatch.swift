@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// RFC 6902 JSON Patch: a list of `add`, `remove`, `replace`, `move`, `copy`
 /// and `test` operations on JSON pointers, applied all or nothing.
 public enum JSONPatch {

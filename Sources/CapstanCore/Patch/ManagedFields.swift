@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// One entry of `metadata.managedFields`: the fields one manager set, by
 /// apply or by an ordinary update.
 public struct ManagedFieldsEntry: Hashable, Sendable {

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Server-side apply, as the Kubernetes API server does it: a manager sends
 /// the fields it wants, Capstan merges them into the live object, records
 /// which manager owns which field in `metadata.managedFields`, removes fields

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Kubernetes' strategic merge patch for the built-in kinds: like a JSON
 /// merge patch, but lists with a merge key (containers by `name`) merge
 /// element by element, and `$patch`, `$retainKeys`, `$setElementOrder/…` and

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 extension FieldChecker {
     /// ConfigMaps and Secrets are stored whole in one store value.
     static let configDataSizeLimit = 1024 * 1024

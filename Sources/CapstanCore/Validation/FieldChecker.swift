@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Reads fields of a JSON object for validation, recording a Kubernetes-style
 /// error whenever a field is missing, of the wrong type, or out of range.
 ///

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Which rule an object's name follows (Kubernetes differs by kind).
 enum NameRule {
     case dns1123Subdomain

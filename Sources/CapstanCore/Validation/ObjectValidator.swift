@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Validates whole objects as the Kubernetes API validates them on create:
 /// `apiVersion` and `kind`, `metadata`, and the kind's own rules for the
 /// built-in kinds. Objects of other kinds (custom resources) get the

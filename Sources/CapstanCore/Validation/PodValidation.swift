@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// What a pod spec is checked for, by where it appears.
 struct PodSpecContext {
     /// Restart policies allowed here (`Always` only, for Deployments and friends).

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 extension FieldChecker {
     static let serviceTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 extension FieldChecker {
     /// `spec.selector` and `spec.template` of controllers: the selector must be
     /// present, non-empty, and select the template's own labels.

@@ -1,4 +1,5 @@
 internal import CLibYAML
+import OrderedCollections
 
 /// Writes ``JSONValue``s as block-style YAML through libyaml's emitter, the
 /// way `kubectl get -o yaml` prints objects: strings that would read back as

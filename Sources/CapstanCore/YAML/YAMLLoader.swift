@@ -1,4 +1,5 @@
 internal import CLibYAML
+import OrderedCollections
 
 /// One document of a YAML stream, converted to JSON the way kubectl converts
 /// manifests, with the position of every value it holds.

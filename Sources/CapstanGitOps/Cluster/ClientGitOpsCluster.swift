@@ -1,19 +1,19 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
 
 /// The GitOps engine's view of the cluster over a `ClusterClient`: in-process
 /// (the registry, the path a kubectl request takes after routing) or HTTP
 /// against a remote API server. A thin layer: it names objects the way the
 /// engine does (identity + apiVersion) and turns "not found" into nil.
-public struct ClientGitOpsCluster: GitOpsCluster {
+package struct ClientGitOpsCluster: GitOpsCluster {
     let client: any ClusterClient
 
-    public init(client: any ClusterClient) {
+    package init(client: any ClusterClient) {
         self.client = client
     }
 
-    public func apply(_ object: JSONValue, dryRun: Bool) async throws(APIError) -> AppliedObject {
+    package func apply(_ object: JSONValue, dryRun: Bool) async throws(APIError) -> AppliedObject {
         let info = try Self.kind(object["apiVersion"]?.stringValue ?? "", object["kind"]?.stringValue ?? "")
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let namespace = info.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? "default") : nil
@@ -31,12 +31,12 @@ public struct ClientGitOpsCluster: GitOpsCluster {
         return AppliedObject(object: stored, created: created)
     }
 
-    public func get(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) -> JSONValue? {
+    package func get(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) -> JSONValue? {
         let info = try Self.kind(apiVersion, identity.kind)
         return try await Self.call { try await readIfPresent(info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name) }
     }
 
-    public func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) {
+    package func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) {
         let info = try Self.kind(apiVersion, identity.kind)
         try await Self.call {
             do {
@@ -48,7 +48,7 @@ public struct ClientGitOpsCluster: GitOpsCluster {
         }
     }
 
-    public func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
+    package func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
         let info = try Self.kind(apiVersion, kind)
         var options = ListOptions()
         if let labelSelector {
@@ -61,7 +61,7 @@ public struct ClientGitOpsCluster: GitOpsCluster {
         return try await Self.call { try await client.list(info, namespace: nil, options: options).items }
     }
 
-    public func watch(_ kind: KindInfo) -> WatchEvents {
+    package func watch(_ kind: KindInfo) -> WatchEvents {
         // No resourceVersion: the objects as they are come first.
         client.watch(kind, namespace: nil, options: ListOptions())
     }

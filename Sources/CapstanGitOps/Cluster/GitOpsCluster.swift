@@ -1,6 +1,6 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
 
 /// What the GitOps engine needs from the cluster, and nothing more.
 ///
@@ -9,7 +9,7 @@ public import CapstanCore
 /// validation, admission and encryption as kubectl's; unit tests use a fake.
 /// Every write goes through server-side apply as field manager
 /// ``GitOpsCluster/fieldManager``. Errors are the API's own `APIError`s.
-public protocol GitOpsCluster: Sendable {
+package protocol GitOpsCluster: Sendable {
     /// Server-side applies `object` as `capstan-gitops`, taking over fields
     /// other managers hold (git wins). With `dryRun` nothing is stored, but
     /// every check runs. Returns the object as stored (or as it would be).
@@ -29,16 +29,16 @@ public protocol GitOpsCluster: Sendable {
 }
 
 extension GitOpsCluster {
-    public static var fieldManager: String { "capstan-gitops" }
+    package static var fieldManager: String { "capstan-gitops" }
 }
 
 /// The result of one apply.
-public struct AppliedObject: Sendable {
-    public var object: JSONValue
+package struct AppliedObject: Sendable {
+    package var object: JSONValue
     /// Whether the apply created the object (rather than changing or keeping it).
-    public var created: Bool
+    package var created: Bool
 
-    public init(object: JSONValue, created: Bool) {
+    package init(object: JSONValue, created: Bool) {
         self.object = object
         self.created = created
     }

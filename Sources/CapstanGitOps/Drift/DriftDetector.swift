@@ -1,22 +1,24 @@
-public import CapstanCore
+package import CapstanCore
+import Foundation
+import OrderedCollections
 
 /// One field where the cluster differs from git.
-public struct FieldDifference: Hashable, Sendable, Codable {
+package struct FieldDifference: Hashable, Sendable, Codable {
     /// Readable path: `spec.template.spec.containers[name=web].image`.
-    public var path: String
+    package var path: String
     /// JSON pointer of the same field, as ignore rules name it.
-    public var pointer: String
-    public var desired: JSONValue?
-    public var live: JSONValue?
+    package var pointer: String
+    package var desired: JSONValue?
+    package var live: JSONValue?
     /// The field manager that last set the live value, from `managedFields`.
-    public var changedBy: String?
-    public var changedAt: String?
+    package var changedBy: String?
+    package var changedAt: String?
 
     /// The one "difference" of an object the cluster lacks.
     static let missingObject = FieldDifference(path: "", pointer: "", desired: nil, live: nil, changedBy: nil, changedAt: nil)
 
     /// `desired` and `live` are `null` when unset; `changedBy` and `changedAt` are left out.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(path, forKey: .path)
         try container.encode(pointer, forKey: .pointer)
@@ -30,18 +32,18 @@ public struct FieldDifference: Hashable, Sendable, Codable {
 /// Compares a live object with the one git describes — only the fields git
 /// sets, so server defaults (`spec.strategy`, `status`, `uid`…) and fields
 /// other tools add are never drift.
-public struct DriftDetector: Sendable {
+package struct DriftDetector: Sendable {
     /// JSON pointers to leave alone (the repository's `ignoreDifferences`).
-    public var ignoredPointers: [String]
+    package var ignoredPointers: [String]
 
-    public init(ignoredPointers: [String] = []) {
+    package init(ignoredPointers: [String] = []) {
         self.ignoredPointers = ignoredPointers
     }
 
     /// The differences; empty when the live object holds every field of `desired` with git's value.
     /// A Secret's `data` and `stringData` values are masked (``SecretMask``): the
     /// differences name the keys that differ, never their values.
-    public func differences(desired: JSONValue, live: JSONValue?) -> [FieldDifference] {
+    package func differences(desired: JSONValue, live: JSONValue?) -> [FieldDifference] {
         guard let live else {
             return [.missingObject]
         }

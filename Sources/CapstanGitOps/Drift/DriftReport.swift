@@ -1,19 +1,19 @@
-public import CapstanCore
-public import Foundation
+package import CapstanCore
+package import Foundation
 
 /// One object that differs from git: which fields, since when, and — once
 /// self-heal reverted it — when.
-public struct ObjectDrift: Sendable {
-    public var identity: ObjectIdentity
-    public var apiVersion: String
-    public var file: String
+package struct ObjectDrift: Sendable {
+    package var identity: ObjectIdentity
+    package var apiVersion: String
+    package var file: String
     /// Empty path with no values: the object is missing from the cluster.
-    public var differences: [FieldDifference]
-    public var detectedAt: Date
+    package var differences: [FieldDifference]
+    package var detectedAt: Date
     /// When self-heal reverted it (nil while it stands).
-    public var healedAt: Date?
+    package var healedAt: Date?
 
-    public var missing: Bool { differences.count == 1 && differences[0].path.isEmpty }
+    package var missing: Bool { differences.count == 1 && differences[0].path.isEmpty }
 }
 
 /// On the wire the identity is spelled out (`kind`, `namespace`, `name`
@@ -24,7 +24,7 @@ extension ObjectDrift: Codable {
         case apiVersion, kind, namespace, name, file, missing, detectedAt, differences, healedAt
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         apiVersion = try container.decode(String.self, forKey: .apiVersion)
         identity = ObjectIdentity(
@@ -38,7 +38,7 @@ extension ObjectDrift: Codable {
         differences = missing ? [FieldDifference.missingObject] : try container.decode([FieldDifference].self, forKey: .differences)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(apiVersion, forKey: .apiVersion)
         try container.encode(identity.kind, forKey: .kind)
@@ -72,20 +72,20 @@ struct DriftLedger: Sendable {
 
 /// `GET /drift`: what differs between git and the cluster, object by object.
 /// `commit` and `checkedAt` are `null` until there is an applied commit and a check.
-public struct DriftReport: Codable, Sendable {
+package struct DriftReport: Codable, Sendable {
     /// The applied commit the cluster is compared with.
-    public var commit: String?
-    public var selfHeal: Bool
-    public var objectsChecked: Int
-    public var driftedObjects: Int
-    public var driftedFields: Int
+    package var commit: String?
+    package var selfHeal: Bool
+    package var objectsChecked: Int
+    package var driftedObjects: Int
+    package var driftedFields: Int
     /// Objects that differ now, ordered by identity.
-    public var objects: [ObjectDrift]
+    package var objects: [ObjectDrift]
     /// The last 20 heals, newest last.
-    public var recentHeals: [ObjectDrift]
-    public var checkedAt: Date?
+    package var recentHeals: [ObjectDrift]
+    package var checkedAt: Date?
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(commit, forKey: .commit)
         try container.encode(selfHeal, forKey: .selfHeal)

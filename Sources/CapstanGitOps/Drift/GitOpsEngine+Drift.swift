@@ -1,12 +1,13 @@
-public import CapstanCore
+package import CapstanCore
 import Foundation
+import Logging
 
 extension GitOpsEngine {
     /// Compares these objects (all of them when nil) with the applied commit,
     /// records field-level drift, and — with self-heal on — re-applies git's
     /// version. Returns how many objects were healed.
     @discardableResult
-    public func checkDrift(_ identities: Set<ObjectIdentity>? = nil) async -> Int {
+    package func checkDrift(_ identities: Set<ObjectIdentity>? = nil) async -> Int {
         guard let commit = applied.commit, !source.syncing else { return 0 }
         let targets = identities.map { $0.compactMap { applied.desired[$0] } } ?? Array(applied.desired.values)
         let ignore = applied.config.ignoreDifferences
@@ -67,12 +68,12 @@ extension GitOpsEngine {
     }
 
     /// The drift report as `GET /drift` serves it.
-    public func driftReport() -> DriftReport {
+    package func driftReport() -> DriftReport {
         applied.drift.report(commit: applied.commit?.id, selfHeal: applied.config.selfHeal)
     }
 
     /// The kinds the applied commit holds: what the drift watch follows.
-    public var watchedKinds: [KindInfo] {
+    package var watchedKinds: [KindInfo] {
         Set(applied.desired.values.map { "\($0.apiVersion) \($0.identity.kind)" }).sorted().compactMap { key in
             let parts = key.split(separator: " ")
             return BuiltinKinds.lookup(apiVersion: String(parts[0]), kind: String(parts[1]))
@@ -80,7 +81,7 @@ extension GitOpsEngine {
     }
 
     /// Whether an identity is one git manages (so its changes are worth a drift check).
-    public func manages(_ identity: ObjectIdentity) -> Bool { applied.desired[identity] != nil }
+    package func manages(_ identity: ObjectIdentity) -> Bool { applied.desired[identity] != nil }
 
     /// The identities among these that git manages.
     func managed(among identities: Set<ObjectIdentity>) -> Set<ObjectIdentity> { identities.filter { applied.desired[$0] != nil } }

@@ -1,4 +1,5 @@
-public import CapstanCore
+package import CapstanCore
+import OrderedCollections
 
 /// Hides the values of a Secret's `data` and `stringData` in differences,
 /// the way `kubectl diff` masks Secrets: a reader learns that a key was
@@ -9,16 +10,16 @@ public import CapstanCore
 /// a key present on one side only reads `***`. Differences are masked where
 /// they are made (``DriftDetector``), so nothing downstream — `/diff`,
 /// `/drift`, `capstan drift`, heal records — ever holds a Secret's value.
-public enum SecretMask {
-    public static let value: JSONValue = "***"
-    public static let before: JSONValue = "*** (before)"
-    public static let after: JSONValue = "*** (after)"
+package enum SecretMask {
+    package static let value: JSONValue = "***"
+    package static let before: JSONValue = "*** (before)"
+    package static let after: JSONValue = "*** (after)"
 
     /// The fields of a Secret whose values are secret.
     static let maskedFields: Set<String> = ["data", "stringData"]
 
     /// Whether `object` is a core v1 Secret.
-    public static func isSecret(_ object: JSONValue) -> Bool {
+    package static func isSecret(_ object: JSONValue) -> Bool {
         object["apiVersion"]?.stringValue == "v1" && object["kind"]?.stringValue == "Secret"
     }
 

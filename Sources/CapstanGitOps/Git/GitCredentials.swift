@@ -3,7 +3,7 @@ import Foundation
 
 /// How Capstan authenticates to the remote: nothing (local paths, `file://`),
 /// a token for `https://`, or a key for `ssh://`.
-public enum GitCredentials: Sendable, Hashable {
+package enum GitCredentials: Sendable, Hashable {
     case none
     /// HTTPS basic auth; Git hosts take a token as the password.
     case token(username: String, token: String)
@@ -39,7 +39,7 @@ public enum GitCredentials: Sendable, Hashable {
     }
 
     /// A remote URL safe to print: any password or token in it is hidden.
-    public static func redacted(_ url: String) -> String {
+    package static func redacted(_ url: String) -> String {
         guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
         return url[..<scheme.upperBound] + "***" + url[at...]
     }

@@ -1,13 +1,13 @@
 internal import CLibGit2
 
 /// A failed git operation: what Capstan was doing and what libgit2 said.
-public struct GitError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var operation: String
-    public var message: String
+package struct GitError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var operation: String
+    package var message: String
     /// libgit2's error code (`GIT_ENOTFOUND` is -3).
-    public var code: Int32
+    package var code: Int32
 
-    public var description: String { "\(operation): \(message)" }
+    package var description: String { "\(operation): \(message)" }
 
     static let notFound: Int32 = -3
     /// `GIT_EMODIFIED`: a reference or file changed under the operation.

@@ -5,19 +5,19 @@ import CapstanSystem
 /// libgit2 calls block (network, disk), so the mirror's jobs run one at a
 /// time on Capstan's ``BlockingPool`` rather than on the shared cooperative
 /// threads: a slow fetch never stalls the rest of Capstan.
-public actor GitMirror {
-    public let remote: String
-    public let branch: String
-    public let directory: String
+package actor GitMirror {
+    package let remote: String
+    package let branch: String
+    package let directory: String
     private let credentials: GitCredentials
     private let executor: BlockingSerialExecutor
     private var repository: GitRepository?
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// A mirror of `branch` of `remote` (a path, `file://`, `https://` or `ssh://` URL),
     /// kept as a bare clone in `directory`. Nothing is fetched until ``sync()``.
-    public init(remote: String, branch: String = "main", directory: String, credentials: GitCredentials = .none) {
+    package init(remote: String, branch: String = "main", directory: String, credentials: GitCredentials = .none) {
         self.remote = remote
         self.branch = branch
         self.directory = directory
@@ -26,18 +26,18 @@ public actor GitMirror {
     }
 
     /// The result of bringing the mirror up to date.
-    public struct SyncResult: Sendable, Hashable {
+    package struct SyncResult: Sendable, Hashable {
         /// The branch's tip commit.
-        public var head: GitCommit
+        package var head: GitCommit
         /// Whether the tip moved since the previous sync (always true for the first).
-        public var changed: Bool
+        package var changed: Bool
     }
 
     private var lastHead: String?
 
     /// Brings the mirror up to date: asks the remote where the branch points
     /// and fetches only when that moved.
-    public func sync() throws(GitError) -> SyncResult {
+    package func sync() throws(GitError) -> SyncResult {
         let repository = try open()
         let remoteHead = try repository.remoteHead(branch: branch, credentials: credentials)
         guard let remoteHead else {
@@ -55,16 +55,16 @@ public actor GitMirror {
     }
 
     /// The files under `path` at `commit`, with content ids.
-    public func files(at commit: String, under path: String) throws(GitError) -> [GitTreeFile] {
+    package func files(at commit: String, under path: String) throws(GitError) -> [GitTreeFile] {
         try open().files(at: commit, under: path)
     }
 
     /// The contents of a file by its content id.
-    public func contents(ofBlob id: String) throws(GitError) -> [UInt8] {
+    package func contents(ofBlob id: String) throws(GitError) -> [UInt8] {
         try open().blob(id)
     }
 
-    public func commit(_ id: String) throws(GitError) -> GitCommit {
+    package func commit(_ id: String) throws(GitError) -> GitCommit {
         try open().commit(id)
     }
 
@@ -77,7 +77,7 @@ public actor GitMirror {
     /// top of their commit. A local working repository gets it in place, work
     /// tree included, and refuses when files the revert changes have
     /// uncommitted edits (see ``WorkingRepository``).
-    public func revert(_ target: String, message: String, author: (name: String, email: String)) throws(GitError) -> GitCommit {
+    package func revert(_ target: String, message: String, author: (name: String, email: String)) throws(GitError) -> GitCommit {
         let repository = try open()
         if let working = WorkingRepository.open(remote: remote) {
             let created = try working.revert(target, branch: branch, message: message, author: author)

@@ -3,28 +3,28 @@ import CapstanSystem
 import Foundation
 
 /// A commit as Capstan reports it: who, when, what.
-public struct GitCommit: Hashable, Sendable, Codable {
+package struct GitCommit: Hashable, Sendable, Codable {
     /// The full 40-character hex object id.
-    public var id: String
-    public var authorName: String
-    public var authorEmail: String
-    public var message: String
+    package var id: String
+    package var authorName: String
+    package var authorEmail: String
+    package var message: String
     /// Seconds since 1970 (the author time).
-    public var time: Int64
-    public var parents: [String]
+    package var time: Int64
+    package var parents: [String]
 
     /// The first line of the message.
-    public var summary: String { String(message.prefix { $0 != "\n" }) }
-    public var shortID: String { String(id.prefix(8)) }
+    package var summary: String { String(message.prefix { $0 != "\n" }) }
+    package var shortID: String { String(id.prefix(8)) }
 }
 
 /// One file of a commit's tree: its path and the id of its contents. Equal
 /// ids mean equal contents, which is what lets a sync skip unchanged files.
-public struct GitTreeFile: Hashable, Sendable {
-    public var path: String
-    public var blobID: String
+package struct GitTreeFile: Hashable, Sendable {
+    package var path: String
+    package var blobID: String
 
-    public init(path: String, blobID: String) {
+    package init(path: String, blobID: String) {
         self.path = path
         self.blobID = blobID
     }

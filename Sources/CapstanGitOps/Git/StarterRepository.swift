@@ -1,15 +1,15 @@
-public import Foundation
+package import Foundation
 
 /// A new manifest repository made from a template folder: the files copied,
 /// `git init` on `main`, and one commit — what `capstan init` and a first
 /// `capstan up` make.
-public enum StarterRepository {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+package enum StarterRepository {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Creates the repository in `directory`, which must not exist or be empty.
-    public static func create(at directory: String, from template: String) throws {
+    package static func create(at directory: String, from template: String) throws {
         let files = FileManager.default
         if let existing = try? files.contentsOfDirectory(atPath: directory), !existing.isEmpty {
             throw Failure(description: "\(directory) exists and is not empty")

@@ -1,18 +1,18 @@
-public import CapstanCore
+package import CapstanCore
 import CapstanPolicy
 import Foundation
 
 /// Finds and reads manifest files on disk: what `capstan validate`, `render`
 /// and `diff` read, and the default policies a server loads.
-public enum ManifestFiles {
-    public struct ReadError: Error, CustomStringConvertible {
-        public var description: String
+package enum ManifestFiles {
+    package struct ReadError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The manifest files at `path`: the file itself, or every `.yaml`,
     /// `.yml` and `.json` file below a directory (hidden folders such as
     /// `.git` skipped), in a stable order.
-    public static func discover(_ path: String) throws(ReadError) -> [String] {
+    package static func discover(_ path: String) throws(ReadError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReadError(description: "\(path): no such file or directory")
@@ -38,7 +38,7 @@ public enum ManifestFiles {
 
     /// Reads files, refusing any larger than the loader would accept before
     /// reading it into memory.
-    public static func read(_ paths: [String], limit: Int) -> (files: [(path: String, contents: [UInt8])], errors: [ManifestError]) {
+    package static func read(_ paths: [String], limit: Int) -> (files: [(path: String, contents: [UInt8])], errors: [ManifestError]) {
         var files: [(path: String, contents: [UInt8])] = []
         var errors: [ManifestError] = []
         let start = SourcePosition(line: 1, column: 1)
@@ -60,7 +60,7 @@ public enum ManifestFiles {
 
 extension ManifestFiles {
     /// The policy files below `folder` (example manifests in `tests/` folders left out), with paths relative to it.
-    public static func policyFiles(in folder: String) throws -> [(path: String, contents: [UInt8])] {
+    package static func policyFiles(in folder: String) throws -> [(path: String, contents: [UInt8])] {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
         let paths = try discover(folder).filter { PolicyLoader.isPolicyFile(String($0.dropFirst(prefix.count))) }
         let read = read(paths, limit: 4 << 20)
@@ -72,7 +72,7 @@ extension ManifestFiles {
 extension ManifestFiles {
     /// Every file below `directory` (hidden files and folders skipped), paths
     /// relative to it, sorted; more than `limit` bytes in all is refused.
-    public static func readTree(_ directory: String, limit: Int) throws(ReadError) -> [(path: String, contents: [UInt8])] {
+    package static func readTree(_ directory: String, limit: Int) throws(ReadError) -> [(path: String, contents: [UInt8])] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
             throw ReadError(description: "\(directory): cannot list directory")
         }

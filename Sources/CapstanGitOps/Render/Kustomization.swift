@@ -1,4 +1,5 @@
 import CapstanCore
+import OrderedCollections
 
 /// The subset of kustomize's `kustomization.yaml` that Capstan renders itself:
 /// `resources` (files and folders inside the repository), `namespace`,

@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// Builds a kustomization folder into objects: its resources (files and
 /// nested kustomizations), its generated ConfigMaps and Secrets, then its

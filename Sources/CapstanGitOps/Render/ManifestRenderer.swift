@@ -1,29 +1,29 @@
-public import CapstanCore
+package import CapstanCore
 
 /// Everything one commit says the cluster should hold, or why it cannot be applied.
-public struct RenderedCommit: Sendable {
-    public var config: RepositoryConfig
-    public var manifests: [Manifest]
+package struct RenderedCommit: Sendable {
+    package var config: RepositoryConfig
+    package var manifests: [Manifest]
     /// Any error means the commit must not be applied at all.
-    public var errors: [ManifestError]
+    package var errors: [ManifestError]
     /// Render units (plain files and kustomizations) read and parsed anew…
-    public var unitsRendered: Int
+    package var unitsRendered: Int
     /// …and reused unchanged from the previous render.
-    public var unitsReused: Int
+    package var unitsReused: Int
     /// The render units in order, each with a fingerprint of the file
     /// versions it read and how many of ``manifests`` it produced; while the
     /// commit is valid, ``manifests`` is exactly these units' output in order.
     /// Lets callers cache per-object work across commits.
-    public var units: [RenderedUnit] = []
+    package var units: [RenderedUnit] = []
 
-    public var isValid: Bool { errors.isEmpty }
+    package var isValid: Bool { errors.isEmpty }
 }
 
 /// One render unit (a file, or a kustomization) of a ``RenderedCommit``.
-public struct RenderedUnit: Sendable, Hashable {
+package struct RenderedUnit: Sendable, Hashable {
     /// `file:<path>` or `kustomize:<dir>` plus the content ids it read: equal fingerprints, equal output.
-    public var fingerprint: String
-    public var manifestCount: Int
+    package var fingerprint: String
+    package var manifestCount: Int
 }
 
 /// Turns a commit's files into validated objects: plain manifests under the
@@ -32,7 +32,7 @@ public struct RenderedUnit: Sendable, Hashable {
 /// Results are cached per unit together with the content ids they read, so a
 /// commit that changes one file re-parses that file (or the one
 /// kustomization using it) and reuses everything else.
-public actor ManifestRenderer {
+package actor ManifestRenderer {
     struct Unit {
         /// The files the unit read, by path, with their content ids.
         var dependencies: [String: String]
@@ -43,9 +43,9 @@ public actor ManifestRenderer {
     private var cache: [String: Unit] = [:]
     private let loader = ManifestLoader(validates: false)
 
-    public init() {}
+    package init() {}
 
-    public func render(_ input: RenderInput) async -> RenderedCommit {
+    package func render(_ input: RenderInput) async -> RenderedCommit {
         let filesByPath = Dictionary(input.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var reader = FileReader(files: filesByPath, read: input.read)
         var rendered = RenderedCommit(config: RepositoryConfig(), manifests: [], errors: [], unitsRendered: 0, unitsReused: 0)

@@ -2,20 +2,20 @@ import CapstanCore
 
 /// The files a render reads: a commit's tree, or a folder on disk for
 /// `capstan diff`. Content ids let the renderer reuse what it parsed before.
-public struct RenderInput: Sendable {
+package struct RenderInput: Sendable {
     /// Every file of the tree, with a content id (a git blob id, or any
     /// digest of the contents).
-    public var files: [GitTreeFile]
+    package var files: [GitTreeFile]
     /// Reads one file's bytes.
-    public var read: @Sendable (GitTreeFile) async throws -> [UInt8]
+    package var read: @Sendable (GitTreeFile) async throws -> [UInt8]
 
-    public init(files: [GitTreeFile], read: @escaping @Sendable (GitTreeFile) async throws -> [UInt8]) {
+    package init(files: [GitTreeFile], read: @escaping @Sendable (GitTreeFile) async throws -> [UInt8]) {
         self.files = files
         self.read = read
     }
 
     /// The files of `commit` in a mirror.
-    public static func commit(_ commit: String, of mirror: GitMirror) async throws -> RenderInput {
+    package static func commit(_ commit: String, of mirror: GitMirror) async throws -> RenderInput {
         let files = try await mirror.files(at: commit, under: "")
         return RenderInput(files: files) { file in try await mirror.contents(ofBlob: file.blobID) }
     }

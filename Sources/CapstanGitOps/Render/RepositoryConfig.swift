@@ -1,4 +1,5 @@
-public import CapstanCore
+package import CapstanCore
+import OrderedCollections
 
 /// The repository's own settings, from `capstan.yaml` at its root.
 ///
@@ -22,43 +23,43 @@ public import CapstanCore
 ///   enabled: false           # revert a commit whose rollout stays Degraded
 ///   after: 5m
 /// ```
-public struct RepositoryConfig: Hashable, Sendable {
-    public var paths: [String] = ["."]
-    public var prune = true
+package struct RepositoryConfig: Hashable, Sendable {
+    package var paths: [String] = ["."]
+    package var prune = true
     /// The largest share of applied objects one sync may prune, in percent.
-    public var pruneLimitPercent = 50
-    public var allowPruneAll = false
-    public var selfHeal = true
-    public var syncIntervalSeconds: Double = 15
-    public var healthTimeoutSeconds: Double = 300
-    public var policiesPath = "policies"
+    package var pruneLimitPercent = 50
+    package var allowPruneAll = false
+    package var selfHeal = true
+    package var syncIntervalSeconds: Double = 15
+    package var healthTimeoutSeconds: Double = 300
+    package var policiesPath = "policies"
     /// Policies (Capstan's defaults or the repository's) whose every rule is
     /// enforced: how a repository opts best-practice defaults into refusing commits.
-    public var enforcePolicies: [String] = []
-    public var ignoreDifferences: [IgnoreRule] = []
-    public var autoRollback = false
-    public var autoRollbackAfterSeconds: Double = 300
+    package var enforcePolicies: [String] = []
+    package var ignoreDifferences: [IgnoreRule] = []
+    package var autoRollback = false
+    package var autoRollbackAfterSeconds: Double = 300
 
     /// Fields that drift detection ignores on matching objects.
-    public struct IgnoreRule: Hashable, Sendable {
-        public var group: String?
-        public var kind: String
-        public var name: String?
-        public var namespace: String?
-        public var jsonPointers: [String]
+    package struct IgnoreRule: Hashable, Sendable {
+        package var group: String?
+        package var kind: String
+        package var name: String?
+        package var namespace: String?
+        package var jsonPointers: [String]
 
-        public func matches(_ identity: ObjectIdentity) -> Bool {
+        package func matches(_ identity: ObjectIdentity) -> Bool {
             identity.kind == kind && (group.map { $0 == identity.group } ?? true)
                 && (name.map { $0 == identity.name } ?? true) && (namespace.map { $0 == identity.namespace } ?? true)
         }
     }
 
-    public static let fileName = "capstan.yaml"
+    package static let fileName = "capstan.yaml"
 
-    public init() {}
+    package init() {}
 
     /// Reads `capstan.yaml`; every problem is reported at its line.
-    public init(file: String, contents: [UInt8]) throws(ManifestErrors) {
+    package init(file: String, contents: [UInt8]) throws(ManifestErrors) {
         let documents: [YAMLDocument]
         do {
             documents = try YAMLLoader().load(contents, file: file)
@@ -136,14 +137,14 @@ public struct RepositoryConfig: Hashable, Sendable {
 }
 
 /// Several manifest problems at once.
-public struct ManifestErrors: Error, Hashable, Sendable, CustomStringConvertible {
-    public var errors: [ManifestError]
+package struct ManifestErrors: Error, Hashable, Sendable, CustomStringConvertible {
+    package var errors: [ManifestError]
 
-    public init(_ errors: [ManifestError]) {
+    package init(_ errors: [ManifestError]) {
         self.errors = errors
     }
 
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    package var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
 /// Reads settings with positions for their errors.

@@ -1,8 +1,8 @@
 /// `GET /history`: every sync attempt and self-heal the server remembers, oldest first.
-public struct HistoryReport: Codable, Sendable {
-    public var items: [SyncRecord]
+package struct HistoryReport: Codable, Sendable {
+    package var items: [SyncRecord]
 
-    public init(items: [SyncRecord]) {
+    package init(items: [SyncRecord]) {
         self.items = items
     }
 }

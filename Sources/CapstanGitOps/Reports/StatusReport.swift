@@ -1,7 +1,7 @@
-public import Foundation
+package import Foundation
 
 /// One word for the whole git source, as `capstan status` leads with it.
-public enum GitOpsState: String, Codable, Sendable {
+package enum GitOpsState: String, Codable, Sendable {
     /// The server runs without a repository (the API server says so itself).
     case notConfigured = "NotConfigured"
     case pending = "Pending"
@@ -14,7 +14,7 @@ public enum GitOpsState: String, Codable, Sendable {
     case synced = "Synced"
 
     /// Whether the last attempt ended without applying (what `capstan sync` exits 1 on).
-    public var isFailure: Bool { self == .failed || self == .fetchFailed }
+    package var isFailure: Bool { self == .failed || self == .fetchFailed }
 }
 
 /// The `gitops` slot of `GET /status`: the source, the synced commit, the
@@ -22,14 +22,14 @@ public enum GitOpsState: String, Codable, Sendable {
 ///
 /// `syncedCommit` and the drift's `checkedAt` are `null` until known;
 /// `lastSync`, `lastFetchAt` and `fetchError` are left out until there is one.
-public struct GitOpsStatusReport: Codable, Sendable {
-    public struct Commit: Codable, Sendable, Equatable {
-        public var id: String
-        public var summary: String
-        public var author: String
-        public var appliedAt: Date?
+package struct GitOpsStatusReport: Codable, Sendable {
+    package struct Commit: Codable, Sendable, Equatable {
+        package var id: String
+        package var summary: String
+        package var author: String
+        package var appliedAt: Date?
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)
             try container.encode(summary, forKey: .summary)
@@ -38,22 +38,22 @@ public struct GitOpsStatusReport: Codable, Sendable {
         }
     }
 
-    public struct HealthSummary: Codable, Sendable, Equatable {
+    package struct HealthSummary: Codable, Sendable, Equatable {
         /// `Healthy`, `Progressing`, `Degraded`, `Missing`, or `Unknown` before the first apply.
-        public var status: String
-        public var message: String
+        package var status: String
+        package var message: String
         /// How many applied objects stand at each health status.
-        public var objects: [String: Int]
+        package var objects: [String: Int]
     }
 
-    public struct DriftSummary: Codable, Sendable, Equatable {
-        public var driftedObjects: Int
-        public var driftedFields: Int
-        public var selfHeal: Bool
-        public var heals: Int
-        public var checkedAt: Date?
+    package struct DriftSummary: Codable, Sendable, Equatable {
+        package var driftedObjects: Int
+        package var driftedFields: Int
+        package var selfHeal: Bool
+        package var heals: Int
+        package var checkedAt: Date?
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(driftedObjects, forKey: .driftedObjects)
             try container.encode(driftedFields, forKey: .driftedFields)
@@ -64,21 +64,21 @@ public struct GitOpsStatusReport: Codable, Sendable {
     }
 
     /// The remote, with any credentials in it redacted.
-    public var repository: String
-    public var branch: String
-    public var path: String
-    public var pollIntervalSeconds: Double
-    public var state: GitOpsState
-    public var syncedCommit: Commit?
-    public var lastSync: SyncRecord?
-    public var health: HealthSummary
-    public var drift: DriftSummary
+    package var repository: String
+    package var branch: String
+    package var path: String
+    package var pollIntervalSeconds: Double
+    package var state: GitOpsState
+    package var syncedCommit: Commit?
+    package var lastSync: SyncRecord?
+    package var health: HealthSummary
+    package var drift: DriftSummary
     /// How many objects the inventory holds.
-    public var objects: Int
-    public var lastFetchAt: Date?
-    public var fetchError: String?
+    package var objects: Int
+    package var lastFetchAt: Date?
+    package var fetchError: String?
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(repository, forKey: .repository)
         try container.encode(branch, forKey: .branch)
@@ -97,13 +97,13 @@ public struct GitOpsStatusReport: Codable, Sendable {
 
 /// The `gitops` slot as a client reads it: either the source's report, or the
 /// API server's word that no repository is configured.
-public enum GitOpsStatusSlot: Decodable, Sendable {
+package enum GitOpsStatusSlot: Decodable, Sendable {
     case configured(GitOpsStatusReport)
     case notConfigured(message: String)
 
     private enum CodingKeys: String, CodingKey { case state, message }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if try container.decode(GitOpsState.self, forKey: .state) == .notConfigured {
             self = .notConfigured(message: try container.decodeIfPresent(String.self, forKey: .message) ?? "")

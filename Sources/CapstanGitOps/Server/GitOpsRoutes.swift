@@ -1,23 +1,24 @@
-public import CapstanAPI
+package import CapstanAPI
 import CapstanCore
+import OrderedCollections
 
 /// The GitOps endpoints beside the Kubernetes API: `GET /history`,
 /// `GET /drift`, `POST /sync`, `POST /rollback`, `POST /diff` and the
 /// webhook `POST /hooks/git`. Each answers JSON; bad bodies get 400 with
 /// what was expected, a rollback git refuses gets 422.
-public struct GitOpsRoutes: Sendable {
+package struct GitOpsRoutes: Sendable {
     let engine: GitOpsEngine
     let service: GitOpsService
     let webhook: Webhook
 
-    public init(engine: GitOpsEngine, service: GitOpsService, webhook: Webhook) {
+    package init(engine: GitOpsEngine, service: GitOpsService, webhook: Webhook) {
         self.engine = engine
         self.service = service
         self.webhook = webhook
     }
 
     /// The routes, with who may call each once authentication is in force.
-    public var all: [APIRoute] {
+    package var all: [APIRoute] {
         [
             APIRoute("GET", "/history", access: .reader) { _ in await history() },
             APIRoute("GET", "/drift", access: .reader) { _ in await drift() },

@@ -1,40 +1,40 @@
-public import CapstanAPI
-public import CapstanClient
-public import CapstanCore
-public import Foundation
-public import Logging
+package import CapstanAPI
+package import CapstanClient
+package import CapstanCore
+package import Foundation
+package import Logging
 
 /// How one server runs GitOps: where desired state comes from, and the webhook's secret.
-public struct GitOpsServerConfiguration: Sendable {
-    public var source: GitOpsConfiguration
-    public var webhookSecret: WebhookSecretFile
+package struct GitOpsServerConfiguration: Sendable {
+    package var source: GitOpsConfiguration
+    package var webhookSecret: WebhookSecretFile
 
-    public init(source: GitOpsConfiguration, webhookSecret: WebhookSecretFile) {
+    package init(source: GitOpsConfiguration, webhookSecret: WebhookSecretFile) {
         self.source = source
         self.webhookSecret = webhookSecret
     }
 
     /// HKDF `info` under which a server derives ``GitOpsConfiguration/inventoryDigestKey``
     /// from its Secrets key: changing it re-applies every Secret once.
-    public static let inventoryDigestPurpose = "capstan gitops inventory digest v1"
+    package static let inventoryDigestPurpose = "capstan gitops inventory digest v1"
 }
 
 /// GitOps as one server runs it: the engine's service, its HTTP routes and
 /// its `/status` slot, built from a configuration and a cluster client.
 /// Nothing runs until the service does.
-public struct GitOpsServer: Sendable {
-    public let service: GitOpsService
+package struct GitOpsServer: Sendable {
+    package let service: GitOpsService
     /// `/history`, `/drift`, `/sync`, `/rollback`, `/diff`, `/hooks/git` (``GitOpsRoutes``).
-    public let routes: [APIRoute]
+    package let routes: [APIRoute]
     /// Where the webhook secret is (made now when it was missing).
-    public let webhookSecretPath: String
+    package let webhookSecretPath: String
 
     /// - Parameters:
     ///   - client: every GitOps read and write goes through it, so it gets the API's checks.
     ///   - clock: paces polls, health waits and drift passes.
     ///   - wallClock: the dates records and reports carry.
     /// - Throws: ``GitOpsSetupError`` when the webhook secret can be neither read nor made.
-    public init(
+    package init(
         configuration: GitOpsServerConfiguration, client: any ClusterClient, clock: any Clock<Duration>, logger: Logger,
         wallClock: @escaping @Sendable () -> Date = Date.init
     ) throws(GitOpsSetupError) {
@@ -50,7 +50,7 @@ public struct GitOpsServer: Sendable {
     }
 
     /// The `gitops` slot of `GET /status`.
-    public var status: @Sendable () async -> JSONValue {
+    package var status: @Sendable () async -> JSONValue {
         let engine = service.engine
         return {
             let report = await engine.statusReport()

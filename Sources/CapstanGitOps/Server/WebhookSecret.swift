@@ -3,13 +3,13 @@ import CapstanSystem
 import Foundation
 
 /// Where the shared secret of `POST /hooks/git` lives, and whether Capstan may make it.
-public struct WebhookSecretFile: Sendable, Hashable {
-    public var path: String
+package struct WebhookSecretFile: Sendable, Hashable {
+    package var path: String
     /// Create the file with a random secret when it is missing (the data
     /// directory's default); a file the operator named must exist.
-    public var createIfMissing: Bool
+    package var createIfMissing: Bool
 
-    public init(path: String, createIfMissing: Bool) {
+    package init(path: String, createIfMissing: Bool) {
         self.path = path
         self.createIfMissing = createIfMissing
     }
@@ -34,7 +34,7 @@ public struct WebhookSecretFile: Sendable, Hashable {
 }
 
 /// GitOps could not be set up from its configuration.
-public struct GitOpsSetupError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var description: String
+package struct GitOpsSetupError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var description: String
     init(_ description: String) { self.description = description }
 }

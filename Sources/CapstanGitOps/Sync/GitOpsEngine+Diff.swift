@@ -1,4 +1,5 @@
-public import CapstanCore
+import CapstanAPI
+package import CapstanCore
 import Foundation
 
 extension GitOpsEngine {
@@ -6,7 +7,7 @@ extension GitOpsEngine {
     /// The tree is rendered and policy-checked like a commit, every object is
     /// dry-run applied (the API's own validation), and compared with the live
     /// object; objects of the inventory that the tree lacks would be pruned.
-    public func diff(files: [(path: String, contents: [UInt8])]) async -> DiffReport {
+    package func diff(files: [(path: String, contents: [UInt8])]) async -> DiffReport {
         let tree = files.map { file in
             GitTreeFile(path: file.path, blobID: ContentHash.sha256(file.contents))
         }

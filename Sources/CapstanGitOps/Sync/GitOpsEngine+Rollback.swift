@@ -1,12 +1,13 @@
 import CapstanCore
 import Foundation
+import Logging
 
 extension GitOpsEngine {
     /// Creates a commit reverting `commit` (default: the applied one) in the
     /// followed repository — pushed to a remote, made in place in a local
     /// working repository (``GitMirror/revert(_:message:author:)``) — so git
     /// stays the source of truth; the next sync applies it.
-    public func rollback(_ commit: String?, reason: String?) async throws(GitError) -> GitCommit {
+    package func rollback(_ commit: String?, reason: String?) async throws(GitError) -> GitCommit {
         guard let target = commit ?? applied.commit?.id else {
             throw GitError(operation: "rollback", message: "no commit has been applied yet; name the commit to revert", code: -1)
         }

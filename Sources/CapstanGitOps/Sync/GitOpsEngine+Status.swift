@@ -1,10 +1,10 @@
-public import CapstanCore
+package import CapstanCore
 import Foundation
 
 extension GitOpsEngine {
     /// The `/status` slot: the source, the synced commit, the state of the
     /// last attempt with its errors, health and a drift summary.
-    public func statusReport() -> GitOpsStatusReport {
+    package func statusReport() -> GitOpsStatusReport {
         let last = history.last { $0.result != .healed }
         return GitOpsStatusReport(
             repository: GitCredentials.redacted(configuration.remote), branch: configuration.branch,

@@ -1,38 +1,38 @@
 import CapstanAPI
-public import CapstanCore
+package import CapstanCore
 import CapstanPolicy
-public import Foundation
-public import Logging
+package import Foundation
+package import Logging
 
 /// Where desired state comes from and how the engine treats it.
-public struct GitOpsConfiguration: Sendable {
+package struct GitOpsConfiguration: Sendable {
     /// The repository: a path, `file://`, `https://` or `ssh://` URL.
-    public var remote: String
-    public var branch: String
+    package var remote: String
+    package var branch: String
     /// The folder inside the repository holding `capstan.yaml` and the manifests ("" = the root).
-    public var path: String
+    package var path: String
     /// Where Capstan keeps its clone.
-    public var directory: String
-    public var credentials: GitCredentials
+    package var directory: String
+    package var credentials: GitCredentials
     /// Overrides `syncInterval` from `capstan.yaml` when set (seconds).
-    public var pollInterval: Double?
+    package var pollInterval: Double?
     /// Capstan's own policies (the project's top-level `policies/`), checked on every commit.
-    public var defaultPolicies: [PolicyFile]
+    package var defaultPolicies: [PolicyFile]
     /// Names this source in inventory labels.
-    public var inventoryName: String
+    package var inventoryName: String
     /// Keys the digests the inventory records for Secrets (``InventoryDigestKey``).
-    public var inventoryDigestKey: InventoryDigestKey
+    package var inventoryDigestKey: InventoryDigestKey
 
-    public struct PolicyFile: Sendable {
-        public var path: String
-        public var contents: [UInt8]
-        public init(path: String, contents: [UInt8]) {
+    package struct PolicyFile: Sendable {
+        package var path: String
+        package var contents: [UInt8]
+        package init(path: String, contents: [UInt8]) {
             self.path = path
             self.contents = contents
         }
     }
 
-    public init(
+    package init(
         remote: String, branch: String = "main", path: String = "", directory: String, credentials: GitCredentials = .none,
         pollInterval: Double? = nil, defaultPolicies: [PolicyFile] = [], inventoryName: String = "default",
         inventoryDigestKey: InventoryDigestKey = .random()
@@ -57,8 +57,8 @@ public struct GitOpsConfiguration: Sendable {
 /// stays applied. Drift checks and self-heal compare the cluster with the
 /// last applied commit. Every method runs on this actor, one at a time;
 /// ``GitOpsService`` drives it.
-public actor GitOpsEngine {
-    public let configuration: GitOpsConfiguration
+package actor GitOpsEngine {
+    package let configuration: GitOpsConfiguration
     let cluster: any GitOpsCluster
     let mirror: GitMirror
     let renderer = ManifestRenderer()
@@ -81,7 +81,7 @@ public actor GitOpsEngine {
     /// - Parameters:
     ///   - clock: paces health waits.
     ///   - now: the wall-clock dates records and reports carry.
-    public init(
+    package init(
         configuration: GitOpsConfiguration, cluster: any GitOpsCluster, clock: any Clock<Duration> = ContinuousClock(), logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -95,7 +95,7 @@ public actor GitOpsEngine {
     }
 
     /// The poll interval in force: the server's override, else the repository's.
-    public var pollInterval: Double { configuration.pollInterval ?? applied.config.syncIntervalSeconds }
+    package var pollInterval: Double { configuration.pollInterval ?? applied.config.syncIntervalSeconds }
 
     /// Reads what earlier runs left in the store: inventory and history.
     func start() async {
@@ -136,7 +136,7 @@ public actor GitOpsEngine {
     /// Fetches and, when the branch moved (or `force`), applies its tip.
     /// Returns the record of the attempt, or nil when there was nothing to do.
     @discardableResult
-    public func sync(trigger: String, force: Bool = false) async -> SyncRecord? {
+    package func sync(trigger: String, force: Bool = false) async -> SyncRecord? {
         await start()
         let fetchStarted = now()
         let elapsed = clock.stopwatch()
@@ -246,7 +246,7 @@ public actor GitOpsEngine {
     // MARK: Reports
 
     /// The sync records, oldest first.
-    public func historyReport() -> HistoryReport {
+    package func historyReport() -> HistoryReport {
         HistoryReport(items: history)
     }
 }

@@ -1,7 +1,7 @@
 import CapstanAPI
-public import CapstanCore
-public import Logging
-public import ServiceLifecycle
+package import CapstanCore
+package import Logging
+package import ServiceLifecycle
 import Synchronization
 
 /// Runs the engine: polls on the interval, syncs at once when triggered
@@ -10,15 +10,15 @@ import Synchronization
 ///
 /// All of it happens on one loop, one thing at a time, so a heal can never
 /// race a sync of a newer commit.
-public struct GitOpsService: ServiceLifecycle.Service {
-    public let engine: GitOpsEngine
+package struct GitOpsService: ServiceLifecycle.Service {
+    package let engine: GitOpsEngine
     let clock: any Clock<Duration>
     let logger: Logger
     let triggers: AsyncStream<String>
     private let triggerContinuation: AsyncStream<String>.Continuation
 
     /// - Parameter clock: paces polls, full drift passes and watch restarts.
-    public init(engine: GitOpsEngine, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
+    package init(engine: GitOpsEngine, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.engine = engine
         self.clock = clock
         self.logger = logger
@@ -26,7 +26,7 @@ public struct GitOpsService: ServiceLifecycle.Service {
     }
 
     /// Asks for a fetch and sync as soon as the loop is free. `reason` is recorded as the trigger.
-    public func trigger(_ reason: String) {
+    package func trigger(_ reason: String) {
         triggerContinuation.yield(reason)
     }
 
@@ -64,7 +64,7 @@ public struct GitOpsService: ServiceLifecycle.Service {
         func close() { wake.finish() }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let inbox = Inbox()
         let engine = self.engine
         let triggers = self.triggers
@@ -163,5 +163,5 @@ public struct GitOpsService: ServiceLifecycle.Service {
 }
 
 extension GitOpsService: CustomStringConvertible {
-    public var description: String { "GitOpsService(\(GitCredentials.redacted(engine.configuration.remote)))" }
+    package var description: String { "GitOpsService(\(GitCredentials.redacted(engine.configuration.remote)))" }
 }

@@ -22,18 +22,18 @@ enum HMAC {
 /// HMAC under a key only the server holds does not. The server derives the
 /// key from its own key material (see `capstan server`), so digests stay
 /// stable across restarts.
-public struct InventoryDigestKey: Sendable, CustomStringConvertible {
+package struct InventoryDigestKey: Sendable, CustomStringConvertible {
     let bytes: [UInt8]
 
     /// A key from server-side material (at least 32 bytes).
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         precondition(bytes.count >= 32, "an inventory digest key needs at least 32 bytes")
         self.bytes = bytes
     }
 
     /// A key for this process only: Secrets' digests change at every start,
     /// so each start applies the Secrets once more. For tests and embedding.
-    public static func random() -> InventoryDigestKey {
+    package static func random() -> InventoryDigestKey {
         var generator = SystemRandomNumberGenerator()
         return InventoryDigestKey((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
@@ -46,5 +46,5 @@ public struct InventoryDigestKey: Sendable, CustomStringConvertible {
 
     static let prefix = "hmac-sha256:"
 
-    public var description: String { "InventoryDigestKey(redacted)" }
+    package var description: String { "InventoryDigestKey(redacted)" }
 }

@@ -1,9 +1,9 @@
-public import CapstanCore
+package import CapstanCore
 
 /// How far an object is from doing what git asked, judged per kind the way
 /// `kubectl rollout status` and Argo CD's health checks judge it.
-public struct Health: Hashable, Sendable {
-    public enum Status: String, Sendable, Comparable {
+package struct Health: Hashable, Sendable {
+    package enum Status: String, Sendable, Comparable {
         case healthy = "Healthy"
         case progressing = "Progressing"
         case degraded = "Degraded"
@@ -18,16 +18,16 @@ public struct Health: Hashable, Sendable {
             }
         }
 
-        public static func < (lhs: Status, rhs: Status) -> Bool { lhs.severity < rhs.severity }
+        package static func < (lhs: Status, rhs: Status) -> Bool { lhs.severity < rhs.severity }
     }
 
-    public var status: Status
-    public var message: String
+    package var status: Status
+    package var message: String
 
-    public static let healthy = Health(status: .healthy, message: "")
+    package static let healthy = Health(status: .healthy, message: "")
 
     /// The health of a live object (nil when it does not exist).
-    public static func of(_ live: JSONValue?) -> Health {
+    package static func of(_ live: JSONValue?) -> Health {
         guard let live else { return Health(status: .missing, message: "the object does not exist") }
         if live[path: ["metadata", "deletionTimestamp"]] != nil { return Health(status: .progressing, message: "being deleted") }
         let kind = live["kind"]?.stringValue ?? ""

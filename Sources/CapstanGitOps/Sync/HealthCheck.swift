@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import OrderedCollections
 import Synchronization
 
 /// The worst health among the applied objects, and how many stand at each status.

@@ -1,24 +1,24 @@
 import CapstanAPI
-public import CapstanCore
+package import CapstanCore
 
 /// One object Capstan applied from git: enough to find it again, to tell
 /// whether git changed it, and to say where it came from.
-public struct InventoryEntry: Hashable, Sendable, Comparable {
-    public var apiVersion: String
-    public var identity: ObjectIdentity
+package struct InventoryEntry: Hashable, Sendable, Comparable {
+    package var apiVersion: String
+    package var identity: ObjectIdentity
     /// Digest of the object as rendered from git (before inventory marks).
-    public var hash: String
+    package var hash: String
     /// Repository file the object came from.
-    public var file: String
+    package var file: String
 
-    public init(apiVersion: String, identity: ObjectIdentity, hash: String, file: String) {
+    package init(apiVersion: String, identity: ObjectIdentity, hash: String, file: String) {
         self.apiVersion = apiVersion
         self.identity = identity
         self.hash = hash
         self.file = file
     }
 
-    public static func < (lhs: InventoryEntry, rhs: InventoryEntry) -> Bool { lhs.identity < rhs.identity }
+    package static func < (lhs: InventoryEntry, rhs: InventoryEntry) -> Bool { lhs.identity < rhs.identity }
 
     var json: JSONValue {
         [
@@ -45,11 +45,11 @@ public struct InventoryEntry: Hashable, Sendable, Comparable {
 /// Kept in the store as ConfigMaps in `capstan-system` (a JSON line per
 /// object, at most ``chunkSize`` objects per ConfigMap so that a 10,000-object
 /// repository stays well under the 1 MiB object limit), and mirrored in memory.
-public struct Inventory: Hashable, Sendable {
-    public var commit: String?
-    public var entries: [ObjectIdentity: InventoryEntry] = [:]
+package struct Inventory: Hashable, Sendable {
+    package var commit: String?
+    package var entries: [ObjectIdentity: InventoryEntry] = [:]
 
-    public init(commit: String? = nil, entries: [InventoryEntry] = []) {
+    package init(commit: String? = nil, entries: [InventoryEntry] = []) {
         self.commit = commit
         self.entries = Dictionary(entries.map { ($0.identity, $0) }, uniquingKeysWith: { _, last in last })
     }

@@ -1,25 +1,25 @@
-public import CapstanCore
+package import CapstanCore
 
 /// An object as git wants it, ready to apply: the rendered manifest plus
 /// Capstan's inventory marks, and the digest that tells whether it changed.
-public struct DesiredObject: Sendable {
-    public var identity: ObjectIdentity
-    public var apiVersion: String
+package struct DesiredObject: Sendable {
+    package var identity: ObjectIdentity
+    package var apiVersion: String
     /// What gets applied: the manifest with inventory label and source annotations.
-    public var object: JSONValue
+    package var object: JSONValue
     /// Digest of the manifest as rendered (without the commit annotation, so
     /// that a new commit leaves untouched objects' digests alone): SHA-256,
     /// or for a Secret an HMAC under the server's ``InventoryDigestKey``, since
     /// the inventory that records it is readable by viewers.
-    public var hash: String
-    public var file: String
-    public var line: Int
+    package var hash: String
+    package var file: String
+    package var line: Int
 
-    public static let inventoryLabel = "capstan.io/inventory"
-    public static let sourceAnnotation = "capstan.io/source"
-    public static let commitAnnotation = "capstan.io/commit"
-    public static let syncWaveAnnotation = "capstan.io/sync-wave"
-    public static let pruneAnnotation = "capstan.io/prune"
+    package static let inventoryLabel = "capstan.io/inventory"
+    package static let sourceAnnotation = "capstan.io/source"
+    package static let commitAnnotation = "capstan.io/commit"
+    package static let syncWaveAnnotation = "capstan.io/sync-wave"
+    package static let pruneAnnotation = "capstan.io/prune"
 
     init(manifest: Manifest, inventory: String, digestKey: InventoryDigestKey) {
         identity = manifest.identity
@@ -51,14 +51,14 @@ public struct DesiredObject: Sendable {
 }
 
 /// What one sync will do, computed before anything is written.
-public struct SyncPlan: Sendable {
+package struct SyncPlan: Sendable {
     /// Objects to apply, grouped into steps applied in order; each step must
     /// be healthy before the next starts.
-    public var steps: [[DesiredObject]]
+    package var steps: [[DesiredObject]]
     /// Objects whose rendered form equals what was applied last time.
-    public var unchanged: [DesiredObject]
+    package var unchanged: [DesiredObject]
     /// Objects that left git and that Capstan's inventory owns.
-    public var prune: [InventoryEntry]
+    package var prune: [InventoryEntry]
 
     /// Compares what git wants with the previous inventory.
     init(desired: [DesiredObject], inventory: Inventory, reapplyAll: Bool) {

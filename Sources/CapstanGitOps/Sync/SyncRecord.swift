@@ -1,10 +1,10 @@
 import CapstanAPI
-public import CapstanCore
-public import Foundation
+package import CapstanCore
+package import Foundation
 
 /// One sync attempt or self-heal, as `capstan history` and `GET /history` show it.
-public struct SyncRecord: Sendable {
-    public enum Result: String, Codable, Sendable {
+package struct SyncRecord: Sendable {
+    package enum Result: String, Codable, Sendable {
         /// Everything applied and healthy.
         case synced = "Synced"
         /// Applied; some objects are still becoming healthy.
@@ -17,24 +17,24 @@ public struct SyncRecord: Sendable {
         case healed = "Healed"
     }
 
-    public var sequence: Int
-    public var commit: String
-    public var author: String
-    public var message: String
-    public var startedAt: Date
-    public var duration: Double
-    public var trigger: String
-    public var result: Result
-    public var created = 0
-    public var updated = 0
-    public var pruned = 0
-    public var unchanged = 0
+    package var sequence: Int
+    package var commit: String
+    package var author: String
+    package var message: String
+    package var startedAt: Date
+    package var duration: Double
+    package var trigger: String
+    package var result: Result
+    package var created = 0
+    package var updated = 0
+    package var pruned = 0
+    package var unchanged = 0
     /// Errors (with file:line) that stopped the sync, or health problems.
-    public var errors: [String] = []
+    package var errors: [String] = []
     /// Audit-only policy findings and skipped prunes.
-    public var warnings: [String] = []
+    package var warnings: [String] = []
     /// Where the time went: read, render, policy, plan, dryRun, apply, prune, record, health.
-    public var stepSeconds: [(String, Double)] = []
+    package var stepSeconds: [(String, Double)] = []
 
     init(sequence: Int, commit: String, author: String, message: String, startedAt: Date, trigger: String, result: Result) {
         self.sequence = sequence
@@ -71,7 +71,7 @@ extension SyncRecord: Codable {
         init?(intValue: Int) { nil }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             sequence: try container.decode(Int.self, forKey: .sequence), commit: try container.decode(String.self, forKey: .commit),
@@ -91,7 +91,7 @@ extension SyncRecord: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(sequence, forKey: .sequence)
         try container.encode(commit, forKey: .commit)

@@ -8,16 +8,16 @@ import CapstanCore
 /// GitLab's `X-Gitlab-Token: <secret>` — or as `X-Capstan-Token`. A secret in
 /// the URL (`?token=`) is refused: URLs end up in proxy and access logs.
 /// Pushes to other branches are acknowledged and ignored.
-public struct Webhook: Sendable {
-    public let secret: [UInt8]
-    public let branch: String
+package struct Webhook: Sendable {
+    package let secret: [UInt8]
+    package let branch: String
 
-    public init(secret: [UInt8], branch: String) {
+    package init(secret: [UInt8], branch: String) {
         self.secret = secret
         self.branch = branch
     }
 
-    public enum Outcome: Equatable, Sendable {
+    package enum Outcome: Equatable, Sendable {
         /// Fetch now; the text says what the hook reported.
         case sync(String)
         /// Authentic, but about something else (another branch, a ping).
@@ -28,7 +28,7 @@ public struct Webhook: Sendable {
 
     /// Decides what a request means. Header names are matched case-insensitively;
     /// the query is looked at only to refuse a secret sent in it.
-    public func handle(headers: [String: String], query: [String: String], body: [UInt8]) -> Outcome {
+    package func handle(headers: [String: String], query: [String: String], body: [UInt8]) -> Outcome {
         let header = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
         if query["token"] != nil {
             return .unauthorized("?token= is not accepted (URLs are logged); send the webhook secret in the X-Capstan-Token header")

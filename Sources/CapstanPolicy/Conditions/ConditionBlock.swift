@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 /// One `{key, operator, value}` condition; key and value may hold
 /// `{{ request.object... }}` (and inside `foreach`, `{{ element... }}`) references.

@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 /// A path inside `{{ }}`: `request.object` (the object being checked) or,
 /// inside `foreach`, `element` (the list element being checked), then

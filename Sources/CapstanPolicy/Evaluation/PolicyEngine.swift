@@ -1,4 +1,4 @@
-public import CapstanCore
+package import CapstanCore
 
 /// Checks manifests against policies: the gate a commit passes before
 /// Capstan applies it.
@@ -6,17 +6,17 @@ public import CapstanCore
 /// Pure and deterministic: the same manifests and policies always give the
 /// same violations in the same order (manifests in the order given, then
 /// policies, then rules in the order written).
-public struct PolicyEngine: Sendable {
-    public var policies: [Policy]
+package struct PolicyEngine: Sendable {
+    package var policies: [Policy]
 
-    public init(policies: [Policy]) {
+    package init(policies: [Policy]) {
         self.policies = policies
     }
 
     /// Every rule each manifest fails. Rules whose `match` does not select
     /// an object, whose `exclude` does, whose `preconditions` do not hold,
     /// or whose pattern is skipped by an anchor, report nothing for it.
-    public func evaluate(_ manifests: [Manifest]) -> [PolicyViolation] {
+    package func evaluate(_ manifests: [Manifest]) -> [PolicyViolation] {
         var violations: [PolicyViolation] = []
         for manifest in manifests {
             let subject = MatchSubject(manifest.object)
@@ -30,7 +30,7 @@ public struct PolicyEngine: Sendable {
 
     /// ``evaluate(_:)`` as manifest problems: enforced violations are
     /// errors that must refuse the commit, audited ones warnings to report.
-    public func check(_ manifests: [Manifest]) -> PolicyCheck {
+    package func check(_ manifests: [Manifest]) -> PolicyCheck {
         PolicyCheck(violations: evaluate(manifests))
     }
 
@@ -61,17 +61,17 @@ public struct PolicyEngine: Sendable {
 }
 
 /// The outcome of checking a commit's manifests against policies.
-public struct PolicyCheck: Sendable {
-    public var violations: [PolicyViolation]
+package struct PolicyCheck: Sendable {
+    package var violations: [PolicyViolation]
 
-    public init(violations: [PolicyViolation]) {
+    package init(violations: [PolicyViolation]) {
         self.violations = violations
     }
 
     /// Enforced violations, as `file:line:column: Kind ns/name: policy …` problems.
-    public var errors: [ManifestError] { violations.filter { $0.action == .enforce }.map(\.manifestError) }
+    package var errors: [ManifestError] { violations.filter { $0.action == .enforce }.map(\.manifestError) }
     /// Audited violations, as `file:line:column: warning: …` problems.
-    public var warnings: [ManifestError] { violations.filter { $0.action == .audit }.map(\.manifestError) }
+    package var warnings: [ManifestError] { violations.filter { $0.action == .audit }.map(\.manifestError) }
     /// Whether the commit may be applied: no enforced violation.
-    public var passes: Bool { !violations.contains { $0.action == .enforce } }
+    package var passes: Bool { !violations.contains { $0.action == .enforce } }
 }

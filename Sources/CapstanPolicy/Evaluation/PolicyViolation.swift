@@ -1,25 +1,25 @@
-public import CapstanCore
+package import CapstanCore
 
 /// One rule an object failed.
-public struct PolicyViolation: Hashable, Sendable, CustomStringConvertible {
-    public var policy: String
-    public var rule: String
-    public var action: FailureAction
+package struct PolicyViolation: Hashable, Sendable, CustomStringConvertible {
+    package var policy: String
+    package var rule: String
+    package var action: FailureAction
     /// Kyverno's wording: `validation error: <message>. rule <rule> failed at path /spec/containers/0/image/`.
-    public var message: String
+    package var message: String
     /// The field that failed, from the object's root (inside the pod
     /// template for rules written for Pods); resolve it with ``Manifest/position(of:)``.
-    public var path: FieldPath
+    package var path: FieldPath
     /// The object: `Deployment demo/web`.
-    public var subject: String
-    public var file: String
+    package var subject: String
+    package var file: String
     /// Where ``path`` was written in ``file``.
-    public var position: SourcePosition
+    package var position: SourcePosition
 
     /// The violation as a manifest problem at `file:line:column`. An
     /// enforced one reads `file:line:column: Kind ns/name: policy …`; an
     /// audited one `file:line:column: warning: Kind ns/name: policy …`.
-    public var manifestError: ManifestError {
+    package var manifestError: ManifestError {
         switch action {
         case .enforce:
             ManifestError(file: file, position: position, subject: subject, message: "policy \(policy): \(message)")
@@ -28,5 +28,5 @@ public struct PolicyViolation: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { manifestError.description }
+    package var description: String { manifestError.description }
 }

@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 extension PolicyParser {
     /// `preconditions` or `deny.conditions`: `{any: [...], all: [...]}`, or a

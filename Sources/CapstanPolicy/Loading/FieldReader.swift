@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 /// Reads typed fields out of a policy document, collecting every problem
 /// at its `file:line:column` instead of stopping at the first.

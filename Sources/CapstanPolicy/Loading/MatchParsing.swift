@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 extension PolicyParser {
     /// `match` or `exclude`: `any` or `all` lists of filters, or the older `resources` directly.

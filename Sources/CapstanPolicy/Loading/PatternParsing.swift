@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 extension PolicyParser {
     /// Parses a `validate.pattern` (or one `anyPattern` entry), checking

@@ -1,4 +1,4 @@
-public import CapstanCore
+package import CapstanCore
 
 /// Capstan's default policies with a repository's own on top: what a
 /// commit is checked against.
@@ -11,17 +11,17 @@ public import CapstanCore
 ///   cannot swap them for weaker ones. It can add policies of other names.
 /// - `enforcing` names policies (defaults or the repository's) whose every
 ///   rule is enforced: `enforcePolicies` in `capstan.yaml`.
-public struct PolicyLayers: Sendable {
-    public var defaults: [Policy]
-    public var repository: [Policy]
+package struct PolicyLayers: Sendable {
+    package var defaults: [Policy]
+    package var repository: [Policy]
 
-    public init(defaults: [Policy], repository: [Policy]) {
+    package init(defaults: [Policy], repository: [Policy]) {
         self.defaults = defaults
         self.repository = repository
     }
 
     /// The policies to check a commit against, defaults first, and what is wrong with the combination.
-    public func combined(enforcing names: [String] = []) -> Selection {
+    package func combined(enforcing names: [String] = []) -> Selection {
         var selection = Selection()
         let enforcedDefaults = Set(defaults.filter(\.isEnforced).map(\.name))
         let replacing = Set(repository.map(\.name)).subtracting(enforcedDefaults)
@@ -45,11 +45,11 @@ public struct PolicyLayers: Sendable {
     }
 
     /// The outcome of ``combined(enforcing:)``.
-    public struct Selection: Sendable {
-        public var policies: [Policy] = []
+    package struct Selection: Sendable {
+        package var policies: [Policy] = []
         /// Repository policies that would replace an enforced default, at their positions.
-        public var errors: [ManifestError] = []
+        package var errors: [ManifestError] = []
         /// Names asked to be enforced that no policy has, in the order given.
-        public var unknownNames: [String] = []
+        package var unknownNames: [String] = []
     }
 }

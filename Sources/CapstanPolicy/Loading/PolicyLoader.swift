@@ -1,14 +1,14 @@
-public import CapstanCore
+package import CapstanCore
 
 /// Reads Kyverno policy files (`ClusterPolicy` and `Policy`, `kyverno.io/v1`)
 /// into ``Policy`` values, refusing anything outside the subset Capstan
 /// evaluates with a `file:line:column` reason (see docs/policy.md).
 ///
 /// Pure: callers hand in file names and bytes, from disk or a git tree.
-public struct PolicyLoader: Sendable {
-    public var yaml: YAMLLoader
+package struct PolicyLoader: Sendable {
+    package var yaml: YAMLLoader
 
-    public init(yaml: YAMLLoader = YAMLLoader()) {
+    package init(yaml: YAMLLoader = YAMLLoader()) {
         self.yaml = yaml
     }
 
@@ -16,7 +16,7 @@ public struct PolicyLoader: Sendable {
     /// file (`.yaml`, `.yml`, `.json`) that is not inside a `tests` folder,
     /// where the example manifests each policy is tested with live.
     /// `relativePath` is relative to the policy folder.
-    public static func isPolicyFile(_ relativePath: String) -> Bool {
+    package static func isPolicyFile(_ relativePath: String) -> Bool {
         let components = relativePath.split(separator: "/")
         return ManifestLoader.isManifestFile(relativePath) && !components.dropLast().contains("tests")
     }
@@ -24,7 +24,7 @@ public struct PolicyLoader: Sendable {
     /// Loads every policy in `files`. YAML errors, objects that are not
     /// Kyverno policies, and unsupported or malformed policy fields are all
     /// reported; a policy with any error is left out of ``PolicySet/policies``.
-    public func load(files: [(path: String, contents: [UInt8])]) -> PolicySet {
+    package func load(files: [(path: String, contents: [UInt8])]) -> PolicySet {
         let manifests = ManifestLoader(yaml: yaml, validates: true).load(files: files)
         var set = PolicySet()
         set.errors = manifests.errors
@@ -39,11 +39,11 @@ public struct PolicyLoader: Sendable {
 }
 
 /// The policies of a set of files, and everything wrong with them.
-public struct PolicySet: Sendable {
-    public var policies: [Policy] = []
-    public var errors: [ManifestError] = []
+package struct PolicySet: Sendable {
+    package var policies: [Policy] = []
+    package var errors: [ManifestError] = []
 
-    public init() {}
+    package init() {}
 
-    public var isValid: Bool { errors.isEmpty }
+    package var isValid: Bool { errors.isEmpty }
 }

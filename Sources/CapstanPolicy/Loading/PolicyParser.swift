@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 /// Turns one loaded policy document into a ``Policy``, reporting every
 /// field outside the supported subset at its position.

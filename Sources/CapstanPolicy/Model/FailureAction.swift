@@ -1,5 +1,5 @@
 /// What a failed rule does to a commit: Kyverno's `validationFailureAction`.
-public enum FailureAction: String, Hashable, Sendable, CustomStringConvertible {
+package enum FailureAction: String, Hashable, Sendable, CustomStringConvertible {
     /// The commit is refused; the violation is an error.
     case enforce = "Enforce"
     /// The violation is reported as a warning; the commit goes ahead.
@@ -14,5 +14,5 @@ public enum FailureAction: String, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { rawValue.lowercased() }
+    package var description: String { rawValue.lowercased() }
 }

@@ -1,25 +1,25 @@
-public import CapstanCore
+package import CapstanCore
 
 /// A loaded Kyverno `ClusterPolicy` or namespaced `Policy` (`kyverno.io/v1`),
 /// reduced to the subset Capstan evaluates (see docs/policy.md).
 ///
 /// Built only by ``PolicyLoader``, which refuses anything outside the subset,
 /// so a `Policy` always means exactly what its file says.
-public struct Policy: Sendable {
+package struct Policy: Sendable {
     /// `metadata.name`.
-    public let name: String
+    package let name: String
     /// For a namespaced `Policy`, the only namespace it applies to; `nil` for a `ClusterPolicy`.
-    public let namespace: String?
+    package let namespace: String?
     /// The file the policy was read from.
-    public let file: String
+    package let file: String
     /// Where the policy document starts in ``file``.
-    public let position: SourcePosition
+    package let position: SourcePosition
     let rules: [Rule]
     /// Pod controller kinds that rules written for Pods also check (Kyverno's autogen).
     let podControllers: Set<String>
 
     /// The rule names, in the order written.
-    public var ruleNames: [String] { rules.map(\.name) }
+    package var ruleNames: [String] { rules.map(\.name) }
 }
 
 /// One `spec.rules[]` entry: which objects it selects and what it checks.
@@ -59,11 +59,11 @@ struct ForEach: Sendable {
 
 extension Policy {
     /// Whether a violation of any of its rules refuses a commit.
-    public var isEnforced: Bool { rules.contains { $0.action == .enforce } }
+    package var isEnforced: Bool { rules.contains { $0.action == .enforce } }
 
     /// The same policy with every rule enforced: how a repository opts a default
     /// best-practice policy into refusing commits (`enforcePolicies` in `capstan.yaml`).
-    public func enforcingEveryRule() -> Policy {
+    package func enforcingEveryRule() -> Policy {
         Policy(
             name: name, namespace: namespace, file: file, position: position,
             rules: rules.map { rule in

@@ -1,4 +1,5 @@
 internal import CapstanCore
+import OrderedCollections
 
 /// How an object fared against a pattern.
 enum PatternResult: Equatable, Sendable {

@@ -1,4 +1,5 @@
 public import CapstanCore
+import OrderedCollections
 
 /// `requiredDuringSchedulingIgnoredDuringExecution` of node affinity: the node
 /// must match at least one term.

@@ -1,4 +1,5 @@
 public import CapstanCore
+import OrderedCollections
 
 /// What the scheduler needs to know about a pod, read from its JSON once:
 /// the scheduling loop compares numbers and strings, never parses.

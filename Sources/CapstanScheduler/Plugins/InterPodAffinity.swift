@@ -1,3 +1,4 @@
+import CapstanCore
 import Foundation
 
 /// Filter: required pod affinity and anti-affinity, both the incoming pod's

@@ -3,6 +3,7 @@ public import CapstanClient
 import CapstanCore
 import Foundation
 public import Logging
+import OrderedCollections
 public import ServiceLifecycle
 
 /// The scheduler as a long-running service: watches pods and nodes through

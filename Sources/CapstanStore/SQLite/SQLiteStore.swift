@@ -1,6 +1,7 @@
 import CapstanSystem
 import Foundation
 public import Logging
+import Synchronization
 
 /// The embedded store: an MVCC revision log in one SQLite database (WAL
 /// mode), one writer thread with group commit, pooled concurrent readers.

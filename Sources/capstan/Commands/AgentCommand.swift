@@ -5,6 +5,7 @@ import CapstanClient
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `capstan agent`: a node of a remote cluster. Talks to the API server over
 /// HTTPS with a node token (`capstan token create --role node --node NAME`)

@@ -3,6 +3,7 @@ import CapstanCRI
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `capstan cri`: the CRI v1 runtime shim on a unix socket.
 struct CRICommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRIAPI
 import CapstanCRI
 import Foundation
 import Logging

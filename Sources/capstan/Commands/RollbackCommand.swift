@@ -2,6 +2,7 @@ import ArgumentParser
 import CapstanCore
 import CapstanGitOps
 import Foundation
+import OrderedCollections
 
 /// `capstan rollback [COMMIT]`: a real revert commit in the followed repository, and the cluster following it.
 struct RollbackCommand: AsyncParsableCommand {

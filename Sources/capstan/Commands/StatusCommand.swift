@@ -2,6 +2,7 @@ import ArgumentParser
 import CapstanCore
 import CapstanGitOps
 import Foundation
+import OrderedCollections
 
 /// `capstan status`: how the cluster and its git source stand.
 struct StatusCommand: AsyncParsableCommand {

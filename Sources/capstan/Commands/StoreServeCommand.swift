@@ -3,6 +3,7 @@ import CapstanStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `capstan store serve`: the SQLite store over the etcd v3 gRPC API, so
 /// etcdctl and other etcd v3 clients work against it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanCore
 import Foundation
+import OrderedCollections
 
 /// `--config FILE` for long-running commands: a YAML mapping of long option
 /// names to values (`repo: /srv/git/cluster.git`, `sync-interval: 5`,

@@ -4,6 +4,7 @@ import CapstanStore
 import CapstanTestSupport
 import Foundation
 import Logging
+import OrderedCollections
 import ServiceLifecycle
 import Synchronization
 

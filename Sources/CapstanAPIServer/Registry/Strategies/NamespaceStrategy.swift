@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import OrderedCollections
 
 /// The namespace lifecycle, as Kubernetes' namespace storage strategy defines it:
 ///

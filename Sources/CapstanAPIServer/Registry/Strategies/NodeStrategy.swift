@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import OrderedCollections
 
 /// Nodes: a status subresource, and NodeRestriction admission on every
 /// create or write a node's credentials make.

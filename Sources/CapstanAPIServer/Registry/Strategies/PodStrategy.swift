@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import OrderedCollections
 
 /// Pods: default tolerations on create, a status subresource, graceful
 /// deletion once bound, and the node authorizer's binding check repeated on

@@ -1,5 +1,5 @@
-public import CapstanAPI
-public import CapstanCore
+package import CapstanAPI
+package import CapstanCore
 
 /// What one kind adds to the registry's generic create, update and delete, as
 /// a Kubernetes `pkg/registry/<group>/<kind>/strategy.go` does. The registry

@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanCore
 
 /// apply: server-side apply as `capstan-gitops`, in the plan's steps; a step

@@ -1,3 +1,4 @@
+import CapstanAPI
 import CapstanCore
 
 /// dry run: every changed object through the API's own server-side apply

@@ -3,8 +3,8 @@ import Foundation
 
 /// Why a sync stopped, typed the way Flux types its reconcile errors
 /// (`serror`): whether trying the same commit again can help.
-public struct SyncError: Error, Sendable, Hashable {
-    public enum Kind: Sendable, Hashable {
+package struct SyncError: Error, Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// The commit itself cannot be applied (it does not render, breaks a
         /// policy, would prune too much) or its rollout stalled: nothing is
         /// retried until a new commit arrives.
@@ -15,18 +15,18 @@ public struct SyncError: Error, Sendable, Hashable {
         case retryable
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// What went wrong, each with the commit, `file:line` and object where known.
-    public var messages: [String]
+    package var messages: [String]
     /// How the record of the attempt reads: `Failed` when nothing (or not
     /// everything) was applied, `Degraded` when a rollout stopped the sync.
-    public var result: SyncRecord.Result
+    package var result: SyncRecord.Result
 
-    public static func stalled(_ messages: [String], result: SyncRecord.Result = .failed) -> SyncError {
+    package static func stalled(_ messages: [String], result: SyncRecord.Result = .failed) -> SyncError {
         SyncError(kind: .stalled, messages: messages, result: result)
     }
 
-    public static func retryable(_ messages: [String]) -> SyncError {
+    package static func retryable(_ messages: [String]) -> SyncError {
         SyncError(kind: .retryable, messages: messages, result: .failed)
     }
 }
