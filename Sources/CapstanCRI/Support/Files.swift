@@ -1,4 +1,5 @@
 package import CDispatch
+package import CoreFoundation
 package import Foundation
 
 #if canImport(Glibc)
