@@ -146,7 +146,10 @@ final class UpHarness: @unchecked Sendable {
             try await eventually(what, timeout: timeout, condition)
         } catch let timedOut as TimedOut {
             let state = (try? await kubectl("get", "pods", "-A", "-o", "wide")) ?? "(kubectl failed)"
-            throw HarnessError("\(timedOut)\npods:\n\(state)\nlog tail:\n\(process.log.suffix(3000))")
+            let nodes = (try? await kubectl("get", "nodes", "-o", "wide")) ?? "(kubectl failed)"
+            // Other processes the test started (a second node's agent) say why they are behind.
+            let others = extraProcesses.map { "\($0.logPath) tail:\n\($0.log.suffix(2000))" }.joined(separator: "\n")
+            throw HarnessError("\(timedOut)\npods:\n\(state)\nnodes:\n\(nodes)\nlog tail:\n\(process.log.suffix(3000))\n\(others)")
         }
     }
 

@@ -1,3 +1,5 @@
+import CapstanCore
+
 /// Readings of an injected clock as the time elapsed since the timeline was
 /// made, so a type that holds `any Clock<Duration>` can store, compare and
 /// sleep until instants without naming the clock's `Instant` type.
@@ -7,7 +9,7 @@ package struct ClockTimeline: Sendable {
 
     package init(clock: any Clock<Duration>) {
         self.clock = clock
-        self.elapsed = Self.reader(clock)
+        self.elapsed = clock.stopwatch()
     }
 
     /// The time elapsed on the clock since this timeline was made.
@@ -18,9 +20,4 @@ package struct ClockTimeline: Sendable {
         try await clock.sleep(for: max(.zero, deadline - now))
     }
 
-    /// Opens the existential once, so every later reading is a plain subtraction on its own instant type.
-    private static func reader<C: Clock>(_ clock: C) -> @Sendable () -> Duration where C.Duration == Duration {
-        let origin = clock.now
-        return { origin.duration(to: clock.now) }
-    }
 }

@@ -1,19 +1,14 @@
 extension Clock where Duration == Swift.Duration {
     /// Time elapsed on this clock since the call: works on `any Clock<Duration>`,
     /// whose instants cannot be subtracted without knowing their type.
-    func stopwatch() -> @Sendable () -> Duration {
+    package func stopwatch() -> @Sendable () -> Duration {
         let start = now
         return { start.duration(to: self.now) }
     }
 
     /// Time left until `timeout` after the call, never negative.
-    func deadline(after timeout: Duration) -> @Sendable () -> Duration {
+    package func deadline(after timeout: Duration) -> @Sendable () -> Duration {
         let elapsed = stopwatch()
         return { max(.zero, timeout - elapsed()) }
     }
-}
-
-extension Duration {
-    /// The duration in seconds, as records show it.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
