@@ -7,9 +7,25 @@ public struct WriteOptions: Sendable {
     /// its writes to its own Node pass the server's NodeRestriction admission,
     /// and its pod writes are checked against the pod they replace.
     public var requestingNode: String?
-    public init(fieldManager: String, dryRun: Bool = false, requestingNode: String? = nil) {
+    /// What becomes of fields the kind does not have (`fieldValidation`).
+    public var fieldValidation: FieldValidation = .warn
+
+    public init(fieldManager: String, dryRun: Bool = false, requestingNode: String? = nil, fieldValidation: FieldValidation = .warn) {
         self.fieldManager = fieldManager
         self.dryRun = dryRun
         self.requestingNode = requestingNode
+        self.fieldValidation = fieldValidation
     }
+}
+
+/// Kubernetes' `fieldValidation` directive: what a write does with a field
+/// the kind's schema does not have. Such a field is never stored.
+public enum FieldValidation: String, Sendable, CaseIterable {
+    /// The write fails (400) and names every unknown field. kubectl's default.
+    case strict = "Strict"
+    /// The write succeeds without the fields, and the response carries a
+    /// `Warning` for each. The server's default, as in Kubernetes.
+    case warn = "Warn"
+    /// The write succeeds without the fields, silently.
+    case ignore = "Ignore"
 }

@@ -3,6 +3,7 @@ import CapstanClient
 import CapstanCore
 import CapstanStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -32,6 +33,15 @@ struct APIResponder: HTTPResponder {
     var podStreaming: (any PodStreaming)?
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        let warnings = RequestWarnings()
+        var response = try await RequestWarnings.$current.withValue(warnings) { try await respondWarning(to: request, context: context) }
+        for message in warnings.all { response.headers.append(HTTPField(name: Self.warningHeader, value: RequestWarnings.headerValue(message))) }
+        return response
+    }
+
+    private static let warningHeader = HTTPField.Name("Warning")!
+
+    private func respondWarning(to request: Request, context: Context) async throws -> Response {
         var request = request
         let path = request.uri.path
         do {
@@ -119,7 +129,7 @@ struct APIResponder: HTTPResponder {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) is not namespaced")
         }
         let manager = query["fieldManager"] ?? defaultManager(request)
-        var options = WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All")
+        var options = WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All", fieldValidation: try query.fieldValidation())
         if case .node(let node)? = user?.role { options.requestingNode = node }
         switch (request.method, path.name, path.subresource) {
         case (.get, nil, nil):
@@ -396,6 +406,15 @@ struct Query {
     }
 
     subscript(_ name: String) -> String? { parameters[name] }
+
+    /// `fieldValidation`: Strict, Warn or Ignore; Warn when absent, as in Kubernetes.
+    func fieldValidation() throws(APIError) -> FieldValidation {
+        guard let text = self["fieldValidation"], !text.isEmpty else { return .warn }
+        guard let directive = FieldValidation(rawValue: text) else {
+            throw .badRequest("fieldValidation must be one of \"Strict\", \"Warn\" or \"Ignore\", not \"\(text)\"")
+        }
+        return directive
+    }
 
     /// `watch=true` or `watch=1`.
     var isWatch: Bool { self["watch"] == "true" || self["watch"] == "1" }

@@ -98,7 +98,7 @@ package struct ResourceRegistry: Sendable {
     ) async throws(APIError) -> JSONValue {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
         let strategy = strategies[info]
-        var meta = Unstructured(jsonValue: object)!
+        var meta = Unstructured(jsonValue: try decoded(object, info, old: nil, options))!
         try checkTypeMeta(meta, info)
         let namespace = try resolveNamespace(info, path: namespace, body: meta.metadata.namespace)
         if info.namespaced, let namespace, !Self.builtinNamespaces.contains(namespace) {
@@ -244,7 +244,7 @@ package struct ResourceRegistry: Sendable {
         options: WriteOptions, subresource: String?, recordManagers: Bool = true
     ) async throws(APIError) -> JSONValue {
         let strategy = strategies[info]
-        var next = Unstructured(jsonValue: proposed)!
+        var next = Unstructured(jsonValue: try decoded(proposed, info, old: current, options))!
         let old = Unstructured(jsonValue: current)!
         next.apiVersion = info.apiVersion
         next.kind = info.kind

@@ -59,6 +59,22 @@ public struct ManifestLoader: Sendable {
         return (unique, errors)
     }
 
+    /// Objects of kinds no Capstan server serves, each reported at its `kind`
+    /// with Kubernetes' words (`no matches for kind "Deploymnet" in version
+    /// "apps/v1"`), so a typo in a kind stops a commit before anything is
+    /// applied rather than failing halfway through the apply. A kind served
+    /// at another version is left to ``ObjectValidator``, which names the
+    /// versions that are served.
+    public static func errors(unservedKindsIn manifests: [Manifest]) -> [ManifestError] {
+        manifests.compactMap { manifest in
+            let object = manifest.object
+            guard !object.kind.isEmpty, !object.apiVersion.isEmpty, BuiltinKinds.apiVersions(ofKind: object.kind).isEmpty else { return nil }
+            return ManifestError(
+                file: manifest.file, position: manifest.position(of: FieldPath("kind")), subject: object.displayName,
+                message: "kind: no matches for kind \"\(object.kind)\" in version \"\(object.apiVersion)\"")
+        }
+    }
+
     /// The object's validation problems, each at its `file:line:column`, top to bottom.
     public static func errors(validating manifest: Manifest) -> [ManifestError] {
         let problems = ObjectValidator.validate(manifest.object.jsonValue)

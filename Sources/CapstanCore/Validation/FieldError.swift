@@ -11,6 +11,10 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
         case tooLong = "FieldValueTooLong"
         case tooMany = "FieldValueTooMany"
         case typeInvalid = "FieldValueTypeInvalid"
+        /// A field the kind's schema does not have (Kubernetes' strict decoding).
+        case unknownField = "FieldValueUnknown"
+        /// A value of a JSON type the field cannot be decoded from.
+        case typeMismatch = "FieldValueTypeMismatch"
 
         /// The words Kubernetes prints for the kind.
         var phrase: String {
@@ -23,6 +27,8 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
             case .forbidden: "Forbidden"
             case .tooLong: "Too long"
             case .tooMany: "Too many"
+            case .unknownField: "Unknown field"
+            case .typeMismatch: "Wrong type"
             }
         }
     }
@@ -87,6 +93,8 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The body after the path: `Invalid value: "Foo": a lowercase RFC 1123…`.
     public var message: String {
+        // Schema findings carry their whole wording: `unknown field "replica"`.
+        if kind == .unknownField || kind == .typeMismatch { return detail }
         var text = kind.phrase
         if let value, kind != .required, kind != .forbidden, kind != .tooLong {
             text += ": " + Self.show(value)

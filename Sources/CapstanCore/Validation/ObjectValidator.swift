@@ -6,7 +6,26 @@ import OrderedCollections
 /// generic checks only; the API server decides whether it serves them.
 public enum ObjectValidator {
     /// Every problem with `value`, in the order found; empty when it is valid.
-    public static func validate(_ value: JSONValue) -> [FieldError] {
+    ///
+    /// With `checkingSchema`, a built-in kind is first checked against
+    /// Kubernetes' schema of it (``SchemaCheck``): unknown fields and values
+    /// of the wrong JSON type come first, and rule errors inside a wrongly
+    /// typed field are left out, since they only repeat it. The API server
+    /// checks the schema when it decodes a body and passes `false`.
+    public static func validate(_ value: JSONValue, checkingSchema: Bool = true) -> [FieldError] {
+        let ruleErrors = validateRules(value)
+        guard checkingSchema, let apiVersion = value["apiVersion"]?.stringValue, let kind = value["kind"]?.stringValue,
+            let check = SchemaCheck(value, apiVersion: apiVersion, kind: kind), !check.findings.isEmpty
+        else { return ruleErrors }
+        let mismatched = check.findings.typeMismatches.map(\.path.description)
+        return check.findings.fieldErrors
+            + ruleErrors.filter { error in
+                let path = error.path.description
+                return !mismatched.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
+            }
+    }
+
+    private static func validateRules(_ value: JSONValue) -> [FieldError] {
         var checker = FieldChecker()
         guard case .object(let object) = value else {
             checker.add(.wrongType(.root, value, expected: "an object with apiVersion, kind and metadata"))

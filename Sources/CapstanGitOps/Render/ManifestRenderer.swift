@@ -83,7 +83,7 @@ package actor ManifestRenderer {
         cache = nextCache
         let (unique, duplicates) = ManifestLoader.removingDuplicates(all)
         rendered.manifests = unique
-        rendered.errors += duplicates
+        rendered.errors += duplicates + ManifestLoader.errors(unservedKindsIn: unique)
         return rendered
     }
 

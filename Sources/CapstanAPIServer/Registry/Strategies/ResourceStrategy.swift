@@ -86,7 +86,7 @@ extension ResourceStrategy {
     func prepareForSubresourceUpdate(_ subresource: String, _ object: inout Unstructured, old: Unstructured) {}
 
     func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
-        let problems = ObjectValidator.validate(object.jsonValue)
+        let problems = ObjectValidator.validate(object.jsonValue, checkingSchema: false)
         if !problems.isEmpty {
             throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems)
         }

@@ -1,0 +1,33 @@
+import CapstanAPI
+import CapstanCore
+
+extension ResourceRegistry {
+    /// A body as Kubernetes decodes it into the kind's Go type: a value of
+    /// the wrong JSON type fails the request (400), and fields the kind does
+    /// not have are dropped — refused first under `fieldValidation=Strict`,
+    /// each named in a `Warning` under `Warn`. Kinds without a Kubernetes
+    /// schema pass unchanged.
+    ///
+    /// Fields an update's `old` object already held are dropped without a
+    /// word: they were stored before the schema was checked, and the writer
+    /// did not add them.
+    func decoded(_ object: JSONValue, _ info: KindInfo, old: JSONValue?, _ options: WriteOptions) throws(APIError) -> JSONValue {
+        guard let check = SchemaCheck(object, apiVersion: info.apiVersion, kind: info.kind), !check.findings.isEmpty else { return object }
+        let prefix = "\(info.kind) in version \"\(info.version)\" cannot be handled as a \(info.kind): "
+        if let mismatch = check.findings.typeMismatches.first { throw .badRequest(prefix + mismatch.decodeMessage) }
+        var unknown = check.findings.unknownFields.map(\.description)
+        if let old, let before = SchemaCheck(old, apiVersion: info.apiVersion, kind: info.kind) {
+            let stored = Set(before.findings.unknownFields.map(\.description))
+            unknown.removeAll { stored.contains($0) }
+        }
+        switch options.fieldValidation {
+        case .strict where !unknown.isEmpty:
+            throw .badRequest(prefix + "strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+        case .warn:
+            for field in unknown { RequestWarnings.add("unknown field \"\(field)\"") }
+        case .strict, .ignore:
+            break
+        }
+        return check.pruned
+    }
+}
