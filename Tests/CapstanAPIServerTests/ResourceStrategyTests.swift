@@ -211,34 +211,51 @@ import Testing
         (BuiltinKinds.pod, ["containers": [["name": "c", "image": "busybox"]]], ["containers": [["name": "c", "image": "busybox:2"]]]),
     ]
 
+    /// A status of each kind, marked with `n`, in fields the kind's schema has.
+    static func status(of info: KindInfo, _ n: Int64) -> JSONValue {
+        switch info.kind {
+        case "Deployment": ["observedGeneration": .int(n)]
+        case "Pod": ["message": .string("mark \(n)")]
+        default:
+            [
+                "conditions": [
+                    [
+                        "type": "Ready", "status": "True", "observedGeneration": .int(n), "reason": "Marked", "message": "m",
+                        "lastTransitionTime": "2026-01-01T00:00:00Z",
+                    ]
+                ]
+            ]
+        }
+    }
+
     @Test(arguments: kinds)
     func specWritesKeepStatusAndStatusWritesKeepSpec(info: KindInfo, spec: JSONValue, changedSpec: JSONValue) async throws {
         try await withRegistry { registry in
             let body: JSONValue = ["apiVersion": .string(info.apiVersion), "kind": .string(info.kind), "metadata": ["name": "x"], "spec": spec]
             let created = try await registry.create(info, namespace: "default", object: body, options: Self.writer)
             var withStatus = created
-            withStatus[path: ["status", "observedGeneration"]] = 7
+            withStatus["status"] = Self.status(of: info, 7)
             let statusWritten = try await registry.update(
                 info, namespace: "default", name: "x", object: withStatus, options: Self.writer, subresource: "status")
-            #expect(statusWritten[path: ["status", "observedGeneration"]] == 7)
+            #expect(statusWritten["status"] == Self.status(of: info, 7))
 
             // A spec write that also tries to change the status: the spec changes, the status does not.
             var specWrite = statusWritten
             specWrite[path: ["spec"]] = changedSpec
-            specWrite[path: ["status", "observedGeneration"]] = 99
+            specWrite["status"] = Self.status(of: info, 99)
             let specWritten = try await registry.update(info, namespace: "default", name: "x", object: specWrite, options: Self.writer)
-            #expect(specWritten[path: ["status", "observedGeneration"]] == 7)
+            #expect(specWritten["status"] == Self.status(of: info, 7))
             #expect(specWritten["spec"] == specWrite["spec"])
             #expect(specWritten[path: ["metadata", "generation"]] == 2)
 
             // A status write that also tries to change the spec: the status changes, the spec does not.
             var statusWrite = specWritten
             statusWrite[path: ["spec"]] = created["spec"]
-            statusWrite[path: ["status", "observedGeneration"]] = 8
+            statusWrite["status"] = Self.status(of: info, 8)
             let statusOnly = try await registry.update(
                 info, namespace: "default", name: "x", object: statusWrite, options: Self.writer, subresource: "status")
             #expect(statusOnly["spec"] == specWritten["spec"])
-            #expect(statusOnly[path: ["status", "observedGeneration"]] == 8)
+            #expect(statusOnly["status"] == Self.status(of: info, 8))
         }
     }
 
@@ -295,13 +312,17 @@ import Testing
         }
     }
 
-    @Test func kindsWithoutStatusSubresourceWriteStatusLikeAnyField() async throws {
+    /// A ConfigMap has no status in Kubernetes' schema: a status written to
+    /// one is an unknown field, dropped as Kubernetes drops it.
+    @Test func aStatusTheKindDoesNotHaveIsDroppedAsAnUnknownField() async throws {
         try await withRegistry { registry in
             let body: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cm"], "data": ["a": "1"]]
             var created = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: body, options: Self.writer)
-            created[path: ["status"]] = ["note": "kept"]
+            created[path: ["status"]] = ["note": "dropped"]
+            created[path: ["data", "b"]] = "2"
             let updated = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: created, options: Self.writer)
-            #expect(updated["status"] == ["note": "kept"])
+            #expect(updated["status"] == nil)
+            #expect(updated["data"] == ["a": "1", "b": "2"])
         }
     }
 }

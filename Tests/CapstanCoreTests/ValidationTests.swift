@@ -39,7 +39,7 @@ private let deployment = """
 
 @Test(arguments: [
     ("  replicas: 2", "  replicas: -1", "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
-    ("  replicas: 2", "  replicas: two", "spec.replicas: Invalid value: \"two\": must be an integer, not string"),
+    ("  replicas: 2", "  replicas: two", "spec.replicas: expected integer, got string \"two\""),
     ("        image: nginx:1.25\n", "", "spec.template.spec.containers[0].image: Required value"),
     ("      - name: web\n", "      - name: Web\n", "spec.template.spec.containers[0].name: Invalid value: \"Web\": a lowercase RFC 1123 label"),
     (
@@ -120,11 +120,11 @@ func deploymentMistakesAreReportedLikeKubernetes(original: String, replacement: 
     // A Secret value of the wrong type is its secret too: never shown.
     (
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  pin: 48213\n",
-        "stringData[pin]: Invalid value: \"<secret contents redacted>\": must be a string, not integer"
+        "stringData[pin]: expected string, got integer \"<secret contents redacted>\""
     ),
     (
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: aHVudGVyMg==\n",
-        "data: Invalid value: \"<secret contents redacted>\": must be an object, not string"
+        "data: expected object, got string \"<secret contents redacted>\""
     ),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  bad key: x\n", "data[bad key]: Invalid value: \"bad key\": a valid config key"),
     ("apiVersion: v1\nkind: Namespace\nmetadata: {name: my.ns}\n", "metadata.name: Invalid value: \"my.ns\": a lowercase RFC 1123 label"),

@@ -86,8 +86,10 @@ struct APIResponder: HTTPResponder {
         case "/apis", "/apis/":
             return aggregated
                 ? Self.json(Discovery.aggregated(core: false), contentType: Discovery.aggregatedContentType) : Self.json(Discovery.legacyGroups())
-        case "/openapi/v3":
-            return Self.json(Discovery.openAPIIndex())
+        case "/openapi/v3", "/openapi/v3/":
+            return Self.bytes(OpenAPIDocuments.v3Index, contentType: "application/json")
+        case "/openapi/v2":
+            return try openAPIV2(accepting: request.headers[.accept] ?? "")
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         case "/metrics":
@@ -99,9 +101,9 @@ struct APIResponder: HTTPResponder {
         }
         let segments = path.split(separator: "/").map(String.init)
         if segments.first == "openapi", segments.count >= 3, segments[1] == "v3" {
-            let group = segments[2] == "api" ? "" : (segments.count > 3 ? segments[3] : "")
-            let version = segments.last ?? ""
-            if let document = Discovery.openAPIDocument(group: group, version: version) { return Self.json(document) }
+            if let document = OpenAPIDocuments.v3[segments.dropFirst(2).joined(separator: "/")] {
+                return Self.bytes(document.bytes, contentType: "application/json")
+            }
             throw APIError(code: 404, reason: "NotFound", message: "no OpenAPI document for \(path)")
         }
         if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1]) {
@@ -352,6 +354,20 @@ struct APIResponder: HTTPResponder {
     private func defaultManager(_ request: Request) -> String {
         let agent = request.headers[.userAgent] ?? "unknown"
         return String(agent.prefix { $0 != "/" })
+    }
+
+    static func bytes(_ bytes: [UInt8], contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `/openapi/v2`: JSON when the client takes it. kubectl asks only for
+    /// gnostic's protobuf form, which is not served yet: 406 says so.
+    private func openAPIV2(accepting accept: String) throws -> Response {
+        guard accept.isEmpty || accept.contains("application/json") || accept.contains("*/*") else {
+            throw APIError(
+                code: 406, reason: "NotAcceptable", message: "/openapi/v2 is served as application/json only, not as \(accept)")
+        }
+        return Self.bytes(JSONSerializer.bytes(OpenAPIDocuments.v2), contentType: "application/json")
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {

@@ -3,8 +3,7 @@ import OrderedCollections
 
 /// The documents kubectl reads to learn what the server serves: `/version`,
 /// aggregated discovery (`/api`, `/apis` as `APIGroupDiscoveryList`), the
-/// legacy lists, and a minimal OpenAPI v3 index that tells kubectl the server
-/// validates fields itself (`fieldValidation`).
+/// and the legacy lists. The OpenAPI documents are in OpenAPIDocuments.swift.
 enum Discovery {
     static let verbs: [JSONValue] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -112,41 +111,6 @@ enum Discovery {
         return [
             "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
             "resources": .array(resources),
-        ]
-    }
-
-    /// The OpenAPI v3 index: one document per group version.
-    static func openAPIIndex() -> JSONValue {
-        var paths = JSONObject()
-        for entry in groups {
-            let prefix = entry.group.isEmpty ? "api/\(entry.version)" : "apis/\(entry.group)/\(entry.version)"
-            paths[prefix] = ["serverRelativeURL": .string("/openapi/v3/\(prefix)?hash=capstan")]
-        }
-        return ["paths": .object(paths)]
-    }
-
-    /// A group version's OpenAPI document, declaring for each kind that PATCH
-    /// accepts `fieldValidation`, so kubectl leaves validation to the server.
-    static func openAPIDocument(group: String, version: String) -> JSONValue? {
-        guard let entry = groups.first(where: { $0.group == group && $0.version == version }) else { return nil }
-        var paths = JSONObject()
-        for info in entry.kinds {
-            let base = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
-            let path = info.namespaced ? "\(base)/namespaces/{namespace}/\(info.resource)/{name}" : "\(base)/\(info.resource)/{name}"
-            let gvk: JSONValue = ["group": .string(group), "version": .string(version), "kind": .string(info.kind)]
-            let operation: JSONValue = [
-                "x-kubernetes-group-version-kind": gvk,
-                "parameters": [
-                    ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
-                    ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
-                ],
-                "responses": ["200": ["description": "OK"]],
-            ]
-            paths[path] = ["get": operation, "put": operation, "patch": operation, "delete": operation]
-        }
-        return [
-            "openapi": "3.0.0", "info": ["title": "Capstan", "version": .string(version)], "paths": .object(paths),
-            "components": ["schemas": .object(OpenAPISchemas.schemas(for: entry.kinds))],
         ]
     }
 }

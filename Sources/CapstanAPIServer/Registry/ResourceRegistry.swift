@@ -223,6 +223,9 @@ package struct ResourceRegistry: Sendable {
         subresource: String? = nil
     ) async throws(APIError) -> (object: JSONValue, created: Bool) {
         let time = timestamp()
+        // The configuration is decoded first, as Kubernetes does: an unknown
+        // field is named as such, not reported as a conflict over what it sits in.
+        let configuration = try decoded(configuration, info, old: nil, options)
         return try await patch(
             info, namespace: namespace, name: name, options: options, subresource: subresource, createIfMissing: subresource == nil
         ) {

@@ -71,7 +71,9 @@ public struct ManifestLoader: Sendable {
             guard !object.kind.isEmpty, !object.apiVersion.isEmpty, BuiltinKinds.apiVersions(ofKind: object.kind).isEmpty else { return nil }
             return ManifestError(
                 file: manifest.file, position: manifest.position(of: FieldPath("kind")), subject: object.displayName,
-                message: "kind: no matches for kind \"\(object.kind)\" in version \"\(object.apiVersion)\"")
+                message: "kind: no matches for kind \"\(object.kind)\" in version \"\(object.apiVersion)\""
+                    + (KubernetesSchemas.definitionName(apiVersion: object.apiVersion, kind: object.kind) != nil
+                        ? " (a Kubernetes kind Capstan does not serve yet)" : "; ensure CRDs are installed first"))
         }
     }
 

@@ -82,10 +82,10 @@ package enum KubernetesSchemas {
         }
     }
 
-    static let referencePrefix = "#/components/schemas/"
+    package static let referencePrefix = "#/components/schemas/"
 
     /// `#/components/schemas/NAME` → `NAME`.
-    static func referencedName(_ reference: String) -> String? {
+    package static func referencedName(_ reference: String) -> String? {
         reference.hasPrefix(referencePrefix) ? String(reference.dropFirst(referencePrefix.count)) : nil
     }
 }

@@ -19,6 +19,8 @@ package struct SchemaCheck: Sendable {
         package var goType: String
         /// The Go struct holding the field (`DeploymentSpec`).
         package var structName: String
+        /// A Secret's contents: never printed.
+        package var isSecret = false
 
         /// Kubernetes' own words: `json: cannot unmarshal string into Go struct
         /// field DeploymentSpec.spec.replicas of type int32`.
@@ -27,13 +29,13 @@ package struct SchemaCheck: Sendable {
                 if case .field(let name) = component { name } else { nil }
             }.joined(separator: ".")
             var got = Self.goKind(of: value)
-            if case .double(let number) = value { got += " \(number)" }
+            if case .double(let number) = value, !isSecret { got += " \(number)" }
             return "json: cannot unmarshal \(got) into Go struct field \(structName).\(field) of type \(goType)"
         }
 
         /// Capstan's words for a manifest: `expected integer, got string "3"`.
         package var manifestMessage: String {
-            "expected \(expected), got \(value.typeName) \(FieldError.show(value))"
+            "expected \(expected), got \(value.typeName) " + (isSecret ? FieldError.show(FieldChecker.redactedSecret) : FieldError.show(value))
         }
 
         static func goKind(of value: JSONValue) -> String {
@@ -60,7 +62,7 @@ package struct SchemaCheck: Sendable {
             unknownFields.map { path in
                 let name: String = if case .field(let name)? = path.components.last { name } else { path.description }
                 return FieldError(.unknownField, path, "unknown field \"\(name)\"")
-            } + typeMismatches.map { FieldError(.typeMismatch, $0.path, value: $0.value, $0.manifestMessage) }
+            } + typeMismatches.map { FieldError(.typeMismatch, $0.path, value: $0.isSecret ? nil : $0.value, $0.manifestMessage) }
         }
     }
 
@@ -76,7 +78,7 @@ package struct SchemaCheck: Sendable {
     }
 
     package init(_ value: JSONValue, definition: String) {
-        var walker = Walker()
+        var walker = Walker(secretContents: definition == "io.k8s.api.core.v1.Secret")
         pruned = walker.walk(value, .reference(definition), at: .root, structName: Self.shortName(definition))
         findings = walker.findings
     }
@@ -99,6 +101,8 @@ private enum SchemaRef {
 }
 
 private struct Walker {
+    /// Whether the top-level `data` and `stringData` hold a Secret's contents.
+    let secretContents: Bool
     var findings = SchemaCheck.Findings()
 
     /// The node a reference or `allOf: [{$ref}]` wrapper stands for, with the
@@ -192,8 +196,9 @@ private struct Walker {
     }
 
     private mutating func mismatch(_ value: JSONValue, _ expected: String, goType: String, _ path: FieldPath, _ structName: String) -> JSONValue {
-        findings.typeMismatches.append(
-            SchemaCheck.TypeMismatch(path: path, value: value, expected: expected, goType: goType, structName: structName))
+        var mismatch = SchemaCheck.TypeMismatch(path: path, value: value, expected: expected, goType: goType, structName: structName)
+        if secretContents, case .field(let top)? = path.components.first, top == "data" || top == "stringData" { mismatch.isSecret = true }
+        findings.typeMismatches.append(mismatch)
         return value
     }
 
