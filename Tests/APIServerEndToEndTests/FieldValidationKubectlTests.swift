@@ -1,0 +1,41 @@
+import CapstanTestSupport
+import Testing
+
+/// kubectl's own validation path against Capstan: it reads `/openapi/v3`,
+/// sees that the server validates fields, sends `fieldValidation=Strict`,
+/// and prints what the server answers — as against Kubernetes.
+@Suite struct FieldValidationKubectlTests {
+    private static let misspelled = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          replica: 3
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers: [{name: c, image: nginx}]
+        """
+
+    @Test func kubectlApplyRefusesAMisspelledFieldAndWarnModeDropsIt() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let file = try server.write("web.yaml", Self.misspelled)
+        var result = try await server.kubectl("apply", "-f", file)
+        #expect(result.status != 0)
+        #expect(
+            result.output.contains(
+                "Error from server (BadRequest): error when creating \"\(file)\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\""
+            ), "\(result.output)")
+        result = try await server.kubectl("get", "deployment", "web")
+        #expect(result.status != 0 && result.output.contains("deployments.apps \"web\" not found"), "\(result.output)")
+
+        result = try await server.kubectl("apply", "--validate=warn", "-f", file)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("Warning: unknown field \"spec.replica\""), "\(result.output)")
+        result = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.spec.selector.matchLabels.app}/{.spec.replica}")
+        #expect(result.output == "web/", "\(result.output)")
+    }
+}
