@@ -56,6 +56,38 @@ import Testing
         #expect(lines.last == "invalid: 2 errors in 2 files")
     }
 
+    /// The typos `kubectl apply` refuses are refused here too, at their position.
+    @Test func misspelledFieldsAndKindsAreErrors() throws {
+        let tree = try CapstanProcess.makeTree([
+            "app.yaml": """
+            apiVersion: apps/v1
+            kind: Deploymnet
+            metadata:
+              name: typo
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+            spec:
+              selector: {app: web}
+              ports: [{port: "80"}]
+              typ: ClusterIP
+            """
+        ])
+        defer { try? FileManager.default.removeItem(at: tree) }
+        let result = try CapstanProcess.run(["validate", tree.path])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(
+            lines == [
+                "\(tree.path)/app.yaml:12:12: Service web: spec.ports[0].port: expected integer, got string \"80\"",
+                "\(tree.path)/app.yaml:13:3: Service web: spec.typ: unknown field \"typ\"",
+                "\(tree.path)/app.yaml:2:1: Deploymnet typo: kind: no matches for kind \"Deploymnet\" in version \"apps/v1\"; ensure CRDs are installed first",
+                "invalid: 3 errors in 1 file",
+            ], "\(lines)")
+    }
+
     @Test func missingPathsAreUsageErrors() throws {
         let result = try CapstanProcess.run(["validate", "/nonexistent/manifests"])
         #expect(result.status != 0 && result.status != 1)

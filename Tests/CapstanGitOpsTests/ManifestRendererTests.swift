@@ -90,6 +90,23 @@ private let deployment = """
             ])
     }
 
+    /// A typo in a field or a kind stops the commit at the gate, at its
+    /// position, instead of being stored and ignored or failing mid-apply.
+    @Test func unknownFieldsAndKindsAreErrorsOfTheCommit() async {
+        let rendered = await ManifestRenderer().render(
+            input([
+                "ok.yaml": configMap,
+                "web.yaml": deployment.replacingOccurrences("spec:\n  selector:", with: "spec:\n  replica: 3\n  selector:"),
+                "typo.yaml": "apiVersion: apps/v1\nkind: Deploymnet\nmetadata:\n  name: web\n",
+            ]))
+        #expect(!rendered.isValid)
+        #expect(
+            rendered.errors.map(\.description).sorted() == [
+                "typo.yaml:2:1: Deploymnet web: kind: no matches for kind \"Deploymnet\" in version \"apps/v1\"; ensure CRDs are installed first",
+                "web.yaml:6:3: Deployment default/web: spec.replica: unknown field \"replica\"",
+            ])
+    }
+
     @Test func objectsDefinedTwiceAcrossFiles() async {
         let rendered = await ManifestRenderer().render(input(["a.yaml": configMap, "b.yaml": configMap]))
         #expect(rendered.errors.map(\.description) == ["b.yaml:1:1: ConfigMap default/settings: defined twice: first at a.yaml:1:1"])
