@@ -357,6 +357,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            exclude: ["Fixtures"],  // gnostic's OpenAPIv2.proto, read by protoc in OpenAPIV2ProtobufTests
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanClientTests",
