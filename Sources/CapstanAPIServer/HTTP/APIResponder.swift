@@ -90,6 +90,16 @@ struct APIResponder: HTTPResponder {
             return Self.bytes(OpenAPIDocuments.v3Index, contentType: "application/json")
         case "/openapi/v2":
             return try openAPIV2(accepting: request.headers[.accept] ?? "")
+        case "/apis/apiextensions.k8s.io/v1/customresourcedefinitions":
+            // kubectl lists CRDs to tell a custom kind from a typo. None can
+            // exist yet: the list is empty, and a write says why.
+            guard request.method == .get else {
+                throw APIError.methodNotAllowed("CustomResourceDefinitions are not served by Capstan yet")
+            }
+            return Self.json([
+                "kind": "CustomResourceDefinitionList", "apiVersion": "apiextensions.k8s.io/v1", "metadata": ["resourceVersion": "0"],
+                "items": [],
+            ])
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         case "/metrics":
@@ -360,12 +370,11 @@ struct APIResponder: HTTPResponder {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `/openapi/v2`: JSON when the client takes it. kubectl asks only for
-    /// gnostic's protobuf form, which is not served yet: 406 says so.
+    /// `/openapi/v2`: gnostic's protobuf form when asked for it (kubectl
+    /// asks for nothing else), JSON otherwise.
     private func openAPIV2(accepting accept: String) throws -> Response {
-        guard accept.isEmpty || accept.contains("application/json") || accept.contains("*/*") else {
-            throw APIError(
-                code: 406, reason: "NotAcceptable", message: "/openapi/v2 is served as application/json only, not as \(accept)")
+        if accept.contains(OpenAPIDocuments.v2ProtobufAccept) || accept.contains(OpenAPIDocuments.v2ProtobufContentType) {
+            return Self.bytes(try OpenAPIDocuments.v2Protobuf.get(), contentType: OpenAPIDocuments.v2ProtobufContentType)
         }
         return Self.bytes(JSONSerializer.bytes(OpenAPIDocuments.v2), contentType: "application/json")
     }

@@ -45,6 +45,14 @@ enum OpenAPIDocuments {
     /// The Swagger 2.0 document of everything served.
     static let v2: JSONValue = v2Document(kinds: BuiltinKinds.all)
 
+    /// ``v2`` as gnostic's `openapi_v2.Document` message, the only form kubectl reads.
+    static let v2Protobuf: Result<[UInt8], any Error> = Result { try OpenAPIV2Protobuf.encode(v2) }
+
+    /// What kubectl asks for; the `@` makes it an invalid media type to
+    /// send back, so the answer names the type as kube-openapi does.
+    static let v2ProtobufAccept = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    static let v2ProtobufContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
     static func prefix(group: String, version: String) -> String {
         group.isEmpty ? "api/\(version)" : "apis/\(group)/\(version)"
     }
