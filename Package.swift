@@ -125,6 +125,14 @@ let package = Package(
             dependencies: ["CapstanCore"],
             swiftSettings: swiftSettings),
 
+        // Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf) transcoded to and from
+        // CapstanCore's JSON, over a message table generated from the Kubernetes .proto files
+        // (scripts/generate-k8s-messages.sh, committed; never generated in CI).
+        .target(
+            name: "CapstanProtobuf",
+            dependencies: ["CapstanCore", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+
         // The Kubernetes-shaped REST API over the store: registry, discovery, tables, watch,
         // TLS (generated CA + serving certificate), bearer tokens, roles, secrets encrypted at rest.
         .target(
@@ -132,6 +140,7 @@ let package = Package(
             dependencies: [
                 "CapstanCore",
                 "CapstanAPI",
+                "CapstanProtobuf",
                 // The event recorder every component shares, here over the InProcessClient.
                 "CapstanClient",
                 "CapstanSystem",
@@ -348,6 +357,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "CapstanProtobufTests",
+            dependencies: ["CapstanProtobuf", "CapstanCore", .product(name: "OrderedCollections", package: "swift-collections")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
                 "CapstanAPIServer", "CapstanClient", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
@@ -406,7 +420,9 @@ let package = Package(
         // The real kubectl and Python kubernetes client against a running `capstan server`.
         .testTarget(
             name: "APIServerEndToEndTests",
-            dependencies: ["capstan", "CapstanCore", "CapstanTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "capstan", "CapstanCore", "CapstanProtobuf", "CapstanTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Client"],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -113,7 +113,7 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         defer { server.stop() }
         let value = "s3cr3t-value-that-must-not-leak-9c1e"
         let encoded = Base64.encode(Array(value.utf8))
-        // `kubectl create secret` sends protobuf, which the server does not read; apply sends JSON.
+        // Applied as JSON (`kubectl create secret` would send the same object as protobuf).
         let secretFile = try server.write(
             "secret.yaml",
             """

@@ -34,14 +34,18 @@ struct APIResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let warnings = RequestWarnings()
-        var response = try await RequestWarnings.$current.withValue(warnings) { try await respondWarning(to: request, context: context) }
+        // Every answer below, errors included, is written in the format the client's Accept prefers.
+        let format = ContentNegotiation.responseFormat(accept: request.headers[.accept] ?? "")
+        var response = try await RequestWarnings.$current.withValue(warnings) {
+            try await ContentNegotiation.$responseFormat.withValue(format) { try await respondInNegotiatedFormat(to: request, context: context) }
+        }
         for message in warnings.all { response.headers.append(HTTPField(name: Self.warningHeader, value: RequestWarnings.headerValue(message))) }
         return response
     }
 
     private static let warningHeader = HTTPField.Name("Warning")!
 
-    private func respondWarning(to request: Request, context: Context) async throws -> Response {
+    private func respondInNegotiatedFormat(to request: Request, context: Context) async throws -> Response {
         var request = request
         let path = request.uri.path
         do {
@@ -149,6 +153,11 @@ struct APIResponder: HTTPResponder {
             // A larger page is served as several; clients follow the continue token.
             listOptions.limit = min(listOptions.limit, limits.maxListLimit)
             if query.isWatch {
+                guard ContentNegotiation.responseFormat != .protobufOnly else {
+                    throw APIError(
+                        code: 406, reason: "NotAcceptable",
+                        message: "Capstan writes watch streams as application/json only; accept application/json to watch \(info.resource)")
+                }
                 return watch(info, path.namespace, listOptions, table: table)
             }
             let list = try await registry.list(info, namespace: path.namespace, options: listOptions)
@@ -336,21 +345,18 @@ struct APIResponder: HTTPResponder {
         }
     }
 
+    /// A request body as JSON: JSON as it is, Kubernetes protobuf transcoded (ContentNegotiation.swift).
     private func readJSON(_ request: Request) async throws -> JSONValue {
-        // Kubernetes' protobuf encoding is not spoken here; say so (415) rather than "not valid JSON".
-        if (request.headers[.contentType] ?? "").hasPrefix("application/vnd.kubernetes.protobuf") {
-            throw APIError(
-                code: 415, reason: "UnsupportedMediaType",
-                message:
-                    "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (protobuf is not supported by Capstan)"
-            )
-        }
-        return try parseJSON(try await readBody(request))
+        let body = try await readBody(request)
+        if ContentNegotiation.isProtobuf(contentType: request.headers[.contentType]) { return try ContentNegotiation.decodeProtobufBody(body) }
+        return try parseJSON(body)
     }
 
     private func readOptionalJSON(_ request: Request) async throws -> JSONValue? {
         let body = try await readBody(request)
-        return body.readableBytes == 0 ? nil : try parseJSON(body)
+        guard body.readableBytes > 0 else { return nil }
+        if ContentNegotiation.isProtobuf(contentType: request.headers[.contentType]) { return try ContentNegotiation.decodeProtobufBody(body) }
+        return try parseJSON(body)
     }
 
     private func parseJSON(_ body: ByteBuffer) throws -> JSONValue {
@@ -379,8 +385,9 @@ struct APIResponder: HTTPResponder {
         return Self.bytes(JSONSerializer.bytes(OpenAPIDocuments.v2), contentType: "application/json")
     }
 
+    /// An answer in JSON, or in protobuf where the client prefers it and the kind has a message.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
-        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: JSONSerializer.bytes(value))))
+        ContentNegotiation.response(value, status: status, contentType: contentType)
     }
 }
 
