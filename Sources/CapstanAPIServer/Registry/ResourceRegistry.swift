@@ -267,6 +267,7 @@ package struct ResourceRegistry: Sendable {
             merged.json["status"] = next.json["status"]
             merged.metadata = old.metadata
             next = merged
+            strategy.prepareForStatusUpdate(&next, old: old)
         } else if let subresource, strategy.writableSubresources.contains(subresource) {
             strategy.prepareForSubresourceUpdate(subresource, &next, old: old)
         } else {
