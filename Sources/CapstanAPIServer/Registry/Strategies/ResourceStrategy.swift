@@ -135,6 +135,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.statefulSet: withStatus,
             BuiltinKinds.job: withStatus,
             BuiltinKinds.cronJob: withStatus,
+            BuiltinKinds.resourceQuota: withStatus,
         ]
     }
 
