@@ -20,15 +20,15 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     public static func notFound(_ resource: String, _ name: String, group: String = "") -> APIError {
-        var details: JSONObject = ["name": .string(name), "kind": .string(resource)]
-        if !group.isEmpty { details["group"] = .string(group) }
-        return APIError(code: 404, reason: "NotFound", message: "\(qualified(resource, group)) \"\(name)\" not found", details: details)
+        APIError(
+            code: 404, reason: "NotFound", message: "\(qualified(resource, group)) \"\(name)\" not found",
+            details: details(name: name, group: group, kind: resource))
     }
 
     public static func alreadyExists(_ resource: String, _ name: String, group: String = "") -> APIError {
-        var details: JSONObject = ["name": .string(name), "kind": .string(resource)]
-        if !group.isEmpty { details["group"] = .string(group) }
-        return APIError(code: 409, reason: "AlreadyExists", message: "\(qualified(resource, group)) \"\(name)\" already exists", details: details)
+        APIError(
+            code: 409, reason: "AlreadyExists", message: "\(qualified(resource, group)) \"\(name)\" already exists",
+            details: details(name: name, group: group, kind: resource))
     }
 
     public static func conflict(_ resource: String, _ name: String, group: String = "") -> APIError {
@@ -36,18 +36,30 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
             code: 409, reason: "Conflict",
             message:
                 "Operation cannot be fulfilled on \(qualified(resource, group)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
-            details: ["name": .string(name), "kind": .string(resource)])
+            details: details(name: name, group: group, kind: resource))
     }
 
-    /// 422 with one cause per field error, as kubectl prints them.
+    /// `StatusDetails` as Kubernetes fills them: `kind` is the resource plural
+    /// (the Kind for Invalid), and `group` is left out for the core group.
+    package static func details(name: String, group: String, kind: String) -> JSONObject {
+        var details: JSONObject = ["name": .string(name)]
+        if !group.isEmpty { details["group"] = .string(group) }
+        details["kind"] = .string(kind)
+        return details
+    }
+
+    /// 422 with one cause per field error, as kubectl prints them. As in
+    /// Kubernetes (`errors.NewInvalid`), `details.kind` is the Kind, the message
+    /// names it with its group (`Deployment.apps "web" is invalid: …`), and
+    /// each cause's message is the error without its field path.
     public static func invalid(kind: String, name: String, group: String = "", errors: [FieldError]) -> APIError {
         let causes: [JSONValue] = errors.map {
             ["reason": .string($0.kind.rawValue), "message": .string($0.message), "field": .string($0.path.description)]
         }
         let summary = errors.count == 1 ? errors[0].description : "[" + errors.map(\.description).joined(separator: ", ") + "]"
-        return APIError(
-            code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(summary)",
-            details: ["name": .string(name), "group": .string(group), "kind": .string(kind), "causes": .array(causes)])
+        var details = details(name: name, group: group, kind: kind)
+        details["causes"] = .array(causes)
+        return APIError(code: 422, reason: "Invalid", message: "\(qualified(kind, group)) \"\(name)\" is invalid: \(summary)", details: details)
     }
 
     public static func badRequest(_ message: String) -> APIError {
@@ -78,7 +90,7 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
         APIError(code: 500, reason: "InternalError", message: "Internal error occurred: \(message)")
     }
 
-    /// `deployments.apps`, or `pods` for the core group.
+    /// `deployments.apps` (or `Deployment.apps`), or `pods` for the core group.
     package static func qualified(_ resource: String, _ group: String) -> String {
         group.isEmpty ? resource : "\(resource).\(group)"
     }

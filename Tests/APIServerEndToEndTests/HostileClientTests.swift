@@ -207,6 +207,15 @@ private func probes(webhookSecret: String) -> [Probe] {
         write("POST", "\(ns)/secrets", #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"hostile-secret"},"data":{"a":"Yg=="}}"#),
         write("PATCH", "\(ns)/secrets/sec-used", #"{"data":{"password":"aG9zdGlsZQ=="}}"#, merge),
         write("POST", "/api/v1/namespaces", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"hostile-ns"}}"#),
+        // LimitRanges and ResourceQuotas: everyone signed in but nodes reads them (Kubernetes' view role), only admins write.
+        get("\(ns)/limitranges", .readers), get("\(ns)/resourcequotas", .readers), get("/api/v1/resourcequotas", .readers),
+        write(
+            "POST", "\(ns)/limitranges",
+            #"{"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"hostile-limits"},"spec":{"limits":[{"type":"PersistentVolumeClaim","max":{"storage":"1Gi"}}]}}"#
+        ),
+        write(
+            "POST", "\(ns)/resourcequotas",
+            #"{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"hostile-quota"},"spec":{"hard":{"count/jobs.batch":"100"}}}"#),
 
         // Pods: nodes write the status of the pods bound to them, nothing else.
         write("POST", "\(ns)/pods", hostilePod(named: "hostile-posted")),

@@ -262,3 +262,164 @@ private actor EventBox {
         return events.count
     }
 }
+
+/// What the registry adds to every write of a Pod, Service and Secret, as
+/// Kubernetes' defaulting and strategies do, and the `Status` details of its errors.
+@Suite struct WriteDefaultsTests {
+    private func pod(_ name: String, containers: [JSONValue], initContainers: [JSONValue] = []) -> JSONValue {
+        var spec: JSONObject = ["containers": .array(containers)]
+        if !initContainers.isEmpty { spec["initContainers"] = .array(initContainers) }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name)], "spec": .object(spec)]
+    }
+
+    private func container(_ name: String, requests: JSONValue? = nil, limits: JSONValue? = nil) -> JSONValue {
+        var resources: JSONObject = [:]
+        if let requests { resources["requests"] = requests }
+        if let limits { resources["limits"] = limits }
+        return ["name": .string(name), "image": "busybox", "resources": .object(resources)]
+    }
+
+    @Test func aNewPodIsPendingWithItsQoSClassAndRequestsDefaultedFromLimits() async throws {
+        try await withRegistry { registry in
+            let both: JSONValue = ["cpu": "500m", "memory": "64Mi"]
+            let cases: [(String, JSONValue, String)] = [
+                ("best", pod("best", containers: [container("c")]), "BestEffort"),
+                // Only limits: requests default to them, so the pod is Guaranteed.
+                ("limits", pod("limits", containers: [container("c", limits: both)]), "Guaranteed"),
+                ("equal", pod("equal", containers: [container("c", requests: both, limits: both)]), "Guaranteed"),
+                ("lower", pod("lower", containers: [container("c", requests: ["cpu": "100m", "memory": "64Mi"], limits: both)]), "Burstable"),
+                ("cpu-only", pod("cpu-only", containers: [container("c", limits: ["cpu": "1"])]), "Burstable"),
+                // An init container without limits makes the pod Burstable.
+                (
+                    "init", pod("init", containers: [container("c", limits: both)], initContainers: [container("i", requests: ["cpu": "1m"])]),
+                    "Burstable"
+                ),
+                (
+                    "init-both", pod("init-both", containers: [container("c", limits: both)], initContainers: [container("i", limits: both)]),
+                    "Guaranteed"
+                ),
+                // Extended resources do not count.
+                ("gpu", pod("gpu", containers: [container("c", limits: ["example.com/gpu": "1"])]), "BestEffort"),
+            ]
+            for (name, body, expected) in cases {
+                let created = try await registry.create(BuiltinKinds.pod, namespace: "default", object: body, options: writer)
+                #expect(created[path: ["status", "qosClass"]] == .string(expected), "\(name)")
+                #expect(created[path: ["status", "phase"]] == "Pending", "\(name)")
+            }
+            let limited = try await registry.get(BuiltinKinds.pod, namespace: "default", name: "limits")
+            #expect(limited[path: ["spec", "containers"]]?[0]?[path: ["resources", "requests"]] == ["cpu": "500m", "memory": "64Mi"])
+        }
+    }
+
+    @Test func aStatusWriteWithoutTheQoSClassKeepsIt() async throws {
+        try await withRegistry { registry in
+            let created = try await registry.create(
+                BuiltinKinds.pod, namespace: "default", object: pod("p", containers: [container("c")]), options: writer)
+            var status = created
+            status["status"] = ["phase": "Running"]
+            let written = try await registry.update(
+                BuiltinKinds.pod, namespace: "default", name: "p", object: status, options: writer, subresource: "status")
+            #expect(written["status"] == ["phase": "Running", "qosClass": "BestEffort"])
+        }
+    }
+
+    @Test func aNewServiceHasAnEmptyLoadBalancerStatus() async throws {
+        try await withRegistry { registry in
+            let service: JSONValue = [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "web"], "spec": ["ports": [["port": 80]], "selector": ["app": "web"]],
+            ]
+            let created = try await registry.create(BuiltinKinds.service, namespace: "default", object: service, options: writer)
+            #expect(created["status"] == ["loadBalancer": [:]])
+        }
+    }
+
+    @Test func secretStringDataIsFoldedIntoDataOnEveryWriteAndNeverStored() async throws {
+        try await withRegistry { registry in
+            let secret: JSONValue = [
+                "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "db"],
+                "data": ["password": "b2xk", "user": "YWRtaW4="], "stringData": ["password": "hunter2"],
+            ]
+            let created = try await registry.create(BuiltinKinds.secret, namespace: "default", object: secret, options: writer)
+            #expect(created["stringData"] == nil)
+            #expect(created["data"] == ["password": "aHVudGVyMg==", "user": "YWRtaW4="])
+            #expect(try await registry.get(BuiltinKinds.secret, namespace: "default", name: "db")["stringData"] == nil)
+
+            var update = created
+            update["stringData"] = ["token": "swordfish"]
+            let updated = try await registry.update(BuiltinKinds.secret, namespace: "default", name: "db", object: update, options: writer)
+            #expect(updated["stringData"] == nil && updated[path: ["data", "token"]] == "c3dvcmRmaXNo")
+
+            let (patched, _) = try await registry.patch(BuiltinKinds.secret, namespace: "default", name: "db", options: writer) { current in
+                JSONMergePatch.apply(["stringData": ["user": "root"]], to: current ?? .null)
+            }
+            #expect(patched["stringData"] == nil && patched[path: ["data", "user"]] == "cm9vdA==")
+
+            let configuration: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "applied"], "stringData": ["pin": "48213"]]
+            for _ in 0..<2 {
+                let (applied, _) = try await registry.apply(
+                    BuiltinKinds.secret, namespace: "default", name: "applied", configuration: configuration, options: writer, force: false)
+                #expect(applied["stringData"] == nil && applied["data"] == ["pin": "NDgyMTM="])
+            }
+        }
+    }
+
+    @Test func aStringDataOfTheWrongTypeIsInvalidNotDropped() async throws {
+        try await withRegistry { registry in
+            let secret: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "db"], "stringData": ["pin": 48213]]
+            await #expect {
+                _ = try await registry.create(BuiltinKinds.secret, namespace: "default", object: secret, options: writer)
+            } throws: { error in
+                (error as? APIError)?.code == 422 && (error as? APIError)?.message.contains("stringData[pin]") == true
+            }
+        }
+    }
+
+    @Test func errorsCarryKubernetesStatusDetails() async throws {
+        try await withRegistry { registry in
+            func status(_ body: () async throws -> Void) async -> JSONValue? {
+                do {
+                    try await body()
+                    return nil
+                } catch {
+                    return (error as? APIError)?.status
+                }
+            }
+            let notFound = await status { _ = try await registry.get(BuiltinKinds.deployment, namespace: "default", name: "nope") }
+            #expect(notFound?["code"] == 404 && notFound?["details"] == ["name": "nope", "group": "apps", "kind": "deployments"])
+            _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            let exists = await status {
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("cm"), options: writer)
+            }
+            #expect(exists?["code"] == 409 && exists?["details"] == ["name": "cm", "kind": "configmaps"])
+            var stale = configMap("cm")
+            stale[path: ["metadata", "resourceVersion"]] = "1"
+            let conflict = await status {
+                _ = try await registry.update(BuiltinKinds.configMap, namespace: "default", name: "cm", object: stale, options: writer)
+            }
+            #expect(conflict?["code"] == 409 && conflict?["details"] == ["name": "cm", "kind": "configmaps"])
+
+            let deployment: JSONValue = [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"],
+                "spec": [
+                    "selector": ["matchLabels": ["app": "web"]],
+                    "template": ["metadata": ["labels": ["app": "other"]], "spec": ["containers": [["name": "c", "image": "busybox"]]]],
+                ],
+            ]
+            let invalid = await status {
+                _ = try await registry.create(BuiltinKinds.deployment, namespace: "default", object: deployment, options: writer)
+            }
+            #expect(
+                invalid?["code"] == 422 && invalid?["message"]?.stringValue?.hasPrefix("Deployment.apps \"web\" is invalid: ") == true,
+                "\(String(describing: invalid))")
+            #expect(invalid?[path: ["details", "kind"]] == "Deployment" && invalid?[path: ["details", "group"]] == "apps")
+            let cause = invalid?[path: ["details", "causes"]]?[0]
+            #expect(cause?["field"] == "spec.template.metadata.labels" && cause?["reason"] == "FieldValueInvalid", "\(String(describing: cause))")
+            #expect(cause?["message"]?.stringValue?.hasPrefix("Invalid value: ") == true, "\(String(describing: cause))")
+
+            let core = await status {
+                _ = try await registry.create(BuiltinKinds.configMap, namespace: "default", object: configMap("Bad_Name"), options: writer)
+            }
+            #expect(core?[path: ["details", "kind"]] == "ConfigMap" && core?[path: ["details", "group"]] == nil)
+        }
+    }
+}

@@ -22,7 +22,7 @@ import Testing
     @Test(arguments: BuiltinKinds.all)
     func statusSubresourceKinds(_ info: KindInfo) {
         let withStatus: Set<String> = [
-            "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace",
+            "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace", "ResourceQuota",
         ]
         #expect(strategies[info].hasStatusSubresource == withStatus.contains(info.kind), "\(info.kind)")
     }

@@ -50,28 +50,51 @@ private func leaked(_ text: String) -> [String] { secretValues.filter(text.conta
     ]
 
     @Test func aChangedKeyReadsBeforeAndAfterLikeKubectlDiff() {
-        var live = desired
+        var live = stored
         live[path: ["data", "password"]] = "bmV3LXBhc3M="
         let found = DriftDetector().differences(desired: desired, live: live)
         #expect(found.map(\.path) == ["data.password"])
         #expect(found.first?.desired == "*** (after)" && found.first?.live == "*** (before)")
     }
 
+    /// The live Secret as the API server stores it: `stringData` folded into `data`.
+    var stored: JSONValue { SecretStringData.folded(desired) }
+
     @Test func aMissingKeyOrMapShowsItsKeysNotItsValues() throws {
-        var live = desired
+        var live = stored
         live[path: ["data", "token"]] = nil
-        live[path: ["stringData"]] = nil
+        live[path: ["data", "pin"]] = nil
         let found = DriftDetector().differences(desired: desired, live: live)
-        #expect(found.map(\.path).sorted() == ["data.token", "stringData"])
+        #expect(found.map(\.path).sorted() == ["data.pin", "data.token"])
         let token = found.first { $0.path == "data.token" }
         #expect(token?.desired == "***" && token?.live == nil)
-        let stringData = found.first { $0.path == "stringData" }
-        #expect(stringData?.desired == ["pin": "***"] && stringData?.live == nil)
-        #expect(leaked(JSONSerializer.string(try wire(found))).isEmpty)
+        var noData = stored
+        noData["data"] = nil
+        let whole = DriftDetector().differences(desired: desired, live: noData)
+        #expect(whole.map(\.path) == ["data"] && whole.first?.desired == ["password": "***", "token": "***", "pin": "***"])
+        #expect(leaked(JSONSerializer.string(try wire(found + whole))).isEmpty)
+    }
+
+    /// The API server never stores `stringData`: a Secret applied from git
+    /// with it is in sync when `data` holds its values, base64-encoded (with
+    /// `stringData` winning over `data` for the same key), and drifts when not.
+    @Test func stringDataIsComparedAsTheDataItIsStoredAs() {
+        let desired: JSONValue = [
+            "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "db"],
+            "data": ["password": "b2xk"], "stringData": ["password": "hunter2", "pin": "48213"],
+        ]
+        let live: JSONValue = [
+            "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "db", "uid": "u"], "data": ["password": "aHVudGVyMg==", "pin": "NDgyMTM="],
+        ]
+        #expect(DriftDetector().differences(desired: desired, live: live).isEmpty)
+        var changed = live
+        changed[path: ["data", "pin"]] = "MDAwMA=="
+        let found = DriftDetector().differences(desired: desired, live: changed)
+        #expect(found.map(\.path) == ["data.pin"] && found.first?.desired == "*** (after)")
     }
 
     @Test func aMapOfTheWrongTypeIsMaskedWhole() throws {
-        var live = desired
+        var live = stored
         live[path: ["data"]] = "aHVudGVyMg=="
         let found = DriftDetector().differences(desired: desired, live: live)
         #expect(found.map(\.path) == ["data"] && found.first?.live == "***")

@@ -108,3 +108,32 @@ extension GitOpsEndToEndTests {
         }
     }
 }
+
+extension GitOpsEndToEndTests {
+    /// A Secret committed with `stringData` is applied (server-side apply) as
+    /// the API server stores it, base64 in `data` with `stringData` winning
+    /// for the same key; the live Secret holds no `stringData`, and that is
+    /// not drift: once a hand edit is undone by hand, the drift report is empty.
+    @Test func aSecretWithStringDataEndsInDataAndIsNotDriftForever() async throws {
+        let git = try GitFixture()
+        let manifest =
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: demo\ndata:\n  password: b2xk\nstringData:\n  password: hunter2\n"
+        let start = try git.commit(
+            ["capstan.yaml": settings(selfHeal: false), "deploy/namespace.yaml": namespace, "deploy/db.yaml": manifest], message: "Start")
+        let server = try await RunningServer(arguments: ["--repo", git.remote.path, "--default-policies", projectPolicies])
+        defer { server.stop() }
+        try await eventually("the first commit is applied") { try await lastSync(server)?["commit"]?.stringValue == start }
+        let password = try await server.kubectl("get", "secret", "db", "-n", "demo", "-o", "jsonpath={.data.password}")
+        #expect(password.output == "aHVudGVyMg==", "\(password.output)")
+
+        for value in ["c3dvcmRmaXNo", "aHVudGVyMg=="] {
+            let patched = try await server.kubectl(
+                "patch", "secret", "db", "-n", "demo", "--type", "merge", "-p", #"{"data":{"password":"\#(value)"}}"#)
+            #expect(patched.status == 0, "\(patched.output)")
+            if value != "aHVudGVyMg==" {
+                try await eventually("the hand edit is drift") { try await server.capstan("drift").output.contains("data.password") }
+            }
+        }
+        try await eventually("the Secret is back in sync") { try await server.capstan("drift").status == 0 }
+    }
+}

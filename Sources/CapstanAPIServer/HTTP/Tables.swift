@@ -152,9 +152,27 @@ enum Tables {
                 },
                 Column(name: "Message") { object, _ in object["message"] ?? "" },
             ]
+        case "LimitRange":
+            return [nameColumn, Column(name: "Created At") { object, _ in object[path: ["metadata", "creationTimestamp"]] ?? "" }]
+        case "ResourceQuota":
+            // Kubernetes' printer: `used/hard` per name, `limits.*` in their own column.
+            return [
+                nameColumn, ageColumn,
+                Column(name: "Request") { object, _ in .string(quotaUsage(object, limits: false)) },
+                Column(name: "Limit") { object, _ in .string(quotaUsage(object, limits: true)) },
+            ]
         default:
             return [nameColumn, ageColumn]
         }
+    }
+
+    /// `pods: 1/2, requests.cpu: 100m/1`: each hard name's used and hard amounts, in name order.
+    static func quotaUsage(_ quota: JSONValue, limits: Bool) -> String {
+        let hard = quota[path: ["status", "hard"]]?.objectValue ?? [:]
+        let used = quota[path: ["status", "used"]]?.objectValue ?? [:]
+        return hard.keys.sorted().filter { $0.hasPrefix("limits.") == limits }.map { name in
+            "\(name): \(used[name]?.stringValue ?? "0")/\(hard[name]?.stringValue ?? "")"
+        }.joined(separator: ", ")
     }
 
     static func podStatus(_ object: JSONValue) -> String {

@@ -1,7 +1,9 @@
 package import CapstanCore
 import OrderedCollections
 
-/// What Kubernetes' `DefaultTolerationSeconds` admission plugin adds to a new pod.
+/// What Kubernetes adds to a new pod: its `DefaultTolerationSeconds` admission
+/// plugin's tolerations, the defaulting of requests from limits, and the
+/// initial status (phase `Pending`, the QoS class).
 package enum PodDefaults {
     /// Kubernetes' default: five minutes on a node that stopped being ready before eviction.
     package static let defaultTolerationSeconds: Int64 = 300
@@ -31,5 +33,21 @@ package enum PodDefaults {
             let effect = toleration["effect"]?.stringValue ?? ""
             return (tolerationKey == key || tolerationKey.isEmpty) && (effect == "NoExecute" || effect.isEmpty)
         }
+    }
+
+    /// Requests defaulted from limits (``PodSpec/defaultRequestsFromLimits()``),
+    /// then the status a new pod starts with: phase `Pending` unless the body
+    /// gave one, and the QoS class computed from the spec (``PodQOSClass``),
+    /// whatever the body said, since it is the server's to decide.
+    package static func setInitialStatus(of pod: inout Unstructured) {
+        // A malformed spec or status is left alone for validation to report as it is.
+        guard case .object(let specJSON)? = pod.json["spec"] else { return }
+        var spec = PodSpec(json: specJSON)
+        spec.defaultRequestsFromLimits()
+        pod.json["spec"] = .object(spec.json)
+        guard case .object(var status)? = pod.json["status"] ?? .object([:]) else { return }
+        if status["phase"] == nil { status["phase"] = "Pending" }
+        status["qosClass"] = .string(PodQOSClass(of: spec).rawValue)
+        pod.json["status"] = .object(status)
     }
 }

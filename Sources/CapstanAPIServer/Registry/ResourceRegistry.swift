@@ -40,7 +40,7 @@ package struct ResourceRegistry: Sendable {
     package func get(_ info: KindInfo, namespace: String?, name: String) async throws(APIError) -> JSONValue {
         let result = try await range(RangeRequest(.single(StorageKeys.key(info, namespace: namespace, name: name))))
         guard let kv = result.kvs.first else { throw .notFound(info.resource, name, group: info.group) }
-        return try decode(kv)
+        return try await served(info, [try decode(kv)])[0]
     }
 
     package func list(_ info: KindInfo, namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
@@ -71,12 +71,12 @@ package struct ResourceRegistry: Sendable {
                 if options.limit > 0, items.count == options.limit {
                     let remaining = index < page.kvs.count - 1 || page.more
                     let token = remaining ? ContinueToken(revision: readAt, startKey: kv.key + Data([0])).encoded : nil
-                    return ObjectList(items: items, resourceVersion: String(readAt), continueToken: token)
+                    return ObjectList(items: try await served(info, items), resourceVersion: String(readAt), continueToken: token)
                 }
             }
             if page.more, let last = page.kvs.last { next = last.key + Data([0]) }
         }
-        return ObjectList(items: items, resourceVersion: String(readAt), continueToken: nil)
+        return ObjectList(items: try await served(info, items), resourceVersion: String(readAt), continueToken: nil)
     }
 
     func matches(_ object: JSONValue, _ options: ListOptions) -> Bool {
@@ -117,10 +117,12 @@ package struct ResourceRegistry: Sendable {
         meta.metadata = metadata
         meta.apiVersion = info.apiVersion
         meta.kind = info.kind
+        if info == BuiltinKinds.pod, let namespace { try await admitLimitRanges(&meta, namespace: namespace) }
         strategy.prepareForCreate(&meta)
         try strategy.validate(meta, info: info)
         var stored = meta.jsonValue
         try strategy.admit(AdmissionAttributes(operation: .create, name: metadata.name, new: stored, requestingNode: options.requestingNode))
+        if info.namespaced, let namespace { try await checkQuotas(info, namespace: namespace, object: stored) }
         if recordManagers {
             do {
                 stored = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: options.fieldManager, time: timestamp())
@@ -270,6 +272,7 @@ package struct ResourceRegistry: Sendable {
             merged.json["status"] = next.json["status"]
             merged.metadata = old.metadata
             next = merged
+            strategy.prepareForStatusUpdate(&next, old: old)
         } else if let subresource, strategy.writableSubresources.contains(subresource) {
             strategy.prepareForSubresourceUpdate(subresource, &next, old: old)
         } else {

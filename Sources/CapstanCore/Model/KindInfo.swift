@@ -46,10 +46,14 @@ public enum BuiltinKinds {
     public static let eventV1 = KindInfo(
         group: "events.k8s.io", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
     public static let lease = KindInfo(group: "coordination.k8s.io", version: "v1", kind: "Lease", resource: "leases", namespaced: true)
+    public static let limitRange = KindInfo(
+        group: "", version: "v1", kind: "LimitRange", resource: "limitranges", namespaced: true, shortNames: ["limits"])
+    public static let resourceQuota = KindInfo(
+        group: "", version: "v1", kind: "ResourceQuota", resource: "resourcequotas", namespaced: true, shortNames: ["quota"])
 
     public static let all: [KindInfo] = [
         namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
-        deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1,
+        deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1, limitRange, resourceQuota,
     ]
 
     private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)

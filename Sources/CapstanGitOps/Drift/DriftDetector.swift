@@ -43,10 +43,15 @@ package struct DriftDetector: Sendable {
     /// The differences; empty when the live object holds every field of `desired` with git's value.
     /// A Secret's `data` and `stringData` values are masked (``SecretMask``): the
     /// differences name the keys that differ, never their values.
+    ///
+    /// A Secret's `stringData` is compared as the API server stores it, folded
+    /// into base64 `data` (``SecretStringData``): the live object never holds
+    /// `stringData`, so comparing it as written would report drift forever.
     package func differences(desired: JSONValue, live: JSONValue?) -> [FieldDifference] {
         guard let live else {
             return [.missingObject]
         }
+        let desired = SecretMask.isSecret(desired) ? SecretStringData.folded(desired) : desired
         let kind = desired["kind"]?.stringValue ?? ""
         var found: [Found] = []
         for (key, value) in desired.objectValue ?? [:] where !["apiVersion", "kind", "status"].contains(key) {

@@ -2,9 +2,10 @@ import CapstanAPI
 import CapstanCore
 import OrderedCollections
 
-/// Pods: default tolerations on create, a status subresource, graceful
-/// deletion once bound, and the node authorizer's binding check repeated on
-/// the stored pod a node's write or deletion replaces.
+/// Pods: Kubernetes' defaults on create (tolerations, requests from limits,
+/// phase `Pending`, the QoS class), a status subresource, graceful deletion
+/// once bound, and the node authorizer's binding check repeated on the stored
+/// pod a node's write or deletion replaces.
 struct PodStrategy: ResourceStrategy {
     /// The `tolerationSeconds` new pods get for the not-ready and unreachable NoExecute taints.
     var defaultTolerationSeconds: Int64
@@ -13,6 +14,17 @@ struct PodStrategy: ResourceStrategy {
 
     func prepareForCreate(_ object: inout Unstructured) {
         PodDefaults.addDefaultTolerations(to: &object, seconds: defaultTolerationSeconds)
+        PodDefaults.setInitialStatus(of: &object)
+    }
+
+    /// The QoS class is fixed at creation; a status write that leaves it out
+    /// (a node agent building the status afresh) keeps it, as in Kubernetes.
+    func prepareForStatusUpdate(_ object: inout Unstructured, old: Unstructured) {
+        guard object.json["status"]?["qosClass"] == nil, let qosClass = old.json["status"]?["qosClass"],
+            case .object(var status)? = object.json["status"] ?? .object([:])
+        else { return }
+        status["qosClass"] = qosClass
+        object.json["status"] = .object(status)
     }
 
     /// A node may write or delete only a pod bound to it. The authorizer checks

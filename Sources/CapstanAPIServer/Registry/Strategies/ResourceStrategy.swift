@@ -33,6 +33,10 @@ protocol ResourceStrategy: Sendable {
     /// the status itself when ``hasStatusSubresource`` is true.
     func prepareForUpdate(_ object: inout Unstructured, old: Unstructured)
 
+    /// A write of the `status` subresource, after the registry has kept
+    /// everything but the status as stored: what the kind restores of `old`'s status.
+    func prepareForStatusUpdate(_ object: inout Unstructured, old: Unstructured)
+
     /// A write through one of the kind's own ``writableSubresources`` other
     /// than `status`: what it may change, everything else kept from `old`.
     func prepareForSubresourceUpdate(_ subresource: String, _ object: inout Unstructured, old: Unstructured)
@@ -83,6 +87,7 @@ extension ResourceStrategy {
 
     func prepareForCreate(_ object: inout Unstructured) {}
     func prepareForUpdate(_ object: inout Unstructured, old: Unstructured) {}
+    func prepareForStatusUpdate(_ object: inout Unstructured, old: Unstructured) {}
     func prepareForSubresourceUpdate(_ subresource: String, _ object: inout Unstructured, old: Unstructured) {}
 
     func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
@@ -120,7 +125,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.pod: PodStrategy(defaultTolerationSeconds: defaultTolerationSeconds),
             BuiltinKinds.node: NodeStrategy(),
             BuiltinKinds.namespace: NamespaceStrategy(),
-            BuiltinKinds.service: withStatus,
+            BuiltinKinds.service: ServiceStrategy(),
             BuiltinKinds.secret: SecretStrategy(),
             BuiltinKinds.event: EventStrategy(),
             BuiltinKinds.eventV1: EventStrategy(),
@@ -130,6 +135,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.statefulSet: withStatus,
             BuiltinKinds.job: withStatus,
             BuiltinKinds.cronJob: withStatus,
+            BuiltinKinds.resourceQuota: withStatus,
         ]
     }
 
