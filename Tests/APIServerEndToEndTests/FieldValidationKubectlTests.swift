@@ -1,4 +1,5 @@
 import CapstanTestSupport
+import Foundation
 import Testing
 
 /// kubectl's own validation path against Capstan: it reads `/openapi/v3`,
@@ -37,5 +38,35 @@ import Testing
         #expect(result.output.contains("Warning: unknown field \"spec.replica\""), "\(result.output)")
         result = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.spec.selector.matchLabels.app}/{.spec.replica}")
         #expect(result.output == "web/", "\(result.output)")
+    }
+
+    /// kubectl checks a kind it cannot find in /openapi/v3 against /openapi/v2
+    /// (protobuf) and the CRDs, then says what Kubernetes' kubectl says.
+    @Test func kubectlApplyOfAMisspelledKindSaysNoMatches() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let file = try server.write("typo.yaml", Self.misspelled.replacingOccurrences(of: "kind: Deployment", with: "kind: Deploymnet"))
+        let result = try await server.kubectl("apply", "-f", file)
+        #expect(result.status != 0)
+        #expect(
+            result.output.contains(
+                "resource mapping not found for name: \"web\" namespace: \"\" from \"\(file)\": no matches for kind \"Deploymnet\" in version \"apps/v1\""
+            ), "\(result.output)")
+    }
+
+    /// With a schema for client-side strategic merge patches, a changed
+    /// manifest is applied as a patch without a warning about the spec.
+    @Test func kubectlApplyPatchesAnExistingObjectQuietly() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let valid = Self.misspelled.replacingOccurrences(of: "replica: 3", with: "replicas: 3")
+        let file = try server.write("web.yaml", valid)
+        var result = try await server.kubectl("apply", "-f", file)
+        #expect(result.status == 0 && result.output == "deployment.apps/web created\n", "\(result.output)")
+        _ = try server.write("web.yaml", valid.replacingOccurrences(of: "replicas: 3", with: "replicas: 2"))
+        result = try await server.kubectl("apply", "-f", file)
+        #expect(result.status == 0 && result.output == "deployment.apps/web configured\n", "\(result.output)")
+        result = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.spec.replicas}")
+        #expect(result.output == "2", "\(result.output)")
     }
 }
