@@ -215,7 +215,8 @@ import Testing
     static func status(of info: KindInfo, _ n: Int64) -> JSONValue {
         switch info.kind {
         case "Deployment": ["observedGeneration": .int(n)]
-        case "Pod": ["message": .string("mark \(n)")]
+        // The server keeps a pod's qosClass through status writes, as Kubernetes does.
+        case "Pod": ["message": .string("mark \(n)"), "qosClass": "BestEffort"]
         default:
             [
                 "conditions": [

@@ -65,19 +65,31 @@ import Testing
     }
 
     @Test(arguments: [
-        (["spec", "replicas"], JSONValue.string("3"), "spec.replicas: expected integer, got string \"3\"",
-         "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"),
-        (["spec", "replicas"], JSONValue.double(2.5), "spec.replicas: expected integer, got number 2.5",
-         "json: cannot unmarshal number 2.5 into Go struct field DeploymentSpec.spec.replicas of type int32"),
-        (["spec", "paused"], JSONValue.string("yes"), "spec.paused: expected boolean, got string \"yes\"",
-         "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"),
-        (["spec", "template"], JSONValue.string("x"), "spec.template: expected object, got string \"x\"",
-         "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.template of type v1.PodTemplateSpec"),
-        (["metadata", "labels"], JSONValue.array(["a"]), "metadata.labels: expected object, got array [\"a\"]",
-         "json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string"),
-        (["spec", "template", "spec", "containers"], JSONValue.object(["name": "c"]),
-         "spec.template.spec.containers: expected array, got object {\"name\":\"c\"}",
-         "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container"),
+        (
+            ["spec", "replicas"], JSONValue.string("3"), "spec.replicas: expected integer, got string \"3\"",
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+        ),
+        (
+            ["spec", "replicas"], JSONValue.double(2.5), "spec.replicas: expected integer, got number 2.5",
+            "json: cannot unmarshal number 2.5 into Go struct field DeploymentSpec.spec.replicas of type int32"
+        ),
+        (
+            ["spec", "paused"], JSONValue.string("yes"), "spec.paused: expected boolean, got string \"yes\"",
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"
+        ),
+        (
+            ["spec", "template"], JSONValue.string("x"), "spec.template: expected object, got string \"x\"",
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.template of type v1.PodTemplateSpec"
+        ),
+        (
+            ["metadata", "labels"], JSONValue.array(["a"]), "metadata.labels: expected object, got array [\"a\"]",
+            "json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string"
+        ),
+        (
+            ["spec", "template", "spec", "containers"], JSONValue.object(["name": "c"]),
+            "spec.template.spec.containers: expected array, got object {\"name\":\"c\"}",
+            "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container"
+        ),
     ])
     func wronglyTypedValuesAreReportedInBothWordings(path: [String], value: JSONValue, manifest: String, decode: String) throws {
         var object = Self.deployment
