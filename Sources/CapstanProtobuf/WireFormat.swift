@@ -86,9 +86,14 @@ struct WireReader {
     }
 }
 
-/// Writes protobuf's wire format.
-struct WireWriter {
-    private(set) var bytes: [UInt8] = []
+/// Writes protobuf's wire format. Every `…Field` call emits its field,
+/// defaults included: leaving out proto3 defaults is the caller's choice,
+/// because a `oneof` member must be written even when it holds its default.
+/// Also used by the API server to write OpenAPI v2 as gnostic's message.
+package struct WireWriter {
+    package private(set) var bytes: [UInt8] = []
+
+    package init() {}
 
     mutating func varint(_ value: UInt64) {
         var value = value
@@ -108,13 +113,33 @@ struct WireWriter {
         varint(value)
     }
 
-    mutating func bytesField(_ number: Int, _ value: some Collection<UInt8>) {
+    package mutating func boolField(_ number: Int, _ value: Bool) {
+        varintField(number, value ? 1 : 0)
+    }
+
+    /// An `int64` field: negative values take ten bytes, as protobuf specifies
+    /// (two's complement, not zigzag).
+    package mutating func int64Field(_ number: Int, _ value: Int64) {
+        varintField(number, UInt64(bitPattern: value))
+    }
+
+    package mutating func doubleField(_ number: Int, _ value: Double) {
+        tag(number, .fixed64)
+        var pattern = value.bitPattern
+        for _ in 0..<8 {
+            bytes.append(UInt8(truncatingIfNeeded: pattern))
+            pattern >>= 8
+        }
+    }
+
+    /// A length-delimited field: a nested message's bytes, or a string's UTF-8.
+    package mutating func bytesField(_ number: Int, _ value: some Collection<UInt8>) {
         tag(number, .lengthDelimited)
         varint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
 
-    mutating func stringField(_ number: Int, _ value: String) {
+    package mutating func stringField(_ number: Int, _ value: String) {
         bytesField(number, value.utf8)
     }
 }

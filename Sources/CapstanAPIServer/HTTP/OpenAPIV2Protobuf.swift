@@ -1,4 +1,5 @@
 import CapstanCore
+import CapstanProtobuf
 import OrderedCollections
 
 /// Why a Swagger 2.0 document could not be encoded: where in the document
@@ -39,7 +40,7 @@ enum OpenAPIV2Protobuf {
 // MARK: - Messages as tables of fields
 
 /// Writes one JSON member as one or more protobuf fields.
-private typealias FieldWriter = @Sendable (inout ProtobufWriter, JSONValue, String) throws -> Void
+private typealias FieldWriter = @Sendable (inout WireWriter, JSONValue, String) throws -> Void
 
 /// Encodes one JSON value as the bytes of a whole message.
 private typealias MessageEncoder = @Sendable (JSONValue, String) throws -> [UInt8]
@@ -68,13 +69,13 @@ private struct MessageShape: Sendable {
         for key in required where object[key] == nil {
             throw OpenAPIV2EncodingError(path: path, reason: "\(name) requires \"\(key)\"")
         }
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         for field in fields {
             if let member = object[field.key] { try field.write(&writer, member, memberPath(path, field.key)) }
         }
         if let vendorExtensions {
             for (key, member) in object where key.hasPrefix("x-") {
-                writer.writeBytes(vendorExtensions, try namedAny(key, member, at: entry(path, key)))
+                writer.bytesField(vendorExtensions, try namedAny(key, member, at: entry(path, key)))
             }
         }
         return writer.bytes
@@ -118,7 +119,7 @@ private func expectString(_ value: JSONValue, at path: String) throws -> String 
 private func string(_ key: String, _ number: Int) -> Field {
     Field(key: key) { writer, value, path in
         let text = try expectString(value, at: path)
-        if !text.isEmpty { writer.writeString(number, text) }
+        if !text.isEmpty { writer.stringField(number, text) }
     }
 }
 
@@ -127,7 +128,7 @@ private func bool(_ key: String, _ number: Int) -> Field {
         guard let flag = value.boolValue else {
             throw OpenAPIV2EncodingError(path: path, reason: "expected a boolean, got \(value.typeName)")
         }
-        if flag { writer.writeBool(number, true) }
+        if flag { writer.boolField(number, true) }
     }
 }
 
@@ -137,7 +138,7 @@ private func double(_ key: String, _ number: Int) -> Field {
             throw OpenAPIV2EncodingError(path: path, reason: "expected a number, got \(value.typeName)")
         }
         guard figure.isFinite else { throw OpenAPIV2EncodingError(path: path, reason: "\(figure) is not a finite number") }
-        if figure != 0 { writer.writeDouble(number, figure) }
+        if figure != 0 { writer.doubleField(number, figure) }
     }
 }
 
@@ -146,26 +147,26 @@ private func int64(_ key: String, _ number: Int) -> Field {
         guard let figure = value.intValue else {
             throw OpenAPIV2EncodingError(path: path, reason: "expected an integer, got \(value.typeName)")
         }
-        if figure != 0 { writer.writeInt64(number, figure) }
+        if figure != 0 { writer.int64Field(number, figure) }
     }
 }
 
 private func strings(_ key: String, _ number: Int) -> Field {
     Field(key: key) { writer, value, path in
         for (index, element) in try expectArray(value, at: path).enumerated() {
-            writer.writeString(number, try expectString(element, at: "\(path)[\(index)]"))
+            writer.stringField(number, try expectString(element, at: "\(path)[\(index)]"))
         }
     }
 }
 
 private func message(_ key: String, _ number: Int, _ encoder: @escaping MessageEncoder) -> Field {
-    Field(key: key) { writer, value, path in writer.writeBytes(number, try encoder(value, path)) }
+    Field(key: key) { writer, value, path in writer.bytesField(number, try encoder(value, path)) }
 }
 
 private func messages(_ key: String, _ number: Int, _ encoder: @escaping MessageEncoder) -> Field {
     Field(key: key) { writer, value, path in
         for (index, element) in try expectArray(value, at: path).enumerated() {
-            writer.writeBytes(number, try encoder(element, "\(path)[\(index)]"))
+            writer.bytesField(number, try encoder(element, "\(path)[\(index)]"))
         }
     }
 }
@@ -185,18 +186,18 @@ private func shape(_ shape: @escaping @Sendable () -> MessageShape) -> MessageEn
 /// the list as its field 1 (`Definitions`, `Properties`, …).
 private func namedMap(_ wrapper: String, value: @escaping MessageEncoder) -> MessageEncoder {
     { json, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         for (key, member) in try expectObject(json, at: path, for: wrapper) {
-            writer.writeBytes(1, named(key, try value(member, entry(path, key))))
+            writer.bytesField(1, named(key, try value(member, entry(path, key))))
         }
         return writer.bytes
     }
 }
 
 private func named(_ name: String, _ value: [UInt8]) -> [UInt8] {
-    var writer = ProtobufWriter()
-    writer.writeString(1, name)
-    writer.writeBytes(2, value)
+    var writer = WireWriter()
+    writer.stringField(1, name)
+    writer.bytesField(2, value)
     return writer.bytes
 }
 
@@ -207,8 +208,8 @@ private func namedAny(_ name: String, _ value: JSONValue, at path: String) throw
 /// gnostic's `Any`: the value as YAML text in `yaml` (field 2); `value`
 /// (a `google.protobuf.Any`) stays empty, as gnostic leaves it.
 private let anyMessage: MessageEncoder = { value, path in
-    var writer = ProtobufWriter()
-    writer.writeString(2, try YAMLText.render(value, at: path))
+    var writer = WireWriter()
+    writer.stringField(2, try YAMLText.render(value, at: path))
     return writer.bytes
 }
 
@@ -217,8 +218,8 @@ private let anyMessage: MessageEncoder = { value, path in
 private func oneOf(_ choose: @escaping @Sendable (JSONObject, String) throws -> (Int, MessageShape)) -> MessageEncoder {
     { value, path in
         let (number, shape) = try choose(try expectObject(value, at: path, for: "value"), path)
-        var writer = ProtobufWriter()
-        writer.writeBytes(number, try shape.encode(value, at: path))
+        var writer = WireWriter()
+        writer.bytesField(number, try shape.encode(value, at: path))
         return writer.bytes
     }
 }
@@ -279,7 +280,7 @@ private enum Shapes {
                 guard value == "2.0" else {
                     throw OpenAPIV2EncodingError(path: path, reason: "only Swagger \"2.0\" can be encoded, got \(JSONSerializer.string(value))")
                 }
-                writer.writeString(1, "2.0")
+                writer.stringField(1, "2.0")
             },
             message("info", 2, shape { info }), string("host", 3), string("basePath", 4),
             strings("schemes", 5), strings("consumes", 6), strings("produces", 7),
@@ -314,12 +315,12 @@ private enum Shapes {
 
     /// `Paths`: vendor extensions are its field 1, the path items its field 2.
     static let paths: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         for (key, member) in try expectObject(value, at: path, for: "Paths") {
             if key.hasPrefix("x-") {
-                writer.writeBytes(1, try namedAny(key, member, at: entry(path, key)))
+                writer.bytesField(1, try namedAny(key, member, at: entry(path, key)))
             } else if key.hasPrefix("/") {
-                writer.writeBytes(2, named(key, try pathItem.encode(member, at: entry(path, key))))
+                writer.bytesField(2, named(key, try pathItem.encode(member, at: entry(path, key))))
             } else {
                 throw OpenAPIV2EncodingError(path: path, reason: "a path must start with \"/\" (or be an x- extension), got \"\(key)\"")
             }
@@ -354,11 +355,11 @@ private enum Shapes {
 
     /// `ParametersItem`: a `$ref` to a shared parameter, or the parameter itself.
     static let parametersItem: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         if try expectObject(value, at: path, for: "parameter")["$ref"] != nil {
-            writer.writeBytes(2, try jsonReference.encode(value, at: path))
+            writer.bytesField(2, try jsonReference.encode(value, at: path))
         } else {
-            writer.writeBytes(1, try parameter(value, path))
+            writer.bytesField(1, try parameter(value, path))
         }
         return writer.bytes
     }
@@ -368,18 +369,18 @@ private enum Shapes {
     static let parameter: MessageEncoder = { value, path in
         let object = try expectObject(value, at: path, for: "Parameter")
         guard let location = object["in"] else { throw OpenAPIV2EncodingError(path: path, reason: "Parameter requires \"in\"") }
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         switch try expectString(location, at: "\(path).in") {
         case "body":
-            writer.writeBytes(1, try bodyParameter.encode(value, at: path))
+            writer.bytesField(1, try bodyParameter.encode(value, at: path))
         case let place:
             guard let location = nonBodyParameters[place] else {
                 throw OpenAPIV2EncodingError(
                     path: "\(path).in", reason: "a parameter is in body, header, formData, query or path, not \"\(place)\"")
             }
-            var nonBody = ProtobufWriter()
-            nonBody.writeBytes(location.field, try location.subSchema.encode(value, at: path))
-            writer.writeBytes(2, nonBody.bytes)
+            var nonBody = WireWriter()
+            nonBody.bytesField(location.field, try location.subSchema.encode(value, at: path))
+            writer.bytesField(2, nonBody.bytes)
         }
         return writer.bytes
     }
@@ -426,12 +427,12 @@ private enum Shapes {
 
     /// `Responses`: status codes (or `default`) are field 1, extensions field 2.
     static let responses: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         for (key, member) in try expectObject(value, at: path, for: "Responses") {
             if key.hasPrefix("x-") {
-                writer.writeBytes(2, try namedAny(key, member, at: entry(path, key)))
+                writer.bytesField(2, try namedAny(key, member, at: entry(path, key)))
             } else if key == "default" || (key.utf8.count == 3 && key.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
-                writer.writeBytes(1, named(key, try responseValue(member, entry(path, key))))
+                writer.bytesField(1, named(key, try responseValue(member, entry(path, key))))
             } else {
                 throw OpenAPIV2EncodingError(path: path, reason: "a response is keyed by a three-digit status code or \"default\", not \"\(key)\"")
             }
@@ -476,10 +477,10 @@ private enum Shapes {
     /// `AdditionalPropertiesItem`: a schema (field 1) or a boolean (field 2),
     /// written even when `false`: a `oneof` member is present by being written.
     static let additionalProperties: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         switch value {
-        case .bool(let allowed): writer.writeBool(2, allowed)
-        case .object: writer.writeBytes(1, try schema.encode(value, at: path))
+        case .bool(let allowed): writer.boolField(2, allowed)
+        case .object: writer.bytesField(1, try schema.encode(value, at: path))
         default:
             throw OpenAPIV2EncodingError(path: path, reason: "additionalProperties must be a schema or a boolean, got \(value.typeName)")
         }
@@ -488,11 +489,11 @@ private enum Shapes {
 
     /// `TypeItem`: one type name or a list of them.
     static let typeItem: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         switch value {
-        case .string(let name): writer.writeString(1, name)
+        case .string(let name): writer.stringField(1, name)
         case .array(let names):
-            for (index, name) in names.enumerated() { writer.writeString(1, try expectString(name, at: "\(path)[\(index)]")) }
+            for (index, name) in names.enumerated() { writer.stringField(1, try expectString(name, at: "\(path)[\(index)]")) }
         default: throw OpenAPIV2EncodingError(path: path, reason: "type must be a string or an array of strings, got \(value.typeName)")
         }
         return writer.bytes
@@ -500,11 +501,11 @@ private enum Shapes {
 
     /// `ItemsItem`: one schema, or a list of them (tuple validation).
     static let itemsItem: MessageEncoder = { value, path in
-        var writer = ProtobufWriter()
+        var writer = WireWriter()
         switch value {
-        case .object: writer.writeBytes(1, try schema.encode(value, at: path))
+        case .object: writer.bytesField(1, try schema.encode(value, at: path))
         case .array(let schemas):
-            for (index, element) in schemas.enumerated() { writer.writeBytes(1, try schema.encode(element, at: "\(path)[\(index)]")) }
+            for (index, element) in schemas.enumerated() { writer.bytesField(1, try schema.encode(element, at: "\(path)[\(index)]")) }
         default: throw OpenAPIV2EncodingError(path: path, reason: "items must be a schema or an array of schemas, got \(value.typeName)")
         }
         return writer.bytes
@@ -527,9 +528,9 @@ private enum Shapes {
 
     /// `SecurityRequirement`: scheme name → the scopes it needs (`NamedStringArray`).
     static let securityRequirement: MessageEncoder = namedMap("SecurityRequirement") { value, path in
-        var scopes = ProtobufWriter()
+        var scopes = WireWriter()
         for (index, scope) in try expectArray(value, at: path).enumerated() {
-            scopes.writeString(1, try expectString(scope, at: "\(path)[\(index)]"))
+            scopes.stringField(1, try expectString(scope, at: "\(path)[\(index)]"))
         }
         return scopes.bytes
     }
