@@ -145,6 +145,8 @@ let package = Package(
                 "CapstanClient",
                 "CapstanSystem",
                 "CapstanStore",
+                // Capstan's policies, checked as validating admission on creates and updates.
+                "CapstanPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -364,7 +366,7 @@ let package = Package(
         .testTarget(
             name: "CapstanAPIServerTests",
             dependencies: [
-                "CapstanAPIServer", "CapstanClient", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
+                "CapstanAPIServer", "CapstanClient", "CapstanCore", "CapstanPolicy", "CapstanStore", "CapstanTestSupport", "CapstanTesting",
                 .product(name: "Logging", package: "swift-log"),
                 "capstan",  // `capstan logs` against the in-process server (PodStreamingKubectlTests)
                 .product(name: "Hummingbird", package: "hummingbird"),

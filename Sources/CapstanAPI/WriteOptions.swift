@@ -9,6 +9,14 @@ public struct WriteOptions: Sendable {
     public var requestingNode: String?
     /// What becomes of fields the kind does not have (`fieldValidation`).
     public var fieldValidation: FieldValidation = .warn
+    /// Whether the write skips policy admission (and only that: every other
+    /// check still runs). Set for Capstan's own writers alone, never from a
+    /// request: the in-process client (controllers, scheduler, the GitOps
+    /// engine, whose commits passed the same policies at the gate, and the pods
+    /// controllers make from templates that passed when their owner was
+    /// written) and node credentials (an agent writes its node and its pods'
+    /// status, which no policy is about). A policy is not checked twice.
+    public var policyAdmissionExempt = false
 
     public init(fieldManager: String, dryRun: Bool = false, requestingNode: String? = nil, fieldValidation: FieldValidation = .warn) {
         self.fieldManager = fieldManager

@@ -1,6 +1,7 @@
 package import CapstanAPI
 package import CapstanClient
 package import CapstanCore
+package import CapstanPolicy
 package import CapstanStore
 import Foundation
 import Hummingbird
@@ -23,6 +24,9 @@ package struct APIServer: ServiceLifecycle.Service {
         package var eventTTLSeconds: Int64 = 3600
         /// How long new pods tolerate a not-ready or unreachable node before eviction (`DefaultTolerationSeconds`).
         package var defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
+        /// The policies creates and updates are checked against, as validating admission
+        /// (`--admission-policies`); empty turns policy admission off.
+        package var admissionPolicies: [Policy] = []
 
         package init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
@@ -64,7 +68,7 @@ package struct APIServer: ServiceLifecycle.Service {
         self.metrics = APIMetrics(registry: metricsRegistry)
         self.registry = ResourceRegistry(
             store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
-            defaultTolerationSeconds: configuration.defaultTolerationSeconds)
+            defaultTolerationSeconds: configuration.defaultTolerationSeconds, admissionPolicies: configuration.admissionPolicies)
         let registry = self.registry
         self.events = EventRecorder(
             client: InProcessClient(registry: registry), component: "kube-apiserver", logger: logger, now: { registry.now() })

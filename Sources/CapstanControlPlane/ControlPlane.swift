@@ -60,6 +60,7 @@ package struct ControlPlane: Sendable {
             serverConfiguration.limits.maxWatchesPerClient = configuration.maxWatchesPerClient
             serverConfiguration.eventTTLSeconds = configuration.eventTTLSeconds
             serverConfiguration.defaultTolerationSeconds = configuration.defaultTolerationSeconds
+            serverConfiguration.admissionPolicies = configuration.admissionPolicies
             let serverLogger = logger
             server = APIServer(
                 configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger,

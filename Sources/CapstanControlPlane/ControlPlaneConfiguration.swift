@@ -1,5 +1,6 @@
 package import CapstanAgent
 package import CapstanGitOps
+package import CapstanPolicy
 package import CapstanStore
 package import Foundation
 package import Prometheus
@@ -27,6 +28,10 @@ package struct ControlPlaneConfiguration: Sendable {
     package var defaultTolerationSeconds: Int64 = 300
     /// How long a node may go without renewing its Lease before it is marked Unknown.
     package var nodeMonitorGracePeriod: Duration = .seconds(40)
+    /// The policies the API server checks creates and updates against (validating admission);
+    /// empty turns it off. `capstan server` loads Capstan's default policies here unless
+    /// `--admission-policies none`.
+    package var admissionPolicies: [Policy] = []
     /// Desired state from a git repository, or nil to take it only from API clients.
     /// Its inventory digest key is replaced by one derived from the server's Secrets key.
     package var gitOps: GitOpsServerConfiguration?

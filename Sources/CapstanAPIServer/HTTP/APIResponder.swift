@@ -146,7 +146,11 @@ struct APIResponder: HTTPResponder {
         }
         let manager = query["fieldManager"] ?? defaultManager(request)
         var options = WriteOptions(fieldManager: manager, dryRun: query["dryRun"] == "All", fieldValidation: try query.fieldValidation())
-        if case .node(let node)? = user?.role { options.requestingNode = node }
+        if case .node(let node)? = user?.role {
+            options.requestingNode = node
+            // A node agent writes its Node and its pods' status; NodeRestriction bounds those writes, no policy is about them.
+            options.policyAdmissionExempt = true
+        }
         switch (request.method, path.name, path.subresource) {
         case (.get, nil, nil):
             var listOptions = try query.listOptions()

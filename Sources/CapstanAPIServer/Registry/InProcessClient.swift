@@ -6,6 +6,8 @@ package import CapstanCore
 ///
 /// Every call goes through `ResourceRegistry`, the same layer HTTP requests
 /// reach after routing, so validation, defaulting and conflict checks are the same.
+/// Its writers are Capstan's own components, so their writes skip policy
+/// admission (see ``WriteOptions/policyAdmissionExempt``).
 package struct InProcessClient: ClusterClient {
     let registry: ResourceRegistry
 
@@ -42,21 +44,23 @@ package struct InProcessClient: ClusterClient {
     }
 
     package func create(_ kind: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
-        try await registry.create(kind, namespace: namespace, object: object, options: options)
+        try await registry.create(kind, namespace: namespace, object: object, options: Self.exempt(options))
     }
 
     package func update(
         _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
         try checkSubresource(subresource, writable: registry.strategies[kind].writableSubresources)
-        return try await registry.update(kind, namespace: namespace, name: name, object: object, options: options, subresource: subresource)
+        return try await registry.update(
+            kind, namespace: namespace, name: name, object: object, options: Self.exempt(options), subresource: subresource)
     }
 
     package func patch(
         _ kind: KindInfo, namespace: String?, name: String, patch: PatchRequest, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
         try checkSubresource(subresource, writable: ["status"])
-        return try await registry.applyPatch(kind, namespace: namespace, name: name, patch, options: options, subresource: subresource).object
+        return try await registry.applyPatch(kind, namespace: namespace, name: name, patch, options: Self.exempt(options), subresource: subresource)
+            .object
     }
 
     package func delete(_ kind: KindInfo, namespace: String?, name: String, options: DeleteOptions) async throws -> DeleteOutcome {
@@ -66,7 +70,14 @@ package struct InProcessClient: ClusterClient {
     }
 
     package func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {
-        _ = try await registry.bind(podNamespace: podNamespace, name: name, node: node, options: options)
+        _ = try await registry.bind(podNamespace: podNamespace, name: name, node: node, options: Self.exempt(options))
+    }
+
+    /// Every write through this client is a component's own.
+    private static func exempt(_ options: WriteOptions) -> WriteOptions {
+        var options = options
+        options.policyAdmissionExempt = true
+        return options
     }
 
     private func checkSubresource(_ subresource: String?, writable: Set<String>) throws(APIError) {

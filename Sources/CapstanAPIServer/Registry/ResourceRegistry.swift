@@ -1,5 +1,6 @@
 package import CapstanAPI
 package import CapstanCore
+package import CapstanPolicy
 package import CapstanStore
 package import Foundation
 import OrderedCollections
@@ -18,14 +19,17 @@ package struct ResourceRegistry: Sendable {
     let eventLeases: EventLeases?
     /// What each kind adds to create, update and delete.
     let strategies: ResourceStrategies
+    /// Capstan's policies, checked on creates and updates (Admission/PolicyAdmission.swift).
+    let policyAdmission: PolicyAdmission
 
     /// - Parameters:
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
     ///   - defaultTolerationSeconds: how long new pods tolerate a not-ready or unreachable node, as
     ///     kube-apiserver's `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
+    ///   - admissionPolicies: what creates and updates are checked against (none: no policy admission).
     package init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
-        eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds
+        eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, admissionPolicies: [Policy] = []
     ) {
         self.store = store
         self.now = now
@@ -33,6 +37,7 @@ package struct ResourceRegistry: Sendable {
         self.metrics = metrics
         self.eventLeases = eventTTLSeconds > 0 ? EventLeases(store: store, ttlSeconds: eventTTLSeconds) : nil
         self.strategies = ResourceStrategies(defaultTolerationSeconds: defaultTolerationSeconds)
+        self.policyAdmission = PolicyAdmission(policies: admissionPolicies)
     }
 
     // MARK: Reading
@@ -122,6 +127,7 @@ package struct ResourceRegistry: Sendable {
         try strategy.validate(meta, info: info)
         var stored = meta.jsonValue
         try strategy.admit(AdmissionAttributes(operation: .create, name: metadata.name, new: stored, requestingNode: options.requestingNode))
+        if !options.policyAdmissionExempt { try policyAdmission.admit(stored, old: nil) }
         if info.namespaced, let namespace { try await checkQuotas(info, namespace: namespace, object: stored) }
         if recordManagers {
             do {
@@ -286,6 +292,8 @@ package struct ResourceRegistry: Sendable {
         try strategy.validateUpdate(next, old: old, info: info)
         var stored = next.jsonValue
         try strategy.admit(AdmissionAttributes(operation: .update, name: name, old: current, new: stored, requestingNode: options.requestingNode))
+        // A subresource write (status, a namespace's finalize) keeps the spec policies are about.
+        if !options.policyAdmissionExempt, subresource == nil { try policyAdmission.admit(stored, old: current) }
         if recordManagers {
             do {
                 stored = try ServerSideApply.recordUpdate(

@@ -2,6 +2,7 @@ import ArgumentParser
 import CapstanAPIServer
 import CapstanControlPlane
 import CapstanGitOps
+import CapstanPolicy
 import CapstanStore
 import Foundation
 import Logging
@@ -57,6 +58,13 @@ struct ControlPlaneOptions: ParsableArguments {
         name: .customLong("default-toleration-seconds"), help: "Seconds new pods tolerate a not-ready or unreachable node before they are evicted.")
     var defaultTolerationSeconds: Int64 = 300
 
+    @Option(
+        name: .customLong("admission-policies"),
+        help:
+            "Folder of policies the API server checks creates and updates against ('none' to turn policy admission off; default: the GitOps gate's default policies)."
+    )
+    var admissionPolicies: String?
+
     func validate() throws {
         guard compactionInterval >= 0 else { throw ValidationError("--compaction-interval must not be negative") }
         guard maxWatchesPerClient > 0 else { throw ValidationError("--max-watches-per-client must be at least 1") }
@@ -89,10 +97,32 @@ struct ControlPlaneOptions: ParsableArguments {
         configuration.defaultTolerationSeconds = defaultTolerationSeconds
         configuration.nodeMonitorGracePeriod = .seconds(nodeMonitorGracePeriod)
         configuration.node = try node.embeddedNode(dataDirectory: dataDirectory)
+        configuration.admissionPolicies = try loadAdmissionPolicies(logger: logger)
         if let repo = gitOps.repo {
             configuration.gitOps = try gitOps.configuration(repo: repo, dataDirectory: dataDirectory, logger: logger)
         }
         return configuration
+    }
+
+    /// The policies of `--admission-policies`: none with `none`, the named folder's, else the
+    /// GitOps gate's defaults (`--default-policies`, else Capstan's `policies/`), so that a
+    /// policy means the same for a commit and for `kubectl apply`.
+    func loadAdmissionPolicies(logger: Logger) throws -> [Policy] {
+        let files: [GitOpsConfiguration.PolicyFile]
+        switch admissionPolicies {
+        case "none":
+            return []
+        case let folder?:
+            guard FileManager.default.fileExists(atPath: folder) else { throw ValidationError("--admission-policies: no folder \(folder)") }
+            files = try ManifestFiles.policyFiles(in: folder).map { .init(path: $0.path, contents: $0.contents) }
+        case nil:
+            files = try gitOps.policyFiles(logger: logger)
+        }
+        let set = PolicyLoader().load(files: files.map { (path: $0.path, contents: $0.contents) })
+        guard set.isValid else {
+            throw ValidationError("--admission-policies: " + set.errors.map(\.description).joined(separator: "\n"))
+        }
+        return set.policies
     }
 
     /// The control plane these flags describe, with the GitOps engine when a
