@@ -43,6 +43,10 @@ public protocol ClusterClient: Sendable {
 
     /// `pods/{name}/binding`: assigns a pending pod to a node. 409 when it already has one.
     func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws
+
+    /// Every kind the server serves now (discovery): the built-in ones and
+    /// those its CustomResourceDefinitions define.
+    func servedKinds() async throws -> [KindInfo]
 }
 
 /// How to delete.
@@ -63,6 +67,9 @@ public struct DeleteOptions: Sendable, Hashable {
 public typealias WatchEvents = AsyncThrowingStream<WatchEvent, any Error>
 
 extension ClusterClient {
+    /// A client of a server without custom kinds (test fakes) serves the built-in ones.
+    public func servedKinds() async throws -> [KindInfo] { BuiltinKinds.all }
+
     public func update(_ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions) async throws -> JSONValue {
         try await update(kind, namespace: namespace, name: name, object: object, options: options, subresource: nil)
     }

@@ -89,7 +89,7 @@ package struct APIServer: ServiceLifecycle.Service {
         inner.gitOpsStatus = gitOpsStatus
         inner.podStreaming = podStreaming
         let responder = ObservedResponder(
-            inner: inner, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient),
+            inner: inner, catalog: registry.catalog, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient),
             retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
         // HTTP/1.1, with the WebSocket upgrade `kubectl exec` asks for (Streaming/ExecWebSocket.swift).
@@ -113,7 +113,13 @@ package struct APIServer: ServiceLifecycle.Service {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         // As one service of the caller's group: shut down in its turn, not on the signal itself.
-        try await application.run()
+        // The definitions' controller lives exactly as long as the server.
+        let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await definitions.run() }
+            try await application.run()
+            group.cancelAll()
+        }
     }
 
     /// `default`, `kube-system`, `kube-public` and `kube-node-lease` exist from the start, as in Kubernetes.

@@ -58,7 +58,7 @@ struct APIResponder: HTTPResponder {
             guard let resourcePath = ResourcePath(path) else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
-            guard let info = resourcePath.kind else {
+            guard let info = resourcePath.kind(in: registry.catalog) else {
                 throw APIError(
                     code: 404, reason: "NotFound",
                     message:
@@ -86,24 +86,16 @@ struct APIResponder: HTTPResponder {
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case "/api", "/api/":
             return aggregated
-                ? Self.json(Discovery.aggregated(core: true), contentType: Discovery.aggregatedContentType) : Self.json(Discovery.legacyVersions())
+                ? Self.json(Discovery.aggregated(core: true, registry.catalog), contentType: Discovery.aggregatedContentType)
+                : Self.json(Discovery.legacyVersions())
         case "/apis", "/apis/":
             return aggregated
-                ? Self.json(Discovery.aggregated(core: false), contentType: Discovery.aggregatedContentType) : Self.json(Discovery.legacyGroups())
+                ? Self.json(Discovery.aggregated(core: false, registry.catalog), contentType: Discovery.aggregatedContentType)
+                : Self.json(Discovery.legacyGroups(registry.catalog))
         case "/openapi/v3", "/openapi/v3/":
             return Self.bytes(OpenAPIDocuments.v3Index, contentType: "application/json")
         case "/openapi/v2":
             return try openAPIV2(accepting: request.headers[.accept] ?? "")
-        case "/apis/apiextensions.k8s.io/v1/customresourcedefinitions":
-            // kubectl lists CRDs to tell a custom kind from a typo. None can
-            // exist yet: the list is empty, and a write says why.
-            guard request.method == .get else {
-                throw APIError.methodNotAllowed("CustomResourceDefinitions are not served by Capstan yet")
-            }
-            return Self.json([
-                "kind": "CustomResourceDefinitionList", "apiVersion": "apiextensions.k8s.io/v1", "metadata": ["resourceVersion": "0"],
-                "items": [],
-            ])
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         case "/metrics":
@@ -120,18 +112,14 @@ struct APIResponder: HTTPResponder {
             }
             throw APIError(code: 404, reason: "NotFound", message: "no OpenAPI document for \(path)")
         }
-        if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1]) {
+        if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1], registry.catalog) {
             return Self.json(list)
         }
-        if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
+        if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2], registry.catalog) {
             return Self.json(list)
         }
         if segments.count == 2, segments[0] == "apis" {
-            guard let entry = Discovery.groups.first(where: { $0.group == segments[1] }) else { return nil }
-            let version: JSONValue = ["groupVersion": .string("\(entry.group)/\(entry.version)"), "version": .string(entry.version)]
-            return Self.json([
-                "kind": "APIGroup", "apiVersion": "v1", "name": .string(entry.group), "versions": [version], "preferredVersion": version,
-            ])
+            return Discovery.group(named: segments[1], registry.catalog).map { Self.json($0) }
         }
         return nil
     }
@@ -168,7 +156,8 @@ struct APIResponder: HTTPResponder {
             if table {
                 return Self.json(
                     Tables.table(
-                        for: info.kind, objects: list.items, resourceVersion: list.resourceVersion, continueToken: list.continueToken, now: Date()))
+                        for: info, registry.catalog, objects: list.items, resourceVersion: list.resourceVersion, continueToken: list.continueToken,
+                        now: Date()))
             }
             var metadata: JSONObject = ["resourceVersion": .string(list.resourceVersion)]
             if let token = list.continueToken { metadata["continue"] = .string(token) }
@@ -178,9 +167,11 @@ struct APIResponder: HTTPResponder {
             ])
         case (.get, let name?, let subresource) where subresource == nil || subresource == "status":
             let object = try await registry.get(info, namespace: path.namespace, name: name)
-            return table ? Self.json(Tables.table(for: info.kind, objects: [object], resourceVersion: nil, now: Date())) : Self.json(object)
+            return table
+                ? Self.json(Tables.table(for: info, registry.catalog, objects: [object], resourceVersion: nil, now: Date())) : Self.json(object)
         case (.get, let name?, "scale"):
-            return Self.json(try Scale.view(of: try await registry.get(info, namespace: path.namespace, name: name), info))
+            let paths = try Scale.paths(info, registry.catalog)
+            return Self.json(Scale.view(of: try await registry.get(info, namespace: path.namespace, name: name), paths))
         case (.post, nil, nil):
             let body = try await readJSON(request)
             let created = try await registry.create(info, namespace: path.namespace, object: body, options: options)
@@ -298,17 +289,15 @@ struct APIResponder: HTTPResponder {
     }
 
     private func scale(_ info: KindInfo, _ path: ResourcePath, _ name: String, _ request: Request, _ options: WriteOptions) async throws -> Response {
-        guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind) else {
-            throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
-        }
+        let paths = try Scale.paths(info, registry.catalog)
         let body = try parseJSON(try await readBody(request))
         let isMergePatch = request.method == .patch
         var previous: Int64?
         let (object, _) = try await registry.patch(info, namespace: path.namespace, name: name, options: options) {
             (current: JSONValue?) throws -> JSONValue in
             var object = current ?? .object([:])
-            previous = object[path: ["spec", "replicas"]]?.intValue ?? 1
-            let view = try Scale.view(of: object, info)
+            previous = object[path: paths.specReplicas]?.intValue ?? 1
+            let view = Scale.view(of: object, paths)
             let updated = isMergePatch ? JSONMergePatch.apply(body, to: view) : body
             guard let replicas = updated[path: ["spec", "replicas"]]?.intValue, replicas >= 0 else {
                 throw APIError.invalid(
@@ -319,15 +308,15 @@ struct APIResponder: HTTPResponder {
                             "must be greater than or equal to 0")
                     ])
             }
-            object[path: ["spec", "replicas"]] = .int(replicas)
+            object[path: paths.specReplicas] = .int(replicas)
             return object
         }
-        if let from = previous, let to = object[path: ["spec", "replicas"]]?.intValue, from != to, !options.dryRun {
+        if let from = previous, let to = object[path: paths.specReplicas]?.intValue, from != to, !options.dryRun {
             await events.record(
                 object, reason: "Scaled", message: "Scaled \(info.kind.lowercased()) \(name) from \(from) to \(to) replicas",
                 component: options.fieldManager)
         }
-        return Self.json(try Scale.view(of: object, info))
+        return Self.json(Scale.view(of: object, paths))
     }
 
     // MARK: Bodies
@@ -397,17 +386,42 @@ struct APIResponder: HTTPResponder {
 
 /// `autoscaling/v1` Scale views of workloads, for `kubectl scale`.
 enum Scale {
-    static func view(of object: JSONValue, _ info: KindInfo) throws(APIError) -> JSONValue {
-        guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind) else {
+    /// Where a kind keeps what a Scale shows.
+    struct Paths {
+        var specReplicas: [String]
+        var statusReplicas: [String]
+        /// A label selector object (the built-in workloads' `spec.selector`)…
+        var selectorObject: [String]?
+        /// …or a selector already written as a string (a custom kind's `labelSelectorPath`).
+        var selectorString: [String]?
+    }
+
+    static func paths(_ info: KindInfo, _ catalog: KindCatalog) throws(APIError) -> Paths {
+        if let scale = catalog.custom(info)?.version.scale {
+            func split(_ path: String) -> [String] { path.split(separator: ".").map(String.init) }
+            return Paths(
+                specReplicas: split(scale.specReplicasPath), statusReplicas: split(scale.statusReplicasPath),
+                selectorString: scale.labelSelectorPath.map(split))
+        }
+        guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind), catalog.custom(info) == nil else {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
         }
-        let selector = (object[path: ["spec", "selector"]]?.objectValue).map(LabelSelectorSpec.init(json:))?.selector?.description ?? ""
+        return Paths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], selectorObject: ["spec", "selector"])
+    }
+
+    static func view(of object: JSONValue, _ paths: Paths) -> JSONValue {
+        var selector = ""
+        if let path = paths.selectorObject {
+            selector = (object[path: path]?.objectValue).map(LabelSelectorSpec.init(json:))?.selector?.description ?? ""
+        } else if let path = paths.selectorString {
+            selector = object[path: path]?.stringValue ?? ""
+        }
         var metadata = JSONObject()
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { metadata[key] = object[path: ["metadata", key]] }
         return [
             "kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": .object(metadata),
-            "spec": ["replicas": object[path: ["spec", "replicas"]] ?? .int(1)],
-            "status": ["replicas": object[path: ["status", "replicas"]] ?? .int(0), "selector": .string(selector)],
+            "spec": ["replicas": object[path: paths.specReplicas] ?? .int(paths.selectorObject == nil ? 0 : 1)],
+            "status": ["replicas": object[path: paths.statusReplicas] ?? .int(0), "selector": .string(selector)],
         ]
     }
 }

@@ -16,6 +16,8 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     typealias Context = APIRequestContext
 
     let inner: Inner
+    /// The served kinds, to label requests by resource.
+    let catalog: KindCatalog
     let metrics: APIMetrics
     /// Requests reach the responder without a router, so their route label is Hummingbird's "Unknown":
     /// one series per method and status, never one per path.
@@ -24,7 +26,7 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     let retryAfterSeconds: Int
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let attributes = RequestMetricLabels(request)
+        let attributes = RequestMetricLabels(request, catalog: catalog)
         let clock = ContinuousClock()
         let start = clock.now
         var ticket: WatchAdmission.Ticket?
@@ -98,9 +100,9 @@ struct RequestMetricLabels: Hashable {
 
     var labels: [String] { [verb, group, resource, subresource, scope] }
 
-    init(_ request: Request) {
+    init(_ request: Request, catalog: KindCatalog) {
         let method = request.method.rawValue.uppercased()
-        guard let path = ResourcePath(request.uri.path), let info = path.kind else {
+        guard let path = ResourcePath(request.uri.path), let info = path.kind(in: catalog) else {
             verb = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(method) ? method : "OTHER"
             return
         }

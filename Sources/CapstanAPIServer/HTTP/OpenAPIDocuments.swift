@@ -21,12 +21,18 @@ enum OpenAPIDocuments {
         let hash: String
     }
 
+    /// The built-in kinds by group version, in discovery's order. Custom
+    /// kinds have no OpenAPI document yet.
+    private static var builtinGroupVersions: [(group: String, version: String, kinds: [KindInfo])] {
+        Discovery.groups(KindCatalog()).flatMap { group in group.versions.map { (group.name, $0.version, $0.kinds) } }
+    }
+
     /// The v3 document of each group version, by its path (`apis/apps/v1`).
     static let v3: [String: Document] = {
         var documents: [String: Document] = [:]
-        for entry in Discovery.groups {
-            let bytes = JSONSerializer.bytes(v3Document(group: entry.group, version: entry.version, kinds: entry.kinds))
-            documents[prefix(group: entry.group, version: entry.version)] = Document(bytes: bytes, hash: hash(bytes))
+        for (group, version, kinds) in builtinGroupVersions {
+            let bytes = JSONSerializer.bytes(v3Document(group: group, version: version, kinds: kinds))
+            documents[prefix(group: group, version: version)] = Document(bytes: bytes, hash: hash(bytes))
         }
         return documents
     }()
@@ -34,8 +40,8 @@ enum OpenAPIDocuments {
     /// The v3 index: every group version's document URL.
     static let v3Index: [UInt8] = {
         var paths = JSONObject()
-        for entry in Discovery.groups {
-            let path = prefix(group: entry.group, version: entry.version)
+        for (group, version, _) in builtinGroupVersions {
+            let path = prefix(group: group, version: version)
             guard let document = v3[path] else { continue }
             paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(document.hash)")]
         }

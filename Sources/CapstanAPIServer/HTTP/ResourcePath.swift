@@ -40,7 +40,8 @@ struct ResourcePath: Hashable {
         subresource = segments.count > 2 ? segments[2] : nil
     }
 
-    var kind: KindInfo? {
-        BuiltinKinds.all.first { $0.group == group && $0.version == version && $0.resource == resource }
+    /// The kind this path addresses, if the server serves it now.
+    func kind(in catalog: KindCatalog) -> KindInfo? {
+        catalog.kind(group: group, version: version, resource: resource)
     }
 }

@@ -14,7 +14,18 @@ enum Tables {
     }
 
     static func table(for kind: String, objects: [JSONValue], resourceVersion: String?, continueToken: String? = nil, now: Date) -> JSONValue {
-        let columns = self.columns(for: kind)
+        table(columns(for: kind), objects: objects, resourceVersion: resourceVersion, continueToken: continueToken, now: now)
+    }
+
+    /// The table of a served kind: a custom kind's columns are its definition's printer columns.
+    static func table(
+        for info: KindInfo, _ catalog: KindCatalog, objects: [JSONValue], resourceVersion: String?, continueToken: String? = nil, now: Date
+    ) -> JSONValue {
+        let columns = catalog.custom(info).map(CustomResourceColumns.columns) ?? columns(for: info.kind)
+        return table(columns, objects: objects, resourceVersion: resourceVersion, continueToken: continueToken, now: now)
+    }
+
+    static func table(_ columns: [Column], objects: [JSONValue], resourceVersion: String?, continueToken: String?, now: Date) -> JSONValue {
         var metadata: JSONObject = [:]
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
         if let continueToken { metadata["continue"] = .string(continueToken) }

@@ -64,7 +64,7 @@ extension APIResponder {
                     try await registry.watch(info, namespace: namespace, options: options) { event in
                         var event = event
                         if table, event.type != .bookmark, event.type != .error {
-                            event.object = Tables.table(for: info.kind, objects: [event.object], resourceVersion: nil, now: Date())
+                            event.object = Tables.table(for: info, registry.catalog, objects: [event.object], resourceVersion: nil, now: Date())
                         }
                         var bytes = JSONSerializer.bytes(event.json)
                         bytes.append(UInt8(ascii: "\n"))

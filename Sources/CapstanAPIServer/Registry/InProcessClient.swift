@@ -50,7 +50,7 @@ package struct InProcessClient: ClusterClient {
     package func update(
         _ kind: KindInfo, namespace: String?, name: String, object: JSONValue, options: WriteOptions, subresource: String?
     ) async throws -> JSONValue {
-        try checkSubresource(subresource, writable: registry.strategies[kind].writableSubresources)
+        try checkSubresource(subresource, writable: registry.strategy(kind).writableSubresources)
         return try await registry.update(
             kind, namespace: namespace, name: name, object: object, options: Self.exempt(options), subresource: subresource)
     }
@@ -72,6 +72,8 @@ package struct InProcessClient: ClusterClient {
     package func bind(podNamespace: String, name: String, node: String, options: WriteOptions) async throws {
         _ = try await registry.bind(podNamespace: podNamespace, name: name, node: node, options: Self.exempt(options))
     }
+
+    package func servedKinds() async throws -> [KindInfo] { registry.catalog.all }
 
     /// Every write through this client is a component's own.
     private static func exempt(_ options: WriteOptions) -> WriteOptions {

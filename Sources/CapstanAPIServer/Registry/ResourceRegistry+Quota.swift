@@ -75,9 +75,10 @@ extension ResourceRegistry {
         return copy
     }
 
-    /// Objects as served: ResourceQuotas with their live status, everything else as stored.
+    /// Objects as served: ResourceQuotas with their live status, custom
+    /// resources at the version asked for, everything else as stored.
     func served(_ info: KindInfo, _ objects: [JSONValue]) async throws(APIError) -> [JSONValue] {
-        guard info == BuiltinKinds.resourceQuota else { return objects }
+        guard info == BuiltinKinds.resourceQuota else { return objects.map { presented(info, $0) } }
         var result: [JSONValue] = []
         for object in objects { result.append(try await withQuotaStatus(object)) }
         return result

@@ -21,6 +21,8 @@ package struct ResourceRegistry: Sendable {
     let strategies: ResourceStrategies
     /// Capstan's policies, checked on creates and updates (Admission/PolicyAdmission.swift).
     let policyAdmission: PolicyAdmission
+    /// The kinds served now, custom ones included (CustomResources/).
+    package let catalog: KindCatalog
 
     /// - Parameters:
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
@@ -29,8 +31,10 @@ package struct ResourceRegistry: Sendable {
     ///   - admissionPolicies: what creates and updates are checked against (none: no policy admission).
     package init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
-        eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, admissionPolicies: [Policy] = []
+        eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, admissionPolicies: [Policy] = [],
+        catalog: KindCatalog = KindCatalog()
     ) {
+        self.catalog = catalog
         self.store = store
         self.now = now
         self.encryption = encryption
@@ -102,7 +106,7 @@ package struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, object: JSONValue, options: WriteOptions, recordManagers: Bool
     ) async throws(APIError) -> JSONValue {
         guard case .object = object else { throw .badRequest("the request body must be a JSON object") }
-        let strategy = strategies[info]
+        let strategy = strategy(info)
         var meta = Unstructured(jsonValue: try decoded(object, info, old: nil, options))!
         try checkTypeMeta(meta, info)
         let namespace = try resolveNamespace(info, path: namespace, body: meta.metadata.namespace)
@@ -147,11 +151,18 @@ package struct ResourceRegistry: Sendable {
         return withResourceVersion(stored, result.revision)
     }
 
+    /// What `info` adds to the generic create, update and delete: its
+    /// definition's for a custom kind, the built-in table's otherwise.
+    func strategy(_ info: KindInfo) -> any ResourceStrategy {
+        if let custom = catalog.custom(info) { return CustomResourceStrategy(custom: custom) }
+        return strategies[info]
+    }
+
     /// Whether a PUT may write `subresource` of this kind (nil: the object
     /// itself): `status`, and the kind's own (a Namespace's `finalize`).
     func acceptsWrite(_ info: KindInfo, subresource: String?) -> Bool {
         guard let subresource else { return true }
-        return strategies[info].writableSubresources.contains(subresource)
+        return strategy(info).writableSubresources.contains(subresource)
     }
 
     /// Replaces an object. A resourceVersion in the body must match the stored one.
@@ -254,7 +265,7 @@ package struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, name: String, current: JSONValue, revision: Revision, proposed: JSONValue,
         options: WriteOptions, subresource: String?, recordManagers: Bool = true
     ) async throws(APIError) -> JSONValue {
-        let strategy = strategies[info]
+        let strategy = strategy(info)
         var next = Unstructured(jsonValue: try decoded(proposed, info, old: current, options))!
         let old = Unstructured(jsonValue: current)!
         next.apiVersion = info.apiVersion
@@ -351,7 +362,7 @@ package struct ResourceRegistry: Sendable {
         _ info: KindInfo, namespace: String?, name: String, dryRun: Bool = false, gracePeriodSeconds: Int64? = nil, preconditionUID: String? = nil,
         propagationPolicy: PropagationPolicy? = nil, requestingNode: String? = nil
     ) async throws(APIError) -> DeleteOutcome {
-        let strategy = strategies[info]
+        let strategy = strategy(info)
         for _ in 0..<5 {
             let (current, revision) = try await read(info, namespace: namespace, name: name)
             try strategy.admit(AdmissionAttributes(operation: .delete, name: name, old: current, requestingNode: requestingNode))

@@ -59,7 +59,10 @@ extension ResourceRegistry {
                 continue
             }
             for event in batch.events {
-                if let translated = try translate(event, options) { try await deliver(translated) }
+                if var translated = try translate(event, options) {
+                    translated.object = presented(info, translated.object)
+                    try await deliver(translated)
+                }
             }
         }
     }

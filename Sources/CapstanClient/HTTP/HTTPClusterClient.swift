@@ -146,6 +146,31 @@ public final class HTTPClusterClient: ClusterClient {
     // MARK: Requests
 
     /// A namespaced kind addressed without a namespace means `default`, as kubectl takes it.
+    /// Discovery as kubectl's legacy path reads it: `/apis` for the groups,
+    /// then the resource list of each version of a group that is not built in.
+    public func servedKinds() async throws -> [KindInfo] {
+        let builtinGroups = Set(BuiltinKinds.all.map(\.group))
+        var kinds = BuiltinKinds.all
+        let groups = try await json(APIRequest(method: .GET, path: "/apis"))["groups"]?.arrayValue ?? []
+        for group in groups {
+            guard let name = group["name"]?.stringValue, !builtinGroups.contains(name) else { continue }
+            for version in group["versions"]?.arrayValue ?? [] {
+                guard let groupVersion = version["groupVersion"]?.stringValue, let versionName = version["version"]?.stringValue else { continue }
+                let list = try await json(APIRequest(method: .GET, path: "/apis/\(groupVersion)"))
+                for resource in list["resources"]?.arrayValue ?? [] {
+                    guard let plural = resource["name"]?.stringValue, !plural.contains("/"), let kind = resource["kind"]?.stringValue else {
+                        continue
+                    }
+                    kinds.append(
+                        KindInfo(
+                            group: name, version: versionName, kind: kind, resource: plural, namespaced: resource["namespaced"]?.boolValue ?? true,
+                            shortNames: (resource["shortNames"]?.arrayValue ?? []).compactMap(\.stringValue)))
+                }
+            }
+        }
+        return kinds
+    }
+
     static func namespace(_ kind: KindInfo, _ namespace: String?) -> String? {
         kind.namespaced ? (namespace ?? "default") : nil
     }

@@ -21,13 +21,19 @@ struct NamespaceReconciler: Reconciler {
 
     let client: any ClusterClient
     let logger: Logger
-    /// The kinds deleted with a namespace: every namespaced kind the registry serves.
-    var kinds: [KindInfo] = BuiltinKinds.all.filter(\.namespaced)
+    /// The kinds deleted with a namespace; nil: every namespaced kind the
+    /// server serves at the time, custom ones included (one version each).
+    var kinds: [KindInfo]?
     var recheckInterval: Duration = .seconds(1)
     /// What the deletion conditions' times are written from.
     var wallClock: any WallClock = SystemWallClock()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
+
+    static func namespacedKinds(_ served: [KindInfo]) -> [KindInfo] {
+        var seen: Set<String> = []
+        return served.filter { $0.namespaced && seen.insert("\($0.group)/\($0.resource)").inserted }
+    }
 
     func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard let namespace = try await client.fetch(Namespace.self, key), namespace.metadata.deletionTimestamp != nil,
@@ -36,7 +42,9 @@ struct NamespaceReconciler: Reconciler {
         let name = namespace.metadata.name
 
         var content = NamespaceContent()
-        for kind in kinds {
+        var served = kinds ?? []
+        if kinds == nil { served = Self.namespacedKinds(try await client.servedKinds()) }
+        for kind in served {
             do {
                 try await deleteAll(kind, in: name)
             } catch {

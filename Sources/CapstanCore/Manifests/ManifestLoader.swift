@@ -65,10 +65,17 @@ public struct ManifestLoader: Sendable {
     /// applied rather than failing halfway through the apply. A kind served
     /// at another version is left to ``ObjectValidator``, which names the
     /// versions that are served.
-    public static func errors(unservedKindsIn manifests: [Manifest]) -> [ManifestError] {
-        manifests.compactMap { manifest in
+    ///
+    /// Kinds defined by the CustomResourceDefinitions among `manifests`, or
+    /// in `served` (a cluster's own), are served.
+    public static func errors(unservedKindsIn manifests: [Manifest], served: [KindInfo] = []) -> [ManifestError] {
+        let custom = Set(
+            (CustomResourceDefinition.kinds(definedIn: manifests.map(\.object.jsonValue)) + served).map { "\($0.apiVersion)/\($0.kind)" })
+        return manifests.compactMap { manifest in
             let object = manifest.object
-            guard !object.kind.isEmpty, !object.apiVersion.isEmpty, BuiltinKinds.apiVersions(ofKind: object.kind).isEmpty else { return nil }
+            guard !object.kind.isEmpty, !object.apiVersion.isEmpty, BuiltinKinds.apiVersions(ofKind: object.kind).isEmpty,
+                !custom.contains("\(object.apiVersion)/\(object.kind)")
+            else { return nil }
             return ManifestError(
                 file: manifest.file, position: manifest.position(of: FieldPath("kind")), subject: object.displayName,
                 message: "kind: no matches for kind \"\(object.kind)\" in version \"\(object.apiVersion)\""

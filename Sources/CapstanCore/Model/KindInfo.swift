@@ -20,7 +20,9 @@ public struct KindInfo: Hashable, Sendable {
     }
 }
 
-/// The built-in kinds Capstan serves and validates.
+/// The built-in kinds Capstan serves and validates. The kinds a server serves
+/// at a moment are these plus the custom ones its CustomResourceDefinitions
+/// define: ask the server (discovery), or its `KindCatalog` in process.
 public enum BuiltinKinds {
     public static let namespace = KindInfo(group: "", version: "v1", kind: "Namespace", resource: "namespaces", namespaced: false, shortNames: ["ns"])
     public static let node = KindInfo(group: "", version: "v1", kind: "Node", resource: "nodes", namespaced: false, shortNames: ["no"])
@@ -51,9 +53,15 @@ public enum BuiltinKinds {
     public static let resourceQuota = KindInfo(
         group: "", version: "v1", kind: "ResourceQuota", resource: "resourcequotas", namespaced: true, shortNames: ["quota"])
 
+    /// Kinds defined at run time by their CustomResourceDefinitions.
+    public static let customResourceDefinition = KindInfo(
+        group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", resource: "customresourcedefinitions",
+        namespaced: false, shortNames: ["crd", "crds"])
+
     public static let all: [KindInfo] = [
         namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
         deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1, limitRange, resourceQuota,
+        customResourceDefinition,
     ]
 
     private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)

@@ -66,6 +66,12 @@ public enum ObjectValidator {
     static func validateKind(_ info: KindInfo, _ object: JSONObject, _ checker: inout FieldChecker) {
         let spec = FieldPath("spec")
         switch info {
+        case BuiltinKinds.customResourceDefinition:
+            do {
+                _ = try CustomResourceDefinition(.object(object))
+            } catch {
+                for problem in error.errors { checker.add(problem) }
+            }
         case BuiltinKinds.pod: checker.validatePodSpec(object["spec"], spec)
         case BuiltinKinds.deployment: checker.validateDeploymentSpec(object["spec"], spec)
         case BuiltinKinds.replicaSet: checker.validateReplicaSetSpec(object["spec"], spec)

@@ -14,7 +14,7 @@ package struct ClientGitOpsCluster: GitOpsCluster {
     }
 
     package func apply(_ object: JSONValue, dryRun: Bool) async throws(APIError) -> AppliedObject {
-        let info = try Self.kind(object["apiVersion"]?.stringValue ?? "", object["kind"]?.stringValue ?? "")
+        let info = try await servedKind(object["apiVersion"]?.stringValue ?? "", object["kind"]?.stringValue ?? "")
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let namespace = info.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? "default") : nil
         // The client's apply answers with the object only; the sync record
@@ -32,12 +32,12 @@ package struct ClientGitOpsCluster: GitOpsCluster {
     }
 
     package func get(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) -> JSONValue? {
-        let info = try Self.kind(apiVersion, identity.kind)
+        let info = try await servedKind(apiVersion, identity.kind)
         return try await Self.call { try await readIfPresent(info, namespace: info.namespaced ? identity.namespace : nil, name: identity.name) }
     }
 
     package func delete(_ identity: ObjectIdentity, apiVersion: String) async throws(APIError) {
-        let info = try Self.kind(apiVersion, identity.kind)
+        let info = try await servedKind(apiVersion, identity.kind)
         try await Self.call {
             do {
                 _ = try await client.delete(
@@ -49,7 +49,7 @@ package struct ClientGitOpsCluster: GitOpsCluster {
     }
 
     package func list(apiVersion: String, kind: String, labelSelector: String?) async throws(APIError) -> [JSONValue] {
-        let info = try Self.kind(apiVersion, kind)
+        let info = try await servedKind(apiVersion, kind)
         var options = ListOptions()
         if let labelSelector {
             do {
@@ -74,11 +74,21 @@ package struct ClientGitOpsCluster: GitOpsCluster {
         }
     }
 
-    private static func kind(_ apiVersion: String, _ kind: String) throws(APIError) -> KindInfo {
-        guard let info = BuiltinKinds.lookup(apiVersion: apiVersion, kind: kind) else {
-            throw APIError(code: 404, reason: "NotFound", message: "the server doesn't have a resource type \"\(kind)\" in \(apiVersion)")
+    /// The kind an object names: a built-in one, or one the server's
+    /// discovery lists now (asked each time, since definitions come and go).
+    private func servedKind(_ apiVersion: String, _ kind: String) async throws(APIError) -> KindInfo {
+        if let info = BuiltinKinds.lookup(apiVersion: apiVersion, kind: kind) { return info }
+        let served = try await Self.call { try await client.servedKinds() }
+        guard let info = served.first(where: { $0.apiVersion == apiVersion && $0.kind == kind }) else {
+            throw APIError(
+                code: 404, reason: "NotFound",
+                message: "no matches for kind \"\(kind)\" in version \"\(apiVersion)\"; ensure CRDs are installed first")
         }
         return info
+    }
+
+    package func servedKinds() async throws(APIError) -> [KindInfo] {
+        try await Self.call { try await client.servedKinds() }
     }
 
     /// Runs a client call; a failure that is not the API's own (the

@@ -81,6 +81,12 @@ package actor ManifestRenderer {
             rendered.errors += unit.errors
         }
         cache = nextCache
+        // Objects of namespaced kinds this commit defines go to `default` too, as kubectl sends them.
+        let namespacedCustomKinds = Set(
+            CustomResourceDefinition.kinds(definedIn: all.map(\.object.jsonValue)).filter(\.namespaced).map { "\($0.apiVersion)/\($0.kind)" })
+        for index in all.indices where namespacedCustomKinds.contains("\(all[index].object.apiVersion)/\(all[index].object.kind)") {
+            if all[index].object.metadata.namespace?.isEmpty ?? true { all[index].object.metadata.namespace = "default" }
+        }
         let (unique, duplicates) = ManifestLoader.removingDuplicates(all)
         rendered.manifests = unique
         rendered.errors += duplicates + ManifestLoader.errors(unservedKindsIn: unique)

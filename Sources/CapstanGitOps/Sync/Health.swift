@@ -43,6 +43,13 @@ package struct Health: Hashable, Sendable {
             return phase == "Bound" ? .healthy : Health(status: phase == "Lost" ? .degraded : .progressing, message: "claim is \(phase)")
         case "Namespace":
             return live[path: ["status", "phase"]]?.stringValue == "Terminating" ? Health(status: .progressing, message: "terminating") : .healthy
+        case "CustomResourceDefinition":
+            // Its kind is served only once established: objects of it wait for that, as Argo CD and Flux wait.
+            if condition(live, "NamesAccepted")?["status"]?.stringValue == "False" {
+                return Health(status: .degraded, message: condition(live, "NamesAccepted")?["message"]?.stringValue ?? "names not accepted")
+            }
+            return condition(live, "Established")?["status"]?.stringValue == "True"
+                ? .healthy : Health(status: .progressing, message: "waiting for the definition to be established")
         default:
             return .healthy
         }

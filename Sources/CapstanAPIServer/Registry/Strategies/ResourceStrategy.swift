@@ -136,6 +136,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.job: withStatus,
             BuiltinKinds.cronJob: withStatus,
             BuiltinKinds.resourceQuota: withStatus,
+            BuiltinKinds.customResourceDefinition: CustomResourceDefinitionStrategy(),
         ]
     }
 

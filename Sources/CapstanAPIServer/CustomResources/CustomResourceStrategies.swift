@@ -1,0 +1,49 @@
+import CapstanAPI
+import CapstanCore
+import OrderedCollections
+
+/// What the registry does for a CustomResourceDefinition beyond any object:
+/// the status belongs to ``CustomResourceDefinitionController``, and a new
+/// definition carries the finalizer that makes its deletion remove its objects first.
+struct CustomResourceDefinitionStrategy: ResourceStrategy {
+    /// Held until every object of the definition's kind is deleted, as in Kubernetes.
+    static let cleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io"
+
+    var hasStatusSubresource: Bool { true }
+
+    func prepareForCreate(_ object: inout Unstructured) {
+        var metadata = object.metadata
+        if !metadata.finalizers.contains(Self.cleanupFinalizer) { metadata.finalizers.append(Self.cleanupFinalizer) }
+        object.metadata = metadata
+        object.json["status"] = ["conditions": [], "acceptedNames": ["plural": "", "kind": ""], "storedVersions": []]
+    }
+
+    func validateUpdate(_ object: Unstructured, old: Unstructured, info: KindInfo) throws(APIError) {
+        try validate(object, info: info)
+        var problems: [FieldError] = []
+        let scope = FieldPath("spec", "scope")
+        if object.json["spec"]?["scope"] != old.json["spec"]?["scope"] {
+            problems.append(.invalid(scope, object.json["spec"]?["scope"] ?? .null, "field is immutable"))
+        }
+        if object.json["spec"]?["group"] != old.json["spec"]?["group"] {
+            problems.append(.invalid(FieldPath("spec", "group"), object.json["spec"]?["group"] ?? .null, "field is immutable"))
+        }
+        if !problems.isEmpty { throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems) }
+    }
+}
+
+/// A custom kind's objects: a status subresource when its definition asks
+/// for one; the generic checks of every object.
+struct CustomResourceStrategy: ResourceStrategy {
+    let custom: KindCatalog.CustomKind
+
+    var hasStatusSubresource: Bool { custom.version.hasStatusSubresource }
+    var writableSubresources: Set<String> { custom.version.hasStatusSubresource ? ["status"] : [] }
+
+    func admit(_ write: AdmissionAttributes) throws(APIError) {
+        guard write.operation == .create, custom.terminating else { return }
+        throw APIError(
+            code: 405, reason: "MethodNotAllowed",
+            message: "create not allowed while custom resource definition is terminating")
+    }
+}
