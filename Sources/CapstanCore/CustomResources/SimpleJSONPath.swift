@@ -315,7 +315,7 @@ private struct PathParser {
         guard position < end else { throw fail("a value must follow the comparison") }
         if characters[position] == "'" || characters[position] == "\"" { return .string(try quoted(end: end)) }
         var word = ""
-        while position < end, characters[position] != ")", characters[position] != " " {
+        while position < end, !") ]".contains(characters[position]) {
             word.append(characters[position])
             position += 1
         }

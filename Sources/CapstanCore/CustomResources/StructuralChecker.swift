@@ -22,7 +22,9 @@ struct StructuralChecker {
 
     var errors: [FieldError] = []
 
-    mutating func check(_ node: SchemaNode, path: FieldPath, place: Place) {
+    /// Checks `node` at `path` in the schema; `valuePath` is where its values sit in objects
+    /// (`spec.replicas`), which is how Kubernetes names a field whose default is wrong.
+    mutating func check(_ node: SchemaNode, path: FieldPath, place: Place, valuePath: FieldPath = .root) {
         checkCommon(node, path: path)
         switch place {
         case .root:
@@ -71,12 +73,16 @@ struct StructuralChecker {
             errors.append(.forbidden(path.child("properties"), "must be empty for type \(node.type)"))
         }
         checkListMarkers(node, path: path)
-        if let fallback = node.defaultValue { checkDefault(fallback, node, path: path, place: place) }
+        if let fallback = node.defaultValue { checkDefault(fallback, node, path: path, place: place, valuePath: valuePath) }
 
-        let childPlace: Place = place == .metadata ? .metadata : .property
-        for (name, property) in node.properties { check(property, path: path.child("properties").key(name), place: childPlace) }
-        if let items = node.items { check(items, path: path.child("items"), place: .items) }
-        if let values = node.additionalProperties { check(values, path: path.child("additionalProperties"), place: .additionalProperties) }
+        for (name, property) in node.properties {
+            let childPlace: Place = place == .metadata || (place == .root && name == "metadata") ? .metadata : .property
+            check(property, path: path.child("properties").key(name), place: childPlace, valuePath: valuePath.child(name))
+        }
+        if let items = node.items { check(items, path: path.child("items"), place: .items, valuePath: valuePath) }
+        if let values = node.additionalProperties {
+            check(values, path: path.child("additionalProperties"), place: .additionalProperties, valuePath: valuePath)
+        }
         checkJunctors(of: node, structural: node, path: path)
     }
 
@@ -185,7 +191,7 @@ struct StructuralChecker {
     }
 
     /// A default must be a value the node accepts and keeps: it validates, and pruning it drops nothing.
-    mutating func checkDefault(_ fallback: JSONValue, _ node: SchemaNode, path: FieldPath, place: Place) {
+    mutating func checkDefault(_ fallback: JSONValue, _ node: SchemaNode, path: FieldPath, place: Place, valuePath: FieldPath) {
         let defaultPath = path.child("default")
         if place == .metadata {
             errors.append(.forbidden(defaultPath, "must not be set inside metadata"))
@@ -206,9 +212,10 @@ struct StructuralChecker {
             errors.append(.invalid(defaultPath, fallback, "must not have unknown fields: \(names)"))
         }
         var validator = ValueValidator(rules: nil)
-        validator.validate(fallback, node, old: nil, path: .root)
+        validator.validate(fallback, node, old: nil, path: valuePath)
+        let prefixLength = valuePath.components.count
         for var error in validator.errors {
-            error.path = FieldPath(defaultPath.components + error.path.components)
+            error.path = FieldPath(defaultPath.components + error.path.components.dropFirst(prefixLength))
             errors.append(error)
         }
     }
@@ -220,7 +227,9 @@ struct StructuralChecker {
             for (index, member) in members.enumerated() { branches.append((member, path.child(key).index(index))) }
         }
         if let not = node.not { branches.append((not, path.child("not"))) }
-        for (branch, branchPath) in branches { checkValueValidation(branch, structural: structural, path: branchPath) }
+        for (branch, branchPath) in branches {
+            checkValueValidation(branch, structural: structural, path: branchPath, intOrStringBranch: node.intOrString && node === structural)
+        }
     }
 
     static let forbiddenInJunctors = [
@@ -229,9 +238,12 @@ struct StructuralChecker {
         "x-kubernetes-map-type", "x-kubernetes-validations",
     ]
 
-    mutating func checkValueValidation(_ node: SchemaNode, structural: SchemaNode?, path: FieldPath) {
+    /// `intOrStringBranch`: a direct branch of an `x-kubernetes-int-or-string` node, which may say
+    /// `type: integer` or `type: string` (the `anyOf: [{type: integer}, {type: string}]` that generators write).
+    mutating func checkValueValidation(_ node: SchemaNode, structural: SchemaNode?, path: FieldPath, intOrStringBranch: Bool = false) {
         checkCommon(node, path: path)
         for key in Self.forbiddenInJunctors where node.raw[key] != nil {
+            if intOrStringBranch, key == "type", node.type == "integer" || node.type == "string" { continue }
             errors.append(.forbidden(path.child(key), "must be empty to be structural"))
         }
         for (name, property) in node.properties {
