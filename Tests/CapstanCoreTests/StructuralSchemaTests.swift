@@ -321,6 +321,14 @@ private final class CallLog: @unchecked Sendable {
             #"{"type": "object", "properties": {"s": {"type": "object", "x-kubernetes-preserve-unknown-fields": false}}}"#,
             "properties[s].x-kubernetes-preserve-unknown-fields: Invalid value: false: must be true or undefined"
         ),
+        (
+            #"{"type": "object", "properties": {"m": {"type": "object", "patternProperties": {"a": {"type": "string"}}}}}"#,
+            "properties[m].patternProperties: Forbidden: patternProperties is not supported"
+        ),
+        (
+            #"{"type": "object", "properties": {"l": {"type": "array", "uniqueItems": true, "items": {"type": "string"}}}}"#,
+            "properties[l].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic"
+        ),
     ]
 
     @Test(arguments: cases)
