@@ -83,7 +83,26 @@ public enum MergeSchema {
         "Job": ["spec.selector"],
     ]
 
+    /// A custom resource's list and map rules, read from its schema's
+    /// `x-kubernetes-list-type`, `x-kubernetes-list-map-keys` and
+    /// `x-kubernetes-map-type` markers.
+    package protocol CustomRules: Sendable {
+        /// The list type the schema declares at `path`; nil where it declares none.
+        func listType(atMergePath path: String) -> ListType?
+        func isAtomicObject(atMergePath path: String) -> Bool
+    }
+
+    /// The rules of the custom resource being merged. Set around one apply
+    /// or field-set computation (`MergeSchema.$customRules.withValue(schema) { … }`);
+    /// while set, they replace the built-in tables for everything outside
+    /// `metadata`, and an undeclared list is atomic, as Kubernetes treats it.
+    @TaskLocal package static var customRules: (any CustomRules)? = nil
+
     static func rule(kind: String, path: String) -> ListRule? {
+        if let customRules, !path.hasPrefix("metadata.") {
+            // Custom resources are not strategic-merge-patchable, so no patch merge key.
+            return customRules.listType(atMergePath: path).map { ListRule(type: $0, patchMergeKey: nil) }
+        }
         if let rule = objectRules[path] ?? kindRules[kind]?[path] { return rule }
         if let root = podSpecRoots[kind], path.hasPrefix(root + ".") {
             return podSpecRules[String(path.dropFirst(root.count + 1))]
@@ -103,6 +122,7 @@ public enum MergeSchema {
 
     /// Whether the object at `path` is owned and replaced as one value.
     public static func isAtomicObject(kind: String, path: String) -> Bool {
-        atomicObjects[kind]?.contains(path) ?? false
+        if let customRules, !path.hasPrefix("metadata") { return customRules.isAtomicObject(atMergePath: path) }
+        return atomicObjects[kind]?.contains(path) ?? false
     }
 }
