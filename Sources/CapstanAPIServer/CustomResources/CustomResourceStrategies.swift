@@ -40,10 +40,36 @@ struct CustomResourceStrategy: ResourceStrategy {
     var hasStatusSubresource: Bool { custom.version.hasStatusSubresource }
     var writableSubresources: Set<String> { custom.version.hasStatusSubresource ? ["status"] : [] }
 
+    func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
+        try check(object, old: nil, info: info)
+    }
+
+    func validateUpdate(_ object: Unstructured, old: Unstructured, info: KindInfo) throws(APIError) {
+        try check(object, old: old, info: info)
+    }
+
+    /// The generic checks of every object, then the definition's schema
+    /// (with its CEL rules; transition rules see `old`).
+    private func check(_ object: Unstructured, old: Unstructured?, info: KindInfo) throws(APIError) {
+        var problems = ObjectValidator.validate(object.jsonValue, checkingSchema: false)
+        if let schema = custom.schema {
+            problems += schema.validate(object.jsonValue, old: old?.jsonValue, rules: CustomResourceRules.hook)
+        }
+        if !problems.isEmpty {
+            throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems)
+        }
+    }
+
     func admit(_ write: AdmissionAttributes) throws(APIError) {
         guard write.operation == .create, custom.terminating else { return }
         throw APIError(
             code: 405, reason: "MethodNotAllowed",
             message: "create not allowed while custom resource definition is terminating")
     }
+}
+
+/// The `x-kubernetes-validations` of custom kinds' schemas.
+enum CustomResourceRules {
+    /// nil until CEL rules are evaluated.
+    static let hook: RuleHook? = nil
 }

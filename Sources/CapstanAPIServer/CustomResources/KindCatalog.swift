@@ -15,6 +15,8 @@ package final class KindCatalog: Sendable {
         package var version: CustomResourceDefinition.Version
         /// True while the definition is being deleted: reads and deletes only.
         package var terminating: Bool
+        /// The version's schema: what objects are pruned, defaulted and validated against.
+        package var schema: StructuralSchema?
     }
 
     private struct Snapshot {
@@ -71,7 +73,8 @@ package final class KindCatalog: Sendable {
             for version in definition.servedVersions {
                 let info = definition.kindInfo(version)
                 kinds.append(info)
-                custom[info] = CustomKind(definition: definition, version: version, terminating: terminating)
+                let schema = version.schema.flatMap { try? StructuralSchema($0) }
+                custom[info] = CustomKind(definition: definition, version: version, terminating: terminating, schema: schema)
             }
         }
         state.kinds = kinds

@@ -210,18 +210,5 @@ enum Tables {
         return humanDuration(now.timeIntervalSince(created))
     }
 
-    static func humanDuration(_ interval: TimeInterval) -> String {
-        let seconds = max(0, Int(interval))
-        if seconds < 120 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
-        if minutes < 180 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        let days = hours / 24
-        if days < 8 { return hours % 24 == 0 ? "\(days)d" : "\(days)d\(hours % 24)h" }
-        if days < 730 { return "\(days)d" }
-        return "\(days / 365)y"
-    }
+    static func humanDuration(_ interval: TimeInterval) -> String { PrinterColumn.humanDuration(interval) }
 }

@@ -145,6 +145,15 @@ public struct CustomResourceDefinition: Hashable, Sendable {
 
     private static let columnTypes = ["integer", "number", "string", "boolean", "date"]
 
+    /// Why a version's schema cannot be served: not structural, or not readable at all.
+    private static func schemaErrors(_ schema: JSONValue, at path: FieldPath) -> [FieldError] {
+        do {
+            return try StructuralSchema(schema).structuralErrors().map { $0.prefixed(by: path) }
+        } catch {
+            return error.errors.map { $0.prefixed(by: path) }
+        }
+    }
+
     private static func versionErrors(_ versions: [Version], _ raw: [JSONValue], at path: FieldPath) -> [FieldError] {
         guard !versions.isEmpty else { return [.required(path, "must have exactly one version marked as storage version")] }
         var errors: [FieldError] = []
@@ -162,14 +171,21 @@ public struct CustomResourceDefinition: Hashable, Sendable {
             if raw[index]["storage"]?.boolValue == nil { errors.append(.required(at.child("storage"))) }
             if version.schema == nil {
                 errors.append(.required(at.child("schema").child("openAPIV3Schema"), "schemas are required"))
-            } else if case .object = version.schema! {
             } else {
-                errors.append(.wrongType(at.child("schema").child("openAPIV3Schema"), version.schema!, expected: "object"))
+                errors += schemaErrors(version.schema!, at: at.child("schema").child("openAPIV3Schema"))
             }
             for (columnIndex, column) in version.printerColumns.enumerated() {
                 let columnPath = at.child("additionalPrinterColumns").index(columnIndex)
                 if column.name.isEmpty { errors.append(.required(columnPath.child("name"))) }
-                if column.jsonPath.isEmpty { errors.append(.required(columnPath.child("jsonPath"))) }
+                if column.jsonPath.isEmpty {
+                    errors.append(.required(columnPath.child("jsonPath")))
+                } else {
+                    do {
+                        _ = try SimpleJSONPath(column.jsonPath)
+                    } catch {
+                        errors.append(.invalid(columnPath.child("jsonPath"), .string(column.jsonPath), error.reason))
+                    }
+                }
                 if !columnTypes.contains(column.type) {
                     errors.append(.notSupported(columnPath.child("type"), .string(column.type), supported: columnTypes))
                 }
@@ -220,5 +236,15 @@ extension CustomResourceDefinition.Names {
             }
         }
         return errors
+    }
+}
+
+extension FieldError {
+    /// The same error at `prefix` + its path (a schema's errors within its definition).
+    func prefixed(by prefix: FieldPath) -> FieldError {
+        var copy = self
+        copy.path = FieldPath(prefix.components + path.components)
+        if let source = sourcePath { copy.sourcePath = FieldPath(prefix.components + source.components) }
+        return copy
     }
 }
