@@ -21,10 +21,14 @@ struct CELChecker {
         var table: [String: String] = [:]
         let libraries: [String: [String]] = [
             "url": ["url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath", "getQuery"],
-            "quantity": ["quantity", "isQuantity", "compareTo", "add", "sub", "isLessThan", "isGreaterThan", "asInteger",
-                "asApproximateFloat", "sign", "isInteger"],
-            "ip/cidr": ["ip", "isIP", "cidr", "isCIDR", "containsIP", "containsCIDR", "family", "isUnspecified", "isLoopback",
-                "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "prefixLength", "masked"],
+            "quantity": [
+                "quantity", "isQuantity", "compareTo", "add", "sub", "isLessThan", "isGreaterThan", "asInteger",
+                "asApproximateFloat", "sign", "isInteger",
+            ],
+            "ip/cidr": [
+                "ip", "isIP", "cidr", "isCIDR", "containsIP", "containsCIDR", "family", "isUnspecified", "isLoopback",
+                "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "prefixLength", "masked",
+            ],
             "format": ["format", "validate"],
             "semver": ["semver", "isSemver", "major", "minor", "patch"],
             "regex": ["find", "findAll"],

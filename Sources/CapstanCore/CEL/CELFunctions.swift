@@ -134,7 +134,8 @@ extension CELEvaluator {
         case ("substring", 1), ("substring", 2):
             guard let start = int(0), let end = arguments.count == 2 ? int(1) : scalars.count else { break }
             guard 0 <= start, start <= end, end <= scalars.count else {
-                throw .invalidArgument("substring(\(start)\(arguments.count == 2 ? ", \(end)" : "")) out of range for a string of size \(scalars.count)")
+                throw .invalidArgument(
+                    "substring(\(start)\(arguments.count == 2 ? ", \(end)" : "")) out of range for a string of size \(scalars.count)")
             }
             return result(scalars[start..<end])
         case ("replace", 2), ("replace", 3):

@@ -25,13 +25,26 @@ indirect enum CELExpr: Sendable {
     }
 
     enum BinaryOperator: String, Sendable {
-        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
-        case `in`, add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+        case `in`
+        case add = "+"
+        case subtract = "-"
+        case multiply = "*"
+        case divide = "/"
+        case modulo = "%"
     }
 
     /// One of the comprehension macros over a list (its elements) or a map (its keys).
     struct Comprehension: Sendable {
-        enum Kind: String, Sendable { case all, exists, existsOne = "exists_one", map, filter }
+        enum Kind: String, Sendable {
+            case all, exists, map, filter
+            case existsOne = "exists_one"
+        }
         var kind: Kind
         var range: CELExpr
         var variable: String
@@ -142,7 +155,8 @@ struct CELParser {
         while true {
             let op: CELExpr.BinaryOperator
             switch current.kind {
-            case .symbol(let symbol): guard let relational = CELExpr.BinaryOperator(rawValue: symbol), relational.isRelation else { return left }
+            case .symbol(let symbol):
+                guard let relational = CELExpr.BinaryOperator(rawValue: symbol), relational.isRelation else { return left }
                 op = relational
             case .identifier("in"): op = .in
             default: return left
@@ -158,7 +172,13 @@ struct CELParser {
         defer { depth = saved }
         var left = try multiplication()
         while isSymbol("+") || isSymbol("-") {
-            let op: CELExpr.BinaryOperator = take("+") ? .add : { position += 1; return .subtract }()
+            let op: CELExpr.BinaryOperator =
+                take("+")
+                ? .add
+                : {
+                    position += 1
+                    return .subtract
+                }()
             try descend()
             left = .binary(op, left, try multiplication())
         }

@@ -100,7 +100,8 @@ package enum CELValue: Hashable, Sendable {
     private static func compareExactly<T: BinaryInteger>(_ approximate: Double, _ y: Double, integer: (Double) -> T?, _ x: T) -> Int? {
         if y.isNaN { return nil }
         if approximate != y { return compare(approximate, y) }
-        guard let exact = integer(y) else { return approximate < y ? -1 : 1 }
+        // Equal as doubles but not an integer of T: y is just past T's range.
+        guard let exact = integer(y) else { return y > 0 ? -1 : 1 }
         return compare(x, exact)
     }
 }
