@@ -348,6 +348,20 @@ func deepNestingIsASyntaxErrorNotAStackOverflow(source: String) {
     #expect(throws: CELError.costExceeded) { try program.evaluate(self: big, oldSelf: nil, maxSteps: 100_000) }
 }
 
+@Test func joiningALongStringManyTimesRunsOutOfBudget() throws {
+    let object: JSONValue = ["s": .string(String(repeating: "x", count: 100_000)), "n": .array((0..<1_000).map { .int($0) })]
+    let program = try CELProgram("self.n.map(i, self.s).join('').size() > 0")
+    #expect(throws: CELError.costExceeded) { try program.evaluate(self: object, oldSelf: nil) }
+}
+
+@Test func durationsOutOfRangeAreErrors() throws {
+    let program = try CELProgram("duration(self)")
+    #expect(throws: CELError.overflow("integer overflow: duration '2562047h47m16.9s'")) {
+        try program.evaluate(self: "2562047h47m16.9s", oldSelf: nil)
+    }
+    #expect(try program.evaluate(self: "2562047h47m16s", oldSelf: nil) == .duration(nanoseconds: 9_223_372_036_000_000_000))
+}
+
 @Test func aCatastrophicRegularExpressionRunsInLinearTime() throws {
     // (a+)+$ backtracks exponentially in a backtracking engine; the Pike VM answers in one pass.
     let text = String(repeating: "a", count: 5_000) + "b"

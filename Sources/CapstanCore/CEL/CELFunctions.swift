@@ -215,6 +215,8 @@ extension CELEvaluator {
             for value in values {
                 guard case .string(let text) = value else { throw CELOperators.noOverload("join", [.list(values)] + arguments) }
                 pieces.append(text)
+                // The result can be far larger than the list (one long string repeated): pay for its length.
+                try charge(text.utf8.count / 16 + separator.utf8.count / 16)
             }
             return .string(pieces.joined(separator: separator))
         case ("isSorted", 0):

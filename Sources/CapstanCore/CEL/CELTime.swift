@@ -38,7 +38,8 @@ enum CELTime {
             if !fraction.isEmpty {
                 // Digits past nanosecond precision cannot change the result; Double is exact for these.
                 let digits = fraction.prefix(18)
-                part += Int64((Double(Int64(digits)!) / pow(10, Double(digits.count)) * Double(unit.nanoseconds)).rounded(.down))
+                let fractionPart = Int64((Double(Int64(digits)!) / pow(10, Double(digits.count)) * Double(unit.nanoseconds)).rounded(.down))
+                part = try CELOperators.checked(part.addingReportingOverflow(fractionPart), "duration '\(text)'")
             }
             total = try CELOperators.checked(total.addingReportingOverflow(part), "duration '\(text)'")
         }
