@@ -70,6 +70,6 @@ struct CustomResourceStrategy: ResourceStrategy {
 
 /// The `x-kubernetes-validations` of custom kinds' schemas.
 enum CustomResourceRules {
-    /// nil until CEL rules are evaluated.
-    static let hook: RuleHook? = nil
+    /// CEL, in CapstanCore.
+    static let hook: RuleHook? = ValidationRuleEvaluation.hook
 }

@@ -163,6 +163,11 @@ enum Tables {
                 },
                 Column(name: "Message") { object, _ in object["message"] ?? "" },
             ]
+        case "CustomResourceDefinition":
+            return [
+                nameColumn,
+                Column(name: "Created At", type: "date") { object, _ in object[path: ["metadata", "creationTimestamp"]] ?? .null },
+            ]
         case "LimitRange":
             return [nameColumn, Column(name: "Created At") { object, _ in object[path: ["metadata", "creationTimestamp"]] ?? "" }]
         case "ResourceQuota":

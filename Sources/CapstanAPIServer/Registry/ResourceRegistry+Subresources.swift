@@ -16,8 +16,21 @@ extension ResourceRegistry {
         let manager = options.fieldManager
         if case .apply(let config, let force) = request {
             guard case .object = config else { throw .badRequest("an apply request must hold exactly one object") }
-            return try await apply(
-                info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
+            guard let schema = catalog.custom(info)?.schema else {
+                return try await apply(
+                    info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
+            }
+            // A custom kind's lists merge as its schema's x-kubernetes-list-type markers say.
+            do {
+                return try await MergeSchema.$customRules.withValue(schema) {
+                    try await apply(
+                        info, namespace: namespace, name: name, configuration: config, options: options, force: force, subresource: subresource)
+                }
+            } catch let error as APIError {
+                throw error
+            } catch {
+                throw .internalError("\(error)")
+            }
         }
         return try await patch(info, namespace: namespace, name: name, options: options, subresource: subresource) {
             (current: JSONValue?) throws -> JSONValue in

@@ -100,6 +100,21 @@ struct StructuralChecker {
             errors.append(.forbidden(path.child("patternProperties"), "patternProperties is not supported"))
         }
         if node.raw["dependencies"] != nil { errors.append(.forbidden(path.child("dependencies"), "dependencies is not supported")) }
+        for (index, rule) in node.rules.enumerated() {
+            let at = path.child("x-kubernetes-validations").index(index)
+            do {
+                _ = try CELProgram(rule.rule)
+            } catch {
+                errors.append(.invalid(at.child("rule"), .string(rule.rule), "compilation failed: \(error)"))
+            }
+            if let expression = rule.messageExpression {
+                do {
+                    _ = try CELProgram(expression)
+                } catch {
+                    errors.append(.invalid(at.child("messageExpression"), .string(expression), "messageExpression compilation failed: \(error)"))
+                }
+            }
+        }
     }
 
     /// The root's `metadata` is ObjectMeta; a schema may only narrow `name` and `generateName` (string value validations).
