@@ -136,6 +136,8 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.job: withStatus,
             BuiltinKinds.cronJob: withStatus,
             BuiltinKinds.resourceQuota: withStatus,
+            BuiltinKinds.roleBinding: RoleBindingStrategy(),
+            BuiltinKinds.clusterRoleBinding: RoleBindingStrategy(),
         ]
     }
 
