@@ -18,6 +18,8 @@ struct AccessControl: Sendable {
     /// nil: plain HTTP on loopback, no authentication.
     let tokens: TokenStore?
     let registry: ResourceRegistry
+    /// Roles and bindings, consulted when the built-in roles refuse (nil: none, as in unit tests).
+    var rbac: RBACCache?
     /// Who may call the endpoints other modules add (``APIRoute``), by `"METHOD /path"`.
     var routes: [String: APIRoute.Access] = [:]
     /// A node's create request is read up to Kubernetes' 3 MiB body limit here;
@@ -48,6 +50,10 @@ struct AccessControl: Sendable {
         case .allow:
             return user
         case .deny:
+            // The authorizer chain of `--authorization-mode=Node,RBAC`: what the
+            // built-in roles refuse, a RoleBinding may still allow. A node's
+            // requests stay the node authorizer's alone.
+            if route == nil, allowedByRBAC(user, attributes) { return user }
             throw .forbidden(user, attributes)
         case .allowIf(let condition):
             if let reason = try await violation(of: condition, attributes, &request) {
@@ -55,6 +61,13 @@ struct AccessControl: Sendable {
             }
             return user
         }
+    }
+
+    /// Whether a RoleBinding or ClusterRoleBinding allows the request; never for a node's credentials.
+    func allowedByRBAC(_ user: User, _ attributes: RequestAttributes) -> Bool {
+        if case .node = user.role { return false }
+        if user.groups.contains(User.mastersGroup) { return true }
+        return rbac?.policy.allows(user, attributes) ?? false
     }
 
     /// Who every request is on the unauthenticated plain-HTTP port.
