@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import OrderedCollections
@@ -45,7 +46,8 @@ struct AccessControl: Sendable {
             throw .unauthorized
         }
         // A wrong token is refused even on open paths, as Kubernetes does.
-        guard let token = Self.bearerToken(header), let user = tokens.authenticate(token) else { throw .unauthorized }
+        guard let token = Self.bearerToken(header), let authenticated = tokens.authenticate(token) else { throw .unauthorized }
+        let user = try impersonation(by: authenticated, request.headers)
         switch route.map({ Authorizer.decide(user, route: $0) }) ?? Authorizer.decide(user, attributes) {
         case .allow:
             return user
@@ -62,6 +64,49 @@ struct AccessControl: Sendable {
             return user
         }
     }
+
+    /// Whether `user` may do what `attributes` ask, where no request body or
+    /// stored object is at hand (an access review): a conditional allowance
+    /// of the node authorizer counts as no.
+    func allows(_ user: User, _ attributes: RequestAttributes) -> Bool {
+        switch Authorizer.decide(user, attributes) {
+        case .allow: true
+        case .deny: allowedByRBAC(user, attributes)
+        case .allowIf: false
+        }
+    }
+
+    /// The user a request acts as: the authenticated one, or the one its
+    /// `Impersonate-User` and `Impersonate-Group` headers name, if the
+    /// authenticated user may `impersonate` each of them (Kubernetes'
+    /// impersonation filter). Impersonating a service account's user name
+    /// checks `impersonate` on that ServiceAccount and, without groups
+    /// asked for, gives its groups; every impersonated user is in
+    /// `system:authenticated` and has no built-in role.
+    func impersonation(by user: User, _ headers: HTTPFields) throws(APIError) -> User {
+        let groups = headers[values: Self.impersonateGroup]
+        guard let name = headers[Self.impersonateUser] else {
+            if groups.isEmpty { return user }
+            throw .badRequest("requested to impersonate groups \(groups) without impersonating a user")
+        }
+        var checks: [RequestAttributes.Resource] = []
+        let serviceAccount = ServiceAccountIdentity.split(name)
+        if let serviceAccount {
+            checks.append(.init(group: "", resource: "serviceaccounts", namespace: serviceAccount.namespace, name: serviceAccount.name))
+        } else {
+            checks.append(.init(group: "", resource: "users", name: name))
+        }
+        checks += groups.map { .init(group: "", resource: "groups", name: $0) }
+        for resource in checks {
+            let attributes = RequestAttributes(verb: "impersonate", path: "", resource: resource)
+            guard allows(user, attributes) else { throw .forbidden(user, attributes) }
+        }
+        let impersonatedGroups = groups.isEmpty ? (serviceAccount.map { ServiceAccountIdentity.groups(namespace: $0.namespace) } ?? []) : groups
+        return User(name: name, role: .rbacOnly, groups: impersonatedGroups)
+    }
+
+    static let impersonateUser = HTTPField.Name("Impersonate-User")!
+    static let impersonateGroup = HTTPField.Name("Impersonate-Group")!
 
     /// Whether a RoleBinding or ClusterRoleBinding allows the request; never for a node's credentials.
     func allowedByRBAC(_ user: User, _ attributes: RequestAttributes) -> Bool {
