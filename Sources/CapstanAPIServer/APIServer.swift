@@ -45,6 +45,8 @@ package struct APIServer: ServiceLifecycle.Service {
     /// Records the API server's own Events (`Scaled`, `Scheduled` on a binding) through an
     /// ``InProcessClient``, so they take the same registry path as any other write.
     package let events: EventRecorder
+    /// Roles, bindings and service accounts as the authorizer reads them, kept current by watches.
+    let rbac = RBACCache()
     let logger: Logger
     /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
     package var routes: [APIRoute] = []
@@ -79,8 +81,11 @@ package struct APIServer: ServiceLifecycle.Service {
 
     package func run() async throws {
         try await ensureBuiltinNamespaces()
+        try await BootstrapPolicy.reconcile(registry)
+        // Loaded before the first request, so no request is judged on an empty policy.
+        try await rbac.prime(registry)
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
-        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, routes: routeAccess)
+        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, rbac: rbac, routes: routeAccess)
         let limits = configuration.limits
         var inner = APIResponder(
             registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access,
@@ -112,10 +117,14 @@ package struct APIServer: ServiceLifecycle.Service {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "capstan"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        // As one service of the caller's group: shut down in its turn, not on the signal itself.
-        // The definitions' controller lives exactly as long as the server.
+        // As one service of the caller's group: shut down in its turn, not on
+        // the signal itself; the policy's watches and the definitions'
+        // controller end with the server.
+        let rbac = self.rbac
+        let registry = self.registry
         let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await rbac.run(registry) }
             group.addTask { await definitions.run() }
             try await application.run()
             group.cancelAll()

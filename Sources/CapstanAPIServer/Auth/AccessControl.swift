@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import OrderedCollections
@@ -18,6 +19,8 @@ struct AccessControl: Sendable {
     /// nil: plain HTTP on loopback, no authentication.
     let tokens: TokenStore?
     let registry: ResourceRegistry
+    /// Roles and bindings, consulted when the built-in roles refuse (nil: none, as in unit tests).
+    var rbac: RBACCache?
     /// Who may call the endpoints other modules add (``APIRoute``), by `"METHOD /path"`.
     var routes: [String: APIRoute.Access] = [:]
     /// A node's create request is read up to Kubernetes' 3 MiB body limit here;
@@ -43,11 +46,16 @@ struct AccessControl: Sendable {
             throw .unauthorized
         }
         // A wrong token is refused even on open paths, as Kubernetes does.
-        guard let token = Self.bearerToken(header), let user = tokens.authenticate(token) else { throw .unauthorized }
+        guard let token = Self.bearerToken(header), let authenticated = tokens.authenticate(token) else { throw .unauthorized }
+        let user = try impersonation(by: authenticated, request.headers)
         switch route.map({ Authorizer.decide(user, route: $0) }) ?? Authorizer.decide(user, attributes) {
         case .allow:
             return user
         case .deny:
+            // The authorizer chain of `--authorization-mode=Node,RBAC`: what the
+            // built-in roles refuse, a RoleBinding may still allow. A node's
+            // requests stay the node authorizer's alone.
+            if route == nil, allowedByRBAC(user, attributes) { return user }
             throw .forbidden(user, attributes)
         case .allowIf(let condition):
             if let reason = try await violation(of: condition, attributes, &request) {
@@ -55,6 +63,56 @@ struct AccessControl: Sendable {
             }
             return user
         }
+    }
+
+    /// Whether `user` may do what `attributes` ask, where no request body or
+    /// stored object is at hand (an access review): a conditional allowance
+    /// of the node authorizer counts as no.
+    func allows(_ user: User, _ attributes: RequestAttributes) -> Bool {
+        switch Authorizer.decide(user, attributes) {
+        case .allow: true
+        case .deny: allowedByRBAC(user, attributes)
+        case .allowIf: false
+        }
+    }
+
+    /// The user a request acts as: the authenticated one, or the one its
+    /// `Impersonate-User` and `Impersonate-Group` headers name, if the
+    /// authenticated user may `impersonate` each of them (Kubernetes'
+    /// impersonation filter). Impersonating a service account's user name
+    /// checks `impersonate` on that ServiceAccount and, without groups
+    /// asked for, gives its groups; every impersonated user is in
+    /// `system:authenticated` and has no built-in role.
+    func impersonation(by user: User, _ headers: HTTPFields) throws(APIError) -> User {
+        let groups = headers[values: Self.impersonateGroup]
+        guard let name = headers[Self.impersonateUser] else {
+            if groups.isEmpty { return user }
+            throw .badRequest("requested to impersonate groups \(groups) without impersonating a user")
+        }
+        var checks: [RequestAttributes.Resource] = []
+        let serviceAccount = ServiceAccountIdentity.split(name)
+        if let serviceAccount {
+            checks.append(.init(group: "", resource: "serviceaccounts", namespace: serviceAccount.namespace, name: serviceAccount.name))
+        } else {
+            checks.append(.init(group: "", resource: "users", name: name))
+        }
+        checks += groups.map { .init(group: "", resource: "groups", name: $0) }
+        for resource in checks {
+            let attributes = RequestAttributes(verb: "impersonate", path: "", resource: resource)
+            guard allows(user, attributes) else { throw .forbidden(user, attributes) }
+        }
+        let impersonatedGroups = groups.isEmpty ? (serviceAccount.map { ServiceAccountIdentity.groups(namespace: $0.namespace) } ?? []) : groups
+        return User(name: name, role: .rbacOnly, groups: impersonatedGroups)
+    }
+
+    static let impersonateUser = HTTPField.Name("Impersonate-User")!
+    static let impersonateGroup = HTTPField.Name("Impersonate-Group")!
+
+    /// Whether a RoleBinding or ClusterRoleBinding allows the request; never for a node's credentials.
+    func allowedByRBAC(_ user: User, _ attributes: RequestAttributes) -> Bool {
+        if case .node = user.role { return false }
+        if user.groups.contains(User.mastersGroup) { return true }
+        return rbac?.policy.allows(user, attributes) ?? false
     }
 
     /// Who every request is on the unauthenticated plain-HTTP port.

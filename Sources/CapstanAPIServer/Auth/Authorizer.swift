@@ -48,6 +48,8 @@ enum Authorizer {
         case .admin: return .allow
         case .viewer: return viewer(request)
         case .node(let node): return self.node(node, request)
+        // Nothing built in; the RBAC authorizer after this one may allow it.
+        case .rbacOnly: return .deny
         }
     }
 

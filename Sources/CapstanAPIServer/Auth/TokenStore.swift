@@ -149,6 +149,9 @@ package final class TokenStore: Sendable {
             case .node(let node):
                 object["role"] = "node"
                 object["node"] = .string(node)
+            case .rbacOnly:
+                // Never minted: service accounts carry signed tokens, not stored ones.
+                object["role"] = "rbac"
             }
             object["created"] = .string(entry.created)
             return .object(object)

@@ -58,6 +58,13 @@ struct APIResponder: HTTPResponder {
             guard let resourcePath = ResourcePath(path) else {
                 throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
+            if AccessReviews.isReview(resourcePath), let user {
+                guard request.method == .post else {
+                    throw APIError.methodNotAllowed("\(resourcePath.resource) are created, never stored: only POST is allowed")
+                }
+                let review = try await readJSON(request)
+                return Self.json(try AccessReviews(access: access).answer(resourcePath.resource, review, caller: user), status: .created)
+            }
             guard let info = resourcePath.kind(in: registry.catalog) else {
                 throw APIError(
                     code: 404, reason: "NotFound",

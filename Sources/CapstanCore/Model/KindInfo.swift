@@ -52,6 +52,14 @@ public enum BuiltinKinds {
         group: "", version: "v1", kind: "LimitRange", resource: "limitranges", namespaced: true, shortNames: ["limits"])
     public static let resourceQuota = KindInfo(
         group: "", version: "v1", kind: "ResourceQuota", resource: "resourcequotas", namespaced: true, shortNames: ["quota"])
+    /// RBAC: who may do what (Auth/ in the API server evaluates them).
+    public static let role = KindInfo(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", resource: "roles", namespaced: true)
+    public static let clusterRole = KindInfo(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", resource: "clusterroles", namespaced: false)
+    public static let roleBinding = KindInfo(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", resource: "rolebindings", namespaced: true)
+    public static let clusterRoleBinding = KindInfo(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", resource: "clusterrolebindings", namespaced: false)
 
     /// Kinds defined at run time by their CustomResourceDefinitions.
     public static let customResourceDefinition = KindInfo(
@@ -62,6 +70,7 @@ public enum BuiltinKinds {
         namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
         deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1, limitRange, resourceQuota,
         customResourceDefinition,
+        role, clusterRole, roleBinding, clusterRoleBinding,
     ]
 
     private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)

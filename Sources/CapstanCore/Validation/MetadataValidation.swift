@@ -5,9 +5,12 @@ enum NameRule {
     case dns1123Subdomain
     case dns1123Label
     case dns1035Label
+    /// Any name that is one URL path segment (RBAC kinds: `system:discovery`).
+    case pathSegment
 
     func reasons(_ name: String) -> [String] {
         switch self {
+        case .pathSegment: NameRules.pathSegment(name)
         case .dns1123Subdomain: NameRules.dns1123Subdomain(name)
         case .dns1123Label: NameRules.dns1123Label(name)
         case .dns1035Label: NameRules.dns1035Label(name)

@@ -110,6 +110,15 @@ public enum NameRules {
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
+    /// A name that is one URL path segment, as Kubernetes' `IsValidPathSegmentName`
+    /// checks it (the RBAC kinds' names: `system:controller:foo` is valid).
+    public static func pathSegment(_ value: String) -> [String] {
+        if value == "." || value == ".." { return ["may not be '\(value)'"] }
+        var reasons: [String] = []
+        for forbidden in ["/", "%"] where value.contains(forbidden) { reasons.append("may not contain '\(forbidden)'") }
+        return reasons
+    }
+
     /// `[prefix/]name`: label keys, annotation keys, finalizers.
     public static func qualifiedName(_ value: String) -> [String] {
         if isQualifiedName(value) { return [] }

@@ -59,6 +59,7 @@ public enum ObjectValidator {
         switch info {
         case BuiltinKinds.namespace: .dns1123Label
         case BuiltinKinds.service: .dns1035Label
+        case BuiltinKinds.role, BuiltinKinds.clusterRole, BuiltinKinds.roleBinding, BuiltinKinds.clusterRoleBinding: .pathSegment
         default: .dns1123Subdomain
         }
     }
@@ -91,6 +92,10 @@ public enum ObjectValidator {
         case BuiltinKinds.node: checker.validateNodeSpec(object["spec"], spec)
         case BuiltinKinds.event: checker.validateEvent(object, .root)
         case BuiltinKinds.lease: checker.validateLeaseSpec(object["spec"], spec)
+        case BuiltinKinds.role: checker.validatePolicyRules(object["rules"], FieldPath("rules"), namespaced: true)
+        case BuiltinKinds.clusterRole: checker.validateClusterRole(object)
+        case BuiltinKinds.roleBinding: checker.validateRoleBinding(object, namespaced: true)
+        case BuiltinKinds.clusterRoleBinding: checker.validateRoleBinding(object, namespaced: false)
         default: break
         }
     }

@@ -137,6 +137,8 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.cronJob: withStatus,
             BuiltinKinds.resourceQuota: withStatus,
             BuiltinKinds.customResourceDefinition: CustomResourceDefinitionStrategy(),
+            BuiltinKinds.roleBinding: RoleBindingStrategy(),
+            BuiltinKinds.clusterRoleBinding: RoleBindingStrategy(),
         ]
     }
 
