@@ -84,6 +84,8 @@ package struct APIServer: ServiceLifecycle.Service {
         try await BootstrapPolicy.reconcile(registry)
         // Loaded before the first request, so no request is judged on an empty policy.
         try await rbac.prime(registry)
+        let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
+        let definitionsRevision = try await definitions.prime()
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
         let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, rbac: rbac, routes: routeAccess)
         let limits = configuration.limits
@@ -122,10 +124,9 @@ package struct APIServer: ServiceLifecycle.Service {
         // controller end with the server.
         let rbac = self.rbac
         let registry = self.registry
-        let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await rbac.run(registry) }
-            group.addTask { await definitions.run() }
+            group.addTask { await definitions.run(from: definitionsRevision) }
             try await application.run()
             group.cancelAll()
         }

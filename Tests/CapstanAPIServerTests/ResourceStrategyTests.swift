@@ -23,6 +23,7 @@ import Testing
     func statusSubresourceKinds(_ info: KindInfo) {
         let withStatus: Set<String> = [
             "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace", "ResourceQuota",
+            "CustomResourceDefinition",
         ]
         #expect(strategies[info].hasStatusSubresource == withStatus.contains(info.kind), "\(info.kind)")
     }

@@ -21,18 +21,31 @@ struct CustomResourceDefinitionController: Sendable {
         return options
     }
 
+    /// Serves the definitions stored now, before the server takes requests,
+    /// so objects of custom kinds are served from the first request after a
+    /// restart. Returns the revision ``run(from:)`` watches from.
+    func prime() async throws -> String {
+        let list = try await registry.list(Self.kind, namespace: nil, options: ListOptions())
+        for object in list.items { await handle(WatchEvent(type: .added, object: object)) }
+        return list.resourceVersion
+    }
+
     /// Runs until cancelled. A watch that ends (compaction, a store
     /// restart) is started again from a fresh list.
-    func run() async {
+    func run(from revision: String) async {
+        var options = ListOptions()
+        options.resourceVersion = revision
         while !Task.isCancelled {
             do {
-                try await registry.watch(Self.kind, namespace: nil, options: ListOptions()) { event in
+                try await registry.watch(Self.kind, namespace: nil, options: options) { event in
                     await handle(event)
                 }
+                options = ListOptions()
             } catch is CancellationError {
                 return
             } catch {
                 logger.warning("watching CustomResourceDefinitions failed; watching again", metadata: ["error": "\(error)"])
+                options = ListOptions()
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }

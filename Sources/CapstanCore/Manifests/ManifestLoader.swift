@@ -84,6 +84,37 @@ public struct ManifestLoader: Sendable {
         }
     }
 
+    /// Objects of kinds the CustomResourceDefinitions among `manifests`
+    /// define, checked against their version's schema as the API server
+    /// will check them: unknown fields, then the schema's values and CEL
+    /// rules (on defaulted objects, as stored), each at its `file:line:column`.
+    public static func errors(checkingCustomResourcesIn manifests: [Manifest]) -> [ManifestError] {
+        var schemas: [String: StructuralSchema] = [:]
+        for manifest in manifests where manifest.object.kind == BuiltinKinds.customResourceDefinition.kind {
+            guard let definition = try? CustomResourceDefinition(manifest.object.jsonValue) else { continue }
+            for version in definition.servedVersions {
+                if let schema = version.schema.flatMap({ try? StructuralSchema($0) }) {
+                    schemas["\(definition.group)/\(version.name)/\(definition.names.kind)"] = schema
+                }
+            }
+        }
+        guard !schemas.isEmpty else { return [] }
+        return manifests.flatMap { manifest -> [ManifestError] in
+            let object = manifest.object
+            guard let schema = schemas["\(object.apiVersion)/\(object.kind)"] else { return [] }
+            let pruned = schema.pruned(object.jsonValue)
+            let unknown = pruned.unknownFields.map { path in
+                let name: String = if case .field(let name)? = path.components.last { name } else { path.description }
+                return FieldError(.unknownField, path, "unknown field \"\(name)\"")
+            }
+            let problems = unknown + schema.validate(schema.defaulted(pruned.object), old: nil, rules: ValidationRuleEvaluation.hook)
+            return problems.map {
+                ManifestError(
+                    file: manifest.file, position: manifest.position(of: $0.locationPath), subject: object.displayName, message: $0.description)
+            }
+        }
+    }
+
     /// The object's validation problems, each at its `file:line:column`, top to bottom.
     public static func errors(validating manifest: Manifest) -> [ManifestError] {
         let problems = ObjectValidator.validate(manifest.object.jsonValue)

@@ -89,7 +89,7 @@ package actor ManifestRenderer {
         }
         let (unique, duplicates) = ManifestLoader.removingDuplicates(all)
         rendered.manifests = unique
-        rendered.errors += duplicates + ManifestLoader.errors(unservedKindsIn: unique)
+        rendered.errors += duplicates + ManifestLoader.errors(unservedKindsIn: unique) + ManifestLoader.errors(checkingCustomResourcesIn: unique)
         return rendered
     }
 

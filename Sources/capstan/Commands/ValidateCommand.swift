@@ -29,7 +29,9 @@ struct ValidateCommand: AsyncParsableCommand {
         let loader = ManifestLoader()
         let manifests = try readFiles(paths, limit: loader.yaml.limits.maxStreamBytes) { _ in true }
         let set = loader.load(files: manifests.files)
-        var errors = manifests.errors + set.errors + ManifestLoader.errors(unservedKindsIn: set.manifests)
+        var errors =
+            manifests.errors + set.errors + ManifestLoader.errors(unservedKindsIn: set.manifests)
+            + ManifestLoader.errors(checkingCustomResourcesIn: set.manifests)
         var warnings: [ManifestError] = []
         if !policyPaths.isEmpty {
             let policyFiles = try readFiles(policyPaths, limit: loader.yaml.limits.maxStreamBytes, including: PolicyLoader.isPolicyFile)
