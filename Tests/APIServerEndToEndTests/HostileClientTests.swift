@@ -172,7 +172,13 @@ private func probes(webhookSecret: String) -> [Probe] {
         // Health, version, discovery.
         get("/healthz", .publicInfo), get("/readyz", .publicInfo), get("/livez", .publicInfo), get("/version", .publicInfo),
         get("/api", .signedIn), get("/apis", .signedIn), get("/api/v1", .signedIn), get("/apis/apps/v1", .signedIn),
-        get("/openapi/v3", .signedIn),
+        get("/openapi/v3", .signedIn), get("/openapi/v3/apis/apps/v1", .signedIn), get("/openapi/v2", .signedIn),
+        // CustomResourceDefinitions: read as any kind is; only admins define kinds.
+        get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", .readers),
+        write(
+            "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"hostiles.example.com"},"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"hostiles","kind":"Hostile"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}"#
+        ),
         get("/metrics", .readers), get("/status", .readers),
 
         // What nodes read to run pods; the view role reads it too.
