@@ -181,6 +181,16 @@ import Testing
         result = try await server.kubectl("get", "crd", "widgets.example.com", "-o", "jsonpath={.status.storedVersions}")
         #expect(result.output == "[\"v1\"]", "\(result.output)")
 
+        // Deleting a namespace deletes the custom objects in it.
+        result = try await server.kubectl("create", "namespace", "gadgets")
+        result = try await server.kubectl(
+            "apply", "-n", "gadgets", "-f", try server.write("w2.yaml", widget.replacingOccurrences(of: "name: w}", with: "name: w2}")))
+        #expect(result.output == "widget.example.com/w2 created\n", "\(result.output)")
+        result = try await server.kubectl("delete", "namespace", "gadgets", "--timeout=60s")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "--raw", "/apis/example.com/v1/widgets")
+        #expect(result.output.contains("\"name\":\"w\"") && !result.output.contains("\"name\":\"w2\""), "\(result.output)")
+
         // A definition whose rule is not CEL is refused with where and why.
         let broken = Self.widgets.replacingOccurrences(of: "widgets", with: "gadgets").replacingOccurrences(of: "Widget", with: "Gadget")
             .replacingOccurrences(of: "widget", with: "gadget").replacingOccurrences(of: "[wd]", with: "[gd]")
