@@ -87,7 +87,9 @@ package struct APIServer: ServiceLifecycle.Service {
         let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
         let definitionsRevision = try await definitions.prime()
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
-        let access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, rbac: rbac, routes: routeAccess)
+        let serviceAccountTokens = ServiceAccountTokens(key: security.serviceAccountKey, registry: registry, rbac: rbac, logger: logger)
+        var access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, rbac: rbac, routes: routeAccess)
+        access.serviceAccountTokens = serviceAccountTokens
         let limits = configuration.limits
         var inner = APIResponder(
             registry: registry, status: status, capstanVersion: configuration.capstanVersion, logger: logger, access: access,
@@ -95,6 +97,7 @@ package struct APIServer: ServiceLifecycle.Service {
         inner.routes = routes
         inner.gitOpsStatus = gitOpsStatus
         inner.podStreaming = podStreaming
+        inner.serviceAccountTokens = serviceAccountTokens
         let responder = ObservedResponder(
             inner: inner, catalog: registry.catalog, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient),
             retryAfterSeconds: limits.watchRetryAfterSeconds)

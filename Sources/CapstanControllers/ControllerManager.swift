@@ -5,9 +5,10 @@ package import Foundation
 package import Logging
 package import ServiceLifecycle
 
-/// The ReplicaSet, Deployment, node lifecycle and namespace controllers and
-/// the garbage collector as one service, over the process's shared informers
-/// for pods, ReplicaSets, Deployments, nodes, node Leases and namespaces.
+/// The ReplicaSet, Deployment, node lifecycle, namespace and service-account
+/// controllers and the garbage collector as one service, over the process's
+/// shared informers for pods, ReplicaSets, Deployments, nodes, node Leases,
+/// namespaces and ServiceAccounts.
 ///
 /// Wiring, next to the scheduler in one ServiceGroup (see `ControlPlane`):
 /// `ControllerManager(client: client, logger: logger, informers: factory)`, with
@@ -91,11 +92,13 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
         let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
+        let serviceAccounts = informers.informer(ServiceAccount.self, kind: BuiltinKinds.serviceAccount)
         let terminalErrors = TerminalErrorReporter(
             client: client, component: "controller-manager", wallClock: wallClock, logger: logger, events: events)
         let rsQueue = WorkQueue<ObjectKey>(clock: clock)
         let deploymentQueue = WorkQueue<ObjectKey>(clock: clock)
         let namespaceQueue = WorkQueue<ObjectKey>(clock: clock)
+        let serviceAccountQueue = WorkQueue<ObjectKey>(clock: clock)
         let gcQueue = WorkQueue<GarbageCollector.Item>(clock: clock)
 
         let rsController = Controller(
@@ -112,6 +115,11 @@ package struct ControllerManager: ServiceLifecycle.Service {
             name: "namespace-controller", informer: namespaces,
             reconciler: NamespaceReconciler(client: client, logger: logger, wallClock: wallClock),
             workers: configuration.workers, queue: namespaceQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
+        let serviceAccountController = Controller(
+            name: "service-account-controller", informer: namespaces,
+            reconciler: ServiceAccountReconciler(client: client, logger: logger),
+            workers: configuration.workers, queue: serviceAccountQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
@@ -132,6 +140,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let deploymentChanges = deployments.changes()
         let nodeChanges = nodes.changes()
         let leaseChanges = leases.changes()
+        let serviceAccountChanges = serviceAccounts.changes()
         let configuration = self.configuration
         let logger = self.logger
 
@@ -172,9 +181,19 @@ package struct ControllerManager: ServiceLifecycle.Service {
                     group.addTask {
                         for await _ in leaseChanges { await nodeLifecycle.wakeup.signal() }
                     }
+                    group.addTask {
+                        // A deleted `default` account is made again by its namespace's next pass.
+                        for await change in serviceAccountChanges {
+                            guard case .deleted(let account) = change, account.metadata.name == ServiceAccountReconciler.defaultName,
+                                let namespace = account.metadata.namespace
+                            else { continue }
+                            await serviceAccountQueue.add(ObjectKey(namespace: nil, name: namespace))
+                        }
+                    }
                     group.addTask { try await rsController.run() }
                     group.addTask { try await deploymentController.run() }
                     group.addTask { try await namespaceController.run() }
+                    group.addTask { try await serviceAccountController.run() }
 
                     await pods.waitForSync()
                     await replicaSets.waitForSync()
@@ -199,6 +218,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
                             for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) {
                                 await namespaceQueue.add(key)
                             }
+                            for key in namespaces.list().map(ObjectKey.init) { await serviceAccountQueue.add(key) }
                             for item in router.everyDependent() { await gcQueue.add(item) }
                             try? await clock.sleep(for: configuration.resyncInterval)
                         }

@@ -21,6 +21,8 @@ struct AccessControl: Sendable {
     let registry: ResourceRegistry
     /// Roles and bindings, consulted when the built-in roles refuse (nil: none, as in unit tests).
     var rbac: RBACCache?
+    /// Verifies service-account tokens (JWTs); nil: only the token store's tokens are known.
+    var serviceAccountTokens: ServiceAccountTokens?
     /// Who may call the endpoints other modules add (``APIRoute``), by `"METHOD /path"`.
     var routes: [String: APIRoute.Access] = [:]
     /// A node's create request is read up to Kubernetes' 3 MiB body limit here;
@@ -46,7 +48,7 @@ struct AccessControl: Sendable {
             throw .unauthorized
         }
         // A wrong token is refused even on open paths, as Kubernetes does.
-        guard let token = Self.bearerToken(header), let authenticated = tokens.authenticate(token) else { throw .unauthorized }
+        guard let token = Self.bearerToken(header), let authenticated = await authenticate(token, tokens) else { throw .unauthorized }
         let user = try impersonation(by: authenticated, request.headers)
         switch route.map({ Authorizer.decide(user, route: $0) }) ?? Authorizer.decide(user, attributes) {
         case .allow:
@@ -63,6 +65,14 @@ struct AccessControl: Sendable {
             }
             return user
         }
+    }
+
+    /// The user of a bearer token: a service-account JWT (it has dots) is
+    /// verified by its signature and what it is bound to, any other token is
+    /// looked up in the token store.
+    private func authenticate(_ token: String, _ tokens: TokenStore) async -> User? {
+        guard ServiceAccountJWT.looksLikeJWT(token) else { return tokens.authenticate(token) }
+        return await serviceAccountTokens?.user(for: token)
     }
 
     /// Whether `user` may do what `attributes` ask, where no request body or

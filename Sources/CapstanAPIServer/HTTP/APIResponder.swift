@@ -31,6 +31,8 @@ struct APIResponder: HTTPResponder {
     var gitOpsStatus: (@Sendable () async -> JSONValue)?
     /// Logs and exec of pods' containers (Streaming/); nil: no node agent is wired in.
     var podStreaming: (any PodStreaming)?
+    /// Issues service-account tokens and serves their issuer's keys; nil: neither is served.
+    var serviceAccountTokens: ServiceAccountTokens?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let warnings = RequestWarnings()
@@ -64,6 +66,15 @@ struct APIResponder: HTTPResponder {
                 }
                 let review = try await readJSON(request)
                 return Self.json(try AccessReviews(access: access).answer(resourcePath.resource, review, caller: user), status: .created)
+            }
+            if TokenRequests.isTokenRequest(resourcePath), let serviceAccountTokens {
+                guard request.method == .post else {
+                    throw APIError.methodNotAllowed("serviceaccounts/token requests are created, never stored: only POST is allowed")
+                }
+                let body = try await readJSON(request)
+                let answer = try await TokenRequests(tokens: serviceAccountTokens).answer(
+                    namespace: resourcePath.namespace ?? "", name: resourcePath.name ?? "", body)
+                return Self.json(answer, status: .created)
             }
             guard let info = resourcePath.kind(in: registry.catalog) else {
                 throw APIError(
@@ -103,6 +114,10 @@ struct APIResponder: HTTPResponder {
             return Self.bytes(OpenAPIDocuments.v3Index, contentType: "application/json")
         case "/openapi/v2":
             return try openAPIV2(accepting: request.headers[.accept] ?? "")
+        case "/.well-known/openid-configuration" where serviceAccountTokens != nil:
+            return Self.json(ServiceAccountTokens.openIDConfiguration)
+        case "/openid/v1/jwks" where serviceAccountTokens != nil:
+            return Self.json(serviceAccountTokens?.key.jwks ?? .null, contentType: "application/jwk-set+json")
         case "/status":
             return Self.json(await status.report(gitOps: await gitOpsStatus?()))
         case "/metrics":

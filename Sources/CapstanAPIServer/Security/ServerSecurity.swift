@@ -8,6 +8,7 @@ package import NIOSSL
 /// - `pki/` — the CA and serving certificate (``ServerPKI``), unless plain HTTP;
 /// - `auth/tokens.json` — hashed bearer tokens (``TokenStore``);
 /// - `secrets.key` — the key Secrets are encrypted with (``SecretEncryption``);
+/// - `service-account.key` — the key service-account tokens are signed with (``ServiceAccountKey``);
 /// - `admin.kubeconfig` — the CA, the server URL and an admin token.
 ///
 /// Key and token files are mode 0600, their directories 0700.
@@ -17,6 +18,9 @@ package struct ServerSecurity: Sendable {
     package let pki: ServerPKI?
     package let tokens: TokenStore
     package let encryption: SecretEncryption
+    /// Signs and verifies service-account tokens; made even for plain HTTP,
+    /// so a token minted there still works once the server speaks TLS.
+    package let serviceAccountKey: ServiceAccountKey
     /// The admin token in `admin.kubeconfig`, kept to rewrite the file with the bound address.
     let adminToken: String
 
@@ -30,6 +34,7 @@ package struct ServerSecurity: Sendable {
     package static func tokensPath(dataDirectory: String) -> String { dataDirectory + "/auth/tokens.json" }
     package static func pkiDirectory(dataDirectory: String) -> String { dataDirectory + "/pki" }
     package static func secretsKeyPath(dataDirectory: String) -> String { dataDirectory + "/secrets.key" }
+    package static func serviceAccountKeyPath(dataDirectory: String) -> String { dataDirectory + "/service-account.key" }
 
     /// Loads or makes the data directory's keys, certificates and tokens.
     /// - Parameters:
@@ -40,6 +45,7 @@ package struct ServerSecurity: Sendable {
         let pki = tls ? try ServerPKI.loadOrCreate(directory: pkiDirectory(dataDirectory: dataDirectory), names: names) : nil
         let tokens = try TokenStore(path: tokensPath(dataDirectory: dataDirectory))
         let encryption = try SecretEncryption.loadOrCreate(path: secretsKeyPath(dataDirectory: dataDirectory))
+        let serviceAccountKey = try ServiceAccountKey.loadOrCreate(path: serviceAccountKeyPath(dataDirectory: dataDirectory))
         // The admin kubeconfig's token is reused while it is still a valid admin
         // token; otherwise (first start, file removed, token revoked) a new one is minted.
         let kubeconfigPath = adminKubeconfigPath(dataDirectory: dataDirectory)
@@ -51,7 +57,8 @@ package struct ServerSecurity: Sendable {
             adminToken = existing.token
         }
         let token = try adminToken ?? tokens.mint(for: User(name: "admin", role: .admin))
-        return ServerSecurity(dataDirectory: dataDirectory, pki: pki, tokens: tokens, encryption: encryption, adminToken: token)
+        return ServerSecurity(
+            dataDirectory: dataDirectory, pki: pki, tokens: tokens, encryption: encryption, serviceAccountKey: serviceAccountKey, adminToken: token)
     }
 
     /// Writes `admin.kubeconfig` (0600) for the address the server listens on.

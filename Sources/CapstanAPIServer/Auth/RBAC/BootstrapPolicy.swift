@@ -113,6 +113,9 @@ enum BootstrapPolicy {
                     verbs: ["create"], apiGroups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"])
             ]),
         ClusterRole(name: "system:public-info-viewer", rules: [PolicyRule(verbs: ["get"], nonResourceURLs: publicInfoURLs)]),
+        ClusterRole(
+            name: "system:service-account-issuer-discovery",
+            rules: [PolicyRule(verbs: ["get"], nonResourceURLs: ["/.well-known/openid-configuration", "/openid/v1/jwks"])]),
     ]
 
     private static let authenticated = RBACSubject(kind: .group, name: User.authenticatedGroup)
@@ -124,6 +127,9 @@ enum BootstrapPolicy {
         ClusterRoleBinding(
             name: "system:public-info-viewer", role: "system:public-info-viewer",
             subjects: [authenticated, RBACSubject(kind: .group, name: "system:unauthenticated")]),
+        // Kubernetes binds it to `system:serviceaccounts`; the keys are public, so every signed-in user may read them.
+        ClusterRoleBinding(
+            name: "system:service-account-issuer-discovery", role: "system:service-account-issuer-discovery", subjects: [authenticated]),
     ]
 
     static func object(_ role: ClusterRole) -> JSONValue {
