@@ -90,6 +90,13 @@ import Testing
         result = try await server.kubectl("get", "cert", "web", "-o", "wide")
         #expect(result.output.hasPrefix("NAME   READY   SECRET    ISSUER   STATUS   EXPIRATION   AGE\n"), "\(result.output)")
 
+        // kubectl explain reads the definition's schema from /openapi/v3, ObjectMeta included.
+        result = try await server.kubectl("explain", "certificate.spec.privateKey")
+        #expect(result.output.contains("KIND:       Certificate\nVERSION:    v1\n\nFIELD: privateKey <Object>"), "\(result.output)")
+        #expect(result.output.contains("  algorithm\t<string>\n  enum: RSA, ECDSA, Ed25519"), "\(result.output)")
+        result = try await server.kubectl("explain", "certificate.metadata.labels")
+        #expect(result.output.contains("FIELD: labels <map[string]string>"), "\(result.output)")
+
         let typo = try server.write(
             "typo.yaml",
             Self.certificate.replacingOccurrences(of: "name: web\n", with: "name: typo\n").replacingOccurrences(of: "secretName", with: "secretNmae"))

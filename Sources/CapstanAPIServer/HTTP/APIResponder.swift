@@ -111,7 +111,7 @@ struct APIResponder: HTTPResponder {
                 ? Self.json(Discovery.aggregated(core: false, registry.catalog), contentType: Discovery.aggregatedContentType)
                 : Self.json(Discovery.legacyGroups(registry.catalog))
         case "/openapi/v3", "/openapi/v3/":
-            return Self.bytes(OpenAPIDocuments.v3Index, contentType: "application/json")
+            return Self.bytes(OpenAPIDocuments.v3Index(registry.catalog), contentType: "application/json")
         case "/openapi/v2":
             return try openAPIV2(accepting: request.headers[.accept] ?? "")
         case "/.well-known/openid-configuration" where serviceAccountTokens != nil:
@@ -129,7 +129,7 @@ struct APIResponder: HTTPResponder {
         }
         let segments = path.split(separator: "/").map(String.init)
         if segments.first == "openapi", segments.count >= 3, segments[1] == "v3" {
-            if let document = OpenAPIDocuments.v3[segments.dropFirst(2).joined(separator: "/")] {
+            if let document = OpenAPIDocuments.v3Document(at: segments.dropFirst(2).joined(separator: "/"), registry.catalog) {
                 return Self.bytes(document.bytes, contentType: "application/json")
             }
             throw APIError(code: 404, reason: "NotFound", message: "no OpenAPI document for \(path)")

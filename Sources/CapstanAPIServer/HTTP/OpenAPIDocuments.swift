@@ -37,16 +37,86 @@ enum OpenAPIDocuments {
         return documents
     }()
 
-    /// The v3 index: every group version's document URL.
-    static let v3Index: [UInt8] = {
+    /// The built-in part of the v3 index: every built-in group version's document URL.
+    private static let builtinV3Index: JSONObject = {
         var paths = JSONObject()
         for (group, version, _) in builtinGroupVersions {
             let path = prefix(group: group, version: version)
             guard let document = v3[path] else { continue }
             paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(document.hash)")]
         }
-        return JSONSerializer.bytes(["paths": .object(paths)])
+        return paths
     }()
+
+    /// The v3 index: the built-in documents and one per group version that
+    /// only custom kinds are served at (its hash changes with their definitions).
+    static func v3Index(_ catalog: KindCatalog) -> [UInt8] {
+        var paths = builtinV3Index
+        for (path, document) in customV3Documents(catalog) {
+            paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(document.hash)")]
+        }
+        return JSONSerializer.bytes(["paths": .object(paths)])
+    }
+
+    /// The v3 document at `path` (`apis/example.com/v1`), built-in or custom.
+    static func v3Document(at path: String, _ catalog: KindCatalog) -> Document? {
+        v3[path] ?? customV3Documents(catalog)[path]
+    }
+
+    /// Documents of the custom kinds, by path: each kind's schema as its
+    /// definition writes it, with Kubernetes' ObjectMeta for `metadata`, so
+    /// `kubectl explain` reads a custom kind as it reads a built-in one.
+    private static func customV3Documents(_ catalog: KindCatalog) -> [String: Document] {
+        var byPath: [String: [KindInfo]] = [:]
+        for info in catalog.all where catalog.custom(info) != nil {
+            byPath[prefix(group: info.group, version: info.version), default: []].append(info)
+        }
+        var documents: [String: Document] = [:]
+        for (path, kinds) in byPath where v3[path] == nil {
+            let bytes = JSONSerializer.bytes(customV3Document(kinds, catalog))
+            documents[path] = Document(bytes: bytes, hash: hash(bytes))
+        }
+        return documents
+    }
+
+    private static func customV3Document(_ kinds: [KindInfo], _ catalog: KindCatalog) -> JSONValue {
+        let objectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+        let shared = KubernetesSchemas.closure(of: [objectMeta])
+        var components = JSONObject()
+        for name in shared.keys.sorted() { components[name] = .object(shared[name]!) }
+        var paths = JSONObject()
+        for info in kinds {
+            guard let custom = catalog.custom(info) else { continue }
+            let group = info.group.split(separator: ".").reversed().joined(separator: ".")
+            let name = "\(group).\(info.version).\(info.kind)"
+            var schema = custom.version.schema?.objectValue ?? ["type": "object"]
+            var properties = schema["properties"]?.objectValue ?? [:]
+            properties["metadata"] = [
+                "allOf": [["$ref": .string(KubernetesSchemas.referencePrefix + objectMeta)]], "description": "Standard object's metadata.",
+            ]
+            for field in ["apiVersion", "kind"] where properties[field] == nil { properties[field] = ["type": "string"] }
+            schema["properties"] = .object(properties)
+            schema["x-kubernetes-group-version-kind"] = [
+                ["group": .string(info.group), "version": .string(info.version), "kind": .string(info.kind)]
+            ]
+            components[name] = .object(schema)
+            let kind = KindPaths(info: info, definition: name)
+            let body: JSONValue = ["$ref": .string(KubernetesSchemas.referencePrefix + name)]
+            for operation in kind.operations {
+                var item = paths[operation.path]?.objectValue ?? [:]
+                item[operation.method] = [
+                    "operationId": .string(operation.action + info.kind), "x-kubernetes-action": .string(operation.action),
+                    "x-kubernetes-group-version-kind": kind.gvk, "parameters": kind.parameters(operation.parameters, v2: false),
+                    "responses": ["200": ["description": "OK", "content": ["application/json": ["schema": body]]]],
+                ]
+                paths[operation.path] = .object(item)
+            }
+        }
+        return [
+            "openapi": "3.0.0", "info": ["title": "Kubernetes CRD Swagger", "version": "v0.1.0"], "paths": .object(paths),
+            "components": ["schemas": .object(components)],
+        ]
+    }
 
     /// The Swagger 2.0 document of everything served.
     static let v2: JSONValue = v2Document(kinds: BuiltinKinds.all)
