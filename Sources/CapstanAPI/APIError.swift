@@ -97,11 +97,13 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The `Status` object.
     public var status: JSONValue {
+        // Kubernetes' field order (Go's struct order): clients that compare bodies byte for byte see the same text.
         var object: JSONObject = [
             "kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Failure",
-            "message": .string(message), "reason": .string(reason), "code": .int(Int64(code)),
+            "message": .string(message), "reason": .string(reason),
         ]
         if let details { object["details"] = .object(details) }
+        object["code"] = .int(Int64(code))
         return .object(object)
     }
 }

@@ -66,6 +66,9 @@ enum ContentNegotiation {
             return Response(
                 status: status, headers: [.contentType: KubernetesProtobuf.mediaType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: JSONSerializer.bytes(value))))
+        // A newline after the document, as Go's json.Encoder writes it for kube-apiserver.
+        var bytes = JSONSerializer.bytes(value)
+        bytes.append(UInt8(ascii: "\n"))
+        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -101,6 +101,8 @@ struct PodStatusBuilder {
         status.restartCount = Int64(instances.first?.restartCount ?? 0)
         status.ready = false
         status.started = false
+        // Always present, as in Kubernetes (clients require it): empty until an image is resolved.
+        status.imageID = ""
         if let latest = instances.first {
             status.containerID = "\(runtimeName)://\(latest.id)"
             status.imageID = latest.status.imageRef
