@@ -229,6 +229,24 @@ import Testing
         #expect(object == once)
     }
 
+    /// An in-process write of an APIService is refused as an HTTP one is: nothing is stored.
+    @Test func anAPIServiceWriteIsRefusedInProcess() async throws {
+        try await withRegistry { registry in
+            let apiService: JSONValue = [
+                "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": ["name": "v1beta1.metrics.k8s.io"],
+                "spec": ["group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100],
+            ]
+            await #expect {
+                _ = try await registry.create(BuiltinKinds.apiService, namespace: nil, object: apiService, options: writer)
+            } throws: { error in
+                let error = error as? APIError
+                return error?.code == 405 && error?.message.hasPrefix("Capstan does not aggregate APIs") == true
+            }
+            let stored = try await registry.list(BuiltinKinds.apiService, namespace: nil, options: ListOptions())
+            #expect(stored.items.isEmpty)
+        }
+    }
+
     /// A field of the wrong shape is left as it is, for validation to name.
     @Test func malformedFieldsAreLeftForValidation() {
         var object: JSONObject = [
