@@ -18,6 +18,7 @@ struct TrackedKind: Sendable {
 struct ChangeRouter: Sendable {
     let replicaSets: Informer<ReplicaSet>
     let deployments: Informer<Deployment>
+    let replicationControllers: Informer<ReplicationController>
     let tracked: [TrackedKind]
 
     func replicaSets(for change: InformerChange<Pod>) -> Set<ObjectKey> {
@@ -26,6 +27,16 @@ struct ChangeRouter: Sendable {
         case .updated(let old, let new):
             owners(of: old.metadata, kind: "ReplicaSet", in: replicaSets, selector: \.spec.selector)
                 .union(owners(of: new.metadata, kind: "ReplicaSet", in: replicaSets, selector: \.spec.selector))
+        }
+    }
+
+    func replicationControllers(for change: InformerChange<Pod>) -> Set<ObjectKey> {
+        let kind = BuiltinKinds.replicationController.kind
+        switch change {
+        case .added(let pod), .deleted(let pod): return owners(of: pod.metadata, kind: kind, in: replicationControllers, selector: \.podSelector)
+        case .updated(let old, let new):
+            return owners(of: old.metadata, kind: kind, in: replicationControllers, selector: \.podSelector)
+                .union(owners(of: new.metadata, kind: kind, in: replicationControllers, selector: \.podSelector))
         }
     }
 

@@ -89,6 +89,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
         let replicaSets = informers.informer(ReplicaSet.self, kind: BuiltinKinds.replicaSet)
         let deployments = informers.informer(Deployment.self, kind: BuiltinKinds.deployment)
+        let replicationControllers = informers.informer(ReplicationController.self, kind: BuiltinKinds.replicationController)
         let nodes = informers.informer(Node.self, kind: BuiltinKinds.node)
         let leases = informers.informer(Lease.self, kind: BuiltinKinds.lease, namespace: NodeLifecycleController.leaseNamespace)
         let namespaces = informers.informer(Namespace.self, kind: BuiltinKinds.namespace)
@@ -96,6 +97,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let terminalErrors = TerminalErrorReporter(
             client: client, component: "controller-manager", wallClock: wallClock, logger: logger, events: events)
         let rsQueue = WorkQueue<ObjectKey>(clock: clock)
+        let rcQueue = WorkQueue<ObjectKey>(clock: clock)
         let deploymentQueue = WorkQueue<ObjectKey>(clock: clock)
         let namespaceQueue = WorkQueue<ObjectKey>(clock: clock)
         let serviceAccountQueue = WorkQueue<ObjectKey>(clock: clock)
@@ -105,6 +107,13 @@ package struct ControllerManager: ServiceLifecycle.Service {
             name: "replicaset-controller", informer: replicaSets,
             reconciler: ReplicaSetReconciler(client: client, events: events, logger: logger, wallClock: wallClock),
             workers: configuration.workers, queue: rsQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: logger)
+        // A ReplicationController is run by the ReplicaSet reconciler itself.
+        let rcController = Controller(
+            name: "replicationcontroller-controller", informer: replicationControllers,
+            reconciler: ReplicaSetReconciler(
+                client: client, events: events, logger: logger, kind: BuiltinKinds.replicationController, wallClock: wallClock),
+            workers: configuration.workers, queue: rcQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
         let deploymentController = Controller(
             name: "deployment-controller", informer: deployments,
@@ -130,14 +139,17 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let tracked = [
             TrackedKind(pods, kind: BuiltinKinds.pod), TrackedKind(replicaSets, kind: BuiltinKinds.replicaSet),
             TrackedKind(deployments, kind: BuiltinKinds.deployment),
+            TrackedKind(replicationControllers, kind: BuiltinKinds.replicationController),
         ]
         let collector = GarbageCollector(client: client, dependentKinds: tracked.map(\.kind), logger: logger)
-        let router = ChangeRouter(replicaSets: replicaSets, deployments: deployments, tracked: tracked)
+        let router = ChangeRouter(
+            replicaSets: replicaSets, deployments: deployments, replicationControllers: replicationControllers, tracked: tracked)
 
         // Subscribed before the informers run, so the first lists are seen too.
         let podChanges = pods.changes()
         let rsChanges = replicaSets.changes()
         let deploymentChanges = deployments.changes()
+        let rcChanges = replicationControllers.changes()
         let nodeChanges = nodes.changes()
         let leaseChanges = leases.changes()
         let serviceAccountChanges = serviceAccounts.changes()
@@ -158,6 +170,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
                                 await namespaceQueue.add(ObjectKey(namespace: nil, name: namespace))
                             }
                             for key in router.replicaSets(for: change) { await rsQueue.add(key) }
+                            for key in router.replicationControllers(for: change) { await rcQueue.add(key) }
                             if case .deleted(let pod) = change {
                                 for key in router.deployments(forDeletedPod: pod) { await deploymentQueue.add(key) }
                             }
@@ -173,6 +186,11 @@ package struct ControllerManager: ServiceLifecycle.Service {
                     group.addTask {
                         for await change in deploymentChanges {
                             for item in router.collectorItems(for: change, kind: BuiltinKinds.deployment) { await gcQueue.add(item) }
+                        }
+                    }
+                    group.addTask {
+                        for await change in rcChanges {
+                            for item in router.collectorItems(for: change, kind: BuiltinKinds.replicationController) { await gcQueue.add(item) }
                         }
                     }
                     group.addTask {
@@ -192,12 +210,14 @@ package struct ControllerManager: ServiceLifecycle.Service {
                     }
                     group.addTask { try await rsController.run() }
                     group.addTask { try await deploymentController.run() }
+                    group.addTask { try await rcController.run() }
                     group.addTask { try await namespaceController.run() }
                     group.addTask { try await serviceAccountController.run() }
 
                     await pods.waitForSync()
                     await replicaSets.waitForSync()
                     await deployments.waitForSync()
+                    await replicationControllers.waitForSync()
                     await nodes.waitForSync()
                     await leases.waitForSync()
                     logger.info(
@@ -214,6 +234,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
                     group.addTask {
                         while !Task.isCancelled {
                             for key in replicaSets.list().map(ObjectKey.init) { await rsQueue.add(key) }
+                            for key in replicationControllers.list().map(ObjectKey.init) { await rcQueue.add(key) }
                             for key in deployments.list().map(ObjectKey.init) { await deploymentQueue.add(key) }
                             for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) {
                                 await namespaceQueue.add(key)

@@ -115,3 +115,161 @@ extension WriteDefaultsEndToEndTests {
         #expect(rows.contains(["Container", "cpu", "-", "1", "100m", "200m", "-"]), "\(result.output)")
     }
 }
+
+extension WriteDefaultsEndToEndTests {
+    /// `kubectl create deployment` stores what Kubernetes stores: the
+    /// Deployment's, the template's and the containers' defaults.
+    @Test func kubectlSeesKubernetesWorkloadDefaults() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        var result = try await server.kubectl("create", "deployment", "web", "--image=nginx")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(
+            "get", "deployment", "web", "-o",
+            "jsonpath={.spec.replicas} {.spec.strategy.type} {.spec.strategy.rollingUpdate.maxUnavailable} {.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds}"
+        )
+        #expect(result.output == "1 RollingUpdate 25% 25% 10 600", "\(result.output)")
+        result = try await server.kubectl(
+            "get", "deployment", "web", "-o",
+            "jsonpath={.spec.template.spec.restartPolicy} {.spec.template.spec.dnsPolicy} {.spec.template.spec.schedulerName} {.spec.template.spec.terminationGracePeriodSeconds} {.spec.template.spec.securityContext}"
+        )
+        #expect(result.output == "Always ClusterFirst default-scheduler 30 {}", "\(result.output)")
+        result = try await server.kubectl(
+            "get", "deployment", "web", "-o",
+            "jsonpath={.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].terminationMessagePath} {.spec.template.spec.containers[0].terminationMessagePolicy}"
+        )
+        #expect(result.output == "Always /dev/termination-log File", "\(result.output)")
+
+        // The ReplicaSet the controller makes carries the same template: one
+        // ReplicaSet, not a new one per pass.
+        try await eventually("the Deployment's pod exists") {
+            try await server.kubectl("get", "pods", "-l", "app=web", "-o", "name").output.split(separator: "\n").count == 1
+        }
+        result = try await server.kubectl("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].spec.enableServiceLinks}")
+        #expect(result.output == "true", "\(result.output)")
+        result = try await server.kubectl("scale", "deployment", "web", "--replicas=2")
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("two pods exist") {
+            try await server.kubectl("get", "pods", "-l", "app=web", "-o", "name").output.split(separator: "\n").count == 2
+        }
+        result = try await server.kubectl("get", "replicasets", "-o", "name")
+        #expect(result.output.split(separator: "\n").count == 1, "\(result.output)")
+
+        result = try await server.kubectl("create", "service", "clusterip", "web", "--tcp=80:8080")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(
+            "get", "service", "web", "-o", "jsonpath={.spec.type} {.spec.sessionAffinity} {.spec.ports[0].protocol} {.spec.ipFamilyPolicy}")
+        #expect(result.output == "ClusterIP None TCP SingleStack", "\(result.output)")
+    }
+
+    /// A ReplicationController is served, reconciled by the ReplicaSet
+    /// controller (its pods owned by it), scaled, and printed with
+    /// Kubernetes' columns; a PodTemplate is stored and validated.
+    @Test func aReplicationControllerRunsItsPodsAndScales() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        let manifest = try server.write(
+            "rc.yaml",
+            """
+            apiVersion: v1
+            kind: ReplicationController
+            metadata: {name: legacy}
+            spec:
+              replicas: 2
+              selector: {app: legacy}
+              template:
+                metadata: {labels: {app: legacy}}
+                spec:
+                  containers:
+                  - {name: web, image: localhost/web:1}
+            """)
+        var result = try await server.kubectl("apply", "-f", manifest)
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("two pods exist") {
+            try await server.kubectl("get", "pods", "-l", "app=legacy", "-o", "name").output.split(separator: "\n").count == 2
+        }
+        result = try await server.kubectl(
+            "get", "pods", "-l", "app=legacy", "-o",
+            "jsonpath={range .items[*]}{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {end}")
+        #expect(result.output == "ReplicationController/legacy ReplicationController/legacy ", "\(result.output)")
+        try await eventually("the status counts two replicas") {
+            try await server.kubectl("get", "rc", "legacy", "-o", "jsonpath={.status.replicas}").output == "2"
+        }
+
+        result = try await server.kubectl("scale", "rc", "legacy", "--replicas=3")
+        #expect(result.status == 0 && result.output.contains("replicationcontroller/legacy scaled"), "\(result.output)")
+        try await eventually("three pods exist") {
+            try await server.kubectl("get", "pods", "-l", "app=legacy", "-o", "name").output.split(separator: "\n").count == 3
+        }
+        try await eventually("the status counts three replicas") {
+            try await server.kubectl("get", "rc", "legacy", "-o", "jsonpath={.status.replicas}").output == "3"
+        }
+        result = try await server.kubectl("get", "rc")
+        let rows = result.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.first == ["NAME", "DESIRED", "CURRENT", "READY", "AGE"], "\(result.output)")
+        #expect(Array(rows.last?.prefix(4) ?? []) == ["legacy", "3", "3", "0"], "\(result.output)")
+
+        // Deleting it takes its pods with it.
+        result = try await server.kubectl("delete", "rc", "legacy")
+        #expect(result.status == 0, "\(result.output)")
+        try await eventually("the pods are gone") {
+            try await server.kubectl("get", "pods", "-l", "app=legacy", "-o", "name").output.isEmpty
+        }
+
+        // A selector that does not match the template is refused as Kubernetes refuses it.
+        let mismatched = try server.write(
+            "bad-rc.yaml",
+            "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: bad}\nspec:\n  selector: {app: other}\n  template:\n    metadata: {labels: {app: legacy}}\n    spec:\n      containers: [{name: web, image: localhost/web:1}]\n"
+        )
+        result = try await server.kubectl("apply", "-f", mismatched)
+        #expect(result.status != 0 && result.output.contains("spec.template.metadata.labels: Invalid value"), "\(result.output)")
+
+        let template = try server.write(
+            "template.yaml",
+            "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: tpl}\ntemplate:\n  metadata: {labels: {app: tpl}}\n  spec:\n    containers: [{name: web, image: localhost/web:1}]\n"
+        )
+        result = try await server.kubectl("apply", "-f", template)
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "podtemplate", "tpl", "-o", "jsonpath={.template.spec.restartPolicy}")
+        #expect(result.output == "Always", "\(result.output)")
+        result = try await server.kubectl("get", "podtemplates")
+        #expect(
+            result.output.split(separator: "\n").first?.split(separator: " ").map(String.init) == ["NAME", "CONTAINERS", "IMAGES", "POD", "LABELS"],
+            "\(result.output)")
+        let noContainers = try server.write("empty.yaml", "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: empty}\ntemplate:\n  spec: {}\n")
+        result = try await server.kubectl("apply", "-f", noContainers)
+        #expect(result.status != 0 && result.output.contains("template.spec.containers: Required value"), "\(result.output)")
+    }
+
+    /// `kubectl get apiservices` lists one local APIService per built-in
+    /// group version; writes are refused.
+    @Test func apiServicesAreListedAndReadOnly() async throws {
+        let server = try await RunningServer()
+        defer { server.stop() }
+        var result = try await server.kubectl("get", "apiservices")
+        let rows = result.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.first == ["NAME", "SERVICE", "AVAILABLE", "AGE"], "\(result.output)")
+        let names = rows.dropFirst().compactMap(\.first)
+        for expected in ["v1.", "v1.apps", "v1.batch", "v1.rbac.authorization.k8s.io", "v1.apiregistration.k8s.io"] {
+            #expect(names.contains(expected), "\(expected) in \(result.output)")
+        }
+        #expect(rows.dropFirst().allSatisfy { $0.count >= 3 && $0[1] == "Local" && $0[2] == "True" }, "\(result.output)")
+
+        result = try await server.kubectl(
+            "get", "apiservice", "v1.apps", "-o",
+            "jsonpath={.spec.group} {.spec.version} {.spec.groupPriorityMinimum} {.spec.versionPriority} {.status.conditions[0].type}={.status.conditions[0].status}"
+        )
+        #expect(result.output == "apps v1 17800 15 Available=True", "\(result.output)")
+        result = try await server.kubectl("get", "apiservice", "v1.example.com")
+        #expect(result.status != 0 && result.output.contains(#"apiservices.apiregistration.k8s.io "v1.example.com" not found"#), "\(result.output)")
+
+        let custom = try server.write(
+            "apiservice.yaml",
+            "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1beta1.metrics.k8s.io}\nspec:\n  group: metrics.k8s.io\n  version: v1beta1\n  groupPriorityMinimum: 100\n  versionPriority: 100\n  service: {name: metrics-server, namespace: kube-system}\n"
+        )
+        result = try await server.kubectl("create", "-f", custom)
+        #expect(result.status != 0 && result.output.contains("Capstan does not aggregate APIs"), "\(result.output)")
+        result = try await server.kubectl("delete", "apiservice", "v1.apps")
+        #expect(result.status != 0 && result.output.contains("Capstan does not aggregate APIs"), "\(result.output)")
+    }
+}

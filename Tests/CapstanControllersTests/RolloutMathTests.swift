@@ -46,6 +46,20 @@ import Testing
         #expect(hash.allSatisfy { PodTemplateHash.alphabet.contains($0) } && (1...10).contains(hash.count))
     }
 
+    /// A Deployment stored before the API server defaulted templates still
+    /// matches the defaulted ReplicaSet made from it, so it does not roll
+    /// out again; a real difference still counts.
+    @Test func templatesStoredWithoutDefaultsEqualTheirDefaultedCopies() {
+        let stored = PodTemplateSpec(json: ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "nginx"]]]])
+        var defaulted = stored
+        KubernetesDefaults.template(&defaulted.json)
+        #expect(defaulted.json != stored.json)
+        #expect(PodTemplateHash.equalIgnoringHash(stored, defaulted))
+        var otherPolicy = defaulted
+        otherPolicy.json["spec"]?["dnsPolicy"] = "Default"
+        #expect(!PodTemplateHash.equalIgnoringHash(stored, otherPolicy))
+    }
+
     @Test func deletesUnscheduledNotReadyAndNewestPodsFirst() {
         func pod(_ name: String, node: String? = nil, phase: String = "Running", ready: Bool = true, created: String = "2026-01-01T00:00:00Z") -> Pod
         {

@@ -83,6 +83,7 @@ struct APIResponder: HTTPResponder {
                         "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))"
                 )
             }
+            if info == BuiltinKinds.apiService { return try await apiServices(resourcePath, request) }
             return try await resource(info, resourcePath, request, user: user)
         } catch let error as APIError {
             return Self.json(error.status, status: .init(code: error.code))
@@ -90,6 +91,30 @@ struct APIResponder: HTTPResponder {
             logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
             return Self.json(APIError.internalError("\(error)").status, status: .internalServerError)
         }
+    }
+
+    // MARK: APIServices
+
+    /// The local APIServices (``LocalAPIServices``): list and get; anything else is 405.
+    private func apiServices(_ path: ResourcePath, _ request: Request) async throws -> Response {
+        let info = BuiltinKinds.apiService
+        guard request.method == .get, path.subresource == nil, !Query(request).isWatch else {
+            throw APIError.methodNotAllowed(LocalAPIServices.readOnlyMessage)
+        }
+        // They exist since the cluster does: the default namespace's creation time.
+        let createdAt = try? await registry.get(BuiltinKinds.namespace, namespace: nil, name: "default")[path: ["metadata", "creationTimestamp"]]
+        var items = LocalAPIServices.all(registry.catalog, createdAt: createdAt ?? nil)
+        if let name = path.name {
+            items = items.filter { $0[path: ["metadata", "name"]]?.stringValue == name }
+            guard !items.isEmpty else { throw APIError.notFound(info.resource, name, group: info.group) }
+        }
+        if (request.headers[.accept] ?? "").contains("as=Table") {
+            return Self.json(Tables.table(for: info, registry.catalog, objects: items, resourceVersion: nil, now: Date()))
+        }
+        if path.name != nil { return Self.json(items[0]) }
+        return Self.json([
+            "kind": "APIServiceList", "apiVersion": .string(info.apiVersion), "metadata": .object([:]), "items": .array(items),
+        ])
     }
 
     // MARK: Discovery, health, status
@@ -414,8 +439,10 @@ enum Scale {
         var statusReplicas: [String]
         /// A label selector object (the built-in workloads' `spec.selector`)…
         var selectorObject: [String]?
-        /// …or a selector already written as a string (a custom kind's `labelSelectorPath`).
+        /// …or a selector already written as a string (a custom kind's `labelSelectorPath`)…
         var selectorString: [String]?
+        /// …or a plain map of labels (a ReplicationController's `spec.selector`).
+        var selectorMap: [String]?
     }
 
     static func paths(_ info: KindInfo, _ catalog: KindCatalog) throws(APIError) -> Paths {
@@ -424,6 +451,9 @@ enum Scale {
             return Paths(
                 specReplicas: split(scale.specReplicasPath), statusReplicas: split(scale.statusReplicasPath),
                 selectorString: scale.labelSelectorPath.map(split))
+        }
+        if info == BuiltinKinds.replicationController, catalog.custom(info) == nil {
+            return Paths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], selectorMap: ["spec", "selector"])
         }
         guard ["Deployment", "ReplicaSet", "StatefulSet"].contains(info.kind), catalog.custom(info) == nil else {
             throw APIError(code: 404, reason: "NotFound", message: "\(info.resource) have no scale subresource")
@@ -437,12 +467,16 @@ enum Scale {
             selector = (object[path: path]?.objectValue).map(LabelSelectorSpec.init(json:))?.selector?.description ?? ""
         } else if let path = paths.selectorString {
             selector = object[path: path]?.stringValue ?? ""
+        } else if let path = paths.selectorMap {
+            var labels = LabelSelectorSpec(json: [:])
+            labels.matchLabels = Unstructured(json: object[path: Array(path.dropLast())]?.objectValue ?? [:])[stringMap: path.last ?? ""]
+            selector = labels.selector?.description ?? ""
         }
         var metadata = JSONObject()
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { metadata[key] = object[path: ["metadata", key]] }
         return [
             "kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": .object(metadata),
-            "spec": ["replicas": object[path: paths.specReplicas] ?? .int(paths.selectorObject == nil ? 0 : 1)],
+            "spec": ["replicas": object[path: paths.specReplicas] ?? .int(paths.selectorString != nil ? 0 : 1)],
             "status": ["replicas": object[path: paths.statusReplicas] ?? .int(0), "selector": .string(selector)],
         ]
     }

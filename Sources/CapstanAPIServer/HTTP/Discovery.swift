@@ -25,7 +25,8 @@ enum Discovery {
         }
         switch info.kind {
         case "Pod": return [("status", ["get", "patch", "update"]), ("binding", ["create"]), ("log", ["get"]), ("exec", ["create", "get"])]
-        case "Deployment", "ReplicaSet", "StatefulSet": return [("status", ["get", "patch", "update"]), ("scale", ["get", "patch", "update"])]
+        case "Deployment", "ReplicaSet", "StatefulSet", "ReplicationController":
+            return [("status", ["get", "patch", "update"]), ("scale", ["get", "patch", "update"])]
         case "DaemonSet", "Job", "CronJob", "Node", "Namespace", "Service", "CustomResourceDefinition":
             return [("status", ["get", "patch", "update"])]
         default: return []
@@ -173,4 +174,6 @@ enum Discovery {
 }
 
 /// The resources `kubectl get all` lists, as in Kubernetes.
-let allCategory: Set<String> = ["pods", "services", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"]
+let allCategory: Set<String> = [
+    "pods", "services", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs", "replicationcontrollers",
+]

@@ -107,6 +107,34 @@ enum Tables {
                 Column(name: "Ready", type: "integer") { object, _ in .int(ReplicaSet(jsonValue: object)?.status.readyReplicas ?? 0) },
                 ageColumn,
             ]
+        case "ReplicationController":
+            // Kubernetes' `replicationControllerColumnDefinitions`.
+            return [
+                nameColumn,
+                Column(name: "Desired", type: "integer") { object, _ in .int(object[path: ["spec", "replicas"]]?.intValue ?? 1) },
+                Column(name: "Current", type: "integer") { object, _ in .int(object[path: ["status", "replicas"]]?.intValue ?? 0) },
+                Column(name: "Ready", type: "integer") { object, _ in .int(object[path: ["status", "readyReplicas"]]?.intValue ?? 0) },
+                ageColumn,
+                Column(name: "Containers", priority: 1) { object, _ in .string(containerNames(object[path: ["spec", "template", "spec"]])) },
+                Column(name: "Images", priority: 1) { object, _ in .string(images(object[path: ["spec", "template", "spec"]])) },
+                Column(name: "Selector", priority: 1) { object, _ in
+                    let selector = ReplicationController(jsonValue: object)?.selectorLabels ?? [:]
+                    return .string(selector.isEmpty ? "<none>" : LabelSelector(matchLabels: selector).description)
+                },
+            ]
+        case "APIService":
+            return LocalAPIServices.columns
+        case "PodTemplate":
+            // Kubernetes' `podTemplateColumnDefinitions`.
+            return [
+                nameColumn,
+                Column(name: "Containers") { object, _ in .string(containerNames(object[path: ["template", "spec"]])) },
+                Column(name: "Images") { object, _ in .string(images(object[path: ["template", "spec"]])) },
+                Column(name: "Pod Labels") { object, _ in
+                    let labels = PodTemplateSpec(json: object["template"]?.objectValue ?? [:]).metadata.labels
+                    return .string(labels.isEmpty ? "<none>" : LabelSelector(matchLabels: labels).description)
+                },
+            ]
         case "Service":
             return [
                 nameColumn,

@@ -41,9 +41,16 @@ enum PodTemplateHash {
     }
 
     /// Whether two templates are the same once the hash label is ignored
-    /// (Kubernetes' `EqualIgnoreHash`); field order does not matter.
+    /// (Kubernetes' `EqualIgnoreHash`); field order does not matter, nor does
+    /// a default one of them lacks (a template stored before the API server
+    /// defaulted it), as Kubernetes defaults every object it reads.
     static func equalIgnoringHash(_ a: PodTemplateSpec, _ b: PodTemplateSpec) -> Bool {
-        Canonical.json(withoutHashLabel(a).jsonValue) == Canonical.json(withoutHashLabel(b).jsonValue)
+        func defaulted(_ template: PodTemplateSpec) -> JSONValue {
+            var json = withoutHashLabel(template).json
+            KubernetesDefaults.template(&json)
+            return Canonical.json(.object(json))
+        }
+        return defaulted(a) == defaulted(b)
     }
 }
 

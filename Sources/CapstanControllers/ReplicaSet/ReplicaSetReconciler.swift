@@ -5,7 +5,10 @@ import Foundation
 import Logging
 import OrderedCollections
 
-/// Keeps `spec.replicas` pods of a ReplicaSet's template running.
+/// Keeps `spec.replicas` pods of a ReplicaSet's template running — or of a
+/// ReplicationController's, the same controller seeing it through
+/// ``ReplicationController/asReplicaSet`` (its pods are owned by the
+/// ReplicationController, and its status is written back to it).
 ///
 /// Each pass re-reads the ReplicaSet and the pods of its namespace through
 /// the client (never a stale cache, so no "expectations" are needed to avoid
@@ -20,13 +23,15 @@ struct ReplicaSetReconciler: Reconciler {
     let client: any ClusterClient
     let events: EventRecorder
     let logger: Logger
+    /// `ReplicaSet`, or `ReplicationController` for the legacy kind.
+    var kind: KindInfo = BuiltinKinds.replicaSet
     /// What pod availability (`minReadySeconds`) is judged by.
     var wallClock: any WallClock = SystemWallClock()
 
     var options: WriteOptions { WriteOptions(fieldManager: Self.fieldManager) }
 
     func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        guard let replicaSet = try await client.fetch(ReplicaSet.self, key) else { return .done }
+        guard let (replicaSet, stored) = try await fetch(key) else { return .done }
         guard let selector = replicaSet.spec.selector.selector, !selector.selectsEverything else {
             logger.warning("replicaset has an empty or invalid selector; not managing pods", metadata: ["replicaset": "\(key)"])
             return .done
@@ -49,11 +54,13 @@ struct ReplicaSetReconciler: Reconciler {
         let time = wallClock.currentDate
         let status = ReplicaSetStatusCalculator.status(of: replicaSet, pods: pods, now: time)
         if status != replicaSet.status {
-            var updated = replicaSet
-            updated.status = status
+            // The stored object with the new status: a ReplicationController
+            // keeps its own selector, which the ReplicaSet view rewrote.
+            var updated = stored
+            updated.json["status"] = .object(status.json)
             do {
                 _ = try await client.update(
-                    ReplicaSet.kindInfo, namespace: key.namespace, name: key.name, object: updated.jsonValue, options: options, subresource: "status")
+                    kind, namespace: key.namespace, name: key.name, object: updated.jsonValue, options: options, subresource: "status")
             } catch let error as APIError {
                 if error.code == 404 { return .done }  // deleted meanwhile: its pods are the garbage collector's
                 throw error
@@ -63,6 +70,16 @@ struct ReplicaSetReconciler: Reconciler {
             return .requeueAfter(.milliseconds(Int64(wait * 1000) + 50))
         }
         return .done
+    }
+
+    /// The controller as a ReplicaSet, and as it is stored; nil when it is gone.
+    private func fetch(_ key: ObjectKey) async throws -> (ReplicaSet, Unstructured)? {
+        if kind == BuiltinKinds.replicationController {
+            guard let controller = try await client.fetch(ReplicationController.self, key) else { return nil }
+            return (controller.asReplicaSet, Unstructured(json: controller.json))
+        }
+        guard let replicaSet = try await client.fetch(ReplicaSet.self, key) else { return nil }
+        return (replicaSet, Unstructured(json: replicaSet.json))
     }
 
     /// Creates pods in growing batches (1, 2, 4…), stopping at the first

@@ -11,9 +11,13 @@ enum Ownership {
         meta.ownerReferences.first { $0.controller }
     }
 
-    /// A controller reference pointing at `owner`.
+    /// A controller reference pointing at `owner`, by the kind it says it is
+    /// (a ReplicationController seen as a ReplicaSet stays a
+    /// ReplicationController), else by its Swift type's kind.
     static func reference(to owner: some TypedObject) -> OwnerReference {
-        type(of: owner).reference(name: owner.metadata.name, uid: owner.metadata.uid ?? "")
+        let typed = type(of: owner).reference(name: owner.metadata.name, uid: owner.metadata.uid ?? "")
+        guard !owner.kind.isEmpty, !owner.apiVersion.isEmpty else { return typed }
+        return OwnerReference(apiVersion: owner.apiVersion, kind: owner.kind, name: typed.name, uid: typed.uid, controller: true)
     }
 
     enum Decision: Equatable {

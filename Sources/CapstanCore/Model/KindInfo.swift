@@ -61,6 +61,16 @@ public enum BuiltinKinds {
     public static let clusterRoleBinding = KindInfo(
         group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", resource: "clusterrolebindings", namespaced: false)
 
+    /// The legacy pod controller, kept because Kubernetes 1.32 still serves it.
+    public static let replicationController = KindInfo(
+        group: "", version: "v1", kind: "ReplicationController", resource: "replicationcontrollers", namespaced: true, shortNames: ["rc"])
+    /// A stored pod template, for tools that keep them.
+    public static let podTemplate = KindInfo(group: "", version: "v1", kind: "PodTemplate", resource: "podtemplates", namespaced: true)
+
+    /// The API server's own group versions, listed read-only: Capstan does not aggregate APIs.
+    public static let apiService = KindInfo(
+        group: "apiregistration.k8s.io", version: "v1", kind: "APIService", resource: "apiservices", namespaced: false)
+
     /// Kinds defined at run time by their CustomResourceDefinitions.
     public static let customResourceDefinition = KindInfo(
         group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", resource: "customresourcedefinitions",
@@ -71,6 +81,7 @@ public enum BuiltinKinds {
         deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1, limitRange, resourceQuota,
         customResourceDefinition,
         role, clusterRole, roleBinding, clusterRoleBinding,
+        replicationController, podTemplate, apiService,
     ]
 
     private static let byKind: [String: [KindInfo]] = Dictionary(grouping: all, by: \.kind)

@@ -68,6 +68,8 @@ public enum MergeSchema {
         "Pod": "spec",
         "Deployment": "spec.template.spec",
         "ReplicaSet": "spec.template.spec",
+        "ReplicationController": "spec.template.spec",
+        "PodTemplate": "template.spec",
         "DaemonSet": "spec.template.spec",
         "StatefulSet": "spec.template.spec",
         "Job": "spec.template.spec",

@@ -76,6 +76,8 @@ public enum ObjectValidator {
         case BuiltinKinds.pod: checker.validatePodSpec(object["spec"], spec)
         case BuiltinKinds.deployment: checker.validateDeploymentSpec(object["spec"], spec)
         case BuiltinKinds.replicaSet: checker.validateReplicaSetSpec(object["spec"], spec)
+        case BuiltinKinds.replicationController: checker.validateReplicationControllerSpec(object["spec"], spec)
+        case BuiltinKinds.podTemplate: checker.validatePodTemplateObject(object)
         case BuiltinKinds.daemonSet: checker.validateDaemonSetSpec(object["spec"], spec)
         case BuiltinKinds.statefulSet: checker.validateStatefulSetSpec(object["spec"], spec)
         case BuiltinKinds.job: checker.validateJobSpec(object["spec"], spec)

@@ -42,7 +42,8 @@ extension FieldChecker {
             if let target = port["targetPort"], !target.isNull, !(target.intValue == 0) {
                 validatePortReference(target, portPath.child("targetPort"))
             }
-            if let nodePort = port["nodePort"], !nodePort.isNull {
+            // 0 is Go's zero value, unset: `kubectl create service clusterip` sends it.
+            if let nodePort = port["nodePort"], !nodePort.isNull, nodePort.intValue != 0 {
                 if type == "ClusterIP" || type == "ExternalName" {
                     add(.forbidden(portPath.child("nodePort"), "may not be used when `type` is '\(type)'"))
                 } else {

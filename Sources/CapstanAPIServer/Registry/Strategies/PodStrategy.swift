@@ -2,7 +2,8 @@ import CapstanAPI
 import CapstanCore
 import OrderedCollections
 
-/// Pods: Kubernetes' defaults on create (tolerations, requests from limits,
+/// Pods: Kubernetes' defaults (spec defaults on every write; on create,
+/// tolerations, requests from limits,
 /// phase `Pending`, the QoS class), a status subresource, graceful deletion
 /// once bound, and the node authorizer's binding check repeated on the stored
 /// pod a node's write or deletion replaces.
@@ -13,8 +14,15 @@ struct PodStrategy: ResourceStrategy {
     var hasStatusSubresource: Bool { true }
 
     func prepareForCreate(_ object: inout Unstructured) {
+        KubernetesDefaults.apply(to: &object.json, kind: BuiltinKinds.pod)
         PodDefaults.addDefaultTolerations(to: &object, seconds: defaultTolerationSeconds)
         PodDefaults.setInitialStatus(of: &object)
+    }
+
+    /// Kubernetes' spec defaults (``KubernetesDefaults``) again, so a write
+    /// that leaves one out stores the same spec as one that spells it.
+    func prepareForUpdate(_ object: inout Unstructured, old: Unstructured) {
+        KubernetesDefaults.apply(to: &object.json, kind: BuiltinKinds.pod)
     }
 
     /// The QoS class is fixed at creation; a status write that leaves it out
