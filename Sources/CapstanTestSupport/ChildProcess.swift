@@ -47,7 +47,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Waits (bounded) until the log contains `text`; returns the log.
-    public func waitForLog(containing text: String, timeout: Duration = .seconds(60)) async throws -> String {
+    public func waitForLog(containing text: String, timeout: Duration = .seconds(300)) async throws -> String {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {

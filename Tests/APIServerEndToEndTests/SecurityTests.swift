@@ -97,7 +97,8 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
             let refused = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", server.caPath, server.url + path])
             #expect(
                 refused.output
-                    == #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#,
+                    == #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#
+                    + "\n",
                 "\(path): \(refused.output)")
         }
         let authorized = try await runCommand(
