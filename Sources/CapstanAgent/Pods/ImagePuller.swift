@@ -25,11 +25,7 @@ actor ImagePuller {
     /// Kubernetes' default pull policy: `Always` for `:latest` or no tag, `IfNotPresent` otherwise.
     static func pullPolicy(_ container: Container) -> String {
         if let policy = container.imagePullPolicy, !policy.isEmpty { return policy }
-        let image = container.image ?? ""
-        if image.contains("@") { return "IfNotPresent" }
-        let last = image.split(separator: "/").last ?? ""
-        guard let colon = last.lastIndex(of: ":") else { return "Always" }
-        return last[last.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
+        return KubernetesDefaults.defaultPullPolicy(image: container.image ?? "")
     }
 
     /// Pulls the image when the policy asks; returns why the container cannot start, as its waiting state.

@@ -103,11 +103,9 @@ public struct ManifestLoader: Sendable {
             let object = manifest.object
             guard let schema = schemas["\(object.apiVersion)/\(object.kind)"] else { return [] }
             let pruned = schema.pruned(object.jsonValue)
-            let unknown = pruned.unknownFields.map { path in
-                let name: String = if case .field(let name)? = path.components.last { name } else { path.description }
-                return FieldError(.unknownField, path, "unknown field \"\(name)\"")
-            }
-            let problems = unknown + schema.validate(schema.defaulted(pruned.object), old: nil, rules: ValidationRuleEvaluation.hook)
+            let problems =
+                pruned.unknownFields.map(FieldError.unknownField)
+                + schema.validate(schema.defaulted(pruned.object), old: nil, rules: ValidationRuleEvaluation.hook)
             return problems.map {
                 ManifestError(
                     file: manifest.file, position: manifest.position(of: $0.locationPath), subject: object.displayName, message: $0.description)

@@ -59,10 +59,8 @@ package struct SchemaCheck: Sendable {
 
         /// Both, as field errors at the offending fields, for manifests.
         package var fieldErrors: [FieldError] {
-            unknownFields.map { path in
-                let name: String = if case .field(let name)? = path.components.last { name } else { path.description }
-                return FieldError(.unknownField, path, "unknown field \"\(name)\"")
-            } + typeMismatches.map { FieldError(.typeMismatch, $0.path, value: $0.isSecret ? nil : $0.value, $0.manifestMessage) }
+            unknownFields.map(FieldError.unknownField)
+                + typeMismatches.map { FieldError(.typeMismatch, $0.path, value: $0.isSecret ? nil : $0.value, $0.manifestMessage) }
         }
     }
 

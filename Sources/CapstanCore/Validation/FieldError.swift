@@ -87,6 +87,12 @@ public struct FieldError: Error, Hashable, Sendable, CustomStringConvertible {
         FieldError(.tooMany, path, value: .int(Int64(count)), "must have at most \(max) items")
     }
 
+    /// A field the schema does not have: `unknown field "replica"` at `spec.replica`.
+    public static func unknownField(_ path: FieldPath) -> FieldError {
+        let name: String = if case .field(let name)? = path.components.last { name } else { path.description }
+        return FieldError(.unknownField, path, "unknown field \"\(name)\"")
+    }
+
     public static func wrongType(_ path: FieldPath, _ value: JSONValue, expected: String) -> FieldError {
         FieldError(.typeInvalid, path, value: value, "must be \(expected), not \(value.typeName)")
     }
