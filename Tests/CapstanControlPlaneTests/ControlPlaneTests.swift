@@ -38,7 +38,7 @@ import Testing
                 group.addTask { try await controlPlane.run(gracefulShutdownSignals: []) }
                 defer { group.cancelAll() }
 
-                try await eventually("the API server listens and the GitOps engine follows the repository") {
+                try await eventually("the API server listens and the GitOps engine follows the repository", timeout: .seconds(300)) {
                     let seen = events.withLock { $0 }
                     return seen.contains { if case .listening = $0 { true } else { false } }
                         && seen.contains { if case .following(_, "main", _) = $0 { true } else { false } }
