@@ -47,6 +47,11 @@ public protocol ClusterClient: Sendable {
     /// Every kind the server serves now (discovery): the built-in ones and
     /// those its CustomResourceDefinitions define.
     func servedKinds() async throws -> [KindInfo]
+
+    /// `serviceaccounts/{name}/token`: a signed token for the account, described
+    /// by an `authentication.k8s.io/v1` TokenRequest; answered with that request,
+    /// `status.token` and `status.expirationTimestamp` filled in. Never stored.
+    func requestToken(serviceAccount name: String, namespace: String, request: JSONValue) async throws -> JSONValue
 }
 
 /// How to delete.

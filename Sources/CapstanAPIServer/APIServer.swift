@@ -47,6 +47,8 @@ package struct APIServer: ServiceLifecycle.Service {
     package let events: EventRecorder
     /// Roles, bindings and service accounts as the authorizer reads them, kept current by watches.
     let rbac = RBACCache()
+    /// Signs and checks bound service-account tokens.
+    let serviceAccountTokens: ServiceAccountTokens
     let logger: Logger
     /// Endpoints other modules serve beside the API (GitOps history, drift, webhook); set before ``run()``.
     package var routes: [APIRoute] = []
@@ -56,6 +58,10 @@ package struct APIServer: ServiceLifecycle.Service {
     /// nil: those requests answer that no node agent is running the pod.
     package var podStreaming: (any PodStreaming)?
     let onListening: @Sendable (Int) async -> Void
+
+    /// A client of this server's registry for the components of its process,
+    /// able to request service-account tokens as the node agent does.
+    package var client: InProcessClient { InProcessClient(registry: registry, serviceAccountTokens: serviceAccountTokens) }
 
     /// - Parameter metricsRegistry: where the server's metrics live and what `/metrics` serves;
     ///   the executable passes the registry it bootstrapped `MetricsSystem` with.
@@ -70,11 +76,13 @@ package struct APIServer: ServiceLifecycle.Service {
         self.metrics = APIMetrics(registry: metricsRegistry)
         self.registry = ResourceRegistry(
             store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
-            defaultTolerationSeconds: configuration.defaultTolerationSeconds, admissionPolicies: configuration.admissionPolicies)
+            defaultTolerationSeconds: configuration.defaultTolerationSeconds, admissionPolicies: configuration.admissionPolicies,
+            mountsServiceAccountTokens: security.pki != nil)
         let registry = self.registry
         self.events = EventRecorder(
             client: InProcessClient(registry: registry), component: "kube-apiserver", logger: logger, now: { registry.now() })
         self.status = StatusReporter(registry: registry, store: store, backend: backend, version: configuration.capstanVersion)
+        self.serviceAccountTokens = ServiceAccountTokens(key: security.serviceAccountKey, registry: registry, rbac: rbac, logger: logger)
         self.logger = logger
         self.onListening = onListening
     }
@@ -87,7 +95,6 @@ package struct APIServer: ServiceLifecycle.Service {
         let definitions = CustomResourceDefinitionController(registry: registry, logger: logger)
         let definitionsRevision = try await definitions.prime()
         let routeAccess = Dictionary(routes.map { ("\($0.method) \($0.path)", $0.access) }, uniquingKeysWith: { first, _ in first })
-        let serviceAccountTokens = ServiceAccountTokens(key: security.serviceAccountKey, registry: registry, rbac: rbac, logger: logger)
         var access = AccessControl(tokens: security.pki == nil ? nil : security.tokens, registry: registry, rbac: rbac, routes: routeAccess)
         access.serviceAccountTokens = serviceAccountTokens
         let limits = configuration.limits

@@ -48,6 +48,10 @@ package struct NodeAgent: ServiceLifecycle.Service {
         /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
         /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
         package var seccompDefault = true
+        /// Where pods reach the API server, asked whenever a container starts (an
+        /// embedded node learns the server's port only once it listens); nil sets
+        /// no `KUBERNETES_SERVICE_*` variables.
+        package var apiServerForPods: @Sendable () -> APIServerAddress? = { nil }
 
         package init(nodeName: String, runtimeSocket: String, rootDirectory: String, logDirectory: String? = nil) {
             self.nodeName = nodeName
@@ -143,6 +147,7 @@ package struct NodeAgent: ServiceLifecycle.Service {
         syncing.imagePullBackoff = RestartBackoff(initial: configuration.imagePullBackoff, maximum: configuration.maxImagePullBackoff)
         syncing.intervals = configuration.podSync
         syncing.seccompDefault = configuration.seccompDefault
+        syncing.apiServerForPods = configuration.apiServerForPods
         let syncer = PodSyncer(
             configuration: syncing, client: client, runtime: runtime, volumes: volumes, events: events, probes: probes, logger: logger,
             clock: clock, wallClock: wallClock)

@@ -1,5 +1,6 @@
 package import CapstanAPI
 package import CapstanAPIServer
+import CapstanAgent
 import CapstanClient
 import CapstanControllers
 package import CapstanCore
@@ -9,6 +10,7 @@ package import CapstanStore
 import Foundation
 package import Logging
 package import ServiceLifecycle
+import Synchronization
 package import UnixSignals
 
 /// One Capstan server, assembled from a ``ControlPlaneConfiguration``: the
@@ -53,7 +55,9 @@ package struct ControlPlane: Sendable {
             directory: configuration.dataDirectory + "/store", options: .init(durability: configuration.durability), logger: logger)
         do {
             let wildcard = ["0.0.0.0", "::", ""].contains(configuration.host)
-            let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs)
+            let listeningPort = BoundPort()
+            let podFacing = configuration.podFacingAddress(machineAddresses: MachineInfo.read(storagePath: configuration.dataDirectory).addresses)
+            let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs + (podFacing.map { [$0] } ?? []))
             let security = try ServerSecurity.prepare(dataDirectory: configuration.dataDirectory, tls: !configuration.insecureHTTP, names: names)
             var serverConfiguration = APIServer.Configuration(
                 host: configuration.host, port: configuration.port, capstanVersion: configuration.capstanVersion)
@@ -66,6 +70,7 @@ package struct ControlPlane: Sendable {
                 configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger,
                 metricsRegistry: configuration.metricsRegistry
             ) { boundPort in
+                listeningPort.value.withLock { $0 = boundPort }
                 let url = configuration.reachableURL(port: boundPort)
                 do {
                     try security.writeAdminKubeconfig(serverURL: url)
@@ -76,8 +81,9 @@ package struct ControlPlane: Sendable {
             }
             self.store = store
             self.security = security
-            client = InProcessClient(registry: server.registry)
-            services = try Self.controlLoops(configuration, store: store, client: client, logger: logger)
+            client = server.client
+            services = try Self.controlLoops(
+                configuration, store: store, client: client, rootCertificate: security.pki?.caCertificatePEM, logger: logger)
             if var gitOps = configuration.gitOps {
                 gitOps.source.inventoryDigestKey = InventoryDigestKey(
                     security.encryption.derivedKey(purpose: GitOpsServerConfiguration.inventoryDigestPurpose))
@@ -90,7 +96,14 @@ package struct ControlPlane: Sendable {
                         repository: GitCredentials.redacted(gitOps.source.remote), branch: gitOps.source.branch,
                         webhookSecretPath: engine.webhookSecretPath))
             }
-            if let node = configuration.node {
+            if var node = configuration.node {
+                if let podFacing {
+                    node.agent.apiServerForPods = { listeningPort.value.withLock { $0 }.map { APIServerAddress(host: podFacing, port: $0) } }
+                } else {
+                    logger.notice(
+                        "pods cannot reach the API server: it listens on loopback only (listen on an address pods reach, or set the advertise address)",
+                        metadata: ["listen": "\(configuration.host)"])
+                }
                 let embedded = try EmbeddedNode(
                     configuration: node, dataDirectory: configuration.dataDirectory, client: client,
                     logger: logger, onEvent: onEvent)
@@ -117,7 +130,7 @@ package struct ControlPlane: Sendable {
 
     /// The compactor, the shared informers, the scheduler and the controllers.
     private static func controlLoops(
-        _ configuration: ControlPlaneConfiguration, store: SQLiteStore, client: InProcessClient, logger: Logger
+        _ configuration: ControlPlaneConfiguration, store: SQLiteStore, client: InProcessClient, rootCertificate: String?, logger: Logger
     ) throws -> [any ServiceLifecycle.Service] {
         var services: [any ServiceLifecycle.Service] = []
         if let interval = configuration.compactionInterval {
@@ -132,13 +145,18 @@ package struct ControlPlane: Sendable {
         services.append(informers)
         services.append(Scheduler(client: client, logger: logger.component("scheduler"), informers: informers))
         let controllerLogger = logger.component("controllers")
-        services.append(
-            ControllerManager(
-                client: client, configuration: .init(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod), logger: controllerLogger,
-                informers: informers))
+        var controllers = ControllerManager.Configuration(nodeMonitorGracePeriod: configuration.nodeMonitorGracePeriod)
+        controllers.rootCertificate = rootCertificate
+        services.append(ControllerManager(client: client, configuration: controllers, logger: controllerLogger, informers: informers))
         services.append(EndpointsController(client: client, logger: controllerLogger, informers: informers))
         return services
     }
+}
+
+/// The port the API server bound, once it listens: the embedded node reads it
+/// when a container starts, to tell pods where the server is.
+private final class BoundPort: Sendable {
+    let value = Mutex<Int?>(nil)
 }
 
 extension Logger {

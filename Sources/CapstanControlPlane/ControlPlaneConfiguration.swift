@@ -16,6 +16,10 @@ package struct ControlPlaneConfiguration: Sendable {
     package var port: Int
     /// Extra names for the serving certificate.
     package var tlsSANs: [String] = []
+    /// The address pods reach the API server at (kube-apiserver's `--advertise-address`):
+    /// nil takes the listen address, or the machine's first address when listening on
+    /// every address. A server listening on loopback alone is out of pods' reach.
+    package var advertiseAddress: String?
     /// Plain HTTP without authentication (loopback only; the caller checks the address).
     package var insecureHTTP = false
     package var durability: SQLiteStore.Durability = .full
@@ -48,6 +52,15 @@ package struct ControlPlaneConfiguration: Sendable {
         self.host = host
         self.port = port
         self.capstanVersion = capstanVersion
+    }
+
+    /// The address pods reach the API server at, or nil when they cannot reach it.
+    /// - Parameter machineAddresses: the machine's non-loopback addresses, the preferred first.
+    package func podFacingAddress(machineAddresses: [String]) -> String? {
+        if let advertiseAddress { return advertiseAddress }
+        if ["0.0.0.0", "::", ""].contains(host) { return machineAddresses.first }
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        return loopback ? nil : host
     }
 
     /// `<data dir>/admin.kubeconfig`.

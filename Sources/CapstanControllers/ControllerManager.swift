@@ -6,7 +6,7 @@ package import Logging
 package import ServiceLifecycle
 
 /// The ReplicaSet, Deployment, node lifecycle, namespace and service-account
-/// controllers and the garbage collector as one service, over the process's
+/// controllers, the root-CA publisher and the garbage collector as one service, over the process's
 /// shared informers for pods, ReplicaSets, Deployments, nodes, node Leases,
 /// namespaces and ServiceAccounts.
 ///
@@ -41,6 +41,9 @@ package struct ControllerManager: ServiceLifecycle.Service {
         /// in objects (heartbeats, `lastUpdateTime`, toleration seconds).
         /// A manual clock is both, so one `advance` moves the two together.
         package var wallClock: any WallClock
+        /// The API server's CA certificate (PEM), published as `kube-root-ca.crt` in
+        /// every namespace (``RootCAPublisher``); nil publishes nothing.
+        package var rootCertificate: String?
 
         package init(
             workers: Int = 2, resyncInterval: Duration = .seconds(60), nodeMonitorGracePeriod: Duration = .seconds(40),
@@ -101,6 +104,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
         let deploymentQueue = WorkQueue<ObjectKey>(clock: clock)
         let namespaceQueue = WorkQueue<ObjectKey>(clock: clock)
         let serviceAccountQueue = WorkQueue<ObjectKey>(clock: clock)
+        let rootCAQueue = WorkQueue<ObjectKey>(clock: clock)
         let gcQueue = WorkQueue<GarbageCollector.Item>(clock: clock)
 
         let rsController = Controller(
@@ -130,6 +134,11 @@ package struct ControllerManager: ServiceLifecycle.Service {
             reconciler: ServiceAccountReconciler(client: client, logger: logger),
             workers: configuration.workers, queue: serviceAccountQueue, runsInformer: false,
             terminalErrors: terminalErrors, logger: logger)
+        let rootCAPublisher = Controller(
+            name: "root-ca-cert-publisher", informer: namespaces,
+            reconciler: RootCAPublisher(client: client, certificate: configuration.rootCertificate, logger: self.logger),
+            workers: configuration.workers, queue: rootCAQueue, runsInformer: false,
+            terminalErrors: terminalErrors, logger: self.logger)
         let nodeLifecycle = NodeLifecycleController(
             client: client, events: events, logger: logger,
             settings: .init(
@@ -213,6 +222,7 @@ package struct ControllerManager: ServiceLifecycle.Service {
                     group.addTask { try await rcController.run() }
                     group.addTask { try await namespaceController.run() }
                     group.addTask { try await serviceAccountController.run() }
+                    group.addTask { try await rootCAPublisher.run() }
 
                     await pods.waitForSync()
                     await replicaSets.waitForSync()
@@ -239,7 +249,10 @@ package struct ControllerManager: ServiceLifecycle.Service {
                             for key in namespaces.list().filter({ $0.metadata.deletionTimestamp != nil }).map(ObjectKey.init) {
                                 await namespaceQueue.add(key)
                             }
-                            for key in namespaces.list().map(ObjectKey.init) { await serviceAccountQueue.add(key) }
+                            for key in namespaces.list().map(ObjectKey.init) {
+                                await serviceAccountQueue.add(key)
+                                await rootCAQueue.add(key)
+                            }
                             for item in router.everyDependent() { await gcQueue.add(item) }
                             try? await clock.sleep(for: configuration.resyncInterval)
                         }

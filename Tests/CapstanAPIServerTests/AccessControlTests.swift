@@ -125,6 +125,27 @@ private func pod(_ name: String, node: String?) -> JSONValue {
         }
     }
 
+    @Test func nodeRequestsTokensOnlyForAccountsItsPodsRunAs() async throws {
+        try await withFixture { f in
+            let writer = WriteOptions(fieldManager: "test")
+            let builder: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "builder"],
+                "spec": ["serviceAccountName": "builder", "nodeName": "n1", "containers": [["name": "c", "image": "busybox"]]],
+            ]
+            _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: builder, options: writer)
+            _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: pod("plain", node: "n2"), options: writer)
+            let token = "/api/v1/namespaces/default/serviceaccounts/%@/token"
+            #expect(await f.admit(.post, String(format: token, "builder"), token: f.node1).user?.name == "system:node:n1")
+            // `default` runs only a pod of another node.
+            let other = await f.admit(.post, String(format: token, "default"), token: f.node1)
+            #expect(other.failure?.code == 403, "\(other)")
+            #expect(other.failure?.message.hasSuffix(#"no pod bound to node "n1" uses serviceaccounts "default""#) == true, "\(other)")
+            #expect(await f.admit(.post, String(format: token, "builder"), token: f.viewer).failure?.code == 403)
+            #expect(await f.admit(.post, String(format: token, "builder"), token: nil).failure?.code == 401)
+            #expect(await f.admit(.post, String(format: token, "builder"), token: f.admin).user?.name == "admin")
+        }
+    }
+
     @Test func nodeCreatesOnlyItsOwnNodeAndLease() async throws {
         try await withFixture { f in
             let own: JSONValue = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": "n1"]]

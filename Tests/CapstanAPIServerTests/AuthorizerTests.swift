@@ -48,6 +48,11 @@ private let n1 = Role.node("n1")
         .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/secrets/s", expected: .allowIf(.usedByPodOnNode("n1"))),
         .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps/c", expected: .allowIf(.usedByPodOnNode("n1"))),
         .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps", expected: .deny),
+        // Tokens for its pods' projected volumes, for an account one of them runs as; nothing else about accounts.
+        .init(
+            role: n1, method: "POST", path: "/api/v1/namespaces/default/serviceaccounts/default/token", expected: .allowIf(.usedByPodOnNode("n1"))),
+        .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/serviceaccounts/default", expected: .deny),
+        .init(role: n1, method: "POST", path: "/api/v1/namespaces/default/serviceaccounts", expected: .deny),
         .init(role: n1, method: "GET", path: "/api/v1/secrets", watch: true, expected: .deny),
         .init(role: n1, method: "GET", path: "/api/v1/nodes/n2", expected: .allow),
         .init(role: n1, method: "GET", path: "/apis/apps/v1/deployments", expected: .deny),

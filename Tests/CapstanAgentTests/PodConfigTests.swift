@@ -47,6 +47,32 @@ struct PodConfigTests {
         #expect(values["TOKEN"] == "s3cret")
     }
 
+    @Test func theAPIServerVariablesComeFirstAndThePodsOwnWin() throws {
+        let container = Container(json: [
+            "name": "app", "image": "x",
+            "env": [
+                ["name": "URL", "value": "https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)"],
+                ["name": "KUBERNETES_SERVICE_PORT", "value": "1"],
+            ],
+        ])
+        let server = APIServerAddress(host: "192.0.2.2", port: 6443)
+        let environment = try EnvironmentResolver(
+            pod: pod(["containers": [.object(container.json)]]), references: PodReferences(), podIP: "10.88.0.9", hostIP: "192.0.2.1",
+            serviceVariables: server.environment
+        )
+        .environment(for: container)
+        #expect(
+            environment.map(\.name) == [
+                "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBERNETES_SERVICE_PORT_HTTPS", "KUBERNETES_PORT", "KUBERNETES_PORT_6443_TCP",
+                "KUBERNETES_PORT_6443_TCP_PROTO", "KUBERNETES_PORT_6443_TCP_PORT", "KUBERNETES_PORT_6443_TCP_ADDR", "URL",
+            ])
+        let values = Dictionary(uniqueKeysWithValues: environment.map { ($0.name, $0.value) })
+        #expect(values["URL"] == "https://192.0.2.2:6443")
+        #expect(values["KUBERNETES_SERVICE_PORT"] == "1")
+        #expect(values["KUBERNETES_PORT_6443_TCP"] == "tcp://192.0.2.2:6443")
+        #expect(APIServerAddress(host: "fd00::1", port: 443).environment.first { $0.name == "KUBERNETES_PORT" }?.value == "tcp://[fd00::1]:443")
+    }
+
     @Test func missingReferencesSayWhatIsMissing() {
         let resolver = EnvironmentResolver(pod: pod([:]), references: PodReferences(configMaps: ["present": [:]]), podIP: "", hostIP: "")
         func message(_ env: JSONValue) -> String? {

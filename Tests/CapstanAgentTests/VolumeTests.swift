@@ -56,6 +56,48 @@ struct VolumeTests {
         }
     }
 
+    @Test func theServiceAccountVolumeHoldsTokenCertificateAndNamespace() async throws {
+        try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
+            let manager = VolumeManager(root: directory.path, canMount: false)
+            let volume: JSONValue = [
+                "name": "kube-api-access-abcde",
+                "projected": [
+                    "sources": [
+                        ["serviceAccountToken": ["expirationSeconds": 3607, "path": "token"]],
+                        ["configMap": ["name": "kube-root-ca.crt", "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                        ["downwardAPI": ["items": [["path": "namespace", "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"]]]]],
+                    ],
+                    "defaultMode": 420,
+                ],
+            ]
+            let pod = Pod(json: [
+                "metadata": ["name": "p", "namespace": "demo", "uid": "u1"], "spec": ["containers": [["name": "c"]], "volumes": [volume]],
+            ])
+            var references = PodReferences(configMaps: ["kube-root-ca.crt": ["ca.crt": Array("PEM".utf8)]])
+            references.serviceAccountTokens[PodReferences.tokenKey(volume: "kube-api-access-abcde", source: 0)] = .success(Array("a.b.c".utf8))
+            let folder = try #require(try manager.prepare(pod, references: references, podIP: "", hostIP: "")["kube-api-access-abcde"])
+            #expect(try String(contentsOfFile: folder + "/token", encoding: .utf8) == "a.b.c")
+            #expect(try String(contentsOfFile: folder + "/ca.crt", encoding: .utf8) == "PEM")
+            #expect(try String(contentsOfFile: folder + "/namespace", encoding: .utf8) == "demo")
+            // The file the `token` link points at, in the folder swapped in atomically.
+            let mode = try FileManager.default.attributesOfItem(atPath: folder + "/..data/token")[.posixPermissions] as? Int
+            #expect(mode == 0o644)
+            // No token (the account does not exist yet): the mount fails and says why.
+            references.serviceAccountTokens[PodReferences.tokenKey(volume: "kube-api-access-abcde", source: 0)] = .failure(
+                VolumeError("failed to fetch token: serviceaccounts \"default\" not found"))
+            do {
+                _ = try manager.prepare(pod, references: references, podIP: "", hostIP: "")
+                Issue.record("a volume without its token was set up")
+            } catch {
+                #expect(
+                    "\(error)"
+                        == #"MountVolume.SetUp failed for volume "kube-api-access-abcde" : failed to fetch token: serviceaccounts "default" not found"#
+                )
+            }
+            manager.cleanUp("u1")
+        }
+    }
+
     @Test func volumesAreSetUpAndMountedByName() async throws {
         try await TemporaryDirectory.with(prefix: "capstan-volume") { directory in
             let manager = VolumeManager(root: directory.path, canMount: false)

@@ -137,6 +137,9 @@ final class FlakyClient: ClusterClient {
     private func check() throws {
         if let error = failure.withLock({ $0 }) { throw error }
     }
+    func requestToken(serviceAccount name: String, namespace: String, request: JSONValue) async throws -> JSONValue {
+        try await inner.requestToken(serviceAccount: name, namespace: namespace, request: request)
+    }
 
     func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
         try await inner.get(kind, namespace: namespace, name: name)

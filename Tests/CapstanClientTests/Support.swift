@@ -36,6 +36,9 @@ final class ExpiringWatchClient: ClusterClient {
     func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
         try await base.get(kind, namespace: namespace, name: name)
     }
+    func requestToken(serviceAccount name: String, namespace: String, request: JSONValue) async throws -> JSONValue {
+        try await base.requestToken(serviceAccount: name, namespace: namespace, request: request)
+    }
     func list(_ kind: KindInfo, namespace: String?, options: ListOptions) async throws -> ObjectList {
         try await base.list(kind, namespace: namespace, options: options)
     }

@@ -15,6 +15,8 @@ final class UpHarness: @unchecked Sendable {
     let git: GitFixture
     let dataDirectory: String
     let port: Int
+    /// The address `capstan up --listen` binds: loopback unless a test needs pods to reach the server.
+    let listenHost: String
     let nodeName = "e2e-local-\(UInt32.random(in: 0..<1_000_000))"
     private(set) var process: ChildProcess
     private var extraProcesses: [ChildProcess] = []
@@ -29,8 +31,9 @@ final class UpHarness: @unchecked Sendable {
     ///   - config: capstan.yaml for the repository (the template's, by default).
     ///   - ownRepository: run `capstan up` without `--repo`, as a new user does:
     ///     it makes `<data-dir>/repo` from the template and follows that.
-    init(config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false) async throws {
+    init(config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, listenHost: String = "127.0.0.1") async throws {
         directory = try TemporaryDirectory(prefix: "capstan-up")
+        self.listenHost = listenHost
         dataDirectory = directory.appending("data")
         git = try GitFixture()
         port = try freeLoopbackPort()
@@ -47,16 +50,17 @@ final class UpHarness: @unchecked Sendable {
             repository = git.remote.path
         }
         process = try Self.start(
-            dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions,
-            log: "up.log")
+            dataDirectory: dataDirectory, repo: repository, listen: "\(listenHost):\(port)", nodeName: nodeName, directory: directory,
+            serverOptions: serverOptions, log: "up.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
     /// Runs `body` on a new harness and tears it down afterwards, also when `body` throws.
     static func with(
-        config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, _ body: (UpHarness) async throws -> Void
+        config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, listenHost: String = "127.0.0.1",
+        _ body: (UpHarness) async throws -> Void
     ) async throws {
-        let harness = try await UpHarness(config: config, serverOptions: serverOptions, ownRepository: ownRepository)
+        let harness = try await UpHarness(config: config, serverOptions: serverOptions, ownRepository: ownRepository, listenHost: listenHost)
         do {
             try await body(harness)
         } catch {
@@ -67,12 +71,12 @@ final class UpHarness: @unchecked Sendable {
     }
 
     private static func start(
-        dataDirectory: String, repo: String?, port: Int, nodeName: String, directory: TemporaryDirectory, serverOptions: [String], log: String
+        dataDirectory: String, repo: String?, listen: String, nodeName: String, directory: TemporaryDirectory, serverOptions: [String], log: String
     ) throws -> ChildProcess {
         try ChildProcess(
             executable: RunningServer.capstanBinary,
             arguments: ["up", "--data-dir", dataDirectory] + (repo.map { ["--repo", $0] } ?? []) + [
-                "--listen", "127.0.0.1:\(port)", "--sync-interval", "1",
+                "--listen", listen, "--sync-interval", "1",
                 "--node-name", nodeName, "--cni-conf-dir", directory.appending("cni"), "--log-level", "info",
             ] + (serverOptions.isEmpty ? [] : ["--"] + serverOptions),
             logPath: directory.appending(log))
@@ -91,8 +95,8 @@ final class UpHarness: @unchecked Sendable {
     /// Starts `capstan up` again on the same data directory and repository.
     func restart(serverOptions: [String] = []) async throws {
         process = try Self.start(
-            dataDirectory: dataDirectory, repo: repository, port: port, nodeName: nodeName, directory: directory, serverOptions: serverOptions,
-            log: "up-2.log")
+            dataDirectory: dataDirectory, repo: repository, listen: "\(listenHost):\(port)", nodeName: nodeName, directory: directory,
+            serverOptions: serverOptions, log: "up-2.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 

@@ -200,7 +200,11 @@ struct AccessControl: Sendable {
             let pods = try await registry.list(BuiltinKinds.pod, namespace: resource.namespace, options: options).items
             let used = pods.contains { value in
                 guard let pod = Pod(jsonValue: value) else { return false }
-                return resource.resource == "secrets" ? pod.referencedSecrets.contains(name) : pod.referencedConfigMaps.contains(name)
+                switch resource.resource {
+                case "secrets": return pod.referencedSecrets.contains(name)
+                case "serviceaccounts": return (pod.spec.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default") == name
+                default: return pod.referencedConfigMaps.contains(name)
+                }
             }
             return used ? nil : "no pod bound to node \"\(node)\" uses \(resource.resource) \"\(name)\""
         }

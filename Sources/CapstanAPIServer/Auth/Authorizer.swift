@@ -23,7 +23,7 @@ enum Authorizer {
         case createsObjectNamed(String)
         /// The addressed pod is bound to this node (`spec.nodeName`).
         case podBoundToNode(String)
-        /// The addressed Secret or ConfigMap is used by a pod bound to this node.
+        /// The addressed Secret, ConfigMap or ServiceAccount is used by a pod bound to this node.
         case usedByPodOnNode(String)
     }
 
@@ -116,6 +116,9 @@ enum Authorizer {
             if resource.subresource == "status", ["update", "patch"].contains(verb) { return .allowIf(.podBoundToNode(node)) }
             if resource.subresource == nil, verb == "delete" { return .allowIf(.podBoundToNode(node)) }
             return .deny
+        case ("", "serviceaccounts"):
+            // Tokens for the projected volumes of its pods: only for an account one of them runs as.
+            return verb == "create" && resource.name != nil && resource.subresource == "token" ? .allowIf(.usedByPodOnNode(node)) : .deny
         case ("", "events"), ("events.k8s.io", "events"):
             return ["create", "update", "patch"].contains(verb) ? .allow : .deny
         default:

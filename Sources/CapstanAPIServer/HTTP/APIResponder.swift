@@ -268,7 +268,10 @@ struct APIResponder: HTTPResponder {
                 info, namespace: path.namespace, name: name, dryRun: options.dryRun, gracePeriodSeconds: grace, preconditionUID: uid,
                 propagationPolicy: propagation, requestingNode: options.requestingNode)
             {
+            // As kube-apiserver answers: the object itself for kinds that return it, a
+            // Success Status otherwise; an object only marked for deletion comes back as it is now.
             case .deleted(let object):
+                if registry.strategy(info).returnsDeletedObject { return Self.json(object) }
                 var details: JSONObject = ["name": .string(name), "group": .string(info.group), "kind": .string(info.resource)]
                 if let uid = object[path: ["metadata", "uid"]] { details["uid"] = uid }
                 return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": .object([:]), "status": "Success", "details": .object(details)])

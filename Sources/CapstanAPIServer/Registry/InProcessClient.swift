@@ -10,9 +10,17 @@ package import CapstanCore
 /// admission (see ``WriteOptions/policyAdmissionExempt``).
 package struct InProcessClient: ClusterClient {
     let registry: ResourceRegistry
+    /// Where token requests go; nil for a client of a bare registry, which serves none.
+    let serviceAccountTokens: ServiceAccountTokens?
 
     package init(registry: ResourceRegistry) {
         self.registry = registry
+        self.serviceAccountTokens = nil
+    }
+
+    init(registry: ResourceRegistry, serviceAccountTokens: ServiceAccountTokens) {
+        self.registry = registry
+        self.serviceAccountTokens = serviceAccountTokens
     }
 
     package func get(_ kind: KindInfo, namespace: String?, name: String) async throws -> JSONValue {
@@ -74,6 +82,15 @@ package struct InProcessClient: ClusterClient {
     }
 
     package func servedKinds() async throws -> [KindInfo] { registry.catalog.all }
+
+    package func requestToken(serviceAccount name: String, namespace: String, request: JSONValue) async throws -> JSONValue {
+        guard let serviceAccountTokens else {
+            throw APIError(
+                code: 404, reason: "NotFound",
+                message: "the server could not find the requested resource (this client has no service-account token signer)")
+        }
+        return try await TokenRequests(tokens: serviceAccountTokens).answer(namespace: namespace, name: name, request)
+    }
 
     /// Every write through this client is a component's own.
     private static func exempt(_ options: WriteOptions) -> WriteOptions {

@@ -23,18 +23,23 @@ package struct ResourceRegistry: Sendable {
     let policyAdmission: PolicyAdmission
     /// The kinds served now, custom ones included (CustomResources/).
     package let catalog: KindCatalog
+    /// Whether new pods get a service-account token volume (Admission/ServiceAccountAdmission.swift):
+    /// on in an API server, which can sign the tokens; off for a bare registry in unit tests.
+    let mountsServiceAccountTokens: Bool
 
     /// - Parameters:
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
     ///   - defaultTolerationSeconds: how long new pods tolerate a not-ready or unreachable node, as
     ///     kube-apiserver's `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
     ///   - admissionPolicies: what creates and updates are checked against (none: no policy admission).
+    ///   - mountsServiceAccountTokens: see ``mountsServiceAccountTokens``.
     package init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
         eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, admissionPolicies: [Policy] = [],
-        catalog: KindCatalog = KindCatalog()
+        catalog: KindCatalog = KindCatalog(), mountsServiceAccountTokens: Bool = false
     ) {
         self.catalog = catalog
+        self.mountsServiceAccountTokens = mountsServiceAccountTokens
         self.store = store
         self.now = now
         self.encryption = encryption
@@ -126,7 +131,10 @@ package struct ResourceRegistry: Sendable {
         meta.metadata = metadata
         meta.apiVersion = info.apiVersion
         meta.kind = info.kind
-        if info == BuiltinKinds.pod, let namespace { try await admitLimitRanges(&meta, namespace: namespace) }
+        if info == BuiltinKinds.pod, let namespace {
+            if mountsServiceAccountTokens { try await admitServiceAccount(&meta, namespace: namespace) }
+            try await admitLimitRanges(&meta, namespace: namespace)
+        }
         strategy.prepareForCreate(&meta)
         try strategy.validate(meta, info: info)
         var stored = meta.jsonValue

@@ -1,8 +1,9 @@
 import CapstanCore
 import Foundation
 
-/// A container's environment as Kubernetes builds it: `envFrom` sources first
-/// (later ones win), then `env` in order, each value able to use earlier ones
+/// A container's environment as Kubernetes builds it: the service variables
+/// the kubelet sets (those of the `kubernetes` Service), then `envFrom`
+/// sources (later ones win), then `env` in order, each value able to use earlier ones
 /// through `$(NAME)`; values from ConfigMaps, Secrets, the pod's own fields
 /// and its resources. A missing required reference is a ``ContainerConfigError``
 /// with Kubernetes' wording.
@@ -11,6 +12,8 @@ struct EnvironmentResolver {
     var references: PodReferences
     var podIP: String
     var hostIP: String
+    /// `KUBERNETES_SERVICE_HOST` and its kin; what the pod sets itself wins.
+    var serviceVariables: [(name: String, value: String)] = []
 
     func environment(for container: Container) throws(ContainerConfigError) -> [(name: String, value: String)] {
         var names: [String] = []
@@ -19,6 +22,7 @@ struct EnvironmentResolver {
             if values[name] == nil { names.append(name) }
             values[name] = value
         }
+        for variable in serviceVariables { set(variable.name, variable.value) }
         for source in container.envFrom {
             let prefix = source["prefix"]?.stringValue ?? ""
             if let reference = source["configMapRef"] {

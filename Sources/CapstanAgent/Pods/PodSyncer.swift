@@ -26,6 +26,8 @@ actor PodSyncer {
         var intervals = PodSyncIntervals()
         /// See ``RuntimeConfigBuilder/seccompDefault``.
         var seccompDefault = true
+        /// Where containers reach the API server (`KUBERNETES_SERVICE_HOST`/`PORT`); nil sets no variables.
+        var apiServerForPods: @Sendable () -> APIServerAddress? = { nil }
     }
 
     private let configuration: Configuration
@@ -39,6 +41,7 @@ actor PodSyncer {
     private let status: PodStatusReporter
     private let logger: Logger
     private let wallClock: any WallClock
+    private let tokens: ServiceAccountTokenManager
     private var backoff: RestartBackoff
     /// Volume paths of pods whose volumes were set up: a running pod keeps them (and keeps
     /// being managed) when a ConfigMap it mounts disappears later.
@@ -59,6 +62,7 @@ actor PodSyncer {
         self.logger = logger
         self.wallClock = wallClock
         self.backoff = configuration.restartBackoff
+        self.tokens = ServiceAccountTokenManager(client: client, wallClock: wallClock)
         self.images = ImagePuller(runtime: runtime, events: events, backoff: configuration.imagePullBackoff, clock: clock, wallClock: wallClock)
         self.stopper = ContainerStopper(runtime: runtime, events: events, logger: logger, clock: clock)
         self.status = PodStatusReporter(
@@ -100,7 +104,7 @@ actor PodSyncer {
         }
         let builder = RuntimeConfigBuilder(
             pod: pod, nodeName: configuration.nodeName, logRoot: configuration.logRoot, seccompDefault: configuration.seccompDefault)
-        let references = try await PodReferences.read(for: pod, client: client)
+        let references = try await PodReferences.read(for: pod, client: client, tokens: tokens)
         if case .createSandbox(let attempt, let stopRunningFirst) = actions.step {
             if stopRunningFirst {
                 try await stopper.stopEverything(
@@ -213,8 +217,11 @@ actor PodSyncer {
         let environment: [(name: String, value: String)]
         let mounts: [Runtime_V1_Mount]
         do {
-            environment = try EnvironmentResolver(pod: pod, references: context.references, podIP: context.podIP, hostIP: configuration.hostIP)
-                .environment(for: container)
+            environment = try EnvironmentResolver(
+                pod: pod, references: context.references, podIP: context.podIP, hostIP: configuration.hostIP,
+                serviceVariables: configuration.apiServerForPods()?.environment ?? []
+            )
+            .environment(for: container)
             mounts = try volumes.mounts(for: container, volumes: context.volumes, pod: pod)
         } catch {
             await events.record(object, type: .warning, reason: "Failed", message: "Error: \(error)", fieldPath: fieldPath)
@@ -298,6 +305,7 @@ actor PodSyncer {
     private func forget(uid: String) async {
         backoff.forget(prefix: uid + "/")
         mounted[uid] = nil
+        await tokens.forget(podUID: uid)
         await images.forget(podUID: uid)
         await status.forget(podUID: uid)
     }

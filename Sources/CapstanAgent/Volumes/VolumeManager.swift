@@ -8,7 +8,7 @@ import OrderedCollections
 /// Sets up a pod's volumes under `<root>/pods/<uid>/volumes/<name>` and turns
 /// `volumeMounts` into CRI bind mounts. ConfigMap, Secret, downward API and
 /// projected volumes are rewritten (atomically) on every sync, so a changed
-/// object reaches running containers; Secrets, projected volumes and
+/// object (or a renewed service-account token) reaches running containers; Secrets, projected volumes and
 /// `emptyDir.medium: Memory` live on tmpfs, never on disk. A `subPath` is
 /// opened inside its volume and bind-mounted under
 /// `<root>/pods/<uid>/volume-subpaths/` (see ``SubPath``).
@@ -69,8 +69,15 @@ struct VolumeManager: Sendable {
         } else if let source = json["projected"] {
             var files: [AtomicDirectoryWriter.File] = []
             let mode = source["defaultMode"]?.intValue
-            for projection in source["sources"]?.arrayValue ?? [] {
-                if let reference = projection["configMap"] {
+            for (index, projection) in (source["sources"]?.arrayValue ?? []).enumerated() {
+                if let reference = projection["serviceAccountToken"] {
+                    guard let token = references.serviceAccountTokens[PodReferences.tokenKey(volume: volume.name, source: index)] else {
+                        throw VolumeError("no token was requested for its serviceAccountToken source")
+                    }
+                    let path = reference["path"]?.stringValue ?? ""
+                    guard !path.isEmpty else { throw VolumeError("a serviceAccountToken source needs a path") }
+                    files.append(.init(path: path, bytes: try token.get(), mode: Int(mode ?? 0o644) & 0o777))
+                } else if let reference = projection["configMap"] {
                     let name = reference["name"]?.stringValue ?? ""
                     guard let data = references.configMaps[name] else {
                         if reference["optional"]?.boolValue ?? false { continue }
@@ -87,7 +94,9 @@ struct VolumeManager: Sendable {
                 } else if let reference = projection["downwardAPI"] {
                     files += try Self.downwardFiles(reference["items"]?.arrayValue ?? [], defaultMode: mode, pod: pod, podIP: podIP, hostIP: hostIP)
                 } else {
-                    throw VolumeError("projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported")
+                    throw VolumeError(
+                        "projected source \(projection.objectValue?.keys.sorted().first ?? "?") is not supported (supported: configMap, secret, downwardAPI, serviceAccountToken)"
+                    )
                 }
             }
             return try writeFiles(files, into: directory, private: true)

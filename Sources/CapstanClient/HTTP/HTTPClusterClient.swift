@@ -54,6 +54,9 @@ public final class HTTPClusterClient: ClusterClient {
         pool = HTTPConnectionPool(connector: connector, maxConnections: configuration.maxConnections)
     }
 
+    /// The server's URL, as the configuration gives it.
+    public var server: String { configuration.server }
+
     /// Closes the idle pooled connections. Open watches end when their consumers stop.
     public func shutdown() async {
         await pool.shutdown()
@@ -125,9 +128,14 @@ public final class HTTPClusterClient: ClusterClient {
         // The server reads dryRun from the query; DeleteOptions carries it too, as kubectl sends it.
         if options.dryRun { request.query.append(("dryRun", "All")) }
         let answer = try await json(request)
-        // Removed now: the server answers a Success Status (whose details name the uid).
-        // Only marked (finalizers, a node to stop the pod): it answers the object.
-        if answer["kind"]?.stringValue == "Status" { return .deleted(answer) }
+        // Removed now: a Success Status naming the uid, or (pods, services, service
+        // accounts) the object as it last was. Only marked: the object, with a
+        // deletion timestamp and what holds it (finalizers, a grace period for a node).
+        // The HTTP status does not tell them apart: kube-apiserver answers 200 to both.
+        guard answer["kind"]?.stringValue != "Status", let metadata = answer["metadata"],
+            metadata["deletionTimestamp"]?.stringValue != nil,
+            !(metadata["finalizers"]?.arrayValue ?? []).isEmpty || (metadata["deletionGracePeriodSeconds"]?.intValue ?? 0) > 0
+        else { return .deleted(answer) }
         return .pending(answer)
     }
 
@@ -141,6 +149,13 @@ public final class HTTPClusterClient: ClusterClient {
             body: JSONSerializer.bytes(binding), contentType: "application/json")
         request.add(options)
         _ = try await json(request)
+    }
+
+    public func requestToken(serviceAccount name: String, namespace: String, request: JSONValue) async throws -> JSONValue {
+        try await json(
+            APIRequest(
+                method: .POST, path: APIRequest.path(BuiltinKinds.serviceAccount, namespace: namespace, name: name, subresource: "token"),
+                body: JSONSerializer.bytes(request), contentType: "application/json"))
     }
 
     // MARK: Requests

@@ -46,7 +46,12 @@ struct AgentCommand: AsyncParsableCommand {
         var logger = Logger(label: "capstan.agent")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let client = try HTTPClusterClient.fromKubeconfig(path: kubeconfig)
-        let configuration = try node.agentConfiguration(runtimeSocket: criSocket, rootDirectory: root)
+        var configuration = try node.agentConfiguration(runtimeSocket: criSocket, rootDirectory: root)
+        // Pods reach the server at the address this node does, unless that is this machine's loopback.
+        if let url = URL(string: client.server), let host = url.host, host != "localhost", host != "::1", !host.hasPrefix("127.") {
+            let address = APIServerAddress(host: host, port: url.port ?? 443)
+            configuration.apiServerForPods = { address }
+        }
         let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
         print("capstan agent: node \(configuration.nodeName), runtime unix://\(criSocket)")
         fflush(nil)

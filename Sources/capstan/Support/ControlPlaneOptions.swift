@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanAPIServer
 import CapstanControlPlane
+import CapstanCore
 import CapstanGitOps
 import CapstanPolicy
 import CapstanStore
@@ -18,6 +19,13 @@ struct ControlPlaneOptions: ParsableArguments {
 
     @Option(name: .customLong("tls-san"), help: "Extra DNS name or IP for the serving certificate (repeatable).")
     var tlsSANs: [String] = []
+
+    @Option(
+        name: .customLong("advertise-address"),
+        help:
+            "IP address pods reach the API server at (KUBERNETES_SERVICE_HOST); default: the --listen address, or the machine's first address when listening on all of them. A loopback --listen is out of pods' reach."
+    )
+    var advertiseAddress: String?
 
     @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication (every caller is admin); loopback only.")
     var insecureHTTP = false
@@ -81,6 +89,11 @@ struct ControlPlaneOptions: ParsableArguments {
                 "--insecure-http needs a loopback --listen address: a server without authentication must not be reachable from other machines")
         }
         if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
+        if let advertiseAddress {
+            guard IPLiteral(advertiseAddress) != nil else {
+                throw ValidationError("--advertise-address must be an IP address, not '\(advertiseAddress)'")
+            }
+        }
     }
 
     /// The configuration these flags describe.
@@ -89,6 +102,7 @@ struct ControlPlaneOptions: ParsableArguments {
         var configuration = ControlPlaneConfiguration(
             dataDirectory: dataDirectory, host: address.host, port: address.port, capstanVersion: VersionCommand.version)
         configuration.tlsSANs = tlsSANs
+        configuration.advertiseAddress = advertiseAddress
         configuration.insecureHTTP = insecureHTTP
         configuration.durability = SQLiteStore.Durability(rawValue: durability) ?? .full
         configuration.compactionInterval = compactionInterval > 0 ? .seconds(compactionInterval) : nil

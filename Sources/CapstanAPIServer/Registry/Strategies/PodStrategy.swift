@@ -12,6 +12,7 @@ struct PodStrategy: ResourceStrategy {
     var defaultTolerationSeconds: Int64
 
     var hasStatusSubresource: Bool { true }
+    var returnsDeletedObject: Bool { true }
 
     func prepareForCreate(_ object: inout Unstructured) {
         KubernetesDefaults.apply(to: &object.json, kind: BuiltinKinds.pod)

@@ -24,6 +24,11 @@ protocol ResourceStrategy: Sendable {
     /// True when objects are written with a store lease so they expire (`--event-ttl`).
     var expires: Bool { get }
 
+    /// True when a DELETE that removes the object answers with the object rather
+    /// than a `Success` Status (Kubernetes' `ReturnDeletedObject`: pods, services,
+    /// service accounts).
+    var returnsDeletedObject: Bool { get }
+
     /// Defaults and server-set fields of a new object, after the registry has
     /// set its identity and before validation.
     func prepareForCreate(_ object: inout Unstructured)
@@ -84,6 +89,7 @@ extension ResourceStrategy {
     var writableSubresources: Set<String> { ["status"] }
     var isEncryptedAtRest: Bool { false }
     var expires: Bool { false }
+    var returnsDeletedObject: Bool { false }
 
     func prepareForCreate(_ object: inout Unstructured) {}
     func prepareForUpdate(_ object: inout Unstructured, old: Unstructured) {}
@@ -107,9 +113,10 @@ extension ResourceStrategy {
     func holdsDeletion(_ object: Unstructured) -> Bool { false }
 }
 
-/// The kinds with nothing special but, perhaps, a status subresource.
+/// The kinds with nothing special but, perhaps, a status subresource or the deleted object as a DELETE's answer.
 struct DefaultStrategy: ResourceStrategy {
     var hasStatusSubresource = false
+    var returnsDeletedObject = false
 }
 
 /// The strategy of every kind, in one table: a kind not listed gets ``DefaultStrategy``.
@@ -140,6 +147,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.apiService: APIServiceStrategy(),
             BuiltinKinds.resourceQuota: withStatus,
             BuiltinKinds.customResourceDefinition: CustomResourceDefinitionStrategy(),
+            BuiltinKinds.serviceAccount: DefaultStrategy(returnsDeletedObject: true),
             BuiltinKinds.roleBinding: RoleBindingStrategy(),
             BuiltinKinds.clusterRoleBinding: RoleBindingStrategy(),
         ]

@@ -7,6 +7,7 @@ import OrderedCollections
 /// Kubernetes' does, `{loadBalancer: {}}`, which clients read without checking.
 struct ServiceStrategy: ResourceStrategy {
     var hasStatusSubresource: Bool { true }
+    var returnsDeletedObject: Bool { true }
 
     func prepareForCreate(_ object: inout Unstructured) {
         KubernetesDefaults.apply(to: &object.json, kind: BuiltinKinds.service)
