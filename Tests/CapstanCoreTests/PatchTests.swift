@@ -189,6 +189,31 @@ private let liveDeployment = #"""
         #expect(try ManagedFieldsEntry.entries(of: shared).map(\.manager) == ["a", "b"])
     }
 
+    /// What the Python client's `create_from_yaml(…, apply=True)` does after a plain create:
+    /// the created object holds the server's defaults, which the applied one leaves out.
+    @Test func applyingWhatACreateWroteWithoutItsDefaultsIsNoConflict() throws {
+        let created = try config(containers: #"{"name":"nginx","image":"nginx:1.15.4","ports":[{"containerPort":80}]}"#)
+        var stored = created
+        stored[path: ["spec", "template", "spec", "containers"]] = [
+            [
+                "name": "nginx", "image": "nginx:1.15.4", "ports": [["containerPort": 80, "protocol": "TCP"]], "imagePullPolicy": "IfNotPresent",
+                "terminationMessagePath": "/dev/termination-log",
+            ]
+        ]
+        let written = try ServerSideApply.recordUpdate(from: nil, to: stored, manager: "OpenAPI-Generator", time: time)
+        let applied = try ServerSideApply.apply(created, to: written, manager: "python-client", force: false, time: time)
+        #expect(applied[path: ["spec", "template", "spec", "containers"]] == stored[path: ["spec", "template", "spec", "containers"]])
+        // A value that does differ inside the same container still conflicts, and only that field.
+        do {
+            _ = try ServerSideApply.apply(
+                try config(containers: #"{"name":"nginx","image":"nginx:2","ports":[{"containerPort":80}]}"#), to: written, manager: "python-client",
+                force: false, time: time)
+            Issue.record("a changed image of another manager's container was applied")
+        } catch let error as ServerSideApply.ConflictError {
+            #expect(error.conflicts.map(\.field) == [#".spec.template.spec.containers[name="nginx"].image"#])
+        }
+    }
+
     @Test func keyedListsKeepOtherManagersElements() throws {
         let applied = try ServerSideApply.apply(
             try config(containers: #"{"name":"web","image":"web:1"},{"name":"old","image":"old:1"}"#), to: nil, manager: "gitops", force: false,

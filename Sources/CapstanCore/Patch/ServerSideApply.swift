@@ -51,12 +51,23 @@ public enum ServerSideApply {
         let applied = FieldSet(of: config, kind: kind)
         var entries = try live.map(existingEntries) ?? []
 
-        // Conflicts: fields others own whose value the config would change.
+        // Conflicts: fields others own whose value the config would change. Only
+        // values count, as in Kubernetes: a map or a keyed list element the config
+        // reaches into is owned for its existence, and its fields are compared one
+        // by one (a container applied without the defaults the server gave it is
+        // the same container).
         var conflicts: [Conflict] = []
         var taken: [Int: FieldSet] = [:]
         if let live {
+            let interior = Set(applied.paths.flatMap { path in (0..<path.count).map { Array(path.prefix($0)) } })
+            func isValueConflict(_ path: [FieldSet.Element]) -> Bool {
+                guard !interior.contains(path) else { return false }
+                let wanted = config.value(at: path)
+                if case .object(let fields)? = wanted, fields.isEmpty { return false }
+                return wanted != live.value(at: path)
+            }
             for (index, entry) in entries.enumerated() where entry.manager != manager {
-                for path in applied.intersection(entry.fields).paths where config.value(at: path) != live.value(at: path) {
+                for path in applied.intersection(entry.fields).paths where isValueConflict(path) {
                     conflicts.append(Conflict(manager: entry.manager, apiVersion: entry.apiVersion, field: FieldSet.Element.describe(path)))
                     taken[index, default: FieldSet()].insert(path)
                 }
