@@ -242,8 +242,8 @@ extension WriteDefaultsEndToEndTests {
     }
 
     /// `kubectl get apiservices` lists one local APIService per built-in
-    /// group version; writes are refused.
-    @Test func apiServicesAreListedAndReadOnly() async throws {
+    /// group version, which cannot be changed, and the stored ones, never available.
+    @Test func apiServicesAreListedLocalOnesKeptAndOthersStored() async throws {
         let server = try await RunningServer()
         defer { server.stop() }
         var result = try await server.kubectl("get", "apiservices")
@@ -268,8 +268,19 @@ extension WriteDefaultsEndToEndTests {
             "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: v1beta1.metrics.k8s.io}\nspec:\n  group: metrics.k8s.io\n  version: v1beta1\n  groupPriorityMinimum: 100\n  versionPriority: 100\n  service: {name: metrics-server, namespace: kube-system}\n"
         )
         result = try await server.kubectl("create", "-f", custom)
-        #expect(result.status != 0 && result.output.contains("Capstan does not aggregate APIs"), "\(result.output)")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "apiservice", "v1beta1.metrics.k8s.io")
+        let row = result.output.split(separator: "\n").dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        #expect(row?.prefix(4) == ["v1beta1.metrics.k8s.io", "kube-system/metrics-server", "False", "(AggregationNotSupported)"], "\(result.output)")
+        result = try await server.kubectl("create", "-f", custom)
+        #expect(
+            result.status != 0 && result.output.contains(#"apiservices.apiregistration.k8s.io "v1beta1.metrics.k8s.io" already exists"#),
+            "\(result.output)")
+        result = try await server.kubectl("delete", "apiservice", "v1beta1.metrics.k8s.io")
+        #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl("delete", "apiservice", "v1.apps")
-        #expect(result.status != 0 && result.output.contains("Capstan does not aggregate APIs"), "\(result.output)")
+        #expect(
+            result.status != 0 && result.output.contains(#"apiservices.apiregistration.k8s.io "v1.apps" is a local APIService, kept by the server"#),
+            "\(result.output)")
     }
 }

@@ -229,21 +229,44 @@ import Testing
         #expect(object == once)
     }
 
-    /// An in-process write of an APIService is refused as an HTTP one is: nothing is stored.
-    @Test func anAPIServiceWriteIsRefusedInProcess() async throws {
+    /// An APIService of someone else's API is stored, never available; the local
+    /// ones are the server's, in process as over HTTP; Kubernetes' validation holds.
+    @Test func apiServicesAreStoredButLocalOnesAreTheServers() async throws {
         try await withRegistry { registry in
-            let apiService: JSONValue = [
-                "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": ["name": "v1beta1.metrics.k8s.io"],
-                "spec": ["group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100],
-            ]
+            func apiService(_ name: String, group: String, version: String, priority: Int64 = 100) -> JSONValue {
+                [
+                    "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": ["name": .string(name)],
+                    "spec": ["group": .string(group), "version": .string(version), "groupPriorityMinimum": .int(priority), "versionPriority": 100],
+                ]
+            }
+            let created = try await registry.create(
+                BuiltinKinds.apiService, namespace: nil, object: apiService("v1beta1.metrics.k8s.io", group: "metrics.k8s.io", version: "v1beta1"),
+                options: writer)
+            let available = created[path: ["status", "conditions"]]?[0]
+            #expect(available?["type"] == "Available" && available?["status"] == "False" && available?["reason"] == "AggregationNotSupported")
+            #expect(available?["message"] == "Capstan does not proxy aggregated APIs: metrics.k8s.io/v1beta1 is not served")
+
             await #expect {
-                _ = try await registry.create(BuiltinKinds.apiService, namespace: nil, object: apiService, options: writer)
-            } throws: { error in
-                let error = error as? APIError
-                return error?.code == 405 && error?.message.hasPrefix("Capstan does not aggregate APIs") == true
+                _ = try await registry.create(
+                    BuiltinKinds.apiService, namespace: nil, object: apiService("v1.apps", group: "apps", version: "v1"), options: writer)
+            } throws: { ($0 as? APIError)?.code == 409 }
+            await #expect {
+                _ = try await registry.create(
+                    BuiltinKinds.apiService, namespace: nil, object: apiService("v2.metrics.k8s.io", group: "metrics.k8s.io", version: "v1beta1"),
+                    options: writer)
+            } throws: {
+                ($0 as? APIError)?.message.contains("metadata.name: Invalid value: \"v2.metrics.k8s.io\": must be v1beta1.metrics.k8s.io") == true
+            }
+            await #expect {
+                _ = try await registry.create(
+                    BuiltinKinds.apiService, namespace: nil,
+                    object: apiService("v1.wardle.k8s.io", group: "wardle.k8s.io", version: "v1", priority: 0),
+                    options: writer)
+            } throws: {
+                ($0 as? APIError)?.message.contains("spec.groupPriorityMinimum: Invalid value: 0: must be positive and less than 20000") == true
             }
             let stored = try await registry.list(BuiltinKinds.apiService, namespace: nil, options: ListOptions())
-            #expect(stored.items.isEmpty)
+            #expect(stored.items.compactMap { $0[path: ["metadata", "name"]]?.stringValue } == ["v1beta1.metrics.k8s.io"])
         }
     }
 

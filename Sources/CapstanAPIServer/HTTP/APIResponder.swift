@@ -83,7 +83,7 @@ struct APIResponder: HTTPResponder {
                         "the server could not find the requested resource (\(resourcePath.resource) in \(resourcePath.group.isEmpty ? resourcePath.version : resourcePath.group + "/" + resourcePath.version))"
                 )
             }
-            if info == BuiltinKinds.apiService { return try await apiServices(resourcePath, request) }
+            if info == BuiltinKinds.apiService { return try await apiServices(resourcePath, request, user: user) }
             return try await resource(info, resourcePath, request, user: user)
         } catch let error as APIError {
             return Self.json(error.status, status: .init(code: error.code))
@@ -95,25 +95,44 @@ struct APIResponder: HTTPResponder {
 
     // MARK: APIServices
 
-    /// The local APIServices (``LocalAPIServices``): list and get; anything else is 405.
-    private func apiServices(_ path: ResourcePath, _ request: Request) async throws -> Response {
+    /// APIServices (``LocalAPIServices``): a GET lists or reads the local ones
+    /// and the stored ones together; anything else is an ordinary request on
+    /// the stored ones (the strategy keeps the local names the server's).
+    private func apiServices(_ path: ResourcePath, _ request: Request, user: User?) async throws -> Response {
         let info = BuiltinKinds.apiService
         guard request.method == .get, path.subresource == nil, !Query(request).isWatch else {
-            throw APIError.methodNotAllowed(LocalAPIServices.readOnlyMessage)
+            // A local one is not stored: say why it cannot be changed, not that it is missing.
+            if let name = path.name, LocalAPIServices.isLocal(name, registry.catalog) {
+                throw APIError.methodNotAllowed("apiservices.apiregistration.k8s.io \"\(name)\" \(LocalAPIServices.localMessage)")
+            }
+            return try await resource(info, path, request, user: user)
         }
-        // They exist since the cluster does: the default namespace's creation time.
+        // The local ones exist since the cluster does: the default namespace's creation time.
         let createdAt = try? await registry.get(BuiltinKinds.namespace, namespace: nil, name: "default")[path: ["metadata", "creationTimestamp"]]
-        var items = LocalAPIServices.all(registry.catalog, createdAt: createdAt ?? nil)
+        let local = LocalAPIServices.all(registry.catalog, createdAt: createdAt ?? nil)
+        var items: [JSONValue]
+        var resourceVersion: String?
         if let name = path.name {
-            items = items.filter { $0[path: ["metadata", "name"]]?.stringValue == name }
-            guard !items.isEmpty else { throw APIError.notFound(info.resource, name, group: info.group) }
+            if let item = local.first(where: { $0[path: ["metadata", "name"]]?.stringValue == name }) {
+                items = [item]
+            } else {
+                items = [try await registry.get(info, namespace: nil, name: name)]
+            }
+        } else {
+            let stored = try await registry.list(info, namespace: nil, options: try Query(request).listOptions())
+            items = (local + stored.items).sorted {
+                ($0[path: ["metadata", "name"]]?.stringValue ?? "") < ($1[path: ["metadata", "name"]]?.stringValue ?? "")
+            }
+            resourceVersion = stored.resourceVersion
         }
         if (request.headers[.accept] ?? "").contains("as=Table") {
-            return Self.json(Tables.table(for: info, registry.catalog, objects: items, resourceVersion: nil, now: Date()))
+            return Self.json(Tables.table(for: info, registry.catalog, objects: items, resourceVersion: resourceVersion, now: Date()))
         }
         if path.name != nil { return Self.json(items[0]) }
+        var metadata: JSONObject = [:]
+        if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
         return Self.json([
-            "kind": "APIServiceList", "apiVersion": .string(info.apiVersion), "metadata": .object([:]), "items": .array(items),
+            "kind": "APIServiceList", "apiVersion": .string(info.apiVersion), "metadata": .object(metadata), "items": .array(items),
         ])
     }
 

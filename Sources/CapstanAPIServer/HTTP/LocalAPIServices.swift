@@ -3,14 +3,20 @@ import CapstanCore
 import Foundation
 import OrderedCollections
 
-/// `apiregistration.k8s.io/v1` APIServices, read only: one local APIService
-/// per built-in group version the server serves, as kube-apiserver's
-/// aggregator lists its own groups. Capstan does not aggregate APIs, so
-/// there is never an APIService backed by a Service, and none can be
-/// written (``APIServiceStrategy`` refuses every write, in process too).
+/// `apiregistration.k8s.io/v1` APIServices. The local ones — one per built-in
+/// group version the server serves, as kube-apiserver's aggregator lists its
+/// own groups — are computed, always `Available`, and kept by the server:
+/// they cannot be created, changed or deleted. Any other APIService (a
+/// repository installing metrics-server, say) is stored like any object, but
+/// Capstan does not proxy aggregated APIs, so it stays `Available: False`
+/// (reason `AggregationNotSupported`) and its group version is not served.
 enum LocalAPIServices {
-    static let readOnlyMessage =
-        "Capstan does not aggregate APIs: apiservices are read-only, one local APIService for each built-in group version it serves"
+    static let localMessage = "is a local APIService, kept by the server for a group version it serves"
+
+    /// Whether `name` is a local APIService's.
+    static func isLocal(_ name: String, _ catalog: KindCatalog) -> Bool {
+        all(catalog, createdAt: nil).contains { $0[path: ["metadata", "name"]]?.stringValue == name }
+    }
 
     /// Kubernetes' `apiVersionPriorities` for the groups Capstan serves
     /// (`groupPriorityMinimum`, `versionPriority`).
@@ -67,15 +73,66 @@ enum LocalAPIServices {
         },
         Tables.Column(name: "Available") { object, _ in
             let available = object[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Available" }
-            return available?["status"] ?? "Unknown"
+            guard let available else { return "Unknown" }
+            // As kubectl prints it: the reason of an unavailable one in brackets.
+            guard available["status"] == "False" else { return available["status"] ?? "Unknown" }
+            return .string("False (\(available["reason"]?.stringValue ?? ""))")
         },
         Tables.ageColumn,
     ]
 }
 
-/// APIServices: every write refused with 405, in process as over HTTP.
+/// APIServices: the local ones are the server's (a create of one of their
+/// names is 409, any other write 405, in process as over HTTP); others are
+/// validated as Kubernetes validates them and stored, never available.
 struct APIServiceStrategy: ResourceStrategy {
+    let catalog: KindCatalog
+
+    var hasStatusSubresource: Bool { true }
+
+    func prepareForCreate(_ object: inout Unstructured) {
+        let spec = object.json["spec"]
+        let groupVersion = [spec?["group"]?.stringValue ?? "", spec?["version"]?.stringValue ?? ""].filter { !$0.isEmpty }.joined(separator: "/")
+        object.json["status"] = [
+            "conditions": [
+                [
+                    "type": "Available", "status": "False", "reason": "AggregationNotSupported",
+                    "message": .string("Capstan does not proxy aggregated APIs: \(groupVersion) is not served"),
+                    "lastTransitionTime": .string(KubeTime.format(Date())),
+                ]
+            ]
+        ]
+    }
+
+    func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
+        try DefaultStrategy().validate(object, info: info)
+        let spec = object.json["spec"]
+        let group = spec?["group"]?.stringValue ?? ""
+        let version = spec?["version"]?.stringValue ?? ""
+        var errors: [FieldError] = []
+        if version.isEmpty { errors.append(FieldError(.required, "spec.version", "")) }
+        let expected = "\(version).\(group)"
+        if !version.isEmpty, object.metadata.name != expected {
+            errors.append(FieldError(.invalid, "metadata.name", value: .string(object.metadata.name), "must be \(expected)"))
+        }
+        let groupPriority = spec?["groupPriorityMinimum"]?.intValue ?? 0
+        if !(1...20000).contains(groupPriority) {
+            errors.append(
+                FieldError(.invalid, "spec.groupPriorityMinimum", value: .int(groupPriority), "must be positive and less than 20000"))
+        }
+        let versionPriority = spec?["versionPriority"]?.intValue ?? 0
+        if !(1...1000).contains(versionPriority) {
+            errors.append(FieldError(.invalid, "spec.versionPriority", value: .int(versionPriority), "must be positive and less than 1000"))
+        }
+        guard errors.isEmpty else {
+            throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: errors)
+        }
+    }
+
     func admit(_ write: AdmissionAttributes) throws(APIError) {
-        throw .methodNotAllowed(LocalAPIServices.readOnlyMessage)
+        guard LocalAPIServices.isLocal(write.name, catalog) else { return }
+        let info = BuiltinKinds.apiService
+        if write.operation == .create { throw .alreadyExists(info.resource, write.name, group: info.group) }
+        throw .methodNotAllowed("apiservices.apiregistration.k8s.io \"\(write.name)\" \(LocalAPIServices.localMessage)")
     }
 }

@@ -45,7 +45,7 @@ package struct ResourceRegistry: Sendable {
         self.encryption = encryption
         self.metrics = metrics
         self.eventLeases = eventTTLSeconds > 0 ? EventLeases(store: store, ttlSeconds: eventTTLSeconds) : nil
-        self.strategies = ResourceStrategies(defaultTolerationSeconds: defaultTolerationSeconds)
+        self.strategies = ResourceStrategies(defaultTolerationSeconds: defaultTolerationSeconds, catalog: catalog)
         self.policyAdmission = PolicyAdmission(policies: admissionPolicies)
     }
 

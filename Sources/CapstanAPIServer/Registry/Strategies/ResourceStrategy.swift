@@ -126,7 +126,8 @@ struct ResourceStrategies: Sendable {
 
     /// - Parameter defaultTolerationSeconds: the `tolerationSeconds` new pods
     ///   get for the not-ready and unreachable NoExecute taints.
-    init(defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds) {
+    /// - Parameter catalog: the kinds served, which say which APIServices are local.
+    init(defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, catalog: KindCatalog = KindCatalog()) {
         let withStatus = DefaultStrategy(hasStatusSubresource: true)
         byKind = [
             BuiltinKinds.pod: PodStrategy(defaultTolerationSeconds: defaultTolerationSeconds),
@@ -144,7 +145,7 @@ struct ResourceStrategies: Sendable {
             BuiltinKinds.cronJob: WorkloadStrategy(kind: BuiltinKinds.cronJob),
             BuiltinKinds.replicationController: WorkloadStrategy(kind: BuiltinKinds.replicationController),
             BuiltinKinds.podTemplate: PodTemplateStrategy(),
-            BuiltinKinds.apiService: APIServiceStrategy(),
+            BuiltinKinds.apiService: APIServiceStrategy(catalog: catalog),
             BuiltinKinds.resourceQuota: withStatus,
             BuiltinKinds.customResourceDefinition: CustomResourceDefinitionStrategy(),
             BuiltinKinds.serviceAccount: DefaultStrategy(returnsDeletedObject: true),
