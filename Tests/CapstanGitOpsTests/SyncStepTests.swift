@@ -67,6 +67,28 @@ import Testing
         await Self.expectError(.retryable, step, &run, containing: "cannot read its files")
     }
 
+    /// A repository of Certificates for a cert-manager installed outside it (by hand, or by another tool).
+    @Test func kindsTheClusterServesRenderEvenWhenNoCommitDefinesThem() async throws {
+        let certificate = "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\nspec:\n  secretName: web-tls\n"
+        var run = Self.run()
+        let unknown = RenderStep(read: Self.files(["certificate.yaml": certificate]), renderer: ManifestRenderer())
+        await Self.expectError(.stalled, unknown, &run, containing: #"no matches for kind "Certificate" in version "cert-manager.io/v1""#)
+
+        let served =
+            BuiltinKinds.all + [KindInfo(group: "cert-manager.io", version: "v1", kind: "Certificate", resource: "certificates", namespaced: true)]
+        let step = RenderStep(read: Self.files(["certificate.yaml": certificate]), renderer: ManifestRenderer(), servedKinds: { served })
+        run = Self.run()
+        try await step.run(&run)
+        // Namespaced, so it lands in `default` as kubectl would send it.
+        #expect(run.rendered?.manifests.map { $0.object.metadata.namespace } == ["default"])
+
+        struct Unreachable: Error {}
+        run = Self.run()
+        let failing = RenderStep(
+            read: Self.files(["certificate.yaml": certificate]), renderer: ManifestRenderer(), servedKinds: { throw Unreachable() })
+        await Self.expectError(.retryable, failing, &run, containing: "cannot read the kinds the cluster serves")
+    }
+
     @Test func policyStallsOnAnEnforcedViolationAndRemembersPasses() async throws {
         let policy = GitOpsConfiguration.PolicyFile(
             path: "no-bad.yaml",

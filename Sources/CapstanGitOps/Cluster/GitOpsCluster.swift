@@ -26,10 +26,16 @@ package protocol GitOpsCluster: Sendable {
     /// just before is missed), then each change. The sequence ends when the
     /// watch does; the caller starts a new one.
     func watch(_ kind: KindInfo) -> WatchEvents
+    /// Every kind the cluster serves now: the built-in ones and those of its
+    /// CustomResourceDefinitions, however they were installed.
+    func servedKinds() async throws(APIError) -> [KindInfo]
 }
 
 extension GitOpsCluster {
     package static var fieldManager: String { "capstan-gitops" }
+
+    /// A cluster without custom kinds (test fakes) serves the built-in ones.
+    package func servedKinds() async throws(APIError) -> [KindInfo] { BuiltinKinds.all }
 }
 
 /// The result of one apply.

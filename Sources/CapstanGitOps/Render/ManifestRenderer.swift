@@ -81,15 +81,19 @@ package actor ManifestRenderer {
             rendered.errors += unit.errors
         }
         cache = nextCache
-        // Objects of namespaced kinds this commit defines go to `default` too, as kubectl sends them.
+        // Objects of namespaced kinds this commit or the cluster defines go to `default` too, as kubectl sends them.
         let namespacedCustomKinds = Set(
-            CustomResourceDefinition.kinds(definedIn: all.map(\.object.jsonValue)).filter(\.namespaced).map { "\($0.apiVersion)/\($0.kind)" })
+            (CustomResourceDefinition.kinds(definedIn: all.map(\.object.jsonValue))
+                + input.servedKinds.filter { $0.group != "" && BuiltinKinds.apiVersions(ofKind: $0.kind).isEmpty })
+                .filter(\.namespaced).map { "\($0.apiVersion)/\($0.kind)" })
         for index in all.indices where namespacedCustomKinds.contains("\(all[index].object.apiVersion)/\(all[index].object.kind)") {
             if all[index].object.metadata.namespace?.isEmpty ?? true { all[index].object.metadata.namespace = "default" }
         }
         let (unique, duplicates) = ManifestLoader.removingDuplicates(all)
         rendered.manifests = unique
-        rendered.errors += duplicates + ManifestLoader.errors(unservedKindsIn: unique) + ManifestLoader.errors(checkingCustomResourcesIn: unique)
+        rendered.errors +=
+            duplicates + ManifestLoader.errors(unservedKindsIn: unique, served: input.servedKinds)
+            + ManifestLoader.errors(checkingCustomResourcesIn: unique)
         return rendered
     }
 

@@ -1,4 +1,4 @@
-import CapstanCore
+package import CapstanCore
 
 /// The files a render reads: a commit's tree, or a folder on disk for
 /// `capstan diff`. Content ids let the renderer reuse what it parsed before.
@@ -8,6 +8,9 @@ package struct RenderInput: Sendable {
     package var files: [GitTreeFile]
     /// Reads one file's bytes.
     package var read: @Sendable (GitTreeFile) async throws -> [UInt8]
+    /// Kinds the cluster serves besides the built-in ones (CustomResourceDefinitions
+    /// installed outside the repository), so their objects are not reported as unknown.
+    package var servedKinds: [KindInfo] = []
 
     package init(files: [GitTreeFile], read: @escaping @Sendable (GitTreeFile) async throws -> [UInt8]) {
         self.files = files

@@ -12,7 +12,9 @@ extension GitOpsEngine {
             GitTreeFile(path: file.path, blobID: ContentHash.sha256(file.contents))
         }
         let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
-        let input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
+        var input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
+        // Kinds installed outside the repository count; without them they would look unknown.
+        input.servedKinds = (try? await cluster.servedKinds()) ?? []
         let rendered = await ManifestRenderer().render(input)
         var errors = rendered.errors.map(\.description)
         var noCache: PolicyCache?

@@ -120,7 +120,9 @@ package actor GitOpsEngine {
     /// The steps of a sync after fetch, in order (see docs/gitops.md).
     var steps: [any SyncStep] {
         [
-            RenderStep(read: RenderStep.reader(mirror: mirror, path: configuration.path), renderer: renderer),
+            RenderStep(
+                read: RenderStep.reader(mirror: mirror, path: configuration.path), renderer: renderer,
+                servedKinds: { [cluster] in try await cluster.servedKinds() }),
             PolicyStep(gate: PolicyGate(defaultPolicies: configuration.defaultPolicies)),
             PlanStep(inventoryName: configuration.inventoryName, digestKey: configuration.inventoryDigestKey),
             DryRunStep(cluster: cluster),

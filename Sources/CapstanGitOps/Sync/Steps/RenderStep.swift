@@ -6,14 +6,22 @@ struct RenderStep: SyncStep {
     let name = "render"
     let read: @Sendable (GitCommit) async throws -> RenderInput
     let renderer: ManifestRenderer
+    /// The cluster's kinds, so objects of CustomResourceDefinitions installed outside the repository render.
+    var servedKinds: @Sendable () async throws -> [KindInfo] = { BuiltinKinds.all }
 
     func run(_ run: inout SyncRun) async throws(SyncError) {
-        let input: RenderInput
+        var input: RenderInput
         do {
             input = try await read(run.commit)
         } catch {
             // git could not hand over the files: nothing about the commit is known yet.
             throw .retryable(["commit \(run.shortID): cannot read its files: \(error)"])
+        }
+        do {
+            input.servedKinds = try await servedKinds()
+        } catch {
+            // Without them a custom kind would look unknown: try again rather than refuse the commit.
+            throw .retryable(["commit \(run.shortID): cannot read the kinds the cluster serves: \(error)"])
         }
         let rendered = await renderer.render(input)
         guard rendered.errors.isEmpty else { throw .stalled(rendered.errors.map { "commit \(run.shortID): \($0)" }) }
