@@ -1,3 +1,4 @@
+import OrderedCollections
 import Testing
 
 @testable import CapstanCore
@@ -53,6 +54,35 @@ import Testing
         let noSchema: JSONValue = [["name": "v1", "served": true, "storage": true]]
         #expect(
             Self.messages(Self.definition(versions: noSchema)) == ["spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"])
+    }
+
+    @Test func conversionWebhooksAreRefusedWhereAConversionCouldHappen() throws {
+        func with(_ conversion: JSONValue, versions: JSONValue) -> JSONValue {
+            var object = Self.definition(versions: versions).objectValue!
+            var spec = object["spec"]!.objectValue!
+            spec["conversion"] = conversion
+            object["spec"] = .object(spec)
+            return .object(object)
+        }
+        let one: JSONValue = [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object"]]]]
+        let two: JSONValue = [
+            ["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object"]]],
+            ["name": "v2", "served": true, "storage": false, "schema": ["openAPIV3Schema": ["type": "object"]]],
+        ]
+        let webhook: JSONValue = [
+            "strategy": "Webhook", "webhook": ["conversionReviewVersions": ["v1"], "clientConfig": ["url": "https://convert.example.com"]],
+        ]
+        // One version served: nothing is ever converted, so the webhook is never needed.
+        #expect(Self.messages(with(webhook, versions: one)).isEmpty)
+        #expect(Self.messages(with(["strategy": "None"], versions: two)).isEmpty)
+        #expect(
+            Self.messages(with(webhook, versions: two)) == [
+                "spec.conversion.strategy: Invalid value: \"Webhook\": Capstan does not call conversion webhooks: with more than one served version the strategy must be None"
+            ])
+        #expect(
+            Self.messages(with(["strategy": "Magic"], versions: one)) == [
+                "spec.conversion.strategy: Unsupported value: \"Magic\": supported values: \"None\", \"Webhook\""
+            ])
     }
 
     @Test func schemaProblemsAreReportedInsideTheDefinition() {

@@ -91,7 +91,30 @@ public struct CustomResourceDefinition: Hashable, Sendable {
             errors.append(.invalid(FieldPath("metadata", "name"), .string(name), "must be spec.names.plural+\".\"+spec.group"))
         }
         errors += Self.versionErrors(versions, spec["versions"]?.arrayValue ?? [], at: specPath.child("versions"))
+        errors += Self.conversionErrors(spec["conversion"], servedVersions: versions.filter(\.served).count, at: specPath.child("conversion"))
         guard errors.isEmpty else { throw ValidationErrors(errors) }
+    }
+
+    /// `spec.conversion`: `None` (objects change only their apiVersion between
+    /// versions), or `Webhook` where no conversion can happen, one version
+    /// served: Capstan does not call conversion webhooks, and says so rather
+    /// than serve versions it cannot convert.
+    static func conversionErrors(_ conversion: JSONValue?, servedVersions: Int, at path: FieldPath) -> [FieldError] {
+        guard let conversion, !conversion.isNull else { return [] }
+        let strategy = conversion["strategy"]?.stringValue ?? "None"
+        switch strategy {
+        case "None":
+            return []
+        case "Webhook":
+            guard servedVersions > 1 else { return [] }
+            return [
+                .invalid(
+                    path.child("strategy"), .string(strategy),
+                    "Capstan does not call conversion webhooks: with more than one served version the strategy must be None")
+            ]
+        default:
+            return [.notSupported(path.child("strategy"), .string(strategy), supported: ["None", "Webhook"])]
+        }
     }
 
     /// The versions served now, storage version first.
