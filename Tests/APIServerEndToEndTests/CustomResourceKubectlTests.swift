@@ -147,6 +147,42 @@ import Testing
         #expect(result.output == "customresourcedefinition.apiextensions.k8s.io/rollouts.argoproj.io\n", "\(result.output)")
     }
 
+    /// A pod owned by a custom object goes when its owner does, as an operator's pods do.
+    @Test func dependentsOfADeletedCustomOwnerAreCollected() async throws {
+        let server = try await RunningServer(arguments: ["--admission-policies", "none"])
+        defer { server.stop() }
+        var result = try await server.kubectl("apply", "-f", try server.write("crd.yaml", Self.widgets))
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.example.com")
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl(
+            "apply", "-f", try server.write("w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: owner}\nspec: {replicas: 1}\n"))
+        #expect(result.status == 0, "\(result.output)")
+        let uid = try await server.kubectl("get", "widget", "owner", "-o", "jsonpath={.metadata.uid}").output
+        #expect(uid.count == 36, "\(uid)")
+        let pod = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: owned
+              ownerReferences: [{apiVersion: example.com/v1, kind: Widget, name: owner, uid: \(uid), controller: true}]
+            spec:
+              containers: [{name: app, image: busybox}]
+            """
+        result = try await server.kubectl("apply", "-f", try server.write("pod.yaml", pod))
+        #expect(result.status == 0, "\(result.output)")
+        result = try await server.kubectl("get", "pod", "owned", "-o", "jsonpath={.metadata.ownerReferences[0].kind}")
+        #expect(result.output == "Widget", "\(result.output)")
+        // Nothing watches Widgets for the collector: its periodic pass finds the owner gone.
+        result = try await server.kubectl("delete", "widget", "owner")
+        #expect(result.status == 0, "\(result.output)")
+        let gone = await eventually(timeout: .seconds(180)) {
+            let get = try await server.kubectl("get", "pod", "owned", "--ignore-not-found", "-o", "name")
+            return get.status == 0 && get.output.isEmpty
+        }
+        #expect(gone, "the owned pod outlived its Widget")
+    }
+
     @Test func celRulesDefaultsStatusAndVersionsOfADefinition() async throws {
         let server = try await RunningServer(arguments: ["--admission-policies", "none"])
         defer { server.stop() }

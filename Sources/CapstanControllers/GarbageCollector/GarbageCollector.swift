@@ -8,7 +8,8 @@ import OrderedCollections
 /// owners that asked to orphan or to wait for their dependents.
 ///
 /// - A dependent every owner reference of which points at a missing object
-///   (by uid: a new object with the old name is not the owner) is deleted in
+///   (by uid: a new object with the old name is not the owner; the owner may
+///   be of a custom kind, looked up among the kinds served) is deleted in
 ///   the background; its own dependents follow when their turn comes. One
 ///   with some owners left only loses the dangling references.
 /// - An owner being deleted with the `orphan` finalizer has its references
@@ -95,9 +96,14 @@ struct GarbageCollector: Sendable {
     // MARK: Helpers
 
     /// Whether the owner a reference names no longer exists (or is a different object now).
-    /// Kinds Capstan does not serve are never taken for missing.
+    /// An owner of a custom kind is looked up among the kinds served now; kinds
+    /// Capstan does not serve are never taken for missing.
     private func isMissing(_ reference: OwnerReference, namespace: String?) async throws -> Bool {
-        guard let kind = BuiltinKinds.lookup(apiVersion: reference.apiVersion, kind: reference.kind) else { return false }
+        var kind = BuiltinKinds.lookup(apiVersion: reference.apiVersion, kind: reference.kind)
+        if kind == nil {
+            kind = try await client.servedKinds().first { $0.apiVersion == reference.apiVersion && $0.kind == reference.kind }
+        }
+        guard let kind else { return false }
         guard let owner = try await fetch(kind, ObjectKey(namespace: kind.namespaced ? namespace : nil, name: reference.name)) else { return true }
         return owner.metadata.uid != reference.uid
     }
