@@ -4,6 +4,7 @@
 # on loopback, with the Kubernetes API SLOs as pass/fail.
 #
 #   Benchmarks/api-load.sh [extra api_load.py flags, e.g. --creates 500 --watchers 200]
+#   Benchmarks/api-load.sh --write-cost     # what each kind's write checks cost (schema, CEL)
 #
 # The server runs with a fresh temporary data directory and `--durability
 # normal` unless CAPSTAN_DURABILITY=full. The load generator is

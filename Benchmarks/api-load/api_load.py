@@ -18,6 +18,13 @@ Phases, each bounded in count:
             timed from just before the write until the last watcher has its
             event (p50/p99 over the writes); plus per-delivery latencies.
 
+With --write-cost, instead: what each write pays for its checks. N creates
+each (same connections) of a 1 KiB ConfigMap (little to check), a web
+Deployment (Kubernetes' schema of every field, defaults, validation), and a
+custom resource of two CustomResourceDefinitions with the same structural
+schema and defaults, one with two CEL rules and one without, so the CEL
+cost is the difference between the last two rows.
+
 Kubernetes API SLOs (sig-scalability, api_call_latency.md): p99 <= 1 s for
 single-object mutating and read calls, <= 5 s for namespace-scoped lists,
 <= 30 s for cluster-scoped lists; the draft watch-latency SLO is p99 <= 5 s.
@@ -218,6 +225,80 @@ def row(name, count, latencies, wall, slo, note=""):
     return passed, f"| {name} | {count} | {rate} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | p99 <= {slo:g} s{note} | {'pass' if passed else 'FAIL'} |"
 
 
+def deployment(name):
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "bench"}},
+        "spec": {
+            "replicas": 0, "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{
+                    "name": "web", "image": "localhost/web:1", "ports": [{"containerPort": 8080, "name": "http"}],
+                    "env": [{"name": "MODE", "value": "fast"}], "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                    "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2},
+                }]},
+            },
+        },
+    }
+
+
+def definition(plural, kind, rules):
+    spec = {"type": "object", "properties": {
+        "replicas": {"type": "integer", "minimum": 0}, "maxReplicas": {"type": "integer", "default": 10},
+        "mode": {"type": "string", "default": "fast", "enum": ["fast", "safe"]},
+        "owner": {"type": "string", "maxLength": 63}, "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 16},
+    }}
+    if rules:
+        spec["x-kubernetes-validations"] = [
+            {"rule": "self.replicas <= self.maxReplicas", "message": "replicas must not exceed maxReplicas"},
+            {"rule": "self.tags.all(t, t.size() <= 32)", "message": "tags are short"},
+        ]
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": f"{plural}.bench.example.com"},
+        "spec": {"group": "bench.example.com", "scope": "Namespaced", "names": {"plural": plural, "kind": kind},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}}}]},
+    }
+
+
+def custom_object(kind, name):
+    return {"apiVersion": "bench.example.com/v1", "kind": kind, "metadata": {"name": name},
+            "spec": {"replicas": 3, "owner": "team-a", "tags": ["web", "frontend", "eu"]}}
+
+
+async def write_cost(host, port, count, concurrency):
+    """Rows for --write-cost (see the module's docstring)."""
+    connection = await Connection(host, port).open()
+    for plural, kind, rules in (("widgets", "Widget", True), ("gadgets", "Gadget", False)):
+        status, data = await connection.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", definition(plural, kind, rules))
+        if status != 201:
+            raise SystemExit(f"write-cost: creating the {kind} definition: HTTP {status} {data[:200]!r}")
+    for plural in ("widgets", "gadgets"):
+        for _ in range(300):
+            status, data = await connection.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{plural}.bench.example.com")
+            conditions = json.loads(data).get("status", {}).get("conditions", []) if status == 200 else []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise SystemExit(f"write-cost: {plural}.bench.example.com never became Established")
+    connection.close()
+    await ensure_namespace(host, port, "writes")
+    phases = [
+        ("ConfigMap, 1 KiB", "/api/v1/namespaces/writes/configmaps", lambda i: config_map(f"cm-{i}")),
+        ("Deployment (schema of every field, defaults)", "/apis/apps/v1/namespaces/writes/deployments", lambda i: deployment(f"web-{i}")),
+        ("custom resource, schema + defaults + 2 CEL rules", "/apis/bench.example.com/v1/namespaces/writes/widgets", lambda i: custom_object("Widget", f"w-{i}")),
+        ("custom resource, schema + defaults, no CEL", "/apis/bench.example.com/v1/namespaces/writes/gadgets", lambda i: custom_object("Gadget", f"g-{i}")),
+    ]
+    rows = []
+    for name, path, body in phases:
+        requests = [("POST", path, body(i), 201) for i in range(count)]
+        latencies, wall = await run_phase(host, port, requests, concurrency)
+        rows.append(row(f"create {name}", count, latencies, wall, 1.0))
+    return rows
+
+
 async def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base_url")
@@ -227,6 +308,7 @@ async def main():
     parser.add_argument("--watchers", type=int, default=1000)
     parser.add_argument("--writes", type=int, default=50)
     parser.add_argument("--token", help="bearer token, when the server requires one")
+    parser.add_argument("--write-cost", action="store_true", help="measure the cost of each kind's write checks instead")
     args = parser.parse_args()
     global AUTHORIZATION
     if args.token:
@@ -235,6 +317,14 @@ async def main():
     host, port = url.hostname, url.port
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, args.watchers + 256)), hard))
+
+    if args.write_cost:
+        rows = await write_cost(host, port, args.creates, args.concurrency)
+        print("| operation | requests | req/s | p50 ms | p99 ms | Kubernetes SLO | result |")
+        print("|---|---:|---:|---:|---:|---|---|")
+        for _, line in rows:
+            print(line)
+        return 0 if all(passed for passed, _ in rows) else 1
 
     rows = []
     await ensure_namespace(host, port, "load")

@@ -30,9 +30,36 @@ struct CustomResourceDefinitionController: Sendable {
         return list.resourceVersion
     }
 
-    /// Runs until cancelled. A watch that ends (compaction, a store
-    /// restart) is started again from a fresh list.
+    /// How often a terminating definition whose objects are still held (by
+    /// their own finalizers) is looked at again.
+    static let terminationRecheck: Duration = .milliseconds(500)
+
+    /// Runs until cancelled: the watch of the definitions, and beside it the
+    /// re-checks of terminating ones, so an object whose finalizer goes later
+    /// lets its definition go without holding up other definitions' events.
     func run(from revision: String) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await watch(from: revision) }
+            group.addTask {
+                while !Task.isCancelled {
+                    for name in catalog.terminatingDefinitions {
+                        guard let object = try? await registry.get(Self.kind, namespace: nil, name: name),
+                            let definition = try? CustomResourceDefinition(object)
+                        else { continue }
+                        do {
+                            try await deleteObjects(of: definition, object)
+                        } catch {
+                            logger.warning("deleting a CustomResourceDefinition's objects failed", metadata: ["name": "\(name)", "error": "\(error)"])
+                        }
+                    }
+                    try? await Task.sleep(for: Self.terminationRecheck)
+                }
+            }
+        }
+    }
+
+    /// A watch that ends (compaction, a store restart) is started again from a fresh list.
+    private func watch(from revision: String) async {
         var options = ListOptions()
         options.resourceVersion = revision
         while !Task.isCancelled {
@@ -131,26 +158,19 @@ struct CustomResourceDefinitionController: Sendable {
             Self.kind, namespace: nil, name: definition.name, object: updated, options: Self.options, subresource: "status")
     }
 
-    /// Deletes every object of a terminating definition's kind, then removes
-    /// the cleanup finalizer so the definition itself goes.
+    /// Deletes every object of a terminating definition's kind and, once none
+    /// is left, removes the cleanup finalizer so the definition itself goes.
+    /// Objects held by their own finalizers keep it: the re-check in
+    /// ``run(from:)`` calls this again until they are gone.
     private func deleteObjects(of definition: CustomResourceDefinition, _ object: JSONValue) async throws {
         guard let version = definition.storageVersion else { return }
         let info = definition.kindInfo(version)
-        var remaining = try await registry.list(info, namespace: nil, options: ListOptions()).items
+        let remaining = try await registry.list(info, namespace: nil, options: ListOptions()).items
         for item in remaining where item[path: ["metadata", "deletionTimestamp"]] == nil {
             let namespace = item[path: ["metadata", "namespace"]]?.stringValue
             _ = try? await registry.delete(info, namespace: namespace, name: item[path: ["metadata", "name"]]?.stringValue ?? "")
         }
-        // Objects held by their own finalizers keep the definition until they go.
-        for attempt in 0..<50 {
-            remaining = try await registry.list(info, namespace: nil, options: ListOptions()).items
-            if remaining.isEmpty { break }
-            if attempt == 49 {
-                logger.info("objects of a deleted CustomResourceDefinition are still held", metadata: ["name": "\(definition.name)"])
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        guard try await registry.list(info, namespace: nil, options: ListOptions()).items.isEmpty else { return }
         _ = try await registry.patch(Self.kind, namespace: nil, name: definition.name, options: Self.options) { current in
             var current = current ?? object
             let finalizers = (current[path: ["metadata", "finalizers"]]?.arrayValue ?? []).filter {

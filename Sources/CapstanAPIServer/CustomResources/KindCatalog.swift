@@ -49,6 +49,11 @@ package final class KindCatalog: Sendable {
         snapshot.withLock { $0.custom[info] }
     }
 
+    /// The names of the definitions being deleted, whose objects are going.
+    package var terminatingDefinitions: [String] {
+        snapshot.withLock { state in state.definitions.filter { $0.value.terminating }.keys.sorted() }
+    }
+
     /// Serves (or re-serves, after a change) the kinds of an established definition.
     package func install(_ definition: CustomResourceDefinition, terminating: Bool = false) {
         snapshot.withLock { state in
