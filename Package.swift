@@ -303,6 +303,7 @@ let package = Package(
                 "CapstanScheduler",
                 "CapstanControllers",
                 "CapstanAgent",
+                "CapstanSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -405,7 +406,9 @@ let package = Package(
         .testTarget(
             name: "CapstanAgentTests",
             dependencies: [
-                "CapstanTesting", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanTestSupport", "CRIAPI",
+                "CapstanTesting", "CapstanAgent", "CapstanClient", "CapstanAPIServer", "CapstanCore", "CapstanStore", "CapstanSystem",
+                "CapstanTestSupport",
+                "CRIAPI",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -98,7 +98,12 @@ package struct ControlPlane: Sendable {
             }
             if var node = configuration.node {
                 if let podFacing {
-                    node.agent.apiServerForPods = { listeningPort.value.withLock { $0 }.map { APIServerAddress(host: podFacing, port: $0) } }
+                    // The configured port from the start (containers adopted or started before the
+                    // server listens get it too); a port chosen at bind time once it is known.
+                    let configuredPort = configuration.port == 0 ? nil : configuration.port
+                    node.agent.apiServerForPods = {
+                        (listeningPort.value.withLock { $0 } ?? configuredPort).map { APIServerAddress(host: podFacing, port: $0) }
+                    }
                 } else {
                     logger.notice(
                         "pods cannot reach the API server: it listens on loopback only (listen on an address pods reach, or set the advertise address)",

@@ -119,6 +119,13 @@ import Testing
         result = try await server.kubectl("create", "token", "default", "--bound-object-kind=Pod", "--bound-object-name=web")
         #expect(result.status == 0, "\(result.output)")
         let token = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Only for the account the pod runs as, as Kubernetes answers.
+        #expect(try await server.kubectl("create", "serviceaccount", "builder").status == 0)
+        result = try await server.kubectl("create", "token", "builder", "--bound-object-kind=Pod", "--bound-object-name=web")
+        #expect(
+            result.status != 0
+                && result.output.contains(#"cannot bind token for serviceaccount "builder" to pod running with different serviceaccount name."#),
+            "\(result.output)")
         let headers = ["Authorization": "Bearer \(token)"]
         // Authenticated (403 from RBAC, not 401) while the pod lives.
         var answer = try await server.http("GET", "/api/v1/namespaces/default/pods", headers: headers, authenticated: false)

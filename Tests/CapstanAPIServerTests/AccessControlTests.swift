@@ -125,24 +125,50 @@ private func pod(_ name: String, node: String?) -> JSONValue {
         }
     }
 
-    @Test func nodeRequestsTokensOnlyForAccountsItsPodsRunAs() async throws {
+    /// NodeRestriction for tokens: bound to a pod of this node, by uid, for the account it runs as.
+    @Test func nodeRequestsOnlyTokensBoundToItsOwnPods() async throws {
         try await withFixture { f in
             let writer = WriteOptions(fieldManager: "test")
-            let builder: JSONValue = [
-                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "builder"],
-                "spec": ["serviceAccountName": "builder", "nodeName": "n1", "containers": [["name": "c", "image": "busybox"]]],
-            ]
-            _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: builder, options: writer)
-            _ = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: pod("plain", node: "n2"), options: writer)
-            let token = "/api/v1/namespaces/default/serviceaccounts/%@/token"
-            #expect(await f.admit(.post, String(format: token, "builder"), token: f.node1).user?.name == "system:node:n1")
-            // `default` runs only a pod of another node.
-            let other = await f.admit(.post, String(format: token, "default"), token: f.node1)
-            #expect(other.failure?.code == 403, "\(other)")
-            #expect(other.failure?.message.hasSuffix(#"no pod bound to node "n1" uses serviceaccounts "default""#) == true, "\(other)")
-            #expect(await f.admit(.post, String(format: token, "builder"), token: f.viewer).failure?.code == 403)
-            #expect(await f.admit(.post, String(format: token, "builder"), token: nil).failure?.code == 401)
-            #expect(await f.admit(.post, String(format: token, "builder"), token: f.admin).user?.name == "admin")
+            func create(_ name: String, node: String, account: String) async throws -> String {
+                let object: JSONValue = [
+                    "apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name)],
+                    "spec": ["serviceAccountName": .string(account), "nodeName": .string(node), "containers": [["name": "c", "image": "busybox"]]],
+                ]
+                let created = try await f.registry.create(BuiltinKinds.pod, namespace: "default", object: object, options: writer)
+                return created[path: ["metadata", "uid"]]?.stringValue ?? ""
+            }
+            let mine = try await create("builder", node: "n1", account: "builder")
+            let theirs = try await create("other", node: "n2", account: "builder")
+            func request(_ reference: JSONValue?) -> JSONValue {
+                var spec: JSONObject = [:]
+                if let reference { spec["boundObjectRef"] = reference }
+                return ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": .object(spec)]
+            }
+            func admit(_ account: String, _ reference: JSONValue?, token: String?) async -> Result<User?, APIError> {
+                await f.admit(.post, "/api/v1/namespaces/default/serviceaccounts/\(account)/token", token: token, body: request(reference))
+            }
+            let bound: JSONValue = ["kind": "Pod", "apiVersion": "v1", "name": "builder", "uid": .string(mine)]
+            #expect(await admit("builder", bound, token: f.node1).user?.name == "system:node:n1")
+            func refusal(_ account: String, _ reference: JSONValue?) async -> String {
+                let result = await admit(account, reference, token: f.node1)
+                #expect(result.failure?.code == 403, "\(result)")
+                return result.failure?.message ?? ""
+            }
+            #expect(await refusal("builder", nil).hasSuffix("node requested token not bound to a pod"))
+            #expect(
+                await refusal("builder", ["kind": "Pod", "name": "builder"]).hasSuffix("node requested token with a pod binding without a uid"))
+            #expect(
+                await refusal("builder", ["kind": "Pod", "name": "builder", "uid": "not-the-uid"]).hasSuffix(
+                    "node requested token bound to a pod that does not exist"))
+            #expect(
+                await refusal("builder", ["kind": "Pod", "name": "other", "uid": .string(theirs)]).hasSuffix(
+                    "node requested token bound to a pod scheduled on a different node"))
+            #expect(
+                await refusal("default", bound).hasSuffix(#"node requested token for service account "default", but the pod runs as "builder""#))
+            // Every other role, and none.
+            #expect(await admit("builder", bound, token: f.viewer).failure?.code == 403)
+            #expect(await admit("builder", bound, token: nil).failure?.code == 401)
+            #expect(await admit("builder", nil, token: f.admin).user?.name == "admin")
         }
     }
 

@@ -50,7 +50,7 @@ private let n1 = Role.node("n1")
         .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/configmaps", expected: .deny),
         // Tokens for its pods' projected volumes, for an account one of them runs as; nothing else about accounts.
         .init(
-            role: n1, method: "POST", path: "/api/v1/namespaces/default/serviceaccounts/default/token", expected: .allowIf(.usedByPodOnNode("n1"))),
+            role: n1, method: "POST", path: "/api/v1/namespaces/default/serviceaccounts/default/token", expected: .allowIf(.tokenForPodOnNode("n1"))),
         .init(role: n1, method: "GET", path: "/api/v1/namespaces/default/serviceaccounts/default", expected: .deny),
         .init(role: n1, method: "POST", path: "/api/v1/namespaces/default/serviceaccounts", expected: .deny),
         .init(role: n1, method: "GET", path: "/api/v1/secrets", watch: true, expected: .deny),

@@ -23,7 +23,7 @@ import Testing
     func statusSubresourceKinds(_ info: KindInfo) {
         let withStatus: Set<String> = [
             "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Node", "Service", "Namespace", "ResourceQuota",
-            "ReplicationController", "CustomResourceDefinition",
+            "ReplicationController", "CustomResourceDefinition", "APIService",
         ]
         #expect(strategies[info].hasStatusSubresource == withStatus.contains(info.kind), "\(info.kind)")
     }

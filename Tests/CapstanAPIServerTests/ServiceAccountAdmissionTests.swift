@@ -43,6 +43,30 @@ import Testing
         #expect(spec["containers"]?[1]?["volumeMounts"]?[0]?["name"] == "mine")
     }
 
+    @Test func theDeprecatedFieldNamesTheAccountAndAnExistingVolumeIsMountedWhereMissing() throws {
+        var deprecated = pod(["serviceAccount": "builder", "containers": [["name": "app", "image": "busybox"]]])
+        ServiceAccountAdmission.admit(&deprecated, accountAutomount: nil, suffix: "abcde")
+        #expect(deprecated.json["spec"]?["serviceAccountName"] == "builder")
+        #expect(deprecated.json["spec"]?["serviceAccount"] == "builder")
+
+        var copied = pod([
+            "containers": [
+                [
+                    "name": "app", "image": "busybox",
+                    "volumeMounts": [
+                        ["name": "kube-api-access-old12", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true]
+                    ],
+                ],
+                ["name": "sidecar", "image": "busybox"],
+            ],
+            "volumes": [ServiceAccountAdmission.volume(named: "kube-api-access-old12")],
+        ])
+        ServiceAccountAdmission.admit(&copied, accountAutomount: nil, suffix: "abcde")
+        #expect(copied.json["spec"]?["volumes"]?.arrayValue?.count == 1)
+        #expect(copied.json["spec"]?["containers"]?[0]?["volumeMounts"]?.arrayValue?.count == 1)
+        #expect(copied.json["spec"]?["containers"]?[1]?["volumeMounts"]?[0]?["name"] == "kube-api-access-old12")
+    }
+
     @Test func automountOffOnThePodOrItsAccountMountsNothing() throws {
         var offOnPod = pod([
             "automountServiceAccountToken": false, "serviceAccountName": "builder", "containers": [["name": "app", "image": "busybox"]],

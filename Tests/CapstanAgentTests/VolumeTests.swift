@@ -1,5 +1,6 @@
 import CRIAPI
 import CapstanCore
+import CapstanSystem
 import CapstanTestSupport
 import CoreFoundation
 import Foundation
@@ -181,7 +182,7 @@ struct MountedVolumeTests {
 
     /// Whether a tmpfs is mounted at `path` (from /proc/self/mountinfo: mount point, then the type after " - ").
     static func isTmpfs(_ path: String) -> Bool {
-        let lines = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))?.split(separator: "\n") ?? []
+        let lines = ProcFile.read("/proc/self/mountinfo")?.split(separator: "\n") ?? []
         return lines.contains { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4, fields[4] == path, let separator = fields.firstIndex(of: "-"), separator + 1 < fields.count else { return false }

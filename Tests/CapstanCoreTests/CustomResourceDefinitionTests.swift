@@ -57,12 +57,16 @@ import Testing
     }
 
     @Test func conversionWebhooksAreRefusedWhereAConversionCouldHappen() throws {
-        func with(_ conversion: JSONValue, versions: JSONValue) -> JSONValue {
+        func with(_ conversion: JSONValue, versions: JSONValue, stored: [String] = []) -> JSONValue {
             var object = Self.definition(versions: versions).objectValue!
             var spec = object["spec"]!.objectValue!
             spec["conversion"] = conversion
             object["spec"] = .object(spec)
+            if !stored.isEmpty { object["status"] = ["storedVersions": .array(stored.map(JSONValue.string))] }
             return .object(object)
+        }
+        func messages(_ object: JSONValue) -> [String] {
+            CustomResourceDefinition.conversionErrors(object).map(\.description)
         }
         let one: JSONValue = [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": ["type": "object"]]]]
         let two: JSONValue = [
@@ -72,17 +76,21 @@ import Testing
         let webhook: JSONValue = [
             "strategy": "Webhook", "webhook": ["conversionReviewVersions": ["v1"], "clientConfig": ["url": "https://convert.example.com"]],
         ]
-        // One version served: nothing is ever converted, so the webhook is never needed.
-        #expect(Self.messages(with(webhook, versions: one)).isEmpty)
-        #expect(Self.messages(with(["strategy": "None"], versions: two)).isEmpty)
+        // One version served, stored and ever stored: nothing is converted, so the webhook is never needed.
+        #expect(messages(with(webhook, versions: one)).isEmpty)
+        #expect(messages(with(["strategy": "None"], versions: two)).isEmpty)
+        let refused = [
+            "spec.conversion.strategy: Invalid value: \"Webhook\": Capstan does not call conversion webhooks: with more than one version served or stored the strategy must be None"
+        ]
+        #expect(messages(with(webhook, versions: two)) == refused)
+        // Objects stored at an older version would need converting too.
+        #expect(messages(with(webhook, versions: one, stored: ["v1beta1", "v1"])) == refused)
         #expect(
-            Self.messages(with(webhook, versions: two)) == [
-                "spec.conversion.strategy: Invalid value: \"Webhook\": Capstan does not call conversion webhooks: with more than one served version the strategy must be None"
-            ])
-        #expect(
-            Self.messages(with(["strategy": "Magic"], versions: one)) == [
+            messages(with(["strategy": "Magic"], versions: one)) == [
                 "spec.conversion.strategy: Unsupported value: \"Magic\": supported values: \"None\", \"Webhook\""
             ])
+        // Parsing does not check it: a definition stored before the check is still served.
+        #expect(Self.messages(with(webhook, versions: two)).isEmpty)
     }
 
     @Test func schemaProblemsAreReportedInsideTheDefinition() {

@@ -202,6 +202,42 @@ import Testing
         }
     }
 
+    /// A pod's DELETE answers the pod (Kubernetes' ReturnDeletedObject); the client
+    /// tells one only marked (a node must stop it) from one removed by its body.
+    @Test func deletedPodsComeBackAsObjectsAndPendingOnesAreToldApart() async throws {
+        try await withServer { _, client in
+            func pod(_ name: String, node: String?) -> JSONValue {
+                var spec: JSONObject = ["containers": [["name": "c", "image": "busybox"]]]
+                if let node { spec["nodeName"] = .string(node) }
+                return ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name)], "spec": .object(spec)]
+            }
+            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod("loose", node: nil), options: writer)
+            guard case .deleted(let loose) = try await client.delete(BuiltinKinds.pod, namespace: "default", name: "loose", options: DeleteOptions())
+            else {
+                Issue.record("an unscheduled pod was not removed at once")
+                return
+            }
+            #expect(loose["kind"] == "Pod" && loose[path: ["metadata", "name"]] == "loose", "\(loose)")
+
+            _ = try await client.create(BuiltinKinds.pod, namespace: "default", object: pod("bound", node: "n1"), options: writer)
+            guard case .pending(let marked) = try await client.delete(BuiltinKinds.pod, namespace: "default", name: "bound", options: DeleteOptions())
+            else {
+                Issue.record("a pod on a node was removed without its node")
+                return
+            }
+            #expect(marked[path: ["metadata", "deletionGracePeriodSeconds"]] == 30, "\(marked)")
+            // The node's final delete removes it, and says so.
+            guard
+                case .deleted(let removed) = try await client.delete(
+                    BuiltinKinds.pod, namespace: "default", name: "bound", options: DeleteOptions(gracePeriodSeconds: 0))
+            else {
+                Issue.record("the final delete of a marked pod read as still pending")
+                return
+            }
+            #expect(removed[path: ["metadata", "deletionGracePeriodSeconds"]] == 0, "\(removed)")
+        }
+    }
+
     @Test func informerOverHTTPConverges() async throws {
         try await withServer { _, client in
             let kind = BuiltinKinds.configMap

@@ -52,6 +52,7 @@ struct InClusterAccessTests {
                   T=$(cat $D/token)
                   API=https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/$(cat $D/namespace)
                   echo "ca.crt: $(sha256sum $D/ca.crt | cut -d' ' -f1)"
+                  echo "server: $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"
                   wget -qO /tmp/pods --no-check-certificate --header "Authorization: Bearer $T" $API/pods
                   echo "pods: $(grep -o '"kind":"PodList"' /tmp/pods) $(grep -o '"name":"in-cluster-client"' /tmp/pods)"
                   echo "secrets: $(wget -qO- --no-check-certificate --header "Authorization: Bearer $T" $API/secrets 2>&1)"
@@ -74,6 +75,14 @@ struct InClusterAccessTests {
             let digest = try #require(hashed.output.split(separator: " ").first.map(String.init))
             #expect(digest.count == 64, "\(hashed)")
             #expect(lines.contains("ca.crt: \(digest)"), "\(lines)")
+            // That CA verifies the server at the address pods are given, as client-go checks it
+            // (busybox wget cannot verify, so curl does it from the host, to the same address).
+            let server = try #require(lines.first { $0.hasPrefix("server: ") }.map { String($0.dropFirst("server: ".count)) })
+            #expect(!server.hasPrefix("127.") && !server.hasPrefix(":"), "\(server)")
+            let verified = try await runCommand(
+                "/usr/bin/curl", ["--silent", "--show-error", "--cacert", harness.dataDirectory + "/pki/ca.crt", "https://\(server)/version"],
+                timeout: .seconds(30))
+            #expect(verified.status == 0 && verified.output.contains(#""gitVersion""#), "\(verified)")
             // Allowed by its Role: the list, holding the pod itself.
             #expect(lines.contains(#"pods: "kind":"PodList" "name":"in-cluster-client""#), "\(lines)")
             // Not in its Role: refused as Kubernetes refuses it.

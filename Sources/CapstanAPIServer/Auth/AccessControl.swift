@@ -164,20 +164,41 @@ struct AccessControl: Sendable {
         }
     }
 
+    /// The request's JSON body, collected (and kept for the handler) up to the body limit; nil when it is not JSON.
+    private func bodyJSON(_ request: inout Request) async throws(APIError) -> JSONValue? {
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw .tooLarge("the request body is larger than the \(maxBodyBytes)-byte limit")
+        }
+        return try? JSONParser().parse(Array(body.readableBytesView))
+    }
+
     /// Why the condition does not hold, or nil when it does.
     private func violation(of condition: Authorizer.Condition, _ attributes: RequestAttributes, _ request: inout Request) async throws(APIError)
         -> String?
     {
         switch condition {
         case .createsObjectNamed(let name):
-            let body: ByteBuffer
-            do {
-                body = try await request.collectBody(upTo: maxBodyBytes)
-            } catch {
-                throw .tooLarge("the request body is larger than the \(maxBodyBytes)-byte limit")
-            }
-            let created = (try? JSONParser().parse(Array(body.readableBytesView)))?[path: ["metadata", "name"]]?.stringValue ?? ""
+            let created = try await bodyJSON(&request)?[path: ["metadata", "name"]]?.stringValue ?? ""
             return created == name ? nil : "a node may only create the object named \"\(name)\", not \"\(created)\""
+        case .tokenForPodOnNode(let node):
+            // NodeRestriction's checks, in its words.
+            guard let resource = attributes.resource, let account = resource.name else { return "the request names no service account" }
+            let reference = try await bodyJSON(&request)?[path: ["spec", "boundObjectRef"]]
+            guard let reference, reference["kind"]?.stringValue == "Pod", let podName = reference["name"]?.stringValue, !podName.isEmpty else {
+                return "node requested token not bound to a pod"
+            }
+            guard let uid = reference["uid"]?.stringValue, !uid.isEmpty else { return "node requested token with a pod binding without a uid" }
+            guard let pod = try? await registry.get(BuiltinKinds.pod, namespace: resource.namespace, name: podName),
+                pod[path: ["metadata", "uid"]]?.stringValue == uid
+            else { return "node requested token bound to a pod that does not exist" }
+            guard pod[path: ["spec", "nodeName"]]?.stringValue == node else {
+                return "node requested token bound to a pod scheduled on a different node"
+            }
+            let runsAs = pod[path: ["spec", "serviceAccountName"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            return runsAs == account ? nil : "node requested token for service account \"\(account)\", but the pod runs as \"\(runsAs)\""
         case .podBoundToNode(let node):
             guard let resource = attributes.resource, let name = resource.name else { return "the request names no pod" }
             let pod: JSONValue
@@ -200,11 +221,7 @@ struct AccessControl: Sendable {
             let pods = try await registry.list(BuiltinKinds.pod, namespace: resource.namespace, options: options).items
             let used = pods.contains { value in
                 guard let pod = Pod(jsonValue: value) else { return false }
-                switch resource.resource {
-                case "secrets": return pod.referencedSecrets.contains(name)
-                case "serviceaccounts": return (pod.spec.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default") == name
-                default: return pod.referencedConfigMaps.contains(name)
-                }
+                return resource.resource == "secrets" ? pod.referencedSecrets.contains(name) : pod.referencedConfigMaps.contains(name)
             }
             return used ? nil : "no pod bound to node \"\(node)\" uses \(resource.resource) \"\(name)\""
         }

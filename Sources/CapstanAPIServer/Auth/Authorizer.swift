@@ -23,8 +23,12 @@ enum Authorizer {
         case createsObjectNamed(String)
         /// The addressed pod is bound to this node (`spec.nodeName`).
         case podBoundToNode(String)
-        /// The addressed Secret, ConfigMap or ServiceAccount is used by a pod bound to this node.
+        /// The addressed Secret or ConfigMap is used by a pod bound to this node.
         case usedByPodOnNode(String)
+        /// The TokenRequest in the body is bound to a pod (by name and uid) that
+        /// is bound to this node and runs as the addressed ServiceAccount, as
+        /// Kubernetes' NodeRestriction requires: a node gets only tokens that end with its pods.
+        case tokenForPodOnNode(String)
     }
 
     /// Paths open without a token, as Kubernetes' `system:public-info-viewer` role opens them.
@@ -117,8 +121,8 @@ enum Authorizer {
             if resource.subresource == nil, verb == "delete" { return .allowIf(.podBoundToNode(node)) }
             return .deny
         case ("", "serviceaccounts"):
-            // Tokens for the projected volumes of its pods: only for an account one of them runs as.
-            return verb == "create" && resource.name != nil && resource.subresource == "token" ? .allowIf(.usedByPodOnNode(node)) : .deny
+            // Tokens for the projected volumes of its pods: bound to one of them, for the account it runs as.
+            return verb == "create" && resource.name != nil && resource.subresource == "token" ? .allowIf(.tokenForPodOnNode(node)) : .deny
         case ("", "events"), ("events.k8s.io", "events"):
             return ["create", "update", "patch"].contains(verb) ? .allow : .deny
         default:

@@ -18,9 +18,21 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
         object.json["status"] = ["conditions": [], "acceptedNames": ["plural": "", "kind": ""], "storedVersions": []]
     }
 
+    func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
+        try DefaultStrategy().validate(object, info: info)
+        let problems = CustomResourceDefinition.conversionErrors(object.jsonValue)
+        if !problems.isEmpty { throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems) }
+    }
+
     func validateUpdate(_ object: Unstructured, old: Unstructured, info: KindInfo) throws(APIError) {
-        try validate(object, info: info)
+        try DefaultStrategy().validate(object, info: info)
         var problems: [FieldError] = []
+        // Only a change to what is served or how it converts is checked, so that a
+        // definition stored before the check can still take status writes and finalizer removal.
+        if object.json["spec"]?["conversion"] != old.json["spec"]?["conversion"] || object.json["spec"]?["versions"] != old.json["spec"]?["versions"]
+        {
+            problems += CustomResourceDefinition.conversionErrors(object.jsonValue)
+        }
         let scope = FieldPath("spec", "scope")
         if object.json["spec"]?["scope"] != old.json["spec"]?["scope"] {
             problems.append(.invalid(scope, object.json["spec"]?["scope"] ?? .null, "field is immutable"))

@@ -104,6 +104,11 @@ struct APIServiceStrategy: ResourceStrategy {
         ]
     }
 
+    /// The status is the server's: nothing is proxied, so nothing may say it is available.
+    func prepareForStatusUpdate(_ object: inout Unstructured, old: Unstructured) {
+        object.json["status"] = old.json["status"]
+    }
+
     func validate(_ object: Unstructured, info: KindInfo) throws(APIError) {
         try DefaultStrategy().validate(object, info: info)
         let spec = object.json["spec"]

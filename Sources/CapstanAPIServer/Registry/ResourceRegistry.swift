@@ -386,10 +386,14 @@ package struct ResourceRegistry: Sendable {
             try strategy.prepareForDelete(&object)
             let gracePeriod = strategy.gracefulDeletionPeriod(of: object, requested: gracePeriodSeconds)
             if object.metadata.finalizers.isEmpty && gracePeriod == nil && !strategy.holdsDeletion(object) {
-                if dryRun { return .deleted(current) }
+                // The object as it goes: one that was marked ends with a grace period of 0,
+                // as Kubernetes answers the final delete (so it does not read as still pending).
+                var removed = current
+                if object.metadata.deletionTimestamp != nil { removed[path: ["metadata", "deletionGracePeriodSeconds"]] = 0 }
+                if dryRun { return .deleted(removed) }
                 do {
                     _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
-                    return .deleted(current)
+                    return .deleted(removed)
                 } catch  where error.reason == "Conflict" {
                     continue
                 }

@@ -4,30 +4,6 @@ import CapstanCore
 import Foundation
 import OrderedCollections
 
-/// Where pods reach the API server: what the agent puts in
-/// `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT`, the variables
-/// in-cluster client libraries read.
-package struct APIServerAddress: Sendable, Hashable {
-    package var host: String
-    package var port: Int
-
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// The variables the kubelet sets in every container for the `kubernetes`
-    /// Service of the `default` namespace, in the kubelet's order.
-    var environment: [(name: String, value: String)] {
-        let url = "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)"
-        return [
-            ("KUBERNETES_SERVICE_HOST", host), ("KUBERNETES_SERVICE_PORT", String(port)), ("KUBERNETES_SERVICE_PORT_HTTPS", String(port)),
-            ("KUBERNETES_PORT", url), ("KUBERNETES_PORT_\(port)_TCP", url), ("KUBERNETES_PORT_\(port)_TCP_PROTO", "tcp"),
-            ("KUBERNETES_PORT_\(port)_TCP_PORT", String(port)), ("KUBERNETES_PORT_\(port)_TCP_ADDR", host),
-        ]
-    }
-}
-
 /// The tokens of projected `serviceAccountToken` volume sources, requested
 /// from the API server (`serviceaccounts/<name>/token`, bound to the pod) and
 /// kept until 80% of their lifetime has passed, as the kubelet's token
@@ -36,6 +12,8 @@ package struct APIServerAddress: Sendable, Hashable {
 actor ServiceAccountTokenManager {
     struct Key: Hashable {
         var podUID: String
+        /// A pod's account cannot change, but a cached token must never outlive a mix-up.
+        var account: String
         var audience: String
         var expirationSeconds: Int64
     }
@@ -59,10 +37,10 @@ actor ServiceAccountTokenManager {
     func token(for pod: Pod, source: JSONValue) async throws -> [UInt8] {
         let audience = source["audience"]?.stringValue ?? ""
         let expiration = source["expirationSeconds"]?.intValue ?? 3600
-        let key = Key(podUID: pod.metadata.uid ?? "", audience: audience, expirationSeconds: expiration)
+        let account = pod.spec.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let key = Key(podUID: pod.metadata.uid ?? "", account: account, audience: audience, expirationSeconds: expiration)
         let now = wallClock.currentDate
         if let issued = tokens[key], issued.renewAt > now { return issued.token }
-        let account = pod.spec.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         var spec: JSONObject = [
             "expirationSeconds": .int(expiration),
             "boundObjectRef": ["apiVersion": "v1", "kind": "Pod", "name": .string(pod.metadata.name), "uid": .string(key.podUID)],
@@ -72,6 +50,8 @@ actor ServiceAccountTokenManager {
         let answer: JSONValue
         do {
             answer = try await client.requestToken(serviceAccount: account, namespace: pod.metadata.namespace ?? "default", request: request)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw VolumeError("failed to fetch token: \(error)")
         }

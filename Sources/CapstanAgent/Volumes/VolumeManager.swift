@@ -1,5 +1,6 @@
 import CRIAPI
 import CapstanCore
+import CapstanSystem
 import CoreFoundation
 import Foundation
 import Glibc
@@ -302,7 +303,7 @@ struct VolumeManager: Sendable {
     }
 
     static func mountPoints(under directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let text = ProcFile.read("/proc/self/mountinfo") else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }

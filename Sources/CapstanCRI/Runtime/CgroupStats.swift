@@ -1,3 +1,4 @@
+import CapstanSystem
 import Foundation
 
 /// Reads a container's usage from its cgroup v1 folders (cgroupfs, as runc sets them up here).
@@ -47,7 +48,7 @@ package struct CgroupStats: Sendable {
 
     /// Per-interface counters of the network namespace `pid` lives in (`/proc/<pid>/net/dev`).
     package func interfaces(ofProcess pid: Int32) -> [(name: String, rxBytes: UInt64, rxErrors: UInt64, txBytes: UInt64, txErrors: UInt64)] {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/net/dev", encoding: .utf8) else { return [] }
+        guard let text = ProcFile.read("/proc/\(pid)/net/dev") else { return [] }
         return text.split(separator: "\n").dropFirst(2).compactMap { line in
             let parts = line.split(separator: ":", maxSplits: 1)
             guard parts.count == 2 else { return nil }

@@ -91,26 +91,34 @@ public struct CustomResourceDefinition: Hashable, Sendable {
             errors.append(.invalid(FieldPath("metadata", "name"), .string(name), "must be spec.names.plural+\".\"+spec.group"))
         }
         errors += Self.versionErrors(versions, spec["versions"]?.arrayValue ?? [], at: specPath.child("versions"))
-        errors += Self.conversionErrors(spec["conversion"], servedVersions: versions.filter(\.served).count, at: specPath.child("conversion"))
         guard errors.isEmpty else { throw ValidationErrors(errors) }
     }
 
-    /// `spec.conversion`: `None` (objects change only their apiVersion between
-    /// versions), or `Webhook` where no conversion can happen, one version
-    /// served: Capstan does not call conversion webhooks, and says so rather
-    /// than serve versions it cannot convert.
-    static func conversionErrors(_ conversion: JSONValue?, servedVersions: Int, at path: FieldPath) -> [FieldError] {
-        guard let conversion, !conversion.isNull else { return [] }
+    /// `spec.conversion` of a definition as written: `None` (objects change
+    /// only their apiVersion between versions), or `Webhook` where no
+    /// conversion can happen — one version served, stored and ever stored:
+    /// Capstan does not call conversion webhooks, and says so rather than serve
+    /// versions it cannot convert. Checked by the API server when a definition
+    /// is created or its versions or conversion change, not when it is parsed,
+    /// so one stored before this check keeps being served.
+    public static func conversionErrors(_ object: JSONValue) -> [FieldError] {
+        guard let conversion = object[path: ["spec", "conversion"]], !conversion.isNull else { return [] }
+        let path = FieldPath("spec", "conversion")
         let strategy = conversion["strategy"]?.stringValue ?? "None"
         switch strategy {
         case "None":
             return []
         case "Webhook":
-            guard servedVersions > 1 else { return [] }
+            var versions = Set<String>()
+            for version in object[path: ["spec", "versions"]]?.arrayValue ?? [] where version["served"] == true || version["storage"] == true {
+                versions.insert(version["name"]?.stringValue ?? "")
+            }
+            for stored in object[path: ["status", "storedVersions"]]?.arrayValue ?? [] { versions.insert(stored.stringValue ?? "") }
+            guard versions.count > 1 else { return [] }
             return [
                 .invalid(
                     path.child("strategy"), .string(strategy),
-                    "Capstan does not call conversion webhooks: with more than one served version the strategy must be None")
+                    "Capstan does not call conversion webhooks: with more than one version served or stored the strategy must be None")
             ]
         default:
             return [.notSupported(path.child("strategy"), .string(strategy), supported: ["None", "Webhook"])]

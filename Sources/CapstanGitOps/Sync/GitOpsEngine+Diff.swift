@@ -14,7 +14,12 @@ extension GitOpsEngine {
         let contents = Dictionary(files.map { ($0.path, $0.contents) }, uniquingKeysWith: { first, _ in first })
         var input = RenderInput(files: tree) { file in contents[file.path] ?? [] }
         // Kinds installed outside the repository count; without them they would look unknown.
-        input.servedKinds = (try? await cluster.servedKinds()) ?? []
+        do {
+            input.servedKinds = try await cluster.servedKinds()
+        } catch {
+            return DiffReport(
+                baseCommit: applied.commit?.id, errors: ["cannot read the kinds the cluster serves: \(error)"], objects: [], unchanged: 0)
+        }
         let rendered = await ManifestRenderer().render(input)
         var errors = rendered.errors.map(\.description)
         var noCache: PolicyCache?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRIAPI
 import CapstanCRI
+import CapstanSystem
 import Foundation
 import Logging
 
@@ -56,7 +57,7 @@ struct ResetCommand: AsyncParsableCommand {
         }
         // Secret and memory-backed volumes are tmpfs mounts under the agent's folder.
         let pods = dataDirectory + "/agent/pods"
-        if let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) {
+        if let text = ProcFile.read("/proc/self/mountinfo") {
             let points = text.split(separator: "\n").compactMap { line -> String? in
                 let fields = line.split(separator: " ")
                 return fields.count > 4 && fields[4].hasPrefix(pods + "/") ? String(fields[4]) : nil

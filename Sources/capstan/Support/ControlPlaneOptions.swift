@@ -90,8 +90,16 @@ struct ControlPlaneOptions: ParsableArguments {
         }
         if insecureHTTP, !tlsSANs.isEmpty { throw ValidationError("--tls-san has no use with --insecure-http") }
         if let advertiseAddress {
-            guard IPLiteral(advertiseAddress) != nil else {
+            guard let ip = IPLiteral(advertiseAddress) else {
                 throw ValidationError("--advertise-address must be an IP address, not '\(advertiseAddress)'")
+            }
+            guard !ip.isLoopback else {
+                throw ValidationError("--advertise-address \(advertiseAddress) is loopback: inside a pod that is the pod itself, not the server")
+            }
+            guard !address.isLoopback, !insecureHTTP else {
+                throw ValidationError(
+                    "--advertise-address needs a server pods can reach: --listen \(listen) is loopback only\(insecureHTTP ? " (and --insecure-http stays there)" : "")"
+                )
             }
         }
     }

@@ -26,18 +26,20 @@ enum ServiceAccountAdmission {
     static func admit(_ pod: inout Unstructured, accountAutomount: Bool?, suffix: String) {
         // A malformed spec is left alone for validation to report as it is.
         guard case .object(var spec)? = pod.json["spec"] else { return }
-        let account = spec["serviceAccountName"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let account = Self.account(of: spec)
         spec["serviceAccountName"] = .string(account)
         spec["serviceAccount"] = .string(account)
         defer { pod.json["spec"] = .object(spec) }
         let automount = spec["automountServiceAccountToken"]?.boolValue ?? accountAutomount ?? true
         guard automount, spec["volumes"]?.arrayValue != nil || spec["volumes"] == nil else { return }
         var volumes = spec["volumes"]?.arrayValue ?? []
-        // Already there (a pod re-created from its own stored spec keeps its volume).
-        if volumes.contains(where: { ($0["name"]?.stringValue ?? "").hasPrefix(volumePrefix) && $0["projected"] != nil }) { return }
-        let name = volumePrefix + suffix
-        volumes.append(volume(named: name))
-        spec["volumes"] = .array(volumes)
+        // One already there (a pod made from another's stored spec) is used, and mounted where it is missing.
+        let existing = volumes.first { ($0["name"]?.stringValue ?? "").hasPrefix(volumePrefix) && $0["projected"] != nil }
+        let name = existing?["name"]?.stringValue ?? volumePrefix + suffix
+        if existing == nil {
+            volumes.append(volume(named: name))
+            spec["volumes"] = .array(volumes)
+        }
         for field in ["initContainers", "containers", "ephemeralContainers"] {
             guard case .array(var containers)? = spec[field] else { continue }
             for index in containers.indices {
@@ -52,6 +54,15 @@ enum ServiceAccountAdmission {
             }
             spec[field] = .array(containers)
         }
+    }
+
+    /// The account a pod spec names: `serviceAccountName`, else the deprecated
+    /// `serviceAccount`, else `default`, as Kubernetes reads them.
+    static func account(of spec: JSONObject) -> String {
+        for field in ["serviceAccountName", "serviceAccount"] {
+            if let name = spec[field]?.stringValue, !name.isEmpty { return name }
+        }
+        return "default"
     }
 
     /// The volume as Kubernetes 1.32 writes it.
@@ -77,10 +88,10 @@ enum ServiceAccountAdmission {
 extension ResourceRegistry {
     /// Runs ``ServiceAccountAdmission`` on a new pod, reading its account's `automountServiceAccountToken`.
     func admitServiceAccount(_ pod: inout Unstructured, namespace: String) async throws(APIError) {
-        let named = pod.json["spec"]?["serviceAccountName"]?.stringValue ?? ""
+        let named = ServiceAccountAdmission.account(of: pod.json["spec"]?.objectValue ?? [:])
         var automount: Bool?
         do throws(APIError) {
-            let account = try await get(BuiltinKinds.serviceAccount, namespace: namespace, name: named.isEmpty ? "default" : named)
+            let account = try await get(BuiltinKinds.serviceAccount, namespace: namespace, name: named)
             automount = account["automountServiceAccountToken"]?.boolValue
         } catch {
             guard error.code == 404 else { throw error }

@@ -26,6 +26,24 @@ struct PodStrategy: ResourceStrategy {
         KubernetesDefaults.apply(to: &object.json, kind: BuiltinKinds.pod)
     }
 
+    /// What a pod runs as, and the volumes it mounts, are fixed at creation, as
+    /// in Kubernetes (whose pod updates may change little more than images):
+    /// otherwise a user allowed to update pods could switch a pod to another
+    /// ServiceAccount of the namespace and have its node fetch that account's token.
+    func validateUpdate(_ object: Unstructured, old: Unstructured, info: KindInfo) throws(APIError) {
+        try validate(object, info: info)
+        let fixed = ["serviceAccountName", "serviceAccount", "automountServiceAccountToken", "volumes"]
+        guard let changed = fixed.first(where: { object.json["spec"]?[$0] != old.json["spec"]?[$0] }) else { return }
+        throw .invalid(
+            kind: info.kind, name: object.metadata.name, group: info.group,
+            errors: [
+                FieldError(
+                    .forbidden, FieldPath("spec"),
+                    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative); this one changes spec.\(changed)"
+                )
+            ])
+    }
+
     /// The QoS class is fixed at creation; a status write that leaves it out
     /// (a node agent building the status afresh) keeps it, as in Kubernetes.
     func prepareForStatusUpdate(_ object: inout Unstructured, old: Unstructured) {
