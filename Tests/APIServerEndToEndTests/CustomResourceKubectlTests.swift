@@ -147,14 +147,26 @@ import Testing
         #expect(result.output == "customresourcedefinition.apiextensions.k8s.io/rollouts.argoproj.io\n", "\(result.output)")
     }
 
+    /// A server (no admission policies) serving the Widget definition above, established.
+    static func serverWithWidgets() async throws -> RunningServer {
+        let server = try await RunningServer(arguments: ["--admission-policies", "none"])
+        do {
+            var result = try await server.kubectl("apply", "-f", try server.write("crd.yaml", Self.widgets))
+            #expect(result.status == 0, "\(result.output)")
+            result = try await server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.example.com")
+            #expect(result.status == 0, "\(result.output)")
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
     /// A pod owned by a custom object goes when its owner does, as an operator's pods do.
     @Test func dependentsOfADeletedCustomOwnerAreCollected() async throws {
-        let server = try await RunningServer(arguments: ["--admission-policies", "none"])
+        let server = try await Self.serverWithWidgets()
         defer { server.stop() }
-        var result = try await server.kubectl("apply", "-f", try server.write("crd.yaml", Self.widgets))
-        #expect(result.status == 0, "\(result.output)")
-        result = try await server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.example.com")
-        #expect(result.status == 0, "\(result.output)")
+        var result: (status: Int32, output: String)
         result = try await server.kubectl(
             "apply", "-f", try server.write("w.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: owner}\nspec: {replicas: 1}\n"))
         #expect(result.status == 0, "\(result.output)")
@@ -184,12 +196,9 @@ import Testing
     }
 
     @Test func celRulesDefaultsStatusAndVersionsOfADefinition() async throws {
-        let server = try await RunningServer(arguments: ["--admission-policies", "none"])
+        let server = try await Self.serverWithWidgets()
         defer { server.stop() }
-        var result = try await server.kubectl("apply", "-f", try server.write("crd.yaml", Self.widgets))
-        #expect(result.status == 0, "\(result.output)")
-        result = try await server.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.example.com")
-        #expect(result.status == 0, "\(result.output)")
+        var result: (status: Int32, output: String)
 
         let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {replicas: 3}\n"
         result = try await server.kubectl("apply", "-f", try server.write("w.yaml", widget))
