@@ -49,7 +49,8 @@ struct CustomResourceDefinitionController: Sendable {
                         do {
                             try await deleteObjects(of: definition, object)
                         } catch {
-                            logger.warning("deleting a CustomResourceDefinition's objects failed", metadata: ["name": "\(name)", "error": "\(error)"])
+                            logger.warning(
+                                "deleting a CustomResourceDefinition's objects failed", metadata: ["name": "\(name)", "error": "\(error)"])
                         }
                     }
                     try? await Task.sleep(for: Self.terminationRecheck)
