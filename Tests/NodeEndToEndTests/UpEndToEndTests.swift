@@ -182,6 +182,21 @@ struct UpEndToEndTests {
         try await harness.waitFor("two pods on the remote node") {
             try await harness.webPods().filter { $0.node == "e2e-remote" && $0.ready }.count == 2
         }
+        // Their token volumes were filled over HTTP with the node's token, past NodeRestriction:
+        // each holds a token bound to its own pod.
+        for remote in try await harness.webPods().filter({ $0.node == "e2e-remote" }) {
+            let uid = try await harness.kubectl("get", "pod", remote.name, "-n", "demo", "-o", "jsonpath={.metadata.uid}")
+            let volumes = harness.directory.appending("remote-agent") + "/pods/\(uid)/volumes"
+            let access = try #require(try FileManager.default.contentsOfDirectory(atPath: volumes).first { $0.hasPrefix("kube-api-access-") })
+            let token = try String(contentsOfFile: "\(volumes)/\(access)/volume/token", encoding: .utf8)
+            let parts = token.split(separator: ".")
+            #expect(parts.count == 3, "\(token.prefix(40))")
+            var payload = String(parts.count == 3 ? parts[1] : "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while payload.count % 4 != 0 { payload += "=" }
+            let claims = try #require(Data(base64Encoded: payload).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] })
+            let bound = (claims["kubernetes.io"] as? [String: Any])?["pod"] as? [String: Any]
+            #expect(bound?["name"] as? String == remote.name && bound?["uid"] as? String == uid, "\(claims)")
+        }
         _ = try await harness.kubectl("uncordon", harness.nodeName)
         agent.kill()
         try await harness.waitFor("the remote node NotReady", timeout: .seconds(90)) {
