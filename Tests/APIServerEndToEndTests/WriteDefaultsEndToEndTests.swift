@@ -276,6 +276,13 @@ extension WriteDefaultsEndToEndTests {
         #expect(
             result.status != 0 && result.output.contains(#"apiservices.apiregistration.k8s.io "v1beta1.metrics.k8s.io" already exists"#),
             "\(result.output)")
+        // Selectors apply to the local ones too.
+        result = try await server.kubectl("get", "apiservices", "-l", "kube-aggregator.kubernetes.io/automanaged=onstart", "-o", "name")
+        let selected = result.output.split(separator: "\n")
+        #expect(selected.contains("apiservice.apiregistration.k8s.io/v1.apps"), "\(result.output)")
+        #expect(!selected.contains("apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io"), "\(result.output)")
+        result = try await server.kubectl("get", "apiservices", "-l", "kube-aggregator.kubernetes.io/automanaged!=onstart", "-o", "name")
+        #expect(result.output == "apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io\n", "\(result.output)")
         result = try await server.kubectl("delete", "apiservice", "v1beta1.metrics.k8s.io")
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl("delete", "apiservice", "v1.apps")

@@ -112,6 +112,7 @@ struct APIResponder: HTTPResponder {
         let local = LocalAPIServices.all(registry.catalog, createdAt: createdAt ?? nil)
         var items: [JSONValue]
         var resourceVersion: String?
+        var continueToken: String?
         if let name = path.name {
             if let item = local.first(where: { $0[path: ["metadata", "name"]]?.stringValue == name }) {
                 items = [item]
@@ -119,11 +120,15 @@ struct APIResponder: HTTPResponder {
                 items = [try await registry.get(info, namespace: nil, name: name)]
             }
         } else {
-            let stored = try await registry.list(info, namespace: nil, options: try Query(request).listOptions())
-            items = (local + stored.items).sorted {
+            let options = try Query(request).listOptions()
+            let stored = try await registry.list(info, namespace: nil, options: options)
+            // The local ones come with the first page only, and only where the selectors match them.
+            let selected = options.continueToken == nil ? local.filter { registry.matches($0, options) } : []
+            items = (selected + stored.items).sorted {
                 ($0[path: ["metadata", "name"]]?.stringValue ?? "") < ($1[path: ["metadata", "name"]]?.stringValue ?? "")
             }
             resourceVersion = stored.resourceVersion
+            continueToken = stored.continueToken
         }
         if (request.headers[.accept] ?? "").contains("as=Table") {
             return Self.json(Tables.table(for: info, registry.catalog, objects: items, resourceVersion: resourceVersion, now: Date()))
@@ -131,6 +136,7 @@ struct APIResponder: HTTPResponder {
         if path.name != nil { return Self.json(items[0]) }
         var metadata: JSONObject = [:]
         if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+        if let continueToken { metadata["continue"] = .string(continueToken) }
         return Self.json([
             "kind": "APIServiceList", "apiVersion": .string(info.apiVersion), "metadata": .object(metadata), "items": .array(items),
         ])
