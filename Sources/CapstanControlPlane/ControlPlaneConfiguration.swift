@@ -1,4 +1,5 @@
 package import CapstanAgent
+import CapstanCore
 package import CapstanGitOps
 package import CapstanPolicy
 package import CapstanStore
@@ -59,8 +60,7 @@ package struct ControlPlaneConfiguration: Sendable {
     package func podFacingAddress(machineAddresses: [String]) -> String? {
         if let advertiseAddress { return advertiseAddress }
         if ["0.0.0.0", "::", ""].contains(host) { return machineAddresses.first }
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        return loopback ? nil : host
+        return IPLiteral.isLoopbackHost(host) ? nil : host
     }
 
     /// `<data dir>/admin.kubeconfig`.

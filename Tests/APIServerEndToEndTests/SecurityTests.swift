@@ -226,6 +226,20 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
         #expect(result.status == 0 && result.output.contains("default kube-node-lease kube-public kube-system"), "\(result.output)")
     }
 
+    /// An address pods cannot use is refused before anything starts.
+    @Test(arguments: [
+        (
+            ["--listen", "127.0.0.1:0", "--advertise-address", "192.0.2.10"],
+            "--advertise-address needs a server pods can reach: --listen 127.0.0.1:0 is loopback only"
+        ),
+        (["--listen", "0.0.0.0:0", "--advertise-address", "127.0.0.1"], "--advertise-address 127.0.0.1 is loopback"),
+        (["--listen", "0.0.0.0:0", "--advertise-address", "node-1"], "--advertise-address must be an IP address, not 'node-1'"),
+    ])
+    func advertiseAddressesPodsCannotUseAreRefused(flags: [String], message: String) async throws {
+        let refused = try await runCommand(RunningServer.capstanBinary, ["server", "--data-dir", "/nonexistent/capstan"] + flags)
+        #expect(refused.status != 0 && refused.output.contains(message), "\(refused.output)")
+    }
+
     @Test func plainHTTPIsOptInAndLoopbackOnly() async throws {
         let refused = try await runCommand(
             RunningServer.capstanBinary, ["server", "--insecure-http", "--listen", "0.0.0.0:0", "--data-dir", "/nonexistent/capstan"])

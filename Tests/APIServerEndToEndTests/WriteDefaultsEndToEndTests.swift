@@ -283,6 +283,19 @@ extension WriteDefaultsEndToEndTests {
         #expect(!selected.contains("apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io"), "\(result.output)")
         result = try await server.kubectl("get", "apiservices", "-l", "kube-aggregator.kubernetes.io/automanaged!=onstart", "-o", "name")
         #expect(result.output == "apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io\n", "\(result.output)")
+        // Only who may write APIServices writes them: a viewer or node token is refused, no token is 401.
+        let body =
+            #"{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1.wardle.k8s.io"},"spec":{"group":"wardle.k8s.io","version":"v1","groupPriorityMinimum":100,"versionPriority":15}}"#
+        let path = "/apis/apiregistration.k8s.io/v1/apiservices"
+        for role in ["viewer", "node"] {
+            let token = try await server.token(role: role, node: role == "node" ? "n1" : nil)
+            let answer = try await server.http(
+                "POST", path, body: body, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"], authenticated: false)
+            #expect(answer.status == 403, "\(role): \(answer.body)")
+        }
+        let anonymous = try await server.http("POST", path, body: body, headers: ["Content-Type": "application/json"], authenticated: false)
+        #expect(anonymous.status == 401, "\(anonymous.body)")
+        #expect(try await server.kubectl("get", "apiservice", "v1.wardle.k8s.io").status != 0)
         result = try await server.kubectl("delete", "apiservice", "v1beta1.metrics.k8s.io")
         #expect(result.status == 0, "\(result.output)")
         result = try await server.kubectl("delete", "apiservice", "v1.apps")

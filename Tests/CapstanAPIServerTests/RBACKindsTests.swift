@@ -12,15 +12,7 @@ import Testing
 /// Kubernetes validates them, and listed in discovery.
 @Suite struct RBACKindsTests {
     private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
-        try await TemporaryDirectory.with(prefix: "capstan-rbac") { directory in
-            let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-            defer { store.close() }
-            let registry = ResourceRegistry(store: store)
-            _ = try await registry.create(
-                BuiltinKinds.namespace, namespace: nil, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "demo"]],
-                options: writer)
-            try await body(registry)
-        }
+        try await withBareRegistry(prefix: "capstan-rbac", namespaces: ["demo"], body)
     }
 
     private let writer = WriteOptions(fieldManager: "test")

@@ -86,10 +86,7 @@ import Testing
     }
 
     @Test func aRegistryOfAServerMountsTokensAndReadsTheAccount() async throws {
-        try await TemporaryDirectory.with(prefix: "capstan-sa-admission") { directory in
-            let store = try SQLiteStore(directory: directory.appending("store"), options: .init(durability: .normal), logger: Logger(label: "test"))
-            defer { store.close() }
-            let registry = ResourceRegistry(store: store, mountsServiceAccountTokens: true)
+        try await withBareRegistry(prefix: "capstan-sa-admission", mountsServiceAccountTokens: true) { registry in
             let writer = WriteOptions(fieldManager: "test")
             _ = try await registry.create(
                 BuiltinKinds.serviceAccount, namespace: "default",

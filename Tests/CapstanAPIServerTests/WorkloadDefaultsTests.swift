@@ -16,15 +16,7 @@ import Testing
     private let writer = WriteOptions(fieldManager: "test")
 
     private func withRegistry(_ body: (ResourceRegistry) async throws -> Void) async throws {
-        try await TemporaryDirectory.with(prefix: "capstan-defaults") { directory in
-            let store = try SQLiteStore(directory: directory.path, options: .init(durability: .normal), logger: Logger(label: "test"))
-            defer { store.close() }
-            let registry = ResourceRegistry(store: store)
-            _ = try await registry.create(
-                BuiltinKinds.namespace, namespace: nil, object: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "demo"]],
-                options: writer)
-            try await body(registry)
-        }
+        try await withBareRegistry(prefix: "capstan-defaults", namespaces: ["demo"], body)
     }
 
     private static let template: JSONValue = [

@@ -112,3 +112,21 @@ import Testing
         """
     }
 }
+
+/// Where pods are told the API server is (`KUBERNETES_SERVICE_HOST`).
+@Suite struct PodFacingAddressTests {
+    private func address(host: String, advertise: String? = nil) -> String? {
+        var configuration = ControlPlaneConfiguration(dataDirectory: "/unused", host: host, capstanVersion: "test")
+        configuration.advertiseAddress = advertise
+        return configuration.podFacingAddress(machineAddresses: ["192.0.2.2", "10.88.0.1"])
+    }
+
+    @Test func theAdvertiseAddressThenTheListenAddressThenTheMachinesFirst() {
+        #expect(address(host: "0.0.0.0", advertise: "192.0.2.9") == "192.0.2.9")
+        #expect(address(host: "192.0.2.3") == "192.0.2.3")
+        #expect(address(host: "0.0.0.0") == "192.0.2.2")
+        #expect(address(host: "::") == "192.0.2.2")
+        // Loopback is the pod itself: no address at all.
+        for loopback in ["127.0.0.1", "127.0.0.2", "::1", "localhost"] { #expect(address(host: loopback) == nil, "\(loopback)") }
+    }
+}

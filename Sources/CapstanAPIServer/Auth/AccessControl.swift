@@ -197,7 +197,7 @@ struct AccessControl: Sendable {
             guard pod[path: ["spec", "nodeName"]]?.stringValue == node else {
                 return "node requested token bound to a pod scheduled on a different node"
             }
-            let runsAs = pod[path: ["spec", "serviceAccountName"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            let runsAs = PodSpec(json: pod["spec"]?.objectValue ?? [:]).runsAs
             return runsAs == account ? nil : "node requested token for service account \"\(account)\", but the pod runs as \"\(runsAs)\""
         case .podBoundToNode(let node):
             guard let resource = attributes.resource, let name = resource.name else { return "the request names no pod" }

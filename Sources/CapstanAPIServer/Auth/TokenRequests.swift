@@ -76,7 +76,7 @@ struct TokenRequests: Sendable {
                 errors.append(FieldError(.required, "spec.boundObjectRef.name", "the name of the pod to bind to"))
             } else if errors.isEmpty {
                 let stored = try await registry.get(BuiltinKinds.pod, namespace: namespace, name: podName)
-                let runsAs = stored[path: ["spec", "serviceAccountName"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+                let runsAs = PodSpec(json: stored["spec"]?.objectValue ?? [:]).runsAs
                 guard runsAs == name else {
                     throw .badRequest("cannot bind token for serviceaccount \"\(name)\" to pod running with different serviceaccount name.")
                 }

@@ -145,7 +145,7 @@ enum PodFields {
         case "metadata.labels": return format(pod.metadata.labels)
         case "metadata.annotations": return format(pod.metadata.annotations)
         case "spec.nodeName": return pod.spec.nodeName ?? ""
-        case "spec.serviceAccountName": return pod.spec.serviceAccountName ?? "default"
+        case "spec.serviceAccountName": return pod.spec.runsAs
         case "status.podIP", "status.podIPs": return podIP
         case "status.hostIP", "status.hostIPs": return hostIP
         default:

@@ -37,7 +37,7 @@ actor ServiceAccountTokenManager {
     func token(for pod: Pod, source: JSONValue) async throws -> [UInt8] {
         let audience = source["audience"]?.stringValue ?? ""
         let expiration = source["expirationSeconds"]?.intValue ?? 3600
-        let account = pod.spec.serviceAccountName.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let account = pod.spec.runsAs
         let key = Key(podUID: pod.metadata.uid ?? "", account: account, audience: audience, expirationSeconds: expiration)
         let now = wallClock.currentDate
         if let issued = tokens[key], issued.renewAt > now { return issued.token }

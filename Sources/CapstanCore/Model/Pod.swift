@@ -64,6 +64,14 @@ public struct PodSpec: ObjectView {
         get { self[string: "serviceAccountName"] }
         set { self[string: "serviceAccountName"] = newValue }
     }
+    /// The ServiceAccount the pod runs as, as Kubernetes reads it: `serviceAccountName`,
+    /// else the deprecated `serviceAccount`, else `default`.
+    public var runsAs: String {
+        for field in ["serviceAccountName", "serviceAccount"] {
+            if let name = self[string: field], !name.isEmpty { return name }
+        }
+        return "default"
+    }
     public var schedulerName: String {
         get { self[string: "schedulerName"] ?? "default-scheduler" }
         set { self[string: "schedulerName"] = newValue }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CapstanAPI
 import CapstanAgent
 import CapstanClient
+import CapstanCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -48,7 +49,7 @@ struct AgentCommand: AsyncParsableCommand {
         let client = try HTTPClusterClient.fromKubeconfig(path: kubeconfig)
         var configuration = try node.agentConfiguration(runtimeSocket: criSocket, rootDirectory: root)
         // Pods reach the server at the address this node does, unless that is this machine's loopback.
-        if let url = URL(string: client.server), let host = url.host, host != "localhost", host != "::1", !host.hasPrefix("127.") {
+        if let url = URL(string: client.server), let host = url.host, !IPLiteral.isLoopbackHost(host) {
             let address = APIServerAddress(host: host, port: url.port ?? 443)
             configuration.apiServerForPods = { address }
         }

@@ -26,7 +26,7 @@ enum ServiceAccountAdmission {
     static func admit(_ pod: inout Unstructured, accountAutomount: Bool?, suffix: String) {
         // A malformed spec is left alone for validation to report as it is.
         guard case .object(var spec)? = pod.json["spec"] else { return }
-        let account = Self.account(of: spec)
+        let account = PodSpec(json: spec).runsAs
         spec["serviceAccountName"] = .string(account)
         spec["serviceAccount"] = .string(account)
         defer { pod.json["spec"] = .object(spec) }
@@ -56,15 +56,6 @@ enum ServiceAccountAdmission {
         }
     }
 
-    /// The account a pod spec names: `serviceAccountName`, else the deprecated
-    /// `serviceAccount`, else `default`, as Kubernetes reads them.
-    static func account(of spec: JSONObject) -> String {
-        for field in ["serviceAccountName", "serviceAccount"] {
-            if let name = spec[field]?.stringValue, !name.isEmpty { return name }
-        }
-        return "default"
-    }
-
     /// The volume as Kubernetes 1.32 writes it.
     static func volume(named name: String) -> JSONValue {
         [
@@ -88,7 +79,7 @@ enum ServiceAccountAdmission {
 extension ResourceRegistry {
     /// Runs ``ServiceAccountAdmission`` on a new pod, reading its account's `automountServiceAccountToken`.
     func admitServiceAccount(_ pod: inout Unstructured, namespace: String) async throws(APIError) {
-        let named = ServiceAccountAdmission.account(of: pod.json["spec"]?.objectValue ?? [:])
+        let named = PodSpec(json: pod.json["spec"]?.objectValue ?? [:]).runsAs
         var automount: Bool?
         do throws(APIError) {
             let account = try await get(BuiltinKinds.serviceAccount, namespace: namespace, name: named)
