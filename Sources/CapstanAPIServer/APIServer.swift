@@ -27,6 +27,11 @@ package struct APIServer: ServiceLifecycle.Service {
         /// The policies creates and updates are checked against, as validating admission
         /// (`--admission-policies`); empty turns policy admission off.
         package var admissionPolicies: [Policy] = []
+        /// Where Services' ClusterIPs and NodePorts come from (`--service-cluster-ip-range`, `--service-node-port-range`).
+        package var serviceNetwork = ServiceNetwork.standard
+        /// The address pods reach the server at (`--advertise-address`), published as the
+        /// `kubernetes` Service's endpoint; nil when pods cannot reach it.
+        package var advertiseAddress: String?
 
         package init(host: String = "127.0.0.1", port: Int = 6443, capstanVersion: String) {
             self.host = host
@@ -77,7 +82,7 @@ package struct APIServer: ServiceLifecycle.Service {
         self.registry = ResourceRegistry(
             store: store, encryption: security.encryption, metrics: metrics, eventTTLSeconds: configuration.eventTTLSeconds,
             defaultTolerationSeconds: configuration.defaultTolerationSeconds, admissionPolicies: configuration.admissionPolicies,
-            mountsServiceAccountTokens: security.pki != nil)
+            mountsServiceAccountTokens: security.pki != nil, serviceNetwork: configuration.serviceNetwork)
         let registry = self.registry
         self.events = EventRecorder(
             client: InProcessClient(registry: registry), component: "kube-apiserver", logger: logger, now: { registry.now() })
@@ -89,6 +94,7 @@ package struct APIServer: ServiceLifecycle.Service {
 
     package func run() async throws {
         try await ensureBuiltinNamespaces()
+        try await ServiceAllocationRepair(registry: registry, logger: logger).run()
         try await BootstrapPolicy.reconcile(registry)
         // Loaded before the first request, so no request is judged on an empty policy.
         try await rbac.prime(registry)
@@ -109,6 +115,8 @@ package struct APIServer: ServiceLifecycle.Service {
             inner: inner, catalog: registry.catalog, metrics: metrics, watches: WatchAdmission(limit: limits.maxWatchesPerClient),
             retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
+        let clusterServices = ClusterServices(registry: registry, advertiseAddress: configuration.advertiseAddress)
+        let logger = self.logger
         // HTTP/1.1, with the WebSocket upgrade `kubectl exec` asks for (Streaming/ExecWebSocket.swift).
         let exec = ExecWebSocket(access: access, registry: registry, podStreaming: podStreaming, logger: logger)
         let http1 = HTTPServerBuilder { responder in
@@ -127,7 +135,15 @@ package struct APIServer: ServiceLifecycle.Service {
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "capstan"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                do {
+                    try await clusterServices.reconcile(apiServerPort: port)
+                } catch {
+                    logger.error("cannot publish the kubernetes and kube-dns Services", metadata: ["error": "\(error)"])
+                }
+                await onListening(port)
+            },
             logger: logger)
         // As one service of the caller's group: shut down in its turn, not on
         // the signal itself; the policy's watches and the definitions'

@@ -65,6 +65,8 @@ package struct ControlPlane: Sendable {
             serverConfiguration.eventTTLSeconds = configuration.eventTTLSeconds
             serverConfiguration.defaultTolerationSeconds = configuration.defaultTolerationSeconds
             serverConfiguration.admissionPolicies = configuration.admissionPolicies
+            serverConfiguration.serviceNetwork = configuration.serviceNetwork
+            serverConfiguration.advertiseAddress = podFacing
             let serverLogger = logger
             server = APIServer(
                 configuration: serverConfiguration, store: store, backend: "sqlite", security: security, logger: logger,

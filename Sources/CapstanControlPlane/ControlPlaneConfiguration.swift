@@ -1,5 +1,5 @@
 package import CapstanAgent
-import CapstanCore
+package import CapstanCore
 package import CapstanGitOps
 package import CapstanPolicy
 package import CapstanStore
@@ -23,6 +23,8 @@ package struct ControlPlaneConfiguration: Sendable {
     package var advertiseAddress: String?
     /// Plain HTTP without authentication (loopback only; the caller checks the address).
     package var insecureHTTP = false
+    /// Where Services' ClusterIPs and NodePorts come from.
+    package var serviceNetwork = ServiceNetwork.standard
     package var durability: SQLiteStore.Durability = .full
     /// Every interval, history older than one interval is compacted; nil never compacts.
     package var compactionInterval: Duration? = .seconds(300)

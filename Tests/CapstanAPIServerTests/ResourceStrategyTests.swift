@@ -250,6 +250,11 @@ import Testing
             // The spec written, with the defaults the kind's strategy adds to every write.
             var defaulted = specWrite.objectValue ?? [:]
             KubernetesDefaults.apply(to: &defaulted, kind: info)
+            if info == BuiltinKinds.service {
+                // …and the address the Service was given, which a write without it keeps.
+                defaulted["spec"]?["clusterIP"] = created[path: ["spec", "clusterIP"]]
+                defaulted["spec"]?["clusterIPs"] = created[path: ["spec", "clusterIPs"]]
+            }
             #expect(specWritten["spec"] == defaulted["spec"])
             #expect(specWritten[path: ["metadata", "generation"]] == 2)
 

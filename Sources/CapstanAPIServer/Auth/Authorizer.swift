@@ -123,6 +123,9 @@ enum Authorizer {
         case ("", "serviceaccounts"):
             // Tokens for the projected volumes of its pods: bound to one of them, for the account it runs as.
             return verb == "create" && resource.name != nil && resource.subresource == "token" ? .allowIf(.tokenForPodOnNode(node)) : .deny
+        case ("discovery.k8s.io", "endpointslices"):
+            // Its proxy and DNS answer from every Service's endpoints.
+            return request.isRead ? .allow : .deny
         case ("", "events"), ("events.k8s.io", "events"):
             return ["create", "update", "patch"].contains(verb) ? .allow : .deny
         default:

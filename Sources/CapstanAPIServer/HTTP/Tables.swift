@@ -143,7 +143,10 @@ enum Tables {
                 Column(name: "External-IP") { _, _ in "<none>" },
                 Column(name: "Port(s)") { object, _ in
                     let ports = Service(jsonValue: object)?.spec.ports ?? []
-                    return .string(ports.isEmpty ? "<none>" : ports.map { "\($0.port)/\($0.protocol)" }.joined(separator: ","))
+                    return .string(
+                        ports.isEmpty
+                            ? "<none>"
+                            : ports.map { port in "\(port.port)\(port.nodePort.map { ":\($0)" } ?? "")/\(port.protocol)" }.joined(separator: ","))
                 },
                 ageColumn,
                 Column(name: "Selector", priority: 1) { object, _ in
@@ -153,6 +156,20 @@ enum Tables {
             ]
         case "Endpoints":
             return [nameColumn, Column(name: "Endpoints") { object, _ in .string(endpoints(object)) }, ageColumn]
+        case "EndpointSlice":
+            // Kubernetes' `endpointSliceColumnDefinitions`.
+            return [
+                nameColumn, Column(name: "AddressType") { object, _ in object["addressType"] ?? "" },
+                Column(name: "Ports") { object, _ in
+                    let ports = (object["ports"]?.arrayValue ?? []).compactMap(\.["port"]?.intValue)
+                    return .string(ports.isEmpty ? "<unset>" : ports.map(String.init).joined(separator: ","))
+                },
+                Column(name: "Endpoints") { object, _ in
+                    let addresses = (object["endpoints"]?.arrayValue ?? []).flatMap { ($0["addresses"]?.arrayValue ?? []).compactMap(\.stringValue) }
+                    guard !addresses.isEmpty else { return "<unset>" }
+                    return .string(addresses.prefix(3).joined(separator: ",") + (addresses.count > 3 ? " + \(addresses.count - 3) more..." : ""))
+                }, ageColumn,
+            ]
         case "ConfigMap":
             return [
                 nameColumn,

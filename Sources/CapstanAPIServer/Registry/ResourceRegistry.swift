@@ -26,6 +26,8 @@ package struct ResourceRegistry: Sendable {
     /// Whether new pods get a service-account token volume (Admission/ServiceAccountAdmission.swift):
     /// on in an API server, which can sign the tokens; off for a bare registry in unit tests.
     let mountsServiceAccountTokens: Bool
+    /// The ranges Services' ClusterIPs and NodePorts come from (Allocation/).
+    package let serviceNetwork: ServiceNetwork
 
     /// - Parameters:
     ///   - eventTTLSeconds: how long an Event outlives its last update (0: forever), as kube-apiserver's `--event-ttl`.
@@ -36,9 +38,10 @@ package struct ResourceRegistry: Sendable {
     package init(
         store: any Store, now: @escaping @Sendable () -> Date = Date.init, encryption: SecretEncryption? = nil, metrics: APIMetrics = APIMetrics(),
         eventTTLSeconds: Int64 = 3600, defaultTolerationSeconds: Int64 = PodDefaults.defaultTolerationSeconds, admissionPolicies: [Policy] = [],
-        catalog: KindCatalog = KindCatalog(), mountsServiceAccountTokens: Bool = false
+        catalog: KindCatalog = KindCatalog(), mountsServiceAccountTokens: Bool = false, serviceNetwork: ServiceNetwork = .standard
     ) {
         self.catalog = catalog
+        self.serviceNetwork = serviceNetwork
         self.mountsServiceAccountTokens = mountsServiceAccountTokens
         self.store = store
         self.now = now
@@ -148,15 +151,24 @@ package struct ResourceRegistry: Sendable {
                 throw .internalError("\(error)")
             }
         }
-        if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: metadata.name)
         let lease = try await lease(for: strategy)
-        let result = try await txn(
-            TxnRequest(
-                compare: [Compare(key: key, .createRevision(0), .equal)],
-                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
-        guard result.succeeded else { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
-        return withResourceVersion(stored, result.revision)
+        // A Service's addresses join its transaction; when another writer took one of
+        // them first, the transaction fails and the Service chooses again.
+        for _ in 0..<5 {
+            var object = stored
+            let allocation = info == BuiltinKinds.service ? try await allocateServiceAddresses(&object, old: nil) : ServiceAllocationChanges()
+            if options.dryRun { return object }
+            let result = try await txn(
+                TxnRequest(
+                    compare: [Compare(key: key, .createRevision(0), .equal)] + allocation.compares,
+                    success: [.put(PutRequest(key: key, value: try encode(object, info, strategy, key: key), lease: lease))] + allocation.operations),
+                lease: lease)
+            if result.succeeded { return withResourceVersion(object, result.revision) }
+            if allocation.compares.isEmpty { break }
+            if (try? await read(info, namespace: namespace, name: metadata.name)) != nil { break }
+        }
+        throw .alreadyExists(info.resource, metadata.name, group: info.group)
     }
 
     /// What `info` adds to the generic create, update and delete: its
@@ -328,17 +340,20 @@ package struct ResourceRegistry: Sendable {
             !strategy.holdsDeletion(next)
         {
             if options.dryRun { return stored }
-            _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
+            _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision, releasing: current)
             return withResourceVersion(stored, revision)
         }
+        let allocation = info == BuiltinKinds.service ? try await allocateServiceAddresses(&stored, old: current) : ServiceAllocationChanges()
         if stored == withoutResourceVersion(current) { return current }  // nothing changed: no new revision
         if options.dryRun { return stored }
         let key = StorageKeys.key(info, namespace: namespace, name: name)
         let lease = try await lease(for: strategy)
         let result = try await txn(
             TxnRequest(
-                compare: [Compare(key: key, .modRevision(revision), .equal)],
-                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))]), lease: lease)
+                compare: [Compare(key: key, .modRevision(revision), .equal)] + allocation.compares,
+                success: [.put(PutRequest(key: key, value: try encode(stored, info, strategy, key: key), lease: lease))] + allocation.operations),
+            lease: lease)
+        // A failed compare on an allocation is someone else's write too: the caller reads again.
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return withResourceVersion(stored, result.revision)
     }
@@ -392,7 +407,7 @@ package struct ResourceRegistry: Sendable {
                 if object.metadata.deletionTimestamp != nil { removed[path: ["metadata", "deletionGracePeriodSeconds"]] = 0 }
                 if dryRun { return .deleted(removed) }
                 do {
-                    _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision)
+                    _ = try await deleteNow(info, namespace: namespace, name: name, revision: revision, releasing: current)
                     return .deleted(removed)
                 } catch  where error.reason == "Conflict" {
                     continue
@@ -419,12 +434,17 @@ package struct ResourceRegistry: Sendable {
         throw .conflict(info.resource, name, group: info.group)
     }
 
-    private func deleteNow(_ info: KindInfo, namespace: String?, name: String, revision: Revision) async throws(APIError) -> Revision {
+    /// Removes the object stored at `revision`; `releasing` is that object, whose
+    /// ClusterIP and NodePorts (a Service's) go back to their ranges in the same transaction.
+    private func deleteNow(_ info: KindInfo, namespace: String?, name: String, revision: Revision, releasing: JSONValue) async throws(APIError)
+        -> Revision
+    {
         let key = StorageKeys.key(info, namespace: namespace, name: name)
+        let releases = info == BuiltinKinds.service ? ServiceHoldings(releasing).releases : []
         let result = try await txn(
             TxnRequest(
                 compare: [Compare(key: key, .modRevision(revision), .equal)],
-                success: [.delete(DeleteRequest(.single(key)))]))
+                success: [.delete(DeleteRequest(.single(key)))] + releases))
         guard result.succeeded else { throw .conflict(info.resource, name, group: info.group) }
         return result.revision
     }

@@ -6,9 +6,11 @@ import OrderedCollections
 package import ServiceLifecycle
 
 /// Keeps one Endpoints object per Service with a selector, named after it,
-/// listing the pods behind it (what `kubectl get endpoints` shows, what the
-/// GitOps health check and a proxy read). A pod change queues every Service
-/// in its namespace whose selector matched it before or after.
+/// listing the pods behind it (what `kubectl get endpoints` shows and the
+/// GitOps health check reads), and the Service's EndpointSlices (what node
+/// proxies and DNS read; EndpointSliceReconciler.swift), each on its own
+/// queue. A pod change queues every Service in its namespace whose selector
+/// matched it before or after; a change to a managed slice queues its Service.
 package struct EndpointsController: ServiceLifecycle.Service {
     let client: any ClusterClient
     let logger: Logger
@@ -29,12 +31,19 @@ package struct EndpointsController: ServiceLifecycle.Service {
         let runsInformers = sharedInformers == nil
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let slices = informers.informer(EndpointSlice.self, kind: BuiltinKinds.endpointSlice)
         let queue = WorkQueue<ObjectKey>()
         let controller = Controller(
             name: "endpoints-controller", informer: services,
             reconciler: EndpointsReconciler(client: client, services: services, pods: pods, logger: logger),
             workers: workers, queue: queue, runsInformer: false, logger: logger)
+        let sliceQueue = WorkQueue<ObjectKey>()
+        let sliceController = Controller(
+            name: "endpointslice-controller", informer: services,
+            reconciler: EndpointSliceReconciler(client: client, services: services, pods: pods, slices: slices, logger: logger),
+            workers: workers, queue: sliceQueue, runsInformer: false, logger: logger)
         let podChanges = pods.changes()
+        let sliceChanges = slices.changes()
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
                 if runsInformers { group.addTask { try await informers.run() } }
@@ -48,11 +57,21 @@ package struct EndpointsController: ServiceLifecycle.Service {
                             guard !selector.isEmpty else { continue }
                             if labelSets.contains(where: { labels in selector.allSatisfy { labels[$0.key] == $0.value } }) {
                                 await queue.add(ObjectKey(service))
+                                await sliceQueue.add(ObjectKey(service))
                             }
                         }
                     }
                 }
+                group.addTask {
+                    for await change in sliceChanges {
+                        guard change.object.metadata.labels[EndpointSliceReconciler.managedByLabel] == EndpointSliceReconciler.managedBy,
+                            let service = change.object.serviceName
+                        else { continue }
+                        await sliceQueue.add(ObjectKey(namespace: change.object.metadata.namespace, name: service))
+                    }
+                }
                 group.addTask { try await controller.run() }
+                group.addTask { try await sliceController.run() }
             }
         }
     }

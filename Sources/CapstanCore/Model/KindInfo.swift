@@ -29,6 +29,9 @@ public enum BuiltinKinds {
     public static let pod = KindInfo(group: "", version: "v1", kind: "Pod", resource: "pods", namespaced: true, shortNames: ["po"])
     public static let service = KindInfo(group: "", version: "v1", kind: "Service", resource: "services", namespaced: true, shortNames: ["svc"])
     public static let endpoints = KindInfo(group: "", version: "v1", kind: "Endpoints", resource: "endpoints", namespaced: true, shortNames: ["ep"])
+    /// The addresses behind a Service in slices of at most 100 (`discovery.k8s.io/v1`): what proxies and DNS read.
+    public static let endpointSlice = KindInfo(
+        group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", resource: "endpointslices", namespaced: true)
     public static let configMap = KindInfo(group: "", version: "v1", kind: "ConfigMap", resource: "configmaps", namespaced: true, shortNames: ["cm"])
     public static let secret = KindInfo(group: "", version: "v1", kind: "Secret", resource: "secrets", namespaced: true)
     public static let event = KindInfo(group: "", version: "v1", kind: "Event", resource: "events", namespaced: true, shortNames: ["ev"])
@@ -77,7 +80,7 @@ public enum BuiltinKinds {
         namespaced: false, shortNames: ["crd", "crds"])
 
     public static let all: [KindInfo] = [
-        namespace, node, pod, service, endpoints, configMap, secret, event, serviceAccount,
+        namespace, node, pod, service, endpoints, endpointSlice, configMap, secret, event, serviceAccount,
         deployment, replicaSet, daemonSet, statefulSet, job, cronJob, lease, eventV1, limitRange, resourceQuota,
         customResourceDefinition,
         role, clusterRole, roleBinding, clusterRoleBinding,

@@ -117,3 +117,60 @@ public struct EndpointAddress: ObjectView {
         set { set("targetRef", newValue) }
     }
 }
+
+/// An EndpointSlice (`discovery.k8s.io/v1`): up to 100 endpoints of one
+/// Service with one set of ports, labelled `kubernetes.io/service-name`.
+public struct EndpointSlice: TypedObject {
+    public static let kindInfo = BuiltinKinds.endpointSlice
+    public var json: JSONObject
+    public init(json: JSONObject) { self.json = json }
+
+    /// The label naming the Service a slice belongs to.
+    public static let serviceNameLabel = "kubernetes.io/service-name"
+
+    /// `IPv4`, `IPv6` or `FQDN`.
+    public var addressType: String {
+        get { self[string: "addressType"] ?? "" }
+        set { self[string: "addressType"] = newValue }
+    }
+    public var endpoints: [SliceEndpoint] {
+        get { self[views: "endpoints"] }
+        set { self[views: "endpoints"] = newValue }
+    }
+    public var ports: [SlicePort] {
+        get { self[views: "ports"] }
+        set { self[views: "ports"] = newValue }
+    }
+    /// The Service this slice belongs to, from its label.
+    public var serviceName: String? { metadata.labels[Self.serviceNameLabel] }
+}
+
+/// One endpoint of a slice: its addresses and conditions.
+public struct SliceEndpoint: ObjectView {
+    public var json: JSONObject
+    public init(json: JSONObject) { self.json = json }
+
+    public var addresses: [String] { self[strings: "addresses"] }
+    /// Ready to take new connections. Unset means ready, as consumers must read it.
+    public var isReady: Bool { json["conditions"]?["ready"]?.boolValue ?? true }
+    /// Answering, whether or not it is terminating; unset follows `ready`.
+    public var isServing: Bool { json["conditions"]?["serving"]?.boolValue ?? isReady }
+    public var isTerminating: Bool { json["conditions"]?["terminating"]?.boolValue ?? false }
+    public var nodeName: String? { self[string: "nodeName"] }
+    public var hostname: String? { self[string: "hostname"] }
+    /// The pod behind the endpoint, when it is one: `namespace/name`.
+    public var targetPod: String? {
+        guard json["targetRef"]?["kind"]?.stringValue == "Pod", let name = json["targetRef"]?["name"]?.stringValue else { return nil }
+        return (json["targetRef"]?["namespace"]?.stringValue ?? "") + "/" + name
+    }
+}
+
+/// A port of a slice's endpoints: matched to the Service's port by name.
+public struct SlicePort: ObjectView {
+    public var json: JSONObject
+    public init(json: JSONObject) { self.json = json }
+
+    public var name: String { self[string: "name"] ?? "" }
+    public var port: Int64? { self[int: "port"] }
+    public var `protocol`: String { self[string: "protocol"] ?? "TCP" }
+}

@@ -89,6 +89,7 @@ public enum ObjectValidator {
             }
         case BuiltinKinds.service: checker.validateServiceSpec(object["spec"], spec)
         case BuiltinKinds.endpoints: checker.validateEndpoints(object, .root)
+        case BuiltinKinds.endpointSlice: checker.validateEndpointSlice(object, .root)
         case BuiltinKinds.configMap: checker.validateConfigMap(object, .root)
         case BuiltinKinds.secret: checker.validateSecret(object, .root)
         case BuiltinKinds.node: checker.validateNodeSpec(object["spec"], spec)

@@ -79,6 +79,50 @@ extension FieldChecker {
     }
 }
 
+extension FieldChecker {
+    /// `discovery.k8s.io/v1` EndpointSlice: Kubernetes' `ValidateEndpointSlice`
+    /// (address type, 1–100 addresses per endpoint of that type, at most 1000
+    /// endpoints and 100 uniquely named ports).
+    mutating func validateEndpointSlice(_ object: JSONObject, _ path: FieldPath) {
+        let addressType = oneOf(object["addressType"], path.child("addressType"), ["IPv4", "IPv6", "FQDN"], required: true)
+        let endpoints = objects(object["endpoints"], path.child("endpoints"))
+        if endpoints.count > 1000 { add(.tooMany(path.child("endpoints"), count: endpoints.count, max: 1000)) }
+        for (index, endpoint) in endpoints {
+            let endpointPath = path.child("endpoints").index(index)
+            let addresses = endpoint["addresses"]?.arrayValue ?? []
+            if addresses.isEmpty { add(.required(endpointPath.child("addresses"), "must contain at least 1 address")) }
+            if addresses.count > 100 { add(.tooMany(endpointPath.child("addresses"), count: addresses.count, max: 100)) }
+            for (addressIndex, address) in addresses.enumerated() {
+                let addressPath = endpointPath.child("addresses").index(addressIndex)
+                guard let text = string(address, addressPath) else { continue }
+                switch addressType {
+                case "IPv4" where !IPAddress.isIPv4(text):
+                    add(.invalid(addressPath, .string(text), "must be a valid IPv4 address"))
+                case "IPv6" where !IPAddress.isIPv6(text):
+                    add(.invalid(addressPath, .string(text), "must be a valid IPv6 address"))
+                case "FQDN":
+                    check(NameRules.dns1123Subdomain(text), addressPath, text)
+                default: break
+                }
+            }
+            if let hostname = string(endpoint["hostname"], endpointPath.child("hostname")) {
+                check(NameRules.dns1123Label(hostname), endpointPath.child("hostname"), hostname)
+            }
+        }
+        let ports = objects(object["ports"], path.child("ports"))
+        if ports.count > 100 { add(.tooMany(path.child("ports"), count: ports.count, max: 100)) }
+        var names = Set<String>()
+        for (index, port) in ports {
+            let portPath = path.child("ports").index(index)
+            let name = string(port["name"], portPath.child("name")) ?? ""
+            if !name.isEmpty { check(NameRules.dns1123Label(name), portPath.child("name"), name) }
+            if !names.insert(name).inserted { add(.duplicate(portPath.child("name"), .string(name))) }
+            if port["port"] != nil, !(port["port"]?.isNull ?? true) { self.port(port["port"], portPath.child("port"), required: false) }
+            oneOf(port["protocol"], portPath.child("protocol"), Self.protocols)
+        }
+    }
+}
+
 /// IPv4 and IPv6 address syntax, for fields that hold addresses.
 public enum IPAddress {
     public static func isValid(_ text: String) -> Bool {

@@ -27,6 +27,14 @@ struct ControlPlaneOptions: ParsableArguments {
     )
     var advertiseAddress: String?
 
+    @Option(
+        name: .customLong("service-cluster-ip-range"),
+        help: "IPv4 CIDR Services' ClusterIPs come from (prefix /12 to /28); its first address is the kubernetes Service's, its tenth the DNS's.")
+    var serviceClusterIPRange: String = "\(ServiceNetwork.standard.clusterIPRange)"
+
+    @Option(name: .customLong("service-node-port-range"), help: "Ports NodePort Services are given, LOW-HIGH.")
+    var serviceNodePortRange: String = "30000-32767"
+
     @Flag(name: .customLong("insecure-http"), help: "Serve plain HTTP without authentication (every caller is admin); loopback only.")
     var insecureHTTP = false
 
@@ -83,6 +91,7 @@ struct ControlPlaneOptions: ParsableArguments {
         guard SQLiteStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be 'full' or 'normal', not '\(durability)'")
         }
+        _ = try serviceNetwork()
         let address = try ListenAddress(listen)
         if insecureHTTP, !address.isLoopback {
             throw ValidationError(
@@ -104,6 +113,20 @@ struct ControlPlaneOptions: ParsableArguments {
         }
     }
 
+    /// `--service-cluster-ip-range` and `--service-node-port-range`, checked as kube-apiserver checks them.
+    func serviceNetwork() throws -> ServiceNetwork {
+        guard let range = IPv4Network(serviceClusterIPRange) else {
+            throw ValidationError("--service-cluster-ip-range must be an IPv4 network such as 10.96.0.0/16, not '\(serviceClusterIPRange)'")
+        }
+        guard (12...28).contains(range.prefixLength) else {
+            throw ValidationError("--service-cluster-ip-range \(range) must have a prefix between /12 and /28")
+        }
+        guard let ports = ServiceNetwork.nodePortRange(serviceNodePortRange) else {
+            throw ValidationError("--service-node-port-range must be LOW-HIGH within 1-65535, such as 30000-32767, not '\(serviceNodePortRange)'")
+        }
+        return ServiceNetwork(clusterIPRange: range, nodePortRange: ports)
+    }
+
     /// The configuration these flags describe.
     func controlPlaneConfiguration(logger: Logger) throws -> ControlPlaneConfiguration {
         let address = try ListenAddress(listen)
@@ -112,6 +135,7 @@ struct ControlPlaneOptions: ParsableArguments {
         configuration.tlsSANs = tlsSANs
         configuration.advertiseAddress = advertiseAddress
         configuration.insecureHTTP = insecureHTTP
+        configuration.serviceNetwork = try serviceNetwork()
         configuration.durability = SQLiteStore.Durability(rawValue: durability) ?? .full
         configuration.compactionInterval = compactionInterval > 0 ? .seconds(compactionInterval) : nil
         configuration.maxWatchesPerClient = maxWatchesPerClient
