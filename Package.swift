@@ -59,10 +59,11 @@ let package = Package(
 
         // Files and folders made private (0600/0700) from their creation, replaced atomically:
         // one implementation for the store, the API server's keys and tokens, and GitOps.
-        // The bounded pool every module runs blocking work on (libgit2, probes, layer unpacking).
+        // The bounded pool every module runs blocking work on (libgit2, probes, layer unpacking),
+        // and helper programs (runc, CNI plugins, nft) started with posix_spawn.
         .target(
             name: "CapstanSystem",
-            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["CCRIShims", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings),
 
         // Object model, YAML, JSON, quantities, selectors, validation. No I/O.
@@ -223,6 +224,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // A node's Service proxy: Services and EndpointSlices as one nftables table.
+        .target(
+            name: "CapstanProxy",
+            dependencies: [
+                "CapstanCore",
+                "CapstanAPI",
+                "CapstanClient",
+                "CapstanSystem",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         // Generated CRI v1 messages and gRPC stubs (scripts/generate-cri.sh; committed, never
         // generated in CI). Generated code keeps its own import style, so no upcoming features.
         .target(
@@ -278,6 +293,7 @@ let package = Package(
                 "CapstanScheduler",
                 "CapstanControllers",
                 "CapstanAgent",
+                "CapstanProxy",
                 "CapstanCRI",
                 "CapstanGitOps",
                 .product(name: "Logging", package: "swift-log"),
@@ -303,6 +319,7 @@ let package = Package(
                 "CapstanScheduler",
                 "CapstanControllers",
                 "CapstanAgent",
+                "CapstanProxy",
                 "CapstanSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -338,6 +355,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "CapstanProxyTests",
+            dependencies: ["CapstanProxy", "CapstanCore", "CapstanSystem", "CapstanTestSupport", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSystemTests",
             dependencies: ["CapstanSystem"],

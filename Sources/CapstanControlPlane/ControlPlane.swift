@@ -1,6 +1,7 @@
 package import CapstanAPI
 package import CapstanAPIServer
 import CapstanAgent
+import CapstanProxy
 import CapstanClient
 import CapstanControllers
 package import CapstanCore
@@ -57,7 +58,13 @@ package struct ControlPlane: Sendable {
             let wildcard = ["0.0.0.0", "::", ""].contains(configuration.host)
             let listeningPort = BoundPort()
             let podFacing = configuration.podFacingAddress(machineAddresses: MachineInfo.read(storagePath: configuration.dataDirectory).addresses)
-            let names = ServerPKI.defaultNames(extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs + (podFacing.map { [$0] } ?? []))
+            // Pods name the server by its Service too, as kube-apiserver's certificate covers.
+            let serviceNames = [
+                configuration.serviceNetwork.apiServerServiceIP, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ]
+            let names = ServerPKI.defaultNames(
+                extra: (wildcard ? [] : [configuration.host]) + configuration.tlsSANs + (podFacing.map { [$0] } ?? []) + serviceNames)
             let security = try ServerSecurity.prepare(dataDirectory: configuration.dataDirectory, tls: !configuration.insecureHTTP, names: names)
             var serverConfiguration = APIServer.Configuration(
                 host: configuration.host, port: configuration.port, capstanVersion: configuration.capstanVersion)
@@ -99,7 +106,11 @@ package struct ControlPlane: Sendable {
                         webhookSecretPath: engine.webhookSecretPath))
             }
             if var node = configuration.node {
-                if let podFacing {
+                if podFacing != nil, node.runsServiceProxy {
+                    // Through the `kubernetes` Service, which the node's proxy sends to the server.
+                    let address = APIServerAddress(host: configuration.serviceNetwork.apiServerServiceIP, port: 443)
+                    node.agent.apiServerForPods = { address }
+                } else if let podFacing {
                     // The configured port from the start (containers adopted or started before the
                     // server listens get it too); a port chosen at bind time once it is known.
                     let configuredPort = configuration.port == 0 ? nil : configuration.port
@@ -116,6 +127,14 @@ package struct ControlPlane: Sendable {
                     logger: logger, onEvent: onEvent)
                 services += embedded.services
                 server.podStreaming = embedded.streaming
+                if node.runsServiceProxy {
+                    var proxy = ServiceProxy.Configuration(
+                        nodeName: node.agent.nodeName, serviceRange: configuration.serviceNetwork.clusterIPRange)
+                    proxy.tableRecordPath = configuration.dataDirectory + "/" + ServiceProxy.tableRecordFile
+                    var proxyLogger = Logger(label: "capstan.proxy")
+                    proxyLogger.logLevel = logger.logLevel
+                    services.append(ServiceProxy(configuration: proxy, client: client, logger: proxyLogger))
+                }
             }
         } catch {
             store.close()

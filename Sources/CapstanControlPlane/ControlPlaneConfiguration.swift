@@ -91,6 +91,9 @@ package struct EmbeddedNodeConfiguration: Sendable {
     /// The node agent's settings; its runtime socket is set from ``runtime``.
     package var agent: NodeAgent.Configuration
     package var runtime: Runtime
+    /// Whether the node runs the Service proxy (nftables, root); pods then reach the API at
+    /// the `kubernetes` Service's ClusterIP. Off for nodes on a runtime provided in process (tests).
+    package var runsServiceProxy = false
 
     package init(agent: NodeAgent.Configuration, runtime: Runtime) {
         self.agent = agent

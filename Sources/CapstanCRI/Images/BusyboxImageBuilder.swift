@@ -1,3 +1,4 @@
+import CapstanSystem
 import Crypto
 package import Foundation
 

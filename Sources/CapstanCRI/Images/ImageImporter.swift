@@ -1,3 +1,4 @@
+import CapstanSystem
 package import Foundation
 
 #if canImport(Glibc)

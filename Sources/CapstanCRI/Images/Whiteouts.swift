@@ -1,3 +1,4 @@
+import CapstanSystem
 import CCRIShims
 package import Foundation
 

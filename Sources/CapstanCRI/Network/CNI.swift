@@ -1,3 +1,4 @@
+import CapstanSystem
 package import Foundation
 
 /// Runs CNI plugins per the CNI spec (1.0.0): the loopback plugin, then every plugin of the

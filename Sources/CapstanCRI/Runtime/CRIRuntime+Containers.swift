@@ -1,3 +1,4 @@
+import CapstanSystem
 package import CRIAPI
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import CapstanSystem
 package import CRIAPI
 package import Foundation
 package import Logging

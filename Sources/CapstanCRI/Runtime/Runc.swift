@@ -1,3 +1,4 @@
+package import CapstanSystem
 package import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CapstanSystem
 package import CDispatch
 package import CoreFoundation
 package import Foundation

@@ -3,6 +3,7 @@ import CapstanAPI
 import CapstanAgent
 import CapstanClient
 import CapstanCore
+import CapstanProxy
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -34,6 +35,11 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup var node: NodeAgentOptions
 
+    @Option(
+        name: .customLong("service-cluster-ip-range"),
+        help: "The cluster's service range, as the server's --service-cluster-ip-range: its first address is the API's Service.")
+    var serviceClusterIPRange = "\(ServiceNetwork.standard.clusterIPRange)"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -41,6 +47,10 @@ struct AgentCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
         guard root.hasPrefix("/") else { throw ValidationError("--root must be an absolute path") }
         guard FileManager.default.fileExists(atPath: kubeconfig) else { throw ValidationError("--kubeconfig \(kubeconfig): no such file") }
+        guard IPv4Network(serviceClusterIPRange) != nil else {
+            throw ValidationError("--service-cluster-ip-range must be an IPv4 network such as 10.96.0.0/16, not '\(serviceClusterIPRange)'")
+        }
+        if node.serviceProxy == "nftables", getuid() != 0 { throw ValidationError("--service-proxy nftables needs root (or --service-proxy none)") }
     }
 
     func run() async throws {
@@ -48,15 +58,27 @@ struct AgentCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let client = try HTTPClusterClient.fromKubeconfig(path: kubeconfig)
         var configuration = try node.agentConfiguration(runtimeSocket: criSocket, rootDirectory: root)
-        // Pods reach the server at the address this node does, unless that is this machine's loopback.
+        let range = IPv4Network(serviceClusterIPRange) ?? ServiceNetwork.standard.clusterIPRange
+        let runsProxy = node.serviceProxy == "nftables"
+        // Pods reach the server at the address this node does (through the `kubernetes`
+        // Service when the node runs the proxy), unless that is this machine's loopback.
         if let url = URL(string: client.server), let host = url.host, !IPLiteral.isLoopbackHost(host) {
-            let address = APIServerAddress(host: host, port: url.port ?? 443)
+            let address =
+                runsProxy
+                ? APIServerAddress(host: ServiceNetwork(clusterIPRange: range, nodePortRange: 30000...32767).apiServerServiceIP, port: 443)
+                : APIServerAddress(host: host, port: url.port ?? 443)
             configuration.apiServerForPods = { address }
         }
         let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
+        var services: [any ServiceLifecycle.Service] = [agent]
+        if runsProxy {
+            var proxy = ServiceProxy.Configuration(nodeName: configuration.nodeName, serviceRange: range)
+            proxy.tableRecordPath = root + "/" + ServiceProxy.tableRecordFile
+            services.append(ServiceProxy(configuration: proxy, client: client, logger: logger))
+        }
         print("capstan agent: node \(configuration.nodeName), runtime unix://\(criSocket)")
         fflush(nil)
-        let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await client.shutdown()
     }

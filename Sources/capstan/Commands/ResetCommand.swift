@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRIAPI
 import CapstanCRI
+import CapstanProxy
 import CapstanSystem
 import Foundation
 import Logging
@@ -12,7 +13,7 @@ import Logging
 struct ResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Stop and remove every container, pod sandbox, network namespace and volume mount of this data directory's node.",
+        abstract: "Stop and remove every container, pod sandbox, network namespace, volume mount and Service proxy table of this data directory's node.",
         discussion: """
             Capstan must not be running on the data directory. The store, the repository, the \
             certificates and the images stay: `capstan up` afterwards starts the pods afresh. \
@@ -66,7 +67,16 @@ struct ResetCommand: AsyncParsableCommand {
         }
         try? FileManager.default.removeItem(atPath: pods)
         try? FileManager.default.removeItem(atPath: dataDirectory + "/agent/logs")
-        print("removed \(removedPods) pod sandbox(es) and their containers from \(dataDirectory)")
+        // The Service proxy's nftables table, when this data directory's node made it.
+        // (`capstan server --with-node` records it in the data directory, `capstan agent` in its root.)
+        var removedTable = ""
+        for tableRecord in [dataDirectory, dataDirectory + "/agent"].map({ $0 + "/" + ServiceProxy.tableRecordFile })
+        where FileManager.default.fileExists(atPath: tableRecord) {
+            try await NFTablesCommand().apply(NFTablesRuleset.deletionScript)
+            try FileManager.default.removeItem(atPath: tableRecord)
+            removedTable = " and nftables table ip \(NFTablesRuleset.tableName)"
+        }
+        print("removed \(removedPods) pod sandbox(es) and their containers\(removedTable) from \(dataDirectory)")
     }
 
     /// Whether something accepts connections on the unix socket.

@@ -24,8 +24,16 @@ struct NodeAgentOptions: ParsableArguments {
     )
     var seccompDefault = true
 
+    @Option(
+        name: .customLong("service-proxy"),
+        help:
+            "How the node serves Services: nftables (ClusterIPs and NodePorts in nftables table 'ip capstan', root) or none. One node per machine may run it."
+    )
+    var serviceProxy = "nftables"
+
     func validate() throws {
         _ = try labels()
+        guard ["nftables", "none"].contains(serviceProxy) else { throw ValidationError("--service-proxy must be nftables or none, not '\(serviceProxy)'") }
         guard (4...3600).contains(leaseDuration) else { throw ValidationError("--node-lease-duration must be between 4 and 3600 seconds") }
         if let nodeName, !Self.isValidName(nodeName) {
             throw ValidationError("--node-name must be a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253 characters")
@@ -94,7 +102,9 @@ struct NodeOptions: ParsableArguments {
                 .embeddedShim(cniConfigurationDirectory: cniConfDir, monitorExecutable: try CRICommand.ownExecutable())
             }
         // The control plane sets the socket of an embedded shim and the state folder.
-        return EmbeddedNodeConfiguration(
+        var node = EmbeddedNodeConfiguration(
             agent: try agent.agentConfiguration(runtimeSocket: "", rootDirectory: dataDirectory + "/agent"), runtime: runtime)
+        node.runsServiceProxy = agent.serviceProxy == "nftables"
+        return node
     }
 }

@@ -1,5 +1,5 @@
 import CCRIShims
-import CapstanSystem
+
 package import Foundation
 import Synchronization
 
@@ -198,7 +198,7 @@ package enum Subprocess {
     }
 
     /// Reads `fd` to EOF, keeping at most `limit` bytes.
-    static func readAll(_ fd: Int32, limit: Int = .max) -> Data {
+    package static func readAll(_ fd: Int32, limit: Int = .max) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -220,8 +220,9 @@ package enum Subprocess {
 package func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// A Data cell shared between a reader thread and its waiter.
-final class DataBox: Sendable {
+package final class DataBox: Sendable {
     private let data = Mutex(Data())
-    func set(_ value: Data) { data.withLock { $0 = value } }
-    func get() -> Data { data.withLock { $0 } }
+    package init() {}
+    package func set(_ value: Data) { data.withLock { $0 = value } }
+    package func get() -> Data { data.withLock { $0 } }
 }
