@@ -229,10 +229,23 @@ let package = Package(
             name: "CapstanProxy",
             dependencies: [
                 "CapstanCore",
+                "CapstanDNS",
                 "CapstanAPI",
                 "CapstanClient",
                 "CapstanSystem",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // A node's cluster DNS: names of Services and pods answered from a snapshot the agent
+        // fills from its informers, everything else forwarded upstream with a cache. UDP and TCP.
+        .target(
+            name: "CapstanDNS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -356,8 +369,21 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(
+            name: "CapstanDNSTests",
+            dependencies: [
+                "CapstanDNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "CapstanProxyTests",
-            dependencies: ["CapstanProxy", "CapstanCore", "CapstanSystem", "CapstanTestSupport", .product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: [
+                "CapstanProxy", "CapstanCore", "CapstanSystem", "CapstanTestSupport",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CapstanSystemTests",

@@ -48,6 +48,13 @@ package struct NodeAgent: ServiceLifecycle.Service {
         /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
         /// profile run under the runtime's `RuntimeDefault` profile (privileged ones excepted).
         package var seccompDefault = true
+        /// The cluster DNS Service's addresses pods resolve with (the kubelet's `--cluster-dns`);
+        /// empty: pods get the node's resolv.conf.
+        package var clusterDNS: [String] = []
+        /// The cluster domain (the kubelet's `--cluster-domain`).
+        package var clusterDomain = "cluster.local"
+        /// The node's own resolvers (the kubelet's `--resolv-conf`), for `dnsPolicy: Default` and search domains.
+        package var resolvConf = "/etc/resolv.conf"
         /// Where pods reach the API server, asked whenever a container starts (an
         /// embedded node learns the server's port only once it listens); nil sets
         /// no `KUBERNETES_SERVICE_*` variables.
@@ -147,6 +154,9 @@ package struct NodeAgent: ServiceLifecycle.Service {
         syncing.imagePullBackoff = RestartBackoff(initial: configuration.imagePullBackoff, maximum: configuration.maxImagePullBackoff)
         syncing.intervals = configuration.podSync
         syncing.seccompDefault = configuration.seccompDefault
+        syncing.dns = PodDNS(
+            clusterDNS: configuration.clusterDNS, clusterDomain: configuration.clusterDomain,
+            host: PodDNS.ResolverConfiguration(parsing: (try? String(contentsOfFile: configuration.resolvConf, encoding: .utf8)) ?? ""))
         syncing.apiServerForPods = configuration.apiServerForPods
         let syncer = PodSyncer(
             configuration: syncing, client: client, runtime: runtime, volumes: volumes, events: events, probes: probes, logger: logger,

@@ -1,11 +1,11 @@
 package import CapstanAPI
 package import CapstanAPIServer
 import CapstanAgent
-import CapstanProxy
 import CapstanClient
 import CapstanControllers
 package import CapstanCore
 import CapstanGitOps
+import CapstanProxy
 import CapstanScheduler
 package import CapstanStore
 import Foundation
@@ -122,18 +122,16 @@ package struct ControlPlane: Sendable {
                         "pods cannot reach the API server: it listens on loopback only (listen on an address pods reach, or set the advertise address)",
                         metadata: ["listen": "\(configuration.host)"])
                 }
+                if node.runsServiceProxy { node.agent.clusterDNS = [configuration.serviceNetwork.dnsServiceIP] }
                 let embedded = try EmbeddedNode(
                     configuration: node, dataDirectory: configuration.dataDirectory, client: client,
                     logger: logger, onEvent: onEvent)
                 services += embedded.services
                 server.podStreaming = embedded.streaming
                 if node.runsServiceProxy {
-                    var proxy = ServiceProxy.Configuration(
-                        nodeName: node.agent.nodeName, serviceRange: configuration.serviceNetwork.clusterIPRange)
-                    proxy.tableRecordPath = configuration.dataDirectory + "/" + ServiceProxy.tableRecordFile
-                    var proxyLogger = Logger(label: "capstan.proxy")
-                    proxyLogger.logLevel = logger.logLevel
-                    services.append(ServiceProxy(configuration: proxy, client: client, logger: proxyLogger))
+                    services += NodeServices.make(
+                        nodeName: node.agent.nodeName, network: configuration.serviceNetwork, stateDirectory: configuration.dataDirectory,
+                        resolvConf: node.agent.resolvConf, client: client, logLevel: logger.logLevel)
                 }
             }
         } catch {

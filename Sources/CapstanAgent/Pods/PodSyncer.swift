@@ -26,6 +26,8 @@ actor PodSyncer {
         var intervals = PodSyncIntervals()
         /// See ``RuntimeConfigBuilder/seccompDefault``.
         var seccompDefault = true
+        /// How pods' resolv.conf is written.
+        var dns = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", host: PodDNS.ResolverConfiguration(servers: [], searches: [], options: []))
         /// Where containers reach the API server (`KUBERNETES_SERVICE_HOST`/`PORT`); nil sets no variables.
         var apiServerForPods: @Sendable () -> APIServerAddress? = { nil }
     }
@@ -103,7 +105,8 @@ actor PodSyncer {
             break
         }
         let builder = RuntimeConfigBuilder(
-            pod: pod, nodeName: configuration.nodeName, logRoot: configuration.logRoot, seccompDefault: configuration.seccompDefault)
+            pod: pod, nodeName: configuration.nodeName, logRoot: configuration.logRoot, seccompDefault: configuration.seccompDefault,
+            dns: configuration.dns)
         let references = try await PodReferences.read(for: pod, client: client, tokens: tokens)
         if case .createSandbox(let attempt, let stopRunningFirst) = actions.step {
             if stopRunningFirst {

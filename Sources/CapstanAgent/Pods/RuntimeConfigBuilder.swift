@@ -14,6 +14,8 @@ struct RuntimeConfigBuilder {
     /// The kubelet's `--seccomp-default`: containers whose pod names no seccomp
     /// profile run under the runtime's default profile instead of none.
     var seccompDefault = true
+    /// How the pod's resolv.conf is written.
+    var dns = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", host: PodDNS.ResolverConfiguration(servers: [], searches: [], options: []))
 
     var uid: String { pod.metadata.uid ?? "" }
     var namespace: String { pod.metadata.namespace ?? "default" }
@@ -41,6 +43,10 @@ struct RuntimeConfigBuilder {
             return mapping
         }
         config.linux.securityContext.namespaceOptions = namespaceOptions
+        let resolver = dns.configuration(for: pod)
+        config.dnsConfig.servers = resolver.servers
+        config.dnsConfig.searches = resolver.searches
+        config.dnsConfig.options = resolver.options
         if let context = pod.spec.securityContext {
             if let user = context["runAsUser"]?.intValue { config.linux.securityContext.runAsUser.value = user }
             if let group = context["runAsGroup"]?.intValue { config.linux.securityContext.runAsGroup.value = group }

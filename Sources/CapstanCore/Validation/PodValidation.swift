@@ -34,7 +34,8 @@ extension FieldChecker {
             validateContainer(container, path.child("containers").index(index), names: &containerNames, volumes: volumeNames, isInit: false)
         }
         oneOf(spec["restartPolicy"], path.child("restartPolicy"), context.allowedRestartPolicies)
-        oneOf(spec["dnsPolicy"], path.child("dnsPolicy"), ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"])
+        let dnsPolicy = oneOf(spec["dnsPolicy"], path.child("dnsPolicy"), ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"])
+        validateDNSConfig(spec["dnsConfig"], path.child("dnsConfig"), policy: dnsPolicy ?? "ClusterFirst")
         int(spec["terminationGracePeriodSeconds"], path.child("terminationGracePeriodSeconds"), atLeast: 0)
         int(spec["activeDeadlineSeconds"], path.child("activeDeadlineSeconds"), atLeast: 1)
         bool(spec["hostNetwork"], path.child("hostNetwork"))

@@ -123,6 +123,34 @@ extension FieldChecker {
     }
 }
 
+extension FieldChecker {
+    /// A pod's `dnsConfig`, as Kubernetes' `validatePodDNSConfig` checks it: at most 3
+    /// name servers (IP addresses), 32 search domains, and with `dnsPolicy: None` at least one server.
+    mutating func validateDNSConfig(_ value: JSONValue?, _ path: FieldPath, policy: String) {
+        guard let config = value?.objectValue else {
+            if policy == "None" { add(.required(path, "must provide `dnsConfig` when `dnsPolicy` is None")) }
+            return
+        }
+        let servers = (config["nameservers"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if policy == "None", servers.isEmpty {
+            add(.required(path.child("nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None"))
+        }
+        if servers.count > 3 {
+            add(.invalid(path.child("nameservers"), .array(servers.map { .string($0) }), "must not have more than 3 nameservers"))
+        }
+        for (index, server) in servers.enumerated() where !IPAddress.isValid(server) {
+            add(.invalid(path.child("nameservers").index(index), .string(server), "must be valid IP address"))
+        }
+        let searches = (config["searches"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if searches.count > 32 {
+            add(.invalid(path.child("searches"), .array(searches.map { .string($0) }), "must not have more than 32 search paths"))
+        }
+        for (index, option) in objects(config["options"], path.child("options")) where (option["name"]?.stringValue ?? "").isEmpty {
+            add(.required(path.child("options").index(index).child("name"), "Option.Name must not be empty"))
+        }
+    }
+}
+
 /// IPv4 and IPv6 address syntax, for fields that hold addresses.
 public enum IPAddress {
     public static func isValid(_ text: String) -> Bool {

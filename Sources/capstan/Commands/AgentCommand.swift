@@ -65,16 +65,19 @@ struct AgentCommand: AsyncParsableCommand {
         if let url = URL(string: client.server), let host = url.host, !IPLiteral.isLoopbackHost(host) {
             let address =
                 runsProxy
-                ? APIServerAddress(host: ServiceNetwork(clusterIPRange: range, nodePortRange: 30000...32767).apiServerServiceIP, port: 443)
+                ? APIServerAddress(
+                    host: ServiceNetwork(clusterIPRange: range, nodePortRange: ServiceNetwork.standard.nodePortRange).apiServerServiceIP, port: 443)
                 : APIServerAddress(host: host, port: url.port ?? 443)
             configuration.apiServerForPods = { address }
         }
+        let network = ServiceNetwork(clusterIPRange: range, nodePortRange: ServiceNetwork.standard.nodePortRange)
+        if runsProxy { configuration.clusterDNS = [network.dnsServiceIP] }
         let agent = try NodeAgent(configuration: configuration, client: client, logger: logger)
         var services: [any ServiceLifecycle.Service] = [agent]
         if runsProxy {
-            var proxy = ServiceProxy.Configuration(nodeName: configuration.nodeName, serviceRange: range)
-            proxy.tableRecordPath = root + "/" + ServiceProxy.tableRecordFile
-            services.append(ServiceProxy(configuration: proxy, client: client, logger: logger))
+            services += NodeServices.make(
+                nodeName: configuration.nodeName, network: network, stateDirectory: root, resolvConf: configuration.resolvConf, client: client,
+                logLevel: logger.logLevel)
         }
         print("capstan agent: node \(configuration.nodeName), runtime unix://\(criSocket)")
         fflush(nil)

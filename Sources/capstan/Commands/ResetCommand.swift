@@ -13,7 +13,8 @@ import Logging
 struct ResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Stop and remove every container, pod sandbox, network namespace, volume mount and Service proxy table of this data directory's node.",
+        abstract:
+            "Stop and remove every container, pod sandbox, network namespace, volume mount and Service proxy table of this data directory's node.",
         discussion: """
             Capstan must not be running on the data directory. The store, the repository, the \
             certificates and the images stay: `capstan up` afterwards starts the pods afresh. \
@@ -75,6 +76,10 @@ struct ResetCommand: AsyncParsableCommand {
             try await NFTablesCommand().apply(NFTablesRuleset.deletionScript)
             try FileManager.default.removeItem(atPath: tableRecord)
             removedTable = " and nftables table ip \(NFTablesRuleset.tableName)"
+        }
+        // The cluster DNS address the node put on the loopback interface.
+        for addressRecord in [dataDirectory, dataDirectory + "/agent"].map({ $0 + "/" + NodeDNS.addressRecordFile }) {
+            try await NodeDNS.removeListenAddress(recordedAt: addressRecord)
         }
         print("removed \(removedPods) pod sandbox(es) and their containers\(removedTable) from \(dataDirectory)")
     }

@@ -31,9 +31,16 @@ struct NodeAgentOptions: ParsableArguments {
     )
     var serviceProxy = "nftables"
 
+    @Option(
+        name: .customLong("resolv-conf"),
+        help: "The resolvers pods with dnsPolicy Default use and cluster DNS forwards other names to (the kubelet's --resolv-conf).")
+    var resolvConf = "/etc/resolv.conf"
+
     func validate() throws {
         _ = try labels()
-        guard ["nftables", "none"].contains(serviceProxy) else { throw ValidationError("--service-proxy must be nftables or none, not '\(serviceProxy)'") }
+        guard ["nftables", "none"].contains(serviceProxy) else {
+            throw ValidationError("--service-proxy must be nftables or none, not '\(serviceProxy)'")
+        }
         guard (4...3600).contains(leaseDuration) else { throw ValidationError("--node-lease-duration must be between 4 and 3600 seconds") }
         if let nodeName, !Self.isValidName(nodeName) {
             throw ValidationError("--node-name must be a DNS subdomain: lower-case letters, digits, '-' and '.', at most 253 characters")
@@ -68,6 +75,7 @@ struct NodeAgentOptions: ParsableArguments {
         configuration.version = "capstan-" + VersionCommand.version
         configuration.leaseDurationSeconds = leaseDuration
         configuration.seccompDefault = seccompDefault
+        configuration.resolvConf = resolvConf
         configuration.heartbeatInterval = .seconds(Double(leaseDuration) / 4)
         return configuration
     }
