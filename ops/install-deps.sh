@@ -16,6 +16,9 @@ APT_PACKAGES=(
   openssl curl
   # system-call traces: files are created with their final mode (GitOps end-to-end tests)
   strace
+  # Services and cluster DNS: the upstream resolver of the end-to-end tests, and the peers
+  # and load generators of Benchmarks/cluster-dns.sh and Benchmarks/service-proxy.sh
+  dnsmasq-base unbound dnsperf wrk
 )
 
 # python-module:pip-package pairs for the independent test clients and benchmarks.
@@ -24,6 +27,7 @@ PIP_PACKAGES=(
   grpc:grpcio
   grpc_tools:grpcio-tools
   kubernetes:kubernetes
+  dns:dnspython
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -46,7 +50,7 @@ fi
 
 # Debian starts some of these as services on install; Capstan's tests start
 # their own instances on loopback, so stop the packaged ones if they are running.
-for unit in etcd docker-registry containerd; do
+for unit in etcd docker-registry containerd unbound; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
     systemctl stop "$unit" || true
   fi

@@ -14,7 +14,8 @@ struct ContainerdEndToEndTests {
         let namespacesBefore = Self.cniNamespaces()
         let containerd = try startContainerd(base)
         defer { stopContainerd(containerd, base, namespacesBefore: namespacesBefore) }
-        let server = try await RunningServer(arguments: ["--with-node", "--node-name", "ctd-e2e", "--cri-socket", base.appending("containerd.sock")])
+        let server = try await RunningServer(
+            arguments: ["--with-node", "--node-name", "ctd-e2e", "--cri-socket", base.appending("containerd.sock"), "--service-proxy", "none"])
         defer { server.stop() }
 
         _ = try await server.kubectl(

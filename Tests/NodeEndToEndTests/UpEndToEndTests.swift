@@ -170,7 +170,7 @@ struct UpEndToEndTests {
             executable: RunningServer.capstanBinary,
             arguments: [
                 "agent", "--kubeconfig", nodeKubeconfig, "--node-name", "e2e-remote", "--cri-socket", harness.dataDirectory + "/cri.sock",
-                "--root", harness.directory.appending("remote-agent"), "--node-lease-duration", "8",
+                "--root", harness.directory.appending("remote-agent"), "--node-lease-duration", "8", "--service-proxy", "none",
             ],
             logPath: harness.directory.appending("agent.log"))
         harness.track(agent)

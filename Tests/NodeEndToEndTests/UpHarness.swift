@@ -19,6 +19,7 @@ final class UpHarness: @unchecked Sendable {
     let listenHost: String
     let nodeName = "e2e-local-\(UInt32.random(in: 0..<1_000_000))"
     private(set) var process: ChildProcess
+    let serviceProxy: Bool
     private var extraProcesses: [ChildProcess] = []
     var kubeconfig: String { dataDirectory + "/admin.kubeconfig" }
     static let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -31,9 +32,15 @@ final class UpHarness: @unchecked Sendable {
     ///   - config: capstan.yaml for the repository (the template's, by default).
     ///   - ownRepository: run `capstan up` without `--repo`, as a new user does:
     ///     it makes `<data-dir>/repo` from the template and follows that.
-    init(config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, listenHost: String = "127.0.0.1") async throws {
+    ///   - serviceProxy: run the node's Service proxy and cluster DNS. One node per machine
+    ///     may (they own an nftables table and an address); suites run side by side, so only
+    ///     the suites about Services ask for it.
+    init(
+        config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, listenHost: String = "127.0.0.1", serviceProxy: Bool = false
+    ) async throws {
         directory = try TemporaryDirectory(prefix: "capstan-up")
         self.listenHost = listenHost
+        self.serviceProxy = serviceProxy
         dataDirectory = directory.appending("data")
         git = try GitFixture()
         port = try freeLoopbackPort()
@@ -51,16 +58,17 @@ final class UpHarness: @unchecked Sendable {
         }
         process = try Self.start(
             dataDirectory: dataDirectory, repo: repository, listen: "\(listenHost):\(port)", nodeName: nodeName, directory: directory,
-            serverOptions: serverOptions, log: "up.log")
+            serverOptions: serverOptions + (serviceProxy ? [] : ["--service-proxy", "none"]), log: "up.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
     /// Runs `body` on a new harness and tears it down afterwards, also when `body` throws.
     static func with(
         config: String? = nil, serverOptions: [String] = [], ownRepository: Bool = false, listenHost: String = "127.0.0.1",
-        _ body: (UpHarness) async throws -> Void
+        serviceProxy: Bool = false, _ body: (UpHarness) async throws -> Void
     ) async throws {
-        let harness = try await UpHarness(config: config, serverOptions: serverOptions, ownRepository: ownRepository, listenHost: listenHost)
+        let harness = try await UpHarness(
+            config: config, serverOptions: serverOptions, ownRepository: ownRepository, listenHost: listenHost, serviceProxy: serviceProxy)
         do {
             try await body(harness)
         } catch {
@@ -96,7 +104,7 @@ final class UpHarness: @unchecked Sendable {
     func restart(serverOptions: [String] = []) async throws {
         process = try Self.start(
             dataDirectory: dataDirectory, repo: repository, listen: "\(listenHost):\(port)", nodeName: nodeName, directory: directory,
-            serverOptions: serverOptions, log: "up-2.log")
+            serverOptions: serverOptions + (serviceProxy ? [] : ["--service-proxy", "none"]), log: "up-2.log")
         _ = try await process.waitForLog(containing: "Capstan is up.", timeout: .seconds(180))
     }
 
@@ -117,7 +125,8 @@ final class UpHarness: @unchecked Sendable {
         environment["KUBECONFIG"] = kubeconfig
         environment["HOME"] = directory.path
         let result = try await runCommand(
-            "/usr/bin/kubectl", arguments + ["--cache-dir", directory.appending("kube-cache")], environment: environment, timeout: .seconds(60))
+            // Global flags first: after `exec … --` everything belongs to the container's command.
+            "/usr/bin/kubectl", ["--cache-dir", directory.appending("kube-cache")] + arguments, environment: environment, timeout: .seconds(60))
         guard result.status == 0 else { throw HarnessError("kubectl \(arguments.joined(separator: " ")) failed: \(result.output)") }
         return result.output
     }
