@@ -87,7 +87,7 @@ struct DNSServerTests {
             query.upstreamResponse([DNSResourceRecord(name: query.questions[0].name, ttl: 60, data: .a(IPv4Address("192.0.2.7")!))])
         }
         try await FakeUpstream.with(respond: responder) { upstream in
-            let forwarder = UpstreamForwarder(configuration: UpstreamForwarder.Configuration(servers: [upstream.server]))
+            let forwarder = UpstreamForwarder(configuration: UpstreamForwarder.Configuration(servers: [upstream.server], timeout: .seconds(20)))
             try await ServerHarness.withServer(forwarder: forwarder) { port in
                 let response = try await DNSTestClient.udp(query("www.example.com", .a, id: 0x0B0B, edns: EDNS()), port: port)
                 #expect(response.header.id == 0x0B0B)

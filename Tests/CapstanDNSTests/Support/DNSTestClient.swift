@@ -14,7 +14,7 @@ enum DNSTestClient {
     static let group = MultiThreadedEventLoopGroup.singleton
 
     /// Sends `packet` to 127.0.0.1:`port` over UDP and returns the first datagram that comes back.
-    static func udp(_ packet: [UInt8], port: Int, timeout: TimeAmount = .seconds(5)) async throws -> [UInt8] {
+    static func udp(_ packet: [UInt8], port: Int, timeout: TimeAmount = .seconds(30)) async throws -> [UInt8] {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: [UInt8].self)
         let channel = try await DatagramBootstrap(group: eventLoop)
@@ -31,7 +31,7 @@ enum DNSTestClient {
     }
 
     /// Sends a query over UDP and decodes the response.
-    static func udp(_ query: DNSMessage, port: Int, timeout: TimeAmount = .seconds(5)) async throws -> DNSMessage {
+    static func udp(_ query: DNSMessage, port: Int, timeout: TimeAmount = .seconds(30)) async throws -> DNSMessage {
         try DNSMessage(decoding: try await udp(query.encoded(), port: port, timeout: timeout))
     }
 
@@ -46,7 +46,7 @@ enum DNSTestClient {
     }
 
     /// Opens one TCP connection, writes `frames` (each length-prefixed) and collects `expectedResponses` frames.
-    static func tcp(_ frames: [[UInt8]], port: Int, expectedResponses: Int, timeout: TimeAmount = .seconds(5)) async throws -> [[UInt8]] {
+    static func tcp(_ frames: [[UInt8]], port: Int, expectedResponses: Int, timeout: TimeAmount = .seconds(30)) async throws -> [[UInt8]] {
         let eventLoop = group.next()
         let promise = eventLoop.makePromise(of: [[UInt8]].self)
         let channel = try await ClientBootstrap(group: eventLoop)
