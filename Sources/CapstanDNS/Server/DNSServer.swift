@@ -222,24 +222,6 @@ package final class DNSServer: Service, Sendable {
     }
 }
 
-/// A count with a ceiling, shared between a serving loop and its child tasks.
-private final class Counter: Sendable {
-    private let value = Mutex(0)
-
-    /// Adds one unless the count already is `limit`; returns whether it did.
-    func increment(ifBelow limit: Int) -> Bool {
-        value.withLock { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func decrement() {
-        value.withLock { $0 -= 1 }
-    }
-}
-
 /// Closes a connection when the `IdleStateHandler` in front of it reports no reads for the idle timeout.
 private final class CloseOnIdleHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer

@@ -15,6 +15,11 @@ struct QueryProcessor: Sendable {
     let records: @Sendable () -> ClusterDNSRecords
     let forwarder: UpstreamForwarder?
     let logger: Logger
+    /// Queries waiting on an upstream at once; more are answered REFUSED at once (CoreDNS's
+    /// `forward … max_concurrent`), so a slow upstream flooded with names cannot take the
+    /// slots that cluster names are answered in.
+    var maximumConcurrentForwards = 256
+    let forwarding = Counter()
 
     /// The response to `packet`, or nil when nothing should be sent: packets shorter than a header, and
     /// responses (answering those could start a loop between two servers).
@@ -44,10 +49,13 @@ struct QueryProcessor: Sendable {
         case .answer(let response):
             return response
         case .forward:
-            guard let forwarder else { return query.responseSkeleton(code: .refused) }
+            guard let forwarder, forwarding.increment(ifBelow: maximumConcurrentForwards) else { return query.responseSkeleton(code: .refused) }
+            defer { forwarding.decrement() }
             return await forwarder.resolve(query)
         case .answerThenForward(var partial, let question):
             guard let forwarder else { return partial }
+            guard forwarding.increment(ifBelow: maximumConcurrentForwards) else { return query.responseSkeleton(code: .refused) }
+            defer { forwarding.decrement() }
             let dnssecOK = query.edns?.dnssecOK ?? false
             guard let upstream = await forwarder.answer(question, dnssecOK: dnssecOK, checkingDisabled: query.header.checkingDisabled) else {
                 partial.responseCode = .serverFailure

@@ -171,3 +171,33 @@ struct QueryProcessorTests {
         #expect(try DNSMessage(decoding: bytes).edns?.dnssecOK == true)
     }
 }
+
+@Suite("Forwarding limit")
+struct ForwardingLimitTests {
+    /// With the one forwarding slot taken by a query a silent upstream never answers, the next
+    /// name outside the cluster is REFUSED at once, and cluster names are still answered.
+    @Test func queriesBeyondTheForwardingLimitAreRefusedAndClusterNamesStillAnswer() async throws {
+        try await FakeUpstream.with(respond: { _, _ in nil }) { silent in
+            let processor = QueryProcessor(
+                resolver: ClusterResolver(), records: { ClusterFixtures.records },
+                forwarder: UpstreamForwarder(configuration: UpstreamForwarder.Configuration(servers: [silent.server], timeout: .seconds(30))),
+                logger: Logger(label: "test.dns"), maximumConcurrentForwards: 1)
+            let waiting = DNSMessage.query(id: 1, name: try DNSName("slow.example"), type: .a)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = await processor.respond(to: waiting.encoded(), over: .udp) }
+                // The first query holds the slot once the silent upstream has it.
+                while silent.udpQueries == 0 { await Task.yield() }
+                let refused = try DNSMessage(
+                    decoding: try #require(
+                        await processor.respond(to: DNSMessage.query(id: 2, name: try DNSName("other.example"), type: .a).encoded(), over: .udp)))
+                #expect(refused.responseCode == .refused && refused.header.id == 2)
+                let cluster = try DNSMessage(
+                    decoding: try #require(
+                        await processor.respond(
+                            to: DNSMessage.query(id: 3, name: try DNSName("web.default.svc.cluster.local"), type: .a).encoded(), over: .udp)))
+                #expect(cluster.responseCode == .noError && !cluster.answers.isEmpty)
+                group.cancelAll()
+            }
+        }
+    }
+}
