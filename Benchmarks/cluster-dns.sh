@@ -75,7 +75,7 @@ throughput() { # server port -> queries/s (and the share answered NOERROR)
     awk '/Queries per second/ {qps=$4} /Queries lost/ {lost=$3} END {printf "%.0f queries/s (lost %s)", qps, lost}'
 }
 latency() { # server port -> p50 / p99 / max in ms at 2,000 queries/s
-  dnsperf -s "$1" -p "$2" -d "$work/queries" -l 10 -Q 2000 -v 2>/dev/null | awk '/^> NOERROR/ {print $4 * 1000}' | sort -n |
+  dnsperf -s "$1" -p "$2" -d "$work/queries" -l 10 -Q 2000 -v 2>/dev/null | awk '/^> NOERROR/ {print $5 * 1000}' | sort -n |
     awk '{a[NR]=$1} END {if (NR == 0) {print "no answers"; exit} printf "p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d answers)", a[int(NR*0.5)], a[int(NR*0.99)], a[NR], NR}'
 }
 

@@ -1,10 +1,10 @@
 package import CapstanAPI
 package import CapstanClient
 package import CapstanCore
-package import Logging
-package import ServiceLifecycle
 import CapstanSystem
 import Foundation
+package import Logging
+package import ServiceLifecycle
 
 /// A node's Service proxy (kube-proxy's part): keeps the nftables table
 /// equal to what the cluster's Services and EndpointSlices ask of this node.
@@ -57,6 +57,13 @@ package struct ServiceProxy: ServiceLifecycle.Service {
     }
 
     package func run() async throws {
+        // Pod-to-pod Service traffic on one bridge comes back bridged, not routed; only with
+        // this switch on does it pass the IP hooks where conntrack undoes the DNAT.
+        if ProcFile.read("/proc/sys/net/bridge/bridge-nf-call-iptables")?.hasPrefix("1") != true {
+            logger.warning(
+                "net.bridge.bridge-nf-call-iptables is not 1 (modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1): pods reaching a Service whose endpoint is on their own bridge will get no answer"
+            )
+        }
         let informers = SharedInformerFactory(client: client, logger: logger)
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
         let slices = informers.informer(EndpointSlice.self, kind: BuiltinKinds.endpointSlice)
@@ -83,8 +90,9 @@ package struct ServiceProxy: ServiceLifecycle.Service {
         var nextCheck = clock.now + configuration.checkInterval
         while !Task.isCancelled {
             let rules = ProxyRulesBuilder.rules(
-                services: services.list(), slices: slices.list(), nodeName: configuration.nodeName, nodeLocalDNS: configuration.nodeLocalDNS)
-            let script = NFTablesRuleset(rules: rules, serviceRange: configuration.serviceRange).script
+                services: services.list(), slices: slices.list(), nodeName: configuration.nodeName, nodeLocalDNS: configuration.nodeLocalDNS,
+                serviceRange: configuration.serviceRange)
+            let script = NFTablesRuleset(rules: rules, serviceRange: configuration.serviceRange, nodeLocalDNS: configuration.nodeLocalDNS?.ip).script
             if clock.now >= nextCheck {
                 nextCheck = clock.now + configuration.checkInterval
                 if applied != nil, await !filter.hasTable() {

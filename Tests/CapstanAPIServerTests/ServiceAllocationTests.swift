@@ -183,4 +183,51 @@ import Testing
             #expect(Set(keys) == ["/registry/ranges/serviceips/\(address)", "/registry/ranges/servicenodeports/30123"])
         }
     }
+
+    /// Addresses that are not plain dotted quads are refused, never parsed into another one
+    /// (`+10.96.0.10` once slipped past as 10.96.0.10 and past its allocation).
+    @Test(arguments: ["+10.96.0.10", "-1.0.0.1", "10.96.0.010", "１0.96.0.1"])
+    func oddlyWrittenAddressesAreRefused(address: String) async throws {
+        try await withBareRegistry(prefix: "alloc-odd") { registry in
+            let message = await Self.invalidMessage { _ = try await Self.create(registry, Self.service("odd", clusterIP: address)) }
+            #expect(message?.contains("spec.clusterIP: Invalid value") == true, "\(message ?? "accepted")")
+        }
+    }
+
+    @Test func twoPortsMayNotShareANodePortAndAffinityTimeoutsAreBounded() async throws {
+        try await withBareRegistry(prefix: "alloc-dup") { registry in
+            let twice: JSONValue = [
+                "apiVersion": "v1", "kind": "Service", "metadata": ["name": "twice"],
+                "spec": [
+                    "type": "NodePort", "selector": ["app": "web"],
+                    "ports": [["name": "a", "port": 80, "nodePort": 30100], ["name": "b", "port": 81, "nodePort": 30100]],
+                ],
+            ]
+            let duplicate = await Self.invalidMessage { _ = try await Self.create(registry, twice) }
+            #expect(duplicate == #"Service "twice" is invalid: spec.ports[1].nodePort: Duplicate value: 30100"#)
+            var sticky = Self.service("sticky")
+            sticky[path: ["spec", "sessionAffinity"]] = "ClientIP"
+            sticky[path: ["spec", "sessionAffinityConfig"]] = ["clientIP": ["timeoutSeconds": -1]]
+            let timeout = await Self.invalidMessage { _ = try await Self.create(registry, sticky) }
+            #expect(
+                timeout
+                    == #"Service "sticky" is invalid: spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: -1: must be greater than 0 and less than 86400"#
+            )
+        }
+    }
+
+    /// Endpoints may not send a Service's clients to the node itself or to link-local services.
+    @Test(arguments: ["127.0.0.1", "169.254.20.10", "0.0.0.0", "224.0.0.251"])
+    func endpointSlicesMayNotPointAtSpecialAddresses(address: String) async throws {
+        try await withBareRegistry(prefix: "alloc-special") { registry in
+            let slice: JSONValue = [
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": ["name": "s"], "addressType": "IPv4",
+                "endpoints": [["addresses": [.string(address)]]],
+            ]
+            let message = await Self.invalidMessage {
+                _ = try await registry.create(BuiltinKinds.endpointSlice, namespace: "default", object: slice, options: Self.options)
+            }
+            #expect(message?.contains("endpoints[0].addresses[0]: Invalid value: \"\(address)\": may not be") == true, "\(message ?? "accepted")")
+        }
+    }
 }

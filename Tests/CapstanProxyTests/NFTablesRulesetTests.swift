@@ -44,6 +44,15 @@ struct NFTablesRulesetTests {
         #expect(script.contains("ip saddr @affinity-"))
     }
 
+    /// Names longer than nftables' 128-byte comments are cut, and nothing in them can end the string.
+    @Test func longNamesMakeCommentsNftablesTakes() {
+        var long = Self.web
+        long.name = String(repeating: "n", count: 63) + "/" + String(repeating: "s", count: 63) + ":" + String(repeating: "p", count: 15)
+        let script = NFTablesRuleset(rules: [long], serviceRange: Self.range).script
+        let comments = script.split(separator: "\n").filter { $0.contains("comment \"") }.map { $0.split(separator: "\"")[1] }
+        #expect(comments.count == 4 && comments.allSatisfy { $0.utf8.count <= 120 })
+    }
+
     @Test func chainNamesAreStableAcrossRenders() {
         let first = NFTablesRuleset(rules: [Self.web, Self.sticky], serviceRange: Self.range).script
         let second = NFTablesRuleset(rules: [Self.web, Self.sticky], serviceRange: Self.range).script
@@ -53,7 +62,8 @@ struct NFTablesRulesetTests {
     /// nftables parses and checks the whole script without applying it.
     @Test(.enabled(if: getuid() == 0 && FileManager.default.fileExists(atPath: "/usr/sbin/nft")))
     func nftablesAcceptsTheScript() async throws {
-        let script = NFTablesRuleset(rules: [Self.web, Self.sticky, Self.empty], serviceRange: Self.range).script
+        let script = NFTablesRuleset(rules: [Self.web, Self.sticky, Self.empty], serviceRange: Self.range, nodeLocalDNS: "169.254.20.10").script
+        #expect(script.contains(#"ip daddr 169.254.20.10 iifname != "lo" meta iifkind != "bridge" drop"#))
         let result = try await Subprocess.run("/usr/sbin/nft", ["-c", "-f", "-"], input: Data(script.utf8))
         #expect(result.exitCode == 0, "\(result.errorText)\n\(script)")
     }

@@ -155,7 +155,7 @@ package struct ResourceRegistry: Sendable {
         let lease = try await lease(for: strategy)
         // A Service's addresses join its transaction; when another writer took one of
         // them first, the transaction fails and the Service chooses again.
-        for _ in 0..<5 {
+        for _ in 0..<20 {
             var object = stored
             let allocation = info == BuiltinKinds.service ? try await allocateServiceAddresses(&object, old: nil) : ServiceAllocationChanges()
             if options.dryRun { return object }
@@ -165,10 +165,12 @@ package struct ResourceRegistry: Sendable {
                     success: [.put(PutRequest(key: key, value: try encode(object, info, strategy, key: key), lease: lease))] + allocation.operations),
                 lease: lease)
             if result.succeeded { return withResourceVersion(object, result.revision) }
-            if allocation.compares.isEmpty { break }
-            if (try? await read(info, namespace: namespace, name: metadata.name)) != nil { break }
+            if allocation.compares.isEmpty { throw .alreadyExists(info.resource, metadata.name, group: info.group) }
+            if (try? await read(info, namespace: namespace, name: metadata.name)) != nil {
+                throw .alreadyExists(info.resource, metadata.name, group: info.group)
+            }
         }
-        throw .alreadyExists(info.resource, metadata.name, group: info.group)
+        throw .internalError("failed to allocate the Service's addresses: other writers took every one chosen; try again")
     }
 
     /// What `info` adds to the generic create, update and delete: its

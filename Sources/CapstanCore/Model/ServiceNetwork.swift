@@ -26,9 +26,15 @@ public struct ServiceNetwork: Hashable, Sendable {
     public var assignableOffsets: ClosedRange<UInt64> { 1...(clusterIPRange.size - 2) }
 
     /// The first offsets, kept for addresses asked for by name (Kubernetes'
-    /// `ServiceIPStaticSubrange`): `min(max(16, size/16), 256)` addresses
-    /// that random allocation uses only once the rest is full.
-    public var staticBandSize: UInt64 { min(max(16, clusterIPRange.size / 16), 256) }
+    /// `ServiceIPStaticSubrange`, `calculateRangeOffset`): `min(max(16, size/16), 256)`
+    /// addresses that random allocation uses only once the rest is full; none in a
+    /// range of 16 addresses or fewer.
+    public var staticBandSize: UInt64 {
+        clusterIPRange.size <= 16 ? 0 : min(max(16, clusterIPRange.size / 16), 256)
+    }
+
+    /// Whether a Service of this type listens on every node's NodePorts.
+    public static func typeHasNodePorts(_ type: String) -> Bool { type == "NodePort" || type == "LoadBalancer" }
 
     /// Parses `--service-node-port-range` (`30000-32767`).
     public static func nodePortRange(_ text: String) -> ClosedRange<Int>? {

@@ -42,7 +42,12 @@ public struct IPv4Network: Hashable, Sendable, CustomStringConvertible {
     /// A dotted quad as a number, or nil when `text` is not exactly one.
     public static func address(_ text: String) -> UInt32? {
         guard IPAddress.isIPv4(text) else { return nil }
-        return text.split(separator: ".").reduce(UInt32(0)) { $0 << 8 | UInt32($1)! }
+        var value: UInt32 = 0
+        for part in text.split(separator: ".") {
+            guard let octet = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(octet)
+        }
+        return value
     }
 
     public static func format(_ value: UInt32) -> String {

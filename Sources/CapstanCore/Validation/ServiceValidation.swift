@@ -54,7 +54,26 @@ extension FieldChecker {
         if type != "ExternalName" {
             validateLabels(spec["selector"], path.child("selector"))
         }
-        oneOf(spec["sessionAffinity"], path.child("sessionAffinity"), ["ClientIP", "None"])
+        // One NodePort number per protocol: two ports may not both listen on it.
+        var nodePorts = Set<String>()
+        for (index, port) in ports {
+            guard let number = port["nodePort"]?.intValue, number != 0 else { continue }
+            let proto = port["protocol"]?.stringValue ?? "TCP"
+            if !nodePorts.insert("\(number)/\(proto)").inserted {
+                add(.duplicate(path.child("ports").index(index).child("nodePort"), .int(number)))
+            }
+        }
+        let affinity = oneOf(spec["sessionAffinity"], path.child("sessionAffinity"), ["ClientIP", "None"])
+        if let timeout = spec["sessionAffinityConfig"]?["clientIP"]?["timeoutSeconds"] {
+            let timeoutPath = path.child("sessionAffinityConfig").child("clientIP").child("timeoutSeconds")
+            if affinity != "ClientIP" {
+                add(.forbidden(path.child("sessionAffinityConfig"), "must not be set when `sessionAffinity` is None"))
+            } else if let seconds = timeout.intValue, !(1...86400).contains(seconds) {
+                add(.invalid(timeoutPath, .int(seconds), "must be greater than 0 and less than 86400"))
+            } else if timeout.intValue == nil {
+                add(.wrongType(timeoutPath, timeout, expected: "integer"))
+            }
+        }
         oneOf(spec["externalTrafficPolicy"], path.child("externalTrafficPolicy"), ["Cluster", "Local"])
         oneOf(spec["internalTrafficPolicy"], path.child("internalTrafficPolicy"), ["Cluster", "Local"])
     }
@@ -65,8 +84,12 @@ extension FieldChecker {
             for field in ["addresses", "notReadyAddresses"] {
                 for (addressIndex, address) in objects(subset[field], subsetPath.child(field)) {
                     let addressPath = subsetPath.child(field).index(addressIndex)
-                    if let ip = requiredString(address["ip"], addressPath.child("ip")), !IPAddress.isValid(ip) {
-                        add(.invalid(addressPath.child("ip"), .string(ip), "must be a valid IP address"))
+                    if let ip = requiredString(address["ip"], addressPath.child("ip")) {
+                        if !IPAddress.isValid(ip) {
+                            add(.invalid(addressPath.child("ip"), .string(ip), "must be a valid IP address"))
+                        } else if let problem = IPAddress.specialUseProblem(ip) {
+                            add(.invalid(addressPath.child("ip"), .string(ip), problem))
+                        }
                     }
                 }
             }
@@ -102,7 +125,8 @@ extension FieldChecker {
                     add(.invalid(addressPath, .string(text), "must be a valid IPv6 address"))
                 case "FQDN":
                     check(NameRules.dns1123Subdomain(text), addressPath, text)
-                default: break
+                default:
+                    if let problem = IPAddress.specialUseProblem(text) { add(.invalid(addressPath, .string(text), problem)) }
                 }
             }
             if let hostname = string(endpoint["hostname"], endpointPath.child("hostname")) {
@@ -153,6 +177,30 @@ extension FieldChecker {
 
 /// IPv4 and IPv6 address syntax, for fields that hold addresses.
 public enum IPAddress {
+    /// Why an endpoint may not have this address, as Kubernetes' `ValidateNonSpecialIP` says
+    /// it, or nil: a Service must not be able to send its clients to the node itself, to
+    /// link-local services (a cloud's metadata server, the node's DNS) or to nowhere.
+    public static func specialUseProblem(_ text: String) -> String? {
+        switch IPLiteral(text) {
+        case .v4(let bytes)?:
+            if bytes == [0, 0, 0, 0] { return "may not be unspecified (0.0.0.0)" }
+            if bytes[0] == 127 { return "may not be in the loopback range (127.0.0.0/8, ::1/128)" }
+            if bytes[0] == 169 && bytes[1] == 254 { return "may not be in the link-local range (169.254.0.0/16, fe80::/10)" }
+            if bytes[0] == 224 && bytes[1] == 0 && bytes[2] == 0 {
+                return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
+            }
+            return nil
+        case .v6(let bytes)?:
+            if bytes.allSatisfy({ $0 == 0 }) { return "may not be unspecified (::)" }
+            if bytes.dropLast().allSatisfy({ $0 == 0 }) && bytes.last == 1 { return "may not be in the loopback range (127.0.0.0/8, ::1/128)" }
+            if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "may not be in the link-local range (169.254.0.0/16, fe80::/10)" }
+            if bytes[0] == 0xff && bytes[1] & 0x0f == 0x02 { return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)" }
+            return nil
+        case nil:
+            return nil
+        }
+    }
+
     public static func isValid(_ text: String) -> Bool {
         isIPv4(text) || isIPv6(text)
     }
@@ -160,8 +208,11 @@ public enum IPAddress {
     public static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return false }
+        // Digits only: `Int("+1")` and `Int("-1")` parse, and "+10.96.0.10" must not pass for an address.
         return parts.allSatisfy { part in
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = Int(part), value <= 255 else { return false }
+            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int(part), value <= 255 else {
+                return false
+            }
             return part == "0" || !part.hasPrefix("0")
         }
     }
@@ -179,7 +230,7 @@ public enum IPAddress {
                     groups += 2
                     continue
                 }
-                guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit) else { return false }
+                guard (1...4).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return false }
                 groups += 1
             }
         }

@@ -131,8 +131,8 @@ package final class DNSServer: Service, Sendable {
     }
 
     private func bindUDP(port: Int) async throws -> UDPChannel {
+        // No SO_REUSEADDR: for UDP it would let a second server share (or steal) this address's queries.
         try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: configuration.host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try UDPChannel(wrappingChannelSynchronously: channel) }
             }

@@ -10,7 +10,7 @@ import OrderedCollections
 ///   `hostname`, for `<hostname>.<service>.<namespace>.svc`), ports as the
 ///   endpoints serve them;
 /// - an ExternalName Service: its CNAME;
-/// - pods with `hostname` and `subdomain`: `<hostname>.<subdomain>.<namespace>.svc`.
+/// - ready pods with `hostname` and `subdomain`: `<hostname>.<subdomain>.<namespace>.svc`.
 ///
 /// Pure; rebuilt whenever the informers change.
 package enum ClusterDNSSnapshot {
@@ -58,8 +58,11 @@ package enum ClusterDNSSnapshot {
             }
             records.append(.headless(namespace: namespace, name: name, ports: endpointPorts.isEmpty ? ports : endpointPorts, endpoints: endpoints))
         }
+        // Ready pods only, as their endpoints would be: a pod's own name answers once it serves.
         let named = pods.compactMap { pod -> ClusterDNSRecords.Pod? in
-            guard let ip = pod.status.podIP, !ip.isEmpty, pod.metadata.deletionTimestamp == nil else { return nil }
+            guard let ip = pod.status.podIP, !ip.isEmpty, pod.metadata.deletionTimestamp == nil,
+                pod.status.conditions.contains(where: { $0.type == "Ready" && $0.isTrue })
+            else { return nil }
             let hostname = pod.spec.json["hostname"]?.stringValue
             let subdomain = pod.spec.json["subdomain"]?.stringValue
             return ClusterDNSRecords.Pod(namespace: pod.metadata.namespace ?? "default", ips: [ip], hostname: hostname, subdomain: subdomain)

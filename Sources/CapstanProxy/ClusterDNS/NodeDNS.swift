@@ -51,17 +51,42 @@ package struct NodeDNS: ServiceLifecycle.Service {
     }
 
     package func run() async throws {
-        try await addListenAddress()
         let informers = SharedInformerFactory(client: client, logger: logger)
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
         let slices = informers.informer(EndpointSlice.self, kind: BuiltinKinds.endpointSlice)
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
+        let cache = Cache(services: services, slices: slices, pods: pods)
         let snapshot = CurrentRecords()
-        @Sendable func rebuild() {
-            snapshot.replace { serial in
-                ClusterDNSSnapshot.records(services: services.list(), slices: slices.list(), pods: pods.list(), serial: serial)
+        let changed = Wakeup(clock: ContinuousClock())
+        let changes = (services.changes(), slices.changes(), pods.changes())
+        // The informers and loops end only when cancelled: a graceful shutdown cancels them.
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await informers.run() }
+                group.addTask { for await _ in changes.0 { changed.signal() } }
+                group.addTask { for await _ in changes.1 { changed.signal() } }
+                group.addTask { for await _ in changes.2 { changed.signal() } }
+                group.addTask {
+                    // Serve only complete answers: until the caches hold the cluster, every
+                    // Service name would be an authoritative NXDOMAIN that clients cache.
+                    await informers.waitForCacheSync()
+                    snapshot.replace(with: cache.records)
+                    try await withThrowingDiscardingTaskGroup { serving in
+                        serving.addTask { try await serveUntilCancelled(records: { snapshot.current }) }
+                        // Changes arriving while a rebuild runs are folded into the next one.
+                        while !Task.isCancelled {
+                            await changed.wait(upTo: .seconds(60))
+                            snapshot.replace(with: cache.records)
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// The DNS server on the node's address; a failure (the address cannot be added, the port
+    /// is taken) is logged and tried again with backoff rather than stopping the node.
+    private func serveUntilCancelled(records: @escaping @Sendable () -> ClusterDNSRecords) async throws {
         let upstream = (try? ResolvConf.load(path: configuration.upstreamResolvConf)) ?? ResolvConf()
         // Never forward to ourselves: a machine whose resolv.conf names the cluster DNS would loop.
         let servers = upstream.upstreamServers.filter { ![configuration.listenAddress, configuration.dnsServiceIP].contains($0.host) }
@@ -70,40 +95,30 @@ package struct NodeDNS: ServiceLifecycle.Service {
                 "no upstream resolvers: names outside the cluster will be refused", metadata: ["resolvConf": "\(configuration.upstreamResolvConf)"])
         }
         let forwarder = servers.isEmpty ? nil : UpstreamForwarder(configuration: .init(servers: servers), logger: logger)
-        let server = DNSServer(
-            configuration: .init(
-                host: configuration.listenAddress, port: configuration.port,
-                cluster: ClusterResolver.Configuration(
-                    reverseZones: IPNetwork("\(configuration.serviceRange)").map { [$0] } ?? [], nameserverIPs: [configuration.dnsServiceIP])),
-            records: { snapshot.current }, forwarder: forwarder, logger: logger)
-        let serviceChanges = services.changes()
-        let sliceChanges = slices.changes()
-        let podChanges = pods.changes()
-        // The informers and change loops end only when cancelled: a graceful shutdown cancels them.
-        try await cancelWhenGracefulShutdown {
-            try await serve(informers: informers, server: server, rebuild: rebuild, changes: (serviceChanges, sliceChanges, podChanges))
-        }
-    }
-
-    private func serve(
-        informers: SharedInformerFactory, server: DNSServer, rebuild: @escaping @Sendable () -> Void,
-        changes: (AsyncStream<InformerChange<CapstanCore.Service>>, AsyncStream<InformerChange<EndpointSlice>>, AsyncStream<InformerChange<Pod>>)
-    ) async throws {
-        let (serviceChanges, sliceChanges, podChanges) = changes
-        let logger = self.logger
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await informers.run() }
-            group.addTask { for await _ in serviceChanges { rebuild() } }
-            group.addTask { for await _ in sliceChanges { rebuild() } }
-            group.addTask { for await _ in podChanges { rebuild() } }
-            group.addTask {
-                await informers.waitForCacheSync()
-                rebuild()
-            }
-            group.addTask { try await server.run() }
-            group.addTask {
-                let bound = try await server.boundAddress
-                logger.info("cluster DNS listening", metadata: ["address": "\(bound.host):\(bound.port)"])
+        var backoff: Duration = .seconds(1)
+        while !Task.isCancelled {
+            let server = DNSServer(
+                configuration: .init(
+                    host: configuration.listenAddress, port: configuration.port,
+                    cluster: ClusterResolver.Configuration(
+                        reverseZones: IPNetwork("\(configuration.serviceRange)").map { [$0] } ?? [], nameserverIPs: [configuration.dnsServiceIP])),
+                records: records, forwarder: forwarder, logger: logger)
+            do {
+                try await addListenAddress()
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await server.run() }
+                    let bound = try await server.boundAddress
+                    logger.info("cluster DNS listening", metadata: ["address": "\(bound.host):\(bound.port)"])
+                }
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error(
+                    "cluster DNS cannot serve; trying again",
+                    metadata: ["address": "\(configuration.listenAddress):\(configuration.port)", "error": "\(error)"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(30))
             }
         }
     }
@@ -124,17 +139,33 @@ package struct NodeDNS: ServiceLifecycle.Service {
     }
 }
 
-/// The records DNS answers from now, replaced whole at every change (the SOA serial counts them).
+/// The records DNS answers from now, replaced whole at every change (the SOA serial counts
+/// them). A rebuild runs outside the lock, so queries never wait for one.
 private final class CurrentRecords: Sendable {
     private let state = Mutex((records: ClusterDNSRecords(), serial: UInt32(1)))
 
     var current: ClusterDNSRecords { state.withLock { $0.records } }
 
-    func replace(_ make: (UInt32) -> ClusterDNSRecords) {
-        state.withLock { state in
+    func replace(with make: (UInt32) -> ClusterDNSRecords) {
+        let serial = state.withLock { state in
             state.serial &+= 1
-            state.records = make(state.serial)
+            return state.serial
         }
+        let records = make(serial)
+        state.withLock { state in
+            if state.serial == serial { state.records = records }
+        }
+    }
+}
+
+/// The informers cluster DNS reads.
+private struct Cache: Sendable {
+    let services: Informer<CapstanCore.Service>
+    let slices: Informer<EndpointSlice>
+    let pods: Informer<Pod>
+
+    func records(serial: UInt32) -> ClusterDNSRecords {
+        ClusterDNSSnapshot.records(services: services.list(), slices: slices.list(), pods: pods.list(), serial: serial)
     }
 }
 

@@ -26,10 +26,14 @@ package struct NFTablesRuleset: Sendable {
     package var rules: [ServicePortRule]
     /// The whole service range, whose untranslated addresses are rejected.
     package var serviceRange: IPv4Network
+    /// The node's own DNS listener: answered only to this machine (`lo`) and its pods (a
+    /// bridge), never to a neighbour that sends it packets, so it is no open resolver.
+    package var nodeLocalDNS: String?
 
-    package init(rules: [ServicePortRule], serviceRange: IPv4Network) {
+    package init(rules: [ServicePortRule], serviceRange: IPv4Network, nodeLocalDNS: String? = nil) {
         self.rules = rules
         self.serviceRange = serviceRange
+        self.nodeLocalDNS = nodeLocalDNS
     }
 
     /// The script for `nft -f -`: creates the table if missing, deletes it, and declares it anew.
@@ -39,9 +43,11 @@ package struct NFTablesRuleset: Sendable {
         let served = rules.filter { !$0.endpoints.isEmpty }
         let unserved = rules.filter(\.endpoints.isEmpty)
 
-        out += set("no-endpoint-services", type: "ipv4_addr . inet_proto . inet_service", unserved.map { "\($0.clusterIP) . \($0.transport) . \($0.port)" })
         out += set(
-            "no-endpoint-nodeports", type: "inet_proto . inet_service", unserved.compactMap { rule in rule.nodePort.map { "\(rule.transport) . \($0)" } })
+            "no-endpoint-services", type: "ipv4_addr . inet_proto . inet_service", unserved.map { "\($0.clusterIP) . \($0.transport) . \($0.port)" })
+        out += set(
+            "no-endpoint-nodeports", type: "inet_proto . inet_service",
+            unserved.compactMap { rule in rule.nodePort.map { "\(rule.transport) . \($0)" } })
         out += set(
             "service-ips", type: "ipv4_addr . inet_proto . inet_service : verdict",
             served.map { "\($0.clusterIP) . \($0.transport) . \($0.port) : goto \(Self.serviceChain($0))" })
@@ -84,6 +90,7 @@ package struct NFTablesRuleset: Sendable {
             \t}
             \tchain filter-input {
             \t\ttype filter hook input priority filter - 10; policy accept;
+            \(nodeLocalDNS.map { "\t\tip daddr \($0) iifname != \"lo\" meta iifkind != \"bridge\" drop\n" } ?? "")\
             \t\tjump reject-unserved
             \t}
             \tchain filter-forward {
@@ -112,7 +119,8 @@ package struct NFTablesRuleset: Sendable {
             }
             out += "\t}\n"
             for endpoint in rule.endpoints {
-                out += "\tchain \(Self.endpointChain(rule, endpoint)) {\n\t\tcomment \"\(Self.quoted(rule.name)) -> \(endpoint.ip):\(endpoint.port)\"\n"
+                out +=
+                    "\tchain \(Self.endpointChain(rule, endpoint)) {\n\t\tcomment \"\(Self.quoted("\(endpoint.ip):\(endpoint.port) for \(rule.name)"))\"\n"
                 out += "\t\tip saddr \(endpoint.ip) jump mark-for-masquerade\n"
                 if rule.affinitySeconds != nil { out += "\t\tupdate @\(Self.affinitySet(rule, endpoint)) { ip saddr }\n" }
                 out += "\t\tmeta l4proto \(rule.transport) dnat to \(endpoint.ip):\(endpoint.port)\n\t}\n"
@@ -151,8 +159,9 @@ package struct NFTablesRuleset: Sendable {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
-    /// Object names are DNS labels, but a comment must never end its string early.
+    /// Object names are DNS labels, but a comment must never end its string early, and
+    /// nftables takes at most 128 bytes of one (names alone can be longer).
     private static func quoted(_ text: String) -> String {
-        String(text.filter { $0 != "\"" && $0 != "\\" && $0 != "\n" })
+        String(String(text.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && !$0.isNewline }).prefix(120))
     }
 }

@@ -73,13 +73,21 @@ struct ResetCommand: AsyncParsableCommand {
         var removedTable = ""
         for tableRecord in [dataDirectory, dataDirectory + "/agent"].map({ $0 + "/" + ServiceProxy.tableRecordFile })
         where FileManager.default.fileExists(atPath: tableRecord) {
-            try await NFTablesCommand().apply(NFTablesRuleset.deletionScript)
-            try FileManager.default.removeItem(atPath: tableRecord)
-            removedTable = " and nftables table ip \(NFTablesRuleset.tableName)"
+            do {
+                try await NFTablesCommand().apply(NFTablesRuleset.deletionScript)
+                try FileManager.default.removeItem(atPath: tableRecord)
+                removedTable = " and nftables table ip \(NFTablesRuleset.tableName)"
+            } catch {
+                FileHandle.standardError.write(Data("capstan reset: cannot remove nftables table ip \(NFTablesRuleset.tableName): \(error)\n".utf8))
+            }
         }
         // The cluster DNS address the node put on the loopback interface.
         for addressRecord in [dataDirectory, dataDirectory + "/agent"].map({ $0 + "/" + NodeDNS.addressRecordFile }) {
-            try await NodeDNS.removeListenAddress(recordedAt: addressRecord)
+            do {
+                try await NodeDNS.removeListenAddress(recordedAt: addressRecord)
+            } catch {
+                FileHandle.standardError.write(Data("capstan reset: cannot remove the cluster DNS address: \(error)\n".utf8))
+            }
         }
         print("removed \(removedPods) pod sandbox(es) and their containers\(removedTable) from \(dataDirectory)")
     }

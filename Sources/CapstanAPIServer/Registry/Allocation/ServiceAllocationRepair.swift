@@ -46,7 +46,9 @@ struct ServiceAllocationRepair {
                     compare: [Compare(key: key, .createRevision(0), .equal)],
                     success: [.put(PutRequest(key: key, value: Data(owner.utf8)))]))
         }
-        for (key, kv) in keys where holders[key] != String(decoding: kv.value, as: UTF8.self) {
+        // Only keys no Service holds: one held by another Service than it names (two holders
+        // of one address, warned about above) stays taken rather than be given out again.
+        for (key, kv) in keys where holders[key] == nil {
             logger.info("releasing an address no service holds", metadata: ["key": "\(String(decoding: key, as: UTF8.self))"])
             _ = try await registry.txn(
                 TxnRequest(compare: [Compare(key: key, .modRevision(kv.modRevision), .equal)], success: [.delete(DeleteRequest(.single(key)))]))
@@ -56,7 +58,8 @@ struct ServiceAllocationRepair {
             let name = service[path: ["metadata", "name"]]?.stringValue ?? ""
             do {
                 _ = try await registry.update(
-                    BuiltinKinds.service, namespace: namespace, name: name, object: service, options: WriteOptions(fieldManager: "capstan-apiserver"))
+                    BuiltinKinds.service, namespace: namespace, name: name, object: service,
+                    options: WriteOptions(fieldManager: ClusterServices.fieldManager))
             } catch {
                 logger.warning("cannot give a service its addresses", metadata: ["service": "\(Self.owner(service))", "error": "\(error.message)"])
             }

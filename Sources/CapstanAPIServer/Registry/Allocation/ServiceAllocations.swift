@@ -120,7 +120,8 @@ extension ResourceRegistry {
 
         // The NodePorts.
         let needsNodePorts =
-            type == "NodePort" || (type == "LoadBalancer" && service[path: ["spec", "allocateLoadBalancerNodePorts"]]?.boolValue != false)
+            ServiceNetwork.typeHasNodePorts(type)
+            && (type != "LoadBalancer" || service[path: ["spec", "allocateLoadBalancerNodePorts"]]?.boolValue != false)
         var inUse = Set<Int>()
         if case .array(var ports)? = service[path: ["spec", "ports"]] {
             var taken: Set<Int>? = nil
@@ -180,7 +181,7 @@ extension ResourceRegistry {
         let taken = Set(try await allocatedKeys(ServiceAllocationKeys.clusterIPPrefix).compactMap { network.clusterIPRange.offset(of: $0) })
         let all = network.assignableOffsets
         let dynamic = min(all.lowerBound + network.staticBandSize, all.upperBound)...all.upperBound
-        let bands = [dynamic, all.lowerBound...(dynamic.lowerBound - 1)].filter { !$0.isEmpty }
+        let bands = dynamic.lowerBound > all.lowerBound ? [dynamic, all.lowerBound...(dynamic.lowerBound - 1)] : [dynamic]
         for band in bands {
             let start = UInt64.random(in: band)
             let count = band.upperBound - band.lowerBound + 1

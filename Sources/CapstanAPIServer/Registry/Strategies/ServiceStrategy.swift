@@ -67,8 +67,8 @@ struct ServiceStrategy: ResourceStrategy {
     }
 
     func validateUpdate(_ object: Unstructured, old: Unstructured, info: KindInfo) throws(APIError) {
-        var problems = ObjectValidator.validate(object.jsonValue, checkingSchema: false)
-        problems += Self.clusterIPProblems(object)
+        try validate(object, info: info)
+        var problems: [FieldError] = []
         let type = object.json["spec"]?[path: ["type"]]?.stringValue ?? "ClusterIP"
         let oldType = old.json["spec"]?[path: ["type"]]?.stringValue ?? "ClusterIP"
         let address = object.json["spec"]?[path: ["clusterIP"]]?.stringValue ?? ""
@@ -79,7 +79,7 @@ struct ServiceStrategy: ResourceStrategy {
         if !problems.isEmpty { throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems) }
     }
 
-    static func needsNodePorts(_ type: String) -> Bool { type == "NodePort" || type == "LoadBalancer" }
+    static func needsNodePorts(_ type: String) -> Bool { ServiceNetwork.typeHasNodePorts(type) }
 
     /// `clusterIPs` alone sets `clusterIP`, as in Kubernetes.
     private static func fillClusterIPFromList(_ object: inout Unstructured) {
