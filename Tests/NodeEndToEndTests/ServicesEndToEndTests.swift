@@ -113,6 +113,23 @@ struct ServicesEndToEndTests {
                 let page = try await harness.kubectl("exec", "-n", "demo", "client", "--", "wget", "-qO-", url)
                 #expect(page.contains("Hello from Capstan"), "\(url): \(page)")
             }
+            // The API through the `kubernetes` Service, as in-cluster clients find it: by name and
+            // at KUBERNETES_SERVICE_HOST, verified with the mounted CA (busybox cannot verify, so
+            // curl does it from the host, at the Service's address and with the name as SNI).
+            let environment = try await harness.kubectl("exec", "-n", "demo", "client", "--", "env")
+            #expect(
+                environment.contains("KUBERNETES_SERVICE_HOST=10.96.0.1\n") && environment.contains("KUBERNETES_SERVICE_PORT=443\n"), "\(environment)"
+            )
+            let version = try await harness.kubectl(
+                "exec", "-n", "demo", "client", "--", "wget", "-qO-", "--no-check-certificate", "https://kubernetes.default.svc/version")
+            #expect(version.contains("\"gitVersion\""), "\(version)")
+            let verified = try await runCommand(
+                "/usr/bin/curl",
+                [
+                    "-sS", "-m", "10", "--cacert", harness.dataDirectory + "/pki/ca.crt", "--resolve", "kubernetes.default.svc:443:10.96.0.1",
+                    "https://kubernetes.default.svc/version",
+                ], timeout: .seconds(20))
+            #expect(verified.status == 0 && verified.output.contains("\"gitVersion\""), "\(verified)")
             let resolv = try await harness.kubectl("exec", "-n", "demo", "client", "--", "cat", "/etc/resolv.conf")
             #expect(
                 resolv.split(separator: "\n").map(String.init) == [
