@@ -1,5 +1,4 @@
 import CCRIShims
-
 package import Foundation
 import Synchronization
 

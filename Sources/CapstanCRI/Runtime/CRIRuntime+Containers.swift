@@ -1,5 +1,5 @@
-import CapstanSystem
 package import CRIAPI
+import CapstanSystem
 import Foundation
 import Logging
 import SwiftProtobuf

@@ -1,5 +1,5 @@
-import CapstanSystem
 package import CRIAPI
+import CapstanSystem
 package import Foundation
 package import Logging
 import SwiftProtobuf

@@ -1,5 +1,5 @@
-import CapstanSystem
 import CCRIShims
+import CapstanSystem
 import Foundation
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
-import CapstanSystem
 package import CDispatch
+import CapstanSystem
 package import CoreFoundation
 package import Foundation
 

@@ -26,7 +26,9 @@ package struct ServicePortRule: Hashable, Sendable {
         }
     }
 
-    package init(name: String, clusterIP: String, port: Int, transport: String, nodePort: Int? = nil, endpoints: [Endpoint], affinitySeconds: Int? = nil) {
+    package init(
+        name: String, clusterIP: String, port: Int, transport: String, nodePort: Int? = nil, endpoints: [Endpoint], affinitySeconds: Int? = nil
+    ) {
         self.name = name
         self.clusterIP = clusterIP
         self.port = port
