@@ -109,4 +109,25 @@ struct ProxyRulesBuilderTests {
         #expect(records.services[1].ports == [ClusterDNSRecords.Port(name: "http", port: 8080)])
         #expect(records.services[2].externalName == "example.com")
     }
+
+    /// What the API server might have let through never reaches the table: special and
+    /// oddly written addresses, a NodePort two Services claim (the older keeps it), an
+    /// address outside the service range, an affinity timeout out of bounds.
+    @Test func hostileObjectsCannotBreakTheTable() {
+        var first = Self.service("first", clusterIP: "10.96.5.5", type: "NodePort", nodePort: 30080)
+        first.metadata.creationTimestamp = "2026-01-01T00:00:00Z"
+        var second = Self.service("second", clusterIP: "10.96.5.6", type: "NodePort", nodePort: 30080, affinity: true)
+        second.metadata.creationTimestamp = "2026-01-02T00:00:00Z"
+        second.spec.json["sessionAffinityConfig"] = ["clientIP": ["timeoutSeconds": -5]]
+        let outside = Self.service("outside", clusterIP: "192.0.2.5")
+        let slices = [
+            Self.slice("first", ["127.0.0.1", "169.254.20.10", "+10.88.0.2", "10.88.0.2"].map { Self.endpoint($0) }),
+            Self.slice("second", [Self.endpoint("10.88.0.3")]),
+        ]
+        let rules = ProxyRulesBuilder.rules(
+            services: [second, outside, first], slices: slices, nodeName: "n1", serviceRange: IPv4Network("10.96.0.0/16")!)
+        #expect(rules.map(\.name) == ["demo/first:http", "demo/second:http"])
+        #expect(rules[0].endpoints == [.init(ip: "10.88.0.2", port: 8080)] && rules[0].nodePort == 30080)
+        #expect(rules[1].nodePort == nil && rules[1].affinitySeconds == 1)
+    }
 }

@@ -3,12 +3,15 @@
 ///
 /// Time is a monotonic `Duration` since any fixed origin, passed in by the caller, so tests move it by hand.
 struct ResponseCache: Sendable {
-    /// What identifies an answer: the question (name compared without case) and whether DNSSEC records were asked for.
+    /// What identifies an answer: the question (name compared without case), whether DNSSEC records
+    /// were asked for, and whether validation was turned off (CD): an answer fetched without
+    /// validation must not be served to a client that wants it validated (CoreDNS keys on both).
     struct Key: Hashable, Sendable {
         let name: DNSName
         let type: DNSType
         let `class`: DNSClass
         let dnssecOK: Bool
+        var checkingDisabled = false
     }
 
     private struct Entry: Sendable {

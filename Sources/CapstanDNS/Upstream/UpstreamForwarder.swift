@@ -96,7 +96,8 @@ package final class UpstreamForwarder: Sendable {
     /// The upstream answer to `question`, from the cache or the network; nil when every server failed.
     /// Its id and OPT record are the upstream's; callers copy the sections they need.
     package func answer(_ question: DNSQuestion, dnssecOK: Bool, checkingDisabled: Bool = false) async -> DNSMessage? {
-        let key = ResponseCache.Key(name: question.name, type: question.type, class: question.class, dnssecOK: dnssecOK)
+        let key = ResponseCache.Key(
+            name: question.name, type: question.type, class: question.class, dnssecOK: dnssecOK, checkingDisabled: checkingDisabled)
         if let cached = cache.withLock({ $0.lookUp(key, now: now()) }) {
             logger.debug("cache hit", metadata: ["name": "\(question.name)", "type": "\(question.type)"])
             return cached

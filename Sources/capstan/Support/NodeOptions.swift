@@ -33,8 +33,22 @@ struct NodeAgentOptions: ParsableArguments {
 
     @Option(
         name: .customLong("resolv-conf"),
-        help: "The resolvers pods with dnsPolicy Default use and cluster DNS forwards other names to (the kubelet's --resolv-conf).")
-    var resolvConf = "/etc/resolv.conf"
+        help:
+            "The resolvers pods with dnsPolicy Default use and cluster DNS forwards other names to (the kubelet's --resolv-conf); default: /etc/resolv.conf, or systemd-resolved's upstream list when /etc/resolv.conf names only its loopback stub."
+    )
+    var resolvConf: String?
+
+    /// `--resolv-conf`, else what kubeadm picks: systemd-resolved's list of real upstreams when
+    /// `/etc/resolv.conf` names only its stub on 127.0.0.53, which no pod (and no forwarder
+    /// answering pods) can use.
+    var resolvedResolvConf: String {
+        if let resolvConf { return resolvConf }
+        let upstreams = "/run/systemd/resolve/resolv.conf"
+        let servers = ((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { $0.hasPrefix("nameserver") }.compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first }
+        if !servers.isEmpty, servers.allSatisfy({ $0.hasPrefix("127.") }), FileManager.default.fileExists(atPath: upstreams) { return upstreams }
+        return "/etc/resolv.conf"
+    }
 
     func validate() throws {
         _ = try labels()
@@ -75,7 +89,7 @@ struct NodeAgentOptions: ParsableArguments {
         configuration.version = "capstan-" + VersionCommand.version
         configuration.leaseDurationSeconds = leaseDuration
         configuration.seccompDefault = seccompDefault
-        configuration.resolvConf = resolvConf
+        configuration.resolvConf = resolvedResolvConf
         configuration.heartbeatInterval = .seconds(Double(leaseDuration) / 4)
         return configuration
     }
