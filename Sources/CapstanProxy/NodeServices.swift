@@ -1,4 +1,5 @@
 package import CapstanAPI
+import CapstanClient
 package import CapstanCore
 package import Logging
 package import ServiceLifecycle
@@ -22,9 +23,12 @@ package enum NodeServices {
         proxyLogger.logLevel = logLevel
         var dnsLogger = Logger(label: "capstan.dns")
         dnsLogger.logLevel = logLevel
+        // One cache of Services and EndpointSlices for both, run as a service of its own.
+        let informers = SharedInformerFactory(client: client, logger: proxyLogger)
         return [
-            ServiceProxy(configuration: proxy, client: client, logger: proxyLogger),
-            NodeDNS(configuration: dns, client: client, logger: dnsLogger),
+            informers,
+            ServiceProxy(configuration: proxy, client: client, logger: proxyLogger, informers: informers),
+            NodeDNS(configuration: dns, client: client, logger: dnsLogger, informers: informers),
         ]
     }
 }

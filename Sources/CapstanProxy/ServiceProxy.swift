@@ -44,15 +44,19 @@ package struct ServiceProxy: ServiceLifecycle.Service {
     let logger: Logger
     /// Told the rules of every applied table: what tests and benchmarks wait on.
     let onApplied: @Sendable ([ServicePortRule]) -> Void
+    let sharedInformers: SharedInformerFactory?
 
+    /// - Parameter informers: informers shared with the node's other services and run by the
+    ///   caller; nil to make and run a factory of the proxy's own.
     package init(
         configuration: Configuration, client: any ClusterClient, filter: any PacketFilter = NFTablesCommand(), logger: Logger,
-        onApplied: @escaping @Sendable ([ServicePortRule]) -> Void = { _ in }
+        informers: SharedInformerFactory? = nil, onApplied: @escaping @Sendable ([ServicePortRule]) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.client = client
         self.filter = filter
         self.logger = logger
+        self.sharedInformers = informers
         self.onApplied = onApplied
     }
 
@@ -64,7 +68,8 @@ package struct ServiceProxy: ServiceLifecycle.Service {
                 "net.bridge.bridge-nf-call-iptables is not 1 (modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1): pods reaching a Service whose endpoint is on their own bridge will get no answer"
             )
         }
-        let informers = SharedInformerFactory(client: client, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
         let slices = informers.informer(EndpointSlice.self, kind: BuiltinKinds.endpointSlice)
         let wakeup = Wakeup(clock: ContinuousClock())
@@ -72,7 +77,7 @@ package struct ServiceProxy: ServiceLifecycle.Service {
         let sliceChanges = slices.changes()
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await informers.run() }
+                if runsInformers { group.addTask { try await informers.run() } }
                 group.addTask { for await _ in serviceChanges { wakeup.signal() } }
                 group.addTask { for await _ in sliceChanges { wakeup.signal() } }
                 group.addTask {

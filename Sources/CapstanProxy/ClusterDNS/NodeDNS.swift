@@ -43,15 +43,20 @@ package struct NodeDNS: ServiceLifecycle.Service {
     let configuration: Configuration
     let client: any ClusterClient
     let logger: Logger
+    let sharedInformers: SharedInformerFactory?
 
-    package init(configuration: Configuration, client: any ClusterClient, logger: Logger) {
+    /// - Parameter informers: informers shared with the node's other services and run by the
+    ///   caller; nil to make and run a factory of its own.
+    package init(configuration: Configuration, client: any ClusterClient, logger: Logger, informers: SharedInformerFactory? = nil) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
+        self.sharedInformers = informers
     }
 
     package func run() async throws {
-        let informers = SharedInformerFactory(client: client, logger: logger)
+        let informers = sharedInformers ?? SharedInformerFactory(client: client, logger: logger)
+        let runsInformers = sharedInformers == nil
         let services = informers.informer(CapstanCore.Service.self, kind: BuiltinKinds.service)
         let slices = informers.informer(EndpointSlice.self, kind: BuiltinKinds.endpointSlice)
         let pods = informers.informer(Pod.self, kind: BuiltinKinds.pod)
@@ -62,7 +67,7 @@ package struct NodeDNS: ServiceLifecycle.Service {
         // The informers and loops end only when cancelled: a graceful shutdown cancels them.
         try await cancelWhenGracefulShutdown {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await informers.run() }
+                if runsInformers { group.addTask { try await informers.run() } }
                 group.addTask { for await _ in changes.0 { changed.signal() } }
                 group.addTask { for await _ in changes.1 { changed.signal() } }
                 group.addTask { for await _ in changes.2 { changed.signal() } }
