@@ -116,6 +116,7 @@ package struct APIServer: ServiceLifecycle.Service {
             retryAfterSeconds: limits.watchRetryAfterSeconds)
         let onListening = self.onListening
         let clusterServices = ClusterServices(registry: registry, advertiseAddress: configuration.advertiseAddress)
+        let (unpublishedPorts, unpublished) = AsyncStream<Int>.makeStream()
         let logger = self.logger
         // HTTP/1.1, with the WebSocket upgrade `kubectl exec` asks for (Streaming/ExecWebSocket.swift).
         let exec = ExecWebSocket(access: access, registry: registry, podStreaming: podStreaming, logger: logger)
@@ -140,7 +141,9 @@ package struct APIServer: ServiceLifecycle.Service {
                 do {
                     try await clusterServices.reconcile(apiServerPort: port)
                 } catch {
-                    logger.error("cannot publish the kubernetes and kube-dns Services", metadata: ["error": "\(error)"])
+                    // Tried again in the background until it takes (the store may be busy at start).
+                    logger.error("cannot publish the kubernetes and kube-dns Services; trying again", metadata: ["error": "\(error)"])
+                    unpublished.yield(port)
                 }
                 await onListening(port)
             },
@@ -153,6 +156,9 @@ package struct APIServer: ServiceLifecycle.Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await rbac.run(registry) }
             group.addTask { await definitions.run(from: definitionsRevision) }
+            group.addTask {
+                for await port in unpublishedPorts { await clusterServices.reconcileUntilDone(apiServerPort: port, logger: logger) }
+            }
             try await application.run()
             group.cancelAll()
         }

@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import Logging
 import OrderedCollections
 
 /// The Services every cluster has from its start, at the well-known
@@ -41,6 +42,25 @@ struct ClusterServices {
                 ],
             ])
         try await publishAPIServerEndpoints(port: apiServerPort)
+    }
+
+    /// ``reconcile(apiServerPort:)`` again and again, with backoff up to 30 s, until it
+    /// succeeds or the server stops.
+    func reconcileUntilDone(apiServerPort port: Int, logger: Logger) async {
+        var backoff: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: backoff)
+                try await reconcile(apiServerPort: port)
+                logger.info("published the kubernetes and kube-dns Services")
+                return
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("cannot publish the kubernetes and kube-dns Services yet", metadata: ["error": "\(error)"])
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
     }
 
     /// Applies the fields Capstan owns, forcing them back if someone changed them.
