@@ -381,8 +381,8 @@ let package = Package(
         .testTarget(
             name: "CapstanProxyTests",
             dependencies: [
-                "CapstanProxy", "CapstanCore", "CapstanSystem", "CapstanTestSupport",
-                .product(name: "OrderedCollections", package: "swift-collections"),
+                "CapstanProxy", "CapstanDNS", "CapstanCore", "CapstanSystem", "CapstanTestSupport", "CapstanTesting", "CapstanAPIServer",
+                "CapstanAPI", .product(name: "OrderedCollections", package: "swift-collections"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

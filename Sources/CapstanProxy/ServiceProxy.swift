@@ -42,22 +42,19 @@ package struct ServiceProxy: ServiceLifecycle.Service {
     let client: any ClusterClient
     let filter: any PacketFilter
     let logger: Logger
-    /// Told the rules of every applied table: what tests and benchmarks wait on.
-    let onApplied: @Sendable ([ServicePortRule]) -> Void
     let sharedInformers: SharedInformerFactory?
 
     /// - Parameter informers: informers shared with the node's other services and run by the
     ///   caller; nil to make and run a factory of the proxy's own.
     package init(
         configuration: Configuration, client: any ClusterClient, filter: any PacketFilter = NFTablesCommand(), logger: Logger,
-        informers: SharedInformerFactory? = nil, onApplied: @escaping @Sendable ([ServicePortRule]) -> Void = { _ in }
+        informers: SharedInformerFactory? = nil
     ) {
         self.configuration = configuration
         self.client = client
         self.filter = filter
         self.logger = logger
         self.sharedInformers = informers
-        self.onApplied = onApplied
     }
 
     package func run() async throws {
@@ -114,7 +111,6 @@ package struct ServiceProxy: ServiceLifecycle.Service {
                     applied = script
                     retry = .milliseconds(100)
                     logger.debug("service rules applied", metadata: ["servicePorts": "\(rules.count)"])
-                    onApplied(rules)
                 } catch {
                     logger.error("cannot apply the service rules", metadata: ["error": "\(error)"])
                     try await Task.sleep(for: retry)

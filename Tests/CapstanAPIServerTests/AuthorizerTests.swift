@@ -83,6 +83,14 @@ private let n1 = Role.node("n1")
         .init(role: n1, method: "PATCH", path: "/apis/events.k8s.io/v1/namespaces/default/events/e", expected: .allow),
         .init(role: n1, method: "DELETE", path: "/api/v1/namespaces/default/events/e", expected: .deny),
         .init(role: n1, method: "GET", path: "/api/v1", expected: .allow),
+        // EndpointSlices: a node's proxy and DNS read every Service's; only admins write them.
+        .init(role: n1, method: "GET", path: "/apis/discovery.k8s.io/v1/endpointslices", watch: true, expected: .allow),
+        .init(role: n1, method: "GET", path: "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices/web-x", expected: .allow),
+        .init(role: n1, method: "POST", path: "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices", expected: .deny),
+        .init(role: n1, method: "DELETE", path: "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices/web-x", expected: .deny),
+        .init(role: viewer, method: "GET", path: "/apis/discovery.k8s.io/v1/endpointslices", expected: .allow),
+        .init(role: viewer, method: "PUT", path: "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices/web-x", expected: .deny),
+        .init(role: admin, method: "POST", path: "/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices", expected: .allow),
         .init(role: n1, method: "GET", path: "/status", expected: .deny),
         .init(role: n1, method: "GET", path: "/metrics", expected: .deny),
     ]
@@ -98,7 +106,7 @@ private let n1 = Role.node("n1")
         #expect(Authorizer.isPublic(RequestAttributes(method: "GET", path: path, watch: false)))
     }
 
-    @Test(arguments: ["/api", "/apis", "/api/v1", "/status", "/metrics", "/api/v1/pods", "/openapi/v3"])
+    @Test(arguments: ["/api", "/apis", "/api/v1", "/status", "/metrics", "/api/v1/pods", "/openapi/v3", "/apis/discovery.k8s.io/v1/endpointslices"])
     func everythingElseNeedsAToken(_ path: String) {
         #expect(!Authorizer.isPublic(RequestAttributes(method: "GET", path: path, watch: false)))
     }

@@ -48,6 +48,9 @@ struct PodDNS: Sendable {
         }
     }
 
+    /// No cluster DNS and no node resolvers: what the CRI then writes is the runtime's choice.
+    static let none = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", host: ResolverConfiguration(servers: [], searches: [], options: []))
+
     func configuration(for pod: Pod) -> ResolverConfiguration {
         let namespace = pod.metadata.namespace ?? "default"
         var policy = pod.spec.dnsPolicy

@@ -27,7 +27,7 @@ actor PodSyncer {
         /// See ``RuntimeConfigBuilder/seccompDefault``.
         var seccompDefault = true
         /// How pods' resolv.conf is written.
-        var dns = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", host: PodDNS.ResolverConfiguration(servers: [], searches: [], options: []))
+        var dns = PodDNS.none
         /// Where containers reach the API server (`KUBERNETES_SERVICE_HOST`/`PORT`); nil sets no variables.
         var apiServerForPods: @Sendable () -> APIServerAddress? = { nil }
     }

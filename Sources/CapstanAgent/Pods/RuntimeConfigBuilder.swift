@@ -15,7 +15,7 @@ struct RuntimeConfigBuilder {
     /// profile run under the runtime's default profile instead of none.
     var seccompDefault = true
     /// How the pod's resolv.conf is written.
-    var dns = PodDNS(clusterDNS: [], clusterDomain: "cluster.local", host: PodDNS.ResolverConfiguration(servers: [], searches: [], options: []))
+    var dns = PodDNS.none
 
     var uid: String { pod.metadata.uid ?? "" }
     var namespace: String { pod.metadata.namespace ?? "default" }

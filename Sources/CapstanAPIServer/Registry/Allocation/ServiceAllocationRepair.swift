@@ -22,7 +22,7 @@ struct ServiceAllocationRepair {
         guard let revision = Revision(services.resourceVersion) else { return }
         var holders: [Data: String] = [:]
         for service in services.items {
-            let owner = Self.owner(service)
+            let owner = ServiceHoldings.owner(service)
             let holdings = ServiceHoldings(service)
             for key in (holdings.clusterIP.map { [ServiceAllocationKeys.clusterIP($0)] } ?? [])
                 + holdings.nodePorts.map(ServiceAllocationKeys.nodePort)
@@ -61,13 +61,10 @@ struct ServiceAllocationRepair {
                     BuiltinKinds.service, namespace: namespace, name: name, object: service,
                     options: WriteOptions(fieldManager: ClusterServices.fieldManager))
             } catch {
-                logger.warning("cannot give a service its addresses", metadata: ["service": "\(Self.owner(service))", "error": "\(error.message)"])
+                logger.warning(
+                    "cannot give a service its addresses", metadata: ["service": "\(ServiceHoldings.owner(service))", "error": "\(error.message)"])
             }
         }
-    }
-
-    static func owner(_ service: JSONValue) -> String {
-        (service[path: ["metadata", "namespace"]]?.stringValue ?? "") + "/" + (service[path: ["metadata", "name"]]?.stringValue ?? "")
     }
 
     /// A Service stored without the ClusterIP or NodePorts its type asks for.
@@ -75,7 +72,7 @@ struct ServiceAllocationRepair {
         let type = service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
         guard type != "ExternalName" else { return false }
         if (service[path: ["spec", "clusterIP"]]?.stringValue ?? "").isEmpty { return true }
-        guard ServiceStrategy.needsNodePorts(type) else { return false }
+        guard ServiceNetwork.typeHasNodePorts(type) else { return false }
         return (service[path: ["spec", "ports"]]?.arrayValue ?? []).contains { ($0["nodePort"]?.intValue ?? 0) == 0 }
     }
 }

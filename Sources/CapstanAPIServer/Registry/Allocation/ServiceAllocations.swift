@@ -48,6 +48,11 @@ struct ServiceHoldings: Equatable {
         nodePorts = ports
     }
 
+    /// `<namespace>/<name>`: what an allocation key holds, naming its Service.
+    static func owner(_ service: JSONValue) -> String {
+        (service[path: ["metadata", "namespace"]]?.stringValue ?? "") + "/" + (service[path: ["metadata", "name"]]?.stringValue ?? "")
+    }
+
     /// Deletes the keys of everything held: the Service is going.
     var releases: [TxnOperation] {
         (clusterIP.map { [ServiceAllocationKeys.clusterIP($0)] } ?? []).map { .delete(DeleteRequest(.single($0))) }
@@ -67,7 +72,7 @@ extension ResourceRegistry {
     func allocateServiceAddresses(_ service: inout JSONValue, old: JSONValue?) async throws(APIError) -> ServiceAllocationChanges {
         let network = serviceNetwork
         let name = service[path: ["metadata", "name"]]?.stringValue ?? ""
-        let owner = Data(((service[path: ["metadata", "namespace"]]?.stringValue ?? "") + "/" + name).utf8)
+        let owner = Data(ServiceHoldings.owner(service).utf8)
         let held = ServiceHoldings(old)
         var changes = ServiceAllocationChanges()
         var problems: [FieldError] = []

@@ -48,9 +48,13 @@ struct ServiceStrategy: ResourceStrategy {
             for index in ports.indices {
                 guard case .object(var port) = ports[index] else { continue }
                 let previous = oldPorts.first { $0["port"] == port["port"] && $0["protocol"] == port["protocol"] }?["nodePort"]
-                if Self.needsNodePorts(type), Self.needsNodePorts(oldType), (port["nodePort"]?.intValue ?? 0) == 0, let previous {
+                if ServiceNetwork.typeHasNodePorts(type), ServiceNetwork.typeHasNodePorts(oldType), (port["nodePort"]?.intValue ?? 0) == 0,
+                    let previous
+                {
                     port["nodePort"] = previous
-                } else if !Self.needsNodePorts(type), Self.needsNodePorts(oldType), let given = port["nodePort"], given == previous {
+                } else if !ServiceNetwork.typeHasNodePorts(type), ServiceNetwork.typeHasNodePorts(oldType), let given = port["nodePort"],
+                    given == previous
+                {
                     port.removeValue(forKey: "nodePort")
                 }
                 ports[index] = .object(port)
@@ -78,8 +82,6 @@ struct ServiceStrategy: ResourceStrategy {
         }
         if !problems.isEmpty { throw .invalid(kind: info.kind, name: object.metadata.name, group: info.group, errors: problems) }
     }
-
-    static func needsNodePorts(_ type: String) -> Bool { ServiceNetwork.typeHasNodePorts(type) }
 
     /// `clusterIPs` alone sets `clusterIP`, as in Kubernetes.
     private static func fillClusterIPFromList(_ object: inout Unstructured) {
